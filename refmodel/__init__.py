@@ -1,0 +1,154 @@
+"""refmodel: a pure-functional reference model of Kubernetes (v1.32 semantics).
+
+State is an immutable value; everything that happens is an event; one pure function folds events
+into states::
+
+    import refmodel as rm
+    state = rm.new_cluster(nodes=3)
+    state = rm.apply_manifest(state, obj)
+    state = rm.converge(state)
+    rm.get(state, "Deployment", "web", namespace="default")
+
+No I/O, no wall clock, no randomness, no environment variables: every input is explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import admission as _admission  # noqa: F401  (registers PrepareForCreate hooks)
+from . import apiserver, events
+from .core import StepResult, converge, step, transition
+from .errors import FieldError, Invalid, NotConverged, Rejection
+from .frozen import EMPTY, FrozenDict, freeze, thaw
+from .labels import selector_matches
+from .resources import REGISTRY
+from .state import ClusterConfig, ClusterState
+from .yamlio import dump_manifests, load_manifests
+
+__all__ = [
+    "ClusterConfig",
+    "ClusterState",
+    "FieldError",
+    "Invalid",
+    "NotConverged",
+    "Rejection",
+    "StepResult",
+    "apply_manifest",
+    "converge",
+    "dump_manifests",
+    "events",
+    "get",
+    "list_objects",
+    "load_manifests",
+    "new_cluster",
+    "step",
+    "transition",
+    "validate_manifest",
+]
+
+__version__ = "0.1.0"
+
+
+def new_cluster(
+    nodes: int = 3,
+    *,
+    cpu: str = "4",
+    memory: str = "16Gi",
+    pods_per_node: int = 110,
+    config: ClusterConfig | None = None,
+) -> ClusterState:
+    """A fresh cluster: ``nodes`` Ready nodes ``node-0..``, the initial namespaces and the ``kubernetes`` Service.
+
+    The state is returned with its work queue drained (``converge`` has run).
+    """
+    from .admission import node_status
+
+    state = ClusterState(config=config or ClusterConfig())
+    for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        state = _must(apiserver.create(state, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+    for i in range(nodes):
+        name = f"node-{i}"
+        node = freeze({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {
+                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}},
+            "spec": {"podCIDR": f"10.244.{i % 256}.0/24"},
+            "status": node_status(name, i, cpu, memory, pods_per_node, state.timestamp()),
+        })
+        r = apiserver.controller_create(state, node)
+        state = _must(r)
+    for obj in _builtin_objects():
+        state = _must(apiserver.create(state, obj))
+    return converge(state)
+
+
+def _builtin_objects() -> list[dict[str, Any]]:
+    """The ``kubernetes`` Service (first IP of the service CIDR) and kube-dns (rules SVC-11, DNS-1)."""
+    return [
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "kubernetes", "namespace": "default",
+                      "labels": {"component": "apiserver", "provider": "kubernetes"}},
+         "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.1",
+                  "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}},
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": "kube-dns", "namespace": "kube-system",
+                      "labels": {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}},
+         "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.10", "selector": {"k8s-app": "kube-dns"},
+                  "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                            {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53}]}},
+    ]
+
+
+def _must(result: apiserver.WriteResult) -> ClusterState:
+    if result.rejection is not None:
+        raise Invalid(result.rejection)
+    return result.state
+
+
+def apply_manifest(state: ClusterState, obj: Mapping[str, Any]) -> ClusterState:
+    """``kubectl apply`` of one object. Raises :class:`Invalid` (state untouched) when rejected."""
+    return _must(apiserver.apply(state, obj))
+
+
+def validate_manifest(state: ClusterState, obj: Mapping[str, Any]) -> Rejection | None:
+    """What the API server would say to creating ``obj`` (None = accepted), without changing anything."""
+    r = apiserver.create(state, obj, dry_run=True)
+    return r.rejection
+
+
+def get(state: ClusterState, kind: str, name: str, namespace: str = "default") -> dict[str, Any] | None:
+    """One object as a plain API-shaped dict, or None. ``namespace`` is ignored for cluster-scoped kinds."""
+    info = REGISTRY.get(kind)
+    if info is None:
+        return None
+    obj = state.get(kind, namespace if info.namespaced else "", name)
+    return None if obj is None else thaw(obj)  # type: ignore[no-any-return]
+
+
+def list_objects(
+    state: ClusterState,
+    kind: str,
+    namespace: str | None = None,
+    selector: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Objects of a kind, sorted by (namespace, name); ``selector`` is a matchLabels map or a LabelSelector."""
+    info = REGISTRY.get(kind)
+    if info is None:
+        return []
+    ns = namespace if info.namespaced else ("" if namespace is not None else None)
+    sel: Mapping[str, Any] | None = None
+    if selector is not None:
+        sel = selector if ("matchLabels" in selector or "matchExpressions" in selector) else {"matchLabels": selector}
+    out = []
+    for obj in state.iter_kind(kind, ns):
+        if sel is not None and not selector_matches(sel, obj["metadata"].get("labels")):
+            continue
+        out.append(obj)
+    out.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+    return [thaw(o) for o in out]
+
+
+# re-exported for convenience
+_ = (EMPTY, FrozenDict)

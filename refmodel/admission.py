@@ -1,0 +1,103 @@
+"""What the API server does to a new object before storing it: registry PrepareForCreate and admission.
+
+**Mirrors:** ``pkg/registry/core/pod/strategy.go`` (PrepareForCreate: phase Pending, QOS class),
+``plugin/pkg/admission/defaulttolerationseconds/admission.go`` (not-ready/unreachable NoExecute
+tolerations of 300 s), ``pkg/registry/core/namespace/strategy.go`` (phase Active),
+``pkg/registry/core/node/strategy.go``.
+**Modelled:** rules P-1 (new pods are Pending), NODE-2 (default tolerations), NS-2 (phase Active); a Node
+created by a user is Ready as if its kubelet had registered it.
+**Not modelled (and why):** the ServiceAccount admission plugin (token volume, ``serviceAccountName:
+default``): no API access from pods is simulated; LimitRanger and ResourceQuota (opaque kinds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .controllers import register_prepare
+from .frozen import EMPTY, FrozenDict, freeze, with_
+from .podutil import pod_qos
+from .state import ClusterState
+
+__all__ = ["default_tolerations", "node_status"]
+
+_TOLERATION_CACHE: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+
+
+def default_tolerations(tolerations: tuple[Any, ...], seconds: int) -> tuple[Any, ...]:
+    """Add the not-ready and unreachable NoExecute tolerations unless the pod already has them."""
+    hit = _TOLERATION_CACHE.get(id(tolerations))
+    if hit is not None and hit[0] is tolerations:
+        return hit[1]
+    out = tuple(tolerations)
+    for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+        if not any(
+            (t.get("key") == key or (not t.get("key") and t.get("operator") == "Exists"))
+            and t.get("effect") in (None, "", "NoExecute")
+            for t in out
+        ):
+            out = (*out, freeze({"key": key, "operator": "Exists", "effect": "NoExecute",
+                                  "tolerationSeconds": seconds}))
+    if len(_TOLERATION_CACHE) > 10_000:
+        _TOLERATION_CACHE.clear()
+    _TOLERATION_CACHE[id(tolerations)] = (tolerations, out)
+    return out
+
+
+_SPEC_CACHE: dict[int, tuple[Any, FrozenDict, str]] = {}
+
+
+def _prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
+    spec = pod["spec"]
+    hit = _SPEC_CACHE.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        new_spec, qos = hit[1], hit[2]
+    else:
+        tol = default_tolerations(tuple(spec.get("tolerations") or ()), state.config.default_toleration_seconds)
+        new_spec = with_(spec, tolerations=tol)
+        qos = pod_qos(spec)
+        if len(_SPEC_CACHE) > 10_000:
+            _SPEC_CACHE.clear()
+        _SPEC_CACHE[id(spec)] = (spec, new_spec, qos)
+    return with_(pod, spec=new_spec, status=FrozenDict({"phase": "Pending", "qosClass": qos}))
+
+
+def _prepare_namespace(state: ClusterState, ns: FrozenDict) -> FrozenDict:
+    return with_(ns, status=FrozenDict({"phase": "Active"}))
+
+
+def node_status(name: str, index: int, cpu: str = "4", memory: str = "16Gi", pods: int = 110,
+                now: str = "") -> FrozenDict:
+    """A Ready node's status as its kubelet would post it."""
+    cond = [
+        {"type": t, "status": "False", "reason": r, "lastHeartbeatTime": now, "lastTransitionTime": now}
+        for t, r in (("MemoryPressure", "KubeletHasSufficientMemory"), ("DiskPressure", "KubeletHasNoDiskPressure"),
+                     ("PIDPressure", "KubeletHasSufficientPID"))
+    ]
+    cond.append({"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+                 "lastHeartbeatTime": now, "lastTransitionTime": now})
+    resources = {"cpu": cpu, "memory": memory, "pods": str(pods)}
+    return freeze({
+        "capacity": resources,
+        "allocatable": resources,
+        "conditions": cond,
+        "addresses": [{"type": "InternalIP", "address": f"172.18.{index // 250}.{index % 250 + 2}"},
+                      {"type": "Hostname", "address": name}],
+        "nodeInfo": {"kubeletVersion": "v1.32.0", "containerRuntimeVersion": "containerd://1.7.0",
+                     "operatingSystem": "linux", "architecture": "amd64"},
+    })
+
+
+def _prepare_node(state: ClusterState, node: FrozenDict) -> FrozenDict:
+    status = node.get("status") or EMPTY
+    if status.get("conditions"):
+        return node
+    cap = status.get("capacity") or status.get("allocatable") or EMPTY
+    fresh = node_status(node["metadata"]["name"], state.count("Node"), str(cap.get("cpu", "4")),
+                        str(cap.get("memory", "16Gi")), int(cap.get("pods", 110)), state.timestamp())
+    return with_(node, status=fresh)
+
+
+register_prepare("Pod", _prepare_pod)
+register_prepare("Namespace", _prepare_namespace)
+register_prepare("Node", _prepare_node)

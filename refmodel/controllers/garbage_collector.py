@@ -1,0 +1,179 @@
+"""The garbage collector: ownerReferences, and the Background, Foreground and Orphan policies.
+
+**Mirrors:** ``pkg/controller/garbagecollector/garbagecollector.go`` (attemptToDeleteItem,
+classifyReferences, processDeletingDependentsItem, orphanDependents, attemptToOrphanWorker) and
+``graph_builder.go`` (processGraphChanges: a vanished owner queues its dependents; an owner with the
+``foregroundDeletion`` or ``orphan`` finalizer is processed).
+**Modelled:** rules GC-1..GC-5: a dependent is deleted when none of its owners exists any more (by uid);
+owners that are gone or that wait for their dependents are removed from a dependent that still has a
+live owner; an owner deleted in the foreground keeps its ``foregroundDeletion`` finalizer until no
+dependent with ``blockOwnerDeletion`` is left, and its dependents are deleted in the foreground too;
+an ``orphan`` finalizer strips the owner's references from every dependent and then releases the owner;
+dependency cycles do not block collection.
+**Not modelled (and why):** the cross-namespace owner reference event (``OwnerRefInvalidNamespace``):
+such references are treated as dangling, which is what upstream ends up doing; the dependency graph is
+the state's owner index rather than a separate cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .. import apiserver
+from ..frozen import FrozenDict, with_
+from ..state import ClusterState, Ref
+from . import Controller, register
+
+__all__ = ["classify_references"]
+
+NAME = "garbagecollector"
+FOREGROUND = "foregroundDeletion"
+ORPHAN = "orphan"
+
+
+def _ref_key(ref: Ref) -> str:
+    return "/".join(ref)
+
+
+def _parse(key: str) -> Ref:
+    kind, ns, name = key.split("/", 2)
+    return kind, ns, name
+
+
+def classify_references(state: ClusterState, obj: Mapping[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    """(solid, dangling, waitingForDependentsDeletion) owner references (classifyReferences)."""
+    solid, dangling, waiting = [], [], []
+    for ref in obj["metadata"].get("ownerReferences") or ():
+        owner = state.by_uid_get(ref.get("uid", ""))
+        if owner is None or owner["kind"] != ref.get("kind") or owner["metadata"]["name"] != ref.get("name"):
+            dangling.append(ref)
+            continue
+        md = owner["metadata"]
+        if md.get("deletionTimestamp") and FOREGROUND in (md.get("finalizers") or ()):
+            waiting.append(ref)
+        else:
+            solid.append(ref)
+    return solid, dangling, waiting
+
+
+def sync(state: ClusterState, key: str) -> ClusterState:
+    ref = _parse(key)
+    obj = state.get_ref(ref)
+    if obj is None:
+        return state
+    md = obj["metadata"]
+    finalizers = md.get("finalizers") or ()
+    if md.get("deletionTimestamp"):
+        if ORPHAN in finalizers:
+            return _orphan_dependents(state, obj)
+        if FOREGROUND in finalizers:
+            return _process_deleting_dependents(state, obj)
+        return state
+    if not md.get("ownerReferences"):
+        return state
+    return _attempt_to_delete(state, obj)
+
+
+def _attempt_to_delete(state: ClusterState, obj: FrozenDict) -> ClusterState:
+    solid, dangling, waiting = classify_references(state, obj)
+    md = obj["metadata"]
+    kind, ns, name = obj["kind"], md.get("namespace", ""), md["name"]
+    if solid:
+        if not dangling and not waiting:
+            return state
+        drop = {r["uid"] for r in (*dangling, *waiting)}
+        refs = tuple(r for r in md["ownerReferences"] if r["uid"] not in drop)
+        return apiserver.controller_update(state, with_(obj, metadata=with_(md, ownerReferences=refs or None)),
+                                           old=obj).state
+    if waiting and state.dependents(md["uid"]):
+        # an owner waits for us and we have dependents of our own: delete in the foreground too
+        return apiserver.delete(state, kind, ns, name, "Foreground").state
+    policy = None
+    fins = md.get("finalizers") or ()
+    if ORPHAN in fins:
+        policy = "Orphan"
+    elif FOREGROUND in fins:
+        policy = "Foreground"
+    else:
+        policy = "Background"
+    return apiserver.delete(state, kind, ns, name, policy).state
+
+
+def _orphan_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
+    uid = owner["metadata"]["uid"]
+    for dep_ref in state.dependents(uid):
+        dep = state.get_ref(dep_ref)
+        if dep is None:
+            continue
+        refs = tuple(r for r in dep["metadata"].get("ownerReferences") or () if r.get("uid") != uid)
+        state = apiserver.controller_update(state, with_(dep, metadata=with_(dep["metadata"], ownerReferences=refs or None)),
+                                            old=dep).state
+    owner = state.get(owner["kind"], owner["metadata"].get("namespace", ""), owner["metadata"]["name"]) or owner
+    fins = tuple(f for f in owner["metadata"].get("finalizers") or () if f != ORPHAN)
+    return apiserver.controller_update(state, with_(owner, metadata=with_(owner["metadata"], finalizers=fins or None)),
+                                       old=owner).state
+
+
+def _process_deleting_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
+    uid = owner["metadata"]["uid"]
+    blocking = False
+    for dep_ref in state.dependents(uid):
+        dep = state.get_ref(dep_ref)
+        if dep is None:
+            continue
+        ref = next((r for r in dep["metadata"].get("ownerReferences") or () if r.get("uid") == uid), None)
+        if ref is None:
+            continue
+        if ref.get("blockOwnerDeletion"):
+            blocking = True
+        if not dep["metadata"].get("deletionTimestamp"):
+            state = state.enqueue(NAME, _ref_key(dep_ref))
+    if blocking:
+        return state
+    fins = tuple(f for f in owner["metadata"].get("finalizers") or () if f != FOREGROUND)
+    return apiserver.controller_update(state, with_(owner, metadata=with_(owner["metadata"], finalizers=fins or None)),
+                                       old=owner).state
+
+
+def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    keys: list[str] = []
+    if new is None and old is not None:
+        # the owner vanished: its dependents must be looked at
+        keys.extend(_ref_key(r) for r in state.dependents(old["metadata"]["uid"]))
+        # a dependent that vanished may unblock an owner waiting in the foreground
+        for r in old["metadata"].get("ownerReferences") or ():
+            owner = state.by_uid_get(r.get("uid", ""))
+            if owner is not None and owner["metadata"].get("deletionTimestamp"):
+                keys.append(_ref_key((owner["kind"], owner["metadata"].get("namespace", ""), owner["metadata"]["name"])))
+        return keys
+    if new is None:
+        return keys
+    md = new["metadata"]
+    ref = (new["kind"], md.get("namespace", ""), md["name"])
+    fins = md.get("finalizers") or ()
+    if md.get("deletionTimestamp") and (FOREGROUND in fins or ORPHAN in fins):
+        if old is None or old["metadata"].get("finalizers") != fins or not old["metadata"].get("deletionTimestamp"):
+            keys.append(_ref_key(ref))
+    refs = md.get("ownerReferences")
+    if refs and (old is None or old["metadata"].get("ownerReferences") != refs):
+        for r in refs:
+            if state.by_uid.get(r.get("uid", "")) is None:
+                keys.append(_ref_key(ref))
+                break
+    # a dependent being deleted may unblock a foreground owner
+    if md.get("deletionTimestamp") and refs and (old is None or not old["metadata"].get("deletionTimestamp")):
+        for r in refs:
+            owner = state.by_uid_get(r.get("uid", ""))
+            if owner is not None and owner["metadata"].get("deletionTimestamp"):
+                keys.append(_ref_key((owner["kind"], owner["metadata"].get("namespace", ""), owner["metadata"]["name"])))
+    return keys
+
+
+def _register() -> None:
+    from ..resources import REGISTRY
+
+    register(Controller(NAME, sync, {kind: _keys for kind in REGISTRY}))
+
+
+_register()

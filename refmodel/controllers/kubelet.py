@@ -1,0 +1,395 @@
+"""The kubelet and the container runtime of each node.
+
+**Mirrors:** ``pkg/kubelet/kubelet.go`` (syncPod, SyncTerminatingPod), ``pkg/kubelet/kubelet_pods.go``
+(generateAPIPodStatus, getPhase), ``pkg/kubelet/status/generate.go`` (GeneratePodReadyCondition,
+GenerateContainersReadyCondition, GeneratePodInitializedCondition), ``pkg/kubelet/kuberuntime``
+(image pull back-off ``ErrImagePull``/``ImagePullBackOff``, crash back-off ``CrashLoopBackOff``:
+``kuberuntime_manager.go`` doBackOff, 10 s doubling to 300 s), ``pkg/kubelet/prober`` (readiness:
+ready after ``initialDelaySeconds``; readiness never restarts a container).
+**Modelled:** rules P-1, P-2, P-3, P-5, P-8: a bound pod is Pending (ContainerCreating) while its sandbox
+gets an IP and its images are pulled (``config.image_pull_seconds`` of virtual time), then Running;
+containers are ready when running and their readiness probe's initial delay has passed (or as a
+``ReadinessChanged`` fact says); ``ContainerExited`` applies the restart policy with back-off; phases
+Succeeded/Failed for ``OnFailure``/``Never``; images that cannot be pulled retry with back-off forever;
+terminating pods are confirmed gone on the next sync; a failed node's kubelet does nothing.
+**Not modelled (and why):** liveness/startup probes (no container health is simulated beyond the
+explicit ``ContainerExited`` and ``ReadinessChanged`` facts); init containers run instantly and succeed
+(their ordering rules belong to the Pods issue); volumes are mounted instantly (storage issue);
+``activeDeadlineSeconds``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from .. import apiserver
+from ..errors import Rejection
+from ..frozen import EMPTY, FrozenDict, freeze, with_
+from ..podutil import get_condition
+from ..state import ClusterState, parse_time
+from . import Controller, register
+
+__all__ = ["container_exited", "image_pull_failed", "image_pull_recovered", "readiness_changed"]
+
+NAME = "kubelet"
+INITIAL_BACKOFF = 10
+
+
+def _down(state: ClusterState, node: str) -> bool:
+    return node in (state.env.get("down_nodes") or EMPTY)
+
+
+def _backoff(state: ClusterState, attempts: int) -> int:
+    return min(INITIAL_BACKOFF * (2 ** max(attempts - 1, 0)), state.config.max_backoff_seconds)
+
+
+def pod_ip(n: int) -> str:
+    """The n-th pod IP handed out (10.244.0.0/14; a new one for every new pod)."""
+    base = (10 << 24) | (244 << 16)
+    v = base + n
+    return f"{(v >> 24) & 255}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}"
+
+
+def node_ip(node: Mapping[str, Any]) -> str:
+    for a in (node.get("status") or EMPTY).get("addresses") or ():
+        if a.get("type") == "InternalIP":
+            return str(a.get("address"))
+    return ""
+
+
+def _with_conditions(status: Mapping[str, Any], updates: dict[str, bool], now: str,
+                     reasons: Mapping[str, str] | None = None) -> FrozenDict:
+    conds = {c["type"]: c for c in status.get("conditions") or ()}
+    order = [c["type"] for c in status.get("conditions") or ()]
+    for ctype in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"):
+        if ctype in updates:
+            want = "True" if updates[ctype] else "False"
+            cur = conds.get(ctype)
+            if cur is not None and cur.get("status") == want and (reasons or {}).get(ctype) == cur.get("reason"):
+                continue
+            new: dict[str, Any] = {"type": ctype, "status": want,
+                                   "lastTransitionTime": cur["lastTransitionTime"]
+                                   if cur is not None and cur.get("status") == want else now}
+            if reasons and ctype in reasons and reasons[ctype]:
+                new["reason"] = reasons[ctype]
+            conds[ctype] = freeze(new)
+            if ctype not in order:
+                order.append(ctype)
+    return with_(status, conditions=tuple(conds[t] for t in order))
+
+
+def _container_spec(pod: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    for c in pod["spec"].get("containers") or ():
+        if c.get("name") == name:
+            return c  # type: ignore[no-any-return]
+    return None
+
+
+def _probe_ready(state: ClusterState, pod: Mapping[str, Any], c: Mapping[str, Any], started: int) -> tuple[bool, int | None]:
+    """(ready now, time it becomes ready) for a running container."""
+    override = (state.env.get("readiness") or EMPTY).get((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+    if override is not None:
+        return bool(override), None
+    probe = c.get("readinessProbe")
+    if not probe:
+        return True, None
+    delay = int(probe.get("initialDelaySeconds", 0) or 0)
+    at = started + delay
+    now = state.config.start_time + state.now
+    return (now >= at), (None if now >= at else at)
+
+
+def _phase(pod: Mapping[str, Any], statuses: list[Mapping[str, Any]]) -> str:
+    """getPhase: Running while any container runs or will restart; Succeeded/Failed when all stopped for good."""
+    policy = pod["spec"].get("restartPolicy", "Always")
+    running = waiting = succeeded = failed = 0
+    for cs in statuses:
+        st = cs.get("state") or EMPTY
+        if "running" in st:
+            running += 1
+        elif "terminated" in st:
+            if st["terminated"].get("exitCode", 0) == 0:
+                succeeded += 1
+            else:
+                failed += 1
+        else:
+            last = cs.get("lastState") or EMPTY
+            if "terminated" in last:
+                running += 1  # restarting counts as running
+            else:
+                waiting += 1
+    if waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if policy == "Always":
+        return "Running"
+    if failed and policy == "Never":
+        return "Failed"
+    if failed:  # OnFailure restarts failed containers
+        return "Running"
+    return "Succeeded"
+
+
+# ---------------------------------------------------------------------------------------------
+# sync
+# ---------------------------------------------------------------------------------------------
+def sync(state: ClusterState, node_name: str) -> ClusterState:
+    node = state.get("Node", "", node_name)
+    if node is None or _down(state, node_name):
+        return state
+    for pod in state.pods_on_node(node_name):
+        state = sync_pod(state, pod, node)
+    return state
+
+
+def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterState:
+    md = pod["metadata"]
+    status = pod.get("status") or EMPTY
+    if md.get("deletionTimestamp"):
+        # SIGTERM, containers stop, the kubelet confirms with a zero-grace delete
+        if md.get("finalizers"):
+            return state
+        return apiserver.remove_now(state, "Pod", md["namespace"], md["name"])
+    phase = status.get("phase")
+    if phase in ("Succeeded", "Failed"):
+        return state
+    now_s = state.timestamp()
+    now = state.config.start_time + state.now
+    if not status.get("startTime"):
+        return _admit(state, pod, node, now_s)
+    bad = state.env.get("bad_images") or EMPTY
+    statuses = list(status.get("containerStatuses") or ())
+    changed = False
+    next_at: list[tuple[int, bool]] = []
+    pulled_at = parse_time(status["startTime"]) + state.config.image_pull_seconds
+    for i, cs in enumerate(statuses):
+        st = cs.get("state") or EMPTY
+        c = _container_spec(pod, cs["name"]) or EMPTY
+        image = c.get("image", cs.get("image"))
+        if "waiting" in st:
+            reason = st["waiting"].get("reason")
+            if reason == "CrashLoopBackOff":
+                restart_at = parse_time((cs.get("lastState") or EMPTY)["terminated"]["finishedAt"]) + _backoff(
+                    state, cs.get("restartCount", 0) + 1)
+                if now < restart_at:
+                    next_at.append((restart_at, True))
+                    continue
+                statuses[i] = _running(cs, now_s, cs.get("restartCount", 0) + 1)
+                changed = True
+                continue
+            # pulling (ContainerCreating) or pull back-off
+            if image in bad:
+                attempts = _pull_attempts(state, pod)
+                retry_at = _pull_retry_at(state, pod)
+                if reason in ("ContainerCreating", None) or now >= retry_at:
+                    attempts += 1
+                    new_reason = "ErrImagePull" if reason != "ErrImagePull" or attempts <= 1 else "ImagePullBackOff"
+                    statuses[i] = with_(cs, state=freeze({"waiting": {
+                        "reason": new_reason,
+                        "message": f'Back-off pulling image "{image}"' if new_reason == "ImagePullBackOff"
+                        else f'failed to pull and unpack image "{image}": not found'}}))
+                    state = _set_pull_backoff(state, pod, attempts, now + _backoff(state, attempts))
+                    changed = True
+                    next_at.append((now + _backoff(state, attempts), False))
+                else:
+                    next_at.append((retry_at, False))
+                continue
+            if now < pulled_at and reason == "ContainerCreating":
+                next_at.append((pulled_at, True))
+                continue
+            statuses[i] = _running(cs, now_s, cs.get("restartCount", 0))
+            changed = True
+    # readiness
+    all_ready = bool(statuses)
+    for i, cs in enumerate(statuses):
+        st = cs.get("state") or EMPTY
+        if "running" in st:
+            c = _container_spec(pod, cs["name"]) or EMPTY
+            ready, at = _probe_ready(state, pod, c, parse_time(st["running"]["startedAt"]))
+            if at is not None:
+                next_at.append((at, True))
+            if bool(cs.get("ready")) != ready:
+                statuses[i] = with_(cs, ready=ready)
+                changed = True
+        elif cs.get("ready"):
+            statuses[i] = with_(cs, ready=False)
+            changed = True
+        all_ready = all_ready and bool(statuses[i].get("ready"))
+    new_phase = _phase(pod, statuses)
+    cond = get_condition(status, "Ready")
+    ready_now = cond is not None and cond.get("status") == "True"
+    if changed or new_phase != phase or ready_now != all_ready:
+        new_status = with_(status, phase=new_phase, containerStatuses=tuple(statuses))
+        if new_phase in ("Succeeded", "Failed"):
+            all_ready = False
+        reason = "" if all_ready else ("PodCompleted" if new_phase in ("Succeeded", "Failed") else "ContainersNotReady")
+        new_status = _with_conditions(new_status, {"Ready": all_ready, "ContainersReady": all_ready}, now_s,
+                                      {"Ready": reason, "ContainersReady": reason})
+        state = apiserver.update_status(state, with_(pod, status=new_status)).state
+        if _pull_attempts(state, pod) and not any(
+                (s.get("state") or EMPTY).get("waiting", EMPTY).get("reason") in ("ErrImagePull", "ImagePullBackOff")
+                for s in statuses):
+            state = _clear_pull_backoff(state, pod)
+    for at, essential in next_at:
+        state = state.add_timer(at - state.config.start_time, NAME, node["metadata"]["name"], essential)
+    return state
+
+
+def _running(cs: Mapping[str, Any], now_s: str, restarts: int) -> FrozenDict:
+    return with_(cs, state=freeze({"running": {"startedAt": now_s}}), restartCount=restarts, started=True,
+                 ready=False)
+
+
+def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -> ClusterState:
+    """First sight of a pod: sandbox with an IP, images start pulling (phase Pending, ContainerCreating)."""
+    status = pod.get("status") or EMPTY
+    host_ip = node_ip(node)
+    if pod["spec"].get("hostNetwork"):
+        ip = host_ip
+    else:
+        state = attrs.evolve(state, ip_seq=state.ip_seq + 1)
+        ip = pod_ip(state.ip_seq)
+    statuses = tuple(
+        freeze({"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False, "restartCount": 0,
+                "started": False, "state": {"waiting": {"reason": "ContainerCreating"}}})
+        for c in pod["spec"].get("containers") or ()
+    )
+    new_status = with_(status, phase="Pending", hostIP=host_ip, hostIPs=(freeze({"ip": host_ip}),),
+                       podIP=ip, podIPs=(freeze({"ip": ip}),), startTime=now_s, containerStatuses=statuses)
+    new_status = _with_conditions(new_status, {"PodReadyToStartContainers": True, "Initialized": True,
+                                               "Ready": False, "ContainersReady": False}, now_s,
+                                  {"Ready": "ContainersNotReady", "ContainersReady": "ContainersNotReady"})
+    state = apiserver.update_status(state, with_(pod, status=new_status)).state
+    # pulls finish after the configured virtual time (a zero pull time still takes one more turn)
+    return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod["spec"]["nodeName"])
+
+
+# ---------------------------------------------------------------------------------------------
+# image pull back-off bookkeeping (the kubelet's in-memory back-off table)
+# ---------------------------------------------------------------------------------------------
+def _pull_key(pod: Mapping[str, Any]) -> str:
+    return pod["metadata"]["uid"]
+
+
+def _pull_attempts(state: ClusterState, pod: Mapping[str, Any]) -> int:
+    entry = (state.env.get("pull_backoff") or EMPTY).get(_pull_key(pod))
+    return int(entry[0]) if entry else 0
+
+
+def _pull_retry_at(state: ClusterState, pod: Mapping[str, Any]) -> int:
+    entry = (state.env.get("pull_backoff") or EMPTY).get(_pull_key(pod))
+    return int(entry[1]) if entry else 0
+
+
+def _set_pull_backoff(state: ClusterState, pod: Mapping[str, Any], attempts: int, retry_at: int) -> ClusterState:
+    table = state.env.get("pull_backoff") or EMPTY
+    return _set_env(state, "pull_backoff", with_(table, **{_pull_key(pod): (attempts, retry_at)}))
+
+
+def _clear_pull_backoff(state: ClusterState, pod: Mapping[str, Any]) -> ClusterState:
+    table = state.env.get("pull_backoff") or EMPTY
+    return _set_env(state, "pull_backoff", with_(table, **{_pull_key(pod): None}))
+
+
+def _set_env(state: ClusterState, key: str, value: Any) -> ClusterState:
+    return attrs.evolve(state, env=state.env.set(key, value))
+
+
+# ---------------------------------------------------------------------------------------------
+# environment facts
+# ---------------------------------------------------------------------------------------------
+def image_pull_failed(state: ClusterState, image: str) -> ClusterState:
+    bad = state.env.get("bad_images") or frozenset()
+    return _set_env(state, "bad_images", frozenset(bad) | {image})
+
+
+def image_pull_recovered(state: ClusterState, image: str) -> ClusterState:
+    bad = frozenset(state.env.get("bad_images") or frozenset())
+    if image not in bad:
+        return state
+    state = _set_env(state, "bad_images", bad - {image})
+    # pods waiting on that image pull again at once
+    table = state.env.get("pull_backoff") or EMPTY
+    nodes = set()
+    for uid in table:
+        pod = state.by_uid_get(uid)
+        if pod is not None and pod["spec"].get("nodeName"):
+            if any(c.get("image") == image for c in pod["spec"].get("containers") or ()):
+                nodes.add(pod["spec"]["nodeName"])
+                state = _set_pull_backoff(state, pod, table[uid][0], state.config.start_time + state.now)
+    return state.enqueue_many([(NAME, n) for n in sorted(nodes)])
+
+
+def readiness_changed(state: ClusterState, namespace: str, name: str, ready: bool) -> apiserver.WriteResult:
+    pod = state.get("Pod", namespace, name)
+    if pod is None:
+        return apiserver.WriteResult(state, None, Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
+    table = state.env.get("readiness") or EMPTY
+    state = _set_env(state, "readiness", FrozenDict({**table, (namespace, name): ready}))
+    node = pod["spec"].get("nodeName")
+    if node:
+        state = state.enqueue(NAME, node)
+    return apiserver.WriteResult(state, pod)
+
+
+def container_exited(state: ClusterState, namespace: str, name: str, container: str,
+                     exit_code: int) -> apiserver.WriteResult:
+    """A container of a running pod exited: record it, then restart per restartPolicy after back-off."""
+    pod = state.get("Pod", namespace, name)
+    if pod is None:
+        return apiserver.WriteResult(state, None, Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
+    status = pod.get("status") or EMPTY
+    statuses = list(status.get("containerStatuses") or ())
+    idx = next((i for i, cs in enumerate(statuses) if cs.get("name") == container), None)
+    if idx is None or "running" not in (statuses[idx].get("state") or EMPTY):
+        return apiserver.WriteResult(state, None, Rejection(
+            "BadRequest", f'container "{container}" of pod "{name}" is not running', 400, "Pod", name))
+    if _down(state, pod["spec"].get("nodeName", "")):
+        return apiserver.WriteResult(state, pod)
+    cs = statuses[idx]
+    now_s = state.timestamp()
+    terminated = {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
+                  "startedAt": cs["state"]["running"]["startedAt"], "finishedAt": now_s}
+    policy = pod["spec"].get("restartPolicy", "Always")
+    restart = policy == "Always" or (policy == "OnFailure" and exit_code != 0)
+    if restart:
+        new_cs = with_(cs, ready=False, started=False, lastState=freeze({"terminated": terminated}),
+                       state=freeze({"waiting": {"reason": "CrashLoopBackOff",
+                                                 "message": f"back-off restarting failed container {container}"}}))
+    else:
+        new_cs = with_(cs, ready=False, started=False, state=freeze({"terminated": terminated}))
+    statuses[idx] = new_cs
+    phase = _phase(pod, statuses)
+    new_status = with_(status, phase=phase, containerStatuses=tuple(statuses))
+    reason = "PodCompleted" if phase in ("Succeeded", "Failed") else "ContainersNotReady"
+    new_status = _with_conditions(new_status, {"Ready": False, "ContainersReady": False}, now_s,
+                                  {"Ready": reason, "ContainersReady": reason})
+    r = apiserver.update_status(state, with_(pod, status=new_status))
+    state = r.state
+    if restart:
+        at = state.now + _backoff(state, cs.get("restartCount", 0) + 1)
+        state = state.add_timer(at, NAME, pod["spec"]["nodeName"], True)
+    return apiserver.WriteResult(state, r.obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# watches
+# ---------------------------------------------------------------------------------------------
+def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    if new is None:
+        return ()
+    node = new["spec"].get("nodeName")
+    if not node:
+        return ()
+    if old is None or old["spec"].get("nodeName") != node or (
+            old["metadata"].get("deletionTimestamp") != new["metadata"].get("deletionTimestamp")) or (
+            old["spec"] != new["spec"]) or old["metadata"].get("finalizers") != new["metadata"].get("finalizers"):
+        return (node,)
+    return ()
+
+
+register(Controller(NAME, sync, {"Pod": _pod_keys}, environment=True))

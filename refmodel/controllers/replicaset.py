@@ -1,0 +1,371 @@
+"""The ReplicaSet controller.
+
+**Mirrors:** ``pkg/controller/replicaset/replica_set.go`` (syncReplicaSet, manageReplicas, claimPods,
+getPodsToDelete, getPodsRankedByRelatedPodsOnSameNode, slowStartBatch), ``replica_set_utils.go``
+(calculateStatus, updateReplicaSetStatus), ``pkg/controller/controller_utils.go``
+(ActivePodsWithRanks.Less, logarithmicRankDiff, GetPodFromTemplate) and
+``pkg/controller/controller_ref_manager.go`` (ClaimPods: adopt and release).
+**Modelled:** rules RS-1..RS-6: diff against active owned pods, bursts capped at 500 per sync, deletion
+ranking with upstream's eight criteria (log-scale timestamps, pod-deletion-cost), adoption of matching
+orphans and release of owned pods whose labels stop matching, status counts, observedGeneration,
+requeue after ``minReadySeconds`` so availability is noticed.
+**Not modelled (and why):** expectations (writes are visible at once in the model, so they are always
+satisfied); slow-start batch failures (creates fail only when the namespace is terminating, which the
+model reports as the ``ReplicaFailure`` condition).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .. import apiserver
+from ..frozen import EMPTY, FrozenDict, freeze, with_
+from ..labels import selector_matches
+from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
+from ..state import ClusterState, parse_time
+from . import Controller, ns_key, register, split_key
+
+__all__ = ["active_pods_with_ranks_less", "calculate_status", "get_pods_to_delete", "pod_from_template"]
+
+NAME = "replicaset"
+POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+
+
+def controller_ref(owner: Mapping[str, Any]) -> FrozenDict:
+    md = owner["metadata"]
+    return freeze({
+        "apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": md["name"], "uid": md["uid"],
+        "controller": True, "blockOwnerDeletion": True,
+    })
+
+
+def pod_from_template(template: Mapping[str, Any], owner: Mapping[str, Any], namespace: str,
+                      name: str = "") -> FrozenDict:
+    """GetPodFromTemplate: labels, annotations, finalizers and spec of the template; a controller ref."""
+    tmd = template.get("metadata") or EMPTY
+    md: dict[str, Any] = {"namespace": namespace, "ownerReferences": (controller_ref(owner),)}
+    if name:
+        md["name"] = name
+    else:
+        md["generateName"] = owner["metadata"]["name"] + "-"
+    for f in ("labels", "annotations", "finalizers"):
+        if tmd.get(f):
+            md[f] = tmd[f]
+    return FrozenDict({"apiVersion": "v1", "kind": "Pod", "metadata": FrozenDict(md), "spec": template["spec"]})
+
+
+# ---------------------------------------------------------------------------------------------
+# pods owned by a replica set
+# ---------------------------------------------------------------------------------------------
+def owned_pods(state: ClusterState, owner_uid: str) -> list[FrozenDict]:
+    out = []
+    for kind, ns, name in state.dependents(owner_uid):
+        if kind != "Pod":
+            continue
+        pod = state.get("Pod", ns, name)
+        if pod is None:
+            continue
+        ref = get_controller_of(pod)
+        if ref is not None and ref.get("uid") == owner_uid:
+            out.append(pod)
+    return out
+
+
+def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[FrozenDict]]:
+    """ClaimPods: adopt matching orphans, release owned pods that no longer match; return the active claimed pods."""
+    md = rs["metadata"]
+    ns = md["namespace"]
+    uid = md["uid"]
+    selector = rs["spec"].get("selector")
+    stats = state.pod_stats.get(uid)
+    claimed: list[FrozenDict] | None = None
+    # release: only when some owned active pod's labels stop matching (counted incrementally)
+    if stats is not None and any(
+        not selector_matches(selector, dict(labels)) for labels in stats.label_sets.keys()
+    ):
+        claimed = []
+        for pod in owned_pods(state, uid):
+            if not is_pod_active(pod):
+                continue
+            if selector_matches(selector, pod["metadata"].get("labels")):
+                claimed.append(pod)
+                continue
+            refs = tuple(r for r in pod["metadata"].get("ownerReferences") or () if r.get("uid") != uid)
+            new = with_(pod, metadata=with_(pod["metadata"], ownerReferences=refs or None))
+            state = apiserver.controller_update(state, new, old=pod).state
+    # adopt: active orphans in the namespace that match, unless we are being deleted
+    if not md.get("deletionTimestamp"):
+        orphans = state.orphan_pods.get(ns)
+        if orphans:
+            for name in sorted(orphans.keys()):
+                pod = state.get("Pod", ns, name)
+                if pod is None or not selector_matches(selector, pod["metadata"].get("labels")):
+                    continue
+                refs = (*tuple(pod["metadata"].get("ownerReferences") or ()), controller_ref(rs))
+                new = with_(pod, metadata=with_(pod["metadata"], ownerReferences=refs))
+                r = apiserver.controller_update(state, new, old=pod)
+                state = r.state
+                claimed = None  # recompute below
+    if claimed is None:
+        claimed = [p for p in owned_pods(state, uid) if is_pod_active(p)]
+    return state, claimed
+
+
+# ---------------------------------------------------------------------------------------------
+# deletion ranking (ActivePodsWithRanks.Less)
+# ---------------------------------------------------------------------------------------------
+_PHASE_ORDER = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+
+def _log_bucket(now: int, t: int | None) -> int:
+    """floor(log2(now - t)) with durations in nanoseconds; -1 when not positive (logarithmicRankDiff)."""
+    if t is None:
+        return -1
+    d = (now - t) * 1_000_000_000
+    if d <= 0:
+        return -1
+    return int(math.floor(math.log2(d)))
+
+
+def _deletion_cost(pod: Mapping[str, Any]) -> int:
+    value = (pod["metadata"].get("annotations") or EMPTY).get(POD_DELETION_COST)
+    if value is None:
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _max_restarts(pod: Mapping[str, Any]) -> int:
+    counts = [c.get("restartCount", 0) for c in (pod.get("status") or EMPTY).get("containerStatuses") or ()]
+    return max(counts, default=0)
+
+
+def active_pods_with_ranks_less(a: Mapping[str, Any], rank_a: int, b: Mapping[str, Any], rank_b: int,
+                                now: int) -> bool:
+    """True when pod ``a`` should be deleted before pod ``b`` (upstream's eight rules, in order)."""
+    na, nb = a["spec"].get("nodeName") or "", b["spec"].get("nodeName") or ""
+    if (na == "") != (nb == ""):
+        return na == ""
+    pa = _PHASE_ORDER.get((a.get("status") or EMPTY).get("phase", ""), 0)
+    pb = _PHASE_ORDER.get((b.get("status") or EMPTY).get("phase", ""), 0)
+    if pa != pb:
+        return pa < pb
+    ra, rb = is_pod_ready(a), is_pod_ready(b)
+    if ra != rb:
+        return not ra
+    ca, cb = _deletion_cost(a), _deletion_cost(b)
+    if ca != cb:
+        return ca < cb
+    if rank_a != rank_b:
+        return rank_a > rank_b
+    if ra and rb:
+        ta, tb = ready_since(a), ready_since(b)
+        if ta != tb:
+            ba, bb = _log_bucket(now, ta), _log_bucket(now, tb)
+            if ta is None or tb is None:
+                return ta is None
+            if ba != bb:
+                return ba < bb  # more recently ready (smaller age) first
+    xa, xb = _max_restarts(a), _max_restarts(b)
+    if xa != xb:
+        return xa > xb
+    cta = a["metadata"].get("creationTimestamp")
+    ctb = b["metadata"].get("creationTimestamp")
+    if cta != ctb:
+        ta2 = parse_time(cta) if cta else None
+        tb2 = parse_time(ctb) if ctb else None
+        if ta2 is None or tb2 is None:
+            return ta2 is None
+        ba, bb = _log_bucket(now, ta2), _log_bucket(now, tb2)
+        if ba != bb:
+            return ba < bb  # newer first
+    return bool(a["metadata"].get("uid", "") < b["metadata"].get("uid", ""))
+
+
+def _ranks(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> dict[tuple[str, str], int]:
+    """getPodsRankedByRelatedPodsOnSameNode: active pods of all RSs with the same controller, per node."""
+    owner = get_controller_of(rs)
+    related: list[FrozenDict] = []
+    if owner is not None:
+        for kind, ns, name in state.dependents(owner["uid"]):
+            if kind == "ReplicaSet":
+                other = state.get(kind, ns, name)
+                if other is not None:
+                    related.extend(p for p in owned_pods(state, other["metadata"]["uid"]) if is_pod_active(p))
+    else:
+        related = pods
+    per_node: dict[str, int] = {}
+    for p in related:
+        node = p["spec"].get("nodeName") or ""
+        if node:
+            per_node[node] = per_node.get(node, 0) + 1
+    return {
+        (p["metadata"]["namespace"], p["metadata"]["name"]): per_node.get(p["spec"].get("nodeName") or "", 0)
+        if p["spec"].get("nodeName") else 0
+        for p in pods
+    }
+
+
+def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict], diff: int) -> list[FrozenDict]:
+    """The ``diff`` pods to delete, most deletable first."""
+    if diff >= len(pods):
+        return list(pods)
+    import functools
+
+    ranks = _ranks(state, rs, pods)
+    now = state.config.start_time + state.now
+
+    def cmp(a: FrozenDict, b: FrozenDict) -> int:
+        ka = (a["metadata"]["namespace"], a["metadata"]["name"])
+        kb = (b["metadata"]["namespace"], b["metadata"]["name"])
+        if active_pods_with_ranks_less(a, ranks[ka], b, ranks[kb], now):
+            return -1
+        if active_pods_with_ranks_less(b, ranks[kb], a, ranks[ka], now):
+            return 1
+        return 0
+
+    return sorted(pods, key=functools.cmp_to_key(cmp))[:diff]
+
+
+# ---------------------------------------------------------------------------------------------
+# status
+# ---------------------------------------------------------------------------------------------
+def calculate_status(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict] | None,
+                     manage_error: str = "") -> FrozenDict:
+    """calculateStatus: counts over the active claimed pods (``pods``; None = use the incremental index)."""
+    spec = rs["spec"]
+    min_ready = spec.get("minReadySeconds", 0) or 0
+    tmpl_labels = frozenset(((spec.get("template") or EMPTY).get("metadata") or EMPTY).get("labels", EMPTY).items())
+    now = state.config.start_time + state.now
+    if pods is None:
+        stats = state.pod_stats.get(rs["metadata"]["uid"])
+        replicas = stats.active if stats else 0
+        ready = stats.ready if stats else 0
+        labeled = sum(n for ls, n in stats.label_sets.items() if tmpl_labels <= ls) if stats else 0
+        if min_ready:
+            available = sum(1 for p in owned_pods(state, rs["metadata"]["uid"])
+                            if is_pod_active(p) and is_pod_available(p, min_ready, now))
+        else:
+            available = ready
+    else:
+        replicas = len(pods)
+        labeled = sum(1 for p in pods if tmpl_labels <= frozenset((p["metadata"].get("labels") or EMPTY).items()))
+        ready = sum(1 for p in pods if is_pod_ready(p))
+        available = sum(1 for p in pods if is_pod_available(p, min_ready, now))
+    old = rs.get("status") or EMPTY
+    conditions = [c for c in old.get("conditions") or () if c.get("type") != "ReplicaFailure"]
+    if manage_error:
+        prev = next((c for c in old.get("conditions") or () if c.get("type") == "ReplicaFailure"), None)
+        conditions.append(freeze({
+            "type": "ReplicaFailure", "status": "True", "reason": manage_error.split(":", 1)[0],
+            "message": manage_error,
+            "lastTransitionTime": prev["lastTransitionTime"] if prev else state.timestamp(),
+        }))
+    status: dict[str, Any] = {
+        "replicas": replicas,
+        "fullyLabeledReplicas": labeled,
+        "readyReplicas": ready,
+        "availableReplicas": available,
+        "observedGeneration": rs["metadata"].get("generation", 1),
+    }
+    if conditions:
+        status["conditions"] = tuple(conditions)
+    # upstream omits zero counts (omitempty) except replicas
+    for k in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
+        if not status[k]:
+            del status[k]
+    return FrozenDict(status)
+
+
+# ---------------------------------------------------------------------------------------------
+# sync
+# ---------------------------------------------------------------------------------------------
+def sync(state: ClusterState, key: str) -> ClusterState:
+    ns, name = split_key(key)
+    rs = state.get("ReplicaSet", ns, name)
+    if rs is None:
+        return state
+    state, pods = claim_pods(state, rs)
+    manage_error = ""
+    rs_deleting = bool(rs["metadata"].get("deletionTimestamp"))
+    if not rs_deleting:
+        state, manage_error = manage_replicas(state, rs, pods)
+    # Upstream counts the pods it listed before manageReplicas, so its status lags one sync behind
+    # its own creates and deletes; the model counts from the incremental index after them. The
+    # creates/deletes re-queue this key, so both settle on the same status.
+    rs = state.get("ReplicaSet", ns, name) or rs
+    status = calculate_status(state, rs, None, manage_error)
+    state = apiserver.update_status(state, with_(rs, status=status)).state
+    min_ready = rs["spec"].get("minReadySeconds", 0) or 0
+    if min_ready and status.get("readyReplicas", 0) == status["replicas"] and status.get(
+            "availableReplicas", 0) != status["replicas"]:
+        # AddAfter(minReadySeconds): look again when the earliest ready pod becomes available
+        since = [t for t in (ready_since(p) for p in pods) if t is not None]
+        at = (min(since) if since else state.config.start_time + state.now) + min_ready + 1
+        state = state.add_timer(at - state.config.start_time, NAME, key)
+    return state
+
+
+def manage_replicas(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> tuple[ClusterState, str]:
+    spec = rs["spec"]
+    diff = len(pods) - int(spec.get("replicas", 1))
+    burst = state.config.burst_replicas
+    ns = rs["metadata"]["namespace"]
+    if diff < 0:
+        n = min(-diff, burst)
+        template = spec["template"]
+        for _ in range(n):
+            pod = pod_from_template(template, rs, ns)
+            r = apiserver.controller_create(state, pod)
+            if not r.ok:
+                assert r.rejection is not None
+                return state, f"FailedCreate: {r.rejection.message}"
+            state = r.state
+    elif diff > 0:
+        n = min(diff, burst)
+        for pod in get_pods_to_delete(state, rs, pods, n):
+            r = apiserver.delete(state, "Pod", ns, pod["metadata"]["name"])
+            if r.ok:
+                state = r.state
+    return state, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# watches (the informer handlers addPod/updatePod/deletePod, addRS/updateRS)
+# ---------------------------------------------------------------------------------------------
+def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    keys: list[str] = []
+    for pod in (old, new):
+        if pod is None:
+            continue
+        ref = get_controller_of(pod)
+        ns = pod["metadata"]["namespace"]
+        if ref is not None:
+            if ref.get("kind") == "ReplicaSet":
+                k = f"{ns}/{ref['name']}"
+                if k not in keys:
+                    keys.append(k)
+        elif is_pod_active(pod):
+            # an orphan: every ReplicaSet whose selector matches may adopt it (getPodReplicaSets)
+            for rs in state.iter_kind("ReplicaSet", ns):
+                if selector_matches(rs["spec"].get("selector"), pod["metadata"].get("labels")):
+                    k = ns_key(rs)
+                    if k not in keys:
+                        keys.append(k)
+    return keys
+
+
+def _rs_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    obj = new if new is not None else old
+    assert obj is not None
+    if new is not None and old is not None and new.get("spec") == old.get("spec") and (
+            new["metadata"].get("deletionTimestamp") == old["metadata"].get("deletionTimestamp")):
+        return ()  # our own status writes and annotation changes need no sync
+    return (ns_key(obj),)
+
+
+register(Controller(NAME, sync, {"Pod": _pod_keys, "ReplicaSet": _rs_keys}))

@@ -1,0 +1,301 @@
+"""kube-scheduler: filter, score, bind.
+
+**Mirrors:** ``pkg/scheduler/schedule_one.go`` (schedulePod, findNodesThatFitPod, prioritizeNodes,
+selectHost), the filter plugins ``nodeunschedulable`` (NodeUnschedulable), ``noderesources/fit.go``
+(Fit: fitsRequest), ``nodeaffinity`` (NodeAffinity: nodeSelector and required node affinity),
+``tainttoleration`` (TaintToleration.Filter), ``nodename``, and the score plugin
+``noderesources/least_allocated.go`` (leastResourceScorer) with ``pkg/scheduler/util/pod_resources.go``
+(non-zero default requests 100m / 200Mi); ``pkg/scheduler/internal/queue`` (priority, then creation order).
+**Modelled:** rules SCH-1..SCH-5: only pods with no ``nodeName`` and the default scheduler; nodes must be
+Ready, schedulable, untainted (or tolerated NoSchedule/NoExecute), match ``nodeSelector`` and required
+node affinity, and fit cpu, memory and pod count (requests of every non-terminal pod on the node);
+the feasible node with the highest LeastAllocated score wins, ties to the lowest name (upstream breaks
+ties at random, so any tie-break is faithful); unschedulable pods get ``PodScheduled=False`` with reason
+``Unschedulable`` and are retried when nodes or pods change.
+**Not modelled (and why):** the other score plugins (BalancedAllocation, ImageLocality, default
+PodTopologySpread, InterPodAffinity) and percentageOfNodesToScore: they only change which of the
+feasible nodes is chosen, which upstream leaves open and the conformance comparison canonicalises;
+preemption; pod affinity; volume binding (storage issue).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .. import apiserver
+from ..frozen import EMPTY, FrozenDict, freeze, with_
+from ..podutil import get_condition, pod_requests_vector
+from ..quantity import milli_value, value_ceil
+from ..state import ClusterState
+from . import Controller, register
+
+__all__ = ["least_allocated_score", "node_allocatable", "node_is_ready", "tolerates", "unschedulable_reasons"]
+
+NAME = "scheduler"
+KEY = "queue"
+MAX_NODE_SCORE = 100
+
+
+def node_is_ready(node: Mapping[str, Any]) -> bool:
+    c = get_condition(node.get("status"), "Ready")
+    return c is not None and c.get("status") == "True"
+
+
+_ALLOC_CACHE: dict[int, tuple[Any, tuple[int, int, int]]] = {}
+
+
+def node_allocatable(node: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(cpu milli, memory bytes, pods) from ``status.allocatable`` (falling back to capacity)."""
+    status = node.get("status") or EMPTY
+    alloc = status.get("allocatable") or status.get("capacity") or EMPTY
+    hit = _ALLOC_CACHE.get(id(alloc))
+    if hit is not None and hit[0] is alloc:
+        return hit[1]
+    vec = (
+        milli_value(alloc.get("cpu", 0)),
+        value_ceil(alloc.get("memory", 0)),
+        value_ceil(alloc.get("pods", 110)),
+    )
+    _ALLOC_CACHE[id(alloc)] = (alloc, vec)
+    return vec
+
+
+def _toleration_matches(tol: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
+    """ToleratesTaint (staging/src/k8s.io/api/core/v1/toleration.go)."""
+    if tol.get("effect") and tol.get("effect") != taint.get("effect"):
+        return False
+    if tol.get("key") and tol.get("key") != taint.get("key"):
+        return False
+    op = tol.get("operator") or "Equal"
+    if op == "Exists":
+        return True
+    if not tol.get("key") and op == "Equal" and tol.get("key", "") == "" and tol.get("value", "") == "":
+        return taint.get("key") == "" and (taint.get("value") or "") == ""
+    return (tol.get("value") or "") == (taint.get("value") or "")
+
+
+def tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
+    return any(_toleration_matches(t, taint) for t in tolerations)
+
+
+def _node_selector_term_matches(term: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    exprs = term.get("matchExpressions") or ()
+    if not exprs and not term.get("matchFields"):
+        return False
+    for e in exprs:
+        key, op, values = e.get("key"), e.get("operator"), e.get("values") or ()
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+        if op in ("Gt", "Lt"):
+            try:
+                lv, rv = int(labels[key]), int(values[0])
+            except (KeyError, ValueError, IndexError):
+                return False
+            if (op == "Gt" and not lv > rv) or (op == "Lt" and not lv < rv):
+                return False
+    return True
+
+
+def _static_reason(pod_spec: Mapping[str, Any], node: Mapping[str, Any]) -> str:
+    """Why a node is infeasible regardless of resources ('' when it is feasible)."""
+    if not node_is_ready(node):
+        return "node(s) were not ready"
+    nspec = node.get("spec") or EMPTY
+    if nspec.get("unschedulable"):
+        ok = any(
+            _toleration_matches(t, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
+            for t in pod_spec.get("tolerations") or ()
+        )
+        if not ok:
+            return "node(s) were unschedulable"
+    tolerations = pod_spec.get("tolerations") or ()
+    for taint in nspec.get("taints") or ():
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
+            return "node(s) had untolerated taint {%s: %s}" % (taint.get("key"), taint.get("value") or "")
+    labels = node["metadata"].get("labels") or EMPTY
+    for k, v in (pod_spec.get("nodeSelector") or EMPTY).items():
+        if labels.get(k) != v:
+            return "node(s) didn't match Pod's node affinity/selector"
+    required = (((pod_spec.get("affinity") or EMPTY).get("nodeAffinity") or EMPTY)
+                .get("requiredDuringSchedulingIgnoredDuringExecution"))
+    if required:
+        terms = required.get("nodeSelectorTerms") or ()
+        if not any(_node_selector_term_matches(t, labels) for t in terms):
+            return "node(s) didn't match Pod's node affinity/selector"
+    return ""
+
+
+def least_allocated_score(alloc: tuple[int, int, int], used: tuple[int, ...], req: tuple[int, ...]) -> int:
+    """(cpu score + memory score) / 2 with each ``(capacity - requested) * 100 / capacity``."""
+    total = 0
+    for cap, requested in ((alloc[0], used[3] + req[3]), (alloc[1], used[4] + req[4])):
+        if cap == 0 or requested > cap:
+            continue
+        total += (cap - requested) * MAX_NODE_SCORE // cap
+    return total // 2
+
+
+def _fit_reason(alloc: tuple[int, int, int], used: tuple[int, ...], req: tuple[int, ...]) -> str:
+    if used[2] + 1 > alloc[2]:
+        return "Too many pods"
+    if req[0] and used[0] + req[0] > alloc[0]:
+        return "Insufficient cpu"
+    if req[1] and used[1] + req[1] > alloc[1]:
+        return "Insufficient memory"
+    return ""
+
+
+def unschedulable_reasons(state: ClusterState, pod: Mapping[str, Any]) -> dict[str, int]:
+    """Reason -> number of nodes, for the ``0/N nodes are available`` message."""
+    reasons: dict[str, int] = {}
+    req = pod_requests_vector(pod["spec"])
+    for node in state.iter_kind("Node", ""):
+        r = _static_reason(pod["spec"], node)
+        if not r:
+            used = state.node_usage.get(node["metadata"]["name"]) or (0, 0, 0, 0, 0)
+            r = _fit_reason(node_allocatable(node), used, req)
+        if r:
+            reasons[r] = reasons.get(r, 0) + 1
+    return reasons
+
+
+def _queue_order(pod: Mapping[str, Any]) -> tuple[int, str, str, str]:
+    md = pod["metadata"]
+    return (-(pod["spec"].get("priority") or 0), md.get("creationTimestamp", ""), md["namespace"], md["name"])
+
+
+def sync(state: ClusterState, key: str) -> ClusterState:
+    pending_keys = state.pods_by_node.get("")
+    if not pending_keys:
+        return state
+    pods = []
+    for ns, name in pending_keys.keys():
+        pod = state.get("Pod", ns, name)
+        if pod is None or pod["metadata"].get("deletionTimestamp"):
+            continue
+        if (pod["spec"].get("schedulerName") or "default-scheduler") != "default-scheduler":
+            continue
+        if (pod.get("status") or EMPTY).get("phase") in ("Succeeded", "Failed"):
+            continue
+        pods.append(pod)
+    if not pods:
+        return state
+    pods.sort(key=_queue_order)
+    nodes = {n["metadata"]["name"]: n for n in state.iter_kind("Node", "")}
+    usage: dict[str, tuple[int, ...]] = {}
+    version: dict[str, int] = {}
+    feasible_by_sig: dict[Any, list[str]] = {}
+    heaps: dict[Any, list[tuple[int, str, int]]] = {}
+    for pod in pods:
+        spec = pod["spec"]
+        sig = (spec.get("nodeSelector"), spec.get("tolerations"), spec.get("affinity"))
+        try:
+            hash(sig)
+        except TypeError:
+            sig = id(spec)
+        feasible = feasible_by_sig.get(sig)
+        if feasible is None:
+            feasible = [name for name, node in nodes.items() if not _static_reason(spec, node)]
+            feasible_by_sig[sig] = feasible
+        req = pod_requests_vector(spec)
+        hk = (sig, req)
+        heap = heaps.get(hk)
+        if heap is None:
+            heap = []
+            for name in feasible:
+                used = usage.get(name) or state.node_usage.get(name) or (0, 0, 0, 0, 0)
+                heap.append((-least_allocated_score(node_allocatable(nodes[name]), used, req), name,
+                             version.get(name, 0)))
+            heapq.heapify(heap)
+            heaps[hk] = heap
+        chosen = None
+        while heap:
+            neg, name, ver = heap[0]
+            used = usage.get(name) or state.node_usage.get(name) or (0, 0, 0, 0, 0)
+            if ver != version.get(name, 0):
+                heapq.heapreplace(heap, (-least_allocated_score(node_allocatable(nodes[name]), used, req), name,
+                                         version.get(name, 0)))
+                continue
+            if _fit_reason(node_allocatable(nodes[name]), used, req):
+                heapq.heappop(heap)  # usage only grows within one turn: this node stays full for this request
+                continue
+            chosen = name
+            break
+        if chosen is None:
+            state = _mark_unschedulable(state, pod, len(nodes))
+            continue
+        used = usage.get(chosen) or state.node_usage.get(chosen) or (0, 0, 0, 0, 0)
+        usage[chosen] = tuple(a + b for a, b in zip(used, req))
+        version[chosen] = version.get(chosen, 0) + 1
+        state = _bind(state, pod, chosen)
+    return state
+
+
+def _set_condition(status: Mapping[str, Any], cond: dict[str, Any], now: str) -> FrozenDict:
+    conds = list(status.get("conditions") or ())
+    for i, c in enumerate(conds):
+        if c.get("type") == cond["type"]:
+            same = c.get("status") == cond["status"]
+            cond["lastTransitionTime"] = c.get("lastTransitionTime") if same else now
+            conds[i] = freeze(cond)
+            break
+    else:
+        cond["lastTransitionTime"] = now
+        conds.append(freeze(cond))
+    return with_(status, conditions=tuple(conds))
+
+
+def _bind(state: ClusterState, pod: FrozenDict, node: str) -> ClusterState:
+    """The binding subresource: set ``spec.nodeName`` and ``PodScheduled=True``."""
+    now = state.timestamp()
+    status = _set_condition(pod.get("status") or EMPTY, {"type": "PodScheduled", "status": "True"}, now)
+    new = with_(pod, spec=with_(pod["spec"], nodeName=node), status=status)
+    return apiserver.controller_update(state, new, old=pod).state
+
+
+def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int) -> ClusterState:
+    reasons = unschedulable_reasons(state, pod)
+    detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+    msg = f"0/{n_nodes} nodes are available" + (f": {detail}." if detail else ".")
+    status = pod.get("status") or EMPTY
+    cur = get_condition(status, "PodScheduled")
+    if cur is not None and cur.get("status") == "False" and cur.get("message") == msg:
+        return state
+    status = _set_condition(status, {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                     "message": msg}, state.timestamp())
+    return apiserver.update_status(state, with_(pod, status=status)).state
+
+
+# ---------------------------------------------------------------------------------------------
+# watches: a new unscheduled pod; anything that may free room or add a node
+# ---------------------------------------------------------------------------------------------
+def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    if new is not None and not new["spec"].get("nodeName"):
+        if old is None or old["spec"].get("nodeName") != new["spec"].get("nodeName") or old.get("spec") != new.get("spec"):
+            return (KEY,)
+        return ()
+    if old is not None and old["spec"].get("nodeName") and "" in state.pods_by_node:
+        # a bound pod went away or finished: room may have been freed for a pending pod
+        if new is None or (new.get("status") or EMPTY).get("phase") in ("Succeeded", "Failed"):
+            return (KEY,)
+    return ()
+
+
+def _node_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    if new is not None and "" in state.pods_by_node:
+        if old is None or old.get("spec") != new.get("spec") or node_is_ready(old) != node_is_ready(new) or (
+                old["metadata"].get("labels") != new["metadata"].get("labels")):
+            return (KEY,)
+    return ()
+
+
+register(Controller(NAME, sync, {"Pod": _pod_keys, "Node": _node_keys}))

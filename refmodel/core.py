@@ -1,0 +1,225 @@
+"""``step`` (the transition function) and ``converge`` (the discrete-event loop).
+
+**Mirrors:** the cluster as a whole: kube-apiserver handling requests, the environment (nodes, container
+runtime, time) producing facts, and kube-controller-manager, kube-scheduler and kubelets draining their
+work queues (``staging/src/k8s.io/client-go/util/workqueue``: a key is queued at most once; processing
+removes it; a controller can ask to be re-queued after a delay, ``AddAfter``).
+**Modelled:** every event of :mod:`refmodel.events` in one ``match``; ``converge`` runs the dirty work
+items in queue order, and when none is left advances the virtual clock to the next essential timer;
+it stops when only back-off retries remain, and raises :class:`NotConverged` when work never runs out.
+**Not modelled (and why):** real concurrency: one interleaving at a time is chosen (queue order); the
+conformance machines explore others by firing ``Reconcile`` events in other orders.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+import attrs
+
+from . import apiserver
+from .controllers import CONTROLLERS, kubelet, nodelifecycle
+from .controllers.deployment import rollout_pause, rollout_undo
+from .errors import NotConverged, Rejection
+from .events import (
+    Apply,
+    ClockAdvanced,
+    ContainerExited,
+    Cordon,
+    Delete,
+    Event,
+    ImagePullFailed,
+    ImagePullRecovered,
+    NodeFailed,
+    NodeRecovered,
+    PodKilled,
+    ReadinessChanged,
+    Reconcile,
+    RolloutPause,
+    RolloutResume,
+    RolloutUndo,
+    Scale,
+    Uncordon,
+)
+from .frozen import with_
+from .state import ClusterState
+
+__all__ = ["StepResult", "converge", "fire_due_timers", "scale", "step", "transition"]
+
+SCALABLE = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController")
+
+
+@attrs.frozen
+class StepResult:
+    state: ClusterState
+    rejection: Rejection | None = None
+    obj: object = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rejection is None
+
+
+def _from_write(r: apiserver.WriteResult) -> StepResult:
+    return StepResult(r.state, r.rejection, r.obj)
+
+
+def step(state: ClusterState, event: Event) -> ClusterState:
+    """THE transition function: ``functools.reduce(step, events, s0)`` replays a trace."""
+    return transition(state, event).state
+
+
+def transition(state: ClusterState, event: Event) -> StepResult:
+    """Like :func:`step`, but also says whether the API server rejected the event's request."""
+    match event:
+        case Apply(obj=obj):
+            return _from_write(apiserver.apply(state, obj))
+        case Delete(kind=kind, namespace=ns, name=name, propagation=propagation):
+            return _from_write(apiserver.delete(state, kind, ns, name, propagation))
+        case Scale(kind=kind, namespace=ns, name=name, replicas=replicas):
+            return _from_write(scale(state, kind, ns, name, replicas))
+        case RolloutUndo(namespace=ns, name=name, to_revision=rev):
+            return _from_write(rollout_undo(state, ns, name, rev))
+        case RolloutPause(namespace=ns, name=name):
+            return _from_write(rollout_pause(state, ns, name, True))
+        case RolloutResume(namespace=ns, name=name):
+            return _from_write(rollout_pause(state, ns, name, False))
+        case Cordon(node=node):
+            return _from_write(_set_unschedulable(state, node, True))
+        case Uncordon(node=node):
+            return _from_write(_set_unschedulable(state, node, False))
+        case NodeFailed(node=node):
+            return _node_exists(state, node) or StepResult(nodelifecycle.node_failed(state, node))
+        case NodeRecovered(node=node):
+            return _node_exists(state, node) or StepResult(nodelifecycle.node_recovered(state, node))
+        case PodKilled(namespace=ns, name=name):
+            if state.get("Pod", ns, name) is None:
+                return StepResult(state, Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
+            return StepResult(apiserver.remove_now(state, "Pod", ns, name))
+        case ContainerExited(namespace=ns, pod=pod, container=container, exit_code=code):
+            return _from_write(kubelet.container_exited(state, ns, pod, container, code))
+        case ImagePullFailed(image=image):
+            return StepResult(kubelet.image_pull_failed(state, image))
+        case ImagePullRecovered(image=image):
+            return StepResult(kubelet.image_pull_recovered(state, image))
+        case ReadinessChanged(namespace=ns, pod=pod, ready=ready):
+            return _from_write(kubelet.readiness_changed(state, ns, pod, ready))
+        case ClockAdvanced(seconds=seconds):
+            if seconds < 0:
+                return StepResult(state, Rejection("BadRequest", "the clock only moves forward", 400))
+            return StepResult(fire_due_timers(attrs.evolve(state, now=state.now + seconds)))
+        case Reconcile(controller=controller, key=key):
+            c = CONTROLLERS.get(controller)
+            if c is None:
+                return StepResult(state, Rejection("NotFound", f"unknown controller {controller!r}", 404))
+            item = (controller, key)
+            if item in state.dirty:
+                state = attrs.evolve(state, dirty=state.dirty.delete(item))
+            return StepResult(c.sync(state, key))
+        case _:
+            assert_never(event)
+
+
+def _node_exists(state: ClusterState, node: str) -> StepResult | None:
+    if state.get("Node", "", node) is None:
+        return StepResult(state, Rejection("NotFound", f'nodes "{node}" not found', 404, "Node", node))
+    return None
+
+
+def _set_unschedulable(state: ClusterState, node: str, value: bool) -> apiserver.WriteResult:
+    obj = state.get("Node", "", node)
+    if obj is None:
+        return apiserver.WriteResult(state, None, Rejection("NotFound", f'nodes "{node}" not found', 404, "Node", node))
+    spec = with_(obj.get("spec") or {}, unschedulable=True if value else None)
+    return apiserver.controller_update(state, with_(obj, spec=spec), old=obj)
+
+
+def scale(state: ClusterState, kind: str, namespace: str, name: str, replicas: int) -> apiserver.WriteResult:
+    """The ``scale`` subresource (``kubectl scale``)."""
+    if kind not in SCALABLE:
+        return apiserver.WriteResult(state, None, Rejection(
+            "NotFound", f'the server could not find the requested resource (scale of {kind})', 404, kind, name))
+    obj = state.get(kind, namespace or "default", name)
+    if obj is None:
+        return apiserver.WriteResult(state, None, Rejection("NotFound", f'{kind.lower()}s "{name}" not found', 404,
+                                                            kind, name))
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+        return apiserver.WriteResult(state, None, Rejection.from_errors(
+            "Scale", name, [__import__("refmodel.errors", fromlist=["invalid"]).invalid(
+                "spec.replicas", replicas, "must be greater than or equal to 0")]))
+    new = with_(obj, spec=with_(obj["spec"], replicas=replicas))
+    return apiserver.controller_update(state, new, old=obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# converge
+# ---------------------------------------------------------------------------------------------
+def fire_due_timers(state: ClusterState) -> ClusterState:
+    """Move every timer due at or before ``state.now`` into the work queue."""
+    due = [t for t in state.timers.keys() if t <= state.now]
+    if not due:
+        return state
+    timers = state.timers
+    items: list[tuple[str, str]] = []
+    for t in sorted(due):
+        items.extend(sorted(timers[t].keys()))
+        timers = timers.delete(t)
+    return attrs.evolve(state, timers=timers).enqueue_many(items)
+
+
+def _next_essential(state: ClusterState) -> int | None:
+    best: int | None = None
+    for t, slot in state.timers.items():
+        if (best is None or t < best) and any(slot.values()):
+            best = t
+    return best
+
+
+def converge(
+    state: ClusterState,
+    controllers: tuple[str, ...] | None = None,
+    *,
+    max_steps: int | None = None,
+    horizon: int = 7 * 24 * 3600,
+) -> ClusterState:
+    """Run controllers (and the environment) until nothing is left to do.
+
+    With ``controllers`` given, only those run, the clock does not move and no environment actor
+    (kubelet, node lifecycle) runs unless named. Raises :class:`NotConverged` if work keeps coming
+    after ``max_steps`` reconciles or past ``horizon`` virtual seconds.
+    """
+    allowed = None if controllers is None else frozenset(controllers)
+    unknown = (allowed or frozenset()) - set(CONTROLLERS)
+    if unknown:
+        raise ValueError(f"unknown controller(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(CONTROLLERS))}")
+    budget = max_steps if max_steps is not None else 200_000 + 20 * _size(state)
+    start = state.now
+    steps = 0
+    while True:
+        items = sorted(
+            (seq, item) for item, seq in state.dirty.items() if allowed is None or item[0] in allowed
+        )
+        if items:
+            for _, item in items:
+                if item not in state.dirty:
+                    continue
+                state = attrs.evolve(state, dirty=state.dirty.delete(item))
+                state = CONTROLLERS[item[0]].sync(state, item[1])
+                steps += 1
+            if steps > budget:
+                raise NotConverged(
+                    f"still {len(state.dirty)} work item(s) after {steps} reconciles "
+                    f"(e.g. {sorted(state.dirty.keys())[:3]}), but should have settled [at t={state.now}s]")
+            continue
+        if allowed is not None:
+            return state
+        t = _next_essential(state)
+        if t is None:
+            return state
+        if t - start > horizon:
+            raise NotConverged(f"timers still pending at t={t}s, more than {horizon}s after the start at t={start}s")
+        state = fire_due_timers(attrs.evolve(state, now=max(t, state.now)))
+
+
+def _size(state: ClusterState) -> int:
+    return sum(state.count(k) for k in ("Pod", "ReplicaSet", "Deployment", "Node"))

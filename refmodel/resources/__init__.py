@@ -1,0 +1,166 @@
+"""The kinds the API-server model serves: one :class:`KindInfo` per kind, in one registry.
+
+**Mirrors:** the API groups and versions kube-apiserver v1.32 serves
+(``pkg/controlplane/instance.go`` storage providers) and, per kind, the registry strategy's
+``PrepareForCreate``/``Validate``/``ValidateUpdate`` (``pkg/registry/<group>/<kind>/strategy.go``).
+**Modelled:** which apiVersions are served (and which are gone: ``extensions/v1beta1``,
+``apps/v1beta1``...), scope (namespaced or cluster), name rules, defaulting, create and update
+validation, whether a kind has a status subresource and tracks ``metadata.generation``, and which
+kinds are only stored (opaque: ServiceAccount, RBAC, Ingress ...).
+**Not modelled:** conversion between versions (each kind is served at the versions listed and stored as
+sent); CRDs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ..errors import FieldError
+
+__all__ = ["REGISTRY", "REMOVED_VERSIONS", "KindInfo", "lookup", "lookup_plural"]
+
+Obj = dict[str, Any]
+
+
+def _no_default(obj: Obj) -> None:
+    return None
+
+
+def _no_errors(obj: Obj) -> list[FieldError]:
+    return []
+
+
+def _no_update_errors(old: Obj, new: Obj) -> list[FieldError]:
+    return []
+
+
+@attrs.frozen
+class KindInfo:
+    kind: str
+    api_versions: tuple[str, ...]  # served, preferred first
+    namespaced: bool
+    plural: str
+    short_names: tuple[str, ...] = ()
+    name_rule: str = "subdomain"  # subdomain | label | dns1035 | path (opaque kinds: any path segment)
+    default: Callable[[Obj], None] = _no_default
+    validate: Callable[[Obj], list[FieldError]] = _no_errors
+    validate_update: Callable[[Obj, Obj], list[FieldError]] = _no_update_errors
+    has_status: bool = True  # status is written only through the status subresource
+    tracks_generation: bool = False  # metadata.generation bumps when the spec changes
+    modelled: bool = True  # False: stored as sent, reconciled by nobody
+    top_level: tuple[str, ...] = ("spec", "status")  # allowed top-level fields besides apiVersion/kind/metadata
+
+    @property
+    def preferred_version(self) -> str:
+        return self.api_versions[0]
+
+
+REGISTRY: dict[str, KindInfo] = {}
+
+# apiVersions that older manifests use and v1.32 no longer serves, with the version that replaced them.
+REMOVED_VERSIONS: dict[tuple[str, str], str] = {
+    ("extensions/v1beta1", "Deployment"): "apps/v1",
+    ("extensions/v1beta1", "ReplicaSet"): "apps/v1",
+    ("extensions/v1beta1", "DaemonSet"): "apps/v1",
+    ("extensions/v1beta1", "Ingress"): "networking.k8s.io/v1",
+    ("extensions/v1beta1", "NetworkPolicy"): "networking.k8s.io/v1",
+    ("extensions/v1beta1", "PodSecurityPolicy"): "(removed)",
+    ("apps/v1beta1", "Deployment"): "apps/v1",
+    ("apps/v1beta1", "StatefulSet"): "apps/v1",
+    ("apps/v1beta2", "Deployment"): "apps/v1",
+    ("apps/v1beta2", "StatefulSet"): "apps/v1",
+    ("apps/v1beta2", "ReplicaSet"): "apps/v1",
+    ("apps/v1beta2", "DaemonSet"): "apps/v1",
+    ("networking.k8s.io/v1beta1", "Ingress"): "networking.k8s.io/v1",
+    ("policy/v1beta1", "PodDisruptionBudget"): "policy/v1",
+    ("batch/v1beta1", "CronJob"): "batch/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "Role"): "rbac.authorization.k8s.io/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"): "rbac.authorization.k8s.io/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "RoleBinding"): "rbac.authorization.k8s.io/v1",
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"): "rbac.authorization.k8s.io/v1",
+    ("storage.k8s.io/v1beta1", "StorageClass"): "storage.k8s.io/v1",
+}
+
+
+def register(info: KindInfo) -> KindInfo:
+    REGISTRY[info.kind] = info
+    return info
+
+
+def lookup(kind: str) -> KindInfo | None:
+    return REGISTRY.get(kind)
+
+
+def lookup_plural(resource: str) -> KindInfo | None:
+    """Find a kind by plural, singular, short name or kind, case-insensitively (``deploy``, ``pods``)."""
+    r = resource.lower()
+    for info in REGISTRY.values():
+        if r in (info.plural, info.kind.lower(), *info.short_names):
+            return info
+    return None
+
+
+def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
+            short: tuple[str, ...] = (), top: tuple[str, ...] = ("spec", "status")) -> None:
+    register(KindInfo(kind, versions, namespaced, plural, short, name_rule="path", has_status=False,
+                      modelled=False, top_level=top))
+
+
+# Kinds that real manifests carry but the model does not reconcile: stored as sent, with a notice.
+_opaque("ServiceAccount", ("v1",), True, "serviceaccounts", ("sa",),
+        ("secrets", "imagePullSecrets", "automountServiceAccountToken"))
+_opaque("ReplicationController", ("v1",), True, "replicationcontrollers", ("rc",))
+_opaque("LimitRange", ("v1",), True, "limitranges", ("limits",))
+_opaque("ResourceQuota", ("v1",), True, "resourcequotas", ("quota",))
+_opaque("Event", ("v1",), True, "events", ("ev",),
+        ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
+         "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
+_opaque("DaemonSet", ("apps/v1",), True, "daemonsets", ("ds",))
+_opaque("ControllerRevision", ("apps/v1",), True, "controllerrevisions", (), ("data", "revision"))
+_opaque("Job", ("batch/v1",), True, "jobs")
+_opaque("CronJob", ("batch/v1",), True, "cronjobs", ("cj",))
+_opaque("Ingress", ("networking.k8s.io/v1",), True, "ingresses", ("ing",))
+_opaque("IngressClass", ("networking.k8s.io/v1",), False, "ingressclasses")
+_opaque("NetworkPolicy", ("networking.k8s.io/v1",), True, "networkpolicies", ("netpol",))
+_opaque("PodDisruptionBudget", ("policy/v1",), True, "poddisruptionbudgets", ("pdb",))
+_opaque("HorizontalPodAutoscaler", ("autoscaling/v2", "autoscaling/v1"), True,
+        "horizontalpodautoscalers", ("hpa",))
+_opaque("Role", ("rbac.authorization.k8s.io/v1",), True, "roles", (), ("rules",))
+_opaque("ClusterRole", ("rbac.authorization.k8s.io/v1",), False, "clusterroles", (),
+        ("rules", "aggregationRule"))
+_opaque("RoleBinding", ("rbac.authorization.k8s.io/v1",), True, "rolebindings", (), ("subjects", "roleRef"))
+_opaque("ClusterRoleBinding", ("rbac.authorization.k8s.io/v1",), False, "clusterrolebindings", (),
+        ("subjects", "roleRef"))
+_opaque("PriorityClass", ("scheduling.k8s.io/v1",), False, "priorityclasses", ("pc",),
+        ("value", "globalDefault", "description", "preemptionPolicy"))
+_opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
+        ("crd",))
+_opaque("CSIDriver", ("storage.k8s.io/v1",), False, "csidrivers")
+_opaque("VolumeAttachment", ("storage.k8s.io/v1",), False, "volumeattachments")
+_opaque("Lease", ("coordination.k8s.io/v1",), True, "leases")
+_opaque("EndpointSlice", ("discovery.k8s.io/v1",), True, "endpointslices", (),
+        ("addressType", "endpoints", "ports"))
+
+
+def _load_modelled() -> None:
+    # Each module registers its kind(s) with full defaulting and validation.
+    from . import (  # noqa: F401
+        configmap,
+        deployment,
+        endpoints,
+        namespace,
+        node,
+        persistentvolume,
+        pod,
+        replicaset,
+        secret,
+        service,
+        statefulset,
+        storageclass,
+    )
+
+
+_load_modelled()

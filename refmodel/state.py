@@ -1,0 +1,348 @@
+"""The cluster state: one immutable value holding every object, its indexes, the clock and the work queue.
+
+**Mirrors:** etcd plus the informer caches and work queues of kube-controller-manager
+(``staging/src/k8s.io/client-go/tools/cache`` indexers, ``util/workqueue``).
+**Modelled:** objects by kind, namespace and name in persistent maps (``immutables.Map``); secondary
+indexes kept incrementally on every write (uid, owner uid, pod labels, pods by node); the set of
+dirty ``(controller, key)`` work items and the timers that re-queue them; the virtual clock; the
+environment's facts (failed nodes, images that cannot be pulled); monotonic counters for uids,
+resourceVersions and pod IPs.
+**Not modelled:** watch streams and informer lag: a controller sees the state as of its turn, which is
+one of the interleavings a real cluster allows.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import immutables
+
+from .frozen import FrozenDict
+
+__all__ = ["ClusterConfig", "ClusterState", "PodStats", "Ref", "format_time", "obj_key", "parse_time"]
+
+Map = immutables.Map
+Ref = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped kinds
+WorkItem = tuple[str, str]  # (controller, key)
+
+_EMPTY: Any = immutables.Map()
+
+
+def obj_key(obj: FrozenDict) -> Ref:
+    md = obj["metadata"]
+    return (obj["kind"], md.get("namespace", ""), md["name"])
+
+
+@attrs.frozen
+class ClusterConfig:
+    """Explicit inputs that upstream takes from flags and feature gates."""
+
+    service_cidr: str = "10.0.0.0/24"  # kube-apiserver default (rule SVC-2)
+    node_port_range: tuple[int, int] = (30000, 32767)  # rule SVC-5
+    pod_cidr_base: str = "10.244.0.0"
+    cluster_domain: str = "cluster.local"
+    node_monitor_grace_period: int = 40  # seconds without a heartbeat before Ready=Unknown (NODE-1)
+    default_toleration_seconds: int = 300  # DefaultTolerationSeconds admission (NODE-2)
+    image_pull_seconds: int = 1  # virtual time a successful image pull takes
+    termination_seconds: int = 0  # virtual time between SIGTERM and the kubelet confirming termination
+    burst_replicas: int = 500  # ReplicaSet BurstReplicas (RS-1)
+    max_backoff_seconds: int = 300  # kubelet crash/pull back-off cap (P-3)
+    terminated_pod_gc_threshold: int = 12500  # PodGC (P-13)
+    start_time: int = 1735689600  # 2025-01-01T00:00:00Z, the epoch of the virtual clock
+
+
+@attrs.frozen
+class ClusterState:
+    """Everything there is. Build one with :func:`refmodel.new_cluster`; change it only with ``step``."""
+
+    objects: Any = _EMPTY  # Map[kind, Map[namespace, Map[name, FrozenDict]]]
+    by_uid: Any = _EMPTY  # Map[uid, Ref]
+    by_owner: Any = _EMPTY  # Map[owner uid, Map[Ref, None]]
+    pod_labels: Any = _EMPTY  # Map[(namespace, key, value), Map[name, None]]
+    pods_by_node: Any = _EMPTY  # Map[node ("" = unscheduled), Map[(namespace, name), None]]
+    orphan_pods: Any = _EMPTY  # Map[namespace, Map[name, None]]: active pods with no controller
+    pod_stats: Any = _EMPTY  # Map[controller uid, PodStats] of its active pods
+    node_usage: Any = _EMPTY  # Map[node, (cpu milli, memory, pods, non-zero cpu, non-zero memory)]
+    dirty: Any = _EMPTY  # Map[WorkItem, seq]
+    timers: Any = _EMPTY  # Map[time, Map[WorkItem, bool essential]]
+    env: Any = _EMPTY  # Map[str, Any]: environment facts ("down_nodes", "bad_images", ...)
+    now: int = 0  # seconds since config.start_time
+    rv: int = 1  # last resourceVersion handed out
+    uid_seq: int = 0
+    ip_seq: int = 0
+    seq: int = 0  # work-queue order
+    config: ClusterConfig = ClusterConfig()
+
+    # ---- reads -------------------------------------------------------------------------------
+    def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
+        ns_map = self.objects.get(kind)
+        if ns_map is None:
+            return None
+        names = ns_map.get(namespace)
+        if names is None:
+            return None
+        obj: FrozenDict | None = names.get(name)
+        return obj
+
+    def get_ref(self, ref: Ref) -> FrozenDict | None:
+        return self.get(ref[0], ref[1], ref[2])
+
+    def by_uid_get(self, uid: str) -> FrozenDict | None:
+        ref = self.by_uid.get(uid)
+        return None if ref is None else self.get_ref(ref)
+
+    def iter_kind(self, kind: str, namespace: str | None = None) -> Iterator[FrozenDict]:
+        ns_map = self.objects.get(kind)
+        if ns_map is None:
+            return
+        if namespace is not None:
+            names = ns_map.get(namespace)
+            if names is not None:
+                yield from names.values()
+            return
+        for names in ns_map.values():
+            yield from names.values()
+
+    def count(self, kind: str, namespace: str | None = None) -> int:
+        ns_map = self.objects.get(kind)
+        if ns_map is None:
+            return 0
+        if namespace is not None:
+            names = ns_map.get(namespace)
+            return 0 if names is None else len(names)
+        return sum(len(n) for n in ns_map.values())
+
+    def dependents(self, owner_uid: str) -> list[Ref]:
+        deps = self.by_owner.get(owner_uid)
+        return [] if deps is None else list(deps.keys())
+
+    def pods_on_node(self, node: str) -> list[FrozenDict]:
+        keys = self.pods_by_node.get(node)
+        if not keys:
+            return []
+        pods = self.objects.get("Pod")
+        out = []
+        for ns, name in keys:
+            pod = pods[ns][name]
+            out.append(pod)
+        return out
+
+    def pods_with_label(self, namespace: str, key: str, value: str) -> list[str]:
+        names = self.pod_labels.get((namespace, key, value))
+        return [] if names is None else list(names.keys())
+
+    def namespaces_with(self, kind: str) -> list[str]:
+        ns_map = self.objects.get(kind)
+        return [] if ns_map is None else list(ns_map.keys())
+
+    def timestamp(self, offset: int = 0) -> str:
+        return format_time(self.config.start_time + self.now + offset)
+
+    # ---- raw writes (used only by apiserver.py) ----------------------------------------------
+    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None) -> ClusterState:
+        kind, ns, name = ref
+        objects = self.objects
+        ns_map = objects.get(kind) or _EMPTY
+        names = ns_map.get(ns) or _EMPTY
+        if new is None:
+            names = names.delete(name) if name in names else names
+        else:
+            names = names.set(name, new)
+        ns_map = ns_map.set(ns, names) if len(names) else (ns_map.delete(ns) if ns in ns_map else ns_map)
+        objects = objects.set(kind, ns_map)
+        changes: dict[str, Any] = {"objects": objects}
+
+        old_md = old["metadata"] if old is not None else None
+        new_md = new["metadata"] if new is not None else None
+        # uid index
+        if old_md is None and new_md is not None:
+            changes["by_uid"] = self.by_uid.set(new_md["uid"], ref)
+        elif new_md is None and old_md is not None:
+            changes["by_uid"] = self.by_uid.delete(old_md["uid"])
+        # owner index
+        old_owners = _owner_uids(old_md)
+        new_owners = _owner_uids(new_md)
+        if old_owners != new_owners:
+            by_owner = self.by_owner
+            for uid in old_owners - new_owners:
+                deps = by_owner.get(uid)
+                if deps is not None and ref in deps:
+                    deps = deps.delete(ref)
+                    by_owner = by_owner.set(uid, deps) if len(deps) else by_owner.delete(uid)
+            for uid in new_owners - old_owners:
+                deps = by_owner.get(uid) or _EMPTY
+                by_owner = by_owner.set(uid, deps.set(ref, None))
+            changes["by_owner"] = by_owner
+        if kind == "Pod":
+            old_labels = (old_md.get("labels") if old_md else None) or {}
+            new_labels = (new_md.get("labels") if new_md else None) or {}
+            if old_labels != new_labels:
+                idx = self.pod_labels
+                for k, v in old_labels.items():
+                    if new_labels.get(k) != v:
+                        names_ = idx.get((ns, k, v))
+                        if names_ is not None and name in names_:
+                            names_ = names_.delete(name)
+                            idx = idx.set((ns, k, v), names_) if len(names_) else idx.delete((ns, k, v))
+                for k, v in new_labels.items():
+                    if old_labels.get(k) != v:
+                        idx = idx.set((ns, k, v), (idx.get((ns, k, v)) or _EMPTY).set(name, None))
+                changes["pod_labels"] = idx
+            old_node = (old["spec"].get("nodeName") or "") if old is not None else None
+            new_node = (new["spec"].get("nodeName") or "") if new is not None else None
+            if old_node != new_node:
+                idx = self.pods_by_node
+                if old_node is not None:
+                    keys = idx.get(old_node)
+                    if keys is not None and (ns, name) in keys:
+                        keys = keys.delete((ns, name))
+                        idx = idx.set(old_node, keys) if len(keys) else idx.delete(old_node)
+                if new_node is not None:
+                    idx = idx.set(new_node, (idx.get(new_node) or _EMPTY).set((ns, name), None))
+                changes["pods_by_node"] = idx
+            old_use = _node_use(old)
+            new_use = _node_use(new)
+            if old_use != new_use:
+                usage = self.node_usage
+                for use, sign in ((old_use, -1), (new_use, 1)):
+                    if use is None:
+                        continue
+                    node, vec = use
+                    cur = usage.get(node) or (0, 0, 0, 0, 0)
+                    usage = usage.set(node, tuple(a + sign * b for a, b in zip(cur, vec)))
+                changes["node_usage"] = usage
+            old_c, old_fact = _pod_fact(old)
+            new_c, new_fact = _pod_fact(new)
+            if old_c != new_c or old_fact != new_fact:
+                stats = self.pod_stats
+                orphans = self.orphan_pods
+                for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
+                    if fact is None:
+                        continue
+                    if uid is None:
+                        names_ = orphans.get(ns) or _EMPTY
+                        names_ = names_.set(name, None) if sign > 0 else names_.delete(name)
+                        orphans = orphans.set(ns, names_) if len(names_) else orphans.delete(ns)
+                    else:
+                        entry = (stats.get(uid) or PodStats()).add(fact, sign)
+                        stats = stats.set(uid, entry) if entry.active else stats.delete(uid)
+                changes["pod_stats"] = stats
+                changes["orphan_pods"] = orphans
+        return attrs.evolve(self, **changes)
+
+    def enqueue(self, controller: str, key: str) -> ClusterState:
+        item = (controller, key)
+        if item in self.dirty:
+            return self
+        return attrs.evolve(self, dirty=self.dirty.set(item, self.seq), seq=self.seq + 1)
+
+    def enqueue_many(self, items: list[WorkItem]) -> ClusterState:
+        if not items:
+            return self
+        dirty = self.dirty
+        seq = self.seq
+        with dirty.mutate() as mm:
+            for item in items:
+                if item not in mm:
+                    mm[item] = seq
+                    seq += 1
+            dirty = mm.finish()
+        return attrs.evolve(self, dirty=dirty, seq=seq)
+
+    def add_timer(self, at: int, controller: str, key: str, essential: bool = True) -> ClusterState:
+        """Re-queue ``(controller, key)`` at virtual time ``at`` (seconds since start).
+
+        Timers that are not ``essential`` are retries (back-off): ``converge`` does not wait for them.
+        """
+        at = max(at, self.now)
+        slot = self.timers.get(at) or _EMPTY
+        item = (controller, key)
+        if slot.get(item) is True or slot.get(item) == essential:
+            return self
+        return attrs.evolve(self, timers=self.timers.set(at, slot.set(item, essential or bool(slot.get(item)))))
+
+
+@attrs.frozen
+class PodStats:
+    """Counts over the active pods of one controller, kept incrementally (what calculateStatus counts)."""
+
+    active: int = 0
+    ready: int = 0
+    label_sets: Any = _EMPTY  # Map[frozenset of label items, count]
+
+    def add(self, fact: tuple[bool, frozenset[tuple[str, str]]], sign: int) -> PodStats:
+        ready, labels = fact
+        n = self.label_sets.get(labels, 0) + sign
+        sets = self.label_sets.set(labels, n) if n else self.label_sets.delete(labels)
+        return PodStats(self.active + sign, self.ready + (sign if ready else 0), sets)
+
+
+def _pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, str]]] | None]:
+    """(controller uid, (ready, labels)) for an active pod; (uid, None) for inactive or absent ones."""
+    if pod is None:
+        return None, None
+    md = pod["metadata"]
+    uid = None
+    for ref in md.get("ownerReferences") or ():
+        if ref.get("controller"):
+            uid = ref.get("uid")
+            break
+    status = pod.get("status") or {}
+    if md.get("deletionTimestamp") or status.get("phase") in ("Succeeded", "Failed"):
+        return uid, None
+    ready = False
+    for c in status.get("conditions") or ():
+        if c.get("type") == "Ready":
+            ready = c.get("status") == "True"
+            break
+    return uid, (ready, frozenset((md.get("labels") or {}).items()))
+
+
+def _node_use(pod: Any) -> tuple[str, tuple[int, int, int, int, int]] | None:
+    """What a pod takes from its node: requests of a bound, non-terminal pod (scheduler's NodeInfo)."""
+    if pod is None:
+        return None
+    node = pod["spec"].get("nodeName")
+    if not node or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return None
+    from .podutil import pod_requests_vector
+
+    return node, pod_requests_vector(pod["spec"])
+
+
+def _owner_uids(md: Any) -> frozenset[str]:
+    if md is None:
+        return frozenset()
+    refs = md.get("ownerReferences")
+    if not refs:
+        return frozenset()
+    return frozenset(r["uid"] for r in refs if r.get("uid"))
+
+
+_TIME_CACHE: dict[int, str] = {}
+
+
+def format_time(epoch_seconds: int) -> str:
+    """RFC 3339 UTC with second precision, as Kubernetes serialises ``metav1.Time``."""
+    s = _TIME_CACHE.get(epoch_seconds)
+    if s is None:
+        s = _dt.datetime.fromtimestamp(epoch_seconds, tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if len(_TIME_CACHE) < 100_000:
+            _TIME_CACHE[epoch_seconds] = s
+    return s
+
+
+_PARSE_CACHE: dict[str, int] = {}
+
+
+def parse_time(text: str) -> int:
+    """Inverse of :func:`format_time` (epoch seconds)."""
+    v = _PARSE_CACHE.get(text)
+    if v is None:
+        v = int(_dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.UTC).timestamp())
+        if len(_PARSE_CACHE) < 100_000:
+            _PARSE_CACHE[text] = v
+    return v
