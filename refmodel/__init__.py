@@ -19,7 +19,7 @@ from typing import Any
 
 from . import admission as _admission  # noqa: F401  (registers PrepareForCreate hooks)
 from . import apiserver, events
-from .core import StepResult, converge, step, transition
+from .core import StepResult, converge, converge_steps, step, transition
 from .errors import FieldError, Invalid, NotConverged, Rejection
 from .frozen import EMPTY, FrozenDict, freeze, thaw
 from .labels import selector_matches
@@ -37,6 +37,7 @@ __all__ = [
     "StepResult",
     "apply_manifest",
     "converge",
+    "converge_steps",
     "dump_manifests",
     "events",
     "get",

@@ -13,6 +13,7 @@ conformance machines explore others by firing ``Reconcile`` events in other orde
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import assert_never
 
 import attrs
@@ -44,7 +45,7 @@ from .events import (
 from .frozen import with_
 from .state import ClusterState
 
-__all__ = ["StepResult", "converge", "fire_due_timers", "scale", "step", "transition"]
+__all__ = ["StepResult", "converge", "converge_steps", "fire_due_timers", "scale", "step", "transition"]
 
 SCALABLE = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController")
 
@@ -188,6 +189,22 @@ def converge(
     (kubelet, node lifecycle) runs unless named. Raises :class:`NotConverged` if work keeps coming
     after ``max_steps`` reconciles or past ``horizon`` virtual seconds.
     """
+    for _event, state in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):
+        pass
+    return state
+
+
+def converge_steps(
+    state: ClusterState,
+    controllers: tuple[str, ...] | None = None,
+    *,
+    max_steps: int | None = None,
+    horizon: int = 7 * 24 * 3600,
+) -> Iterator[tuple[Event, ClusterState]]:
+    """``converge`` one event at a time: yields ``(event, state after it)`` for every ``Reconcile``
+    and every ``ClockAdvanced`` it performs, so callers can check every intermediate state.
+    ``functools.reduce(step, [e for e, _ in converge_steps(s)], s)`` gives the same final state.
+    """
     allowed = None if controllers is None else frozenset(controllers)
     unknown = (allowed or frozenset()) - set(CONTROLLERS)
     if unknown:
@@ -206,19 +223,22 @@ def converge(
                 state = attrs.evolve(state, dirty=state.dirty.delete(item))
                 state = CONTROLLERS[item[0]].sync(state, item[1])
                 steps += 1
+                yield Reconcile(item[0], item[1]), state
             if steps > budget:
                 raise NotConverged(
                     f"still {len(state.dirty)} work item(s) after {steps} reconciles "
                     f"(e.g. {sorted(state.dirty.keys())[:3]}), but should have settled [at t={state.now}s]")
             continue
         if allowed is not None:
-            return state
+            return
         t = _next_essential(state)
         if t is None:
-            return state
+            return
         if t - start > horizon:
             raise NotConverged(f"timers still pending at t={t}s, more than {horizon}s after the start at t={start}s")
-        state = fire_due_timers(attrs.evolve(state, now=max(t, state.now)))
+        seconds = max(t - state.now, 0)
+        state = fire_due_timers(attrs.evolve(state, now=state.now + seconds))
+        yield ClockAdvanced(seconds), state
 
 
 def _size(state: ClusterState) -> int:
