@@ -193,12 +193,21 @@ def _validate_meta(info: resources.KindInfo, obj: dict[str, Any]) -> list[FieldE
     return errs
 
 
-def _generated_name(state: ClusterState, prefix: str) -> str:
+def _generated_name(state: ClusterState, prefix: str, kind: str, namespace: str) -> str:
+    """``prefix`` + 5 characters of utilrand's alphabet; deterministic, and never an existing name.
+
+    Upstream answers a (rare) collision with AlreadyExists and the client retries; the model retries
+    inside the request, which is what the retrying client observes.
+    """
     if len(prefix) > 58:
         prefix = prefix[:58]
-    digest = hashlib.blake2b(f"{state.uid_seq}:{prefix}".encode(), digest_size=8).digest()
-    suffix = "".join(_GENERATE_ALPHABET[b % len(_GENERATE_ALPHABET)] for b in digest[:5])
-    return prefix + suffix
+    attempt = 0
+    while True:
+        digest = hashlib.blake2b(f"{state.uid_seq}:{attempt}:{prefix}".encode(), digest_size=8).digest()
+        name = prefix + "".join(_GENERATE_ALPHABET[b % len(_GENERATE_ALPHABET)] for b in digest[:5])
+        if state.get(kind, namespace, name) is None:
+            return name
+        attempt += 1
 
 
 def _new_uid(state: ClusterState) -> str:
@@ -210,19 +219,21 @@ def _new_uid(state: ClusterState) -> str:
 # ---------------------------------------------------------------------------------------------
 # commit and notify
 # ---------------------------------------------------------------------------------------------
-def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDict | None) -> ClusterState:
-    """Store ``new`` (None removes) and queue the controllers that watch this kind."""
-    state = state._store(ref, old, new)
+def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDict | None,
+            **counters: int) -> ClusterState:
+    """Store ``new`` (None removes), set ``counters`` (rv, uid_seq), queue the controllers that watch this kind."""
+    state = state._store(ref, old, new, **counters)
     from .controllers import notify
 
     return notify(state, ref[0], old, new)
 
 
-def _stamp(state: ClusterState, obj: FrozenDict, md_changes: dict[str, Any]) -> tuple[ClusterState, FrozenDict]:
+def _stamp(state: ClusterState, obj: FrozenDict, md_changes: dict[str, Any]) -> tuple[int, FrozenDict]:
+    """The next resourceVersion and ``obj`` carrying it (the caller commits both together)."""
     rv = state.rv + 1
     md_changes["resourceVersion"] = str(rv)
     md = with_(obj["metadata"], **md_changes)
-    return attrs.evolve(state, rv=rv), with_(obj, metadata=md)
+    return rv, with_(obj, metadata=md)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,7 +259,7 @@ def create(state: ClusterState, raw: Mapping[str, Any], *, dry_run: bool = False
     else:
         md.pop("namespace", None)
     if not md.get("name"):
-        md["name"] = _generated_name(state, md["generateName"])
+        md["name"] = _generated_name(state, md["generateName"], kind, md.get("namespace", ""))
     name = md["name"]
     ns = md.get("namespace", "")
     if info.namespaced:
@@ -298,10 +309,9 @@ def _insert_frozen(state: ClusterState, info: resources.KindInfo, obj: FrozenDic
     changes: dict[str, Any] = {"uid": uid, "creationTimestamp": state.timestamp()}
     if info.tracks_generation:
         changes["generation"] = 1
-    state = attrs.evolve(state, uid_seq=state.uid_seq + 1)
-    state, obj = _stamp(state, obj, changes)
+    rv, obj = _stamp(state, obj, changes)
     ref = (info.kind, md.get("namespace", ""), md["name"])
-    return WriteResult(_commit(state, ref, None, obj), obj)
+    return WriteResult(_commit(state, ref, None, obj, rv=rv, uid_seq=state.uid_seq + 1), obj)
 
 
 def controller_create(state: ClusterState, obj: FrozenDict) -> WriteResult:
@@ -310,7 +320,7 @@ def controller_create(state: ClusterState, obj: FrozenDict) -> WriteResult:
     md = obj["metadata"]
     ns = md.get("namespace", "")
     if not md.get("name"):
-        md = with_(md, name=_generated_name(state, md["generateName"]))
+        md = with_(md, name=_generated_name(state, md["generateName"], info.kind, ns))
         obj = with_(obj, metadata=md)
     if info.namespaced:
         ns_obj = state.get("Namespace", "", ns)
@@ -392,12 +402,12 @@ def controller_update(state: ClusterState, new: FrozenDict, *, old: FrozenDict |
     changes: dict[str, Any] = {}
     if info.tracks_generation and new.get("spec") != old.get("spec"):
         changes["generation"] = old["metadata"].get("generation", 1) + 1
-    state, new = _stamp(state, new, changes)
+    rv, new = _stamp(state, new, changes)
     ref = (kind, ns, md["name"])
     # an object that is being deleted and has lost its last finalizer is gone
     if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not _blocks_removal(new):
         return WriteResult(_remove(state, ref, old), None)
-    return WriteResult(_commit(state, ref, old, new), new)
+    return WriteResult(_commit(state, ref, old, new, rv=rv), new)
 
 
 def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:
@@ -412,9 +422,9 @@ def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:
     if status == old.get("status"):
         return WriteResult(state, old)
     merged = with_(old, status=status if status is not None else EMPTY)
-    state, merged = _stamp(state, merged, {})
+    rv, merged = _stamp(state, merged, {})
     ref = (kind, ns, md["name"])
-    return WriteResult(_commit(state, ref, old, merged), merged)
+    return WriteResult(_commit(state, ref, old, merged, rv=rv), merged)
 
 
 def _blocks_removal(obj: FrozenDict) -> bool:
@@ -540,8 +550,8 @@ def delete(state: ClusterState, kind: str, namespace: str, name: str, propagatio
             return WriteResult(state, obj)
         new_md = with_(md, deletionTimestamp=state.timestamp(), finalizers=finalizers_now or None)
         new = with_(obj, metadata=new_md, status=with_(obj.get("status") or EMPTY, phase="Terminating"))
-        state, new = _stamp(state, new, {})
-        return WriteResult(_commit(state, (kind, ns, name), obj, new), new)
+        rv, new = _stamp(state, new, {})
+        return WriteResult(_commit(state, (kind, ns, name), obj, new, rv=rv), new)
     if finalizers or graceful:
         if md.get("deletionTimestamp"):
             if tuple(finalizers) == tuple(md.get("finalizers") or ()):
@@ -557,14 +567,13 @@ def delete(state: ClusterState, kind: str, namespace: str, name: str, propagatio
                 changes["deletionGracePeriodSeconds"] = 0
             new_md = with_(md, **changes)
         new = with_(obj, metadata=new_md)
-        state, new = _stamp(state, new, {})
-        return WriteResult(_commit(state, (kind, ns, name), obj, new), new)
+        rv, new = _stamp(state, new, {})
+        return WriteResult(_commit(state, (kind, ns, name), obj, new, rv=rv), new)
     return WriteResult(_remove(state, (kind, ns, name), obj), None)
 
 
 def _remove(state: ClusterState, ref: Ref, old: FrozenDict) -> ClusterState:
-    state = attrs.evolve(state, rv=state.rv + 1)
-    return _commit(state, ref, old, None)
+    return _commit(state, ref, old, None, rv=state.rv + 1)
 
 
 def remove_now(state: ClusterState, kind: str, namespace: str, name: str) -> ClusterState:

@@ -108,14 +108,14 @@ def transition(state: ClusterState, event: Event) -> StepResult:
         case ClockAdvanced(seconds=seconds):
             if seconds < 0:
                 return StepResult(state, Rejection("BadRequest", "the clock only moves forward", 400))
-            return StepResult(fire_due_timers(attrs.evolve(state, now=state.now + seconds)))
+            return StepResult(fire_due_timers(state.replace(now=state.now + seconds)))
         case Reconcile(controller=controller, key=key):
             c = CONTROLLERS.get(controller)
             if c is None:
                 return StepResult(state, Rejection("NotFound", f"unknown controller {controller!r}", 404))
             item = (controller, key)
             if item in state.dirty:
-                state = attrs.evolve(state, dirty=state.dirty.delete(item))
+                state = state.replace(dirty=state.dirty.delete(item))
             return StepResult(c.sync(state, key))
         case _:
             assert_never(event)
@@ -165,7 +165,7 @@ def fire_due_timers(state: ClusterState) -> ClusterState:
     for t in sorted(due):
         items.extend(sorted(timers[t].keys()))
         timers = timers.delete(t)
-    return attrs.evolve(state, timers=timers).enqueue_many(items)
+    return state.replace(timers=timers).enqueue_many(items)
 
 
 def _next_essential(state: ClusterState) -> int | None:
@@ -220,7 +220,7 @@ def converge_steps(
             for _, item in items:
                 if item not in state.dirty:
                     continue
-                state = attrs.evolve(state, dirty=state.dirty.delete(item))
+                state = state.replace(dirty=state.dirty.delete(item))
                 state = CONTROLLERS[item[0]].sync(state, item[1])
                 steps += 1
                 yield Reconcile(item[0], item[1]), state
@@ -237,7 +237,7 @@ def converge_steps(
         if t - start > horizon:
             raise NotConverged(f"timers still pending at t={t}s, more than {horizon}s after the start at t={start}s")
         seconds = max(t - state.now, 0)
-        state = fire_due_timers(attrs.evolve(state, now=state.now + seconds))
+        state = fire_due_timers(state.replace(now=state.now + seconds))
         yield ClockAdvanced(seconds), state
 
 

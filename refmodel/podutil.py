@@ -109,12 +109,14 @@ _VECTOR_CACHE: dict[int, tuple[Any, tuple[int, int, int, int, int]]] = {}
 def pod_requests_vector(spec: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
     """(cpu milli, memory, 1 pod, non-zero cpu milli, non-zero memory) for fit and scoring.
 
-    Pods created from one template share the ``spec`` value, so the result is memoised by identity
-    (the cache holds the spec itself, so the id cannot be reused while cached).
+    Pods created from one template share their ``containers`` value, so the result is memoised by
+    its identity (the cache holds the value itself, so the id cannot be reused while cached).
     """
-    hit = _VECTOR_CACHE.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
+    containers = spec.get("containers")
+    if not spec.get("initContainers") and not spec.get("overhead"):
+        hit = _VECTOR_CACHE.get(id(containers))
+        if hit is not None and hit[0] is containers:
+            return hit[1]
     cpu, mem = pod_requests(spec)
     nzc = nzm = 0
     for c in spec.get("containers") or ():
@@ -124,7 +126,8 @@ def pod_requests_vector(spec: Mapping[str, Any]) -> tuple[int, int, int, int, in
     vec = (cpu, mem, 1, max(nzc, cpu), max(nzm, mem))
     if len(_VECTOR_CACHE) > 50_000:
         _VECTOR_CACHE.clear()
-    _VECTOR_CACHE[id(spec)] = (spec, vec)
+    if not spec.get("initContainers") and not spec.get("overhead"):
+        _VECTOR_CACHE[id(containers)] = (containers, vec)
     return vec
 
 

@@ -63,6 +63,7 @@ def parse_quantity(text: str | int | float) -> Fraction:
     raise QuantityError("unable to parse quantity's suffix")
 
 
+@lru_cache(maxsize=4096)
 def milli_value(text: str | int | float) -> int:
     """The quantity in thousandths, rounded up (``MilliValue``)."""
     return math.ceil(parse_quantity(text) * 1000)

@@ -29,6 +29,7 @@ Ref = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-
 WorkItem = tuple[str, str]  # (controller, key)
 
 _EMPTY: Any = immutables.Map()
+_NO_LABELS: Any = {}
 
 
 def obj_key(obj: FrozenDict) -> Ref:
@@ -75,6 +76,10 @@ class ClusterState:
     ip_seq: int = 0
     seq: int = 0  # work-queue order
     config: ClusterConfig = ClusterConfig()
+
+    def replace(self, **changes: Any) -> ClusterState:
+        """``attrs.evolve`` for this class (replaced below by a generated, faster equivalent)."""
+        return attrs.evolve(self, **changes)
 
     # ---- reads -------------------------------------------------------------------------------
     def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
@@ -142,7 +147,8 @@ class ClusterState:
         return format_time(self.config.start_time + self.now + offset)
 
     # ---- raw writes (used only by apiserver.py) ----------------------------------------------
-    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None) -> ClusterState:
+    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, **extra: Any) -> ClusterState:
+        """Put ``new`` (None removes) and keep every index in step. Hot path: fast paths by identity."""
         kind, ns, name = ref
         objects = self.objects
         ns_map = objects.get(kind) or _EMPTY
@@ -152,20 +158,23 @@ class ClusterState:
         else:
             names = names.set(name, new)
         ns_map = ns_map.set(ns, names) if len(names) else (ns_map.delete(ns) if ns in ns_map else ns_map)
-        objects = objects.set(kind, ns_map)
-        changes: dict[str, Any] = {"objects": objects}
+        changes: dict[str, Any] = extra
+        changes["objects"] = objects.set(kind, ns_map)
 
         old_md = old["metadata"] if old is not None else None
         new_md = new["metadata"] if new is not None else None
         # uid index
-        if old_md is None and new_md is not None:
-            changes["by_uid"] = self.by_uid.set(new_md["uid"], ref)
-        elif new_md is None and old_md is not None:
+        if old_md is None:
+            if new_md is not None:
+                changes["by_uid"] = self.by_uid.set(new_md["uid"], ref)
+        elif new_md is None:
             changes["by_uid"] = self.by_uid.delete(old_md["uid"])
         # owner index
-        old_owners = _owner_uids(old_md)
-        new_owners = _owner_uids(new_md)
-        if old_owners != new_owners:
+        old_refs = old_md.get("ownerReferences") if old_md is not None else None
+        new_refs = new_md.get("ownerReferences") if new_md is not None else None
+        if old_refs is not new_refs and old_refs != new_refs:
+            old_owners = _owner_uids(old_md)
+            new_owners = _owner_uids(new_md)
             by_owner = self.by_owner
             for uid in old_owners - new_owners:
                 deps = by_owner.get(uid)
@@ -177,22 +186,34 @@ class ClusterState:
                 by_owner = by_owner.set(uid, deps.set(ref, None))
             changes["by_owner"] = by_owner
         if kind == "Pod":
-            old_labels = (old_md.get("labels") if old_md else None) or {}
-            new_labels = (new_md.get("labels") if new_md else None) or {}
-            if old_labels != new_labels:
-                idx = self.pod_labels
-                for k, v in old_labels.items():
-                    if new_labels.get(k) != v:
-                        names_ = idx.get((ns, k, v))
-                        if names_ is not None and name in names_:
-                            names_ = names_.delete(name)
-                            idx = idx.set((ns, k, v), names_) if len(names_) else idx.delete((ns, k, v))
-                for k, v in new_labels.items():
-                    if old_labels.get(k) != v:
-                        idx = idx.set((ns, k, v), (idx.get((ns, k, v)) or _EMPTY).set(name, None))
-                changes["pod_labels"] = idx
-            old_node = (old["spec"].get("nodeName") or "") if old is not None else None
-            new_node = (new["spec"].get("nodeName") or "") if new is not None else None
+            self._index_pod(ns, name, old, new, old_md, new_md, changes)
+        return self.replace(**changes)
+
+    def _index_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
+                   old_md: Any, new_md: Any, changes: dict[str, Any]) -> None:
+        old_labels = (old_md.get("labels") or _NO_LABELS) if old_md is not None else _NO_LABELS
+        new_labels = (new_md.get("labels") or _NO_LABELS) if new_md is not None else _NO_LABELS
+        if old_labels is not new_labels and old_labels != new_labels:
+            idx = self.pod_labels
+            for k, v in old_labels.items():
+                if new_labels.get(k) != v:
+                    names_ = idx.get((ns, k, v))
+                    if names_ is not None and name in names_:
+                        names_ = names_.delete(name)
+                        idx = idx.set((ns, k, v), names_) if len(names_) else idx.delete((ns, k, v))
+            for k, v in new_labels.items():
+                if old_labels.get(k) != v:
+                    idx = idx.set((ns, k, v), (idx.get((ns, k, v)) or _EMPTY).set(name, None))
+            changes["pod_labels"] = idx
+        old_spec = old["spec"] if old is not None else None
+        new_spec = new["spec"] if new is not None else None
+        old_status = old.get("status") if old is not None else None
+        new_status = new.get("status") if new is not None else None
+        old_phase = old_status.get("phase") if old_status else None
+        new_phase = new_status.get("phase") if new_status else None
+        if old_spec is not new_spec or old_phase != new_phase:
+            old_node = (old_spec.get("nodeName") or "") if old_spec is not None else None
+            new_node = (new_spec.get("nodeName") or "") if new_spec is not None else None
             if old_node != new_node:
                 idx = self.pods_by_node
                 if old_node is not None:
@@ -214,30 +235,29 @@ class ClusterState:
                     cur = usage.get(node) or (0, 0, 0, 0, 0)
                     usage = usage.set(node, tuple(a + sign * b for a, b in zip(cur, vec)))
                 changes["node_usage"] = usage
-            old_c, old_fact = _pod_fact(old)
-            new_c, new_fact = _pod_fact(new)
-            if old_c != new_c or old_fact != new_fact:
-                stats = self.pod_stats
-                orphans = self.orphan_pods
-                for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
-                    if fact is None:
-                        continue
-                    if uid is None:
-                        names_ = orphans.get(ns) or _EMPTY
-                        names_ = names_.set(name, None) if sign > 0 else names_.delete(name)
-                        orphans = orphans.set(ns, names_) if len(names_) else orphans.delete(ns)
-                    else:
-                        entry = (stats.get(uid) or PodStats()).add(fact, sign)
-                        stats = stats.set(uid, entry) if entry.active else stats.delete(uid)
-                changes["pod_stats"] = stats
-                changes["orphan_pods"] = orphans
-        return attrs.evolve(self, **changes)
+        old_c, old_fact = _pod_fact(old)
+        new_c, new_fact = _pod_fact(new)
+        if old_c != new_c or old_fact != new_fact:
+            stats = self.pod_stats
+            orphans = self.orphan_pods
+            for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
+                if fact is None:
+                    continue
+                if uid is None:
+                    names_ = orphans.get(ns) or _EMPTY
+                    names_ = names_.set(name, None) if sign > 0 else names_.delete(name)
+                    orphans = orphans.set(ns, names_) if len(names_) else orphans.delete(ns)
+                else:
+                    entry = (stats.get(uid) or PodStats()).add(fact, sign)
+                    stats = stats.set(uid, entry) if entry.active else stats.delete(uid)
+            changes["pod_stats"] = stats
+            changes["orphan_pods"] = orphans
 
     def enqueue(self, controller: str, key: str) -> ClusterState:
         item = (controller, key)
         if item in self.dirty:
             return self
-        return attrs.evolve(self, dirty=self.dirty.set(item, self.seq), seq=self.seq + 1)
+        return self.replace(dirty=self.dirty.set(item, self.seq), seq=self.seq + 1)
 
     def enqueue_many(self, items: list[WorkItem]) -> ClusterState:
         if not items:
@@ -250,7 +270,7 @@ class ClusterState:
                     mm[item] = seq
                     seq += 1
             dirty = mm.finish()
-        return attrs.evolve(self, dirty=dirty, seq=seq)
+        return self.replace(dirty=dirty, seq=seq)
 
     def add_timer(self, at: int, controller: str, key: str, essential: bool = True) -> ClusterState:
         """Re-queue ``(controller, key)`` at virtual time ``at`` (seconds since start).
@@ -262,7 +282,24 @@ class ClusterState:
         item = (controller, key)
         if slot.get(item) is True or slot.get(item) == essential:
             return self
-        return attrs.evolve(self, timers=self.timers.set(at, slot.set(item, essential or bool(slot.get(item)))))
+        return self.replace(timers=self.timers.set(at, slot.set(item, essential or bool(slot.get(item)))))
+
+
+def _generate_replace() -> None:
+    """Generate ``ClusterState.replace``: one direct constructor call, about twice as fast as evolve.
+
+    States are replaced on every write, so this is on the hot path of every controller.
+    """
+    names = [a.name for a in attrs.fields(ClusterState)]
+    params = ", ".join(f"{n}=_MISSING" for n in names)
+    args = ", ".join(f"self.{n} if {n} is _MISSING else {n}" for n in names)
+    namespace: dict[str, Any] = {"_MISSING": object(), "_cls": ClusterState}
+    exec(f"def replace(self, {params}):\n    return _cls({args})\n", namespace)  # noqa: S102
+    namespace["replace"].__doc__ = ClusterState.replace.__doc__
+    ClusterState.replace = namespace["replace"]  # type: ignore[method-assign]
+
+
+_generate_replace()
 
 
 @attrs.frozen
@@ -298,7 +335,24 @@ def _pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, st
         if c.get("type") == "Ready":
             ready = c.get("status") == "True"
             break
-    return uid, (ready, frozenset((md.get("labels") or {}).items()))
+    return uid, (ready, _label_set(md.get("labels")))
+
+
+_LABELSET_CACHE: dict[int, tuple[Any, frozenset[tuple[str, str]]]] = {}
+
+
+def _label_set(labels: Any) -> frozenset[tuple[str, str]]:
+    """``frozenset(labels.items())``, memoised by identity (pods of one template share their labels)."""
+    if not labels:
+        return frozenset()
+    hit = _LABELSET_CACHE.get(id(labels))
+    if hit is not None and hit[0] is labels:
+        return hit[1]
+    fs = frozenset(labels.items())
+    if len(_LABELSET_CACHE) > 50_000:
+        _LABELSET_CACHE.clear()
+    _LABELSET_CACHE[id(labels)] = (labels, fs)
+    return fs
 
 
 def _node_use(pod: Any) -> tuple[str, tuple[int, int, int, int, int]] | None:

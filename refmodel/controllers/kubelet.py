@@ -157,6 +157,8 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
     phase = status.get("phase")
     if phase in ("Succeeded", "Failed"):
         return state
+    if phase == "Running" and _settled(state, pod, status):
+        return state
     now_s = state.timestamp()
     now = state.config.start_time + state.now
     if not status.get("startTime"):
@@ -239,6 +241,18 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
     return state
 
 
+def _settled(state: ClusterState, pod: FrozenDict, status: Mapping[str, Any]) -> bool:
+    """Nothing for the kubelet to do: every container running and ready, no readiness fact pending."""
+    readiness = state.env.get("readiness")
+    if readiness and (pod["metadata"]["namespace"], pod["metadata"]["name"]) in readiness:
+        return False
+    for cs in status.get("containerStatuses") or ():
+        if not cs.get("ready") or "running" not in cs["state"]:
+            return False
+    cond = get_condition(status, "Ready")
+    return cond is not None and cond.get("status") == "True"
+
+
 def _running(cs: Mapping[str, Any], now_s: str, restarts: int) -> FrozenDict:
     return with_(cs, state=freeze({"running": {"startedAt": now_s}}), restartCount=restarts, started=True,
                  ready=False)
@@ -251,7 +265,7 @@ def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -
     if pod["spec"].get("hostNetwork"):
         ip = host_ip
     else:
-        state = attrs.evolve(state, ip_seq=state.ip_seq + 1)
+        state = state.replace(ip_seq=state.ip_seq + 1)
         ip = pod_ip(state.ip_seq)
     statuses = tuple(
         freeze({"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False, "restartCount": 0,
@@ -296,7 +310,7 @@ def _clear_pull_backoff(state: ClusterState, pod: Mapping[str, Any]) -> ClusterS
 
 
 def _set_env(state: ClusterState, key: str, value: Any) -> ClusterState:
-    return attrs.evolve(state, env=state.env.set(key, value))
+    return state.replace(env=state.env.set(key, value))
 
 
 # ---------------------------------------------------------------------------------------------

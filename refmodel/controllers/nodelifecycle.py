@@ -41,7 +41,7 @@ def node_failed(state: ClusterState, node: str) -> ClusterState:
     if node in down:
         return state
     env = state.env.set("down_nodes", with_(down, **{node: state.now}))
-    state = attrs.evolve(state, env=env)
+    state = state.replace(env=env)
     return state.add_timer(state.now + state.config.node_monitor_grace_period, NAME, node)
 
 
@@ -49,7 +49,7 @@ def node_recovered(state: ClusterState, node: str) -> ClusterState:
     down = state.env.get("down_nodes") or EMPTY
     if node not in down:
         return state
-    state = attrs.evolve(state, env=state.env.set("down_nodes", with_(down, **{node: None})))
+    state = state.replace(env=state.env.set("down_nodes", with_(down, **{node: None})))
     return state.enqueue(NAME, node).enqueue("kubelet", node)
 
 

@@ -41,19 +41,31 @@ def controller_ref(owner: Mapping[str, Any]) -> FrozenDict:
     })
 
 
+_POD_META_CACHE: dict[int, tuple[Any, Any, FrozenDict]] = {}
+
+
 def pod_from_template(template: Mapping[str, Any], owner: Mapping[str, Any], namespace: str,
                       name: str = "") -> FrozenDict:
     """GetPodFromTemplate: labels, annotations, finalizers and spec of the template; a controller ref."""
-    tmd = template.get("metadata") or EMPTY
-    md: dict[str, Any] = {"namespace": namespace, "ownerReferences": (controller_ref(owner),)}
-    if name:
-        md["name"] = name
+    hit = _POD_META_CACHE.get(id(template))
+    if hit is not None and hit[0] is template and hit[1] is owner and not name:
+        md_frozen = hit[2]
     else:
-        md["generateName"] = owner["metadata"]["name"] + "-"
-    for f in ("labels", "annotations", "finalizers"):
-        if tmd.get(f):
-            md[f] = tmd[f]
-    return FrozenDict({"apiVersion": "v1", "kind": "Pod", "metadata": FrozenDict(md), "spec": template["spec"]})
+        tmd = template.get("metadata") or EMPTY
+        md: dict[str, Any] = {"namespace": namespace, "ownerReferences": (controller_ref(owner),)}
+        if name:
+            md["name"] = name
+        else:
+            md["generateName"] = owner["metadata"]["name"] + "-"
+        for f in ("labels", "annotations", "finalizers"):
+            if tmd.get(f):
+                md[f] = tmd[f]
+        md_frozen = FrozenDict(md)
+        if not name:
+            if len(_POD_META_CACHE) > 10_000:
+                _POD_META_CACHE.clear()
+            _POD_META_CACHE[id(template)] = (template, owner, md_frozen)
+    return FrozenDict({"apiVersion": "v1", "kind": "Pod", "metadata": md_frozen, "spec": template["spec"]})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,6 +312,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     rs = state.get("ReplicaSet", ns, name) or rs
     status = calculate_status(state, rs, None, manage_error)
     state = apiserver.update_status(state, with_(rs, status=status)).state
+    if manage_error:
+        # the sync failed: the work queue retries it (rate-limited; the model waits one second)
+        state = state.add_timer(state.now + 1, NAME, key)
     min_ready = rs["spec"].get("minReadySeconds", 0) or 0
     if min_ready and status.get("readyReplicas", 0) == status["replicas"] and status.get(
             "availableReplicas", 0) != status["replicas"]:

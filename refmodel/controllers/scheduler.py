@@ -197,11 +197,8 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     heaps: dict[Any, list[tuple[int, str, int]]] = {}
     for pod in pods:
         spec = pod["spec"]
-        sig = (spec.get("nodeSelector"), spec.get("tolerations"), spec.get("affinity"))
-        try:
-            hash(sig)
-        except TypeError:
-            sig = id(spec)
+        # pods of one template share these values: key by identity (they stay alive during the turn)
+        sig = (id(spec.get("nodeSelector")), id(spec.get("tolerations")), id(spec.get("affinity")))
         feasible = feasible_by_sig.get(sig)
         if feasible is None:
             feasible = [name for name, node in nodes.items() if not _static_reason(spec, node)]
