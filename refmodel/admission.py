@@ -54,7 +54,9 @@ def _prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
         new_spec, qos = hit[1], hit[2]
     else:
         tol = default_tolerations(tuple(spec.get("tolerations") or ()), state.config.default_toleration_seconds)
-        new_spec = with_(spec, tolerations=tol)
+        # the Pod kind's own defaults (SetDefaults_PodSpec covers templates; these are Pod-only)
+        extra = {k: v for k, v in (("enableServiceLinks", True), ("priority", 0)) if k not in spec}
+        new_spec = with_(spec, tolerations=tol, **extra)
         qos = pod_qos(spec)
         if len(_SPEC_CACHE) > 10_000:
             _SPEC_CACHE.clear()

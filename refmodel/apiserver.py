@@ -324,8 +324,12 @@ def controller_create(state: ClusterState, obj: FrozenDict) -> WriteResult:
         obj = with_(obj, metadata=md)
     if info.namespaced:
         ns_obj = state.get("Namespace", "", ns)
-        if ns_obj is None or ns_obj["metadata"].get("deletionTimestamp"):
-            return _reject(state, Rejection("Forbidden", f"namespace {ns} is not active", 403, info.kind, md["name"]))
+        if ns_obj is None:
+            return _reject(state, Rejection("NotFound", f'namespaces "{ns}" not found', 404, info.kind, md["name"]))
+        if ns_obj["metadata"].get("deletionTimestamp"):
+            return _reject(state, Rejection(
+                "NamespaceTerminating", f"unable to create new content in namespace {ns} because it is being "
+                "terminated", 403, info.kind, md["name"]))
     if state.get(info.kind, ns, md["name"]) is not None:
         return _reject(state, Rejection("AlreadyExists", f'{info.plural} "{md["name"]}" already exists', 409,
                                         info.kind, md["name"]))
@@ -380,11 +384,14 @@ def update(state: ClusterState, raw: Mapping[str, Any]) -> WriteResult:
             obj["status"] = thaw(old["status"])
         else:
             obj.pop("status", None)
-    new = freeze(obj)
     if old["metadata"].get("deletionTimestamp"):
-        # finalizers may only be removed while terminating; nothing else matters any more
-        pass
-    return controller_update(state, new, old=old)
+        # ValidateNoNewFinalizers: while an object is being deleted, finalizers may only be removed
+        added = sorted(set(md.get("finalizers") or ()) - set(old["metadata"].get("finalizers") or ()))
+        if added:
+            return _reject(state, Rejection.from_errors(info.kind, name, [forbidden(
+                "metadata.finalizers", f"no new finalizers can be added if the object is being deleted, found new "
+                f"finalizers {json.dumps(added)}")]))
+    return controller_update(state, freeze(obj), old=old)
 
 
 def controller_update(state: ClusterState, new: FrozenDict, *, old: FrozenDict | None = None) -> WriteResult:
@@ -559,6 +566,9 @@ def delete(state: ClusterState, kind: str, namespace: str, name: str, propagatio
             new_md = with_(md, finalizers=tuple(finalizers) or None)
         else:
             changes: dict[str, Any] = {"deletionTimestamp": state.timestamp(), "finalizers": tuple(finalizers) or None}
+            if md.get("generation"):
+                # rest.BeforeDelete: marking an object as deleting bumps its generation
+                changes["generation"] = md["generation"] + 1
             if graceful:
                 grace = grace_seconds if grace_seconds is not None else obj["spec"].get("terminationGracePeriodSeconds", 30)
                 changes["deletionGracePeriodSeconds"] = grace

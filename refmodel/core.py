@@ -224,7 +224,7 @@ def converge_steps(
                 state = CONTROLLERS[item[0]].sync(state, item[1])
                 steps += 1
                 yield Reconcile(item[0], item[1]), state
-            if steps > budget:
+            if steps > budget and state.dirty:
                 raise NotConverged(
                     f"still {len(state.dirty)} work item(s) after {steps} reconciles "
                     f"(e.g. {sorted(state.dirty.keys())[:3]}), but should have settled [at t={state.now}s]")

@@ -54,13 +54,32 @@ def parse_quantity(text: str | int | float) -> Fraction:
     number = Fraction(m.group(1))
     suffix = m.group(2)
     if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix in _DECIMAL:
-        return number * _DECIMAL[suffix]
-    e = _EXP.match(suffix)
-    if e:
-        return number * Fraction(10) ** int(e.group(1))
-    raise QuantityError("unable to parse quantity's suffix")
+        value = number * _BINARY[suffix]
+    elif suffix in _DECIMAL:
+        value = number * _DECIMAL[suffix]
+    else:
+        e = _EXP.match(suffix)
+        if not e:
+            raise QuantityError("unable to parse quantity's suffix")
+        value = number * Fraction(10) ** int(e.group(1))
+    return _normalise(value)
+
+
+_NANO = Fraction(1, 10**9)
+_MAX = Fraction(2**63 - 1)
+
+
+def _normalise(value: Fraction) -> Fraction:
+    """Precision is 1n: round away from zero to a whole number of nano units; saturate at int64 max."""
+    nanos = value / _NANO
+    if nanos.denominator != 1:
+        whole = math.ceil(nanos) if nanos > 0 else math.floor(nanos)
+        value = whole * _NANO
+    if value > _MAX:
+        return _MAX
+    if value < -_MAX:
+        return -_MAX
+    return value
 
 
 @lru_cache(maxsize=4096)

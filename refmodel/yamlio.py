@@ -4,7 +4,8 @@
 ``resource.Builder``): YAML 1.1 documents, empty documents skipped, ``kind: List`` expanded, duplicate
 keys rejected (``key "x" already set in map``, strict decoding).
 **Modelled:** parse errors with line and column; non-string map keys are kept as their text (as
-JSON conversion does); ``load(dump(x)) == x``.
+JSON conversion does); ``load(dump(x)) == x`` (strings holding YAML line breaks other than ``\n`` --
+``\r``, NEL, LS, PS -- are written double-quoted, so they survive).
 **Not modelled:** JSON streams that are not valid YAML (every JSON document is YAML).
 """
 
@@ -43,14 +44,14 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return out
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _timestamps_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamps_as_text)  # type: ignore[arg-type]
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamps_as_text)
 
 
 def load_manifests(text: str) -> list[dict[str, Any]]:
@@ -60,7 +61,7 @@ def load_manifests(text: str) -> list[dict[str, Any]]:
     not mappings.
     """
     try:
-        docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - a SafeLoader subclass
+        docs = list(yaml.load_all(text, Loader=_StrictLoader))  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown position"
@@ -99,7 +100,13 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+_YAML_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if any(c in _YAML_BREAKS for c in data):
+        # YAML folds these line breaks inside plain, single-quoted and block scalars: escape them
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     if "\n" in data:
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)

@@ -44,9 +44,12 @@ def _parse(key: str) -> Ref:
 def classify_references(state: ClusterState, obj: Mapping[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
     """(solid, dangling, waitingForDependentsDeletion) owner references (classifyReferences)."""
     solid, dangling, waiting = [], [], []
+    ns = obj["metadata"].get("namespace", "")
     for ref in obj["metadata"].get("ownerReferences") or ():
         owner = state.by_uid_get(ref.get("uid", ""))
-        if owner is None or owner["kind"] != ref.get("kind") or owner["metadata"]["name"] != ref.get("name"):
+        # isDangling: the owner is looked up in the dependent's namespace (or cluster scope)
+        if (owner is None or owner["kind"] != ref.get("kind") or owner["metadata"]["name"] != ref.get("name")
+                or owner["metadata"].get("namespace", "") not in ("", ns)):
             dangling.append(ref)
             continue
         md = owner["metadata"]
@@ -87,7 +90,18 @@ def _attempt_to_delete(state: ClusterState, obj: FrozenDict) -> ClusterState:
         return apiserver.controller_update(state, with_(obj, metadata=with_(md, ownerReferences=refs or None)),
                                            old=obj).state
     if waiting and state.dependents(md["uid"]):
-        # an owner waits for us and we have dependents of our own: delete in the foreground too
+        # an owner waits for us and we have dependents of our own: delete in the foreground too; if one
+        # of those dependents is itself deleting its dependents, this may be a cycle: first make our
+        # owner references non-blocking (unblockOwnerReferencesStrategicMergePatch)
+        for dep_ref in state.dependents(md["uid"]):
+            dep = state.get_ref(dep_ref)
+            if dep is not None and dep["metadata"].get("deletionTimestamp") and FOREGROUND in (
+                    dep["metadata"].get("finalizers") or ()):
+                refs = tuple(with_(r, blockOwnerDeletion=False) if r.get("blockOwnerDeletion") else r
+                             for r in md["ownerReferences"])
+                r = apiserver.controller_update(state, with_(obj, metadata=with_(md, ownerReferences=refs)), old=obj)
+                state = r.state
+                break
         return apiserver.delete(state, kind, ns, name, "Foreground").state
     policy = None
     fins = md.get("finalizers") or ()
@@ -158,7 +172,8 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
     refs = md.get("ownerReferences")
     if refs and (old is None or old["metadata"].get("ownerReferences") != refs):
         for r in refs:
-            if state.by_uid.get(r.get("uid", "")) is None:
+            owner = state.by_uid_get(r.get("uid", ""))
+            if owner is None or owner["metadata"].get("namespace", "") not in ("", ref[1]):
                 keys.append(_ref_key(ref))
                 break
     # a dependent being deleted may unblock a foreground owner

@@ -103,9 +103,14 @@ def _probe_ready(state: ClusterState, pod: Mapping[str, Any], c: Mapping[str, An
 
 
 def _phase(pod: Mapping[str, Any], statuses: list[Mapping[str, Any]]) -> str:
-    """getPhase: Running while any container runs or will restart; Succeeded/Failed when all stopped for good."""
+    """getPhase: Running while any container runs or will restart; Succeeded/Failed when all stopped for good.
+
+    A container of the spec with no status at all counts as unknown, which keeps the pod Pending.
+    """
     policy = pod["spec"].get("restartPolicy", "Always")
     running = waiting = succeeded = failed = 0
+    named = {cs.get("name") for cs in statuses}
+    waiting += sum(1 for c in pod["spec"].get("containers") or () if c.get("name") not in named)
     for cs in statuses:
         st = cs.get("state") or EMPTY
         if "running" in st:
@@ -150,10 +155,13 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
     md = pod["metadata"]
     status = pod.get("status") or EMPTY
     if md.get("deletionTimestamp"):
-        # SIGTERM, containers stop, the kubelet confirms with a zero-grace delete
-        if md.get("finalizers"):
+        # SIGTERM, containers stop, the kubelet confirms with a zero-grace delete; a finalizer keeps the
+        # object, so the kubelet reports the stopped containers and a terminal phase (SyncTerminatingPod)
+        if not md.get("finalizers"):
+            return apiserver.remove_now(state, "Pod", md["namespace"], md["name"])
+        if status.get("phase") in ("Succeeded", "Failed"):
             return state
-        return apiserver.remove_now(state, "Pod", md["namespace"], md["name"])
+        return _terminate(state, pod)
     phase = status.get("phase")
     if phase in ("Succeeded", "Failed"):
         return state
@@ -175,11 +183,12 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
         if "waiting" in st:
             reason = st["waiting"].get("reason")
             if reason == "CrashLoopBackOff":
-                restart_at = parse_time((cs.get("lastState") or EMPTY)["terminated"]["finishedAt"]) + _backoff(
-                    state, cs.get("restartCount", 0) + 1)
+                finished = parse_time((cs.get("lastState") or EMPTY)["terminated"]["finishedAt"])
+                restart_at = finished + _crash_wait(state, pod, cs["name"], finished)
                 if now < restart_at:
                     next_at.append((restart_at, True))
                     continue
+                state = _crash_backoff_next(state, pod, cs["name"], now)
                 statuses[i] = _running(cs, now_s, cs.get("restartCount", 0) + 1)
                 changed = True
                 continue
@@ -228,7 +237,7 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
         new_status = with_(status, phase=new_phase, containerStatuses=tuple(statuses))
         if new_phase in ("Succeeded", "Failed"):
             all_ready = False
-        reason = "" if all_ready else ("PodCompleted" if new_phase in ("Succeeded", "Failed") else "ContainersNotReady")
+        reason = "" if all_ready else _not_ready_reason(new_phase)
         new_status = _with_conditions(new_status, {"Ready": all_ready, "ContainersReady": all_ready}, now_s,
                                       {"Ready": reason, "ContainersReady": reason})
         state = apiserver.update_status(state, with_(pod, status=new_status)).state
@@ -253,9 +262,35 @@ def _settled(state: ClusterState, pod: FrozenDict, status: Mapping[str, Any]) ->
     return cond is not None and cond.get("status") == "True"
 
 
+def _not_ready_reason(phase: str | None) -> str:
+    """GeneratePodReadyCondition's reason: PodCompleted, PodFailed or ContainersNotReady."""
+    return {"Succeeded": "PodCompleted", "Failed": "PodFailed"}.get(phase or "", "ContainersNotReady")
+
+
 def _running(cs: Mapping[str, Any], now_s: str, restarts: int) -> FrozenDict:
     return with_(cs, state=freeze({"running": {"startedAt": now_s}}), restartCount=restarts, started=True,
                  ready=False)
+
+
+def _terminate(state: ClusterState, pod: FrozenDict) -> ClusterState:
+    """Stop every container (exit 0 on SIGTERM) and report the terminal phase getPhase gives."""
+    now_s = state.timestamp()
+    status = pod.get("status") or EMPTY
+    statuses = []
+    for cs in status.get("containerStatuses") or ():
+        st = cs.get("state") or EMPTY
+        if "terminated" in st:
+            statuses.append(cs)
+            continue
+        started = st["running"]["startedAt"] if "running" in st else now_s
+        statuses.append(with_(cs, ready=False, started=False, state=freeze({"terminated": {
+            "exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now_s}})))
+    failed = any(cs["state"]["terminated"].get("exitCode", 0) != 0 for cs in statuses)
+    phase = "Failed" if failed else "Succeeded"
+    new_status = with_(status, phase=phase, containerStatuses=tuple(statuses))
+    new_status = _with_conditions(new_status, {"Ready": False, "ContainersReady": False}, now_s,
+                                  {"Ready": _not_ready_reason(phase), "ContainersReady": _not_ready_reason(phase)})
+    return apiserver.update_status(state, with_(pod, status=new_status)).state
 
 
 def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -> ClusterState:
@@ -280,6 +315,38 @@ def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -
     state = apiserver.update_status(state, with_(pod, status=new_status)).state
     # pulls finish after the configured virtual time (a zero pull time still takes one more turn)
     return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod["spec"]["nodeName"])
+
+
+# ---------------------------------------------------------------------------------------------
+# crash back-off (client-go flowcontrol.Backoff as kuberuntime doBackOff uses it)
+# ---------------------------------------------------------------------------------------------
+def _crash_key(pod: Mapping[str, Any], container: str) -> str:
+    return f"{pod['metadata']['uid']}/{container}"
+
+
+def _crash_wait(state: ClusterState, pod: Mapping[str, Any], container: str, finished: int) -> int:
+    """Seconds after ``finished`` before the restart: 0 the first time (or after a quiet spell longer than
+    twice the cap), then the current back-off (IsInBackOffSince)."""
+    entry = (state.env.get("crash_backoff") or EMPTY).get(_crash_key(pod, container))
+    if entry is None:
+        return 0
+    backoff, last = entry
+    if finished - last > 2 * state.config.max_backoff_seconds:
+        return 0
+    return int(backoff)
+
+
+def _crash_backoff_next(state: ClusterState, pod: Mapping[str, Any], container: str, now: int) -> ClusterState:
+    """Backoff.Next at a restart: start at 10 s, double up to the cap, reset after a long quiet spell."""
+    table = state.env.get("crash_backoff") or EMPTY
+    key = _crash_key(pod, container)
+    entry = table.get(key)
+    cap = state.config.max_backoff_seconds
+    if entry is None or now - entry[1] > 2 * cap:
+        backoff = INITIAL_BACKOFF
+    else:
+        backoff = min(entry[0] * 2, cap)
+    return _set_env(state, "crash_backoff", with_(table, **{key: (backoff, now)}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,13 +446,14 @@ def container_exited(state: ClusterState, namespace: str, name: str, container: 
     statuses[idx] = new_cs
     phase = _phase(pod, statuses)
     new_status = with_(status, phase=phase, containerStatuses=tuple(statuses))
-    reason = "PodCompleted" if phase in ("Succeeded", "Failed") else "ContainersNotReady"
+    reason = _not_ready_reason(phase)
     new_status = _with_conditions(new_status, {"Ready": False, "ContainersReady": False}, now_s,
                                   {"Ready": reason, "ContainersReady": reason})
     r = apiserver.update_status(state, with_(pod, status=new_status))
     state = r.state
     if restart:
-        at = state.now + _backoff(state, cs.get("restartCount", 0) + 1)
+        now = state.config.start_time + state.now
+        at = now + _crash_wait(state, pod, container, now) - state.config.start_time
         state = state.add_timer(at, NAME, pod["spec"]["nodeName"], True)
     return apiserver.WriteResult(state, r.obj)
 

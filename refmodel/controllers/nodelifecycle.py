@@ -123,8 +123,6 @@ def _mark_pods_not_ready(state: ClusterState, node: str, now_s: str) -> ClusterS
         c = get_condition(pod.get("status"), "Ready")
         if c is not None and c.get("status") == "True":
             status = _with_conditions(pod["status"], {"Ready": False}, now_s)
-            statuses = tuple(with_(cs, ready=False) for cs in pod["status"].get("containerStatuses") or ())
-            status = with_(status, containerStatuses=statuses or None)
             state = apiserver.update_status(state, with_(pod, status=status)).state
     return state
 

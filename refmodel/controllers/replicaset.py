@@ -177,11 +177,12 @@ def active_pods_with_ranks_less(a: Mapping[str, Any], rank_a: int, b: Mapping[st
     if ra and rb:
         ta, tb = ready_since(a), ready_since(b)
         if ta != tb:
-            ba, bb = _log_bucket(now, ta), _log_bucket(now, tb)
             if ta is None or tb is None:
                 return ta is None
-            if ba != bb:
-                return ba < bb  # more recently ready (smaller age) first
+            ba, bb = _log_bucket(now, ta), _log_bucket(now, tb)
+            if ba == bb:
+                return bool(a["metadata"].get("uid", "") < b["metadata"].get("uid", ""))
+            return ba < bb  # more recently ready (smaller age) first
     xa, xb = _max_restarts(a), _max_restarts(b)
     if xa != xb:
         return xa > xb
@@ -193,8 +194,9 @@ def active_pods_with_ranks_less(a: Mapping[str, Any], rank_a: int, b: Mapping[st
         if ta2 is None or tb2 is None:
             return ta2 is None
         ba, bb = _log_bucket(now, ta2), _log_bucket(now, tb2)
-        if ba != bb:
-            return ba < bb  # newer first
+        if ba == bb:
+            return bool(a["metadata"].get("uid", "") < b["metadata"].get("uid", ""))
+        return ba < bb  # newer first
     return bool(a["metadata"].get("uid", "") < b["metadata"].get("uid", ""))
 
 
@@ -208,8 +210,8 @@ def _ranks(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> dict[
                 other = state.get(kind, ns, name)
                 if other is not None:
                     related.extend(p for p in owned_pods(state, other["metadata"]["uid"]) if is_pod_active(p))
-    else:
-        related = pods
+    # a ReplicaSet without a controller has no related ReplicaSets (getReplicaSetsWithSameController
+    # returns nothing), so every rank is 0
     per_node: dict[str, int] = {}
     for p in related:
         node = p["spec"].get("nodeName") or ""
@@ -269,14 +271,17 @@ def calculate_status(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]
         ready = sum(1 for p in pods if is_pod_ready(p))
         available = sum(1 for p in pods if is_pod_available(p, min_ready, now))
     old = rs.get("status") or EMPTY
-    conditions = [c for c in old.get("conditions") or () if c.get("type") != "ReplicaFailure"]
-    if manage_error:
-        prev = next((c for c in old.get("conditions") or () if c.get("type") == "ReplicaFailure"), None)
+    conditions = list(old.get("conditions") or ())
+    existing = any(c.get("type") == "ReplicaFailure" for c in conditions)
+    if manage_error and not existing:
+        diff = replicas - int(spec.get("replicas", 1))
+        reason = "FailedCreate" if diff < 0 else "FailedDelete" if diff > 0 else ""
         conditions.append(freeze({
-            "type": "ReplicaFailure", "status": "True", "reason": manage_error.split(":", 1)[0],
-            "message": manage_error,
-            "lastTransitionTime": prev["lastTransitionTime"] if prev else state.timestamp(),
+            "type": "ReplicaFailure", "status": "True", "reason": reason, "message": manage_error,
+            "lastTransitionTime": state.timestamp(),
         }))
+    elif not manage_error and existing:
+        conditions = [c for c in conditions if c.get("type") != "ReplicaFailure"]
     status: dict[str, Any] = {
         "replicas": replicas,
         "fullyLabeledReplicas": labeled,
@@ -338,7 +343,9 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict])
             r = apiserver.controller_create(state, pod)
             if not r.ok:
                 assert r.rejection is not None
-                return state, f"FailedCreate: {r.rejection.message}"
+                if r.rejection.reason == "NamespaceTerminating":
+                    return state, ""  # expected while the namespace goes away: not a failure
+                return state, r.rejection.message
             state = r.state
     elif diff > 0:
         n = min(diff, burst)

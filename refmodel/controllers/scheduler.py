@@ -80,11 +80,31 @@ def tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, Any]
     return any(_toleration_matches(t, taint) for t in tolerations)
 
 
-def _node_selector_term_matches(term: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+def _node_selector_term_matches(term: Mapping[str, Any], labels: Mapping[str, str], node_name: str = "") -> bool:
+    """One NodeSelectorTerm: its matchExpressions (on labels) AND its matchFields (``metadata.name``).
+
+    A term with neither matches nothing; an invalid requirement (bad label value) matches nothing.
+    """
+    from ..resources.common import label_value_errors
+
     exprs = term.get("matchExpressions") or ()
-    if not exprs and not term.get("matchFields"):
+    fields = term.get("matchFields") or ()
+    if not exprs and not fields:
         return False
+    for f in fields:
+        if f.get("key") != "metadata.name":
+            return False
+        values = f.get("values") or ()
+        op = f.get("operator")
+        if op == "In" and not (len(values) == 1 and node_name in values):
+            return False
+        if op == "NotIn" and not (len(values) == 1 and node_name not in values):
+            return False
+        if op not in ("In", "NotIn"):
+            return False
     for e in exprs:
+        if any(isinstance(v, str) and label_value_errors(v) for v in e.get("values") or ()):
+            return False
         key, op, values = e.get("key"), e.get("operator"), e.get("values") or ()
         present = key in labels
         if op == "In" and not (present and labels[key] in values):
@@ -106,9 +126,10 @@ def _node_selector_term_matches(term: Mapping[str, Any], labels: Mapping[str, st
 
 
 def _static_reason(pod_spec: Mapping[str, Any], node: Mapping[str, Any]) -> str:
-    """Why a node is infeasible regardless of resources ('' when it is feasible)."""
-    if not node_is_ready(node):
-        return "node(s) were not ready"
+    """Why a node is infeasible regardless of resources ('' when it is feasible).
+
+    Node readiness is not a filter of its own in v1.32: the not-ready/unreachable taints do that work.
+    """
     nspec = node.get("spec") or EMPTY
     if nspec.get("unschedulable"):
         ok = any(
@@ -129,7 +150,7 @@ def _static_reason(pod_spec: Mapping[str, Any], node: Mapping[str, Any]) -> str:
                 .get("requiredDuringSchedulingIgnoredDuringExecution"))
     if required:
         terms = required.get("nodeSelectorTerms") or ()
-        if not any(_node_selector_term_matches(t, labels) for t in terms):
+        if not any(_node_selector_term_matches(t, labels, node["metadata"]["name"]) for t in terms):
             return "node(s) didn't match Pod's node affinity/selector"
     return ""
 
@@ -144,14 +165,16 @@ def least_allocated_score(alloc: tuple[int, int, int], used: tuple[int, ...], re
     return total // 2
 
 
-def _fit_reason(alloc: tuple[int, int, int], used: tuple[int, ...], req: tuple[int, ...]) -> str:
+def _fit_reasons(alloc: tuple[int, int, int], used: tuple[int, ...], req: tuple[int, ...]) -> list[str]:
+    """fitsRequest: every resource that does not fit (empty when the pod fits)."""
+    out = []
     if used[2] + 1 > alloc[2]:
-        return "Too many pods"
+        out.append("Too many pods")
     if req[0] and used[0] + req[0] > alloc[0]:
-        return "Insufficient cpu"
+        out.append("Insufficient cpu")
     if req[1] and used[1] + req[1] > alloc[1]:
-        return "Insufficient memory"
-    return ""
+        out.append("Insufficient memory")
+    return out
 
 
 def unschedulable_reasons(state: ClusterState, pod: Mapping[str, Any]) -> dict[str, int]:
@@ -160,10 +183,12 @@ def unschedulable_reasons(state: ClusterState, pod: Mapping[str, Any]) -> dict[s
     req = pod_requests_vector(pod["spec"])
     for node in state.iter_kind("Node", ""):
         r = _static_reason(pod["spec"], node)
-        if not r:
-            used = state.node_usage.get(node["metadata"]["name"]) or (0, 0, 0, 0, 0)
-            r = _fit_reason(node_allocatable(node), used, req)
         if r:
+            found = [r]
+        else:
+            used = state.node_usage.get(node["metadata"]["name"]) or (0, 0, 0, 0, 0)
+            found = _fit_reasons(node_allocatable(node), used, req)
+        for r in found:
             reasons[r] = reasons.get(r, 0) + 1
     return reasons
 
@@ -222,7 +247,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
                 heapq.heapreplace(heap, (-least_allocated_score(node_allocatable(nodes[name]), used, req), name,
                                          version.get(name, 0)))
                 continue
-            if _fit_reason(node_allocatable(nodes[name]), used, req):
+            if _fit_reasons(node_allocatable(nodes[name]), used, req):
                 heapq.heappop(heap)  # usage only grows within one turn: this node stays full for this request
                 continue
             chosen = name

@@ -1,26 +1,59 @@
 """Validation and defaulting helpers shared by the kinds.
 
 **Mirrors:** ``staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go`` (IsDNS1123Label,
-IsDNS1123Subdomain, IsDNS1035Label, IsQualifiedName, IsValidLabelValue) and
-``staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go`` (ValidateObjectMeta).
-**Modelled:** name rules N-1..N-6 with upstream's message texts; label and annotation checks.
-**Not modelled:** annotation total-size limit (256 KiB).
+IsDNS1123Subdomain, IsDNS1035Label, IsQualifiedName, IsValidLabelValue, IsValidPortName, IsValidPortNum,
+IsConfigMapKey, IsEnvVarName / IsRelaxedEnvVarName, IsValidPercent, IsValidIP, IsValidUserID,
+IsValidGroupID, IsHTTPHeaderName, InclusiveRangeError), ``.../apimachinery/pkg/api/validation/
+objectmeta.go`` (ValidateFinalizers, ValidateNonnegativeField, ValidateImmutableField) and
+``pkg/apis/core/validation/validation.go`` (validateKubeFinalizerName),
+``.../apimachinery/pkg/apis/meta/v1/validation/validation.go`` (ValidateLabelSelector, ValidateLabels).
+**Modelled:** name rules N-1..N-9 with upstream's message texts; label, selector and finalizer checks;
+small accessors that tolerate missing or ill-typed fields (structural checks report those).
+**Not modelled (and why):** the annotation total-size limit (256 KiB): no manifest in scope comes close;
+IP "sloppy" parsing of leading zeros (``ParseIPSloppy``) is treated as Python's strict parser.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
 from typing import Any
 
-from ..errors import FieldError, invalid
+from ..errors import FieldError, forbidden, invalid, required
+from ..quantity import QuantityError, parse_quantity
 
 __all__ = [
+    "NAME_RULES",
+    "as_dict",
+    "as_list",
+    "configmap_key_errors",
     "dns1035_label_errors",
     "dns1123_label_errors",
     "dns1123_subdomain_errors",
+    "env_var_name_errors",
+    "http_header_name_errors",
+    "immutable",
+    "inclusive_range_error",
+    "ip_errors",
     "label_value_errors",
+    "meta_finalizer_errors",
+    "nonnegative",
+    "not_found",
+    "percent_errors",
+    "port_name_errors",
+    "port_num_errors",
     "qualified_name_errors",
+    "quantity",
+    "render_quantity",
+    "user_id_errors",
+    "validate_dns1123_label",
+    "validate_dns1123_subdomain",
+    "validate_finalizers",
+    "validate_label_selector",
     "validate_labels",
+    "validate_qualified_name",
 ]
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -139,3 +172,217 @@ NAME_RULES = {
     "label": dns1123_label_errors,
     "dns1035": dns1035_label_errors,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# accessors: validation runs after the structural check, but stays total on any input
+# ---------------------------------------------------------------------------------------------
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping, else an empty dict (missing and ill-typed fields read as unset)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def quantity(value: Any) -> Fraction | None:
+    """The quantity's exact value, or None when it does not parse (the structural check reports it)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        return parse_quantity(value)
+    except QuantityError:
+        return None
+
+
+def render_quantity(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def not_found(field: str, value: Any) -> FieldError:
+    """``field.NotFound``: ``spec.containers[0].volumeMounts[0].name: Not found: "data"``."""
+    return FieldError("Not found", field, "", value, True)
+
+
+def inclusive_range_error(lo: int, hi: int) -> str:
+    return f"must be between {lo} and {hi}, inclusive"
+
+
+def nonnegative(value: Any, field: str) -> list[FieldError]:
+    """ValidateNonnegativeField."""
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return [invalid(field, value, "must be greater than or equal to 0")]
+    return []
+
+
+def immutable(new: Any, old: Any, field: str) -> list[FieldError]:
+    """ValidateImmutableField."""
+    return [] if new == old else [invalid(field, new, "field is immutable")]
+
+
+def _regex_error(msg: str, fmt: str, *examples: str) -> str:
+    """RegexError: ``msg (e.g. 'a',  or 'b', regex used for validation is 'fmt')``."""
+    if not examples:
+        return f"{msg} (regex used for validation is '{fmt}')"
+    parts = [f"'{e}', " for e in examples]
+    return f"{msg} (e.g. " + " or ".join(parts) + f"regex used for validation is '{fmt}')"
+
+
+_PORT_NAME_CHARSET = re.compile(r"^[-a-z0-9]+$")
+_PORT_NAME_ONE_LETTER = re.compile(r"[a-z]")
+
+
+def port_name_errors(port: str) -> list[str]:
+    """IsValidPortName (IANA_SVC_NAME)."""
+    errs = []
+    if len(port) > 15:
+        errs.append("must be no more than 15 characters")
+    if not _PORT_NAME_CHARSET.match(port):
+        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not _PORT_NAME_ONE_LETTER.search(port):
+        errs.append("must contain at least one letter (a-z)")
+    if "--" in port:
+        errs.append("must not contain consecutive hyphens")
+    if port and (port[0] == "-" or port[-1] == "-"):
+        errs.append("must not begin or end with a hyphen")
+    return errs
+
+
+def port_num_errors(port: int) -> list[str]:
+    """IsValidPortNum."""
+    return [] if 1 <= port <= 65535 else [inclusive_range_error(1, 65535)]
+
+
+_CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def _ch_dir_prefix_errors(value: str) -> list[str]:
+    if value == ".":
+        return ["must not be '.'"]
+    if value == "..":
+        return ["must not be '..'"]
+    if value.startswith(".."):
+        return ["must not start with '..'"]
+    return []
+
+
+def configmap_key_errors(value: str) -> list[str]:
+    """IsConfigMapKey (N-7): also used for Secret keys."""
+    errs = []
+    if len(value) > 253:
+        errs.append("must be no more than 253 characters")
+    if not _CONFIGMAP_KEY.match(value):
+        errs.append(_regex_error("a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                                 "[-._a-zA-Z0-9]+", "key.name", "KEY_NAME", "key-name"))
+    errs.extend(_ch_dir_prefix_errors(value))
+    return errs
+
+
+def env_var_name_errors(value: str) -> list[str]:
+    """IsRelaxedEnvVarName: RelaxedEnvironmentVariableValidation is beta and on in v1.32."""
+    errs = []
+    if not value or any(not 32 <= ord(c) <= 126 or c == "=" for c in value):
+        errs.append("a valid environment variable name must consist only of printable ASCII characters "
+                    "other than '='")
+    errs.extend(_ch_dir_prefix_errors(value))
+    return errs
+
+
+_PERCENT = re.compile(r"^[0-9]+%$")
+
+
+def percent_errors(value: str) -> list[str]:
+    """IsValidPercent."""
+    if _PERCENT.match(value):
+        return []
+    return [_regex_error("a valid percent string must be a numeric string followed by an ending '%'",
+                         "[0-9]+%", "1%", "93%")]
+
+
+def ip_errors(value: str, field: str) -> list[FieldError]:
+    """IsValidIP."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return [invalid(field, value, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
+    return []
+
+
+def user_id_errors(value: int) -> list[str]:
+    """IsValidUserID / IsValidGroupID."""
+    return [] if 0 <= value <= 2147483647 else [inclusive_range_error(0, 2147483647)]
+
+
+_HTTP_HEADER = re.compile(r"^[-A-Za-z0-9]+$")
+
+
+def http_header_name_errors(value: str) -> list[str]:
+    if _HTTP_HEADER.match(value):
+        return []
+    return [_regex_error("a valid HTTP header must consist of alphanumeric characters or '-'", "[-A-Za-z0-9]+",
+                         "X-Header-Name")]
+
+
+def validate_dns1123_label(value: str, field: str) -> list[FieldError]:
+    return [invalid(field, value, m) for m in dns1123_label_errors(value)]
+
+
+def validate_dns1123_subdomain(value: str, field: str) -> list[FieldError]:
+    return [invalid(field, value, m) for m in dns1123_subdomain_errors(value)]
+
+
+def validate_qualified_name(value: str, field: str) -> list[FieldError]:
+    return [invalid(field, value, m) for m in qualified_name_errors(value)]
+
+
+_SELECTOR_OPS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def validate_label_selector(selector: Any, field: str) -> list[FieldError]:
+    """metav1 ValidateLabelSelector (strict label values)."""
+    sel = as_dict(selector)
+    errs = validate_labels(sel.get("matchLabels"), f"{field}.matchLabels")
+    for i, req in enumerate(as_list(sel.get("matchExpressions"))):
+        p = f"{field}.matchExpressions[{i}]"
+        r = as_dict(req)
+        op = r.get("operator", "")
+        values = as_list(r.get("values"))
+        if op in ("In", "NotIn"):
+            if not values:
+                errs.append(required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+        elif op in ("Exists", "DoesNotExist"):
+            if values:
+                errs.append(forbidden(f"{p}.values",
+                                      "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        else:
+            errs.append(invalid(f"{p}.operator", op, "not a valid selector operator"))
+        errs.extend(validate_qualified_name(str(r.get("key", "")), f"{p}.key"))
+        for j, v in enumerate(values):
+            if isinstance(v, str):
+                errs.extend(invalid(f"{p}.values[{j}]", v, m) for m in label_value_errors(v))
+    return errs
+
+
+STANDARD_FINALIZERS = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
+
+
+def validate_finalizers(finalizers: Iterable[Any], field: str) -> list[FieldError]:
+    """ValidateFinalizers + validateKubeFinalizerName: qualified names; unprefixed ones must be standard."""
+    errs: list[FieldError] = []
+    for i, name in enumerate(finalizers):
+        if not isinstance(name, str):
+            continue
+        p = f"{field}[{i}]"
+        errs.extend(validate_qualified_name(name, p))
+        if "/" not in name and name not in STANDARD_FINALIZERS:
+            errs.append(invalid(p, name, "name is neither a standard finalizer name nor is it fully qualified"))
+    return errs
+
+
+def meta_finalizer_errors(obj: Mapping[str, Any]) -> list[FieldError]:
+    """The finalizer checks of ValidateObjectMeta that the API server's metadata check leaves out."""
+    md = obj.get("metadata")
+    if not isinstance(md, dict):
+        return []
+    return validate_finalizers(as_list(md.get("finalizers")), "metadata.finalizers")

@@ -1,0 +1,301 @@
+"""The kubelet (refmodel/controllers/kubelet.py): phases, restarts, back-off, readiness, image pulls.
+
+Mirrors ``pkg/kubelet/kubelet_pods_test.go`` (TestPodPhaseWithRestartAlways, TestPodPhaseWithRestartNever,
+TestPodPhaseWithRestartOnFailure: the getPhase tables), ``pkg/kubelet/kuberuntime/kuberuntime_manager.go``
+(doBackOff) with ``staging/src/k8s.io/client-go/util/flowcontrol/backoff.go`` (Next, IsInBackOffSince:
+10 s doubling to 300 s, reset after 2x max), ``pkg/kubelet/status/generate.go`` (Ready/ContainersReady
+reasons) and the conformance test "Container Runtime blackbox test when starting a container that exits
+should run with the expected status" (restart counts and phases per restartPolicy).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+import refmodel as rm
+from refmodel.controllers import kubelet
+from refmodel.events import (
+    ClockAdvanced,
+    ContainerExited,
+    Delete,
+    ImagePullFailed,
+    ImagePullRecovered,
+    NodeFailed,
+    ReadinessChanged,
+    Reconcile,
+)
+from refmodel.frozen import FrozenDict, freeze
+from refmodel.state import ClusterState, parse_time
+
+
+# ---------------------------------------------------------------------------------------------
+# getPhase tables
+# ---------------------------------------------------------------------------------------------
+def _running(name: str) -> dict[str, Any]:
+    return {"name": name, "state": {"running": {}}}
+
+
+def _succeeded(name: str) -> dict[str, Any]:
+    return {"name": name, "state": {"terminated": {"exitCode": 0}}}
+
+
+def _failed(name: str) -> dict[str, Any]:
+    return {"name": name, "state": {"terminated": {"exitCode": -1}}}
+
+
+def _waiting(name: str) -> dict[str, Any]:
+    return {"name": name, "state": {"waiting": {"reason": "ContainerCreating"}}}
+
+
+def _waiting_after_termination(name: str) -> dict[str, Any]:
+    return {"name": name, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"exitCode": 0}}}
+
+
+def _phase_pod(policy: str) -> FrozenDict:
+    return freeze({"metadata": {"name": "p"}, "spec": {"nodeName": "machine", "restartPolicy": policy,
+                                                     "containers": [{"name": "containerA"}, {"name": "containerB"}]}})
+
+
+A, B = "containerA", "containerB"
+PHASE_TABLE = [
+    # TestPodPhaseWithRestartAlways (podIsTerminal=false rows)
+    ("Always", [_running(A), _running(B)], "Running", "all running"),
+    ("Always", [_succeeded(A), _succeeded(B)], "Running", "all stopped with restart always"),
+    ("Always", [_running(A), _succeeded(B)], "Running", "mixed state #1 with restart always"),
+    ("Always", [_running(A), _waiting(B)], "Pending", "mixed state #3 with restart always"),
+    ("Always", [_running(A), _waiting_after_termination(B)], "Running",
+     "backoff crashloop container with restart always"),
+    # TestPodPhaseWithRestartNever
+    ("Never", [_running(A), _running(B)], "Running", "all running with restart never"),
+    ("Never", [_succeeded(A), _succeeded(B)], "Succeeded", "all succeeded with restart never"),
+    ("Never", [_failed(A), _failed(B)], "Failed", "all failed with restart never"),
+    ("Never", [_running(A), _succeeded(B)], "Running", "mixed state #1 with restart never"),
+    ("Never", [_running(A), _waiting(B)], "Pending", "mixed state #3 with restart never"),
+    # TestPodPhaseWithRestartOnFailure
+    ("OnFailure", [_running(A), _running(B)], "Running", "all running with restart onfailure"),
+    ("OnFailure", [_succeeded(A), _succeeded(B)], "Succeeded", "all succeeded with restart onfailure"),
+    ("OnFailure", [_failed(A), _failed(B)], "Running", "all failed with restart onfailure"),
+    ("OnFailure", [_running(A), _succeeded(B)], "Running", "mixed state #1 with restart onfailure"),
+    ("OnFailure", [_running(A), _waiting(B)], "Pending", "mixed state #3 with restart onfailure"),
+    ("OnFailure", [_running(A), _waiting_after_termination(B)], "Running",
+     "backoff crashloop container with restart onfailure"),
+]
+
+
+@pytest.mark.parametrize(("policy", "statuses", "want", "name"), PHASE_TABLE, ids=[r[3] for r in PHASE_TABLE])
+def test_get_phase(policy: str, statuses: list[dict[str, Any]], want: str, name: str) -> None:
+    # TestPodPhaseWithRestartAlways / TestPodPhaseWithRestartNever / TestPodPhaseWithRestartOnFailure
+    got = kubelet._phase(_phase_pod(policy), [freeze(s) for s in statuses])
+    assert got == want, f"{name}: phase {got}, but should be {want}"
+
+
+MISSING_STATUS_ROWS = [
+    ("Always", [], "waiting"), ("Always", [_running(A)], "mixed state #2 with restart always"),
+    ("Never", [], "waiting"), ("Never", [_running(A)], "mixed state #2 with restart never"),
+    ("OnFailure", [], "waiting"), ("OnFailure", [_running(A)], "mixed state #2 with restart onfailure"),
+]
+
+
+@pytest.mark.parametrize(("policy", "statuses", "name"), MISSING_STATUS_ROWS, ids=[r[2] + "-" + r[0] for r in MISSING_STATUS_ROWS])
+def test_get_phase_missing_container_status_is_pending(policy: str, statuses: list[dict[str, Any]], name: str) -> None:
+    # the "waiting" and "mixed state #2" rows of the three getPhase tables
+    got = kubelet._phase(_phase_pod(policy), [freeze(s) for s in statuses])
+    assert got == "Pending", f"{name}: phase {got}, but a container without status makes the pod Pending"
+
+
+# ---------------------------------------------------------------------------------------------
+# a pod's life on a node
+# ---------------------------------------------------------------------------------------------
+def _pod(name: str = "p", policy: str = "Always", containers: int = 1, image: str = "nginx:1.27",
+         probe_delay: int | None = None) -> dict[str, Any]:
+    cs: list[dict[str, Any]] = [{"name": f"c{i}", "image": image} for i in range(containers)]
+    if probe_delay is not None:
+        cs[0]["readinessProbe"] = {"httpGet": {"path": "/", "port": 80}, "initialDelaySeconds": probe_delay}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"restartPolicy": policy, "containers": cs}}
+
+
+@pytest.fixture(scope="module")
+def node1() -> ClusterState:
+    return rm.new_cluster(1)
+
+
+def _get(s: ClusterState, name: str = "p") -> dict[str, Any]:
+    pod = rm.get(s, "Pod", name)
+    assert pod is not None, f"pod {name} is gone"
+    return pod
+
+
+def _cond(pod: dict[str, Any], ctype: str) -> dict[str, Any] | None:
+    return next((c for c in pod["status"].get("conditions") or [] if c["type"] == ctype), None)
+
+
+def _cs(pod: dict[str, Any], name: str = "c0") -> dict[str, Any]:
+    return next(c for c in pod["status"]["containerStatuses"] if c["name"] == name)
+
+
+def test_pod_starts_pending_then_running_and_ready(node1: ClusterState) -> None:
+    s = rm.apply_manifest(node1, _pod())
+    assert _get(s)["status"]["phase"] == "Pending", "a new pod is not Pending (P-1)"
+    phases = []
+    for _event, st in rm.converge_steps(s):
+        phases.append(_get(st)["status"]["phase"])
+    assert phases[-1] == "Running" and "Pending" in phases, f"phases {phases}"
+    pod = _get(st)
+    assert pod["status"]["podIP"] and pod["status"]["hostIP"], "no pod/host IP on a running pod"
+    assert _cond(pod, "Ready")["status"] == "True" and _cond(pod, "ContainersReady")["status"] == "True"
+    assert _cs(pod)["state"].get("running") is not None and _cs(pod)["ready"] is True
+
+
+def test_readiness_probe_initial_delay(node1: ClusterState) -> None:
+    s = rm.converge(rm.apply_manifest(node1, _pod(probe_delay=20)))
+    pod = _get(s)
+    started = parse_time(_cs(pod)["state"]["running"]["startedAt"])
+    ready_at = parse_time(_cond(pod, "Ready")["lastTransitionTime"])
+    assert ready_at - started == 20, f"ready {ready_at - started}s after start, but initialDelaySeconds is 20"
+
+
+def test_readiness_changes_never_restart_or_change_phase(node1: ClusterState) -> None:
+    # P-5: a failing readiness probe only flips Ready
+    s = rm.converge(rm.apply_manifest(node1, _pod()))
+    s = rm.converge(rm.step(s, ReadinessChanged("default", "p", False)))
+    pod = _get(s)
+    assert _cond(pod, "Ready")["status"] == "False" and _cond(pod, "Ready").get("reason") == "ContainersNotReady"
+    assert pod["status"]["phase"] == "Running" and _cs(pod)["restartCount"] == 0
+    s = rm.converge(rm.step(s, ReadinessChanged("default", "p", True)))
+    assert _cond(_get(s), "Ready")["status"] == "True"
+
+
+# conformance "Container Runtime ... when starting a container that exits": (policy, exit code) ->
+# (phase after every container exited once, restartCount of the exited container)
+RESTART_POLICY = [
+    ("Always", 0, "Running", 1),
+    ("Always", 1, "Running", 1),
+    ("OnFailure", 0, "Succeeded", 0),
+    ("OnFailure", 1, "Running", 1),
+    ("Never", 0, "Succeeded", 0),
+    ("Never", 1, "Failed", 0),
+]
+
+
+@pytest.mark.parametrize(("policy", "code", "phase", "restarts"), RESTART_POLICY)
+def test_restart_policy(node1: ClusterState, policy: str, code: int, phase: str, restarts: int) -> None:
+    # P-2
+    s = rm.converge(rm.apply_manifest(node1, _pod(policy=policy)))
+    s = rm.converge(rm.step(s, ContainerExited("default", "p", "c0", code)))
+    pod = _get(s)
+    got = (pod["status"]["phase"], _cs(pod)["restartCount"])
+    assert got == (phase, restarts), f"{policy}/exit {code}: (phase, restarts)={got}, but should be {(phase, restarts)}"
+    if phase in ("Succeeded", "Failed"):
+        assert _cond(pod, "Ready")["status"] == "False"
+        term = _cs(pod)["state"]["terminated"]
+        assert term["exitCode"] == code and term["reason"] == ("Completed" if code == 0 else "Error")
+
+
+def test_terminal_pod_is_not_restarted(node1: ClusterState) -> None:
+    s = rm.converge(rm.apply_manifest(node1, _pod(policy="Never")))
+    s = rm.converge(rm.step(s, ContainerExited("default", "p", "c0", 0)))
+    s2 = rm.converge(rm.step(s, ClockAdvanced(3600)))
+    assert _get(s2)["status"] == _get(s)["status"], "a Succeeded pod changed later"
+    r = rm.transition(s2, ContainerExited("default", "p", "c0", 1))
+    assert r.rejection is not None and r.state is s2, "exiting a container that is not running was accepted"
+
+
+def test_failed_pod_ready_reason_is_pod_failed(node1: ClusterState) -> None:
+    s = rm.converge(rm.apply_manifest(node1, _pod(policy="Never")))
+    s = rm.converge(rm.step(s, ContainerExited("default", "p", "c0", 1)))
+    pod = _get(s)
+    assert pod["status"]["phase"] == "Failed"
+    reasons = (_cond(pod, "Ready").get("reason"), _cond(pod, "ContainersReady").get("reason"))
+    assert reasons == ("PodFailed", "PodFailed"), f"Ready/ContainersReady reasons {reasons}, but should be PodFailed"
+
+
+def _crash_waits(s: ClusterState, crashes: int, run_for: int = 0) -> tuple[ClusterState, list[int]]:
+    """Crash the container ``crashes`` times (after it ran ``run_for`` s); the seconds each restart took."""
+    waits = []
+    for _ in range(crashes):
+        if run_for:
+            s = rm.step(s, ClockAdvanced(run_for))
+        before = _cs(_get(s))["restartCount"]
+        t = s.now
+        s = rm.step(s, ContainerExited("default", "p", "c0", 1))
+        s = rm.converge(s)
+        cs = _cs(_get(s))
+        assert cs["restartCount"] == before + 1 and "running" in cs["state"], f"container not restarted: {cs}"
+        waits.append(s.now - t)
+    return s, waits
+
+
+def test_crash_back_off_doubles_and_is_capped_at_300s(node1: ClusterState) -> None:
+    # P-3: every wait doubles the previous one until the 300 s cap; the pod stays Running meanwhile
+    s = rm.converge(rm.apply_manifest(node1, _pod()))
+    s = rm.step(s, ContainerExited("default", "p", "c0", 1))
+    pod = _get(s)
+    assert pod["status"]["phase"] == "Running" and _cs(pod)["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    assert _cs(pod)["lastState"]["terminated"]["exitCode"] == 1
+    _s, waits = _crash_waits(rm.converge(s), 8)
+    assert max(waits) == 300 and waits[-1] == waits[-2] == 300, f"waits {waits}, but should be capped at 300s"
+    growing = [w for w in waits if w < 300]
+    assert all(b == 2 * a for a, b in itertools.pairwise(growing[1:])), f"waits {waits}, but should double"
+
+
+def test_crash_back_off_sequence_matches_kubelet(node1: ClusterState) -> None:
+    s = rm.converge(rm.apply_manifest(node1, _pod()))
+    _s, waits = _crash_waits(s, 8)
+    assert waits == [0, 10, 20, 40, 80, 160, 300, 300], f"restart waits {waits}, but should be 0,10,20,...,300"
+
+
+def test_crash_back_off_resets_after_ten_minutes_of_running(node1: ClusterState) -> None:
+    s = rm.converge(rm.apply_manifest(node1, _pod()))
+    s, _ = _crash_waits(s, 6)
+    _s, waits = _crash_waits(s, 1, run_for=601)
+    assert waits[0] < 300, f"restart took {waits[0]}s after 10 min of running, but the back-off should have reset"
+
+
+def test_image_pull_back_off_is_a_retry_converge_does_not_wait_for(node1: ClusterState) -> None:
+    s = rm.step(node1, ImagePullFailed("registry.example/app:missing"))
+    s = rm.converge(rm.apply_manifest(s, _pod(image="registry.example/app:missing")))
+    pod = _get(s)
+    reason = _cs(pod)["state"]["waiting"]["reason"]
+    assert reason in ("ErrImagePull", "ImagePullBackOff") and pod["status"]["phase"] == "Pending", (
+        f"state {_cs(pod)['state']}, phase {pod['status']['phase']}")
+    s = rm.converge(rm.step(s, ClockAdvanced(120)))
+    assert _cs(_get(s))["state"]["waiting"]["reason"] == "ImagePullBackOff"
+    s = rm.converge(rm.step(s, ImagePullRecovered("registry.example/app:missing")))
+    pod = _get(s)
+    assert pod["status"]["phase"] == "Running" and "running" in _cs(pod)["state"], "pull not retried after recovery"
+
+
+def test_kubelet_of_a_failed_node_does_nothing(node1: ClusterState) -> None:
+    s = rm.step(rm.apply_manifest(node1, _pod()), NodeFailed("node-0"))
+    s = rm.step(s, Reconcile("scheduler", "queue"))
+    before = _get(s)["status"]
+    s2 = rm.step(s, Reconcile("kubelet", "node-0"))
+    assert _get(s2)["status"] == before, "a failed node's kubelet changed a pod"
+    r = rm.transition(s2, ContainerExited("default", "p", "c0", 1))
+    assert r.state is s2, "a container exit on a failed node changed the state"
+
+
+def test_pod_ips_are_unique(node1: ClusterState) -> None:
+    s = node1
+    for i in range(5):
+        s = rm.apply_manifest(s, _pod(f"p{i}"))
+    s = rm.converge(s)
+    ips = [_get(s, f"p{i}")["status"]["podIP"] for i in range(5)]
+    assert len(set(ips)) == 5, f"pod IPs {ips}, but every pod needs its own"
+
+
+def test_deleted_pod_held_by_a_finalizer_is_stopped(node1: ClusterState) -> None:
+    raw = _pod()
+    raw["metadata"]["finalizers"] = ["example.com/hold"]
+    s = rm.converge(rm.apply_manifest(node1, raw))
+    s = rm.converge(rm.step(s, Delete("Pod", "default", "p")))
+    pod = _get(s)
+    assert pod["status"]["phase"] in ("Succeeded", "Failed"), f"phase {pod['status']['phase']} after the kubelet " \
+        "stopped a deleted pod, but should be terminal"
+    assert _cond(pod, "Ready")["status"] == "False" and "terminated" in _cs(pod)["state"]
+
