@@ -54,7 +54,8 @@ def parse_quantity(text: str | int | float) -> Fraction:
     number = Fraction(m.group(1))
     suffix = m.group(2)
     if suffix in _BINARY:
-        value = number * _BINARY[suffix]
+        # binary-SI amounts are int64-scaled upstream and saturate at its maximum
+        value = max(min(number * _BINARY[suffix], _MAX), -_MAX)
     elif suffix in _DECIMAL:
         value = number * _DECIMAL[suffix]
     else:
@@ -70,15 +71,11 @@ _MAX = Fraction(2**63 - 1)
 
 
 def _normalise(value: Fraction) -> Fraction:
-    """Precision is 1n: round away from zero to a whole number of nano units; saturate at int64 max."""
+    """Precision is 1n: round away from zero to a whole number of nano units."""
     nanos = value / _NANO
     if nanos.denominator != 1:
         whole = math.ceil(nanos) if nanos > 0 else math.floor(nanos)
         value = whole * _NANO
-    if value > _MAX:
-        return _MAX
-    if value < -_MAX:
-        return -_MAX
     return value
 
 
