@@ -50,16 +50,19 @@ class FrozenDict(dict[str, Any]):
 
 
 EMPTY = FrozenDict()
+_dict_update = dict.update  # the base-class methods, for building a FrozenDict before anyone sees it
+_dict_pop = dict.pop
 
 
 def freeze(value: Any) -> Any:
     """Return a deeply immutable copy of a JSON-like value (dicts, lists, scalars)."""
-    if isinstance(value, FrozenDict):
+    t = type(value)
+    if t is str or t is int or t is bool or t is float or value is None or t is FrozenDict:
         return value
-    if isinstance(value, Mapping):
+    if t is dict or isinstance(value, Mapping):
         return FrozenDict({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
+    if t is list or t is tuple:
+        return tuple([freeze(v) for v in value])
     return value
 
 
@@ -74,13 +77,12 @@ def thaw(value: Any) -> Any:
 
 def with_(d: Mapping[str, Any], **changes: Any) -> FrozenDict:
     """A copy of ``d`` with top-level keys replaced; a value of ``None`` removes the key."""
-    new = dict(d)
+    new = FrozenDict(d)
+    _dict_update(new, changes)
     for k, v in changes.items():
         if v is None:
-            new.pop(k, None)
-        else:
-            new[k] = v
-    return FrozenDict(new)
+            _dict_pop(new, k, None)
+    return new
 
 
 def get_in(d: Any, path: Iterable[str | int], default: Any = None) -> Any:

@@ -263,6 +263,9 @@ class ClusterState:
         if not items:
             return self
         dirty = self.dirty
+        items = [i for i in items if i not in dirty]
+        if not items:
+            return self
         seq = self.seq
         with dirty.mutate() as mm:
             for item in items:
@@ -317,10 +320,28 @@ class PodStats:
         return PodStats(self.active + sign, self.ready + (sign if ready else 0), sets)
 
 
+_FACT_CACHE: dict[int, tuple[Any, Any]] = {}
+
+
 def _pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, str]]] | None]:
-    """(controller uid, (ready, labels)) for an active pod; (uid, None) for inactive or absent ones."""
+    """(controller uid, (ready, labels)) for an active pod; (uid, None) for inactive or absent ones.
+
+    Every stored pod version is looked at twice: when it is written (as new) and when it is replaced
+    (as old); the second look is a cache hit that also empties the cache entry.
+    """
     if pod is None:
         return None, None
+    hit = _FACT_CACHE.pop(id(pod), None)
+    if hit is not None and hit[0] is pod:
+        return hit[1]  # type: ignore[no-any-return]
+    fact = _compute_pod_fact(pod)
+    if len(_FACT_CACHE) > 200_000:
+        _FACT_CACHE.clear()
+    _FACT_CACHE[id(pod)] = (pod, fact)
+    return fact
+
+
+def _compute_pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, str]]] | None]:
     md = pod["metadata"]
     uid = None
     for ref in md.get("ownerReferences") or ():

@@ -71,6 +71,15 @@ def pod_from_template(template: Mapping[str, Any], owner: Mapping[str, Any], nam
 # ---------------------------------------------------------------------------------------------
 # pods owned by a replica set
 # ---------------------------------------------------------------------------------------------
+def active_count(state: ClusterState, owner_uid: str) -> int:
+    stats = state.pod_stats.get(owner_uid)
+    return stats.active if stats else 0
+
+
+def active_pods(state: ClusterState, owner_uid: str) -> list[FrozenDict]:
+    return [p for p in owned_pods(state, owner_uid) if is_pod_active(p)]
+
+
 def owned_pods(state: ClusterState, owner_uid: str) -> list[FrozenDict]:
     out = []
     for kind, ns, name in state.dependents(owner_uid):
@@ -85,8 +94,12 @@ def owned_pods(state: ClusterState, owner_uid: str) -> list[FrozenDict]:
     return out
 
 
-def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[FrozenDict]]:
-    """ClaimPods: adopt matching orphans, release owned pods that no longer match; return the active claimed pods."""
+def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[FrozenDict] | None]:
+    """ClaimPods: adopt matching orphans, release owned pods that no longer match.
+
+    Returns the active claimed pods when it had to list them anyway, else None: callers then count
+    them from the incremental index (:func:`active_pods`) and list them only when they must.
+    """
     md = rs["metadata"]
     ns = md["namespace"]
     uid = md["uid"]
@@ -120,8 +133,6 @@ def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[
                 r = apiserver.controller_update(state, new, old=pod)
                 state = r.state
                 claimed = None  # recompute below
-    if claimed is None:
-        claimed = [p for p in owned_pods(state, uid) if is_pod_active(p)]
     return state, claimed
 
 
@@ -306,11 +317,12 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     rs = state.get("ReplicaSet", ns, name)
     if rs is None:
         return state
-    state, pods = claim_pods(state, rs)
+    state, claimed = claim_pods(state, rs)
+    uid = rs["metadata"]["uid"]
+    count = len(claimed) if claimed is not None else active_count(state, uid)
     manage_error = ""
-    rs_deleting = bool(rs["metadata"].get("deletionTimestamp"))
-    if not rs_deleting:
-        state, manage_error = manage_replicas(state, rs, pods)
+    if not rs["metadata"].get("deletionTimestamp"):
+        state, manage_error = manage_replicas(state, rs, count, claimed)
     # Upstream counts the pods it listed before manageReplicas, so its status lags one sync behind
     # its own creates and deletes; the model counts from the incremental index after them. The
     # creates/deletes re-queue this key, so both settle on the same status.
@@ -324,15 +336,17 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     if min_ready and status.get("readyReplicas", 0) == status["replicas"] and status.get(
             "availableReplicas", 0) != status["replicas"]:
         # AddAfter(minReadySeconds): look again when the earliest ready pod becomes available
-        since = [t for t in (ready_since(p) for p in pods) if t is not None]
+        since = [t for t in (ready_since(p) for p in active_pods(state, uid)) if t is not None]
         at = (min(since) if since else state.config.start_time + state.now) + min_ready + 1
         state = state.add_timer(at - state.config.start_time, NAME, key)
     return state
 
 
-def manage_replicas(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> tuple[ClusterState, str]:
+def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
+                    pods: list[FrozenDict] | None = None) -> tuple[ClusterState, str]:
+    """Create or delete pods so ``count`` active pods become ``spec.replicas`` (at most 500 per sync)."""
     spec = rs["spec"]
-    diff = len(pods) - int(spec.get("replicas", 1))
+    diff = count - int(spec.get("replicas", 1))
     burst = state.config.burst_replicas
     ns = rs["metadata"]["namespace"]
     if diff < 0:
@@ -349,6 +363,8 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict])
             state = r.state
     elif diff > 0:
         n = min(diff, burst)
+        if pods is None:
+            pods = active_pods(state, rs["metadata"]["uid"])
         for pod in get_pods_to_delete(state, rs, pods, n):
             r = apiserver.delete(state, "Pod", ns, pod["metadata"]["name"])
             if r.ok:
