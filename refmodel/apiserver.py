@@ -163,6 +163,11 @@ def _validate_meta(info: resources.KindInfo, obj: dict[str, Any]) -> list[FieldE
     fins = md.get("finalizers")
     if fins is not None and (not isinstance(fins, list) or not all(isinstance(f, str) for f in fins)):
         errs.append(invalid("metadata.finalizers", fins, "must be a list of strings"))
+    elif fins and not info.modelled:
+        # modelled kinds check their finalizer names in their own validation
+        from .resources.common import validate_finalizers
+
+        errs.extend(validate_finalizers(fins, "metadata.finalizers"))
     refs = md.get("ownerReferences")
     if refs is not None:
         if not isinstance(refs, list):

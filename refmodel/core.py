@@ -234,6 +234,10 @@ def converge_steps(
         t = _next_essential(state)
         if t is None:
             return
+        if steps > budget:
+            raise NotConverged(
+                f"timers keep waking controllers: {steps} reconciles up to t={state.now}s, but the cluster "
+                f"should have settled (next timer at t={t}s)")
         if t - start > horizon:
             raise NotConverged(f"timers still pending at t={t}s, more than {horizon}s after the start at t={start}s")
         seconds = max(t - state.now, 0)

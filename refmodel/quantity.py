@@ -31,6 +31,7 @@ _DECIMAL = {
 }
 _RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)$")
 _EXP = re.compile(r"^[eE]([+-]?[0-9]+)$")
+_SUFFIX_CHARS = re.compile(r"^[eEinumkKMGTP]*[-+]?[0-9]*$")
 
 
 class QuantityError(ValueError):
@@ -48,7 +49,7 @@ def parse_quantity(text: str | int | float) -> Fraction:
     if isinstance(text, float):
         return Fraction(text).limit_denominator(10**9)
     m = _RE.match(text.strip())
-    if not m or text != text.strip():
+    if not m or text != text.strip() or not _SUFFIX_CHARS.match(m.group(2)):
         raise QuantityError("quantities must match the regular expression "
                             "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
     number = Fraction(m.group(1))

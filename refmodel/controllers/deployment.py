@@ -955,10 +955,7 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     d = state.get("Deployment", *split_key(key))
     if d is None or (d["spec"].get("strategy") or EMPTY).get("type") != "Recreate":
         return ()
-    for other in replica_sets_of(state, d):
-        for _ in _pods_of(state, d, other):
-            return ()
-    return (key,)
+    return ()
 
 
 register(Controller(NAME, sync, {"Deployment": _deployment_keys, "ReplicaSet": _rs_keys, "Pod": _pod_keys}))

@@ -336,8 +336,11 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     if min_ready and status.get("readyReplicas", 0) == status["replicas"] and status.get(
             "availableReplicas", 0) != status["replicas"]:
         # AddAfter(minReadySeconds): look again when the earliest ready pod becomes available
-        since = [t for t in (ready_since(p) for p in active_pods(state, uid)) if t is not None]
-        at = (min(since) if since else state.config.start_time + state.now) + min_ready + 1
+        # (only pods not yet available count: an earlier time would re-queue at once, forever)
+        now_epoch = state.config.start_time + state.now
+        since = [t for t in (ready_since(p) for p in active_pods(state, uid))
+                 if t is not None and t + min_ready >= now_epoch]
+        at = (min(since) if since else now_epoch) + min_ready + 1
         state = state.add_timer(at - state.config.start_time, NAME, key)
     return state
 

@@ -1,0 +1,112 @@
+"""refmodel.yamlio: multi-document YAML in, API-shaped dicts out, and back.
+
+Mirrors kubectl's manifest reading (``sigs.k8s.io/yaml`` ``YAMLToJSONStrict`` as used by
+``staging/src/k8s.io/cli-runtime/pkg/resource`` Builder): duplicate keys are errors, empty documents are
+skipped, ``kind: List`` is unwrapped, non-string keys become their text.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import refmodel as rm
+
+
+def _message(text: str) -> str:
+    with pytest.raises(rm.Invalid) as exc:
+        rm.load_manifests(text)
+    return str(exc.value)
+
+
+# TestYAMLToJSONStrict (sigs.k8s.io/yaml): a repeated key in one mapping is rejected with its line.
+def test_duplicate_key_rejected_with_line() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: '1'\n  x: '2'\n"
+    msg = _message(text)
+    assert 'key "x" already set in map' in msg, f"message={msg!r}, but should name the duplicate key"
+    assert "line 7" in msg, f"message={msg!r}, but should give line 7 of the duplicate"
+
+
+def test_duplicate_key_in_nested_list_item_rejected() -> None:
+    text = "kind: Pod\napiVersion: v1\nspec:\n  containers:\n  - name: a\n    name: b\n"
+    assert 'key "name" already set in map' in _message(text)
+
+
+def test_same_key_in_different_maps_is_fine() -> None:
+    objs = rm.load_manifests("a: {x: 1}\nb: {x: 2}\n")
+    assert objs == [{"a": {"x": 1}, "b": {"x": 2}}], f"got {objs}, but sibling maps may reuse keys"
+
+
+def test_parse_error_has_line_and_column() -> None:
+    msg = _message("kind: ConfigMap\ndata:\n  a: b: c\n")
+    assert "line 3" in msg, f"message={msg!r}, but should point at line 3"
+    assert "column" in msg, f"message={msg!r}, but should carry a column"
+
+
+def test_unclosed_flow_mapping_is_a_parse_error() -> None:
+    msg = _message("kind: Pod\nmetadata: {name: x\n")
+    assert "error parsing YAML" in msg, f"message={msg!r}, but should be a parse error"
+
+
+def test_kind_list_is_unwrapped() -> None:
+    text = ("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"
+            "- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n")
+    objs = rm.load_manifests(text)
+    assert [o["kind"] for o in objs] == ["ConfigMap", "Secret"], f"got {objs}, but List items should be expanded"
+
+
+def test_empty_and_comment_only_documents_are_skipped() -> None:
+    text = "---\n# only a comment\n---\n\n---\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n---\n...\n"
+    objs = rm.load_manifests(text)
+    assert len(objs) == 1, f"got {len(objs)} objects, but only one document has content"
+    assert rm.load_manifests("") == []
+    assert rm.load_manifests("# nothing\n") == []
+
+
+def test_non_mapping_document_rejected() -> None:
+    msg = _message("- a\n- b\n")
+    assert "must be a mapping" in msg, f"message={msg!r}"
+
+
+def test_non_string_keys_become_text() -> None:
+    objs = rm.load_manifests("data:\n  5: a\n  3.14: b\n  true: c\n")
+    assert set(objs[0]["data"]) == {"5", "3.14", "true"}, f"got {objs[0]['data']}, but keys should be their text"
+
+
+def test_timestamps_stay_strings() -> None:
+    objs = rm.load_manifests("metadata:\n  creationTimestamp: 2020-01-01T00:00:00Z\n")
+    assert objs[0]["metadata"]["creationTimestamp"] == "2020-01-01T00:00:00Z"
+
+
+_KEYS = st.text(alphabet=string.ascii_letters + string.digits + "-_./ :#'\"", min_size=1, max_size=12)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS, children, max_size=4),
+    max_leaves=20,
+)
+
+
+# load(dump(x)) == x for JSON-like documents (DESIGN.md's round-trip contract).
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(st.dictionaries(_KEYS, _JSON, min_size=1, max_size=5), max_size=3))
+def test_load_dump_round_trip(objs: list[dict[str, Any]]) -> None:
+    objs = [o for o in objs if not (isinstance(o.get("kind"), str) and o["kind"].endswith("List") and "items" in o)]
+    text = rm.dump_manifests(objs)
+    assert rm.load_manifests(text) == objs, f"load(dump(x)) != x for x={objs!r}, text={text!r}"
+
+
+def test_round_trip_of_a_real_object() -> None:
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "1"}},
+           "data": {"script": "#!/bin/sh\necho hi\n", "yes": "true", "num": "0123", "empty": ""}}
+    assert rm.load_manifests(rm.dump_manifests([obj])) == [obj]
