@@ -125,7 +125,7 @@ def get(state: ClusterState, kind: str, name: str, namespace: str = "default") -
     if info is None:
         return None
     obj = state.get(kind, namespace if info.namespaced else "", name)
-    return None if obj is None else thaw(obj)  # type: ignore[no-any-return]
+    return None if obj is None else thaw(obj)
 
 
 def list_objects(

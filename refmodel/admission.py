@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .controllers import register_prepare
-from .frozen import EMPTY, FrozenDict, freeze, with_
+from .frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from .podutil import pod_qos
 from .state import ClusterState
 
@@ -79,7 +79,7 @@ def node_status(name: str, index: int, cpu: str = "4", memory: str = "16Gi", pod
     cond.append({"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
                  "lastHeartbeatTime": now, "lastTransitionTime": now})
     resources = {"cpu": cpu, "memory": memory, "pods": str(pods)}
-    return freeze({
+    return freeze_dict({
         "capacity": resources,
         "allocatable": resources,
         "conditions": cond,

@@ -157,7 +157,7 @@ def scale(state: ClusterState, kind: str, namespace: str, name: str, replicas: i
 # ---------------------------------------------------------------------------------------------
 def fire_due_timers(state: ClusterState) -> ClusterState:
     """Move every timer due at or before ``state.now`` into the work queue."""
-    due = [t for t in state.timers.keys() if t <= state.now]
+    due = [t for t in state.timers if t <= state.now]
     if not due:
         return state
     timers = state.timers
@@ -189,9 +189,10 @@ def converge(
     (kubelet, node lifecycle) runs unless named. Raises :class:`NotConverged` if work keeps coming
     after ``max_steps`` reconciles or past ``horizon`` virtual seconds.
     """
-    for _event, state in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):
+    final = state
+    for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
         pass
-    return state
+    return final
 
 
 def converge_steps(

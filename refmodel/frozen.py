@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
-__all__ = ["EMPTY", "FrozenDict", "freeze", "get_in", "set_in", "thaw", "with_"]
+__all__ = ["EMPTY", "FrozenDict", "freeze", "freeze_dict", "get_in", "set_in", "thaw", "with_"]
 
 
 class FrozenDict(dict[str, Any]):
@@ -64,6 +64,13 @@ def freeze(value: Any) -> Any:
     if t is list or t is tuple:
         return tuple([freeze(v) for v in value])
     return value
+
+
+def freeze_dict(value: Mapping[str, Any]) -> FrozenDict:
+    """:func:`freeze` for a mapping, typed as such."""
+    out = freeze(value)
+    assert isinstance(out, FrozenDict)
+    return out
 
 
 def thaw(value: Any) -> Any:

@@ -23,10 +23,7 @@ def map_matches(selector: Mapping[str, str] | None, labels: Mapping[str, str] | 
         return True
     if not labels:
         return False
-    for k, v in selector.items():
-        if labels.get(k) != v:
-            return False
-    return True
+    return all(labels.get(k) == v for k, v in selector.items())
 
 
 def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str] | None) -> bool:

@@ -297,7 +297,7 @@ def _generate_replace() -> None:
     params = ", ".join(f"{n}=_MISSING" for n in names)
     args = ", ".join(f"self.{n} if {n} is _MISSING else {n}" for n in names)
     namespace: dict[str, Any] = {"_MISSING": object(), "_cls": ClusterState}
-    exec(f"def replace(self, {params}):\n    return _cls({args})\n", namespace)  # noqa: S102
+    exec(f"def replace(self, {params}):\n    return _cls({args})\n", namespace)
     namespace["replace"].__doc__ = ClusterState.replace.__doc__
     ClusterState.replace = namespace["replace"]  # type: ignore[method-assign]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
+import immutables
 
 from .. import apiserver
 from ..errors import Rejection
@@ -43,7 +43,7 @@ def _down(state: ClusterState, node: str) -> bool:
 
 
 def _backoff(state: ClusterState, attempts: int) -> int:
-    return min(INITIAL_BACKOFF * (2 ** max(attempts - 1, 0)), state.config.max_backoff_seconds)
+    return int(min(INITIAL_BACKOFF * (2 ** max(attempts - 1, 0)), state.config.max_backoff_seconds))
 
 
 def pod_ip(n: int) -> str:
@@ -90,7 +90,8 @@ def _container_spec(pod: Mapping[str, Any], name: str) -> Mapping[str, Any] | No
 
 def _probe_ready(state: ClusterState, pod: Mapping[str, Any], c: Mapping[str, Any], started: int) -> tuple[bool, int | None]:
     """(ready now, time it becomes ready) for a running container."""
-    override = (state.env.get("readiness") or EMPTY).get((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+    readiness: Any = state.env.get("readiness") or {}
+    override = readiness.get((pod["metadata"]["namespace"], pod["metadata"]["name"]))
     if override is not None:
         return bool(override), None
     probe = c.get("readinessProbe")
@@ -353,7 +354,7 @@ def _crash_backoff_next(state: ClusterState, pod: Mapping[str, Any], container: 
 # image pull back-off bookkeeping (the kubelet's in-memory back-off table)
 # ---------------------------------------------------------------------------------------------
 def _pull_key(pod: Mapping[str, Any]) -> str:
-    return pod["metadata"]["uid"]
+    return str(pod["metadata"]["uid"])
 
 
 def _pull_attempts(state: ClusterState, pod: Mapping[str, Any]) -> int:
@@ -409,8 +410,9 @@ def readiness_changed(state: ClusterState, namespace: str, name: str, ready: boo
     pod = state.get("Pod", namespace, name)
     if pod is None:
         return apiserver.WriteResult(state, None, Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
-    table = state.env.get("readiness") or EMPTY
-    state = _set_env(state, "readiness", FrozenDict({**table, (namespace, name): ready}))
+    # the readiness facts, keyed by (namespace, pod): an immutable map, as everything in the state
+    table = state.env.get("readiness") or immutables.Map()
+    state = _set_env(state, "readiness", table.set((namespace, name), ready))
     node = pod["spec"].get("nodeName")
     if node:
         state = state.enqueue(NAME, node)

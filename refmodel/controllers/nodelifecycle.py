@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
-
 from .. import apiserver
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition

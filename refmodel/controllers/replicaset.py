@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import apiserver
-from ..frozen import EMPTY, FrozenDict, freeze, with_
+from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
 from ..state import ClusterState, parse_time
@@ -35,7 +35,7 @@ POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 
 def controller_ref(owner: Mapping[str, Any]) -> FrozenDict:
     md = owner["metadata"]
-    return freeze({
+    return freeze_dict({
         "apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": md["name"], "uid": md["uid"],
         "controller": True, "blockOwnerDeletion": True,
     })
@@ -108,7 +108,7 @@ def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[
     claimed: list[FrozenDict] | None = None
     # release: only when some owned active pod's labels stop matching (counted incrementally)
     if stats is not None and any(
-        not selector_matches(selector, dict(labels)) for labels in stats.label_sets.keys()
+        not selector_matches(selector, dict(labels)) for labels in stats.label_sets
     ):
         claimed = []
         for pod in owned_pods(state, uid):
@@ -125,12 +125,12 @@ def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[
         orphans = state.orphan_pods.get(ns)
         if orphans:
             for name in sorted(orphans.keys()):
-                pod = state.get("Pod", ns, name)
-                if pod is None or not selector_matches(selector, pod["metadata"].get("labels")):
+                orphan = state.get("Pod", ns, name)
+                if orphan is None or not selector_matches(selector, orphan["metadata"].get("labels")):
                     continue
-                refs = (*tuple(pod["metadata"].get("ownerReferences") or ()), controller_ref(rs))
-                new = with_(pod, metadata=with_(pod["metadata"], ownerReferences=refs))
-                r = apiserver.controller_update(state, new, old=pod)
+                refs = (*tuple(orphan["metadata"].get("ownerReferences") or ()), controller_ref(rs))
+                new = with_(orphan, metadata=with_(orphan["metadata"], ownerReferences=refs))
+                r = apiserver.controller_update(state, new, old=orphan)
                 state = r.state
                 claimed = None  # recompute below
     return state, claimed
@@ -149,7 +149,7 @@ def _log_bucket(now: int, t: int | None) -> int:
     d = (now - t) * 1_000_000_000
     if d <= 0:
         return -1
-    return int(math.floor(math.log2(d)))
+    return math.floor(math.log2(d))
 
 
 def _deletion_cost(pod: Mapping[str, Any]) -> int:

@@ -105,7 +105,7 @@ def _node_selector_term_matches(term: Mapping[str, Any], labels: Mapping[str, st
     for e in exprs:
         if any(isinstance(v, str) and label_value_errors(v) for v in e.get("values") or ()):
             return False
-        key, op, values = e.get("key"), e.get("operator"), e.get("values") or ()
+        key, op, values = e.get("key"), e.get("operator"), list(e.get("values") or ())
         present = key in labels
         if op == "In" and not (present and labels[key] in values):
             return False
@@ -141,7 +141,7 @@ def _static_reason(pod_spec: Mapping[str, Any], node: Mapping[str, Any]) -> str:
     tolerations = pod_spec.get("tolerations") or ()
     for taint in nspec.get("taints") or ():
         if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
-            return "node(s) had untolerated taint {%s: %s}" % (taint.get("key"), taint.get("value") or "")
+            return "node(s) had untolerated taint {{{}: {}}}".format(taint.get("key"), taint.get("value") or "")
     labels = node["metadata"].get("labels") or EMPTY
     for k, v in (pod_spec.get("nodeSelector") or EMPTY).items():
         if labels.get(k) != v:
@@ -203,7 +203,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     if not pending_keys:
         return state
     pods = []
-    for ns, name in pending_keys.keys():
+    for ns, name in pending_keys:
         pod = state.get("Pod", ns, name)
         if pod is None or pod["metadata"].get("deletionTimestamp"):
             continue
@@ -241,7 +241,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             heaps[hk] = heap
         chosen = None
         while heap:
-            neg, name, ver = heap[0]
+            _neg, name, ver = heap[0]
             used = usage.get(name) or state.node_usage.get(name) or (0, 0, 0, 0, 0)
             if ver != version.get(name, 0):
                 heapq.heapreplace(heap, (-least_allocated_score(node_allocatable(nodes[name]), used, req), name,
