@@ -581,7 +581,13 @@ def get_replica_failures(all_rss: Sequence[Obj | None], new_rs: Obj | None) -> l
 
 
 def requeue_stuck_deployment(state: ClusterState, d: Obj, new_status: Mapping[str, Any]) -> ClusterState:
-    """requeueStuckDeployment: wake up at lastUpdateTime + progressDeadlineSeconds (+1 s) for a progress check."""
+    """requeueStuckDeployment: wake up at lastUpdateTime + progressDeadlineSeconds (+1 s) for a progress check.
+
+    Upstream's ``AddAfter(after + 1 s)`` becomes a timer ``converge`` waits for, unless the check cannot
+    change anything: with a ``NewReplicaSetAvailable`` condition DeploymentTimedOut is false and no progress
+    is estimated, so that wake-up is a retry. Past the deadline upstream requeues rate-limited (exponential
+    back-off); the model retries after as long as the deadline has been past (1, 2, 4 ... 1000 s).
+    """
     key = _key(d)
     current = du.get_deployment_condition(d.get("status") or EMPTY, du.DEPLOYMENT_PROGRESSING)
     if not du.has_progress_deadline(d) or current is None:
@@ -591,27 +597,34 @@ def requeue_stuck_deployment(state: ClusterState, d: Obj, new_status: Mapping[st
     last = current.get("lastUpdateTime")
     deadline = (parse_time(last) if last else 0) + int(d["spec"]["progressDeadlineSeconds"])
     now = _now(state)
-    # after >= 1 s: AddAfter(after + 1 s); after < 1 s: rate-limited requeue, i.e. the next second
-    at = max(deadline + 1, now + 1)
-    return _set_progress_timer(state, key, at - state.config.start_time)
+    essential = current.get("reason") != du.NEW_RS_AVAILABLE_REASON
+    if deadline - now >= 1:
+        at = deadline + 1  # AddAfter(after + 1 s)
+    elif essential:
+        at = now + 1  # rate-limited requeue: the next virtual second (timed out by then)
+    else:
+        at = now + min(max(now - deadline, 1), 1000)
+    return _set_progress_timer(state, key, at - state.config.start_time, essential)
 
 
-def _set_progress_timer(state: ClusterState, key: str, at: int | None) -> ClusterState:
+def _set_progress_timer(state: ClusterState, key: str, at: int | None, essential: bool = True) -> ClusterState:
     """Keep at most one pending progress check per deployment (virtual seconds since start; None = none)."""
     timers = state.env.get(TIMERS_ENV) or EMPTY
     prev = timers.get(key)
-    if prev == at:
+    want = None if at is None else (at, essential)
+    if prev == want:
         if at is not None and (NAME, key) not in (state.timers.get(at) or EMPTY):
-            return state.add_timer(at, NAME, key)  # it fired: ask again
+            return state.add_timer(at, NAME, key, essential)  # it fired: ask again
         return state
     if prev is not None:
-        slot = state.timers.get(prev)
+        slot = state.timers.get(prev[0])
         if slot is not None and (NAME, key) in slot:
             slot = slot.delete((NAME, key))
-            state = state.replace(timers=state.timers.set(prev, slot) if len(slot) else state.timers.delete(prev))
-    state = state.replace(env=state.env.set(TIMERS_ENV, with_(timers, **{key: at})))
+            state = state.replace(timers=state.timers.set(prev[0], slot) if len(slot) else state.timers.delete(
+                prev[0]))
+    state = state.replace(env=state.env.set(TIMERS_ENV, with_(timers, **{key: want})))
     if at is not None:
-        state = state.add_timer(at, NAME, key)
+        state = state.add_timer(at, NAME, key, essential)
     return state
 
 
@@ -955,7 +968,10 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     d = state.get("Deployment", *split_key(key))
     if d is None or (d["spec"].get("strategy") or EMPTY).get("type") != "Recreate":
         return ()
-    return ()
+    for other in replica_sets_of(state, d):
+        for _ in _pods_of(state, d, other):
+            return ()
+    return (key,)
 
 
 register(Controller(NAME, sync, {"Deployment": _deployment_keys, "ReplicaSet": _rs_keys, "Pod": _pod_keys}))

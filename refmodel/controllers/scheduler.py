@@ -215,21 +215,22 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     if not pods:
         return state
     pods.sort(key=_queue_order)
-    nodes = {n["metadata"]["name"]: n for n in state.iter_kind("Node", "")}
+    node_map = (state.objects.get("Node") or {}).get("") or {}
+    nodes: Mapping[str, FrozenDict] = node_map
     usage: dict[str, tuple[int, ...]] = {}
     version: dict[str, int] = {}
-    feasible_by_sig: dict[Any, list[str]] = {}
     heaps: dict[Any, list[tuple[int, str, int]]] = {}
     for pod in pods:
         spec = pod["spec"]
-        # pods of one template share these values: key by identity (they stay alive during the turn)
-        sig = (id(spec.get("nodeSelector")), id(spec.get("tolerations")), id(spec.get("affinity")))
-        feasible = feasible_by_sig.get(sig)
-        if feasible is None:
-            feasible = [name for name, node in nodes.items() if not _static_reason(spec, node)]
-            feasible_by_sig[sig] = feasible
+        feasible = _feasible_nodes(node_map, spec)
         req = pod_requests_vector(spec)
-        hk = (sig, req)
+        if len(pods) == 1:
+            # one pod: a single pass over the feasible nodes beats building a heap
+            chosen = _best_node(state, nodes, feasible, req)
+            if chosen is None:
+                return _mark_unschedulable(state, pod, len(nodes))
+            return _bind(state, pod, chosen)
+        hk = (id(feasible), req)
         heap = heaps.get(hk)
         if heap is None:
             heap = []
@@ -260,6 +261,45 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         version[chosen] = version.get(chosen, 0) + 1
         state = _bind(state, pod, chosen)
     return state
+
+
+_FEASIBLE_CACHE: dict[tuple[int, int, int, int], tuple[Any, Any, list[str]]] = {}
+
+
+def _feasible_nodes(node_map: Any, spec: Mapping[str, Any]) -> list[str]:
+    """Names of the nodes that pass the resource-independent filters, sorted.
+
+    Memoised by identity of the node map and of the pod's selector, tolerations and affinity (pods of
+    one template share these values); the cache holds the keyed objects, so ids stay valid.
+    """
+    parts = (spec.get("nodeSelector"), spec.get("tolerations"), spec.get("affinity"))
+    key = (id(node_map), id(parts[0]), id(parts[1]), id(parts[2]))
+    hit = _FEASIBLE_CACHE.get(key)
+    if hit is not None and hit[0] is node_map and all(a is b for a, b in zip(hit[1], parts)):
+        return hit[2]
+    feasible = sorted(name for name, node in node_map.items() if not _static_reason(spec, node))
+    if len(_FEASIBLE_CACHE) > 1024:
+        _FEASIBLE_CACHE.clear()
+    _FEASIBLE_CACHE[key] = (node_map, parts, feasible)
+    return feasible
+
+
+def _best_node(state: ClusterState, nodes: Mapping[str, FrozenDict], feasible: list[str],
+               req: tuple[int, ...]) -> str | None:
+    """The feasible node that fits with the highest score; the lowest name among equals."""
+    usage = state.node_usage
+    zero = (0, 0, 0, 0, 0)
+    best: str | None = None
+    best_score = -1
+    for name in feasible:  # sorted, so the first of equal scores has the lowest name
+        alloc = node_allocatable(nodes[name])
+        used = usage.get(name) or zero
+        if _fit_reasons(alloc, used, req):
+            continue
+        score = least_allocated_score(alloc, used, req)
+        if score > best_score:
+            best, best_score = name, score
+    return best
 
 
 def _set_condition(status: Mapping[str, Any], cond: dict[str, Any], now: str) -> FrozenDict:
