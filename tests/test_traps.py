@@ -108,7 +108,7 @@ def test_z4_rollback_reuses_the_old_replica_set_with_a_new_revision() -> None:
     state = rm.converge(rm.step(state, RolloutUndo("default", "web", 2)))
     rss_after = {rs["metadata"]["name"]: rs for rs in state.iter_kind("ReplicaSet", "default")}
     assert set(rss_after) == rss_before, f"ReplicaSets {sorted(rss_after)}, but undo should reuse {sorted(rss_before)}"
-    new = [rs for rs in rss_after.values() if rs["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2.0"][0]
+    new = next(rs for rs in rss_after.values() if rs["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2.0")
     ann = new["metadata"]["annotations"]
     assert ann["deployment.kubernetes.io/revision"] == "4", f"revision {ann['deployment.kubernetes.io/revision']}, but should be 4"
     assert ann.get("deployment.kubernetes.io/revision-history") == "2", f"history {ann.get('deployment.kubernetes.io/revision-history')!r}, but should be '2'"

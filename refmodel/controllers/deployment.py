@@ -34,7 +34,11 @@ the model does it as an annotation update followed by a status update.
   collisions); progress checks use the timer instead. A progress-check wake-up that upstream would leave
   queued after the rollout completed, paused or timed out (it would be a no-op) is dropped, so ``converge``
   does not advance the clock to it; the pending wake-up is remembered in ``state.env`` under
-  ``deployment_progress_timers``.
+  ``deployment_progress_timers``. Wake-ups that cannot change the status (Progressing is
+  NewReplicaSetAvailable, so DeploymentTimedOut is false) and upstream's rate-limited requeues past the
+  deadline are non-essential retries (back-off 1, 2, 4 ... 1000 s) that ``converge`` does not wait for.
+- ``kubectl rollout pause|resume`` on a deployment that already is (not) paused is refused like kubectl's
+  "is already paused" / "is not paused" errors; the state is unchanged either way.
 - minReadySeconds: upstream's deployment controller does not requeue for it; the ReplicaSet controller
   does (and its status update wakes the deployment).
 - Events (ScalingReplicaSet, DeploymentRollback...) and metrics.
@@ -99,7 +103,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     ns, name = split_key(key)
     d = state.get("Deployment", ns, name)
     if d is None:
-        return state
+        return _set_progress_timer(state, key, None)  # gone: no progress check is pending any more
     try:
         return _sync_deployment(state, d)
     except _Abort as e:
@@ -175,7 +179,7 @@ def replica_sets_of(state: ClusterState, d: Obj) -> list[FrozenDict]:
     uid = d["metadata"]["uid"]
     selector = _selector(d)
     out = []
-    for kind, ns, name in state.dependents(uid):
+    for kind, ns, name in _dependents(state, uid):
         if kind != "ReplicaSet":
             continue
         rs = state.get(kind, ns, name)
@@ -188,11 +192,18 @@ def replica_sets_of(state: ClusterState, d: Obj) -> list[FrozenDict]:
     return du.sort_by_creation(out)
 
 
+def _dependents(state: ClusterState, owner_uid: str) -> Iterator[tuple[str, str, str]]:
+    """The owner index, read lazily (a ReplicaSet may own 100,000 pods; callers often stop at the first)."""
+    deps = state.by_owner.get(owner_uid)
+    if deps:
+        yield from deps.keys()
+
+
 def _pods_of(state: ClusterState, d: Obj, rs: Obj) -> Iterator[FrozenDict]:
     """getPodMapForDeployment, one ReplicaSet: pods controlled by it that match the deployment's selector."""
     rs_uid = rs["metadata"]["uid"]
     selector = _selector(d)
-    for kind, ns, name in state.dependents(rs_uid):
+    for kind, ns, name in _dependents(state, rs_uid):
         if kind != "Pod":
             continue
         pod = state.get(kind, ns, name)
