@@ -65,6 +65,7 @@ class ClusterState:
     pod_labels: Any = _EMPTY  # Map[(namespace, key, value), Map[name, None]]
     pods_by_node: Any = _EMPTY  # Map[node ("" = unscheduled), Map[(namespace, name), None]]
     orphan_pods: Any = _EMPTY  # Map[namespace, Map[name, None]]: active pods with no controller
+    orphans: Any = _EMPTY  # Map[(kind, namespace), Map[name, None]]: ReplicaSets with no controller
     pod_stats: Any = _EMPTY  # Map[controller uid, PodStats] of its active pods
     node_usage: Any = _EMPTY  # Map[node, (cpu milli, memory, pods, non-zero cpu, non-zero memory)]
     dirty: Any = _EMPTY  # Map[WorkItem, seq]
@@ -187,7 +188,20 @@ class ClusterState:
             changes["by_owner"] = by_owner
         if kind == "Pod":
             self._index_pod(ns, name, old, new, old_md, new_md, changes)
+        elif kind in ORPHAN_INDEXED and (old is None or new is None or old_refs is not new_refs):
+            was = old is not None and not _has_controller(old_refs)
+            now = new is not None and not _has_controller(new_refs)
+            if was != now:
+                names_ = self.orphans.get((kind, ns)) or _EMPTY
+                names_ = names_.set(name, None) if now else names_.delete(name)
+                changes["orphans"] = (self.orphans.set((kind, ns), names_) if len(names_)
+                                      else self.orphans.delete((kind, ns)))
         return self.replace(**changes)
+
+    def orphans_of_kind(self, kind: str, namespace: str) -> list[str]:
+        """Names of the objects of ``kind`` (ReplicaSet) in ``namespace`` that have no controller."""
+        names = self.orphans.get((kind, namespace))
+        return [] if names is None else sorted(names)
 
     def _index_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
                    old_md: Any, new_md: Any, changes: dict[str, Any]) -> None:
@@ -386,6 +400,13 @@ def _node_use(pod: Any) -> tuple[str, tuple[int, int, int, int, int]] | None:
     from .podutil import pod_requests_vector
 
     return node, pod_requests_vector(pod["spec"])
+
+
+ORPHAN_INDEXED = frozenset({"ReplicaSet"})
+
+
+def _has_controller(refs: Any) -> bool:
+    return bool(refs) and any(r.get("controller") for r in refs)
 
 
 def _owner_uids(md: Any) -> frozenset[str]:

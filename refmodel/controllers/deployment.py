@@ -156,7 +156,12 @@ def claim_replica_sets(state: ClusterState, d: FrozenDict) -> ClusterState:
     ns = md["namespace"]
     deleting = bool(md.get("deletionTimestamp"))
     selector = _selector(d)
-    for rs in list(state.iter_kind("ReplicaSet", ns)):
+    # the candidates: what we own (to release) and what nobody controls (to adopt), from the indexes
+    candidates = [state.get(k, n, name) for k, n, name in _dependents(state, uid) if k == "ReplicaSet"]
+    candidates += [state.get("ReplicaSet", ns, name) for name in state.orphans_of_kind("ReplicaSet", ns)]
+    for rs in candidates:
+        if rs is None:
+            continue
         ref = get_controller_of(rs)
         matches = selector_matches(selector, _labels(rs))
         if ref is not None:

@@ -16,6 +16,7 @@ model reports as the ``ReplicaFailure`` condition).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -253,7 +254,8 @@ def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDic
             return 1
         return 0
 
-    return sorted(pods, key=functools.cmp_to_key(cmp))[:diff]
+    # a partial selection: the ranking is a total order (uid breaks every tie), so this is sort()[:diff]
+    return heapq.nsmallest(diff, pods, key=functools.cmp_to_key(cmp))
 
 
 # ---------------------------------------------------------------------------------------------
