@@ -228,8 +228,6 @@ def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDi
             **counters: int) -> ClusterState:
     """Store ``new`` (None removes), set ``counters`` (rv, uid_seq), queue the controllers that watch this kind."""
     state = state._store(ref, old, new, **counters)
-    from .controllers import notify
-
     return notify(state, ref[0], old, new)
 
 
@@ -303,8 +301,6 @@ def _insert(state: ClusterState, info: resources.KindInfo, obj: dict[str, Any]) 
 
 def _initial(state: ClusterState, info: resources.KindInfo, obj: FrozenDict) -> FrozenDict:
     """Kind-specific PrepareForCreate: initial status and admission defaults."""
-    from .controllers import prepare_for_create
-
     return prepare_for_create(state, info.kind, obj)
 
 
@@ -597,3 +593,7 @@ def remove_now(state: ClusterState, kind: str, namespace: str, name: str) -> Clu
     if obj is None:
         return state
     return _remove(state, (kind, namespace, name), obj)
+
+
+# imported last: the controllers write through this module
+from .controllers import notify, prepare_for_create  # noqa: E402

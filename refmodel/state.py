@@ -397,8 +397,6 @@ def _node_use(pod: Any) -> tuple[str, tuple[int, int, int, int, int]] | None:
     node = pod["spec"].get("nodeName")
     if not node or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
         return None
-    from .podutil import pod_requests_vector
-
     return node, pod_requests_vector(pod["spec"])
 
 
@@ -442,3 +440,7 @@ def parse_time(text: str) -> int:
         if len(_PARSE_CACHE) < 100_000:
             _PARSE_CACHE[text] = v
     return v
+
+
+# imported last: podutil reads parse_time from this module
+from .podutil import pod_requests_vector  # noqa: E402

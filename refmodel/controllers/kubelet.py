@@ -21,13 +21,14 @@ explicit ``ContainerExited`` and ``ReadinessChanged`` facts); init containers ru
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import immutables
 
 from .. import apiserver
 from ..errors import Rejection
-from ..frozen import EMPTY, FrozenDict, freeze, with_
+from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from ..podutil import get_condition
 from ..state import ClusterState, parse_time
 from . import Controller, register
@@ -60,24 +61,37 @@ def node_ip(node: Mapping[str, Any]) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)
+def _condition(ctype: str, status: str, reason: str, last_transition: str) -> FrozenDict:
+    """One pod condition; pods that change together share the value (it is immutable)."""
+    cond = {"type": ctype, "status": status, "lastTransitionTime": last_transition}
+    if reason:
+        cond["reason"] = reason
+    return FrozenDict(cond)
+
+
+_CONDITION_ORDER = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+
+
 def _with_conditions(status: Mapping[str, Any], updates: dict[str, bool], now: str,
                      reasons: Mapping[str, str] | None = None) -> FrozenDict:
-    conds = {c["type"]: c for c in status.get("conditions") or ()}
-    order = [c["type"] for c in status.get("conditions") or ()]
-    for ctype in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"):
-        if ctype in updates:
-            want = "True" if updates[ctype] else "False"
-            cur = conds.get(ctype)
-            if cur is not None and cur.get("status") == want and (reasons or {}).get(ctype) == cur.get("reason"):
-                continue
-            new: dict[str, Any] = {"type": ctype, "status": want,
-                                   "lastTransitionTime": cur["lastTransitionTime"]
-                                   if cur is not None and cur.get("status") == want else now}
-            if reasons and ctype in reasons and reasons[ctype]:
-                new["reason"] = reasons[ctype]
-            conds[ctype] = freeze(new)
-            if ctype not in order:
-                order.append(ctype)
+    """Set condition statuses; lastTransitionTime moves only when the status flips (kubelet's rule)."""
+    current = status.get("conditions") or ()
+    conds = {c["type"]: c for c in current}
+    order = [c["type"] for c in current]
+    reasons = reasons or {}
+    for ctype in _CONDITION_ORDER:
+        if ctype not in updates:
+            continue
+        want = "True" if updates[ctype] else "False"
+        reason = reasons.get(ctype) or ""
+        cur = conds.get(ctype)
+        if cur is not None and cur.get("status") == want and (cur.get("reason") or "") == reason:
+            continue
+        ltt = cur["lastTransitionTime"] if cur is not None and cur.get("status") == want else now
+        conds[ctype] = _condition(ctype, want, reason, ltt)
+        if cur is None:
+            order.append(ctype)
     return with_(status, conditions=tuple(conds[t] for t in order))
 
 
@@ -269,8 +283,7 @@ def _not_ready_reason(phase: str | None) -> str:
 
 
 def _running(cs: Mapping[str, Any], now_s: str, restarts: int) -> FrozenDict:
-    return with_(cs, state=freeze({"running": {"startedAt": now_s}}), restartCount=restarts, started=True,
-                 ready=False)
+    return with_(cs, state=_running_state(now_s), restartCount=restarts, started=True, ready=False)
 
 
 def _terminate(state: ClusterState, pod: FrozenDict) -> ClusterState:
@@ -294,6 +307,35 @@ def _terminate(state: ClusterState, pod: FrozenDict) -> ClusterState:
     return apiserver.update_status(state, with_(pod, status=new_status)).state
 
 
+_CREATING: dict[int, tuple[Any, tuple[FrozenDict, ...]]] = {}
+
+
+def _creating_statuses(containers: tuple[Any, ...]) -> tuple[FrozenDict, ...]:
+    """The container statuses of a pod whose images are being pulled; shared by pods of one template."""
+    hit = _CREATING.get(id(containers))
+    if hit is not None and hit[0] is containers:
+        return hit[1]
+    statuses = tuple(
+        freeze_dict({"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False,
+                     "restartCount": 0, "started": False, "state": {"waiting": {"reason": "ContainerCreating"}}})
+        for c in containers
+    )
+    if len(_CREATING) > 10_000:
+        _CREATING.clear()
+    _CREATING[id(containers)] = (containers, statuses)
+    return statuses
+
+
+@lru_cache(maxsize=4096)
+def _ip_entry(ip: str) -> FrozenDict:
+    return FrozenDict({"ip": ip})
+
+
+@lru_cache(maxsize=4096)
+def _running_state(now_s: str) -> FrozenDict:
+    return FrozenDict({"running": FrozenDict({"startedAt": now_s})})
+
+
 def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -> ClusterState:
     """First sight of a pod: sandbox with an IP, images start pulling (phase Pending, ContainerCreating)."""
     status = pod.get("status") or EMPTY
@@ -303,13 +345,9 @@ def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -
     else:
         state = state.replace(ip_seq=state.ip_seq + 1)
         ip = pod_ip(state.ip_seq)
-    statuses = tuple(
-        freeze({"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False, "restartCount": 0,
-                "started": False, "state": {"waiting": {"reason": "ContainerCreating"}}})
-        for c in pod["spec"].get("containers") or ()
-    )
-    new_status = with_(status, phase="Pending", hostIP=host_ip, hostIPs=(freeze({"ip": host_ip}),),
-                       podIP=ip, podIPs=(freeze({"ip": ip}),), startTime=now_s, containerStatuses=statuses)
+    statuses = _creating_statuses(pod["spec"].get("containers") or ())
+    new_status = with_(status, phase="Pending", hostIP=host_ip, hostIPs=(_ip_entry(host_ip),),
+                       podIP=ip, podIPs=(FrozenDict({"ip": ip}),), startTime=now_s, containerStatuses=statuses)
     new_status = _with_conditions(new_status, {"PodReadyToStartContainers": True, "Initialized": True,
                                                "Ready": False, "ContainersReady": False}, now_s,
                                   {"Ready": "ContainersNotReady", "ContainersReady": "ContainersNotReady"})
