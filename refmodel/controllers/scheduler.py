@@ -21,6 +21,7 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -316,10 +317,20 @@ def _set_condition(status: Mapping[str, Any], cond: dict[str, Any], now: str) ->
     return with_(status, conditions=tuple(conds))
 
 
+@lru_cache(maxsize=1024)
+def _scheduled_conditions(now: str) -> tuple[FrozenDict, ...]:
+    return (FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}),)
+
+
 def _bind(state: ClusterState, pod: FrozenDict, node: str) -> ClusterState:
     """The binding subresource: set ``spec.nodeName`` and ``PodScheduled=True``."""
     now = state.timestamp()
-    status = _set_condition(pod.get("status") or EMPTY, {"type": "PodScheduled", "status": "True"}, now)
+    status = pod.get("status") or EMPTY
+    if not status.get("conditions"):
+        # the usual case: a new pod's first condition, shared by the pods bound in the same second
+        status = with_(status, conditions=_scheduled_conditions(now))
+    else:
+        status = _set_condition(status, {"type": "PodScheduled", "status": "True"}, now)
     new = with_(pod, spec=with_(pod["spec"], nodeName=node), status=status)
     return apiserver.controller_update(state, new, old=pod).state
 
