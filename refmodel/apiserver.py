@@ -368,8 +368,9 @@ def update(state: ClusterState, raw: Mapping[str, Any]) -> WriteResult:
             "please apply your changes to the latest version and try again", 409, info.kind, name))
     if info.modelled:
         info.default(obj)
-        errs = info.validate(obj)
         old_thawed = thaw(old)
+        info.prepare_update(old_thawed, obj)
+        errs = info.validate(obj)
         errs += info.validate_update(old_thawed, obj)
         if errs:
             return _reject(state, Rejection.from_errors(info.kind, name, errs))

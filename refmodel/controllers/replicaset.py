@@ -335,9 +335,10 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         # the sync failed: the work queue retries it (rate-limited; the model waits one second)
         state = state.add_timer(state.now + 1, NAME, key)
     min_ready = rs["spec"].get("minReadySeconds", 0) or 0
-    if min_ready and status.get("readyReplicas", 0) == status["replicas"] and status.get(
-            "availableReplicas", 0) != status["replicas"]:
-        # AddAfter(minReadySeconds): look again when the earliest ready pod becomes available
+    if min_ready and status.get("availableReplicas", 0) < status.get("readyReplicas", 0):
+        # Look again when the earliest ready pod becomes available: upstream does this twice, with
+        # AddAfter(minReadySeconds) when every replica is ready and, from updatePod, minReadySeconds+1
+        # after any pod turns Ready; one timer per pending pod covers both.
         # (only pods not yet available count: an earlier time would re-queue at once, forever)
         now_epoch = state.config.start_time + state.now
         since = [t for t in (ready_since(p) for p in active_pods(state, uid))

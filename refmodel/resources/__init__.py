@@ -40,6 +40,10 @@ def _no_update_errors(old: Obj, new: Obj) -> list[FieldError]:
     return []
 
 
+def _no_prepare(old: Obj, new: Obj) -> None:
+    return None
+
+
 @attrs.frozen
 class KindInfo:
     kind: str
@@ -51,6 +55,8 @@ class KindInfo:
     default: Callable[[Obj], None] = _no_default
     validate: Callable[[Obj], list[FieldError]] = _no_errors
     validate_update: Callable[[Obj, Obj], list[FieldError]] = _no_update_errors
+    # PrepareForUpdate: fields an update may not set through this endpoint, taken from the old object
+    prepare_update: Callable[[Obj, Obj], None] = _no_prepare
     has_status: bool = True  # status is written only through the status subresource
     tracks_generation: bool = False  # metadata.generation bumps when the spec changes
     modelled: bool = True  # False: stored as sent, reconciled by nobody

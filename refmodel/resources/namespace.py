@@ -47,7 +47,19 @@ def validate_namespace(obj: Obj) -> list[FieldError]:
     return errs
 
 
+def prepare_namespace_update(old: Obj, new: Obj) -> None:
+    """PrepareForUpdate (pkg/registry/core/namespace/strategy.go): spec.finalizers change only through
+    the finalize subresource, so an update keeps the live ones."""
+    old_spec = old.get("spec") if isinstance(old.get("spec"), dict) else {}
+    spec = new.setdefault("spec", {})
+    if isinstance(spec, dict):
+        if "finalizers" in old_spec:
+            spec["finalizers"] = list(old_spec["finalizers"])
+        else:
+            spec.pop("finalizers", None)
+
+
 REGISTRY["Namespace"] = KindInfo(
     "Namespace", ("v1",), False, "namespaces", ("ns",), name_rule="label", default=default_namespace,
-    validate=validate_namespace,
+    validate=validate_namespace, prepare_update=prepare_namespace_update,
 )
