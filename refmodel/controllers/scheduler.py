@@ -21,8 +21,8 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
-from functools import lru_cache
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from .. import apiserver

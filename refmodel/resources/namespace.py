@@ -50,7 +50,7 @@ def validate_namespace(obj: Obj) -> list[FieldError]:
 def prepare_namespace_update(old: Obj, new: Obj) -> None:
     """PrepareForUpdate (pkg/registry/core/namespace/strategy.go): spec.finalizers change only through
     the finalize subresource, so an update keeps the live ones."""
-    old_spec = old.get("spec") if isinstance(old.get("spec"), dict) else {}
+    old_spec: dict[str, Any] = old["spec"] if isinstance(old.get("spec"), dict) else {}
     spec = new.setdefault("spec", {})
     if isinstance(spec, dict):
         if "finalizers" in old_spec:
