@@ -1,0 +1,127 @@
+"""The built-in ``model`` adapter: the reference model itself, in process.
+
+``--adapter model`` or ``--adapter model:NODES`` (default 3 nodes of 4 CPU / 16Gi). It has every
+capability: faults, virtual time, single controller turns and cheap snapshots, so it is the fast
+adapter the suite's own tests and the mutant self-test run against. Every request goes through
+:func:`refmodel.transition`; ``settle`` is :func:`refmodel.converge`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import refmodel as rm
+from refmodel import events as ev
+from refmodel.core import StepResult
+from refmodel.frozen import thaw
+from refmodel.resources import REGISTRY
+from refmodel.state import ClusterState
+
+from ..view import StateView
+from . import CAPABILITIES, Outcome
+
+__all__ = ["ModelAdapter", "bounded_converge_steps", "outcome_of"]
+
+_BASE: dict[tuple[int, str, str], ClusterState] = {}
+
+
+def bounded_converge_steps(state: ClusterState, limit: int) -> Iterator[tuple[ev.Event, ClusterState]]:
+    """:func:`refmodel.converge_steps`, but a livelock of any shape (also a timer that keeps firing at
+    the same instant, which ``converge`` itself never gives up on) raises ``NotConverged`` after
+    ``limit`` events."""
+    for n, (event, new) in enumerate(rm.converge_steps(state, max_steps=limit), start=1):
+        if n > limit:
+            raise rm.NotConverged(f"still busy after {limit} controller turns and clock steps "
+                                  f"(last: {event}), but should have settled [at t={new.now}s]")
+        yield event, new
+
+
+def outcome_of(result: StepResult) -> Outcome:
+    """The three-state outcome of a model step (the model always knows: never ``unknown``)."""
+    if result.rejection is None:
+        obj = result.obj if isinstance(result.obj, Mapping) else None
+        return Outcome.ok(obj)
+    r = result.rejection
+    return Outcome.rejected(r.reason, r.field, r.message)
+
+
+class ModelAdapter:
+    """The reference model as a system under test."""
+
+    name = "model"
+    capabilities: frozenset[str] = CAPABILITIES
+    #: controller turns a settle may take before it counts as a livelock (the suite's clusters are small)
+    max_settle_steps = 2000
+    accepts_events = True  # ``perform`` may hand events to ``step`` directly (no thaw/freeze round trip)
+
+    def __init__(self, nodes: str | int | None = None, *, cpu: str = "4", memory: str = "16Gi") -> None:
+        try:
+            self.nodes = int(nodes) if nodes not in (None, "") else 3
+        except ValueError:
+            raise ValueError(f"model:{nodes}: the argument is the number of nodes, e.g. model:5") from None
+        self.cpu = cpu
+        self.memory = memory
+        self.state: ClusterState = self._base()
+        self.last: StepResult = StepResult(self.state)
+
+    def _base(self) -> ClusterState:
+        key = (self.nodes, self.cpu, self.memory)
+        base = _BASE.get(key)
+        if base is None:  # states are immutable values: one fresh cluster serves every example
+            base = _BASE[key] = rm.new_cluster(nodes=self.nodes, cpu=self.cpu, memory=self.memory)
+        return base
+
+    # ---- the protocol -----------------------------------------------------------------------
+    def reset(self) -> None:
+        self.state = self._base()
+        self.last = StepResult(self.state)
+
+    def step(self, event: ev.Event) -> Outcome:
+        self.last = rm.transition(self.state, event)
+        self.state = self.last.state
+        return outcome_of(self.last)
+
+    def apply(self, obj: dict[str, Any]) -> Outcome:
+        return self.step(ev.Apply(obj))
+
+    def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> Outcome:
+        return self.step(ev.Delete(kind, namespace, name, propagation))
+
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> Outcome:
+        return self.step(ev.Scale(kind, namespace, name, replicas))
+
+    def rollout_undo(self, namespace: str, name: str, to_revision: int = 0) -> Outcome:
+        return self.step(ev.RolloutUndo(namespace, name, to_revision))
+
+    def inject(self, fault: object) -> Outcome:
+        return self.step(fault)  # type: ignore[arg-type]
+
+    def settle(self, timeout: float = 60.0) -> bool:
+        try:
+            for _, state in bounded_converge_steps(self.state, self.max_settle_steps):
+                self.state = state
+        except rm.NotConverged:
+            return False
+        return True
+
+    def settle_steps(self) -> Iterator[tuple[ev.Event, StateView]]:
+        """Like ``settle``, one controller turn or clock jump at a time (capability ``intermediate``).
+
+        Raises :class:`refmodel.NotConverged` on a livelock.
+        """
+        for event, state in bounded_converge_steps(self.state, self.max_settle_steps):
+            self.state = state
+            yield event, StateView(state)
+
+    def snapshot(self) -> StateView:
+        return StateView(self.state)
+
+    def observe(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for kind in REGISTRY:
+            out.extend(thaw(o) for o in self.state.iter_kind(kind))
+        return out
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,99 @@
+"""The invariants: one registry, :data:`ALL`, of named sentences with the upstream rule they check.
+
+Three kinds (DESIGN.md section 3):
+
+* ``state``: ``check(view, ctx)`` after every step (and, with ``intermediate=True``, at every
+  intermediate state of a settle when the adapter can show them);
+* ``transition``: ``check(step, ctx)`` over (before, event, after): every step, and every controller
+  turn inside a settle when ``intermediate=True``;
+* ``convergence``: ``check(view, ctx)`` after a settle, when the cluster should be quiescent.
+
+Every check returns ``(premises, violations)``: how many times its premise held (the objects it
+actually had something to say about) and the violation messages (observed, then expected, then
+context). An invariant whose premise never held in a run is *vacuous* and the run says so.
+
+The rule ids refer to ``shared/research/upstream-behaviour.md``; ``API-*`` ids are API-server
+rules that catalog does not list yet, cited to upstream source in the invariant's docstring.
+Adding an area means one module here with an ``INVARIANTS`` tuple, added to :data:`ALL` below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, Literal
+
+import attrs
+
+from ..adapters import Outcome
+from ..view import View
+
+__all__ = ["ALL", "BY_NAME", "Context", "Invariant", "Step", "Verdict"]
+
+Verdict = tuple[int, list[str]]
+Kind = Literal["state", "transition", "convergence"]
+
+
+@attrs.define
+class Context:
+    """What the run knows besides the observed objects: capabilities, active faults, its own requests."""
+
+    capabilities: frozenset[str] = frozenset()
+    down_nodes: set[str] = attrs.field(factory=set)
+    bad_images: set[str] = attrs.field(factory=set)
+    unready_pods: set[tuple[str, str]] = attrs.field(factory=set)  # ReadinessChanged(ready=False) in force
+    deleted: dict[str, tuple[str, str, str, str]] = attrs.field(factory=dict)  # uid -> (kind, ns, name, policy)
+    orphaned: dict[str, tuple[str, ...]] = attrs.field(factory=dict)  # owner uid -> dependent uids
+    settle_start: View | None = None  # the view a settle started from (inside a settle)
+    later: View | None = None  # after settle: the view once time passed and nothing was written
+    model_view: View | None = None  # after settle: the reference model's state (differential oracle)
+    differential: str = "on"  # "on" | "same" (the adapter is the model) | "unknown" (an unknown outcome)
+    settled: bool = True  # whether the last settle finished (no livelock)
+    expect_rejection: str | None = None  # an invalid manifest is being applied: the field it must name
+
+    @property
+    def faults_active(self) -> bool:
+        return bool(self.down_nodes or self.bad_images or self.unready_pods)
+
+
+@attrs.frozen
+class Step:
+    """One transition: a user request or fault, or one controller turn inside a settle."""
+
+    event: Any  # a refmodel.events value
+    outcome: Outcome | None
+    before: View
+    after: View
+    in_settle: bool = False
+    model_outcome: Outcome | None = None  # what the reference model answered to the same request
+
+
+@attrs.frozen
+class Invariant:
+    name: str  # a sentence
+    rules: tuple[str, ...]  # upstream-behaviour.md rule ids
+    kind: Kind
+    check: Callable[..., Verdict]
+    needs: frozenset[str] = frozenset()  # adapter capabilities without which it is not applicable
+    intermediate: bool = False
+    reads: tuple[str, ...] = ()  # kinds a state check reads: unchanged kinds => cached verdict
+
+    def applicable(self, capabilities: frozenset[str]) -> bool:
+        return self.needs <= capabilities
+
+
+def _load() -> tuple[Invariant, ...]:
+    from . import apiserver, deployments, gc, scheduling, workloads
+
+    return (
+        *apiserver.INVARIANTS,
+        *workloads.INVARIANTS,
+        *deployments.INVARIANTS,
+        *scheduling.INVARIANTS,
+        *gc.INVARIANTS,
+    )
+
+
+#: THE registry: every invariant the machines check, in report order.
+ALL: Final[tuple[Invariant, ...]] = _load()
+BY_NAME: Final[dict[str, Invariant]] = {inv.name: inv for inv in ALL}
+assert len(BY_NAME) == len(ALL), "two invariants share a name"

@@ -1,0 +1,114 @@
+"""The conformance machines: ``RuleBasedStateMachine`` classes composed from the rule mixins.
+
+=============  ==================================================================================
+``replicaset``  ReplicaSets, bare pods (adoption), namespaces, scale, delete, pod faults, time
+``deployment``  Deployments: apply, image change, scale, undo, pause/resume, delete, image faults
+``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
+``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
+``mixed``       everything at once, including invalid manifests (the benchmark's machine)
+=============  ==================================================================================
+
+Every machine also has ``settle``, ``clock_advanced`` and ``reconcile`` (one controller turn). Use
+:func:`build` to get a class bound to an adapter and a :class:`~conformance.harness.Stats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis.stateful import RuleBasedStateMachine, rule
+
+import strategies as ks
+
+from .adapters import Adapter
+from .harness import Run, Stats
+from .invariants import ALL, Invariant
+from .rules import (
+    ControlRules,
+    DeploymentRules,
+    ImageFaultRules,
+    InvalidRules,
+    NamespaceRules,
+    NodeRules,
+    PodFaultRules,
+    ReplicaSetRules,
+    WorkloadRules,
+)
+
+__all__ = ["MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
+           "build", "factory"]
+
+
+class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, ControlRules):
+    """ReplicaSets and their pods under user operations and pod faults."""
+
+
+class DeploymentMachine(DeploymentRules, WorkloadRules, ImageFaultRules, PodFaultRules, ControlRules):
+    """Deployments: rollouts, rollbacks, pause/resume, scaling, deletion, pull failures."""
+
+
+class RolloutMachine(DeploymentRules, WorkloadRules, ControlRules):
+    """Deployments in one namespace, unpaused, pods that fit, no faults: rollouts, rollovers, undo and
+    scaling over a few objects, so every settle is a clean rollout and the rollout bounds bite."""
+
+    @rule(manifest=ks.deployments(namespace="default", paused=False, fits=True))
+    def apply_deployment(self, manifest: dict[str, Any]) -> None:
+        self.apply(manifest)
+
+    def rollout_pause(self, pick: int) -> None:  # not a rule here: paused rollouts have their machine
+        raise NotImplementedError
+
+    def rollout_resume(self, pick: int) -> None:  # not a rule here
+        raise NotImplementedError
+
+    def delete(self, pick: int, propagation: str) -> None:  # not a rule here
+        raise NotImplementedError
+
+
+class NodesMachine(ReplicaSetRules, WorkloadRules, NodeRules, ControlRules):
+    """Workloads on nodes that are cordoned, fail and recover."""
+
+
+class MixedMachine(ReplicaSetRules, DeploymentRules, WorkloadRules, NamespaceRules, InvalidRules, NodeRules,
+                   PodFaultRules, ImageFaultRules, ControlRules):
+    """Every rule: user operations, invalid manifests and every fault, interleaved."""
+
+
+MACHINES: dict[str, type[RuleBasedStateMachine]] = {
+    "replicaset": ReplicaSetMachine,
+    "deployment": DeploymentMachine,
+    "rollout": RolloutMachine,
+    "nodes": NodesMachine,
+    "mixed": MixedMachine,
+}
+
+
+def build(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
+          *, on_run: Callable[[Run], None] | None = None) -> type[RuleBasedStateMachine]:
+    """A subclass of machine ``name`` whose examples drive ``adapter`` and count into ``stats``."""
+    base = MACHINES[name]
+
+    def make_run() -> Run:
+        run = Run(adapter, stats, invariants)
+        if on_run is not None:
+            on_run(run)
+        return run
+
+    return type(base.__name__, (base,), {"make_run": staticmethod(make_run), "__module__": __name__})
+
+
+def factory(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
+            *, on_run: Callable[[Run], None] | None = None, seed: int | None = None) -> Callable[[], Any]:
+    """A zero-argument factory for ``run_state_machine_as_test``, with its own database key and seed."""
+    cls = build(name, adapter, stats, invariants, on_run=on_run)
+
+    def make() -> Any:
+        return cls()
+
+    make.__name__ = f"{name}_machine"
+    make.__qualname__ = make.__name__
+    make._hypothesis_internal_add_digest = f"kubeoracle:{name}".encode()  # type: ignore[attr-defined]
+    if seed is not None:
+        make._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    return make

@@ -1,0 +1,63 @@
+"""Rules for ReplicaSets, bare pods, namespaces, invalid manifests, scaling and deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import rule
+
+import strategies as ks
+from refmodel import events as ev
+from strategies.events import propagations
+
+from .base import BaseRules
+
+__all__ = ["InvalidRules", "NamespaceRules", "ReplicaSetRules", "WorkloadRules"]
+
+
+class ReplicaSetRules(BaseRules):
+    @rule(manifest=ks.replicasets())
+    def apply_replicaset(self, manifest: dict[str, Any]) -> None:
+        self.apply(manifest)
+
+    @rule(manifest=ks.pods())
+    def apply_pod(self, manifest: dict[str, Any]) -> None:
+        self.apply(manifest)
+
+
+_NOBODY = ("ReplicaSet", "default", "nobody")  # the target when nothing was applied: rejected, NotFound
+
+
+class WorkloadRules(BaseRules):
+    def _target(self, kind: str, pick: int, *fallback_kinds: str) -> tuple[str, str, str]:
+        targets = self.targets(kind) or self.targets(*fallback_kinds) or [_NOBODY]
+        return targets[pick % len(targets)]
+
+    @rule(kind=st.sampled_from(("ReplicaSet", "Deployment")), pick=st.integers(0, 15), replicas=st.integers(-1, 6))
+    def scale(self, kind: str, pick: int, replicas: int) -> None:
+        kind, ns, name = self._target(kind, pick, "ReplicaSet", "Deployment")
+        self.run.do(ev.Scale(kind, ns, name, replicas))
+
+    @rule(kind=st.sampled_from(("ReplicaSet", "Deployment", "Pod", "Namespace")), pick=st.integers(0, 15),
+          propagation=propagations())
+    def delete(self, kind: str, pick: int, propagation: str) -> None:
+        kind, ns, name = self._target(kind, pick)
+        self.run.do(ev.Delete(kind, ns, name, propagation))
+
+
+class NamespaceRules(BaseRules):
+    @rule(manifest=ks.namespaces())
+    def apply_namespace(self, manifest: dict[str, Any]) -> None:
+        self.apply(manifest)
+
+
+class InvalidRules(BaseRules):
+    @rule(case=ks.invalid_manifests())
+    def apply_invalid(self, case: tuple[dict[str, Any], str]) -> None:
+        manifest, field = case
+        self.run.ctx.expect_rejection = field
+        try:
+            self.run.do(ev.Apply(manifest))
+        finally:
+            self.run.ctx.expect_rejection = None

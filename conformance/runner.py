@@ -1,0 +1,351 @@
+"""``kubeoracle conformance``: run the machines against an adapter, report, exit non-zero on failure.
+
+::
+
+    kubeoracle conformance [--adapter NAME[:ARG] | --adapter module:factory] [--examples N] [--steps N]
+                           [--seed S] [--workers N] [--report DIR] [--machines a,b] [--profile P]
+                           [--database DIR|none] [--self-test]
+
+Writes ``DIR/results.json`` (Jepsen-shaped: ``valid`` is true, false or "unknown"; per machine and per
+invariant the counts, premises, violations and the counterexample script) and ``DIR/summary.md``, and
+``DIR/counterexamples/<machine>.yaml`` for every failure. ``--self-test`` runs every seeded bug of
+:mod:`conformance.mutants` and prints the kill matrix. Exit codes: 0 passed, 1 a check failed,
+2 usage error.
+
+What a pass means (soundness): for the examples Hypothesis generated, every invariant held at every
+step, and the adapter agreed with the reference model. What it cannot mean (completeness): it is a
+sample, not a proof; an invariant whose premise never held (``vacuous``) proved nothing, and the run
+says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from .profiles import PROFILES, settings_for
+
+__all__ = ["main", "run_machine", "summarise"]
+
+DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kubeoracle conformance",
+                                description="Run the conformance machines against an adapter.")
+    p.add_argument("--adapter", default="model", metavar="NAME[:ARG]",
+                   help="system under test: a built-in NAME[:ARG] or package.module:factory. Default: %(default)r")
+    p.add_argument("--examples", type=_positive, default=None, metavar="N",
+                   help="examples per machine (default: from the profile)")
+    p.add_argument("--steps", type=_positive, default=None, metavar="N",
+                   help="steps per example (default: from the profile)")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: derandomized)")
+    p.add_argument("--workers", type=_positive, default=1, metavar="N",
+                   help="machines run in N parallel processes. Default: %(default)r")
+    p.add_argument("--report", type=Path, default=None, metavar="DIR",
+                   help="write results.json, summary.md and counterexample scripts into DIR")
+    p.add_argument("--machines", default=",".join(DEFAULT_MACHINES), metavar="A,B",
+                   help="machines to run. Default: %(default)r")
+    p.add_argument("--profile", default="dev", choices=sorted(PROFILES),
+                   help="Hypothesis profile. Default: %(default)r")
+    p.add_argument("--database", default=None, metavar="DIR|none",
+                   help="example database directory ('none' disables; default: from the profile)")
+    p.add_argument("--shrink-seconds", type=_positive, default=60, metavar="S",
+                   help="stop shrinking a failure after S seconds (Hypothesis' own cap is 300). Default: %(default)r")
+    p.add_argument("--self-test", action="store_true",
+                   help="run every seeded model bug and print which invariant caught it (the kill matrix)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    return p
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{v} must be at least 1")
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# one machine
+# ---------------------------------------------------------------------------------------------
+def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
+                progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run one machine to completion; a JSON-able result (also used by worker processes)."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from .adapters import AdapterError, load
+    from .harness import Failure, Run, Stats, Violation
+    from .machines import factory
+    from .script import dump_script
+
+    started = time.perf_counter()
+    _limit_shrinking(options.get("shrink_seconds"))
+    stats = Stats()
+    result: dict[str, Any] = {"machine": name, "valid": True, "failure": None, "error": None}
+    try:
+        adapter = load(adapter_spec)
+    except AdapterError as exc:
+        return {**result, "valid": "unknown", "error": str(exc), "stats": stats.to_json(), "seconds": 0.0}
+    last: dict[str, Run] = {}
+    ticker = _Ticker(name, stats, progress)
+
+    def on_run(run: Run) -> None:
+        last["run"] = run
+        ticker.tick()
+
+    settings = settings_for(options.get("profile", "dev"), examples=options.get("examples"),
+                            steps=options.get("steps"), database=options.get("database"),
+                            seed=options.get("seed"), shrink=options.get("shrink", True))
+    make = factory(name, adapter, stats, on_run=on_run, seed=options.get("seed"))
+    try:
+        run_state_machine_as_test(make, settings=settings)  # type: ignore[no-untyped-call]
+    except Violation as exc:
+        failure: Failure = exc.failure
+        run = last.get("run")
+        if run is not None and run.failures:
+            failure = run.failures[-1]
+        result["valid"] = False
+        result["failure"] = {
+            "invariant": failure.invariant, "rules": list(failure.rules), "message": failure.message,
+            "events": list(failure.events), "program": _program(exc),
+            "script": dump_script(failure, failure.events, machine=name, adapter=adapter_spec),
+        }
+    except Exception as exc:  # a bug in an adapter or in the suite: not a verdict about the system
+        run = last.get("run")
+        result["valid"] = "unknown"
+        result["error"] = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exc(limit=8))
+        if run is not None:
+            result["failure"] = {"invariant": None, "rules": [], "message": str(exc), "events": run.trace,
+                                 "program": _program(exc),
+                                 "script": dump_script(None, run.trace, machine=name, adapter=adapter_spec,
+                                                       error=f"{type(exc).__name__}: {exc}")}
+    finally:
+        with contextlib.suppress(Exception):
+            adapter.close()
+    result["stats"] = stats.to_json()
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    ticker.done(result)
+    return result
+
+
+def _limit_shrinking(seconds: int | None) -> None:
+    """Cap the time Hypothesis spends shrinking one failure (a settle with many intermediate states
+    makes every shrink attempt costly). Hypothesis has no public setting for it, so this sets its
+    engine's module constant; the worst case is a longer counterexample, never a missed one."""
+    if seconds:
+        from hypothesis.internal.conjecture import engine
+
+        engine.MAX_SHRINKING_SECONDS = int(seconds)
+
+
+def _program(exc: BaseException) -> str:
+    notes = getattr(exc, "__notes__", None) or []
+    return "\n".join(str(n) for n in notes)
+
+
+class _Ticker:
+    """A one-line progress display per machine (examples run, steps, steps/s), at most 2 per second."""
+
+    def __init__(self, name: str, stats: Any, out: Callable[[str], None] | None) -> None:
+        self.name, self.stats, self.out = name, stats, out
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def tick(self) -> None:
+        if self.out is None:
+            return
+        now = time.perf_counter()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        s = self.stats
+        rate = s.steps / max(now - self.start, 1e-9)
+        self.out(f"\r  {self.name:<11} examples {s.examples:>5}  steps {s.steps:>7}  {rate:>6.0f} steps/s")
+
+    def done(self, result: dict[str, Any]) -> None:
+        if self.out is None:
+            return
+        verdict = {True: "passed", False: "FAILED", "unknown": "UNKNOWN"}[result["valid"]]
+        s = self.stats
+        self.out(f"\r  {self.name:<11} {verdict:<7} {s.examples:>5} examples  {s.steps:>7} steps  "
+                 f"{result['seconds']:>7.1f} s\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole run
+# ---------------------------------------------------------------------------------------------
+def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[str, Any]) -> dict[str, Any]:
+    """results.json: overall validity, per machine, per invariant (with vacuity), per rule."""
+    from .harness import Stats
+    from .invariants import ALL
+
+    total = Stats()
+    for r in results:
+        total.merge(Stats.from_json(r.get("stats") or {}))
+    failed = {r["failure"]["invariant"]: r["machine"] for r in results
+              if r.get("failure") and r["failure"].get("invariant")}
+    invariants: dict[str, Any] = {}
+    vacuous = []
+    for inv in ALL:
+        name = inv.name
+        entry: dict[str, Any] = {
+            "rules": list(inv.rules), "kind": inv.kind, "checks": total.checks.get(name, 0),
+            "premises": total.premises.get(name, 0), "violations": total.violations.get(name, 0),
+        }
+        if name in failed:
+            entry["valid"] = False
+            entry["counterexample"] = f"counterexamples/{failed[name]}.yaml"
+        elif name in total.not_applicable and not total.checks.get(name):
+            entry["valid"] = "not applicable"
+        elif not total.premises.get(name):
+            entry["valid"] = "unknown"
+            entry["vacuous"] = True
+            vacuous.append(name)
+        else:
+            entry["valid"] = True
+        invariants[name] = entry
+    errors = [r for r in results if r["valid"] == "unknown"]
+    if any(r["valid"] is False for r in results):
+        valid: Any = False
+    elif errors or vacuous:
+        valid = "unknown"
+    else:
+        valid = True
+    return {
+        "valid": valid,
+        "adapter": adapter_spec,
+        "options": {k: v for k, v in options.items() if v is not None},
+        "seconds": round(sum(r.get("seconds", 0.0) for r in results), 3),
+        "steps": total.steps,
+        "examples": total.examples,
+        "settles": total.settles,
+        "intermediate_states": total.intermediate,
+        "machines": {r["machine"]: {k: v for k, v in r.items() if k != "machine"} for r in results},
+        "invariants": invariants,
+        "vacuous": vacuous,
+        "rules": dict(sorted(total.rules.items())),
+        "not_applicable": sorted(total.not_applicable),
+        "outcomes": dict(total.outcomes),
+    }
+
+
+def _write_report(directory: Path, summary: dict[str, Any]) -> None:
+    from reports.markdown import render
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, m in summary["machines"].items():
+        failure = m.get("failure")
+        if failure and failure.get("script"):
+            path = directory / "counterexamples" / f"{name}.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(failure["script"])
+    (directory / "results.json").write_text(json.dumps(summary, indent=2, sort_keys=False, default=str) + "\n")
+    (directory / "summary.md").write_text(render(summary))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``kubeoracle conformance`` (returns the exit code)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    machines = [m.strip() for m in args.machines.split(",") if m.strip()]
+    from .adapters import AdapterError, load
+    from .machines import MACHINES
+
+    unknown = [m for m in machines if m not in MACHINES]
+    if unknown or not machines:
+        print(f"kubeoracle conformance: --machines: unknown {unknown or '(none)'}; choose from "
+              f"{', '.join(MACHINES)}", file=sys.stderr)
+        return 2
+    try:
+        probe = load(args.adapter)
+        probe.close()
+    except AdapterError as exc:
+        print(f"kubeoracle conformance: {exc}", file=sys.stderr)
+        return 2
+    options = {"examples": args.examples, "steps": args.steps, "seed": args.seed, "profile": args.profile,
+               "database": args.database, "workers": args.workers, "shrink_seconds": args.shrink_seconds}
+    out = None if args.quiet else _printer()
+    if args.self_test:
+        from .selftest import run_self_test
+
+        return run_self_test(args.adapter, options, out=out or (lambda s: None), report=args.report)
+    if out is not None:
+        out(f"kubeoracle conformance: adapter {args.adapter}, machines {', '.join(machines)}, "
+            f"profile {args.profile}, workers {args.workers}\n")
+    results = _run_all(machines, args.adapter, options, args.workers, out)
+    summary = summarise(results, args.adapter, options)
+    if args.report is not None:
+        _write_report(args.report, summary)
+    if out is not None:
+        _print_verdict(summary, args.report, out)
+    return 1 if summary["valid"] is False else 0
+
+
+def _run_all(machines: list[str], adapter: str, options: dict[str, Any], workers: int,
+             out: Callable[[str], None] | None) -> list[dict[str, Any]]:
+    if workers <= 1 or len(machines) == 1:
+        return [run_machine(m, adapter, options, out) for m in machines]
+    results = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(machines))) as pool:
+        futures = {pool.submit(run_machine, m, adapter, options, None): m for m in machines}
+        for fut in as_completed(futures):
+            r = fut.result()
+            if out is not None:
+                verdict = {True: "passed", False: "FAILED", "unknown": "UNKNOWN"}[r["valid"]]
+                s = r["stats"]
+                out(f"  {r['machine']:<11} {verdict:<7} {s['examples']:>5} examples  {s['steps']:>7} steps  "
+                    f"{r['seconds']:>7.1f} s\n")
+            results.append(r)
+    order = {m: i for i, m in enumerate(machines)}
+    return sorted(results, key=lambda r: order[r["machine"]])
+
+
+def _printer() -> Callable[[str], None]:
+    tty = sys.stdout.isatty()
+
+    def out(text: str) -> None:
+        if not tty and text.startswith("\r") and not text.endswith("\n"):
+            return  # progress ticks only on a terminal
+        sys.stdout.write(text if tty else text.lstrip("\r"))
+        sys.stdout.flush()
+
+    return out
+
+
+def _print_verdict(summary: dict[str, Any], report: Path | None, out: Callable[[str], None]) -> None:
+    steps = summary["steps"]
+    secs = max(summary["seconds"], 1e-9)
+    out(f"\n{steps} steps ({summary['intermediate_states']} intermediate states checked) in {secs:.1f} s "
+        f"({steps / secs:.0f} steps/s)\n")
+    for name, m in summary["machines"].items():
+        f = m.get("failure")
+        if m["valid"] is False and f:
+            out(f"\nFAILED {name}: {f['invariant']} [{', '.join(f['rules'])}]\n  {f['message']}\n")
+            where = f"{report}/counterexamples/{name}.yaml" if report else "(use --report DIR to save it)"
+            out(f"  replay: kubeoracle replay {where}\n")
+        elif m["valid"] == "unknown":
+            out(f"\nUNKNOWN {name}: {str(m.get('error', ''))[:600]}\n")
+    if summary["vacuous"]:
+        out("\nVACUOUS (their premise never held, so they proved nothing):\n")
+        for v in summary["vacuous"]:
+            out(f"  - {v}\n")
+    verdict = {True: "PASSED", False: "FAILED", "unknown": "UNKNOWN"}[summary["valid"]]
+    out(f"\n{verdict}" + (f"  (report: {report}/summary.md)" if report else "") + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
