@@ -502,3 +502,34 @@ def applied(mutant: Mutant) -> Iterator[None]:
     with ExitStack() as stack:
         mutant.patch(stack)
         yield
+
+
+def kill_report(name: str, examples: int | None = None, steps: int = 30) -> dict[str, Any]:
+    """Run one mutant's machine, derandomized, until the first failure: what ``tests/test_mutants.py``
+    checks, in a process of its own (``python -m conformance.mutants NAME``) so that nothing a test run
+    imported or cached before can change which examples Hypothesis tries."""
+    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from .adapters import load
+    from .harness import Stats, Violation
+    from .machines import factory
+    from .workarounds import patched
+
+    mutant = next(m for m in MUTANTS if m.name == name)
+    budget = settings(max_examples=examples or mutant.examples, stateful_step_count=steps, derandomize=True,
+                      database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
+                      suppress_health_check=list(HealthCheck))
+    with patched(), applied(mutant):
+        try:
+            run_state_machine_as_test(factory(mutant.machine, load("model"), Stats()), settings=budget)
+        except Violation as exc:
+            return {"mutant": name, "killed": True, "invariant": exc.failure.invariant}
+    return {"mutant": name, "killed": False, "invariant": None}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(kill_report(sys.argv[1])))

@@ -52,7 +52,8 @@ def _self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str], No
             baseline[mutant.machine] = run_machine(mutant.machine, adapter, opts)
         base = baseline[mutant.machine]
         base_inv = (base.get("failure") or {}).get("invariant")
-        r = kill(mutant, adapter, opts)
+        # the run stops at the first failure, so a mutant may use its own, larger budget (as its test does)
+        r = kill(mutant, adapter, {**opts, "examples": max(opts.get("examples") or 0, mutant.examples)})
         inv = (r.get("failure") or {}).get("invariant")
         if r["valid"] is False and inv and (base["valid"] is True or inv != base_inv):
             rows.append((mutant, "killed", inv))
