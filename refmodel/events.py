@@ -150,6 +150,10 @@ class ReadinessChanged:
 
 @attrs.frozen
 class ClockAdvanced:
+    """Virtual time passes by ``seconds``. Timers that fall due are queued; the controllers they wake run
+    on the next ``Reconcile``/``converge`` at the new time, as if the controller manager had been paused
+    for that long (a long jump therefore stamps, e.g., a node's taints at the later time)."""
+
     seconds: int
 
 
