@@ -429,9 +429,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("sched-ignores-not-ready", "scheduler binds pods to failed (not Ready) nodes", _sched_ignores_not_ready,
            "nodes", ("a pod is bound only to a Ready, schedulable node where it fits",)),
     Mutant("gc-leaves-orphans", "background deletion leaves dependents with a dangling owner", _gc_leaves_orphans,
-           "replicaset", ("after settle, every owner reference resolves to a live owner "
+           "deployment", ("after settle, every owner reference resolves to a live owner "
                           "(no orphans after background deletion)",)),
-    Mutant("gc-orphan-deletes", "Orphan propagation deletes the dependents", _gc_orphan_deletes, "replicaset",
+    Mutant("gc-orphan-deletes", "Orphan propagation deletes the dependents", _gc_orphan_deletes, "deployment",
            ("after an Orphan deletion settles, the dependents are kept without the owner reference",
             "the garbage collector deletes an object only when none of its owners is alive")),
     Mutant("gc-foreground-stuck", "Foreground deletion never releases its owner", _gc_foreground_stuck,

@@ -53,7 +53,9 @@ def _self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str], No
         base = baseline[mutant.machine]
         base_inv = (base.get("failure") or {}).get("invariant")
         # the run stops at the first failure, so a mutant may use its own, larger budget (as its test does)
-        r = kill(mutant, adapter, {**opts, "examples": max(opts.get("examples") or 0, mutant.examples)})
+        # (and the step count of tests/test_mutants.py, so both judge the same runs)
+        r = kill(mutant, adapter, {**opts, "examples": max(opts.get("examples") or 0, mutant.examples),
+                                   "steps": opts.get("steps") or 30})
         inv = (r.get("failure") or {}).get("invariant")
         if r["valid"] is False and inv and (base["valid"] is True or inv != base_inv):
             rows.append((mutant, "killed", inv))

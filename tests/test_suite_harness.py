@@ -128,7 +128,7 @@ def test_runner_writes_results_and_summary(tmp_path: Path) -> None:
 
 def test_runner_exits_non_zero_on_a_failure_and_saves_the_script(tmp_path: Path) -> None:
     with applied(MUTANT["rs-one-pod-short"]):
-        code = conformance_main(["--machines", "replicaset", "--examples", "40", "--steps", "20", "--profile",
+        code = conformance_main(["--machines", "replicaset", "--examples", "150", "--steps", "20", "--profile",
                                  "ci", "--report", str(tmp_path), "--quiet"])
     assert code == 1, f"exit {code}, but a failing run must exit 1"
     results = json.loads((tmp_path / "results.json").read_text())
