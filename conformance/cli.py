@@ -141,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_filename(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-f", "--filename", action="append", required=True, metavar="FILE",
-                   help="a manifest file, a directory of them (*.yaml, *.yml, *.json), or - for stdin; repeatable")
+    p.add_argument("-f", "--filename", action="extend", nargs="+", required=True, metavar="FILE",
+                   help="manifest files, directories of them (*.yaml, *.yml, *.json), or - for stdin; "
+                        "-f takes several and may be repeated")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -854,3 +854,10 @@ def test_internal_error_is_one_line_unless_debugging(tmp_path: Path, monkeypatch
     monkeypatch.setenv("KUBEORACLE_DEBUG", "1")
     with pytest.raises(KeyError):
         cli.main(["simulate", "-f", str(f)])
+
+
+def test_validate_takes_several_files_after_one_f(capsys: pytest.CaptureFixture[str]) -> None:
+    # DESIGN §4: `validate -f FILE...` (and -f may still be repeated)
+    rc, out, err = run(capsys, "validate", "-f", str(EXAMPLES / "web.yaml"), str(EXAMPLES / "rolling-update.yaml"))
+    assert rc == 0, err
+    assert "3 objects valid, 0 invalid" in out, out
