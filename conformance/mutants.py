@@ -408,6 +408,89 @@ def _dep_status_stale(stack: ExitStack) -> None:
 
 _DEP = "refmodel.controllers.deployment_util.resolve_fenceposts"
 
+# ---- settling, time and validation -------------------------------------------------------------
+def _rs_never_settles(stack: ExitStack) -> None:
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def sync(state: Any, key: str) -> Any:
+            state = orig(state, key)
+            return state.add_timer(state.now + 3600, "replicaset", key)  # an essential re-queue, forever
+        return sync
+    _controller(stack, "replicaset", make)
+
+
+def _rs_writes_when_idle(stack: ExitStack) -> None:
+    from refmodel import apiserver
+    from refmodel.controllers import split_key
+    from refmodel.frozen import FrozenDict, with_
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def sync(state: Any, key: str) -> Any:
+            state = orig(state, key)
+            ns, name = split_key(key)
+            rs = state.get("ReplicaSet", ns, name)
+            if rs is None:
+                return state
+            ann = FrozenDict({**(rs["metadata"].get("annotations") or {}), "mutant/last-sync": str(state.now)})
+            state = apiserver.controller_update(state, with_(rs, metadata=with_(rs["metadata"], annotations=ann)),
+                                                old=rs).state
+            return state.add_timer(state.now + 600, "replicaset", key, essential=False)  # a quiet retry
+        return sync
+    _controller(stack, "replicaset", make)
+
+
+def _validation_ignores_selector(stack: ExitStack) -> None:
+    from refmodel.resources import REGISTRY
+
+    for kind in ("Deployment", "ReplicaSet"):
+        info = REGISTRY[kind]
+
+        def validate(obj: Any, _orig: Callable[..., Any] = info.validate) -> Any:
+            return [e for e in _orig(obj) if "selector" not in e.field and "selector" not in e.detail]
+        REGISTRY[kind] = attrs.evolve(info, validate=validate)
+        stack.callback(REGISTRY.__setitem__, kind, info)
+
+
+def _dep_never_rolls_out(stack: ExitStack) -> None:
+    from refmodel.controllers import deployment_util as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def find_new_replica_set(d: Any, rs_list: Any) -> Any:
+            rss = list(rs_list)
+            return orig(d, rss) or (m.sort_by_creation(rss)[0] if rss else None)  # the oldest RS stays "new"
+        return find_new_replica_set
+    _wrap(stack, m, "find_new_replica_set", make)
+
+
+def _dep_never_scales_old_down(stack: ExitStack) -> None:
+    from refmodel.controllers import deployment as m
+
+    def reconcile_old_replica_sets(state: Any, *args: Any, **kw: Any) -> Any:
+        return state, False
+    _set(stack, m, "reconcile_old_replica_sets", reconcile_old_replica_sets)
+
+
+def _sched_binds_to_ghost(stack: ExitStack) -> None:
+    from refmodel.controllers import scheduler as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def bind(state: Any, pod: Any, node: str) -> Any:
+            return orig(state, pod, node + "-gone")
+        return bind
+    _wrap(stack, m, "_bind", make)
+
+
+def _sched_skips_pods_with_requests(stack: ExitStack) -> None:
+    from refmodel.controllers import scheduler as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def feasible(node_map: Any, spec: Any) -> Any:
+            if any((c.get("resources") or {}).get("requests") for c in spec.get("containers") or ()):
+                return []
+            return orig(node_map, spec)
+        return feasible
+    _wrap(stack, m, "_feasible_nodes", make)
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("rs-one-pod-short", "ReplicaSet never creates its last missing pod", _rs_one_short, "replicaset",
            ("after settle, every ReplicaSet not being deleted has exactly spec.replicas active pods",)),
@@ -479,6 +562,23 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("dep-status-overcounts", "Deployment status.availableReplicas counts one too many", _dep_status_stale,
            "deployment", ("after settle, Deployment status and observedGeneration agree with its ReplicaSets",),
            needs=_DEP),
+    Mutant("rs-never-settles", "a ReplicaSet re-queues itself forever", _rs_never_settles, "replicaset",
+           ("the cluster settles: controllers stop writing and essential timers run out",)),
+    Mutant("rs-writes-when-idle", "a ReplicaSet keeps writing on quiet retries after settle", _rs_writes_when_idle,
+           "replicaset", ("after settle, an hour with no requests changes nothing but container back-off",)),
+    Mutant("validation-ignores-selector", "apps/v1 selector rules are not validated",
+           _validation_ignores_selector, "mixed",
+           ("a manifest that breaks a validation rule is rejected, naming the field",)),
+    Mutant("dep-never-rolls-out", "a template change never gets a ReplicaSet of its own", _dep_never_rolls_out,
+           "deployment", ("after settle, an unpaused Deployment has a ReplicaSet with its pod template",)),
+    Mutant("dep-old-never-scaled-down", "old ReplicaSets are never scaled down", _dep_never_scales_old_down,
+           "deployment",
+           ("after settle, a Deployment whose new ReplicaSet is saturated has no old ReplicaSet with replicas",
+            "after settle with no fault active, a Deployment whose pods all fit completes its rollout")),
+    Mutant("sched-binds-to-ghost", "the scheduler binds pods to a node that does not exist", _sched_binds_to_ghost,
+           "nodes", ("every bound pod is bound to a node that exists",)),
+    Mutant("sched-skips-requests", "the scheduler never places pods that request resources",
+           _sched_skips_pods_with_requests, "nodes", ("after settle, a pending pod fits on no Ready, schedulable node",)),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
