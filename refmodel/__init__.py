@@ -22,7 +22,7 @@ from . import apiserver, events
 from .core import StepResult, converge, converge_steps, step, transition
 from .errors import FieldError, Invalid, NotConverged, Rejection
 from .frozen import EMPTY, FrozenDict, freeze, thaw
-from .labels import selector_matches
+from .labels import selector_matches, selector_pairs
 from .resources import REGISTRY
 from .state import ClusterConfig, ClusterState
 from .yamlio import dump_manifests, load_manifests
@@ -143,12 +143,22 @@ def list_objects(
     if selector is not None:
         sel = selector if ("matchLabels" in selector or "matchExpressions" in selector) else {"matchLabels": selector}
     out = []
-    for obj in state.iter_kind(kind, ns):
+    for obj in _candidates(state, kind, ns, sel):
         if sel is not None and not selector_matches(sel, obj["metadata"].get("labels")):
             continue
         out.append(obj)
     out.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
     return [thaw(o) for o in out]
+
+
+def _candidates(state: ClusterState, kind: str, ns: str | None, sel: Mapping[str, Any] | None) -> Any:
+    """Pods in one namespace with an equality selector come from the label index (the smallest
+    posting list), not from a scan of every pod; everything else is listed."""
+    pairs = selector_pairs(sel)
+    if kind != "Pod" or ns is None or not pairs:
+        return state.iter_kind(kind, ns)
+    names = min((state.pods_with_label(ns, k, v) for k, v in pairs), key=len)
+    return (p for p in (state.get("Pod", ns, n) for n in names) if p is not None)
 
 
 # re-exported for convenience

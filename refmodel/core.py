@@ -21,7 +21,7 @@ import attrs
 from . import apiserver
 from .controllers import CONTROLLERS, kubelet, nodelifecycle
 from .controllers.deployment import rollout_pause, rollout_undo
-from .errors import NotConverged, Rejection
+from .errors import NotConverged, Rejection, invalid
 from .events import (
     Apply,
     ClockAdvanced,
@@ -146,8 +146,7 @@ def scale(state: ClusterState, kind: str, namespace: str, name: str, replicas: i
                                                             kind, name))
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
         return apiserver.WriteResult(state, None, Rejection.from_errors(
-            "Scale", name, [__import__("refmodel.errors", fromlist=["invalid"]).invalid(
-                "spec.replicas", replicas, "must be greater than or equal to 0")]))
+            "Scale", name, [invalid("spec.replicas", replicas, "must be greater than or equal to 0")]))
     new = with_(obj, spec=with_(obj["spec"], replicas=replicas))
     return apiserver.controller_update(state, new, old=obj)
 

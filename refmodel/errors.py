@@ -22,6 +22,7 @@ __all__ = [
     "duplicate",
     "forbidden",
     "invalid",
+    "json_type",
     "not_supported",
     "required",
     "too_long",
@@ -83,11 +84,12 @@ def too_long(field: str, value: Any, limit: int) -> FieldError:
 
 
 def type_invalid(field: str, value: Any, want: str) -> FieldError:
-    got = _json_type(value)
+    got = json_type(value)
     return FieldError("Invalid value", field, f"must be of type {want}", got, True)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value, as the API server's type errors spell it."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -22,7 +22,7 @@ import immutables
 
 from .frozen import FrozenDict
 
-__all__ = ["ClusterConfig", "ClusterState", "PodStats", "Ref", "format_time", "obj_key", "parse_time"]
+__all__ = ["ClusterConfig", "ClusterState", "PodStats", "Ref", "format_time", "parse_time"]
 
 Map = immutables.Map
 Ref = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped kinds
@@ -30,11 +30,6 @@ WorkItem = tuple[str, str]  # (controller, key)
 
 _EMPTY: Any = immutables.Map()
 _NO_LABELS: Any = {}
-
-
-def obj_key(obj: FrozenDict) -> Ref:
-    md = obj["metadata"]
-    return (obj["kind"], md.get("namespace", ""), md["name"])
 
 
 @attrs.frozen
@@ -139,10 +134,6 @@ class ClusterState:
     def pods_with_label(self, namespace: str, key: str, value: str) -> list[str]:
         names = self.pod_labels.get((namespace, key, value))
         return [] if names is None else list(names.keys())
-
-    def namespaces_with(self, kind: str) -> list[str]:
-        ns_map = self.objects.get(kind)
-        return [] if ns_map is None else list(ns_map.keys())
 
     def timestamp(self, offset: int = 0) -> str:
         return format_time(self.config.start_time + self.now + offset)

@@ -243,3 +243,23 @@ def test_validate_manifest_is_a_dry_run(cluster: ClusterState) -> None:
     assert rm.get(cluster, "ReplicaSet", "web") is None
     bad = rm.validate_manifest(cluster, {"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}})
     assert bad is not None
+
+
+def test_controller_registration_order_is_explicit() -> None:
+    # the order controllers are notified (and so queued) must not depend on module import order
+    from refmodel.controllers import CONTROLLERS, ORDER
+
+    want = [m.replace("garbage_collector", "garbagecollector") for m in ORDER]
+    assert list(CONTROLLERS) == want, f"controllers registered as {list(CONTROLLERS)}, but should be {want}"
+
+
+def test_list_objects_with_a_selector_uses_the_label_index_and_agrees_with_a_scan() -> None:
+    state = rm.new_cluster(nodes=1)
+    for i, app in enumerate(["web", "web", "db"]):
+        state = rm.apply_manifest(state, {"apiVersion": "v1", "kind": "Pod",
+                                          "metadata": {"name": f"p{i}", "labels": {"app": app, "tier": str(i)}},
+                                          "spec": {"containers": [{"name": "c", "image": "x:1"}]}})
+    got = [p["metadata"]["name"] for p in rm.list_objects(state, "Pod", "default", {"app": "web", "tier": "1"})]
+    assert got == ["p1"], f"selected {got}, but should be ['p1']"
+    scan = [p["metadata"]["name"] for p in rm.list_objects(state, "Pod", None, {"app": "web"})]
+    assert scan == ["p0", "p1"], f"selected {scan} across namespaces, but should be ['p0', 'p1']"

@@ -57,7 +57,7 @@ from ..podutil import get_controller_of
 from ..state import ClusterState, parse_time
 from . import Controller, ns_key, register, split_key
 from . import deployment_util as du
-from .replicaset import controller_ref
+from .controller_ref_manager import adopt, controlled, controller_ref, release
 
 __all__ = [
     "calculate_status",
@@ -157,7 +157,7 @@ def claim_replica_sets(state: ClusterState, d: FrozenDict) -> ClusterState:
     deleting = bool(md.get("deletionTimestamp"))
     selector = _selector(d)
     # the candidates: what we own (to release) and what nobody controls (to adopt), from the indexes
-    candidates = [state.get(k, n, name) for k, n, name in _dependents(state, uid) if k == "ReplicaSet"]
+    candidates: list[FrozenDict | None] = list(controlled(state, uid, "ReplicaSet"))
     candidates += [state.get("ReplicaSet", ns, name) for name in state.orphans_of_kind("ReplicaSet", ns)]
     for rs in candidates:
         if rs is None:
@@ -167,57 +167,27 @@ def claim_replica_sets(state: ClusterState, d: FrozenDict) -> ClusterState:
         if ref is not None:
             if ref.get("uid") != uid or matches or deleting:
                 continue
-            refs = tuple(r for r in rs["metadata"].get("ownerReferences") or () if r.get("uid") != uid)
-            new = with_(rs, metadata=with_(rs["metadata"], ownerReferences=refs or None))
-            state = apiserver.controller_update(state, new, old=rs).state
+            state = release(state, uid, rs)
             continue
         if deleting or not matches or rs["metadata"].get("deletionTimestamp"):
             continue
-        refs = (*tuple(rs["metadata"].get("ownerReferences") or ()), controller_ref(d))
-        new = with_(rs, metadata=with_(rs["metadata"], ownerReferences=refs))
-        state = apiserver.controller_update(state, new, old=rs).state
+        state = adopt(state, d, rs)
     return state
 
 
 def replica_sets_of(state: ClusterState, d: Obj) -> list[FrozenDict]:
     """The claimed ReplicaSets: controlled by ``d`` and matching its selector, oldest first."""
-    uid = d["metadata"]["uid"]
     selector = _selector(d)
-    out = []
-    for kind, ns, name in _dependents(state, uid):
-        if kind != "ReplicaSet":
-            continue
-        rs = state.get(kind, ns, name)
-        if rs is None:
-            continue
-        ref = get_controller_of(rs)
-        if ref is None or ref.get("uid") != uid or not selector_matches(selector, _labels(rs)):
-            continue
-        out.append(rs)
-    return du.sort_by_creation(out)
-
-
-def _dependents(state: ClusterState, owner_uid: str) -> Iterator[tuple[str, str, str]]:
-    """The owner index, read lazily (a ReplicaSet may own 100,000 pods; callers often stop at the first)."""
-    deps = state.by_owner.get(owner_uid)
-    if deps:
-        yield from deps.keys()
+    return du.sort_by_creation(rs for rs in controlled(state, d["metadata"]["uid"], "ReplicaSet")
+                               if selector_matches(selector, _labels(rs)))
 
 
 def _pods_of(state: ClusterState, d: Obj, rs: Obj) -> Iterator[FrozenDict]:
     """getPodMapForDeployment, one ReplicaSet: pods controlled by it that match the deployment's selector."""
-    rs_uid = rs["metadata"]["uid"]
     selector = _selector(d)
-    for kind, ns, name in _dependents(state, rs_uid):
-        if kind != "Pod":
-            continue
-        pod = state.get(kind, ns, name)
-        if pod is None:
-            continue
-        ref = get_controller_of(pod)
-        if ref is None or ref.get("uid") != rs_uid or not selector_matches(selector, _labels(pod)):
-            continue
-        yield pod
+    for pod in controlled(state, rs["metadata"]["uid"], "Pod"):
+        if selector_matches(selector, _labels(pod)):
+            yield pod
 
 
 # ---------------------------------------------------------------------------------------------

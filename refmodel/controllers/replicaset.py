@@ -22,24 +22,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import apiserver
-from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
+from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
 from ..state import ClusterState, parse_time
 from . import Controller, ns_key, register, split_key
+from .controller_ref_manager import adopt, controlled, controller_ref, release
 
 __all__ = ["active_pods_with_ranks_less", "calculate_status", "get_pods_to_delete", "pod_from_template"]
 
 NAME = "replicaset"
 POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
-
-
-def controller_ref(owner: Mapping[str, Any]) -> FrozenDict:
-    md = owner["metadata"]
-    return freeze_dict({
-        "apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": md["name"], "uid": md["uid"],
-        "controller": True, "blockOwnerDeletion": True,
-    })
 
 
 _POD_META_CACHE: dict[int, tuple[Any, Any, FrozenDict]] = {}
@@ -82,17 +75,7 @@ def active_pods(state: ClusterState, owner_uid: str) -> list[FrozenDict]:
 
 
 def owned_pods(state: ClusterState, owner_uid: str) -> list[FrozenDict]:
-    out = []
-    for kind, ns, name in state.dependents(owner_uid):
-        if kind != "Pod":
-            continue
-        pod = state.get("Pod", ns, name)
-        if pod is None:
-            continue
-        ref = get_controller_of(pod)
-        if ref is not None and ref.get("uid") == owner_uid:
-            out.append(pod)
-    return out
+    return list(controlled(state, owner_uid, "Pod"))
 
 
 def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[FrozenDict] | None]:
@@ -118,9 +101,7 @@ def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[
             if selector_matches(selector, pod["metadata"].get("labels")):
                 claimed.append(pod)
                 continue
-            refs = tuple(r for r in pod["metadata"].get("ownerReferences") or () if r.get("uid") != uid)
-            new = with_(pod, metadata=with_(pod["metadata"], ownerReferences=refs or None))
-            state = apiserver.controller_update(state, new, old=pod).state
+            state = release(state, uid, pod)
     # adopt: active orphans in the namespace that match, unless we are being deleted
     if not md.get("deletionTimestamp"):
         orphans = state.orphan_pods.get(ns)
@@ -129,10 +110,7 @@ def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[
                 orphan = state.get("Pod", ns, name)
                 if orphan is None or not selector_matches(selector, orphan["metadata"].get("labels")):
                     continue
-                refs = (*tuple(orphan["metadata"].get("ownerReferences") or ()), controller_ref(rs))
-                new = with_(orphan, metadata=with_(orphan["metadata"], ownerReferences=refs))
-                r = apiserver.controller_update(state, new, old=orphan)
-                state = r.state
+                state = adopt(state, rs, orphan)
                 claimed = None  # recompute below
     return state, claimed
 

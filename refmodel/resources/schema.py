@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import FieldError
+from ..errors import FieldError, json_type
 from ..quantity import QuantityError, parse_quantity
 from ._schema_data import ROOTS, TYPES
 
@@ -78,24 +78,8 @@ def base64_corrupt_at(text: str) -> int | None:
     return None
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 def _type_error(path: str, value: Any, want: str) -> FieldError:
-    got = _json_type(value)
+    got = json_type(value)
     where = path or "body"
     return FieldError("Invalid value", path, f'{where} in body must be of type {want}: "{got}"', got, True)
 
