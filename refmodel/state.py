@@ -325,43 +325,51 @@ class PodStats:
         return PodStats(self.active + sign, self.ready + (sign if ready else 0), sets)
 
 
-_FACT_CACHE: dict[int, tuple[Any, Any]] = {}
+_TERMINAL = ("Succeeded", "Failed")
 
 
 def _pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, str]]] | None]:
-    """(controller uid, (ready, labels)) for an active pod; (uid, None) for inactive or absent ones.
-
-    Every stored pod version is looked at twice: when it is written (as new) and when it is replaced
-    (as old); the second look is a cache hit that also empties the cache entry.
-    """
+    """(controller uid, (ready, labels)) for an active pod; (uid, None) for inactive or absent ones."""
     if pod is None:
         return None, None
-    hit = _FACT_CACHE.pop(id(pod), None)
-    if hit is not None and hit[0] is pod:
-        return hit[1]  # type: ignore[no-any-return]
-    fact = _compute_pod_fact(pod)
-    if len(_FACT_CACHE) > 200_000:
-        _FACT_CACHE.clear()
-    _FACT_CACHE[id(pod)] = (pod, fact)
-    return fact
-
-
-def _compute_pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, str]]] | None]:
     md = pod["metadata"]
-    uid = None
-    for ref in md.get("ownerReferences") or ():
-        if ref.get("controller"):
-            uid = ref.get("uid")
-            break
-    status = pod.get("status") or {}
-    if md.get("deletionTimestamp") or status.get("phase") in ("Succeeded", "Failed"):
+    uid = _controller_uid(md.get("ownerReferences"))
+    status = pod.get("status")
+    if md.get("deletionTimestamp") or (status and status.get("phase") in _TERMINAL):
         return uid, None
-    ready = False
-    for c in status.get("conditions") or ():
-        if c.get("type") == "Ready":
-            ready = c.get("status") == "True"
-            break
-    return uid, (ready, _label_set(md.get("labels")))
+    return uid, (_is_ready(status.get("conditions") if status else None), _label_set(md.get("labels")))
+
+
+_UID_CACHE: dict[int, tuple[Any, str | None]] = {}
+_READY_CACHE: dict[int, tuple[Any, bool]] = {}
+
+
+def _controller_uid(refs: Any) -> str | None:
+    """The controller's uid among ``refs``; memoised by identity (pods of one owner share the tuple)."""
+    if not refs:
+        return None
+    hit = _UID_CACHE.get(id(refs))
+    if hit is not None and hit[0] is refs:
+        return hit[1]
+    uid = next((r.get("uid") for r in refs if r.get("controller")), None)
+    if len(_UID_CACHE) > 50_000:
+        _UID_CACHE.clear()
+    _UID_CACHE[id(refs)] = (refs, uid)
+    return uid
+
+
+def _is_ready(conditions: Any) -> bool:
+    """Whether ``conditions`` hold Ready=True; memoised by identity (pods that change together share them)."""
+    if not conditions:
+        return False
+    hit = _READY_CACHE.get(id(conditions))
+    if hit is not None and hit[0] is conditions:
+        return hit[1]
+    ready = next((c.get("status") == "True" for c in conditions if c.get("type") == "Ready"), False)
+    if len(_READY_CACHE) > 50_000:
+        _READY_CACHE.clear()
+    _READY_CACHE[id(conditions)] = (conditions, ready)
+    return ready
 
 
 _LABELSET_CACHE: dict[int, tuple[Any, frozenset[tuple[str, str]]]] = {}

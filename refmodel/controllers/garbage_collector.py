@@ -164,6 +164,9 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
     if new is None:
         return keys
     md = new["metadata"]
+    if old is not None and not md.get("deletionTimestamp") and md.get("ownerReferences") is old["metadata"].get(
+            "ownerReferences"):
+        return keys  # the common update: neither being deleted nor re-owned
     ref = (new["kind"], md.get("namespace", ""), md["name"])
     fins = md.get("finalizers") or ()
     if md.get("deletionTimestamp") and (FOREGROUND in fins or ORPHAN in fins):

@@ -71,20 +71,26 @@ def _condition(ctype: str, status: str, reason: str, last_transition: str) -> Fr
 
 
 _CONDITION_ORDER = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+Updates = tuple[tuple[str, bool, str], ...]  # (condition type, status, reason) in _CONDITION_ORDER
+_CONDITIONS: dict[tuple[int, Updates, str], tuple[Any, tuple[FrozenDict, ...]]] = {}
 
 
-def _with_conditions(status: Mapping[str, Any], updates: dict[str, bool], now: str,
-                     reasons: Mapping[str, str] | None = None) -> FrozenDict:
+def _with_conditions(status: Mapping[str, Any], updates: Updates, now: str) -> FrozenDict:
     """Set condition statuses; lastTransitionTime moves only when the status flips (kubelet's rule)."""
-    current = status.get("conditions") or ()
+    return with_(status, conditions=_conditions_after(status.get("conditions") or (), updates, now))
+
+
+def _conditions_after(current: tuple[FrozenDict, ...], updates: Updates, now: str) -> tuple[FrozenDict, ...]:
+    """The conditions ``updates`` leave. Memoised by identity of ``current``: pods that change together
+    share their conditions (the cache holds ``current`` itself, so its id stays valid)."""
+    key = (id(current), updates, now)
+    hit = _CONDITIONS.get(key)
+    if hit is not None and hit[0] is current:
+        return hit[1]
     conds = {c["type"]: c for c in current}
     order = [c["type"] for c in current]
-    reasons = reasons or {}
-    for ctype in _CONDITION_ORDER:
-        if ctype not in updates:
-            continue
-        want = "True" if updates[ctype] else "False"
-        reason = reasons.get(ctype) or ""
+    for ctype, value, reason in updates:
+        want = "True" if value else "False"
         cur = conds.get(ctype)
         if cur is not None and cur.get("status") == want and (cur.get("reason") or "") == reason:
             continue
@@ -92,7 +98,22 @@ def _with_conditions(status: Mapping[str, Any], updates: dict[str, bool], now: s
         conds[ctype] = _condition(ctype, want, reason, ltt)
         if cur is None:
             order.append(ctype)
-    return with_(status, conditions=tuple(conds[t] for t in order))
+    out = tuple(conds[t] for t in order)
+    if len(_CONDITIONS) > 10_000:
+        _CONDITIONS.clear()
+    _CONDITIONS[key] = (current, out)
+    return out
+
+
+def _ready_updates(ready: bool, phase: str | None) -> Updates:
+    """Ready and ContainersReady as GeneratePodReadyCondition/GenerateContainersReadyCondition set them."""
+    reason = "" if ready else _not_ready_reason(phase)
+    return (("Ready", ready, reason), ("ContainersReady", ready, reason))
+
+
+_READY: Updates = (("Ready", True, ""), ("ContainersReady", True, ""))
+_ADMITTED: Updates = (("PodReadyToStartContainers", True, ""), ("Initialized", True, ""),
+                      ("Ready", False, "ContainersNotReady"), ("ContainersReady", False, "ContainersNotReady"))
 
 
 def _container_spec(pod: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
@@ -255,9 +276,7 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
         new_status = with_(status, phase=new_phase, containerStatuses=tuple(statuses))
         if new_phase in ("Succeeded", "Failed"):
             all_ready = False
-        reason = "" if all_ready else _not_ready_reason(new_phase)
-        new_status = _with_conditions(new_status, {"Ready": all_ready, "ContainersReady": all_ready}, now_s,
-                                      {"Ready": reason, "ContainersReady": reason})
+        new_status = _with_conditions(new_status, _ready_updates(all_ready, new_phase), now_s)
         state = apiserver.update_status(state, with_(pod, status=new_status)).state
         if _pull_attempts(state, pod) and not any(
                 (s.get("state") or EMPTY).get("waiting", EMPTY).get("reason") in ("ErrImagePull", "ImagePullBackOff")
@@ -305,8 +324,7 @@ def _terminate(state: ClusterState, pod: FrozenDict) -> ClusterState:
     failed = any(cs["state"]["terminated"].get("exitCode", 0) != 0 for cs in statuses)
     phase = "Failed" if failed else "Succeeded"
     new_status = with_(status, phase=phase, containerStatuses=tuple(statuses))
-    new_status = _with_conditions(new_status, {"Ready": False, "ContainersReady": False}, now_s,
-                                  {"Ready": _not_ready_reason(phase), "ContainersReady": _not_ready_reason(phase)})
+    new_status = _with_conditions(new_status, _ready_updates(False, phase), now_s)
     return apiserver.update_status(state, with_(pod, status=new_status)).state
 
 
@@ -381,7 +399,7 @@ def _fast_start(state: ClusterState, pod: FrozenDict, status: Mapping[str, Any],
     if readiness and (pod["metadata"]["namespace"], pod["metadata"]["name"]) in readiness:
         return None
     return _with_conditions(with_(status, phase="Running", containerStatuses=_started_statuses(containers, now_s)),
-                            {"Ready": True, "ContainersReady": True}, now_s)
+                            _READY, now_s)
 
 
 def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -> ClusterState:
@@ -396,9 +414,7 @@ def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -
     statuses = _creating_statuses(pod["spec"].get("containers") or ())
     new_status = with_(status, phase="Pending", hostIP=host_ip, hostIPs=(_ip_entry(host_ip),),
                        podIP=ip, podIPs=(FrozenDict({"ip": ip}),), startTime=now_s, containerStatuses=statuses)
-    new_status = _with_conditions(new_status, {"PodReadyToStartContainers": True, "Initialized": True,
-                                               "Ready": False, "ContainersReady": False}, now_s,
-                                  {"Ready": "ContainersNotReady", "ContainersReady": "ContainersNotReady"})
+    new_status = _with_conditions(new_status, _ADMITTED, now_s)
     state = apiserver.update_status(state, with_(pod, status=new_status)).state
     # pulls finish after the configured virtual time (a zero pull time still takes one more turn)
     return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod["spec"]["nodeName"])
@@ -534,9 +550,7 @@ def container_exited(state: ClusterState, namespace: str, name: str, container: 
     statuses[idx] = new_cs
     phase = _phase(pod, statuses)
     new_status = with_(status, phase=phase, containerStatuses=tuple(statuses))
-    reason = _not_ready_reason(phase)
-    new_status = _with_conditions(new_status, {"Ready": False, "ContainersReady": False}, now_s,
-                                  {"Ready": reason, "ContainersReady": reason})
+    new_status = _with_conditions(new_status, _ready_updates(False, phase), now_s)
     r = apiserver.update_status(state, with_(pod, status=new_status))
     state = r.state
     if restart:
@@ -555,9 +569,12 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     node = new["spec"].get("nodeName")
     if not node:
         return ()
-    if old is None or old["spec"].get("nodeName") != node or (
-            old["metadata"].get("deletionTimestamp") != new["metadata"].get("deletionTimestamp")) or (
-            old["spec"] != new["spec"]) or old["metadata"].get("finalizers") != new["metadata"].get("finalizers"):
+    if old is None or (old["spec"] is not new["spec"] and old["spec"] != new["spec"]):
+        return (node,)
+    old_md = old["metadata"]
+    new_md = new["metadata"]
+    if old_md.get("deletionTimestamp") != new_md.get("deletionTimestamp") or (
+            old_md.get("finalizers") != new_md.get("finalizers")):
         return (node,)
     return ()
 

@@ -120,7 +120,7 @@ def _mark_pods_not_ready(state: ClusterState, node: str, now_s: str) -> ClusterS
     for pod in state.pods_on_node(node):
         c = get_condition(pod.get("status"), "Ready")
         if c is not None and c.get("status") == "True":
-            status = _with_conditions(pod["status"], {"Ready": False}, now_s)
+            status = _with_conditions(pod["status"], (("Ready", False, ""),), now_s)
             state = apiserver.update_status(state, with_(pod, status=status)).state
     return state
 

@@ -360,6 +360,13 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
 # watches (the informer handlers addPod/updatePod/deletePod, addRS/updateRS)
 # ---------------------------------------------------------------------------------------------
 def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    if old is not None and new is not None:
+        refs = new["metadata"].get("ownerReferences")
+        if refs and refs is old["metadata"].get("ownerReferences"):
+            # the common update: the same controller before and after
+            ref = get_controller_of(new)
+            if ref is not None:
+                return (f"{new['metadata']['namespace']}/{ref['name']}",) if ref.get("kind") == "ReplicaSet" else ()
     keys: list[str] = []
     for pod in (old, new):
         if pod is None:
