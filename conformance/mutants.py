@@ -220,10 +220,10 @@ def _api_rv_not_bumped_for_status(stack: ExitStack) -> None:
     from refmodel.frozen import with_
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def stamp(state: Any, obj: Any, md_changes: dict[str, Any]) -> Any:
+        def stamp(state: Any, obj: Any, md_changes: dict[str, Any], **changes: Any) -> Any:
             status_only = not md_changes and obj.get("kind") == "ReplicaSet"
             old_rv = obj["metadata"].get("resourceVersion")
-            first, new = orig(state, obj, md_changes)
+            first, new = orig(state, obj, md_changes, **changes)
             if status_only and old_rv is not None:  # a status write keeps the old resourceVersion
                 new = with_(new, metadata=with_(new["metadata"], resourceVersion=old_rv))
             return first, new

@@ -50,6 +50,7 @@ __all__ = [
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # utilrand.String's alphabet (no vowels)
+_GENERATE_TABLE = bytes(ord(_GENERATE_ALPHABET[b % len(_GENERATE_ALPHABET)]) for b in range(256))  # byte -> letter
 
 
 @attrs.frozen
@@ -209,7 +210,7 @@ def _generated_name(state: ClusterState, prefix: str, kind: str, namespace: str)
     attempt = 0
     while True:
         digest = hashlib.blake2b(f"{state.uid_seq}:{attempt}:{prefix}".encode(), digest_size=8).digest()
-        name = prefix + "".join(_GENERATE_ALPHABET[b % len(_GENERATE_ALPHABET)] for b in digest[:5])
+        name = prefix + digest[:5].translate(_GENERATE_TABLE).decode()
         if state.get(kind, namespace, name) is None:
             return name
         attempt += 1
@@ -224,19 +225,20 @@ def _new_uid(state: ClusterState) -> str:
 # ---------------------------------------------------------------------------------------------
 # commit and notify
 # ---------------------------------------------------------------------------------------------
-def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDict | None,
-            **counters: int) -> ClusterState:
+def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, *,
+            status_only: bool = False, **counters: int) -> ClusterState:
     """Store ``new`` (None removes), set ``counters`` (rv, uid_seq), queue the controllers that watch this kind."""
     state = state._store(ref, old, new, **counters)
-    return notify(state, ref[0], old, new)
+    return notify(state, ref[0], old, new, status_only=status_only)
 
 
-def _stamp(state: ClusterState, obj: FrozenDict, md_changes: dict[str, Any]) -> tuple[int, FrozenDict]:
-    """The next resourceVersion and ``obj`` carrying it (the caller commits both together)."""
+def _stamp(state: ClusterState, obj: FrozenDict, md_changes: dict[str, Any], **changes: Any) -> tuple[int, FrozenDict]:
+    """The next resourceVersion and ``obj`` carrying it, with top-level ``changes`` (the caller commits
+    both together)."""
     rv = state.rv + 1
     md_changes["resourceVersion"] = str(rv)
     md = with_(obj["metadata"], **md_changes)
-    return rv, with_(obj, metadata=md)
+    return rv, with_(obj, metadata=md, **changes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,10 +432,9 @@ def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:
     status = new.get("status")
     if status == old.get("status"):
         return WriteResult(state, old)
-    merged = with_(old, status=status if status is not None else EMPTY)
-    rv, merged = _stamp(state, merged, {})
+    rv, merged = _stamp(state, old, {}, status=status if status is not None else EMPTY)
     ref = (kind, ns, md["name"])
-    return WriteResult(_commit(state, ref, old, merged, rv=rv), merged)
+    return WriteResult(_commit(state, ref, old, merged, status_only=True, rv=rv), merged)
 
 
 def _blocks_removal(obj: FrozenDict) -> bool:

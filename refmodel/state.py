@@ -14,6 +14,8 @@ one of the interleavings a real cluster allows.
 from __future__ import annotations
 
 import datetime as _dt
+from operator import add as _add
+from operator import sub as _sub
 from collections.abc import Iterator
 from typing import Any
 
@@ -199,47 +201,34 @@ class ClusterState:
         old_labels = (old_md.get("labels") or _NO_LABELS) if old_md is not None else _NO_LABELS
         new_labels = (new_md.get("labels") or _NO_LABELS) if new_md is not None else _NO_LABELS
         if old_labels is not new_labels and old_labels != new_labels:
-            idx = self.pod_labels
-            for k, v in old_labels.items():
-                if new_labels.get(k) != v:
-                    names_ = idx.get((ns, k, v))
-                    if names_ is not None and name in names_:
-                        names_ = names_.delete(name)
-                        idx = idx.set((ns, k, v), names_) if len(names_) else idx.delete((ns, k, v))
-            for k, v in new_labels.items():
-                if old_labels.get(k) != v:
-                    idx = idx.set((ns, k, v), (idx.get((ns, k, v)) or _EMPTY).set(name, None))
-            changes["pod_labels"] = idx
+            self._index_pod_labels(ns, name, old_labels, new_labels, changes)
         old_spec = old["spec"] if old is not None else None
         new_spec = new["spec"] if new is not None else None
-        old_status = old.get("status") if old is not None else None
-        new_status = new.get("status") if new is not None else None
-        old_phase = old_status.get("phase") if old_status else None
-        new_phase = new_status.get("phase") if new_status else None
-        if old_spec is not new_spec or old_phase != new_phase:
-            old_node = (old_spec.get("nodeName") or "") if old_spec is not None else None
-            new_node = (new_spec.get("nodeName") or "") if new_spec is not None else None
-            if old_node != new_node:
-                idx = self.pods_by_node
-                if old_node is not None:
-                    keys = idx.get(old_node)
-                    if keys is not None and (ns, name) in keys:
-                        keys = keys.delete((ns, name))
-                        idx = idx.set(old_node, keys) if len(keys) else idx.delete(old_node)
-                if new_node is not None:
-                    idx = idx.set(new_node, (idx.get(new_node) or _EMPTY).set((ns, name), None))
-                changes["pods_by_node"] = idx
-            old_use = _node_use(old)
-            new_use = _node_use(new)
-            if old_use != new_use:
-                usage = self.node_usage
-                for use, sign in ((old_use, -1), (new_use, 1)):
-                    if use is None:
-                        continue
-                    node, vec = use
-                    cur = usage.get(node) or (0, 0, 0, 0, 0)
-                    usage = usage.set(node, tuple(a + sign * b for a, b in zip(cur, vec)))
-                changes["node_usage"] = usage
+        old_status = (old.get("status") or _NO_LABELS) if old is not None else _NO_LABELS
+        new_status = (new.get("status") or _NO_LABELS) if new is not None else _NO_LABELS
+        old_terminal = old_status.get("phase") in _TERMINAL
+        new_terminal = new_status.get("phase") in _TERMINAL
+        if old_spec is not new_spec or old_terminal != new_terminal:
+            self._index_pod_node(ns, name, old, new, changes)
+        if old_md is not None and new_md is not None and old_labels is new_labels and (
+                old_md.get("ownerReferences") is new_md.get("ownerReferences")) and old_terminal == new_terminal and (
+                old_md.get("deletionTimestamp") == new_md.get("deletionTimestamp")):
+            # the common update (a status write): only readiness can change what the pod counts for
+            if old_terminal or new_md.get("deletionTimestamp"):
+                return
+            old_conds = old_status.get("conditions")
+            new_conds = new_status.get("conditions")
+            if old_conds is new_conds:
+                return
+            ready = _is_ready(new_conds)
+            if ready == _is_ready(old_conds):
+                return
+            uid = _controller_uid(new_md.get("ownerReferences"))
+            if uid is not None:
+                entry = self.pod_stats.get(uid) or PodStats()
+                changes["pod_stats"] = self.pod_stats.set(uid, PodStats(
+                    entry.active, entry.ready + (1 if ready else -1), entry.label_sets))
+            return
         old_c, old_fact = _pod_fact(old)
         new_c, new_fact = _pod_fact(new)
         if old_c != new_c or old_fact != new_fact:
@@ -257,6 +246,45 @@ class ClusterState:
                     stats = stats.set(uid, entry) if entry.active else stats.delete(uid)
             changes["pod_stats"] = stats
             changes["orphan_pods"] = orphans
+
+    def _index_pod_labels(self, ns: str, name: str, old_labels: Any, new_labels: Any, changes: dict[str, Any]) -> None:
+        idx = self.pod_labels
+        for k, v in old_labels.items():
+            if new_labels.get(k) != v:
+                names_ = idx.get((ns, k, v))
+                if names_ is not None and name in names_:
+                    names_ = names_.delete(name)
+                    idx = idx.set((ns, k, v), names_) if len(names_) else idx.delete((ns, k, v))
+        for k, v in new_labels.items():
+            if old_labels.get(k) != v:
+                idx = idx.set((ns, k, v), (idx.get((ns, k, v)) or _EMPTY).set(name, None))
+        changes["pod_labels"] = idx
+
+    def _index_pod_node(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
+                        changes: dict[str, Any]) -> None:
+        """pods_by_node and node_usage (what the scheduler's NodeInfo holds)."""
+        old_node = (old["spec"].get("nodeName") or "") if old is not None else None
+        new_node = (new["spec"].get("nodeName") or "") if new is not None else None
+        if old_node != new_node:
+            idx = self.pods_by_node
+            if old_node is not None:
+                keys = idx.get(old_node)
+                if keys is not None and (ns, name) in keys:
+                    keys = keys.delete((ns, name))
+                    idx = idx.set(old_node, keys) if len(keys) else idx.delete(old_node)
+            if new_node is not None:
+                idx = idx.set(new_node, (idx.get(new_node) or _EMPTY).set((ns, name), None))
+            changes["pods_by_node"] = idx
+        old_use = _node_use(old)
+        new_use = _node_use(new)
+        if old_use != new_use:
+            usage = self.node_usage
+            for use, op in ((old_use, _sub), (new_use, _add)):
+                if use is None:
+                    continue
+                node, vec = use
+                usage = usage.set(node, tuple(map(op, usage.get(node) or (0, 0, 0, 0, 0), vec)))
+            changes["node_usage"] = usage
 
     def enqueue(self, controller: str, key: str) -> ClusterState:
         item = (controller, key)
@@ -300,9 +328,12 @@ def _generate_replace() -> None:
     """
     names = [a.name for a in attrs.fields(ClusterState)]
     params = ", ".join(f"{n}=_MISSING" for n in names)
-    args = ", ".join(f"self.{n} if {n} is _MISSING else {n}" for n in names)
-    namespace: dict[str, Any] = {"_MISSING": object(), "_cls": ClusterState}
-    exec(f"def replace(self, {params}):\n    return _cls({args})\n", namespace)
+    # attrs' __init__ sets each slot through object.__setattr__; the slot descriptors' own setters are
+    # quicker, and the class has no validators or converters that __init__ would run
+    body = "".join(f"    _set_{n}(new, self.{n} if {n} is _MISSING else {n})\n" for n in names)
+    namespace: dict[str, Any] = {"_MISSING": object(), "_new": object.__new__, "_cls": ClusterState}
+    namespace.update({f"_set_{n}": getattr(ClusterState, n).__set__ for n in names})
+    exec(f"def replace(self, {params}):\n    new = _new(_cls)\n{body}    return new\n", namespace)
     namespace["replace"].__doc__ = ClusterState.replace.__doc__
     ClusterState.replace = namespace["replace"]  # type: ignore[method-assign]
 

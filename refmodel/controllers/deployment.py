@@ -960,4 +960,5 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     return (key,)
 
 
-register(Controller(NAME, sync, {"Deployment": _deployment_keys, "ReplicaSet": _rs_keys, "Pod": _pod_keys}))
+register(Controller(NAME, sync, {"Deployment": _deployment_keys, "ReplicaSet": _rs_keys, "Pod": _pod_keys},
+                    status_blind=frozenset({"Deployment", "Pod"})))

@@ -191,7 +191,7 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
 def _register() -> None:
     from ..resources import REGISTRY
 
-    register(Controller(NAME, sync, {kind: _keys for kind in REGISTRY}))
+    register(Controller(NAME, sync, {kind: _keys for kind in REGISTRY}, status_blind=frozenset(REGISTRY)))
 
 
 _register()

@@ -579,4 +579,4 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     return ()
 
 
-register(Controller(NAME, sync, {"Pod": _pod_keys}, environment=True))
+register(Controller(NAME, sync, {"Pod": _pod_keys}, environment=True, status_blind=frozenset({"Pod"})))

@@ -79,7 +79,7 @@ def _register() -> None:
 
     watches = {kind: _content_keys for kind, info in REGISTRY.items() if info.namespaced}
     watches["Namespace"] = _ns_keys
-    register(Controller(NAME, sync, watches))
+    register(Controller(NAME, sync, watches, status_blind=frozenset(watches)))
 
 
 _register()

@@ -397,4 +397,4 @@ def _rs_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None
     return (ns_key(obj),)
 
 
-register(Controller(NAME, sync, {"Pod": _pod_keys, "ReplicaSet": _rs_keys}))
+register(Controller(NAME, sync, {"Pod": _pod_keys, "ReplicaSet": _rs_keys}, status_blind=frozenset({"ReplicaSet"})))

@@ -21,6 +21,7 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
+from operator import add
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -258,7 +259,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             state = _mark_unschedulable(state, pod, len(nodes))
             continue
         used = usage.get(chosen) or state.node_usage.get(chosen) or (0, 0, 0, 0, 0)
-        usage[chosen] = tuple(a + b for a, b in zip(used, req))
+        usage[chosen] = tuple(map(add, used, req))
         version[chosen] = version.get(chosen, 0) + 1
         state = _bind(state, pod, chosen)
     return state

@@ -1,0 +1,146 @@
+"""Write notification (refmodel/controllers/__init__.py ``notify``): the ``status_blind`` declarations.
+
+A controller may declare that status-only writes of a kind never make its watch return a key, and
+``notify`` then skips the call for writes through the status subresource (the kubelet's and the
+controllers' status updates: most writes in a cluster). A wrong declaration would silently lose work, so
+these tests check every declaration on every status write of scenarios that exercise the controllers:
+rollouts, rollbacks, node failures and evictions, crashes, readiness flips, pull failures, foreground and
+namespace deletion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import refmodel as rm
+from refmodel import apiserver
+from refmodel.controllers import CONTROLLERS, Controller, register
+from refmodel.events import (
+    ContainerExited,
+    Delete,
+    ImagePullFailed,
+    ImagePullRecovered,
+    NodeFailed,
+    NodeRecovered,
+    ReadinessChanged,
+    RolloutUndo,
+    Scale,
+)
+from refmodel.frozen import FrozenDict, with_
+from refmodel.state import ClusterState
+
+
+def _deployment(image: str, replicas: int = 4, recreate: bool = False, name: str = "web") -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "replicas": replicas, "minReadySeconds": 5,
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{
+            "name": "c", "image": image, "readinessProbe": {"exec": {"command": ["true"]}, "initialDelaySeconds": 3},
+        }]}},
+    }
+    if recreate:
+        spec["strategy"] = {"type": "Recreate"}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "shop"},
+            "spec": spec}
+
+
+def _blind_keys(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDict | None) -> list[str]:
+    """The keys the watches declared blind to status writes of ``kind`` return for this write."""
+    found = []
+    for c in CONTROLLERS.values():
+        watch = c.watches.get(kind)
+        if watch is not None and kind in c.status_blind:
+            found += [f"{c.name}:{key}" for key in watch(state, old, new)]
+    return found
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Check every status-only write; yields the list of violations (and how many writes were checked)."""
+    violations: list[str] = []
+    seen = [0]
+    original = apiserver.notify
+
+    def notify(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDict | None, *,
+               status_only: bool = False) -> ClusterState:
+        if status_only:
+            seen[0] += 1
+            keys = _blind_keys(state, kind, old, new)
+            if keys:
+                name = (new or old or {}).get("metadata", {}).get("name")
+                violations.append(f"{kind}/{name}: status write woke {keys}, but the watch is declared status-blind")
+        return original(state, kind, old, new, status_only=status_only)
+
+    monkeypatch.setattr(apiserver, "notify", notify)
+    yield violations
+    assert seen[0] > 0, "no status write was checked, but the scenario should make many"
+
+
+def _scenario() -> ClusterState:
+    s = rm.new_cluster(3)
+    s = rm.converge(rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
+    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.27")))
+    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.28")))  # rolling update
+    s = rm.converge(rm.step(s, RolloutUndo("shop", "web")))
+    pod = rm.list_objects(s, "Pod", "shop")[0]["metadata"]["name"]
+    s = rm.converge(rm.step(s, ReadinessChanged("shop", pod, False)))
+    s = rm.converge(rm.step(s, ReadinessChanged("shop", pod, True)))
+    s = rm.converge(rm.step(s, ContainerExited("shop", pod, "c", 1)))
+    s = rm.converge(rm.step(s, ImagePullFailed("nginx:1.29")))
+    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.29")))
+    s = rm.converge(rm.step(s, ImagePullRecovered("nginx:1.29")))
+    s = rm.converge(rm.step(s, NodeFailed("node-1")))
+    s = rm.converge(rm.step(s, NodeRecovered("node-1")))
+    s = rm.converge(rm.step(s, Scale("Deployment", "shop", "web", 1)))
+    s = rm.converge(rm.step(s, Delete("Deployment", "shop", "web")))
+    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.30", replicas=2, recreate=True, name="api")))
+    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.31", replicas=2, recreate=True, name="api")))
+    s = rm.converge(rm.step(s, Delete("Deployment", "shop", "api", "Foreground")))
+    return rm.converge(rm.step(s, Delete("Namespace", "", "shop")))
+
+
+def test_status_blind_watches_ignore_every_status_write(checked: list[str]) -> None:
+    s = _scenario()
+    assert rm.get(s, "Namespace", "shop") is None, "namespace shop still exists, but its deletion should finish"
+    assert not checked, "\n".join(checked[:5])
+
+
+def test_a_false_status_blind_declaration_is_caught(checked: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # seeded bug: a controller that does react to pod status (like the ReplicaSet controller, which counts
+    # ready pods) but claims it does not
+    def ready_watch(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> list[str]:
+        return ["x"] if new is not None and old is not None and new.get("status") != old.get("status") else []
+
+    monkeypatch.setitem(CONTROLLERS, "liar", Controller("liar", lambda s, k: s, {"Pod": ready_watch},
+                                                         status_blind=frozenset({"Pod"})))
+    s = rm.new_cluster(1)
+    rm.converge(rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}))
+    assert checked and "liar:x" in checked[0], f"violations={checked[:1]}, but the false declaration should show"
+    checked.clear()
+
+
+def test_status_writes_skip_blind_watches_and_still_reach_the_others() -> None:
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(1), _deployment("nginx:1.27", replicas=1) | {
+        "metadata": {"name": "web"}}))
+    pod = rm.list_objects(s, "Pod")[0]
+    assert not s.dirty, f"dirty={dict(s.dirty)}, but a converged state has no work queued"
+    r = apiserver.update_status(s, with_(pod, status=with_(pod["status"], message="x")))
+    queued = sorted(c for c, _ in r.state.dirty)
+    assert queued == ["replicaset"], f"queued={queued}, but only the ReplicaSet controller watches pod status"
+
+
+def test_register_keeps_blind_watches_out_of_the_status_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    from refmodel import controllers
+
+    monkeypatch.setattr(controllers, "_WATCHERS", {})
+    monkeypatch.setattr(controllers, "_STATUS_WATCHERS", {})
+    monkeypatch.setattr(controllers, "CONTROLLERS", {})
+    register(Controller("a", lambda s, k: s, {"Pod": lambda s, o, n: (), "Node": lambda s, o, n: ()},
+                        status_blind=frozenset({"Pod"})))
+    assert [n for n, _ in controllers._WATCHERS["Pod"]] == ["a"]
+    assert "Pod" not in controllers._STATUS_WATCHERS, "a status-blind watch is still called on status writes"
+    assert [n for n, _ in controllers._STATUS_WATCHERS["Node"]] == ["a"]
