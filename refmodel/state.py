@@ -14,9 +14,9 @@ one of the interleavings a real cluster allows.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
 from operator import add as _add
 from operator import sub as _sub
-from collections.abc import Iterator
 from typing import Any
 
 import attrs

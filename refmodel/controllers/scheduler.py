@@ -21,9 +21,9 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
-from operator import add
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from operator import add
 from typing import Any
 
 from .. import apiserver
