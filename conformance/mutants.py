@@ -220,13 +220,13 @@ def _api_rv_not_bumped_for_status(stack: ExitStack) -> None:
     from refmodel.frozen import with_
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def stamp(state: Any, obj: Any, md_changes: dict[str, Any], **changes: Any) -> Any:
+        def stamp(rv: int, obj: Any, md_changes: dict[str, Any], **changes: Any) -> Any:
             status_only = not md_changes and obj.get("kind") == "ReplicaSet"
             old_rv = obj["metadata"].get("resourceVersion")
-            first, new = orig(state, obj, md_changes, **changes)
+            new = orig(rv, obj, md_changes, **changes)
             if status_only and old_rv is not None:  # a status write keeps the old resourceVersion
                 new = with_(new, metadata=with_(new["metadata"], resourceVersion=old_rv))
-            return first, new
+            return new
         return stamp
     _wrap(stack, m, "_stamp", make)
 
@@ -252,10 +252,10 @@ def _api_uid_reuse(stack: ExitStack) -> None:
     from refmodel import apiserver as m
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def new_uid(state: Any) -> str:
-            if state.uid_seq >= 20:  # hands out the uids of the cluster's first objects again
-                return orig(state.__class__(uid_seq=state.uid_seq % 8))  # type: ignore[no-any-return]
-            return orig(state)  # type: ignore[no-any-return]
+        def new_uid(n: int) -> str:
+            if n > 20:  # hands out the uids of the cluster's first objects again
+                return orig((n - 1) % 8 + 1)  # type: ignore[no-any-return]
+            return orig(n)  # type: ignore[no-any-return]
         return new_uid
     _wrap(stack, m, "_new_uid", make)
 
@@ -473,10 +473,10 @@ def _sched_binds_to_ghost(stack: ExitStack) -> None:
     from refmodel.controllers import scheduler as m
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def bind(state: Any, pod: Any, node: str) -> Any:
+        def bound(state: Any, pod: Any, node: str) -> Any:
             return orig(state, pod, node + "-gone")
-        return bind
-    _wrap(stack, m, "_bind", make)
+        return bound
+    _wrap(stack, m, "_bound", make)
 
 
 def _sched_skips_pods_with_requests(stack: ExitStack) -> None:

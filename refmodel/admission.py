@@ -95,7 +95,7 @@ def _prepare_node(state: ClusterState, node: FrozenDict) -> FrozenDict:
     if status.get("conditions"):
         return node
     cap = status.get("capacity") or status.get("allocatable") or EMPTY
-    fresh = node_status(node["metadata"]["name"], state.count("Node"), str(cap.get("cpu", "4")),
+    fresh = node_status(node["metadata"].get("name", ""), state.count("Node"), str(cap.get("cpu", "4")),
                         str(cap.get("memory", "16Gi")), int(cap.get("pods", 110)), state.timestamp())
     return with_(node, status=fresh)
 

@@ -40,11 +40,14 @@ __all__ = [
     "WriteResult",
     "apply",
     "controller_create",
+    "controller_create_many",
     "controller_update",
+    "controller_update_many",
     "create",
     "delete",
     "update",
     "update_status",
+    "update_status_many",
 ]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -199,25 +202,28 @@ def _validate_meta(info: resources.KindInfo, obj: dict[str, Any]) -> list[FieldE
     return errs
 
 
-def _generated_name(state: ClusterState, prefix: str, kind: str, namespace: str) -> str:
-    """``prefix`` + 5 characters of utilrand's alphabet; deterministic, and never an existing name.
+def _generated_name(state: ClusterState, prefix: str, kind: str, namespace: str, seq: int | None = None,
+                    taken: frozenset[Ref] | set[Ref] = frozenset()) -> str:
+    """``prefix`` + 5 characters of utilrand's alphabet; deterministic (from the uid sequence number
+    ``seq``, by default the state's), and never an existing name nor one in ``taken``.
 
     Upstream answers a (rare) collision with AlreadyExists and the client retries; the model retries
     inside the request, which is what the retrying client observes.
     """
     if len(prefix) > 58:
         prefix = prefix[:58]
+    seq = state.uid_seq if seq is None else seq
     attempt = 0
     while True:
-        digest = hashlib.blake2b(f"{state.uid_seq}:{attempt}:{prefix}".encode(), digest_size=8).digest()
+        digest = hashlib.blake2b(f"{seq}:{attempt}:{prefix}".encode(), digest_size=8).digest()
         name = prefix + digest[:5].translate(_GENERATE_TABLE).decode()
-        if state.get(kind, namespace, name) is None:
+        if state.get(kind, namespace, name) is None and (kind, namespace, name) not in taken:
             return name
         attempt += 1
 
 
-def _new_uid(state: ClusterState) -> str:
-    n = state.uid_seq + 1
+def _new_uid(n: int) -> str:
+    """The uid of the n-th object created (a version-4 UUID shape, deterministic)."""
     h = hashlib.blake2b(str(n).encode(), digest_size=16).hexdigest()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
 
@@ -232,13 +238,19 @@ def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDi
     return notify(state, ref[0], old, new, status_only=status_only)
 
 
-def _stamp(state: ClusterState, obj: FrozenDict, md_changes: dict[str, Any], **changes: Any) -> tuple[int, FrozenDict]:
-    """The next resourceVersion and ``obj`` carrying it, with top-level ``changes`` (the caller commits
-    both together)."""
-    rv = state.rv + 1
+def _commit_many(state: ClusterState, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]], *,
+                 status_only: bool = False, **counters: int) -> ClusterState:
+    """:func:`_commit` for the writes of one controller turn, in order: one new state for all of them.
+    The watches run once the last is stored, as informer handlers run after the writes they report."""
+    state = state._store_many(writes, **counters)
+    return notify_many(state, writes, status_only=status_only)
+
+
+def _stamp(rv: int, obj: FrozenDict, md_changes: dict[str, Any], **changes: Any) -> FrozenDict:
+    """``obj`` carrying resourceVersion ``rv``, with ``md_changes`` to its metadata and top-level ``changes``."""
     md_changes["resourceVersion"] = str(rv)
     md = with_(obj["metadata"], **md_changes)
-    return rv, with_(obj, metadata=md, **changes)
+    return with_(obj, metadata=md, **changes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,36 +320,65 @@ def _initial(state: ClusterState, info: resources.KindInfo, obj: FrozenDict) -> 
 
 def _insert_frozen(state: ClusterState, info: resources.KindInfo, obj: FrozenDict) -> WriteResult:
     md = obj["metadata"]
-    uid = _new_uid(state)
-    changes: dict[str, Any] = {"uid": uid, "creationTimestamp": state.timestamp()}
+    uid_seq = state.uid_seq + 1
+    rv = state.rv + 1
+    changes: dict[str, Any] = {"uid": _new_uid(uid_seq), "creationTimestamp": state.timestamp()}
     if info.tracks_generation:
         changes["generation"] = 1
-    rv, obj = _stamp(state, obj, changes)
+    obj = _stamp(rv, obj, changes)
     ref = (info.kind, md.get("namespace", ""), md["name"])
-    return WriteResult(_commit(state, ref, None, obj, rv=rv, uid_seq=state.uid_seq + 1), obj)
+    return WriteResult(_commit(state, ref, None, obj, rv=rv, uid_seq=uid_seq), obj)
 
 
 def controller_create(state: ClusterState, obj: FrozenDict) -> WriteResult:
     """A controller's create of an object built from an already-validated template (no re-validation)."""
-    info = resources.REGISTRY[obj["kind"]]
-    md = obj["metadata"]
-    ns = md.get("namespace", "")
-    if not md.get("name"):
-        md = with_(md, name=_generated_name(state, md["generateName"], info.kind, ns))
-        obj = with_(obj, metadata=md)
-    if info.namespaced:
-        ns_obj = state.get("Namespace", "", ns)
-        if ns_obj is None:
-            return _reject(state, Rejection("NotFound", f'namespaces "{ns}" not found', 404, info.kind, md["name"]))
-        if ns_obj["metadata"].get("deletionTimestamp"):
-            return _reject(state, Rejection(
-                "NamespaceTerminating", f"unable to create new content in namespace {ns} because it is being "
-                "terminated", 403, info.kind, md["name"]))
-    if state.get(info.kind, ns, md["name"]) is not None:
-        return _reject(state, Rejection("AlreadyExists", f'{info.plural} "{md["name"]}" already exists', 409,
-                                        info.kind, md["name"]))
-    obj = _initial(state, info, obj)
-    return _insert_frozen(state, info, obj)
+    state, created, rejection = controller_create_many(state, [obj])
+    return WriteResult(state, created[0] if created else None, rejection)
+
+
+def controller_create_many(state: ClusterState, objs: list[FrozenDict]
+                           ) -> tuple[ClusterState, list[FrozenDict], Rejection | None]:
+    """:func:`controller_create` for several objects in order (one controller turn's creates), committed
+    together. Stops at the first rejection: the state holds the objects created before it."""
+    writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
+    created: list[FrozenDict] = []
+    taken: set[Ref] = set()
+    rv, uid_seq = state.rv, state.uid_seq
+    now = state.timestamp()
+    live_ns: set[str] = set()
+    rejection = None
+    for obj in objs:
+        info = resources.REGISTRY[obj["kind"]]
+        md = obj["metadata"]
+        ns = md.get("namespace", "")
+        name = md.get("name") or _generated_name(state, md["generateName"], info.kind, ns, uid_seq, taken)
+        if info.namespaced and ns not in live_ns:
+            ns_obj = state.get("Namespace", "", ns)
+            if ns_obj is None:
+                rejection = Rejection("NotFound", f'namespaces "{ns}" not found', 404, info.kind, name)
+                break
+            if ns_obj["metadata"].get("deletionTimestamp"):
+                rejection = Rejection("NamespaceTerminating", f"unable to create new content in namespace {ns} "
+                                      "because it is being terminated", 403, info.kind, name)
+                break
+            live_ns.add(ns)
+        ref = (info.kind, ns, name)
+        if state.get(info.kind, ns, name) is not None or ref in taken:
+            rejection = Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, info.kind, name)
+            break
+        obj = _initial(state, info, obj)
+        uid_seq += 1
+        rv += 1
+        changes: dict[str, Any] = {"name": name, "uid": _new_uid(uid_seq), "creationTimestamp": now}
+        if info.tracks_generation:
+            changes["generation"] = 1
+        obj = _stamp(rv, obj, changes)
+        writes.append((ref, None, obj))
+        created.append(obj)
+        taken.add(ref)
+    if writes:
+        state = _commit_many(state, writes, rv=rv, uid_seq=uid_seq)
+    return state, created, rejection
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,12 +454,44 @@ def controller_update(state: ClusterState, new: FrozenDict, *, old: FrozenDict |
     changes: dict[str, Any] = {}
     if info.tracks_generation and new.get("spec") != old.get("spec"):
         changes["generation"] = old["metadata"].get("generation", 1) + 1
-    rv, new = _stamp(state, new, changes)
+    rv = state.rv + 1
+    new = _stamp(rv, new, changes)
     ref = (kind, ns, md["name"])
     # an object that is being deleted and has lost its last finalizer is gone
     if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not _blocks_removal(new):
         return WriteResult(_remove(state, ref, old), None)
     return WriteResult(_commit(state, ref, old, new, rv=rv), new)
+
+
+def controller_update_many(state: ClusterState, news: list[FrozenDict]) -> ClusterState:
+    """:func:`controller_update` for several objects in order (a scheduler turn's bindings), committed
+    together. An object being deleted is written on its own, as its write may remove it."""
+    writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
+    rv = state.rv
+    seen: set[Ref] = set()
+    for new in news:
+        md = new["metadata"]
+        kind = new["kind"]
+        ref = (kind, md.get("namespace", ""), md["name"])
+        if ref in seen:
+            raise ValueError(f"{kind}/{ref[2]}: written twice in one batch, but a batch writes an object once")
+        seen.add(ref)
+        if md.get("deletionTimestamp"):
+            if writes:
+                state = _commit_many(state, writes, rv=rv)
+                writes = []
+            state = controller_update(state, new).state
+            rv = state.rv
+            continue
+        old = state.get(*ref)
+        if old is None or new == old:
+            continue
+        changes: dict[str, Any] = {}
+        if resources.REGISTRY[kind].tracks_generation and new.get("spec") != old.get("spec"):
+            changes["generation"] = old["metadata"].get("generation", 1) + 1
+        rv += 1
+        writes.append((ref, old, _stamp(rv, new, changes)))
+    return _commit_many(state, writes, rv=rv) if writes else state
 
 
 def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:
@@ -432,9 +505,32 @@ def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:
     status = new.get("status")
     if status == old.get("status"):
         return WriteResult(state, old)
-    rv, merged = _stamp(state, old, {}, status=status if status is not None else EMPTY)
+    rv = state.rv + 1
+    merged = _stamp(rv, old, {}, status=status if status is not None else EMPTY)
     ref = (kind, ns, md["name"])
     return WriteResult(_commit(state, ref, old, merged, status_only=True, rv=rv), merged)
+
+
+def update_status_many(state: ClusterState, updates: list[tuple[FrozenDict, FrozenDict]]) -> ClusterState:
+    """:func:`update_status` for several objects in order, given as (object as read, new status): one
+    controller turn's status writes, committed together. Objects gone since are skipped."""
+    writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
+    rv = state.rv
+    seen: set[Ref] = set()
+    for obj, status in updates:
+        md = obj["metadata"]
+        ref = (obj["kind"], md.get("namespace", ""), md["name"])
+        if ref in seen:
+            raise ValueError(f"{ref[0]}/{ref[2]}: written twice in one batch, but a batch writes an object once")
+        seen.add(ref)
+        old = state.get(*ref)
+        if old is None or status == old.get("status"):
+            continue
+        rv += 1
+        writes.append((ref, old, _stamp(rv, old, {}, status=status)))
+    if not writes:
+        return state
+    return _commit_many(state, writes, status_only=True, rv=rv)
 
 
 def _blocks_removal(obj: FrozenDict) -> bool:
@@ -560,7 +656,8 @@ def delete(state: ClusterState, kind: str, namespace: str, name: str, propagatio
             return WriteResult(state, obj)
         new_md = with_(md, deletionTimestamp=state.timestamp(), finalizers=finalizers_now or None)
         new = with_(obj, metadata=new_md, status=with_(obj.get("status") or EMPTY, phase="Terminating"))
-        rv, new = _stamp(state, new, {})
+        rv = state.rv + 1
+        new = _stamp(rv, new, {})
         return WriteResult(_commit(state, (kind, ns, name), obj, new, rv=rv), new)
     if finalizers or graceful:
         if md.get("deletionTimestamp"):
@@ -580,7 +677,8 @@ def delete(state: ClusterState, kind: str, namespace: str, name: str, propagatio
                 changes["deletionGracePeriodSeconds"] = 0
             new_md = with_(md, **changes)
         new = with_(obj, metadata=new_md)
-        rv, new = _stamp(state, new, {})
+        rv = state.rv + 1
+        new = _stamp(rv, new, {})
         return WriteResult(_commit(state, (kind, ns, name), obj, new, rv=rv), new)
     return WriteResult(_remove(state, (kind, ns, name), obj), None)
 
@@ -598,4 +696,4 @@ def remove_now(state: ClusterState, kind: str, namespace: str, name: str) -> Clu
 
 
 # imported last: the controllers write through this module
-from .controllers import notify, prepare_for_create  # noqa: E402
+from .controllers import notify, notify_many, prepare_for_create  # noqa: E402

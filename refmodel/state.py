@@ -140,151 +140,24 @@ class ClusterState:
     def timestamp(self, offset: int = 0) -> str:
         return format_time(self.config.start_time + self.now + offset)
 
-    # ---- raw writes (used only by apiserver.py) ----------------------------------------------
-    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, **extra: Any) -> ClusterState:
-        """Put ``new`` (None removes) and keep every index in step. Hot path: fast paths by identity."""
-        kind, ns, name = ref
-        objects = self.objects
-        ns_map = objects.get(kind) or _EMPTY
-        names = ns_map.get(ns) or _EMPTY
-        if new is None:
-            names = names.delete(name) if name in names else names
-        else:
-            names = names.set(name, new)
-        ns_map = ns_map.set(ns, names) if len(names) else (ns_map.delete(ns) if ns in ns_map else ns_map)
-        changes: dict[str, Any] = extra
-        changes["objects"] = objects.set(kind, ns_map)
-
-        old_md = old["metadata"] if old is not None else None
-        new_md = new["metadata"] if new is not None else None
-        # uid index
-        if old_md is None:
-            if new_md is not None:
-                changes["by_uid"] = self.by_uid.set(new_md["uid"], ref)
-        elif new_md is None:
-            changes["by_uid"] = self.by_uid.delete(old_md["uid"])
-        # owner index
-        old_refs = old_md.get("ownerReferences") if old_md is not None else None
-        new_refs = new_md.get("ownerReferences") if new_md is not None else None
-        if old_refs is not new_refs and old_refs != new_refs:
-            old_owners = _owner_uids(old_md)
-            new_owners = _owner_uids(new_md)
-            by_owner = self.by_owner
-            for uid in old_owners - new_owners:
-                deps = by_owner.get(uid)
-                if deps is not None and ref in deps:
-                    deps = deps.delete(ref)
-                    by_owner = by_owner.set(uid, deps) if len(deps) else by_owner.delete(uid)
-            for uid in new_owners - old_owners:
-                deps = by_owner.get(uid) or _EMPTY
-                by_owner = by_owner.set(uid, deps.set(ref, None))
-            changes["by_owner"] = by_owner
-        if kind == "Pod":
-            self._index_pod(ns, name, old, new, old_md, new_md, changes)
-        elif kind in ORPHAN_INDEXED and (old is None or new is None or old_refs is not new_refs):
-            was = old is not None and not _has_controller(old_refs)
-            now = new is not None and not _has_controller(new_refs)
-            if was != now:
-                names_ = self.orphans.get((kind, ns)) or _EMPTY
-                names_ = names_.set(name, None) if now else names_.delete(name)
-                changes["orphans"] = (self.orphans.set((kind, ns), names_) if len(names_)
-                                      else self.orphans.delete((kind, ns)))
-        return self.replace(**changes)
-
     def orphans_of_kind(self, kind: str, namespace: str) -> list[str]:
         """Names of the objects of ``kind`` (ReplicaSet) in ``namespace`` that have no controller."""
         names = self.orphans.get((kind, namespace))
         return [] if names is None else sorted(names)
 
-    def _index_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
-                   old_md: Any, new_md: Any, changes: dict[str, Any]) -> None:
-        old_labels = (old_md.get("labels") or _NO_LABELS) if old_md is not None else _NO_LABELS
-        new_labels = (new_md.get("labels") or _NO_LABELS) if new_md is not None else _NO_LABELS
-        if old_labels is not new_labels and old_labels != new_labels:
-            self._index_pod_labels(ns, name, old_labels, new_labels, changes)
-        old_spec = old["spec"] if old is not None else None
-        new_spec = new["spec"] if new is not None else None
-        old_status = (old.get("status") or _NO_LABELS) if old is not None else _NO_LABELS
-        new_status = (new.get("status") or _NO_LABELS) if new is not None else _NO_LABELS
-        old_terminal = old_status.get("phase") in _TERMINAL
-        new_terminal = new_status.get("phase") in _TERMINAL
-        if old_spec is not new_spec or old_terminal != new_terminal:
-            self._index_pod_node(ns, name, old, new, changes)
-        if old_md is not None and new_md is not None and old_labels is new_labels and (
-                old_md.get("ownerReferences") is new_md.get("ownerReferences")) and old_terminal == new_terminal and (
-                old_md.get("deletionTimestamp") == new_md.get("deletionTimestamp")):
-            # the common update (a status write): only readiness can change what the pod counts for
-            if old_terminal or new_md.get("deletionTimestamp"):
-                return
-            old_conds = old_status.get("conditions")
-            new_conds = new_status.get("conditions")
-            if old_conds is new_conds:
-                return
-            ready = _is_ready(new_conds)
-            if ready == _is_ready(old_conds):
-                return
-            uid = _controller_uid(new_md.get("ownerReferences"))
-            if uid is not None:
-                entry = self.pod_stats.get(uid) or PodStats()
-                changes["pod_stats"] = self.pod_stats.set(uid, PodStats(
-                    entry.active, entry.ready + (1 if ready else -1), entry.label_sets))
-            return
-        old_c, old_fact = _pod_fact(old)
-        new_c, new_fact = _pod_fact(new)
-        if old_c != new_c or old_fact != new_fact:
-            stats = self.pod_stats
-            orphans = self.orphan_pods
-            for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
-                if fact is None:
-                    continue
-                if uid is None:
-                    names_ = orphans.get(ns) or _EMPTY
-                    names_ = names_.set(name, None) if sign > 0 else names_.delete(name)
-                    orphans = orphans.set(ns, names_) if len(names_) else orphans.delete(ns)
-                else:
-                    entry = (stats.get(uid) or PodStats()).add(fact, sign)
-                    stats = stats.set(uid, entry) if entry.active else stats.delete(uid)
-            changes["pod_stats"] = stats
-            changes["orphan_pods"] = orphans
+    # ---- raw writes (used only by apiserver.py) ----------------------------------------------
+    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, **extra: Any) -> ClusterState:
+        """Put ``new`` (None removes) and keep every index in step."""
+        txn = _Txn(self)
+        txn.put(ref, old, new)
+        return txn.finish(extra)
 
-    def _index_pod_labels(self, ns: str, name: str, old_labels: Any, new_labels: Any, changes: dict[str, Any]) -> None:
-        idx = self.pod_labels
-        for k, v in old_labels.items():
-            if new_labels.get(k) != v:
-                names_ = idx.get((ns, k, v))
-                if names_ is not None and name in names_:
-                    names_ = names_.delete(name)
-                    idx = idx.set((ns, k, v), names_) if len(names_) else idx.delete((ns, k, v))
-        for k, v in new_labels.items():
-            if old_labels.get(k) != v:
-                idx = idx.set((ns, k, v), (idx.get((ns, k, v)) or _EMPTY).set(name, None))
-        changes["pod_labels"] = idx
-
-    def _index_pod_node(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
-                        changes: dict[str, Any]) -> None:
-        """pods_by_node and node_usage (what the scheduler's NodeInfo holds)."""
-        old_node = (old["spec"].get("nodeName") or "") if old is not None else None
-        new_node = (new["spec"].get("nodeName") or "") if new is not None else None
-        if old_node != new_node:
-            idx = self.pods_by_node
-            if old_node is not None:
-                keys = idx.get(old_node)
-                if keys is not None and (ns, name) in keys:
-                    keys = keys.delete((ns, name))
-                    idx = idx.set(old_node, keys) if len(keys) else idx.delete(old_node)
-            if new_node is not None:
-                idx = idx.set(new_node, (idx.get(new_node) or _EMPTY).set((ns, name), None))
-            changes["pods_by_node"] = idx
-        old_use = _node_use(old)
-        new_use = _node_use(new)
-        if old_use != new_use:
-            usage = self.node_usage
-            for use, op in ((old_use, _sub), (new_use, _add)):
-                if use is None:
-                    continue
-                node, vec = use
-                usage = usage.set(node, tuple(map(op, usage.get(node) or (0, 0, 0, 0, 0), vec)))
-            changes["node_usage"] = usage
+    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]], **extra: Any) -> ClusterState:
+        """:meth:`_store` for several writes at once: one new state instead of one per write."""
+        txn = _Txn(self)
+        for ref, old, new in writes:
+            txn.put(ref, old, new)
+        return txn.finish(extra)
 
     def enqueue(self, controller: str, key: str) -> ClusterState:
         item = (controller, key)
@@ -319,6 +192,183 @@ class ClusterState:
         if slot.get(item) is True or slot.get(item) == essential:
             return self
         return self.replace(timers=self.timers.set(at, slot.set(item, essential or bool(slot.get(item)))))
+
+
+class _Txn:
+    """A batch of writes being applied to a state: every map it changes is mutated in place
+    (``Map.mutate``), inner maps of the nested indexes too, and the new state is built once by
+    :meth:`finish`. Nothing outside ever sees a map before it is finished, so states stay values.
+
+    **Mirrors:** the informer indexers of client-go (``cache.Indexer``: an object's index entries move
+    with every add/update/delete).
+    """
+
+    __slots__ = ("flat", "names", "nested", "state")
+
+    def __init__(self, state: ClusterState) -> None:
+        self.state = state
+        self.flat: dict[str, Any] = {}  # field -> MapMutation of a flat index
+        self.nested: dict[tuple[str, Any], Any] = {}  # (field, key) -> MapMutation of an inner map
+        self.names: dict[tuple[str, str], Any] = {}  # (kind, namespace) -> MapMutation of the objects' names
+
+    def _flat(self, field: str) -> Any:
+        mm = self.flat.get(field)
+        if mm is None:
+            mm = self.flat[field] = getattr(self.state, field).mutate()
+        return mm
+
+    def _inner(self, field: str, key: Any) -> Any:
+        k = (field, key)
+        mm = self.nested.get(k)
+        if mm is None:
+            inner = getattr(self.state, field).get(key)
+            mm = self.nested[k] = (_EMPTY if inner is None else inner).mutate()
+        return mm
+
+    def finish(self, extra: dict[str, Any]) -> ClusterState:
+        state = self.state
+        changes = extra
+        for field, mm in self.flat.items():
+            changes[field] = mm.finish()
+        outers: dict[str, Any] = {}
+        for (field, key), mm in self.nested.items():
+            outer = outers.get(field)
+            if outer is None:
+                outer = outers[field] = getattr(state, field).mutate()
+            inner = mm.finish()
+            if len(inner):
+                outer[key] = inner
+            elif key in outer:
+                del outer[key]
+        for field, outer in outers.items():
+            changes[field] = outer.finish()
+        if self.names:
+            objects = state.objects.mutate()
+            for (kind, ns), mm in self.names.items():
+                names = mm.finish()
+                ns_map = objects.get(kind) or _EMPTY
+                if len(names):
+                    objects[kind] = ns_map.set(ns, names)
+                elif ns in ns_map:
+                    objects[kind] = ns_map.delete(ns)
+            changes["objects"] = objects.finish()
+        return state.replace(**changes)
+
+    def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None) -> None:
+        kind, ns, name = ref
+        names = self.names.get((kind, ns))
+        if names is None:
+            ns_map = self.state.objects.get(kind)
+            current = ns_map.get(ns) if ns_map is not None else None
+            names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
+        if new is None:
+            names.pop(name, None)
+        else:
+            names[name] = new
+        old_md = old["metadata"] if old is not None else None
+        new_md = new["metadata"] if new is not None else None
+        # uid index
+        if old_md is None:
+            if new_md is not None:
+                self._flat("by_uid")[new_md["uid"]] = ref
+        elif new_md is None:
+            self._flat("by_uid").pop(old_md["uid"], None)
+        # owner index
+        old_refs = old_md.get("ownerReferences") if old_md is not None else None
+        new_refs = new_md.get("ownerReferences") if new_md is not None else None
+        if old_refs is not new_refs and old_refs != new_refs:
+            old_owners = _owner_uids(old_md)
+            new_owners = _owner_uids(new_md)
+            for uid in old_owners - new_owners:
+                self._inner("by_owner", uid).pop(ref, None)
+            for uid in new_owners - old_owners:
+                self._inner("by_owner", uid)[ref] = None
+        if kind == "Pod":
+            self._put_pod(ns, name, old, new, old_md, new_md)
+        elif kind in ORPHAN_INDEXED and (old is None or new is None or old_refs is not new_refs):
+            was = old is not None and not _has_controller(old_refs)
+            now = new is not None and not _has_controller(new_refs)
+            if was != now:
+                if now:
+                    self._inner("orphans", (kind, ns))[name] = None
+                else:
+                    self._inner("orphans", (kind, ns)).pop(name, None)
+
+    def _put_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
+                 old_md: Any, new_md: Any) -> None:
+        old_labels = (old_md.get("labels") or _NO_LABELS) if old_md is not None else _NO_LABELS
+        new_labels = (new_md.get("labels") or _NO_LABELS) if new_md is not None else _NO_LABELS
+        if old_labels is not new_labels and old_labels != new_labels:
+            for k, v in old_labels.items():
+                if new_labels.get(k) != v:
+                    self._inner("pod_labels", (ns, k, v)).pop(name, None)
+            for k, v in new_labels.items():
+                if old_labels.get(k) != v:
+                    self._inner("pod_labels", (ns, k, v))[name] = None
+        old_status = (old.get("status") or _NO_LABELS) if old is not None else _NO_LABELS
+        new_status = (new.get("status") or _NO_LABELS) if new is not None else _NO_LABELS
+        old_terminal = old_status.get("phase") in _TERMINAL
+        new_terminal = new_status.get("phase") in _TERMINAL
+        if (old["spec"] if old is not None else None) is not (new["spec"] if new is not None else None) or (
+                old_terminal != new_terminal):
+            self._put_pod_node(ns, name, old, new)
+        if old_md is not None and new_md is not None and old_labels is new_labels and (
+                old_md.get("ownerReferences") is new_md.get("ownerReferences")) and old_terminal == new_terminal and (
+                old_md.get("deletionTimestamp") == new_md.get("deletionTimestamp")):
+            # the common update (a status write): only readiness can change what the pod counts for
+            if old_terminal or new_md.get("deletionTimestamp"):
+                return
+            old_conds = old_status.get("conditions")
+            new_conds = new_status.get("conditions")
+            if old_conds is new_conds:
+                return
+            ready = _is_ready(new_conds)
+            if ready == _is_ready(old_conds):
+                return
+            uid = _controller_uid(new_md.get("ownerReferences"))
+            if uid is not None:
+                stats = self._flat("pod_stats")
+                entry = stats.get(uid) or PodStats()
+                stats[uid] = PodStats(entry.active, entry.ready + (1 if ready else -1), entry.label_sets)
+            return
+        old_c, old_fact = _pod_fact(old)
+        new_c, new_fact = _pod_fact(new)
+        if old_c == new_c and old_fact == new_fact:
+            return
+        for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
+            if fact is None:
+                continue
+            if uid is None:
+                orphans = self._inner("orphan_pods", ns)
+                if sign > 0:
+                    orphans[name] = None
+                else:
+                    orphans.pop(name, None)
+            else:
+                stats = self._flat("pod_stats")
+                entry = (stats.get(uid) or PodStats()).add(fact, sign)
+                if entry.active:
+                    stats[uid] = entry
+                else:
+                    stats.pop(uid, None)
+
+    def _put_pod_node(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None) -> None:
+        """pods_by_node and node_usage (what the scheduler's NodeInfo holds)."""
+        old_node = (old["spec"].get("nodeName") or "") if old is not None else None
+        new_node = (new["spec"].get("nodeName") or "") if new is not None else None
+        if old_node != new_node:
+            if old_node is not None:
+                self._inner("pods_by_node", old_node).pop((ns, name), None)
+            if new_node is not None:
+                self._inner("pods_by_node", new_node)[(ns, name)] = None
+        old_use = _node_use(old)
+        new_use = _node_use(new)
+        if old_use != new_use:
+            usage = self._flat("node_usage")
+            for use, op in ((old_use, _sub), (new_use, _add)):
+                if use is not None:
+                    node, vec = use
+                    usage[node] = tuple(map(op, usage.get(node) or (0, 0, 0, 0, 0), vec))
 
 
 def _generate_replace() -> None:

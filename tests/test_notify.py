@@ -62,19 +62,30 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Check every status-only write; yields the list of violations (and how many writes were checked)."""
     violations: list[str] = []
     seen = [0]
-    original = apiserver.notify
+    original, original_many = apiserver.notify, apiserver.notify_many
+
+    def check(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDict | None) -> None:
+        seen[0] += 1
+        keys = _blind_keys(state, kind, old, new)
+        if keys:
+            name = (new or old or {}).get("metadata", {}).get("name")
+            violations.append(f"{kind}/{name}: status write woke {keys}, but the watch is declared status-blind")
 
     def notify(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDict | None, *,
                status_only: bool = False) -> ClusterState:
         if status_only:
-            seen[0] += 1
-            keys = _blind_keys(state, kind, old, new)
-            if keys:
-                name = (new or old or {}).get("metadata", {}).get("name")
-                violations.append(f"{kind}/{name}: status write woke {keys}, but the watch is declared status-blind")
+            check(state, kind, old, new)
         return original(state, kind, old, new, status_only=status_only)
 
+    def notify_many(state: ClusterState, writes: Any, *, status_only: bool = False) -> ClusterState:
+        writes = list(writes)
+        if status_only:
+            for ref, old, new in writes:
+                check(state, ref[0], old, new)
+        return original_many(state, writes, status_only=status_only)
+
     monkeypatch.setattr(apiserver, "notify", notify)
+    monkeypatch.setattr(apiserver, "notify_many", notify_many)
     yield violations
     assert seen[0] > 0, "no status write was checked, but the scenario should make many"
 

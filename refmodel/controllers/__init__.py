@@ -20,7 +20,7 @@ import attrs
 from ..frozen import FrozenDict
 from ..state import ClusterState
 
-__all__ = ["CONTROLLERS", "Controller", "Watch", "notify", "prepare_for_create", "register"]
+__all__ = ["CONTROLLERS", "Controller", "Watch", "notify", "notify_many", "prepare_for_create", "register"]
 
 Watch = Callable[[ClusterState, FrozenDict | None, FrozenDict | None], Iterable[str]]
 Sync = Callable[[ClusterState, str], ClusterState]
@@ -68,6 +68,18 @@ def notify(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDi
     for name, watch in watchers:
         for key in watch(state, old, new):
             items.append((name, key))
+    return state.enqueue_many(items)
+
+
+def notify_many(state: ClusterState, writes: Iterable[tuple[tuple[str, str, str], FrozenDict | None, FrozenDict | None]],
+                *, status_only: bool = False) -> ClusterState:
+    """:func:`notify` for several writes (``(ref, old, new)``), in order, all seen against ``state``."""
+    table = _STATUS_WATCHERS if status_only else _WATCHERS
+    items: list[tuple[str, str]] = []
+    for ref, old, new in writes:
+        for name, watch in table.get(ref[0]) or ():
+            for key in watch(state, old, new):
+                items.append((name, key))
     return state.enqueue_many(items)
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+import attrs
 import immutables
 
 from .. import apiserver
@@ -178,16 +179,36 @@ def _phase(pod: Mapping[str, Any], statuses: list[Mapping[str, Any]]) -> str:
 # ---------------------------------------------------------------------------------------------
 # sync
 # ---------------------------------------------------------------------------------------------
+@attrs.define
+class _StatusQueue:
+    """The kubelet's status manager during one node sync (``pkg/kubelet/status/status_manager.go``
+    SetPodStatus, syncBatch): the statuses syncPod computes wait here, with the pod IPs handed out, and
+    reach the API server together when the sync ends. It never outlives the sync."""
+
+    ip_seq: int
+    writes: list[tuple[FrozenDict, FrozenDict]] = attrs.Factory(list)
+
+    def flush(self, state: ClusterState) -> ClusterState:
+        if self.ip_seq != state.ip_seq:
+            state = state.replace(ip_seq=self.ip_seq)
+        if self.writes:
+            state = apiserver.update_status_many(state, self.writes)
+            self.writes = []
+        return state
+
+
 def sync(state: ClusterState, node_name: str) -> ClusterState:
     node = state.get("Node", "", node_name)
     if node is None or _down(state, node_name):
         return state
+    queue = _StatusQueue(state.ip_seq)
     for pod in state.pods_on_node(node_name):
-        state = sync_pod(state, pod, node)
-    return state
+        state = sync_pod(state, pod, node, queue)
+    return queue.flush(state)
 
 
-def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterState:
+def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _StatusQueue) -> ClusterState:
+    """syncPod for one pod: effects on the state now, the pod's new status into ``queue``."""
     md = pod["metadata"]
     status = pod.get("status") or EMPTY
     if md.get("deletionTimestamp"):
@@ -195,9 +216,9 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
         # object, so the kubelet reports the stopped containers and a terminal phase (SyncTerminatingPod)
         if not md.get("finalizers"):
             return apiserver.remove_now(state, "Pod", md["namespace"], md["name"])
-        if status.get("phase") in ("Succeeded", "Failed"):
-            return state
-        return _terminate(state, pod)
+        if status.get("phase") not in ("Succeeded", "Failed"):
+            queue.writes.append((pod, _terminated_status(state, pod)))
+        return state
     phase = status.get("phase")
     if phase in ("Succeeded", "Failed"):
         return state
@@ -206,11 +227,12 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
     now_s = state.timestamp()
     now = state.config.start_time + state.now
     if not status.get("startTime"):
-        return _admit(state, pod, node, now_s)
+        return _admit(state, pod, node, now_s, queue)
     bad = state.env.get("bad_images") or EMPTY
     fast = _fast_start(state, pod, status, now, now_s, bad)
     if fast is not None:
-        return apiserver.update_status(state, with_(pod, status=fast)).state
+        queue.writes.append((pod, fast))
+        return state
     statuses = list(status.get("containerStatuses") or ())
     changed = False
     next_at: list[tuple[int, bool]] = []
@@ -277,7 +299,7 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict) -> ClusterS
         if new_phase in ("Succeeded", "Failed"):
             all_ready = False
         new_status = _with_conditions(new_status, _ready_updates(all_ready, new_phase), now_s)
-        state = apiserver.update_status(state, with_(pod, status=new_status)).state
+        queue.writes.append((pod, new_status))
         if _pull_attempts(state, pod) and not any(
                 (s.get("state") or EMPTY).get("waiting", EMPTY).get("reason") in ("ErrImagePull", "ImagePullBackOff")
                 for s in statuses):
@@ -308,8 +330,8 @@ def _running(cs: Mapping[str, Any], now_s: str, restarts: int) -> FrozenDict:
     return with_(cs, state=_running_state(now_s), restartCount=restarts, started=True, ready=False)
 
 
-def _terminate(state: ClusterState, pod: FrozenDict) -> ClusterState:
-    """Stop every container (exit 0 on SIGTERM) and report the terminal phase getPhase gives."""
+def _terminated_status(state: ClusterState, pod: FrozenDict) -> FrozenDict:
+    """Every container stopped (exit 0 on SIGTERM), and the terminal phase getPhase gives."""
     now_s = state.timestamp()
     status = pod.get("status") or EMPTY
     statuses = []
@@ -324,8 +346,7 @@ def _terminate(state: ClusterState, pod: FrozenDict) -> ClusterState:
     failed = any(cs["state"]["terminated"].get("exitCode", 0) != 0 for cs in statuses)
     phase = "Failed" if failed else "Succeeded"
     new_status = with_(status, phase=phase, containerStatuses=tuple(statuses))
-    new_status = _with_conditions(new_status, _ready_updates(False, phase), now_s)
-    return apiserver.update_status(state, with_(pod, status=new_status)).state
+    return _with_conditions(new_status, _ready_updates(False, phase), now_s)
 
 
 _CREATING: dict[int, tuple[Any, tuple[FrozenDict, ...]]] = {}
@@ -402,20 +423,19 @@ def _fast_start(state: ClusterState, pod: FrozenDict, status: Mapping[str, Any],
                             _READY, now_s)
 
 
-def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str) -> ClusterState:
+def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str, queue: _StatusQueue) -> ClusterState:
     """First sight of a pod: sandbox with an IP, images start pulling (phase Pending, ContainerCreating)."""
     status = pod.get("status") or EMPTY
     host_ip = node_ip(node)
     if pod["spec"].get("hostNetwork"):
         ip = host_ip
     else:
-        state = state.replace(ip_seq=state.ip_seq + 1)
-        ip = pod_ip(state.ip_seq)
+        queue.ip_seq += 1
+        ip = pod_ip(queue.ip_seq)
     statuses = _creating_statuses(pod["spec"].get("containers") or ())
     new_status = with_(status, phase="Pending", hostIP=host_ip, hostIPs=(_ip_entry(host_ip),),
                        podIP=ip, podIPs=(FrozenDict({"ip": ip}),), startTime=now_s, containerStatuses=statuses)
-    new_status = _with_conditions(new_status, _ADMITTED, now_s)
-    state = apiserver.update_status(state, with_(pod, status=new_status)).state
+    queue.writes.append((pod, _with_conditions(new_status, _ADMITTED, now_s)))
     # pulls finish after the configured virtual time (a zero pull time still takes one more turn)
     return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod["spec"]["nodeName"])
 

@@ -336,15 +336,14 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
     if diff < 0:
         n = min(-diff, burst)
         template = spec["template"]
-        for _ in range(n):
-            pod = pod_from_template(template, rs, ns)
-            r = apiserver.controller_create(state, pod)
-            if not r.ok:
-                assert r.rejection is not None
-                if r.rejection.reason == "NamespaceTerminating":
-                    return state, ""  # expected while the namespace goes away: not a failure
-                return state, r.rejection.message
-            state = r.state
+        # slowStartBatch sends the creates in growing batches and stops at the first error; the model
+        # creates them in order and stops at the first rejection, the same pods either way
+        state, _, rejection = apiserver.controller_create_many(
+            state, [pod_from_template(template, rs, ns) for _ in range(n)])
+        if rejection is not None:
+            if rejection.reason == "NamespaceTerminating":
+                return state, ""  # expected while the namespace goes away: not a failure
+            return state, rejection.message
     elif diff > 0:
         n = min(diff, burst)
         if pods is None:

@@ -222,6 +222,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     usage: dict[str, tuple[int, ...]] = {}
     version: dict[str, int] = {}
     heaps: dict[Any, list[tuple[int, str, int]]] = {}
+    bindings: list[FrozenDict] = []
     for pod in pods:
         spec = pod["spec"]
         feasible = _feasible_nodes(node_map, spec)
@@ -231,7 +232,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             chosen = _best_node(state, nodes, feasible, req)
             if chosen is None:
                 return _mark_unschedulable(state, pod, len(nodes))
-            return _bind(state, pod, chosen)
+            return apiserver.controller_update_many(state, [_bound(state, pod, chosen)])
         hk = (id(feasible), req)
         heap = heaps.get(hk)
         if heap is None:
@@ -256,13 +257,17 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             chosen = name
             break
         if chosen is None:
+            # the reasons count what the nodes hold now: the bindings so far go first
+            state = apiserver.controller_update_many(state, bindings)
+            bindings = []
             state = _mark_unschedulable(state, pod, len(nodes))
             continue
         used = usage.get(chosen) or state.node_usage.get(chosen) or (0, 0, 0, 0, 0)
         usage[chosen] = tuple(map(add, used, req))
         version[chosen] = version.get(chosen, 0) + 1
-        state = _bind(state, pod, chosen)
-    return state
+        bindings.append(_bound(state, pod, chosen))
+    # the bindings of one scheduling turn, committed together
+    return apiserver.controller_update_many(state, bindings)
 
 
 _FEASIBLE_CACHE: dict[tuple[int, int, int, int], tuple[Any, Any, list[str]]] = {}
@@ -323,8 +328,8 @@ def _scheduled_conditions(now: str) -> tuple[FrozenDict, ...]:
     return (FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}),)
 
 
-def _bind(state: ClusterState, pod: FrozenDict, node: str) -> ClusterState:
-    """The binding subresource: set ``spec.nodeName`` and ``PodScheduled=True``."""
+def _bound(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
+    """What the binding subresource writes: ``spec.nodeName`` and ``PodScheduled=True``."""
     now = state.timestamp()
     status = pod.get("status") or EMPTY
     if not status.get("conditions"):
@@ -332,8 +337,7 @@ def _bind(state: ClusterState, pod: FrozenDict, node: str) -> ClusterState:
         status = with_(status, conditions=_scheduled_conditions(now))
     else:
         status = _set_condition(status, {"type": "PodScheduled", "status": "True"}, now)
-    new = with_(pod, spec=with_(pod["spec"], nodeName=node), status=status)
-    return apiserver.controller_update(state, new, old=pod).state
+    return with_(pod, spec=with_(pod["spec"], nodeName=node), status=status)
 
 
 def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int) -> ClusterState:
