@@ -13,7 +13,9 @@ conformance machines explore others by firing ``Reconcile`` events in other orde
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import assert_never
 
 import attrs
@@ -189,9 +191,31 @@ def converge(
     after ``max_steps`` reconciles or past ``horizon`` virtual seconds.
     """
     final = state
-    for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
-        pass
+    with _cyclic_gc_paused():
+        for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
+            pass
     return final
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector for one ``converge`` call, then restore it.
+
+    Every value ``converge`` builds is immutable (FrozenDict, tuple, ``immutables.Map``, frozen attrs
+    records), and an immutable value can only refer to values that existed before it: they cannot form a
+    reference cycle, and reference counting frees each superseded state the moment it is dropped. The
+    cyclic collector finds nothing to free here, yet its full collections walk the whole growing heap:
+    they took about 45% of a 100,000-pod converge. Collection resumes when the call ends (also on error),
+    and a caller that turned the collector off keeps it off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def converge_steps(

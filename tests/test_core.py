@@ -263,3 +263,57 @@ def test_list_objects_with_a_selector_uses_the_label_index_and_agrees_with_a_sca
     assert got == ["p1"], f"selected {got}, but should be ['p1']"
     scan = [p["metadata"]["name"] for p in rm.list_objects(state, "Pod", None, {"app": "web"})]
     assert scan == ["p0", "p1"], f"selected {scan} across namespaces, but should be ['p0', 'p1']"
+
+
+# ---------------------------------------------------------------------------------------------
+# purity and the garbage collector
+# ---------------------------------------------------------------------------------------------
+IO_MODULES = {"os", "io", "sys", "socket", "subprocess", "pathlib", "shutil", "tempfile", "http", "urllib",
+              "asyncio", "threading", "multiprocessing", "logging", "signal", "select", "selectors", "ssl"}
+
+
+def test_refmodel_imports_no_io_module() -> None:
+    import ast
+    import pathlib
+
+    root = pathlib.Path(rm.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] in IO_MODULES]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("open", "print"):
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {node.func.id}()")
+    assert not found, f"refmodel does I/O: {found}, but it should be pure"
+
+
+def test_converge_pauses_the_cyclic_collector_and_restores_it(cluster: ClusterState,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import attrs
+
+    from refmodel.controllers import CONTROLLERS
+
+    seen: list[bool] = []
+    original = CONTROLLERS["replicaset"]
+
+    def spy(state: ClusterState, key: str) -> ClusterState:
+        seen.append(gc.isenabled())
+        return original.sync(state, key)
+
+    monkeypatch.setitem(CONTROLLERS, "replicaset", attrs.evolve(original, sync=spy))
+    assert gc.isenabled(), "the collector is off before the test, but pytest runs with it on"
+    rm.converge(rm.apply_manifest(cluster, _rs()))
+    assert seen and not any(seen), f"collector enabled during reconciles: {seen}, but converge should pause it"
+    assert gc.isenabled(), "collector off after converge, but converge should restore it"
+    with pytest.raises(rm.NotConverged):
+        rm.converge(rm.apply_manifest(cluster, _rs()), max_steps=1)
+    assert gc.isenabled(), "collector off after a NotConverged, but converge should restore it on error"
+    gc.disable()
+    try:
+        rm.converge(rm.apply_manifest(cluster, _rs()))
+        assert not gc.isenabled(), "converge turned on a collector its caller had turned off"
+    finally:
+        gc.enable()
