@@ -44,24 +44,26 @@ def default_tolerations(tolerations: tuple[Any, ...], seconds: int) -> tuple[Any
     return out
 
 
-_SPEC_CACHE: dict[int, tuple[Any, FrozenDict, str]] = {}
+# spec -> (spec, defaulted spec, initial status, toleration seconds)
+_SPEC_CACHE: dict[int, tuple[Any, FrozenDict, FrozenDict, int]] = {}
 
 
 def _prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
     spec = pod["spec"]
+    seconds = state.config.default_toleration_seconds
     hit = _SPEC_CACHE.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        new_spec, qos = hit[1], hit[2]
+    if hit is not None and hit[0] is spec and hit[3] == seconds:
+        new_spec, status = hit[1], hit[2]
     else:
-        tol = default_tolerations(tuple(spec.get("tolerations") or ()), state.config.default_toleration_seconds)
+        tol = default_tolerations(tuple(spec.get("tolerations") or ()), seconds)
         # the Pod kind's own defaults (SetDefaults_PodSpec covers templates; these are Pod-only)
         extra = {k: v for k, v in (("enableServiceLinks", True), ("priority", 0)) if k not in spec}
         new_spec = with_(spec, tolerations=tol, **extra)
-        qos = pod_qos(spec)
+        status = FrozenDict({"phase": "Pending", "qosClass": pod_qos(spec)})
         if len(_SPEC_CACHE) > 10_000:
             _SPEC_CACHE.clear()
-        _SPEC_CACHE[id(spec)] = (spec, new_spec, qos)
-    return with_(pod, spec=new_spec, status=FrozenDict({"phase": "Pending", "qosClass": qos}))
+        _SPEC_CACHE[id(spec)] = (spec, new_spec, status, seconds)
+    return with_(pod, spec=new_spec, status=status)
 
 
 def _prepare_namespace(state: ClusterState, ns: FrozenDict) -> FrozenDict:

@@ -76,9 +76,10 @@ Updates = tuple[tuple[str, bool, str], ...]  # (condition type, status, reason) 
 _CONDITIONS: dict[tuple[int, Updates, str], tuple[Any, tuple[FrozenDict, ...]]] = {}
 
 
-def _with_conditions(status: Mapping[str, Any], updates: Updates, now: str) -> FrozenDict:
-    """Set condition statuses; lastTransitionTime moves only when the status flips (kubelet's rule)."""
-    return with_(status, conditions=_conditions_after(status.get("conditions") or (), updates, now))
+def _with_conditions(status: Mapping[str, Any], updates: Updates, now: str, **changes: Any) -> FrozenDict:
+    """Set condition statuses (and other ``changes``); lastTransitionTime moves only when the status flips
+    (kubelet's rule)."""
+    return with_(status, conditions=_conditions_after(status.get("conditions") or (), updates, now), **changes)
 
 
 def _conditions_after(current: tuple[FrozenDict, ...], updates: Updates, now: str) -> tuple[FrozenDict, ...]:
@@ -369,8 +370,9 @@ def _creating_statuses(containers: tuple[Any, ...]) -> tuple[FrozenDict, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _ip_entry(ip: str) -> FrozenDict:
-    return FrozenDict({"ip": ip})
+def _host_ips(ip: str) -> tuple[FrozenDict]:
+    """``status.hostIPs`` of the pods of one node (shared)."""
+    return (FrozenDict({"ip": ip}),)
 
 
 @lru_cache(maxsize=4096)
@@ -419,8 +421,7 @@ def _fast_start(state: ClusterState, pod: FrozenDict, status: Mapping[str, Any],
     readiness = state.env.get("readiness")
     if readiness and (pod["metadata"]["namespace"], pod["metadata"]["name"]) in readiness:
         return None
-    return _with_conditions(with_(status, phase="Running", containerStatuses=_started_statuses(containers, now_s)),
-                            _READY, now_s)
+    return _with_conditions(status, _READY, now_s, phase="Running", containerStatuses=_started_statuses(containers, now_s))
 
 
 def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str, queue: _StatusQueue) -> ClusterState:
@@ -433,9 +434,9 @@ def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str, q
         queue.ip_seq += 1
         ip = pod_ip(queue.ip_seq)
     statuses = _creating_statuses(pod["spec"].get("containers") or ())
-    new_status = with_(status, phase="Pending", hostIP=host_ip, hostIPs=(_ip_entry(host_ip),),
-                       podIP=ip, podIPs=(FrozenDict({"ip": ip}),), startTime=now_s, containerStatuses=statuses)
-    queue.writes.append((pod, _with_conditions(new_status, _ADMITTED, now_s)))
+    queue.writes.append((pod, _with_conditions(
+        status, _ADMITTED, now_s, phase="Pending", hostIP=host_ip, hostIPs=_host_ips(host_ip), podIP=ip,
+        podIPs=(FrozenDict({"ip": ip}),), startTime=now_s, containerStatuses=statuses)))
     # pulls finish after the configured virtual time (a zero pull time still takes one more turn)
     return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod["spec"]["nodeName"])
 

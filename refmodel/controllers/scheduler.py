@@ -21,7 +21,7 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from operator import add
 from typing import Any
@@ -333,11 +333,30 @@ def _bound(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
     now = state.timestamp()
     status = pod.get("status") or EMPTY
     if not status.get("conditions"):
-        # the usual case: a new pod's first condition, shared by the pods bound in the same second
-        status = with_(status, conditions=_scheduled_conditions(now))
+        # the usual case: a new pod's first condition
+        status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
     else:
         status = _set_condition(status, {"type": "PodScheduled", "status": "True"}, now)
-    return with_(pod, spec=with_(pod["spec"], nodeName=node), status=status)
+    spec = pod["spec"]
+    return with_(pod, spec=_shared(spec, node, lambda: with_(spec, nodeName=node)), status=status)
+
+
+_SHARED: dict[tuple[int, str], tuple[Any, FrozenDict]] = {}
+
+
+def _shared(value: FrozenDict, key: str, build: Callable[[], FrozenDict]) -> FrozenDict:
+    """``build()``, memoised by identity of ``value`` and by ``key``: pods of one template bound to one node
+    share their spec, pods bound in the same second their status (values are immutable, so sharing is
+    invisible but for memory). The cache holds ``value``, so its id cannot be reused while cached."""
+    k = (id(value), key)
+    hit = _SHARED.get(k)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    out = build()
+    if len(_SHARED) > 20_000:
+        _SHARED.clear()
+    _SHARED[k] = (value, out)
+    return out
 
 
 def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int) -> ClusterState:
