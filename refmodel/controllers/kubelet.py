@@ -230,10 +230,17 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
     if not status.get("startTime"):
         return _admit(state, pod, node, now_s, queue)
     bad = state.env.get("bad_images") or EMPTY
-    fast = _fast_start(state, pod, status, now, now_s, bad)
-    if fast is not None:
-        queue.writes.append((pod, fast))
-        return state
+    containers = pod["spec"].get("containers") or ()
+    if phase == "Pending" and status.get("containerStatuses") is _creating_statuses(containers) and not (
+            bad and any(c.get("image") in bad for c in containers)):
+        # the common case of the loop below, without it: a pod untouched since admission
+        pulled_at = parse_time(status["startTime"]) + state.config.image_pull_seconds
+        if now < pulled_at:  # still pulling: nothing changes until the pull is done
+            return state.add_timer(pulled_at - state.config.start_time, NAME, node["metadata"]["name"])
+        fast = _fast_start(state, pod, containers, status, now_s)
+        if fast is not None:
+            queue.writes.append((pod, fast))
+            return state
     statuses = list(status.get("containerStatuses") or ())
     changed = False
     next_at: list[tuple[int, bool]] = []
@@ -407,16 +414,11 @@ def _has_probes(containers: tuple[Any, ...]) -> bool:
     return probed
 
 
-def _fast_start(state: ClusterState, pod: FrozenDict, status: Mapping[str, Any], now: int, now_s: str,
-                bad: Any) -> FrozenDict | None:
-    """The common case of the loop below, without it: a pod untouched since admission whose images are
-    pulled, with no readiness probe and no readiness fact, becomes Running and Ready. None otherwise."""
-    containers = pod["spec"].get("containers") or ()
-    if status.get("phase") != "Pending" or status.get("containerStatuses") is not _creating_statuses(containers):
-        return None
-    if now < parse_time(status["startTime"]) + state.config.image_pull_seconds or _has_probes(containers):
-        return None
-    if bad and any(c.get("image") in bad for c in containers):
+def _fast_start(state: ClusterState, pod: FrozenDict, containers: tuple[Any, ...], status: Mapping[str, Any],
+                now_s: str) -> FrozenDict | None:
+    """A pod whose images are pulled, with no readiness probe and no readiness fact, becomes Running and
+    Ready (what the loop in sync_pod gives it). None when a probe or a fact is involved."""
+    if _has_probes(containers):
         return None
     readiness = state.env.get("readiness")
     if readiness and (pod["metadata"]["namespace"], pod["metadata"]["name"]) in readiness:
