@@ -481,3 +481,61 @@ def test_node_readiness_is_filtered_through_taints_only() -> None:
     got = rm.get(s, "Pod", "tolerant")["spec"].get("nodeName")
     assert got == "node-0", f"pod bound to {got!r}, but tolerating every taint it fits the unreachable node-0"
 
+
+
+# ---------------------------------------------------------------------------------------------
+# node heaps kept between scheduling turns
+# ---------------------------------------------------------------------------------------------
+def _web(replicas: int, cpu: str = "100m") -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{
+                         "name": "c", "image": "nginx", "resources": {"requests": {"cpu": cpu}}}]}}}}
+
+
+def _placement(s: ClusterState) -> dict[str, str]:
+    return {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in rm.list_objects(s, "Pod")}
+
+
+def test_kept_heaps_place_pods_as_fresh_heaps_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    from refmodel.controllers import scheduler
+    from refmodel.events import Delete, Scale
+
+    def scenario() -> ClusterState:
+        # several turns (burst 500), a scale-down between turns (usage shrinks), a full cluster
+        s = rm.new_cluster(nodes=12, cpu="8", pods_per_node=110)
+        s = rm.converge(rm.apply_manifest(s, _web(1200, cpu="50m")))
+        s = rm.converge(rm.step(s, Scale("ReplicaSet", "default", "web", 700)))
+        s = rm.converge(rm.step(s, Scale("ReplicaSet", "default", "web", 1400)))
+        s = rm.converge(rm.step(s, Delete("Pod", "default", rm.list_objects(s, "Pod")[0]["metadata"]["name"])))
+        return s
+
+    kept = scenario()
+    monkeypatch.setattr(scheduler, "_take_heaps", lambda usage, nodes: {})
+    fresh = scenario()
+    assert _placement(kept) == _placement(fresh), "pods land elsewhere with kept heaps, but scores are the same"
+    pending = [n for n, node in _placement(kept).items() if not node]
+    assert pending, "no pod left pending, but 12 full nodes hold 1320 pods and the scenario asks for 1400"
+
+
+def test_a_bulk_rollout_scores_each_node_about_once_per_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fresh heap per turn scores every node each turn: turns x nodes (quadratic in a bulk rollout)
+    from refmodel.controllers import scheduler
+
+    calls = [0]
+    score = scheduler.least_allocated_score
+
+    def counting(*args: Any) -> int:
+        calls[0] += 1
+        return score(*args)
+
+    monkeypatch.setattr(scheduler, "least_allocated_score", counting)
+    pods, nodes = 5000, 200
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(nodes=nodes, cpu="64", pods_per_node=110), _web(pods)))
+    assert sum(1 for node in _placement(s).values() if node) == pods
+    bound = 1.05 * pods + nodes
+    assert calls[0] <= bound, f"{calls[0]} node scores for {pods} bindings on {nodes} nodes, but should be ~1 each"
+    monkeypatch.setattr(scheduler, "_take_heaps", lambda usage, nodes: {})
+    calls[0] = 0
+    rm.converge(rm.apply_manifest(rm.new_cluster(nodes=nodes, cpu="64", pods_per_node=110), _web(pods)))
+    assert calls[0] > bound, f"{calls[0]} scores without kept heaps, but the bound above should catch that"

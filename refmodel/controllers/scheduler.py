@@ -219,9 +219,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     pods.sort(key=_queue_order)
     node_map = (state.objects.get("Node") or {}).get("") or {}
     nodes: Mapping[str, FrozenDict] = node_map
-    usage: dict[str, tuple[int, ...]] = {}
-    version: dict[str, int] = {}
-    heaps: dict[Any, list[tuple[int, str, int]]] = {}
+    base = state.node_usage
+    usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
+    heaps = _take_heaps(base, node_map)
     bindings: list[FrozenDict] = []
     for pod in pods:
         spec = pod["spec"]
@@ -234,25 +234,25 @@ def sync(state: ClusterState, key: str) -> ClusterState:
                 return _mark_unschedulable(state, pod, len(nodes))
             return apiserver.controller_update_many(state, [_bound(state, pod, chosen)])
         hk = (id(feasible), req)
-        heap = heaps.get(hk)
-        if heap is None:
+        entry = heaps.get(hk)
+        if entry is None or entry[0] is not feasible:
             heap = []
             for name in feasible:
-                used = usage.get(name) or state.node_usage.get(name) or (0, 0, 0, 0, 0)
-                heap.append((-least_allocated_score(node_allocatable(nodes[name]), used, req), name,
-                             version.get(name, 0)))
+                used = usage.get(name) or base.get(name) or _ZERO
+                heap.append((-least_allocated_score(node_allocatable(nodes[name]), used, req), name, used))
             heapq.heapify(heap)
-            heaps[hk] = heap
+            heaps[hk] = (feasible, heap)
+        else:
+            heap = entry[1]
         chosen = None
         while heap:
-            _neg, name, ver = heap[0]
-            used = usage.get(name) or state.node_usage.get(name) or (0, 0, 0, 0, 0)
-            if ver != version.get(name, 0):
-                heapq.heapreplace(heap, (-least_allocated_score(node_allocatable(nodes[name]), used, req), name,
-                                         version.get(name, 0)))
+            _neg, name, scored = heap[0]
+            used = usage.get(name) or base.get(name) or _ZERO
+            if scored != used:  # scored before the node's last binding: score it again
+                heapq.heapreplace(heap, (-least_allocated_score(node_allocatable(nodes[name]), used, req), name, used))
                 continue
             if _fit_reasons(node_allocatable(nodes[name]), used, req):
-                heapq.heappop(heap)  # usage only grows within one turn: this node stays full for this request
+                heapq.heappop(heap)  # usage only grows: this node stays full for this request
                 continue
             chosen = name
             break
@@ -262,12 +262,39 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             bindings = []
             state = _mark_unschedulable(state, pod, len(nodes))
             continue
-        used = usage.get(chosen) or state.node_usage.get(chosen) or (0, 0, 0, 0, 0)
-        usage[chosen] = tuple(map(add, used, req))
-        version[chosen] = version.get(chosen, 0) + 1
+        usage[chosen] = tuple(map(add, usage.get(chosen) or base.get(chosen) or _ZERO, req))
         bindings.append(_bound(state, pod, chosen))
     # the bindings of one scheduling turn, committed together
-    return apiserver.controller_update_many(state, bindings)
+    state = apiserver.controller_update_many(state, bindings)
+    _keep_heaps(state.node_usage, node_map, heaps)
+    return state
+
+
+_ZERO = (0, 0, 0, 0, 0)
+Heaps = dict[tuple[int, tuple[int, ...]], tuple[list[str], list[tuple[int, str, tuple[int, ...]]]]]
+_HEAPS: list[tuple[Any, Any, Heaps]] = []  # at most one: the node heaps as the last turn left them
+
+
+def _take_heaps(usage: Any, node_map: Any) -> Heaps:
+    """The node heaps of the previous turn, if nothing but that turn's bindings changed node usage since.
+
+    Each heap entry carries the usage it was scored with, so an entry is current iff that equals the
+    node's usage now; entries scored before later bindings over-estimate (usage only grew) and are scored
+    again when they reach the top. Kept between turns, the heaps spare every turn a pass over all nodes
+    (turns x nodes scores in a bulk rollout). Taking the heaps removes them, so a failed or branching run
+    never sees half-updated heaps.
+    """
+    if _HEAPS:
+        last_usage, last_nodes, heaps = _HEAPS.pop()
+        if last_usage is usage and last_nodes is node_map:
+            return heaps
+    return {}
+
+
+def _keep_heaps(usage: Any, node_map: Any, heaps: Heaps) -> None:
+    _HEAPS.clear()
+    if heaps:
+        _HEAPS.append((usage, node_map, heaps))
 
 
 _FEASIBLE_CACHE: dict[tuple[int, int, int, int], tuple[Any, Any, list[str]]] = {}
