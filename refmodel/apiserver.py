@@ -351,7 +351,10 @@ def controller_create_many(state: ClusterState, objs: list[FrozenDict]
         info = resources.REGISTRY[obj["kind"]]
         md = obj["metadata"]
         ns = md.get("namespace", "")
-        name = md.get("name") or _generated_name(state, md["generateName"], info.kind, ns, uid_seq, taken)
+        name = md.get("name")
+        generated = not name
+        if generated:  # a generated name is new by construction
+            name = _generated_name(state, md["generateName"], info.kind, ns, uid_seq, taken)
         if info.namespaced and ns not in live_ns:
             ns_obj = state.get("Namespace", "", ns)
             if ns_obj is None:
@@ -363,7 +366,7 @@ def controller_create_many(state: ClusterState, objs: list[FrozenDict]
                 break
             live_ns.add(ns)
         ref = (info.kind, ns, name)
-        if state.get(info.kind, ns, name) is not None or ref in taken:
+        if not generated and (state.get(info.kind, ns, name) is not None or ref in taken):
             rejection = Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, info.kind, name)
             break
         obj = _initial(state, info, obj)
@@ -463,34 +466,29 @@ def controller_update(state: ClusterState, new: FrozenDict, *, old: FrozenDict |
     return WriteResult(_commit(state, ref, old, new, rv=rv), new)
 
 
-def controller_update_many(state: ClusterState, news: list[FrozenDict]) -> ClusterState:
-    """:func:`controller_update` for several objects in order (a scheduler turn's bindings), committed
-    together. An object being deleted is written on its own, as its write may remove it."""
+def controller_update_many(state: ClusterState, updates: list[tuple[FrozenDict, FrozenDict]]) -> ClusterState:
+    """:func:`controller_update` for several objects in order, given as (stored object, new version): a
+    scheduler turn's bindings, committed together. Each object must be the stored version and appear once;
+    one being deleted is written on its own, as its write may remove it."""
     writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
     rv = state.rv
-    seen: set[Ref] = set()
-    for new in news:
+    for old, new in updates:
         md = new["metadata"]
-        kind = new["kind"]
-        ref = (kind, md.get("namespace", ""), md["name"])
-        if ref in seen:
-            raise ValueError(f"{kind}/{ref[2]}: written twice in one batch, but a batch writes an object once")
-        seen.add(ref)
         if md.get("deletionTimestamp"):
             if writes:
                 state = _commit_many(state, writes, rv=rv)
                 writes = []
-            state = controller_update(state, new).state
+            state = controller_update(state, new, old=old).state
             rv = state.rv
             continue
-        old = state.get(*ref)
-        if old is None or new == old:
+        if new == old:
             continue
+        kind = new["kind"]
         changes: dict[str, Any] = {}
         if resources.REGISTRY[kind].tracks_generation and new.get("spec") != old.get("spec"):
             changes["generation"] = old["metadata"].get("generation", 1) + 1
         rv += 1
-        writes.append((ref, old, _stamp(rv, new, changes)))
+        writes.append(((kind, md.get("namespace", ""), md["name"]), old, _stamp(rv, new, changes)))
     return _commit_many(state, writes, rv=rv) if writes else state
 
 
@@ -512,22 +510,17 @@ def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:
 
 
 def update_status_many(state: ClusterState, updates: list[tuple[FrozenDict, FrozenDict]]) -> ClusterState:
-    """:func:`update_status` for several objects in order, given as (object as read, new status): one
-    controller turn's status writes, committed together. Objects gone since are skipped."""
+    """:func:`update_status` for several objects in order, given as (stored object, new status): one
+    controller turn's status writes, committed together. Each object must be the stored version (the
+    controller read it this turn), and appear once."""
     writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
     rv = state.rv
-    seen: set[Ref] = set()
-    for obj, status in updates:
-        md = obj["metadata"]
-        ref = (obj["kind"], md.get("namespace", ""), md["name"])
-        if ref in seen:
-            raise ValueError(f"{ref[0]}/{ref[2]}: written twice in one batch, but a batch writes an object once")
-        seen.add(ref)
-        old = state.get(*ref)
-        if old is None or status == old.get("status"):
+    for old, status in updates:
+        if status == old.get("status"):
             continue
+        md = old["metadata"]
         rv += 1
-        writes.append((ref, old, _stamp(rv, old, {}, status=status)))
+        writes.append(((old["kind"], md.get("namespace", ""), md["name"]), old, _stamp(rv, old, {}, status=status)))
     if not writes:
         return state
     return _commit_many(state, writes, status_only=True, rv=rv)

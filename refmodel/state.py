@@ -261,6 +261,8 @@ class _Txn:
             ns_map = self.state.objects.get(kind)
             current = ns_map.get(ns) if ns_map is not None else None
             names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
+        if names.get(name) is not old:
+            raise ValueError(f"{kind}/{name}: a write replaces a version that is no longer stored (lost update)")
         if new is None:
             names.pop(name, None)
         else:

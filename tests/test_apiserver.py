@@ -362,3 +362,77 @@ def test_no_new_finalizers_while_deleting(cluster: ClusterState) -> None:
     assert r.rejection is not None, "a finalizer was added to an object being deleted, but that is Forbidden"
     assert r.state is s
 
+
+
+# ---------------------------------------------------------------------------------------------
+# batches: one controller turn's writes committed together
+# ---------------------------------------------------------------------------------------------
+def _five_pods() -> ClusterState:
+    return rm.converge(rm.apply_manifest(rm.new_cluster(2), _rs(replicas=5)))
+
+
+def _same_result(batched: ClusterState, sequential: ClusterState, what: str) -> None:
+    from tests.test_frozen_state import _assert_indexes_consistent
+
+    for kind in ("Pod", "ReplicaSet"):
+        got = {o["metadata"]["name"]: o for o in batched.iter_kind(kind)}
+        want = {o["metadata"]["name"]: o for o in sequential.iter_kind(kind)}
+        assert got == want, f"{what}: {kind}s differ from one-by-one writes, but a batch is the same writes"
+    assert (batched.rv, batched.uid_seq) == (sequential.rv, sequential.uid_seq), (
+        f"{what}: rv/uid_seq={batched.rv}/{batched.uid_seq}, but should be {sequential.rv}/{sequential.uid_seq}")
+    assert set(batched.dirty) == set(sequential.dirty), (
+        f"{what}: queued {sorted(batched.dirty)}, but one-by-one writes queue {sorted(sequential.dirty)}")
+    _assert_indexes_consistent(batched, what)
+
+
+def test_batched_status_writes_equal_one_by_one_writes() -> None:
+    from refmodel.frozen import with_
+
+    s = _five_pods()
+    pods = sorted(s.iter_kind("Pod"), key=lambda p: p["metadata"]["name"])
+    updates = [(p, with_(p["status"], message=f"m{i}")) for i, p in enumerate(pods)]
+    updates.append((pods[0], pods[0]["status"]))  # unchanged: no write
+    seq = s
+    for p, status in updates[:-1]:
+        seq = apiserver.update_status(seq, with_(p, status=status)).state
+    _same_result(apiserver.update_status_many(s, updates[:-1]), seq, "update_status_many")
+
+
+def test_batched_creates_equal_one_by_one_creates() -> None:
+    from refmodel.controllers.replicaset import pod_from_template
+
+    s = _five_pods()
+    rs = s.get("ReplicaSet", "default", "web")
+    pods = [pod_from_template(rs["spec"]["template"], rs, "default") for _ in range(4)]
+    seq = s
+    for p in pods:
+        seq = apiserver.controller_create(seq, p).state
+    batched, created, rejection = apiserver.controller_create_many(s, pods)
+    assert rejection is None and len(created) == 4, f"rejection={rejection}, created={len(created)}"
+    assert len({p["metadata"]["name"] for p in created}) == 4, "two generated names collide in one batch"
+    _same_result(batched, seq, "controller_create_many")
+
+
+def test_batched_creates_stop_at_the_first_rejection() -> None:
+    from refmodel.frozen import freeze_dict
+
+    s = _five_pods()
+    pod = freeze_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "default"},
+                       "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    other = freeze_dict({**pod, "metadata": {"name": "y", "namespace": "default"}})
+    state, created, rejection = apiserver.controller_create_many(s, [pod, pod, other])
+    assert rejection is not None and rejection.reason == "AlreadyExists", f"rejection={rejection}"
+    assert [p["metadata"]["name"] for p in created] == ["x"], "the batch went on past its first rejection"
+    assert state.get("Pod", "default", "x") is not None and state.get("Pod", "default", "y") is None
+
+
+def test_a_write_of_a_version_no_longer_stored_is_refused() -> None:
+    from refmodel.frozen import with_
+
+    s = _five_pods()
+    pod = next(s.iter_kind("Pod"))
+    newer = apiserver.update_status(s, with_(pod, status=with_(pod["status"], message="newer"))).state
+    with pytest.raises(ValueError, match="no longer stored"):
+        apiserver.update_status_many(newer, [(pod, with_(pod["status"], message="stale"))])
+    with pytest.raises(ValueError, match="no longer stored"):
+        apiserver.controller_update_many(newer, [(pod, with_(pod, spec=with_(pod["spec"], nodeName="elsewhere")))])

@@ -222,7 +222,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     base = state.node_usage
     usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
     heaps = _take_heaps(base, node_map)
-    bindings: list[FrozenDict] = []
+    bindings: list[tuple[FrozenDict, FrozenDict]] = []  # (pod, bound pod)
     for pod in pods:
         spec = pod["spec"]
         feasible = _feasible_nodes(node_map, spec)
@@ -232,7 +232,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             chosen = _best_node(state, nodes, feasible, req)
             if chosen is None:
                 return _mark_unschedulable(state, pod, len(nodes))
-            return apiserver.controller_update_many(state, [_bound(state, pod, chosen)])
+            return apiserver.controller_update_many(state, [(pod, _bound(state, pod, chosen))])
         hk = (id(feasible), req)
         entry = heaps.get(hk)
         if entry is None or entry[0] is not feasible:
@@ -263,7 +263,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             state = _mark_unschedulable(state, pod, len(nodes))
             continue
         usage[chosen] = tuple(map(add, usage.get(chosen) or base.get(chosen) or _ZERO, req))
-        bindings.append(_bound(state, pod, chosen))
+        bindings.append((pod, _bound(state, pod, chosen)))
     # the bindings of one scheduling turn, committed together
     state = apiserver.controller_update_many(state, bindings)
     _keep_heaps(state.node_usage, node_map, heaps)
