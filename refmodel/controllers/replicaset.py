@@ -359,13 +359,13 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
 # watches (the informer handlers addPod/updatePod/deletePod, addRS/updateRS)
 # ---------------------------------------------------------------------------------------------
 def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
-    if old is not None and new is not None:
+    if new is not None:
         refs = new["metadata"].get("ownerReferences")
-        if refs and refs is old["metadata"].get("ownerReferences"):
-            # the common update: the same controller before and after
-            ref = get_controller_of(new)
-            if ref is not None:
-                return (f"{new['metadata']['namespace']}/{ref['name']}",) if ref.get("kind") == "ReplicaSet" else ()
+        if refs and (old is None or refs is old["metadata"].get("ownerReferences")):
+            # the common create or update: one controller, the same before and after
+            found = _controller_keys(new["metadata"]["namespace"], refs)
+            if found is not None:
+                return found
     keys: list[str] = []
     for pod in (old, new):
         if pod is None:
@@ -384,6 +384,24 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
                     k = ns_key(rs)
                     if k not in keys:
                         keys.append(k)
+    return keys
+
+
+_KEYS: dict[int, tuple[Any, str, tuple[str, ...] | None]] = {}
+
+
+def _controller_keys(ns: str, refs: tuple[Any, ...]) -> tuple[str, ...] | None:
+    """The work key of the ReplicaSet controlling a pod with these owner references: ``()`` when its
+    controller is of another kind, None when it has none. Memoised by identity of ``refs`` (the pods of
+    one ReplicaSet share them)."""
+    hit = _KEYS.get(id(refs))
+    if hit is not None and hit[0] is refs and hit[1] == ns:
+        return hit[2]
+    ref = next((r for r in refs if r.get("controller")), None)
+    keys = None if ref is None else ((f"{ns}/{ref['name']}",) if ref.get("kind") == "ReplicaSet" else ())
+    if len(_KEYS) > 10_000:
+        _KEYS.clear()
+    _KEYS[id(refs)] = (refs, ns, keys)
     return keys
 
 

@@ -205,8 +205,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     if not pending_keys:
         return state
     pods = []
+    by_ns = state.objects.get("Pod") or EMPTY
     for ns, name in pending_keys:
-        pod = state.get("Pod", ns, name)
+        pod = (by_ns.get(ns) or EMPTY).get(name)
         if pod is None or pod["metadata"].get("deletionTimestamp"):
             continue
         if (pod["spec"].get("schedulerName") or "default-scheduler") != "default-scheduler":
