@@ -224,10 +224,13 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
     heaps = _take_heaps(base, node_map)
     bindings: list[tuple[FrozenDict, FrozenDict]] = []  # (pod, bound pod)
+    per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
     for pod in pods:
         spec = pod["spec"]
-        feasible = _feasible_nodes(node_map, spec)
-        req = pod_requests_vector(spec)
+        known = per_spec.get(id(spec))
+        if known is None:
+            known = per_spec[id(spec)] = (_feasible_nodes(node_map, spec), pod_requests_vector(spec))
+        feasible, req = known
         if len(pods) == 1:
             # one pod: a single pass over the feasible nodes beats building a heap
             chosen = _best_node(state, nodes, feasible, req)
