@@ -187,6 +187,8 @@ class _StatusQueue:
     reach the API server together when the sync ends. It never outlives the sync."""
 
     ip_seq: int
+    now_s: str  # the sync's time, as status fields carry it
+    host_ip: str
     writes: list[tuple[FrozenDict, FrozenDict]] = attrs.Factory(list)
 
     def flush(self, state: ClusterState) -> ClusterState:
@@ -202,7 +204,7 @@ def sync(state: ClusterState, node_name: str) -> ClusterState:
     node = state.get("Node", "", node_name)
     if node is None or _down(state, node_name):
         return state
-    queue = _StatusQueue(state.ip_seq)
+    queue = _StatusQueue(state.ip_seq, state.timestamp(), node_ip(node))
     for pod in state.pods_on_node(node_name):
         state = sync_pod(state, pod, node, queue)
     return queue.flush(state)
@@ -225,10 +227,10 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
         return state
     if phase == "Running" and _settled(state, pod, status):
         return state
-    now_s = state.timestamp()
+    now_s = queue.now_s
     now = state.config.start_time + state.now
     if not status.get("startTime"):
-        return _admit(state, pod, node, now_s, queue)
+        return _admit(state, pod, node, queue)
     bad = state.env.get("bad_images") or EMPTY
     containers = pod["spec"].get("containers") or ()
     if phase == "Pending" and status.get("containerStatuses") is _creating_statuses(containers) and not (
@@ -426,10 +428,11 @@ def _fast_start(state: ClusterState, pod: FrozenDict, containers: tuple[Any, ...
     return _with_conditions(status, _READY, now_s, phase="Running", containerStatuses=_started_statuses(containers, now_s))
 
 
-def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, now_s: str, queue: _StatusQueue) -> ClusterState:
+def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _StatusQueue) -> ClusterState:
     """First sight of a pod: sandbox with an IP, images start pulling (phase Pending, ContainerCreating)."""
     status = pod.get("status") or EMPTY
-    host_ip = node_ip(node)
+    host_ip = queue.host_ip
+    now_s = queue.now_s
     if pod["spec"].get("hostNetwork"):
         ip = host_ip
     else:
