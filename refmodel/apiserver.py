@@ -573,7 +573,7 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> WriteResult:
         last = json.loads(last_text) if last_text else {}
     except ValueError:
         last = {}
-    merged = _three_way(thaw(live), last, _without_last_applied(manifest))
+    merged = _three_way(thaw(live), last, _without_last_applied(manifest), RETAIN_KEYS.get(info.kind, frozenset()))
     merged.setdefault("metadata", {}).setdefault("annotations", {})
     if isinstance(merged["metadata"]["annotations"], dict):
         merged["metadata"]["annotations"][LAST_APPLIED] = applied + "\n"
@@ -593,15 +593,22 @@ def _without_last_applied(manifest: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _three_way(live: Any, last: Any, new: Any) -> Any:
+# fields whose Go type carries ``patchStrategy:"retainKeys"`` (staging/src/k8s.io/api/apps/v1/types.go): when
+# the manifest sets them, keys it leaves out are cleared, server defaults included, so switching a Deployment
+# to Recreate drops the defaulted rollingUpdate instead of failing validation
+RETAIN_KEYS = {"Deployment": frozenset({("spec", "strategy")})}
+
+
+def _three_way(live: Any, last: Any, new: Any, retain: frozenset[tuple[str, ...]] = frozenset(),
+               path: tuple[str, ...] = ()) -> Any:
     if isinstance(new, dict) and isinstance(live, dict):
-        out = dict(live)
+        out = {k: v for k, v in live.items() if k in new} if path in retain else dict(live)
         last_d = last if isinstance(last, dict) else {}
         for k in last_d:
             if k not in new:
                 out.pop(k, None)
         for k, v in new.items():
-            out[k] = _three_way(live.get(k), last_d.get(k), v)
+            out[k] = _three_way(live.get(k), last_d.get(k), v, retain, (*path, k))
         return out
     return new
 

@@ -219,6 +219,35 @@ def test_apply_merges_maps_key_by_key(cluster: ClusterState) -> None:
     assert got == {"a": "10", "c": "3"}, f"data={got}, but should be {{'a': '10', 'c': '3'}}"
 
 
+def _deploy(strategy: dict[str, Any] | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                            "template": {"metadata": {"labels": {"app": "web"}},
+                                         "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}
+    if strategy is not None:
+        spec["strategy"] = strategy
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": spec}
+
+
+def test_apply_switches_a_deployment_to_recreate(cluster: ClusterState) -> None:
+    # DeploymentSpec.strategy is patchStrategy=retainKeys: the defaulted rollingUpdate goes with the switch
+    s = rm.apply_manifest(cluster, _deploy(None))
+    assert rm.get(s, "Deployment", "web")["spec"]["strategy"]["type"] == "RollingUpdate"
+    s = rm.apply_manifest(s, _deploy({"type": "Recreate"}))
+    got = rm.get(s, "Deployment", "web")["spec"]["strategy"]
+    assert got == {"type": "Recreate"}, f"spec.strategy={got}, but should be {{'type': 'Recreate'}}"
+    s = rm.apply_manifest(s, _deploy({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}))
+    got = rm.get(s, "Deployment", "web")["spec"]["strategy"]
+    assert got == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}, f"strategy={got}"
+
+
+def test_apply_without_a_strategy_keeps_the_live_one(cluster: ClusterState) -> None:
+    # retainKeys applies only when the manifest sets the field
+    s = rm.apply_manifest(cluster, _deploy(None))
+    live = rm.get(s, "Deployment", "web")
+    s = rm.apply_manifest(s, _deploy(None))
+    assert rm.get(s, "Deployment", "web")["spec"]["strategy"] == live["spec"]["strategy"]
+
+
 # ---------------------------------------------------------------------------------------------
 # rejections are values and leave the state untouched
 # ---------------------------------------------------------------------------------------------
