@@ -234,7 +234,7 @@ def _new_uid(n: int) -> str:
 def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, *,
             status_only: bool = False, **counters: int) -> ClusterState:
     """Store ``new`` (None removes), set ``counters`` (rv, uid_seq), queue the controllers that watch this kind."""
-    state = state._store(ref, old, new, **counters)
+    state = state._store(ref, old, new, status_only=status_only, **counters)
     return notify(state, ref[0], old, new, status_only=status_only)
 
 
@@ -242,7 +242,7 @@ def _commit_many(state: ClusterState, writes: list[tuple[Ref, FrozenDict | None,
                  status_only: bool = False, **counters: int) -> ClusterState:
     """:func:`_commit` for the writes of one controller turn, in order: one new state for all of them.
     The watches run once the last is stored, as informer handlers run after the writes they report."""
-    state = state._store_many(writes, **counters)
+    state = state._store_many(writes, status_only=status_only, **counters)
     return notify_many(state, writes, status_only=status_only)
 
 

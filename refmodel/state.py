@@ -146,17 +146,19 @@ class ClusterState:
         return [] if names is None else sorted(names)
 
     # ---- raw writes (used only by apiserver.py) ----------------------------------------------
-    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, **extra: Any) -> ClusterState:
-        """Put ``new`` (None removes) and keep every index in step."""
+    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, *, status_only: bool = False,
+               **extra: Any) -> ClusterState:
+        """Put ``new`` (None removes) and keep every index in step (``status_only``: only status changed)."""
         txn = _Txn(self)
-        txn.put(ref, old, new)
+        txn.put(ref, old, new, status_only)
         return txn.finish(extra)
 
-    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]], **extra: Any) -> ClusterState:
+    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]], *,
+                    status_only: bool = False, **extra: Any) -> ClusterState:
         """:meth:`_store` for several writes at once: one new state instead of one per write."""
         txn = _Txn(self)
         for ref, old, new in writes:
-            txn.put(ref, old, new)
+            txn.put(ref, old, new, status_only)
         return txn.finish(extra)
 
     def enqueue(self, controller: str, key: str) -> ClusterState:
@@ -254,7 +256,9 @@ class _Txn:
             changes["objects"] = objects.finish()
         return state.replace(**changes)
 
-    def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None) -> None:
+    def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
+        """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
+        says only status (and resourceVersion) changed: the status subresource's writes."""
         kind, ns, name = ref
         names = self.names.get((kind, ns))
         if names is None:
@@ -267,6 +271,11 @@ class _Txn:
             names.pop(name, None)
         else:
             names[name] = new
+        if status_only:
+            # identity, owners and labels are as they were: only what a pod counts for may move
+            if kind == "Pod":
+                self._put_pod(ns, name, old, new, old["metadata"], new["metadata"], True)  # type: ignore[index]
+            return
         old_md = old["metadata"] if old is not None else None
         new_md = new["metadata"] if new is not None else None
         # uid index
@@ -297,9 +306,10 @@ class _Txn:
                     self._inner("orphans", (kind, ns)).pop(name, None)
 
     def _put_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
-                 old_md: Any, new_md: Any) -> None:
+                 old_md: Any, new_md: Any, status_only: bool = False) -> None:
         old_labels = (old_md.get("labels") or _NO_LABELS) if old_md is not None else _NO_LABELS
-        new_labels = (new_md.get("labels") or _NO_LABELS) if new_md is not None else _NO_LABELS
+        new_labels = old_labels if status_only else (
+            (new_md.get("labels") or _NO_LABELS) if new_md is not None else _NO_LABELS)
         if old_labels is not new_labels and old_labels != new_labels:
             for k, v in old_labels.items():
                 if new_labels.get(k) != v:
@@ -314,9 +324,10 @@ class _Txn:
         if (old["spec"] if old is not None else None) is not (new["spec"] if new is not None else None) or (
                 old_terminal != new_terminal):
             self._put_pod_node(ns, name, old, new)
-        if old_md is not None and new_md is not None and old_labels is new_labels and (
-                old_md.get("ownerReferences") is new_md.get("ownerReferences")) and old_terminal == new_terminal and (
-                old_md.get("deletionTimestamp") == new_md.get("deletionTimestamp")):
+        if old_terminal == new_terminal and (status_only or (
+                old_md is not None and new_md is not None and old_labels is new_labels and (
+                    old_md.get("ownerReferences") is new_md.get("ownerReferences")) and (
+                    old_md.get("deletionTimestamp") == new_md.get("deletionTimestamp")))):
             # the common update (a status write): only readiness can change what the pod counts for
             if old_terminal or new_md.get("deletionTimestamp"):
                 return

@@ -90,31 +90,46 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     assert seen[0] > 0, "no status write was checked, but the scenario should make many"
 
 
-def _scenario() -> ClusterState:
+def _scenario(check_indexes: bool = False) -> ClusterState:
+    """Rollout, rollback, readiness flips, a crash, a pull failure, node failure and recovery, scaling,
+    a Recreate rollout, foreground and namespace deletion; with ``check_indexes`` the incremental indexes
+    are compared with a recomputation after every reconcile."""
+    from tests.test_frozen_state import _assert_indexes_consistent
+
+    real_converge = rm.converge
+
+    def converge(state: ClusterState) -> ClusterState:
+        if not check_indexes:
+            return real_converge(state)
+        for event, state in rm.converge_steps(state):
+            _assert_indexes_consistent(state, f"after {event}")
+        return state
+
+    rm_converge = converge
     s = rm.new_cluster(3)
-    s = rm.converge(rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
-    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.27")))
-    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.28")))  # rolling update
-    s = rm.converge(rm.step(s, RolloutUndo("shop", "web")))
+    s = rm_converge(rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
+    s = rm_converge(rm.apply_manifest(s, _deployment("nginx:1.27")))
+    s = rm_converge(rm.apply_manifest(s, _deployment("nginx:1.28")))  # rolling update
+    s = rm_converge(rm.step(s, RolloutUndo("shop", "web")))
     pod = rm.list_objects(s, "Pod", "shop")[0]["metadata"]["name"]
-    s = rm.converge(rm.step(s, ReadinessChanged("shop", pod, False)))
-    s = rm.converge(rm.step(s, ReadinessChanged("shop", pod, True)))
-    s = rm.converge(rm.step(s, ContainerExited("shop", pod, "c", 1)))
-    s = rm.converge(rm.step(s, ImagePullFailed("nginx:1.29")))
-    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.29")))
-    s = rm.converge(rm.step(s, ImagePullRecovered("nginx:1.29")))
-    s = rm.converge(rm.step(s, NodeFailed("node-1")))
-    s = rm.converge(rm.step(s, NodeRecovered("node-1")))
-    s = rm.converge(rm.step(s, Scale("Deployment", "shop", "web", 1)))
-    s = rm.converge(rm.step(s, Delete("Deployment", "shop", "web")))
-    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.30", replicas=2, recreate=True, name="api")))
-    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.31", replicas=2, recreate=True, name="api")))
-    s = rm.converge(rm.step(s, Delete("Deployment", "shop", "api", "Foreground")))
-    return rm.converge(rm.step(s, Delete("Namespace", "", "shop")))
+    s = rm_converge(rm.step(s, ReadinessChanged("shop", pod, False)))
+    s = rm_converge(rm.step(s, ReadinessChanged("shop", pod, True)))
+    s = rm_converge(rm.step(s, ContainerExited("shop", pod, "c", 1)))
+    s = rm_converge(rm.step(s, ImagePullFailed("nginx:1.29")))
+    s = rm_converge(rm.apply_manifest(s, _deployment("nginx:1.29")))
+    s = rm_converge(rm.step(s, ImagePullRecovered("nginx:1.29")))
+    s = rm_converge(rm.step(s, NodeFailed("node-1")))
+    s = rm_converge(rm.step(s, NodeRecovered("node-1")))
+    s = rm_converge(rm.step(s, Scale("Deployment", "shop", "web", 1)))
+    s = rm_converge(rm.step(s, Delete("Deployment", "shop", "web")))
+    s = rm_converge(rm.apply_manifest(s, _deployment("nginx:1.30", replicas=2, recreate=True, name="api")))
+    s = rm_converge(rm.apply_manifest(s, _deployment("nginx:1.31", replicas=2, recreate=True, name="api")))
+    s = rm_converge(rm.step(s, Delete("Deployment", "shop", "api", "Foreground")))
+    return rm_converge(rm.step(s, Delete("Namespace", "", "shop")))
 
 
 def test_status_blind_watches_ignore_every_status_write(checked: list[str]) -> None:
-    s = _scenario()
+    s = _scenario(check_indexes=True)
     assert rm.get(s, "Namespace", "shop") is None, "namespace shop still exists, but its deletion should finish"
     assert not checked, "\n".join(checked[:5])
 
