@@ -101,9 +101,10 @@ def _scenario(check_indexes: bool = False) -> ClusterState:
     def converge(state: ClusterState) -> ClusterState:
         if not check_indexes:
             return real_converge(state)
-        for event, state in rm.converge_steps(state):
-            _assert_indexes_consistent(state, f"after {event}")
-        return state
+        final = state
+        for event, final in rm.converge_steps(state):
+            _assert_indexes_consistent(final, f"after {event}")
+        return final
 
     rm_converge = converge
     s = rm.new_cluster(3)
