@@ -24,7 +24,7 @@ import immutables
 
 from .frozen import FrozenDict
 
-__all__ = ["ClusterConfig", "ClusterState", "PodStats", "Ref", "format_time", "parse_time"]
+__all__ = ["ClusterConfig", "ClusterState", "PodStats", "Ref", "format_time", "index_errors", "parse_time"]
 
 Map = immutables.Map
 Ref = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped kinds
@@ -382,6 +382,56 @@ class _Txn:
                 if use is not None:
                     node, vec = use
                     usage[node] = tuple(map(op, usage.get(node) or (0, 0, 0, 0, 0), vec))
+
+
+def index_errors(state: ClusterState) -> list[str]:
+    """Every secondary index compared with a recomputation from the objects: one message per index that
+    differs (none when the incremental upkeep is right). Linear in the cluster: for tests and debugging."""
+    by_uid: dict[str, Any] = {}
+    by_owner: dict[str, set[Any]] = {}
+    labels: dict[Any, set[str]] = {}
+    by_node: dict[str, set[Any]] = {}
+    usage: dict[str, tuple[int, ...]] = {}
+    pod_orphans: dict[str, set[str]] = {}
+    stats: dict[str, PodStats] = {}
+    orphans: dict[Any, set[str]] = {}
+    for kind, ns_map in state.objects.items():
+        for ns, names in ns_map.items():
+            for name, obj in names.items():
+                ref = (kind, ns, name)
+                md = obj["metadata"]
+                by_uid[md["uid"]] = ref
+                for u in _owner_uids(md):
+                    by_owner.setdefault(u, set()).add(ref)
+                if kind in ORPHAN_INDEXED and not _has_controller(md.get("ownerReferences")):
+                    orphans.setdefault((kind, ns), set()).add(name)
+                if kind != "Pod":
+                    continue
+                for k, v in (md.get("labels") or {}).items():
+                    labels.setdefault((ns, k, v), set()).add(name)
+                by_node.setdefault(obj["spec"].get("nodeName") or "", set()).add((ns, name))
+                use = _node_use(obj)
+                if use is not None:
+                    usage[use[0]] = tuple(map(_add, usage.get(use[0], (0, 0, 0, 0, 0)), use[1]))
+                uid, fact = _pod_fact(obj)
+                if fact is not None:
+                    if uid is None:
+                        pod_orphans.setdefault(ns, set()).add(name)
+                    else:
+                        stats[uid] = stats.get(uid, PodStats()).add(fact, 1)
+    want: dict[str, Any] = {"by_uid": by_uid, "by_owner": by_owner, "pod_labels": labels, "pods_by_node": by_node,
+                            "node_usage": usage, "orphan_pods": pod_orphans, "pod_stats": stats, "orphans": orphans}
+    got: dict[str, Any] = {
+        "by_uid": dict(state.by_uid.items()),
+        "by_owner": {k: set(v.keys()) for k, v in state.by_owner.items()},
+        "pod_labels": {k: set(v.keys()) for k, v in state.pod_labels.items()},
+        "pods_by_node": {k: set(v.keys()) for k, v in state.pods_by_node.items()},
+        "node_usage": {k: tuple(v) for k, v in state.node_usage.items() if any(v)},
+        "orphan_pods": {k: set(v.keys()) for k, v in state.orphan_pods.items()},
+        "pod_stats": dict(state.pod_stats.items()),
+        "orphans": {k: set(v.keys()) for k, v in state.orphans.items()},
+    }
+    return [f"index {name}={got[name]}, but should be {want[name]}" for name in want if got[name] != want[name]]
 
 
 def _generate_replace() -> None:

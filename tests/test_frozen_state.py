@@ -19,7 +19,7 @@ from refmodel import apiserver
 from refmodel.events import Delete, NodeFailed, NodeRecovered, Scale
 from refmodel.frozen import EMPTY, FrozenDict, freeze, get_in, set_in, thaw, with_
 from refmodel.podutil import pod_requests_vector
-from refmodel.state import ClusterState, PodStats, format_time, parse_time
+from refmodel.state import ClusterState, format_time, index_errors, parse_time
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,58 +137,9 @@ def test_add_timer_keeps_essential_flag_and_clamps_to_now() -> None:
 # ---------------------------------------------------------------------------------------------
 # incremental indexes == recomputation
 # ---------------------------------------------------------------------------------------------
-def _recompute(s: ClusterState) -> dict[str, Any]:
-    from refmodel.state import _node_use, _owner_uids, _pod_fact
-
-    by_uid: dict[str, Any] = {}
-    by_owner: dict[str, set[Any]] = {}
-    labels: dict[Any, set[str]] = {}
-    by_node: dict[str, set[Any]] = {}
-    usage: dict[str, tuple[int, ...]] = {}
-    orphans: dict[str, set[str]] = {}
-    stats: dict[str, PodStats] = {}
-    for kind, ns_map in s.objects.items():
-        for ns, names in ns_map.items():
-            for name, obj in names.items():
-                ref = (kind, ns, name)
-                by_uid[obj["metadata"]["uid"]] = ref
-                for u in _owner_uids(obj["metadata"]):
-                    by_owner.setdefault(u, set()).add(ref)
-                if kind != "Pod":
-                    continue
-                for k, v in (obj["metadata"].get("labels") or {}).items():
-                    labels.setdefault((ns, k, v), set()).add(name)
-                by_node.setdefault(obj["spec"].get("nodeName") or "", set()).add((ns, name))
-                use = _node_use(obj)
-                if use is not None:
-                    cur = usage.get(use[0], (0, 0, 0, 0, 0))
-                    usage[use[0]] = tuple(a + b for a, b in zip(cur, use[1]))
-                uid, fact = _pod_fact(obj)
-                if fact is not None:
-                    if uid is None:
-                        orphans.setdefault(ns, set()).add(name)
-                    else:
-                        stats[uid] = stats.get(uid, PodStats()).add(fact, 1)
-    return {"by_uid": by_uid, "by_owner": by_owner, "pod_labels": labels, "pods_by_node": by_node,
-            "node_usage": usage, "orphan_pods": orphans, "pod_stats": stats}
-
-
-def _indexes(s: ClusterState) -> dict[str, Any]:
-    return {
-        "by_uid": dict(s.by_uid.items()),
-        "by_owner": {k: set(v.keys()) for k, v in s.by_owner.items()},
-        "pod_labels": {k: set(v.keys()) for k, v in s.pod_labels.items()},
-        "pods_by_node": {k: set(v.keys()) for k, v in s.pods_by_node.items()},
-        "node_usage": {k: tuple(v) for k, v in s.node_usage.items() if any(v)},
-        "orphan_pods": {k: set(v.keys()) for k, v in s.orphan_pods.items()},
-        "pod_stats": dict(s.pod_stats.items()),
-    }
-
-
 def _assert_indexes_consistent(s: ClusterState, when: str) -> None:
-    got, want = _indexes(s), _recompute(s)
-    for name in want:
-        assert got[name] == want[name], f"index {name}={got[name]}, but should be {want[name]} [{when}]"
+    errors = index_errors(s)
+    assert not errors, f"{errors[0]} [{when}]"
 
 
 def _rs(name: str, replicas: int, app: str, cpu: str = "100m") -> dict[str, Any]:
@@ -252,3 +203,15 @@ def test_pod_requests_vector_uses_non_zero_defaults_for_scoring() -> None:
     assert vec == (1000, 2**30, 1, 1100, 2**30 + 200 * 2**20), f"pod_requests_vector={vec}"
     assert pod_requests_vector(freeze({"containers": []})) == (0, 0, 1, 0, 0)
     assert EMPTY == {}
+
+
+def test_index_errors_name_a_corrupted_index() -> None:
+    import immutables
+
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(2), _rs("web", 3, "web")))
+    assert index_errors(s) == []
+    broken = s.replace(pod_stats=immutables.Map(), orphans=s.orphans.set(("ReplicaSet", "default"), immutables.Map()))
+    found = index_errors(broken)
+    # the ReplicaSet has no controller, so the orphan index must list it
+    assert [e.split("=")[0] for e in found] == ["index pod_stats", "index orphans"], (
+        f"errors={found}, but should name pod_stats and orphans")
