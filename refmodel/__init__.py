@@ -152,12 +152,12 @@ def list_objects(
 
 
 def _candidates(state: ClusterState, kind: str, ns: str | None, sel: Mapping[str, Any] | None) -> Any:
-    """Pods in one namespace with an equality selector come from the label index (the smallest
-    posting list), not from a scan of every pod; everything else is listed."""
+    """Pods in one namespace with an equality selector come from the label index, not from a scan of
+    every pod; everything else is listed."""
     pairs = selector_pairs(sel)
     if kind != "Pod" or ns is None or not pairs:
         return state.iter_kind(kind, ns)
-    names = min((state.pods_with_label(ns, k, v) for k, v in pairs), key=len)
+    names = state.pods_with_labels(ns, list(pairs))
     return (p for p in (state.get("Pod", ns, n) for n in names) if p is not None)
 
 

@@ -59,7 +59,8 @@ class ClusterState:
     objects: Any = _EMPTY  # Map[kind, Map[namespace, Map[name, FrozenDict]]]
     by_uid: Any = _EMPTY  # Map[uid, Ref]
     by_owner: Any = _EMPTY  # Map[owner uid, Map[Ref, None]]
-    pod_labels: Any = _EMPTY  # Map[(namespace, key, value), Map[name, None]]
+    pod_labels: Any = _EMPTY  # Map[(namespace, key, value), Map[label set, None]]: the pods' label sets with it
+    pod_label_sets: Any = _EMPTY  # Map[(namespace, label set), Map[name, None]]; a label set is a frozenset of items
     pods_by_node: Any = _EMPTY  # Map[node ("" = unscheduled), Map[(namespace, name), None]]
     orphan_pods: Any = _EMPTY  # Map[namespace, Map[name, None]]: active pods with no controller
     orphans: Any = _EMPTY  # Map[(kind, namespace), Map[name, None]]: ReplicaSets with no controller
@@ -133,9 +134,24 @@ class ClusterState:
             out.append(pod)
         return out
 
+    def pods_with_labels(self, namespace: str, pairs: list[tuple[str, str]]) -> list[str]:
+        """Names of the pods in ``namespace`` whose labels hold every (key, value) of ``pairs`` (at least
+        one), from the label index: the label sets of the rarest pair, then their pods. Pods of one template
+        share a label set, so this looks at a handful of sets, not at every pod."""
+        candidates = []
+        for k, v in pairs:
+            sets = self.pod_labels.get((namespace, k, v))
+            if sets is None:
+                return []
+            candidates.append(sets)
+        out: list[str] = []
+        for ls in min(candidates, key=len):
+            if all(p in ls for p in pairs):
+                out.extend(self.pod_label_sets[(namespace, ls)].keys())
+        return out
+
     def pods_with_label(self, namespace: str, key: str, value: str) -> list[str]:
-        names = self.pod_labels.get((namespace, key, value))
-        return [] if names is None else list(names.keys())
+        return self.pods_with_labels(namespace, [(key, value)])
 
     def timestamp(self, offset: int = 0) -> str:
         return format_time(self.config.start_time + self.now + offset)
@@ -311,12 +327,22 @@ class _Txn:
         new_labels = old_labels if status_only else (
             (new_md.get("labels") or _NO_LABELS) if new_md is not None else _NO_LABELS)
         if old_labels is not new_labels and old_labels != new_labels:
-            for k, v in old_labels.items():
-                if new_labels.get(k) != v:
-                    self._inner("pod_labels", (ns, k, v)).pop(name, None)
-            for k, v in new_labels.items():
-                if old_labels.get(k) != v:
-                    self._inner("pod_labels", (ns, k, v))[name] = None
+            # one posting list per label set, not per label: a pod of a template costs one insert however
+            # many labels it has; a label set new to the namespace is filed under each of its labels
+            if old_labels:  # unlabelled pods match no equality selector: they are not filed
+                ls = _label_set(old_labels)
+                members = self._inner("pod_label_sets", (ns, ls))
+                members.pop(name, None)
+                if not len(members):
+                    for item in ls:
+                        self._inner("pod_labels", (ns, *item)).pop(ls, None)
+            if new_labels:
+                ls = _label_set(new_labels)
+                members = self._inner("pod_label_sets", (ns, ls))
+                if not len(members):
+                    for item in ls:
+                        self._inner("pod_labels", (ns, *item))[ls] = None
+                members[name] = None
         old_status = (old.get("status") or _NO_LABELS) if old is not None else _NO_LABELS
         new_status = (new.get("status") or _NO_LABELS) if new is not None else _NO_LABELS
         old_terminal = old_status.get("phase") in _TERMINAL
@@ -389,7 +415,8 @@ def index_errors(state: ClusterState) -> list[str]:
     differs (none when the incremental upkeep is right). Linear in the cluster: for tests and debugging."""
     by_uid: dict[str, Any] = {}
     by_owner: dict[str, set[Any]] = {}
-    labels: dict[Any, set[str]] = {}
+    labels: dict[Any, set[Any]] = {}
+    label_sets: dict[Any, set[str]] = {}
     by_node: dict[str, set[Any]] = {}
     usage: dict[str, tuple[int, ...]] = {}
     pod_orphans: dict[str, set[str]] = {}
@@ -407,8 +434,11 @@ def index_errors(state: ClusterState) -> list[str]:
                     orphans.setdefault((kind, ns), set()).add(name)
                 if kind != "Pod":
                     continue
-                for k, v in (md.get("labels") or {}).items():
-                    labels.setdefault((ns, k, v), set()).add(name)
+                ls = _label_set(md.get("labels"))
+                if ls:
+                    label_sets.setdefault((ns, ls), set()).add(name)
+                for k, v in ls:
+                    labels.setdefault((ns, k, v), set()).add(ls)
                 by_node.setdefault(obj["spec"].get("nodeName") or "", set()).add((ns, name))
                 use = _node_use(obj)
                 if use is not None:
@@ -419,12 +449,14 @@ def index_errors(state: ClusterState) -> list[str]:
                         pod_orphans.setdefault(ns, set()).add(name)
                     else:
                         stats[uid] = stats.get(uid, PodStats()).add(fact, 1)
-    want: dict[str, Any] = {"by_uid": by_uid, "by_owner": by_owner, "pod_labels": labels, "pods_by_node": by_node,
+    want: dict[str, Any] = {"by_uid": by_uid, "by_owner": by_owner, "pod_labels": labels,
+                            "pod_label_sets": label_sets, "pods_by_node": by_node,
                             "node_usage": usage, "orphan_pods": pod_orphans, "pod_stats": stats, "orphans": orphans}
     got: dict[str, Any] = {
         "by_uid": dict(state.by_uid.items()),
         "by_owner": {k: set(v.keys()) for k, v in state.by_owner.items()},
         "pod_labels": {k: set(v.keys()) for k, v in state.pod_labels.items()},
+        "pod_label_sets": {k: set(v.keys()) for k, v in state.pod_label_sets.items()},
         "pods_by_node": {k: set(v.keys()) for k, v in state.pods_by_node.items()},
         "node_usage": {k: tuple(v) for k, v in state.node_usage.items() if any(v)},
         "orphan_pods": {k: set(v.keys()) for k, v in state.orphan_pods.items()},

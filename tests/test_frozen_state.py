@@ -215,3 +215,28 @@ def test_index_errors_name_a_corrupted_index() -> None:
     # the ReplicaSet has no controller, so the orphan index must list it
     assert [e.split("=")[0] for e in found] == ["index pod_stats", "index orphans"], (
         f"errors={found}, but should name pod_stats and orphans")
+
+
+def test_label_index_files_pods_by_label_set() -> None:
+    # two templates sharing app=web, a pod relabelled, an unlabelled pod: queries agree with a scan
+    s = rm.new_cluster(2)
+    s = rm.converge(rm.apply_manifest(s, _rs("web-a", 3, "web")))
+    rs_b = _rs("web-b", 2, "web")
+    rs_b["spec"]["selector"]["matchLabels"]["tier"] = "b"
+    rs_b["spec"]["template"]["metadata"]["labels"]["tier"] = "b"
+    s = rm.converge(rm.apply_manifest(s, rs_b))
+    s = rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare"},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    pod = next(p for p in s.iter_kind("Pod") if p["metadata"]["name"].startswith("web-a"))
+    s = apiserver.controller_update(s, with_(pod, metadata=with_(pod["metadata"], labels=FrozenDict(
+        {"app": "web", "tier": "b"})))).state
+    assert index_errors(s) == []
+
+    def scan(pairs: list[tuple[str, str]]) -> list[str]:
+        return sorted(p["metadata"]["name"] for p in s.iter_kind("Pod", "default")
+                      if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in pairs))
+
+    for pairs in ([("app", "web")], [("tier", "b")], [("app", "web"), ("tier", "b")], [("app", "db")]):
+        got = sorted(s.pods_with_labels("default", pairs))
+        assert got == scan(pairs), f"pods_with_labels({pairs})={got}, but a scan finds {scan(pairs)}"
+    assert len(s.pod_labels[("default", "app", "web")]) == 2, "pods of one template should share a label set"
