@@ -13,6 +13,9 @@ validation, defaulting, per-kind create and update validation, immutable fields,
 ``generation`` bumped iff the spec changes, status only through the status subresource, finalizers,
 graceful deletion of pods, Foreground/Orphan/Background propagation, namespace termination, immortal
 namespaces. A rejected write returns a :class:`~refmodel.errors.Rejection` and the unchanged state.
+The writes of one controller turn (a ReplicaSet's creates, a scheduler's bindings, a kubelet's statuses)
+may be committed as one batch (``*_many``): the same writes in the same order, one new state, and the
+watches run after the last, as informer handlers run after the writes they report.
 **Not modelled (and why):** optimistic concurrency between controllers (each controller writes within
 its own turn, so there is no stale read to reject); authentication/authorization; server-side apply
 managed fields (client-side apply's merge is what ``kubectl apply`` does by default); strategic merge of

@@ -3,10 +3,12 @@
 **Mirrors:** etcd plus the informer caches and work queues of kube-controller-manager
 (``staging/src/k8s.io/client-go/tools/cache`` indexers, ``util/workqueue``).
 **Modelled:** objects by kind, namespace and name in persistent maps (``immutables.Map``); secondary
-indexes kept incrementally on every write (uid, owner uid, pod labels, pods by node); the set of
-dirty ``(controller, key)`` work items and the timers that re-queue them; the virtual clock; the
-environment's facts (failed nodes, images that cannot be pulled); monotonic counters for uids,
-resourceVersions and pod IPs.
+indexes kept incrementally on every write (uid, owner uid, pod label sets, pods by node, node usage,
+per-controller pod counts, orphans), checked against a recomputation by :func:`index_errors`; writes
+applied through a transaction (:class:`_Txn`) that mutates the maps it changes in place and builds one
+new state per batch of writes; the set of dirty ``(controller, key)`` work items and the timers that
+re-queue them; the virtual clock; the environment's facts (failed nodes, images that cannot be pulled);
+monotonic counters for uids, resourceVersions and pod IPs.
 **Not modelled:** watch streams and informer lag: a controller sees the state as of its turn, which is
 one of the interleavings a real cluster allows.
 """

@@ -11,7 +11,9 @@ gets an IP and its images are pulled (``config.image_pull_seconds`` of virtual t
 containers are ready when running and their readiness probe's initial delay has passed (or as a
 ``ReadinessChanged`` fact says); ``ContainerExited`` applies the restart policy with back-off; phases
 Succeeded/Failed for ``OnFailure``/``Never``; images that cannot be pulled retry with back-off forever;
-terminating pods are confirmed gone on the next sync; a failed node's kubelet does nothing.
+terminating pods are confirmed gone on the next sync; a failed node's kubelet does nothing. A node's
+sync queues the statuses it computes and writes them together at its end, as the status manager's
+syncBatch does (``pkg/kubelet/status/status_manager.go``).
 **Not modelled (and why):** liveness/startup probes (no container health is simulated beyond the
 explicit ``ContainerExited`` and ``ReadinessChanged`` facts); init containers run instantly and succeed
 (their ordering rules belong to the Pods issue); volumes are mounted instantly (storage issue);

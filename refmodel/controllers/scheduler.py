@@ -11,7 +11,9 @@ Ready, schedulable, untainted (or tolerated NoSchedule/NoExecute), match ``nodeS
 node affinity, and fit cpu, memory and pod count (requests of every non-terminal pod on the node);
 the feasible node with the highest LeastAllocated score wins, ties to the lowest name (upstream breaks
 ties at random, so any tie-break is faithful); unschedulable pods get ``PodScheduled=False`` with reason
-``Unschedulable`` and are retried when nodes or pods change.
+``Unschedulable`` and are retried when nodes or pods change. One turn schedules every pending pod
+against a heap of nodes per template (kept for the next turn while only its own bindings changed node
+usage) and commits its bindings together.
 **Not modelled (and why):** the other score plugins (BalancedAllocation, ImageLocality, default
 PodTopologySpread, InterPodAffinity) and percentageOfNodesToScore: they only change which of the
 feasible nodes is chosen, which upstream leaves open and the conformance comparison canonicalises;
