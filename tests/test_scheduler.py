@@ -539,3 +539,20 @@ def test_a_bulk_rollout_scores_each_node_about_once_per_binding(monkeypatch: pyt
     calls[0] = 0
     rm.converge(rm.apply_manifest(rm.new_cluster(nodes=nodes, cpu="64", pods_per_node=110), _web(pods)))
     assert calls[0] > bound, f"{calls[0]} scores without kept heaps, but the bound above should catch that"
+
+
+def test_fits_agrees_with_fit_reasons() -> None:
+    # _fits is the scheduler's fast form of fitsRequest; the reasons are what the FitError message lists
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from refmodel.controllers.scheduler import _fits
+
+    small = st.integers(0, 8)
+
+    @given(st.tuples(small, small, small), st.tuples(small, small, small, small, small),
+           st.tuples(small, small, st.just(1), small, small))
+    def check(alloc: tuple[int, int, int], used: tuple[int, ...], req: tuple[int, ...]) -> None:
+        assert _fits(alloc, used, req) == (not _fit_reasons(alloc, used, req)), (alloc, used, req)
+
+    check()

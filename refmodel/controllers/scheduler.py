@@ -225,6 +225,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     base = state.node_usage
     usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
     heaps = _take_heaps(base, node_map)
+    allocs = _allocatables(nodes)
     bindings: list[tuple[FrozenDict, FrozenDict]] = []  # (pod, bound pod)
     per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
     for pod in pods:
@@ -245,7 +246,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             heap = []
             for name in feasible:
                 used = usage.get(name) or base.get(name) or _ZERO
-                heap.append((-least_allocated_score(node_allocatable(nodes[name]), used, req), name, used))
+                heap.append((-least_allocated_score(allocs[name], used, req), name, used))
             heapq.heapify(heap)
             heaps[hk] = (feasible, heap)
         else:
@@ -255,9 +256,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             _neg, name, scored = heap[0]
             used = usage.get(name) or base.get(name) or _ZERO
             if scored != used:  # scored before the node's last binding: score it again
-                heapq.heapreplace(heap, (-least_allocated_score(node_allocatable(nodes[name]), used, req), name, used))
+                heapq.heapreplace(heap, (-least_allocated_score(allocs[name], used, req), name, used))
                 continue
-            if _fit_reasons(node_allocatable(nodes[name]), used, req):
+            if not _fits(allocs[name], used, req):
                 heapq.heappop(heap)  # usage only grows: this node stays full for this request
                 continue
             chosen = name
@@ -328,18 +329,35 @@ def _best_node(state: ClusterState, nodes: Mapping[str, FrozenDict], feasible: l
                req: tuple[int, ...]) -> str | None:
     """The feasible node that fits with the highest score; the lowest name among equals."""
     usage = state.node_usage
-    zero = (0, 0, 0, 0, 0)
+    allocs = _allocatables(nodes)
     best: str | None = None
     best_score = -1
     for name in feasible:  # sorted, so the first of equal scores has the lowest name
-        alloc = node_allocatable(nodes[name])
-        used = usage.get(name) or zero
-        if _fit_reasons(alloc, used, req):
-            continue
-        score = least_allocated_score(alloc, used, req)
-        if score > best_score:
-            best, best_score = name, score
+        alloc = allocs[name]
+        used = usage.get(name) or _ZERO
+        if _fits(alloc, used, req):
+            score = least_allocated_score(alloc, used, req)
+            if score > best_score:
+                best, best_score = name, score
     return best
+
+
+def _fits(alloc: tuple[int, int, int], used: tuple[int, ...], req: tuple[int, ...]) -> bool:
+    """``not _fit_reasons(...)``, without building the reasons."""
+    return used[2] < alloc[2] and not (req[0] and used[0] + req[0] > alloc[0]) and not (
+        req[1] and used[1] + req[1] > alloc[1])
+
+
+_ALLOCATABLES: list[tuple[Any, dict[str, tuple[int, int, int]]]] = []
+
+
+def _allocatables(nodes: Mapping[str, FrozenDict]) -> dict[str, tuple[int, int, int]]:
+    """Every node's allocatable vector, memoised for the last node map seen (nodes change rarely)."""
+    if _ALLOCATABLES and _ALLOCATABLES[0][0] is nodes:
+        return _ALLOCATABLES[0][1]
+    table = {name: node_allocatable(node) for name, node in nodes.items()}
+    _ALLOCATABLES[:] = [(nodes, table)]
+    return table
 
 
 def _set_condition(status: Mapping[str, Any], cond: dict[str, Any], now: str) -> FrozenDict:
