@@ -138,12 +138,15 @@ def _sched_ignores_resources(stack: ExitStack) -> None:
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def fit_reasons(alloc: Any, used: Any, req: Any) -> Any:
-            r = orig(alloc, used, req)
-            if isinstance(r, str):
-                return "" if r.startswith("Insufficient cpu") else r
-            return [x for x in r if not x.startswith("Insufficient cpu")]
+            return [x for x in orig(alloc, used, req) if not x.startswith("Insufficient cpu")]
         return fit_reasons
-    _wrap(stack, m, "_fit_reasons" if hasattr(m, "_fit_reasons") else "_fit_reason", make)
+
+    def make_fits(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def fits(alloc: Any, used: Any, req: Any) -> Any:
+            return orig(alloc, used, (0, *req[1:]))  # as if the pod requested no CPU
+        return fits
+    _wrap(stack, m, "_fit_reasons", make)
+    _wrap(stack, m, "_fits", make_fits)
 
 
 def _sched_ignores_not_ready(stack: ExitStack) -> None:
