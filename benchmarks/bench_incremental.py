@@ -18,16 +18,15 @@ from refmodel.events import Scale
 from .conftest import assert_deployment_converged, cluster_for, deployment
 
 SIZES = [n for n in (10, 1_000) if n * 100 <= int(os.environ.get("KUBEORACLE_BENCH_MAX", "100000"))]
-_CLUSTERS: dict[int, rm.ClusterState] = {}
 
 
 def converged_cluster(deployments: int) -> rm.ClusterState:
-    if deployments not in _CLUSTERS:
-        state = cluster_for(deployments * 100)
-        for i in range(deployments):
-            state = rm.apply_manifest(state, deployment(f"app-{i:04d}", 100))
-        _CLUSTERS[deployments] = rm.converge(state)
-    return _CLUSTERS[deployments]
+    """Built per test and dropped after it: a 100,000-pod cluster kept alive would slow the benchmarks
+    that run after it (about 200 MiB more to keep in cache)."""
+    state = cluster_for(deployments * 100)
+    for i in range(deployments):
+        state = rm.apply_manifest(state, deployment(f"app-{i:04d}", 100))
+    return rm.converge(state)
 
 
 def scale_and_converge(state: rm.ClusterState) -> rm.ClusterState:
