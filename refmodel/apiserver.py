@@ -53,6 +53,8 @@ __all__ = [
     "update_status_many",
 ]
 
+_dict_update = dict.update  # for building a FrozenDict before anyone sees it
+_dict_set = dict.__setitem__
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # utilrand.String's alphabet (no vowels)
@@ -250,10 +252,15 @@ def _commit_many(state: ClusterState, writes: list[tuple[Ref, FrozenDict | None,
 
 
 def _stamp(rv: int, obj: FrozenDict, md_changes: dict[str, Any], **changes: Any) -> FrozenDict:
-    """``obj`` carrying resourceVersion ``rv``, with ``md_changes`` to its metadata and top-level ``changes``."""
+    """``obj`` carrying resourceVersion ``rv``, with ``md_changes`` to its metadata and top-level ``changes``
+    (values set as given: nothing is removed). Every write passes here, so it copies with dict calls."""
     md_changes["resourceVersion"] = str(rv)
-    md = with_(obj["metadata"], **md_changes)
-    return with_(obj, metadata=md, **changes)
+    md = FrozenDict(obj["metadata"])
+    _dict_update(md, md_changes)
+    new = FrozenDict(obj)
+    _dict_update(new, changes)
+    _dict_set(new, "metadata", md)
+    return new
 
 
 # ---------------------------------------------------------------------------------------------
