@@ -463,12 +463,8 @@ def controller_update(state: ClusterState, new: FrozenDict, *, old: FrozenDict |
             return _reject(state, Rejection("NotFound", f'{kind} "{md["name"]}" not found', 404, kind, md["name"]))
     if new == old:
         return WriteResult(state, old)
-    info = resources.REGISTRY[kind]
-    changes: dict[str, Any] = {}
-    if info.tracks_generation and new.get("spec") != old.get("spec"):
-        changes["generation"] = old["metadata"].get("generation", 1) + 1
     rv = state.rv + 1
-    new = _stamp(rv, new, changes)
+    new = _stamp_update(rv, old, new)
     ref = (kind, ns, md["name"])
     # an object that is being deleted and has lost its last finalizer is gone
     if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not _blocks_removal(new):
@@ -493,13 +489,18 @@ def controller_update_many(state: ClusterState, updates: list[tuple[FrozenDict, 
             continue
         if new == old:
             continue
-        kind = new["kind"]
-        changes: dict[str, Any] = {}
-        if resources.REGISTRY[kind].tracks_generation and new.get("spec") != old.get("spec"):
-            changes["generation"] = old["metadata"].get("generation", 1) + 1
         rv += 1
-        writes.append(((kind, md.get("namespace", ""), md["name"]), old, _stamp(rv, new, changes)))
+        writes.append(((new["kind"], md.get("namespace", ""), md["name"]), old, _stamp_update(rv, old, new)))
     return _commit_many(state, writes, rv=rv) if writes else state
+
+
+def _stamp_update(rv: int, old: FrozenDict, new: FrozenDict) -> FrozenDict:
+    """``new`` as an update of ``old`` stores it: resourceVersion ``rv``, generation bumped iff the spec
+    changed (for the kinds that track it)."""
+    changes: dict[str, Any] = {}
+    if resources.REGISTRY[new["kind"]].tracks_generation and new.get("spec") != old.get("spec"):
+        changes["generation"] = old["metadata"].get("generation", 1) + 1
+    return _stamp(rv, new, changes)
 
 
 def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:

@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from refmodel.frozen import thaw
+
 __all__ = [
     "HASH_LABEL",
     "REVISION",
@@ -173,15 +175,9 @@ def _strip_hash(template: Obj | None) -> Any:
         out["metadata"] = md
     else:
         out.pop("metadata", None)
-    return _plain(out)
+    return thaw(out)
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, Mapping):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    return v
 
 
 def equal_ignore_hash(a: Obj | None, b: Obj | None) -> bool:

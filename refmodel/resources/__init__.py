@@ -62,10 +62,6 @@ class KindInfo:
     modelled: bool = True  # False: stored as sent, reconciled by nobody
     top_level: tuple[str, ...] = ("spec", "status")  # allowed top-level fields besides apiVersion/kind/metadata
 
-    @property
-    def preferred_version(self) -> str:
-        return self.api_versions[0]
-
 
 REGISTRY: dict[str, KindInfo] = {}
 
