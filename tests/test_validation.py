@@ -8,6 +8,7 @@ Upstream tables: ``staging/src/k8s.io/apimachinery/pkg/util/validation/validatio
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import pytest
@@ -15,8 +16,8 @@ import pytest
 import refmodel as rm
 from refmodel import apiserver
 from refmodel.errors import FieldError, Rejection
-from refmodel.resources import common, lookup
-from refmodel.resources.schema import base64_corrupt_at, structural_errors
+from refmodel.resources import REGISTRY, common, lookup
+from refmodel.resources.schema import base64_corrupt_at, root_type, structural_errors
 
 Obj = dict[str, Any]
 
@@ -292,11 +293,92 @@ def test_null_is_the_zero_value() -> None:
     assert "args" not in obj["spec"]["containers"][0] and "creationTimestamp" not in obj["metadata"]
 
 
-def test_opaque_kinds_only_checked_in_metadata() -> None:
+def test_every_served_kind_has_a_schema() -> None:
+    missing = sorted(k for k, info in REGISTRY.items() if root_type(k, info.api_versions[0]) is None)
+    assert not missing, f"kinds without a schema: {missing}, but every served kind is decoded strictly"
+
+
+def test_unknown_top_level_field_rejected_for_every_kind() -> None:
     sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "a"}, "whatever": 1}
-    assert structural_errors("ServiceAccount", "v1", sa) == []
-    sa["metadata"]["labels"] = ["x"]
+    assert_error(structural_errors("ServiceAccount", "v1", sa), "whatever", 'unknown field "whatever"')
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": "nope"}}
+    assert_error(structural_errors("Job", "batch/v1", job), "spec.template", 'must be of type object: "string"')
+    sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "a", "labels": ["x"]}}
     assert_error(structural_errors("ServiceAccount", "v1", sa), "metadata.labels", "must be of type object")
+
+
+def test_version_with_its_own_schema() -> None:
+    # autoscaling/v1 has targetCPUUtilizationPercentage; autoscaling/v2 has metrics instead
+    spec = {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3,
+            "targetCPUUtilizationPercentage": 50}
+    v1 = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"}, "spec": spec}
+    assert structural_errors("HorizontalPodAutoscaler", "autoscaling/v1", copy.deepcopy(v1)) == []
+    v2 = dict(v1, apiVersion="autoscaling/v2")
+    assert_error(structural_errors("HorizontalPodAutoscaler", "autoscaling/v2", copy.deepcopy(v2)),
+                 "spec.targetCPUUtilizationPercentage", "unknown field")
+
+
+# Integer fields as the Go types declare them: (kind, apiVersion, path, width).
+INT_WIDTHS = [
+    ("Deployment", "apps/v1", ("spec", "replicas"), "int32", "DeploymentSpec"),
+    ("Job", "batch/v1", ("spec", "parallelism"), "int32", "JobSpec"),
+    ("Job", "batch/v1", ("spec", "activeDeadlineSeconds"), "int64", "JobSpec"),
+    ("CronJob", "batch/v1", ("spec", "startingDeadlineSeconds"), "int64", "CronJobSpec"),
+    ("CronJob", "batch/v1", ("spec", "successfulJobsHistoryLimit"), "int32", "CronJobSpec"),
+    ("PriorityClass", "scheduling.k8s.io/v1", ("value",), "int32", "PriorityClass"),
+    ("ControllerRevision", "apps/v1", ("revision",), "int64", "ControllerRevision"),
+    ("Lease", "coordination.k8s.io/v1", ("spec", "leaseDurationSeconds"), "int32", "LeaseSpec"),
+    ("Event", "v1", ("count",), "int32", "Event"),
+    ("HorizontalPodAutoscaler", "autoscaling/v2", ("spec", "maxReplicas"), "int32", "HorizontalPodAutoscalerSpec"),
+    ("Pod", "v1", ("spec", "activeDeadlineSeconds"), "int64", "PodSpec"),
+    ("Pod", "v1", ("spec", "priority"), "int32", "PodSpec"),
+]
+
+
+@pytest.mark.parametrize(("kind", "api_version", "path", "width", "struct"), INT_WIDTHS)
+def test_integer_ranges_as_go_types_them(kind: str, api_version: str, path: tuple[str, ...], width: str,
+                                         struct: str) -> None:
+    bits = 31 if width == "int32" else 63
+    dotted = ".".join(path)
+
+    def obj_with(n: Any) -> Obj:
+        o: Obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}
+        cur = o
+        for key in path[:-1]:
+            cur = cur.setdefault(key, {})
+        cur[path[-1]] = n
+        return o
+
+    for n in (2**bits - 1, -(2**bits)):
+        errs = [e for e in structural_errors(kind, api_version, obj_with(n)) if e.field == dotted]
+        assert errs == [], f"{kind} {dotted}={n}: got {[str(e) for e in errs]}, but {width} holds it"
+    for n in (2**bits, -(2**bits) - 1):
+        want = f"json: cannot unmarshal number {n} into Go struct field {struct}.{dotted} of type {width}"
+        assert_error(structural_errors(kind, api_version, obj_with(n)), dotted, want)
+
+
+def test_out_of_range_in_a_list_names_the_item_and_the_go_field() -> None:
+    c = {"name": "c", "image": "x", "ports": [{"containerPort": 80}, {"containerPort": 2**32}]}
+    errs = errors_of(pod(containers=[c]))
+    assert_error(errs, "spec.containers[0].ports[1].containerPort",
+                 "json: cannot unmarshal number 4294967296 into Go struct field ContainerPort."
+                 "spec.containers.ports.containerPort of type int32")
+    sc = {"supplementalGroups": [1, 2**63]}
+    assert_error(errors_of(pod(securityContext=sc)), "spec.securityContext.supplementalGroups[1]", "of type int64")
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2**31}}
+    assert_error(errors_of(deployment(strategy=strategy)), "spec.strategy.rollingUpdate.maxSurge", "of type int32")
+
+
+@pytest.mark.parametrize(("value", "text"), [(math.nan, "NaN"), (math.inf, "+Inf"), (-math.inf, "-Inf")])
+def test_non_finite_numbers_rejected(value: float, text: str) -> None:
+    c = {"name": "c", "image": "x", "resources": {"requests": {"cpu": value}}}
+    assert_error(errors_of(pod(containers=[c])), "spec.containers[0].resources.requests[cpu]",
+                 f"json: unsupported value: {text}")
+    assert_error(errors_of(deployment(replicas=value)), "spec.replicas", f"unsupported value: {text}")
+    rev = {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": {"name": "r"}, "revision": 1,
+           "data": {"spec": {"weight": [1.5, value]}}}
+    assert_error(structural_errors("ControllerRevision", "apps/v1", rev), "data[spec][weight][1]",
+                 f"unsupported value: {text}")
 
 
 # ---------------------------------------------------------------------------------------------
