@@ -8,7 +8,8 @@ objectmeta.go`` (ValidateFinalizers, ValidateNonnegativeField, ValidateImmutable
 ``pkg/apis/core/validation/validation.go`` (validateKubeFinalizerName),
 ``.../apimachinery/pkg/apis/meta/v1/validation/validation.go`` (ValidateLabelSelector, ValidateLabels).
 **Modelled:** name rules N-1..N-9 with upstream's message texts; label, selector and finalizer checks;
-small accessors that tolerate missing or ill-typed fields (structural checks report those).
+small accessors that tolerate missing or ill-typed fields (structural checks report those) and read plain
+and frozen objects alike; ``strconv.ParseInt`` (:func:`parse_go_int`).
 **Not modelled (and why):** the annotation total-size limit (256 KiB): no manifest in scope comes close;
 IP "sloppy" parsing of leading zeros (``ParseIPSloppy``) is treated as Python's strict parser.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "meta_finalizer_errors",
     "nonnegative",
     "not_found",
+    "parse_go_int",
     "percent_errors",
     "port_name_errors",
     "port_num_errors",
@@ -182,8 +184,21 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def as_list(value: Any) -> Sequence[Any]:
+    """``value`` if it is a list (or a frozen list: a tuple), else empty."""
+    return value if isinstance(value, list | tuple) else []
+
+
+_GO_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_go_int(text: Any, bits: int = 64) -> int | None:
+    """``strconv.ParseInt(text, 10, bits)``, or None where Go returns an error: an optional sign and ASCII
+    digits only (no ``1_0``, no spaces, no other scripts' digits, which Python's ``int`` accepts), in range."""
+    if not isinstance(text, str) or not _GO_DECIMAL.fullmatch(text):
+        return None
+    n = int(text)
+    return n if -(2 ** (bits - 1)) <= n < 2 ** (bits - 1) else None
 
 
 def quantity(value: Any) -> Fraction | None:
@@ -289,12 +304,12 @@ def env_var_name_errors(value: str) -> list[str]:
     return errs
 
 
-_PERCENT = re.compile(r"^[0-9]+%$")
+_PERCENT = re.compile(r"[0-9]+%")
 
 
 def percent_errors(value: str) -> list[str]:
     """IsValidPercent."""
-    if _PERCENT.match(value):
+    if _PERCENT.fullmatch(value):
         return []
     return [_regex_error("a valid percent string must be a numeric string followed by an ending '%'",
                          "[0-9]+%", "1%", "93%")]

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import FieldError, forbidden, invalid, not_supported, required
 from . import REGISTRY, KindInfo
-from .common import as_dict, meta_finalizer_errors, nonnegative, percent_errors
+from .common import as_dict, meta_finalizer_errors, nonnegative, parse_go_int, percent_errors
 from .pod import default_pod_spec
 from .replicaset import (
     selector_errors,
@@ -38,8 +38,7 @@ __all__ = [
 
 Obj = dict[str, Any]
 
-_PERCENT = re.compile(r"^([0-9]+)%$")
-_GO_INT = re.compile(r"^[+-]?[0-9]+$")
+_PERCENT = re.compile(r"([0-9]+)%")
 
 
 def default_deployment(obj: Obj) -> None:
@@ -69,10 +68,10 @@ def default_deployment(obj: Obj) -> None:
 def get_int_or_percent_value(value: Any) -> int:
     """getIntOrPercentValue: the percent number, else ``IntValue()`` (a non-numeric string is 0)."""
     if isinstance(value, str):
-        m = _PERCENT.match(value)
+        m = _PERCENT.fullmatch(value)
         if m:
             return int(m.group(1))
-        return int(value) if _GO_INT.match(value) else 0
+        return parse_go_int(value) or 0  # strconv.Atoi
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return 0
@@ -89,7 +88,7 @@ def validate_positive_int_or_percent(value: Any, field: str) -> list[FieldError]
 
 def _percent_over_100(value: Any, field: str) -> list[FieldError]:
     if isinstance(value, str):
-        m = _PERCENT.match(value)
+        m = _PERCENT.fullmatch(value)
         if m and int(m.group(1)) > 100:
             return [invalid(field, value, "must not be greater than 100%")]
     return []
