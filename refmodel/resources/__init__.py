@@ -115,8 +115,6 @@ def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
 
 
 # Kinds that real manifests carry but the model does not reconcile: stored as sent, with a notice.
-_opaque("ServiceAccount", ("v1",), True, "serviceaccounts", ("sa",),
-        ("secrets", "imagePullSecrets", "automountServiceAccountToken"))
 _opaque("ReplicationController", ("v1",), True, "replicationcontrollers", ("rc",))
 _opaque("LimitRange", ("v1",), True, "limitranges", ("limits",))
 _opaque("ResourceQuota", ("v1",), True, "resourcequotas", ("quota",))
@@ -133,12 +131,6 @@ _opaque("NetworkPolicy", ("networking.k8s.io/v1",), True, "networkpolicies", ("n
 _opaque("PodDisruptionBudget", ("policy/v1",), True, "poddisruptionbudgets", ("pdb",))
 _opaque("HorizontalPodAutoscaler", ("autoscaling/v2", "autoscaling/v1"), True,
         "horizontalpodautoscalers", ("hpa",))
-_opaque("Role", ("rbac.authorization.k8s.io/v1",), True, "roles", (), ("rules",))
-_opaque("ClusterRole", ("rbac.authorization.k8s.io/v1",), False, "clusterroles", (),
-        ("rules", "aggregationRule"))
-_opaque("RoleBinding", ("rbac.authorization.k8s.io/v1",), True, "rolebindings", (), ("subjects", "roleRef"))
-_opaque("ClusterRoleBinding", ("rbac.authorization.k8s.io/v1",), False, "clusterrolebindings", (),
-        ("subjects", "roleRef"))
 _opaque("PriorityClass", ("scheduling.k8s.io/v1",), False, "priorityclasses", ("pc",),
         ("value", "globalDefault", "description", "preemptionPolicy"))
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
@@ -160,9 +152,11 @@ def _load_modelled() -> None:
         node,
         persistentvolume,
         pod,
+        rbac,
         replicaset,
         secret,
         service,
+        serviceaccount,
         statefulset,
         storageclass,
     )

@@ -2,6 +2,7 @@
 
 **Mirrors:** ``staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go`` (IsDNS1123Label,
 IsDNS1123Subdomain, IsDNS1035Label, IsQualifiedName, IsValidLabelValue, IsValidPortName, IsValidPortNum,
+``.../apimachinery/pkg/api/validation/path/name.go`` (IsValidPathSegmentName),
 IsConfigMapKey, IsEnvVarName / IsRelaxedEnvVarName, IsValidPercent, IsValidIP, IsValidUserID,
 IsValidGroupID, IsHTTPHeaderName, InclusiveRangeError), ``.../apimachinery/pkg/api/validation/
 objectmeta.go`` (ValidateFinalizers, ValidateNonnegativeField, ValidateImmutableField) and
@@ -43,6 +44,7 @@ __all__ = [
     "nonnegative",
     "not_found",
     "parse_go_int",
+    "path_segment_name_errors",
     "percent_errors",
     "port_name_errors",
     "port_num_errors",
@@ -169,10 +171,18 @@ def validate_labels(labels: Any, path: str) -> list[FieldError]:
     return errs
 
 
+def path_segment_name_errors(value: str) -> list[str]:
+    """path.IsValidPathSegmentName (RBAC names, and any kind stored without a name rule of its own)."""
+    if value in (".", ".."):
+        return [f"may not be '{value}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in value]
+
+
 NAME_RULES = {
     "subdomain": dns1123_subdomain_errors,
     "label": dns1123_label_errors,
     "dns1035": dns1035_label_errors,
+    "path": path_segment_name_errors,
 }
 
 
