@@ -60,6 +60,7 @@ class KindInfo:
     has_status: bool = True  # status is written only through the status subresource
     tracks_generation: bool = False  # metadata.generation bumps when the spec changes
     modelled: bool = True  # False: stored as sent, reconciled by nobody
+    reconciled: bool = True  # False: checked, but the controller upstream runs for it is not modelled
     top_level: tuple[str, ...] = ("spec", "status")  # allowed top-level fields besides apiVersion/kind/metadata
 
 
