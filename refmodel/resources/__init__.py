@@ -116,7 +116,6 @@ def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
 
 
 # Kinds that real manifests carry but the model does not reconcile: stored as sent, with a notice.
-_opaque("ReplicationController", ("v1",), True, "replicationcontrollers", ("rc",))
 _opaque("LimitRange", ("v1",), True, "limitranges", ("limits",))
 _opaque("ResourceQuota", ("v1",), True, "resourcequotas", ("quota",))
 _opaque("Event", ("v1",), True, "events", ("ev",),
@@ -129,7 +128,6 @@ _opaque("CronJob", ("batch/v1",), True, "cronjobs", ("cj",))
 _opaque("Ingress", ("networking.k8s.io/v1",), True, "ingresses", ("ing",))
 _opaque("IngressClass", ("networking.k8s.io/v1",), False, "ingressclasses")
 _opaque("NetworkPolicy", ("networking.k8s.io/v1",), True, "networkpolicies", ("netpol",))
-_opaque("PodDisruptionBudget", ("policy/v1",), True, "poddisruptionbudgets", ("pdb",))
 _opaque("HorizontalPodAutoscaler", ("autoscaling/v2", "autoscaling/v1"), True,
         "horizontalpodautoscalers", ("hpa",))
 _opaque("PriorityClass", ("scheduling.k8s.io/v1",), False, "priorityclasses", ("pc",),
@@ -153,8 +151,10 @@ def _load_modelled() -> None:
         node,
         persistentvolume,
         pod,
+        policy,
         rbac,
         replicaset,
+        replicationcontroller,
         secret,
         service,
         serviceaccount,

@@ -31,6 +31,7 @@ from .replicaset import (
 __all__ = [
     "default_deployment",
     "get_int_or_percent_value",
+    "is_not_more_than_100_percent",
     "validate_deployment",
     "validate_positive_int_or_percent",
     "validate_rolling_update_deployment",
@@ -86,7 +87,8 @@ def validate_positive_int_or_percent(value: Any, field: str) -> list[FieldError]
     return [invalid(field, value, "must be an integer or percentage (e.g '5%')")]
 
 
-def _percent_over_100(value: Any, field: str) -> list[FieldError]:
+def is_not_more_than_100_percent(value: Any, field: str) -> list[FieldError]:
+    """IsNotMoreThan100Percent."""
     if isinstance(value, str):
         m = _PERCENT.fullmatch(value)
         if m and int(m.group(1)) > 100:
@@ -101,7 +103,7 @@ def validate_rolling_update_deployment(ru: Obj, field: str) -> list[FieldError]:
     errs += validate_positive_int_or_percent(surge, f"{field}.maxSurge")
     if get_int_or_percent_value(unavailable) == 0 and get_int_or_percent_value(surge) == 0:
         errs.append(invalid(f"{field}.maxUnavailable", unavailable, "may not be 0 when `maxSurge` is 0"))
-    errs += _percent_over_100(unavailable, f"{field}.maxUnavailable")
+    errs += is_not_more_than_100_percent(unavailable, f"{field}.maxUnavailable")
     return errs
 
 
