@@ -123,8 +123,6 @@ _opaque("Event", ("v1",), True, "events", ("ev",),
          "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
 _opaque("DaemonSet", ("apps/v1",), True, "daemonsets", ("ds",))
 _opaque("ControllerRevision", ("apps/v1",), True, "controllerrevisions", (), ("data", "revision"))
-_opaque("Job", ("batch/v1",), True, "jobs")
-_opaque("CronJob", ("batch/v1",), True, "cronjobs", ("cj",))
 _opaque("Ingress", ("networking.k8s.io/v1",), True, "ingresses", ("ing",))
 _opaque("IngressClass", ("networking.k8s.io/v1",), False, "ingressclasses")
 _opaque("NetworkPolicy", ("networking.k8s.io/v1",), True, "networkpolicies", ("netpol",))
@@ -144,6 +142,7 @@ _opaque("EndpointSlice", ("discovery.k8s.io/v1",), True, "endpointslices", (),
 def _load_modelled() -> None:
     # Each module registers its kind(s) with full defaulting and validation.
     from . import (  # noqa: F401
+        batch,
         configmap,
         deployment,
         endpoints,
