@@ -470,3 +470,85 @@ def test_validate_cron_job_update() -> None:
     old = cron_job()
     assert update_errors(old, cron_job(schedule="@daily", suspend=True)) == []
     assert_error(update_errors(old, cron_job(schedule="@sometimes")), "spec.schedule", "unrecognized descriptor")
+
+
+# ---------------------------------------------------------------------------------------------
+# DaemonSet
+# ---------------------------------------------------------------------------------------------
+def daemon_set(**spec: Any) -> Obj:
+    base: Obj = {"selector": {"matchLabels": {"app": "web"}}, "template": template()}
+    base.update(spec)
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"}, "spec": base}
+
+
+def test_set_defaults_daemon_set() -> None:
+    # TestSetDefaultDaemonSetSpec: RollingUpdate, maxUnavailable 1, maxSurge 0, revisionHistoryLimit 10
+    spec = defaulted(daemon_set())["spec"]
+    assert spec["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}
+    assert spec["revisionHistoryLimit"] == 10 and spec["template"]["spec"]["restartPolicy"] == "Always"
+    spec = defaulted(daemon_set(updateStrategy={"type": "OnDelete"}))["spec"]
+    assert spec["updateStrategy"] == {"type": "OnDelete"}, spec
+
+
+@pytest.mark.parametrize("spec", [
+    {}, {"updateStrategy": {"type": "OnDelete"}}, {"minReadySeconds": 5, "revisionHistoryLimit": 0},
+    {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "10%"}}},
+    {"template": template(volumes=[{"name": "pd", "gcePersistentDisk": {"pdName": "x", "readOnly": True}}])},
+])
+def test_validate_daemon_set_success(spec: Obj) -> None:
+    # TestValidateDaemonSet: successCases
+    assert_ok(daemon_set(**spec))
+
+
+DS_ERRORS = [
+    ("zero-length selector", {"selector": {}}, "spec.selector", "empty selector is invalid for daemonset"),
+    ("missing selector", {"selector": None}, "spec.template.metadata.labels",
+     "`selector` does not match template `labels`"),
+    ("selector_doesnt_match", {"selector": {"matchLabels": {"foo": "bar"}}}, "spec.template.metadata.labels",
+     "`selector` does not match template `labels`"),
+    ("invalid restart policy", {"template": template(restartPolicy="OnFailure")}, "spec.template.spec.restartPolicy",
+     'Unsupported value: "OnFailure": supported values: "Always"'),
+    ("template may not contain activeDeadlineSeconds", {"template": template(activeDeadlineSeconds=10)},
+     "spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in DaemonSet is not Supported"),
+    ("read-write persistent disk", {"template": template(volumes=[{"name": "pd", "gcePersistentDisk": {"pdName": "x"}}])},
+     "spec.template.spec.volumes[0].gcePersistentDisk.readOnly", "must be true for replicated pods > 1"),
+    ("negative minReadySeconds", {"minReadySeconds": -1}, "spec.minReadySeconds", "must be greater than or equal to 0"),
+    ("negative revisionHistoryLimit", {"revisionHistoryLimit": -1}, "spec.revisionHistoryLimit",
+     "must be greater than or equal to 0"),
+    ("invalid update strategy type", {"updateStrategy": {"type": "Random"}}, "spec.updateStrategy",
+     'supported values: "RollingUpdate", "OnDelete"'),
+    ("both maxSurge and maxUnavailable", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {
+        "maxUnavailable": 1, "maxSurge": 1}}}, "spec.updateStrategy.rollingUpdate.maxSurge",
+     "may not be set when maxUnavailable is non-zero"),
+    ("neither maxSurge nor maxUnavailable", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {
+        "maxUnavailable": 0, "maxSurge": "0%"}}}, "spec.updateStrategy.rollingUpdate.maxUnavailable",
+     "Required value: cannot be 0 when maxSurge is 0"),
+    ("maxUnavailable over 100%", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {
+        "maxUnavailable": "120%"}}}, "spec.updateStrategy.rollingUpdate.maxUnavailable",
+     "must not be greater than 100%"),
+    ("negative maxUnavailable", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {
+        "maxUnavailable": -1}}}, "spec.updateStrategy.rollingUpdate.maxUnavailable",
+     "must be greater than or equal to 0"),
+    ("invalid template", {"template": template(containers=[{"name": "c", "image": "x", "ports": [
+        {"containerPort": 70000}]}])}, "spec.template.spec.containers[0].ports[0].containerPort",
+     "must be between 1 and 65535, inclusive"),
+]
+
+
+@pytest.mark.parametrize(("case", "spec", "field", "fragment"), DS_ERRORS, ids=[c[0] for c in DS_ERRORS])
+def test_validate_daemon_set_errors(case: str, spec: Obj, field: str, fragment: str) -> None:
+    # TestValidateDaemonSet: errorCases; TestValidateDaemonSetUpdateStrategy / TestValidateRollingUpdateDaemonSet
+    obj = daemon_set(**spec)
+    if obj["spec"]["selector"] is None:
+        del obj["spec"]["selector"]
+    assert_error(errors_of(obj), field, fragment)
+
+
+def test_validate_daemon_set_update() -> None:
+    # TestValidateDaemonSetUpdate: the template and strategy may change, the selector may not
+    old = daemon_set()
+    assert update_errors(old, daemon_set(template=template(nodeSelector={"disk": "ssd"}),
+                                         updateStrategy={"type": "OnDelete"})) == []
+    new = daemon_set(selector={"matchLabels": {"app": "web", "tier": "x"}}, template=template({"app": "web",
+                                                                                               "tier": "x"}))
+    assert_error(update_errors(old, new), "spec.selector", "field is immutable")

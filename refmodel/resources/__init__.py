@@ -121,7 +121,6 @@ _opaque("ResourceQuota", ("v1",), True, "resourcequotas", ("quota",))
 _opaque("Event", ("v1",), True, "events", ("ev",),
         ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
          "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
-_opaque("DaemonSet", ("apps/v1",), True, "daemonsets", ("ds",))
 _opaque("ControllerRevision", ("apps/v1",), True, "controllerrevisions", (), ("data", "revision"))
 _opaque("Ingress", ("networking.k8s.io/v1",), True, "ingresses", ("ing",))
 _opaque("IngressClass", ("networking.k8s.io/v1",), False, "ingressclasses")
@@ -144,6 +143,7 @@ def _load_modelled() -> None:
     from . import (  # noqa: F401
         batch,
         configmap,
+        daemonset,
         deployment,
         endpoints,
         namespace,
