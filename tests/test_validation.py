@@ -12,6 +12,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import refmodel as rm
 from refmodel import apiserver
@@ -1025,3 +1027,109 @@ def test_generated_schema_is_fresh() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.generate() == module.OUT.read_text(encoding="utf-8"), "run python tools/gen_schema.py"
+
+
+# ---------------------------------------------------------------------------------------------
+# every checked kind: a wrong-typed value at any top-level spec field is a field-path error
+# ---------------------------------------------------------------------------------------------
+_SCALARS: dict[str, st.SearchStrategy[Any]] = {
+    "str": st.text(max_size=5),
+    "int": st.integers(-5, 5),
+    "float": st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer()),
+    "bool": st.booleans(),
+    "list": st.lists(st.integers(0, 3), max_size=2),
+    "dict": st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 3), max_size=2),
+}
+# JSON types each type spec refuses (free-form "object" fields accept anything and are left out)
+_WRONG: dict[str, tuple[str, ...]] = {
+    "string": ("int", "float", "bool", "list", "dict"),
+    "boolean": ("str", "int", "float", "list", "dict"),
+    "int32": ("str", "float", "bool", "list", "dict"),
+    "int64": ("str", "float", "bool", "list", "dict"),
+    "number": ("str", "bool", "list", "dict"),
+    "int-or-string": ("float", "bool", "list", "dict"),
+    "quantity": ("bool", "list", "dict"),
+    "byte": ("int", "float", "bool", "list", "dict"),
+    "date-time": ("int", "float", "bool", "list", "dict"),
+}
+
+
+def _wrong_kinds(spec: str) -> tuple[str, ...]:
+    if spec.startswith("[]"):
+        return ("str", "int", "bool", "dict")
+    return _WRONG.get(spec, ("str", "int", "float", "bool", "list"))  # objects and maps
+
+
+def _spec_fields(kind: str, api_version: str) -> tuple[str, list[tuple[str, str]]]:
+    """The prefix and the (field, type spec) pairs of a kind's top-level spec (or its top level if it has none)."""
+    root = root_type(kind, api_version)
+    assert root is not None
+    fields = _schema_types()[root]
+    if "spec" in fields:
+        return "spec.", sorted((k, v) for k, v in _schema_types()[fields["spec"]].items() if v != "object")
+    return "", sorted((k, v) for k, v in fields.items()
+                      if k not in ("apiVersion", "kind", "metadata", "status") and v != "object")
+
+
+def _schema_types() -> dict[str, dict[str, str]]:
+    from refmodel.resources._schema_data import TYPES
+
+    return TYPES
+
+
+CHECKED = sorted(k for k, info in REGISTRY.items() if info.modelled)
+
+
+@st.composite
+def _wrong_typed(draw: st.DrawFn) -> tuple[Obj, str]:
+    kind = draw(st.sampled_from(CHECKED))
+    info = REGISTRY[kind]
+    api_version = info.api_versions[0]
+    prefix, fields = _spec_fields(kind, api_version)
+    name, spec = draw(st.sampled_from(fields))
+    value = draw(_SCALARS[draw(st.sampled_from(_wrong_kinds(spec)))])
+    obj: Obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}
+    if prefix:
+        obj["spec"] = {name: value}
+    else:
+        obj[name] = value
+    return obj, f"{prefix}{name}"
+
+
+@given(_wrong_typed())
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_checked_kind_rejects_a_wrong_type_at_each_spec_field(case: tuple[Obj, str]) -> None:
+    obj, field = case
+    r = apiserver.create(rm.new_cluster(nodes=0), copy.deepcopy(obj))  # no exception, whatever the value
+    assert r.rejection is not None, f"{obj['kind']} {field}={obj.get('spec', obj).get(field.split('.')[-1])!r}: " \
+                                    "accepted, but the value has the wrong type"
+    assert any(c.field == field for c in r.rejection.causes), \
+        f"{obj['kind']}: got {[str(c) for c in r.rejection.causes]}, but should name {field}"
+
+
+def test_wrong_type_property_covers_every_checked_kind() -> None:
+    assert {"Job", "CronJob", "DaemonSet", "ReplicationController", "PodDisruptionBudget", "ServiceAccount", "Role",
+            "ClusterRole", "RoleBinding", "ClusterRoleBinding"} <= set(CHECKED), CHECKED
+    for kind in CHECKED:
+        _, fields = _spec_fields(kind, REGISTRY[kind].api_versions[0])
+        assert fields or kind in ("ServiceAccount",), f"{kind}: no top-level fields to test"
+
+
+_GARBAGE = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                     max_size=3), max_leaves=8)
+
+
+@given(kind=st.sampled_from(CHECKED), spec=st.dictionaries(st.sampled_from(
+    ["template", "selector", "replicas", "jobTemplate", "schedule", "updateStrategy", "minAvailable", "rules",
+     "subjects", "roleRef", "containers", "ports", "podFailurePolicy", "successPolicy", "completions"]), _GARBAGE,
+    max_size=4))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_validators_are_total_on_garbage(kind: str, spec: Obj) -> None:
+    # defaulting and validation run after the structural check upstream, but must never raise on any input
+    info = REGISTRY[kind]
+    obj: Obj = {"apiVersion": info.api_versions[0], "kind": kind, "metadata": {"name": "x"}, "spec": spec,
+                **{k: v for k, v in spec.items() if k in ("rules", "subjects", "roleRef")}}
+    info.default(obj)
+    errs = info.validate(obj) + info.validate_update(copy.deepcopy(obj), obj)
+    assert all(isinstance(e, FieldError) for e in errs)
