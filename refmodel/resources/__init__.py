@@ -122,18 +122,12 @@ _opaque("Event", ("v1",), True, "events", ("ev",),
         ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
          "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
 _opaque("ControllerRevision", ("apps/v1",), True, "controllerrevisions", (), ("data", "revision"))
-_opaque("Ingress", ("networking.k8s.io/v1",), True, "ingresses", ("ing",))
-_opaque("IngressClass", ("networking.k8s.io/v1",), False, "ingressclasses")
-_opaque("NetworkPolicy", ("networking.k8s.io/v1",), True, "networkpolicies", ("netpol",))
 _opaque("HorizontalPodAutoscaler", ("autoscaling/v2", "autoscaling/v1"), True,
         "horizontalpodautoscalers", ("hpa",))
-_opaque("PriorityClass", ("scheduling.k8s.io/v1",), False, "priorityclasses", ("pc",),
-        ("value", "globalDefault", "description", "preemptionPolicy"))
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
         ("crd",))
 _opaque("CSIDriver", ("storage.k8s.io/v1",), False, "csidrivers")
 _opaque("VolumeAttachment", ("storage.k8s.io/v1",), False, "volumeattachments")
-_opaque("Lease", ("coordination.k8s.io/v1",), True, "leases")
 _opaque("EndpointSlice", ("discovery.k8s.io/v1",), True, "endpointslices", (),
         ("addressType", "endpoints", "ports"))
 
@@ -147,6 +141,7 @@ def _load_modelled() -> None:
         deployment,
         endpoints,
         namespace,
+        networking,
         node,
         persistentvolume,
         pod,
@@ -154,6 +149,7 @@ def _load_modelled() -> None:
         rbac,
         replicaset,
         replicationcontroller,
+        scheduling,
         secret,
         service,
         serviceaccount,

@@ -1,0 +1,322 @@
+"""Ingress, IngressClass, NetworkPolicy, PriorityClass and Lease, mirroring upstream's validation tests by name:
+``pkg/apis/networking/validation/validation_test.go``, ``pkg/apis/scheduling/validation/validation_test.go`` and
+``pkg/apis/coordination/validation/validation_test.go``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from refmodel.errors import FieldError
+from refmodel.resources import lookup
+from refmodel.resources.schema import structural_errors
+
+Obj = dict[str, Any]
+
+
+def defaulted(obj: Obj) -> Obj:
+    o = copy.deepcopy(obj)
+    assert structural_errors(o["kind"], o["apiVersion"], o) == []
+    info = lookup(o["kind"])
+    assert info is not None and info.modelled, f"{o['kind']} is not checked"
+    info.default(o)
+    return o
+
+
+def errors_of(obj: Obj) -> list[FieldError]:
+    o = copy.deepcopy(obj)
+    errs = structural_errors(o["kind"], o["apiVersion"], o)
+    if errs:
+        return errs
+    info = lookup(o["kind"])
+    assert info is not None and info.modelled, f"{o['kind']} is not checked"
+    info.default(o)
+    return info.validate(o)
+
+
+def update_errors(old: Obj, new: Obj) -> list[FieldError]:
+    info = lookup(new["kind"])
+    assert info is not None
+    o, n = defaulted(old), defaulted(new)
+    return info.validate(n) + info.validate_update(o, n)
+
+
+def assert_ok(obj: Obj) -> None:
+    errs = errors_of(obj)
+    assert not errs, f"{obj['kind']}: got {[str(e) for e in errs]}, but should be valid"
+
+
+def assert_error(errs: list[FieldError], field: str, fragment: str) -> None:
+    hit = [e for e in errs if e.field == field and fragment in str(e)]
+    assert hit, f"got {[str(e) for e in errs]}, but should contain {fragment!r} at {field!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Ingress
+# ---------------------------------------------------------------------------------------------
+def backend(name: str = "web", number: int | None = 80, port_name: str | None = None) -> Obj:
+    port: Obj = {}
+    if number is not None:
+        port["number"] = number
+    if port_name is not None:
+        port["name"] = port_name
+    return {"service": {"name": name, "port": port}}
+
+
+def ingress(rules: list[Obj] | None = None, **spec: Any) -> Obj:
+    path = {"path": "/", "pathType": "Prefix", "backend": backend()}
+    base: Obj = {"rules": [{"host": "foo.example.com", "http": {"paths": [path]}}] if rules is None else rules}
+    base.update(spec)
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"}, "spec": base}
+
+
+def http_rule(host: str = "foo.example.com", **path: Any) -> Obj:
+    p: Obj = {"path": "/", "pathType": "Prefix", "backend": backend()}
+    p.update(path)
+    return {"host": host, "http": {"paths": [p]}}
+
+
+@pytest.mark.parametrize("obj", [
+    ingress(), ingress(rules=[], defaultBackend=backend()), ingress(rules=[http_rule("*.example.com")]),
+    ingress(rules=[http_rule(path="/a/b", pathType="Exact")]),
+    ingress(rules=[http_rule(path="", pathType="ImplementationSpecific")]),
+    ingress(rules=[http_rule(backend=backend(number=None, port_name="http"))]),
+    ingress(rules=[http_rule(backend={"resource": {"apiGroup": "k8s.example.com", "kind": "StorageBucket",
+                                                   "name": "static"}})]),
+    ingress(tls=[{"hosts": ["foo.example.com", "*.bar.com"], "secretName": "tls-cert"}], ingressClassName="nginx"),
+])
+def test_validate_ingress_success(obj: Obj) -> None:
+    # TestValidateIngressCreate / TestValidateIngressRuleValue success rows
+    assert_ok(obj)
+
+
+INGRESS_ERRORS = [
+    ("empty spec", ingress(rules=[]), "spec", "either `defaultBackend` or `rules` must be specified"),
+    ("host is an IP", ingress(rules=[http_rule("1.2.3.4")]), "spec.rules[0].host", "must be a DNS name, not an IP"),
+    ("host with leading zeros is still an IP", ingress(rules=[http_rule("010.1.1.1")]), "spec.rules[0].host",
+     "must be a DNS name, not an IP address"),
+    ("bad wildcard host", ingress(rules=[http_rule("foo.*.bar.com")]), "spec.rules[0].host",
+     "a wildcard DNS-1123 subdomain must start with '*.'"),
+    ("bad host", ingress(rules=[http_rule("Foo_bar")]), "spec.rules[0].host", "a lowercase RFC 1123 subdomain"),
+    ("no pathType", ingress(rules=[http_rule(pathType=None)]), "spec.rules[0].http.paths[0].pathType",
+     "pathType must be specified"),
+    ("unknown pathType", ingress(rules=[http_rule(pathType="Regex")]), "spec.rules[0].http.paths[0].pathType",
+     'supported values: "Exact", "ImplementationSpecific", "Prefix"'),
+    ("relative path", ingress(rules=[http_rule(path="foo")]), "spec.rules[0].http.paths[0].path",
+     "must be an absolute path"),
+    ("path with //", ingress(rules=[http_rule(path="/foo//bar")]), "spec.rules[0].http.paths[0].path",
+     "must not contain '//'"),
+    ("path ending /..", ingress(rules=[http_rule(path="/foo/..")]), "spec.rules[0].http.paths[0].path",
+     "cannot end with '/..'"),
+    ("no paths", ingress(rules=[{"host": "a.com", "http": {"paths": []}}]), "spec.rules[0].http.paths",
+     "Required value"),
+    ("both port name and number", ingress(rules=[http_rule(backend=backend(number=80, port_name="http"))]),
+     "spec.rules[0].http.paths[0].backend", "cannot set both port name & port number"),
+    ("no port", ingress(rules=[http_rule(backend=backend(number=None))]), "spec.rules[0].http.paths[0].backend",
+     "port name or number is required"),
+    ("port out of range", ingress(rules=[http_rule(backend=backend(number=70000))]),
+     "spec.rules[0].http.paths[0].backend.service.port.number", "must be between 1 and 65535, inclusive"),
+    ("service name not DNS-1035", ingress(rules=[http_rule(backend=backend(name="1web"))]),
+     "spec.rules[0].http.paths[0].backend.service.name", "a DNS-1035 label must consist of"),
+    ("both backends", ingress(rules=[http_rule(backend={**backend(), "resource": {"kind": "K", "name": "n"}})]),
+     "spec.rules[0].http.paths[0].backend", "cannot set both resource and service backends"),
+    ("no backend", ingress(rules=[http_rule(backend={})]), "spec.rules[0].http.paths[0].backend",
+     "resource or service backend is required"),
+    ("resource without kind", ingress(rules=[http_rule(backend={"resource": {"name": "n"}})]),
+     "spec.rules[0].http.paths[0].backend.resource.kind", "kind is required"),
+    ("bad tls secret", ingress(tls=[{"secretName": "Bad_Secret"}]), "spec.tls[0].secretName",
+     "a lowercase RFC 1123 subdomain"),
+    ("bad ingressClassName", ingress(ingressClassName="Nginx!"), "spec.ingressClassName",
+     "a lowercase RFC 1123 subdomain"),
+]
+
+
+@pytest.mark.parametrize(("case", "obj", "field", "fragment"), INGRESS_ERRORS, ids=[c[0] for c in INGRESS_ERRORS])
+def test_validate_ingress_errors(case: str, obj: Obj, field: str, fragment: str) -> None:
+    # TestValidateIngress / TestValidateIngressRuleValue / TestValidateIngressTLS error rows
+    for rule in obj["spec"].get("rules", []):
+        for p in rule.get("http", {}).get("paths", []):
+            if p.get("pathType", "") is None:
+                del p["pathType"]
+    assert_error(errors_of(obj), field, fragment)
+
+
+def test_validate_ingress_create_class_annotation() -> None:
+    # TestValidateIngressCreate: "class field and annotation set with different value"
+    obj = ingress(ingressClassName="bar")
+    obj["metadata"]["annotations"] = {"kubernetes.io/ingress.class": "foo"}
+    assert_error(errors_of(obj), "annotations.kubernetes.io/ingress.class",
+                 "must match `ingressClassName` when both are specified")
+    obj["metadata"]["annotations"] = {"kubernetes.io/ingress.class": "bar"}
+    assert_ok(obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# IngressClass
+# ---------------------------------------------------------------------------------------------
+def ingress_class(**spec: Any) -> Obj:
+    base: Obj = {"controller": "example.com/ingress"}
+    base.update(spec)
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}, "spec": base}
+
+
+PARAMS = {"apiGroup": "example.com", "kind": "IngressParameters", "name": "p"}
+INGRESS_CLASS_CASES = [
+    ("valid", ingress_class(), None, ""),
+    ("valid cluster parameters", ingress_class(parameters={**PARAMS, "scope": "Cluster"}), None, ""),
+    ("valid namespace parameters", ingress_class(parameters={**PARAMS, "scope": "Namespace", "namespace": "ns"}),
+     None, ""),
+    ("empty controller", ingress_class(controller=""), "spec.controller", "Required value"),
+    ("invalid controller", ingress_class(controller="nginx"), "spec.controller",
+     'must be a domain-prefixed path (such as "acme.io/foo")'),
+    ("controller too long", ingress_class(controller="example.com/" + "a" * 245), "spec.controller",
+     "may not be more than 250 bytes"),
+    ("no scope", ingress_class(parameters=PARAMS), "spec.parameters.scope", "Required value"),
+    ("bad scope", ingress_class(parameters={**PARAMS, "scope": "Global"}), "spec.parameters.scope",
+     'supported values: "Cluster", "Namespace"'),
+    ("namespace scope without namespace", ingress_class(parameters={**PARAMS, "scope": "Namespace"}),
+     "spec.parameters.namespace", "`parameters.scope` is set to 'Namespace'"),
+    ("cluster scope with namespace", ingress_class(parameters={**PARAMS, "scope": "Cluster", "namespace": "ns"}),
+     "spec.parameters.namespace", "Forbidden: `parameters.scope` is set to 'Cluster'"),
+    ("parameters without kind", ingress_class(parameters={"name": "p", "scope": "Cluster"}),
+     "spec.parameters.kind", "kind is required"),
+]
+
+
+@pytest.mark.parametrize(("case", "obj", "field", "fragment"), INGRESS_CLASS_CASES,
+                         ids=[c[0] for c in INGRESS_CLASS_CASES])
+def test_validate_ingress_class(case: str, obj: Obj, field: str | None, fragment: str) -> None:
+    # TestValidateIngressClass
+    if field is None:
+        assert_ok(obj)
+    else:
+        assert_error(errors_of(obj), field, fragment)
+
+
+def test_validate_ingress_class_update() -> None:
+    # TestValidateIngressClassUpdate: the controller is immutable, parameters may change
+    old = ingress_class()
+    assert update_errors(old, ingress_class(parameters={**PARAMS, "scope": "Cluster"})) == []
+    assert_error(update_errors(old, ingress_class(controller="example.com/other")), "spec.controller",
+                 "field is immutable")
+
+
+# ---------------------------------------------------------------------------------------------
+# NetworkPolicy
+# ---------------------------------------------------------------------------------------------
+def netpol(**spec: Any) -> Obj:
+    base: Obj = {"podSelector": {"matchLabels": {"app": "db"}}}
+    base.update(spec)
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "np"}, "spec": base}
+
+
+def test_set_defaults_network_policy() -> None:
+    # TestSetDefaultNetworkPolicy: policyTypes Ingress (+ Egress with egress rules); port protocol TCP
+    o = defaulted(netpol(ingress=[{"ports": [{"port": 80}]}]))
+    assert o["spec"]["policyTypes"] == ["Ingress"] and o["spec"]["ingress"][0]["ports"][0]["protocol"] == "TCP"
+    o = defaulted(netpol(egress=[{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]))
+    assert o["spec"]["policyTypes"] == ["Ingress", "Egress"]
+
+
+@pytest.mark.parametrize("spec", [
+    {}, {"podSelector": {}},
+    {"ingress": [{"from": [{"podSelector": {"matchLabels": {"a": "b"}}, "namespaceSelector": {}}],
+                  "ports": [{"port": 80, "endPort": 90}, {"port": "http", "protocol": "UDP"}, {"protocol": "SCTP"}]}]},
+    {"egress": [{"to": [{"ipBlock": {"cidr": "192.168.0.0/16", "except": ["192.168.1.0/24"]}}]}],
+     "policyTypes": ["Egress"]},
+    {"ingress": [{"from": [{"ipBlock": {"cidr": "fd00::/64", "except": ["fd00::/96"]}}]}]},
+])
+def test_validate_network_policy_success(spec: Obj) -> None:
+    # TestValidateNetworkPolicy: successCases
+    assert_ok(netpol(**spec))
+
+
+NETPOL_ERRORS = [
+    ("bad label selector", {"podSelector": {"matchLabels": {"a": "-b"}}}, "spec.podSelector.matchLabels",
+     "a valid label must be"),
+    ("unsupported protocol", {"ingress": [{"ports": [{"protocol": "ICMP", "port": 80}]}]},
+     "spec.ingress[0].ports[0].protocol", 'supported values: "TCP", "UDP", "SCTP"'),
+    ("port out of range", {"ingress": [{"ports": [{"port": 70000}]}]}, "spec.ingress[0].ports[0].port",
+     "must be between 1 and 65535, inclusive"),
+    ("invalid named port", {"ingress": [{"ports": [{"port": "Not_A_Port"}]}]}, "spec.ingress[0].ports[0].port",
+     "must contain only alpha-numeric characters"),
+    ("endPort below port", {"egress": [{"ports": [{"port": 90, "endPort": 80}]}]}, "spec.egress[0].ports[0].endPort",
+     "must be greater than or equal to `port`"),
+    ("endPort with named port", {"egress": [{"ports": [{"port": "http", "endPort": 80}]}]},
+     "spec.egress[0].ports[0].endPort", "may not be specified when `port` is non-numeric"),
+    ("endPort without port", {"egress": [{"ports": [{"endPort": 80}]}]}, "spec.egress[0].ports[0].endPort",
+     "may not be specified when `port` is not specified"),
+    ("missing peer", {"ingress": [{"from": [{}]}]}, "spec.ingress[0].from[0]", "Required value: must specify a peer"),
+    ("ipBlock and podSelector", {"ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}]}]},
+     "spec.ingress[0].from[0]", "may not specify both ipBlock and another peer"),
+    ("missing cidr", {"ingress": [{"from": [{"ipBlock": {"cidr": ""}}]}]}, "spec.ingress[0].from[0].ipBlock.cidr",
+     "Required value"),
+    ("invalid cidr", {"ingress": [{"from": [{"ipBlock": {"cidr": "192.168.5.6"}}]}]},
+     "spec.ingress[0].from[0].ipBlock.cidr", "must be a valid CIDR value"),
+    ("except not a subset", {"egress": [{"to": [{"ipBlock": {"cidr": "192.168.0.0/24", "except": ["192.168.1.0/25"]}}]}]},
+     "spec.egress[0].to[0].ipBlock.except[0]", "must be a strict subset of `cidr`"),
+    ("except equal to cidr", {"egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/8"]}}]}]},
+     "spec.egress[0].to[0].ipBlock.except[0]", "must be a strict subset of `cidr`"),
+    ("bad policy type", {"policyTypes": ["Ingress", "Sideways"]}, "spec.policyTypes[1]",
+     'Unsupported value: "Sideways": supported values: "Ingress", "Egress"'),
+    ("too many policy types", {"policyTypes": ["Ingress", "Egress", "Ingress"]}, "spec.policyTypes",
+     "may not specify more than two policyTypes"),
+]
+
+
+@pytest.mark.parametrize(("case", "spec", "field", "fragment"), NETPOL_ERRORS, ids=[c[0] for c in NETPOL_ERRORS])
+def test_validate_network_policy_errors(case: str, spec: Obj, field: str, fragment: str) -> None:
+    # TestValidateNetworkPolicy: errorCases
+    assert_error(errors_of(netpol(**spec)), field, fragment)
+
+
+# ---------------------------------------------------------------------------------------------
+# PriorityClass and Lease
+# ---------------------------------------------------------------------------------------------
+def priority_class(name: str = "high", value: int = 1000, **fields: Any) -> Obj:
+    return {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+            "value": value, **fields}
+
+
+def test_validate_priority_class() -> None:
+    # TestValidatePriorityClass
+    assert_ok(priority_class())
+    assert_ok(priority_class("system-node-critical", 2_000_001_000))
+    assert defaulted(priority_class())["preemptionPolicy"] == "PreemptLowerPriority"
+    assert_error(errors_of(priority_class("system-foo")), "metadata.name",
+                 "priority class names with 'system-' prefix are reserved for system use only. error: system-foo is "
+                 "not a known system priority class")
+    assert_error(errors_of(priority_class("system-cluster-critical", 5)), "metadata.name",
+                 "value of system-cluster-critical PriorityClass must be 2000000000")
+    assert_error(errors_of(priority_class(value=1_000_000_001)), "value",
+                 "maximum allowed value of a user defined priority is 1000000000")
+    assert_error(errors_of(priority_class(preemptionPolicy="Sometimes")), "preemptionPolicy",
+                 'supported values: "PreemptLowerPriority", "Never"')
+
+
+def test_validate_priority_class_update() -> None:
+    # TestValidatePriorityClassUpdate: value and preemptionPolicy are immutable, description may change
+    old = priority_class()
+    assert update_errors(old, priority_class(description="d", globalDefault=True)) == []
+    assert_error(update_errors(old, priority_class(value=2000)), "value", "may not be changed in an update.")
+    assert_error(update_errors(old, priority_class(preemptionPolicy="Never")), "preemptionPolicy",
+                 "field is immutable")
+
+
+def lease(**spec: Any) -> Obj:
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l"}, "spec": spec}
+
+
+def test_validate_lease_spec() -> None:
+    # TestValidateLeaseSpec
+    assert_ok(lease(holderIdentity="me", leaseDurationSeconds=15, leaseTransitions=0,
+                    renewTime="2024-01-01T00:00:00.000000Z"))
+    assert_error(errors_of(lease(leaseDurationSeconds=0)), "spec.leaseDurationSeconds", "must be greater than 0")
+    assert_error(errors_of(lease(leaseTransitions=-1)), "spec.leaseTransitions", "must be greater than or equal to 0")
+    assert_error(errors_of(lease(preferredHolder="me")), "spec.preferredHolder",
+                 "may only be specified if `strategy` is defined")
+    assert_error(errors_of(lease(strategy="Random")), "spec.strategy.strategy",
+                 'supported values: "OldestEmulationVersion"')
+    assert_ok(lease(strategy="OldestEmulationVersion", preferredHolder="me"))
