@@ -320,3 +320,74 @@ def test_validate_lease_spec() -> None:
     assert_error(errors_of(lease(strategy="Random")), "spec.strategy.strategy",
                  'supported values: "OldestEmulationVersion"')
     assert_ok(lease(strategy="OldestEmulationVersion", preferredHolder="me"))
+
+
+# ---------------------------------------------------------------------------------------------
+# EndpointSlice and ControllerRevision
+# ---------------------------------------------------------------------------------------------
+def slice_(address_type: str = "IPv4", endpoints: list[Obj] | None = None, ports: list[Obj] | None = None) -> Obj:
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": {"name": "s"},
+            "addressType": address_type,
+            "endpoints": [{"addresses": ["10.1.2.3"]}] if endpoints is None else endpoints,
+            "ports": [{"name": "http", "port": 80}] if ports is None else ports}
+
+
+def test_validate_endpoint_slice_success_and_defaults() -> None:
+    # TestValidateEndpointSlice: successCases; SetDefaults_EndpointPort
+    assert_ok(slice_())
+    assert_ok(slice_("IPv6", [{"addresses": ["2001:db8::1"], "hostname": "a", "nodeName": "node-1",
+                              "hints": {"forZones": [{"name": "zone-a"}]}}]))
+    assert_ok(slice_("FQDN", [{"addresses": ["foo.example.com"]}], [{"port": 80}, {"name": "b", "port": 81}]))
+    port = defaulted(slice_(ports=[{"port": 80}]))["ports"][0]
+    assert port == {"name": "", "port": 80, "protocol": "TCP"}, port
+
+
+SLICE_ERRORS = [
+    ("missing addressType", slice_(""), "addressType", "Required value"),
+    ("bad addressType", slice_("IP"), "addressType", 'supported values: "FQDN", "IPv4", "IPv6"'),
+    ("no addresses", slice_(endpoints=[{"addresses": []}]), "endpoints[0].addresses",
+     "must contain at least 1 address"),
+    ("IPv6 address in an IPv4 slice", slice_(endpoints=[{"addresses": ["2001:db8::1"]}]), "endpoints[0].addresses[0]",
+     "must be a valid IPv4 address"),
+    ("loopback address", slice_(endpoints=[{"addresses": ["127.0.0.1"]}]), "endpoints[0].addresses[0]",
+     "may not be in the loopback range"),
+    ("bad FQDN", slice_("FQDN", [{"addresses": ["localhost"]}]), "endpoints[0].addresses[0]",
+     "should be a domain with at least two segments separated by dots"),
+    ("bad hostname", slice_(endpoints=[{"addresses": ["10.1.2.3"], "hostname": "Host_1"}]), "endpoints[0].hostname",
+     "a lowercase RFC 1123 label"),
+    ("bad nodeName", slice_(endpoints=[{"addresses": ["10.1.2.3"], "nodeName": "Node_1"}]), "endpoints[0].nodeName",
+     "a lowercase RFC 1123 subdomain"),
+    ("duplicate zone hint", slice_(endpoints=[{"addresses": ["10.1.2.3"], "hints": {"forZones": [{"name": "a"},
+                                                                                                {"name": "a"}]}}]),
+     "endpoints[0].hints.forZones[1].name", "Duplicate value"),
+    ("duplicate port name", slice_(ports=[{"port": 80}, {"port": 81}]), "ports[1].name", 'Duplicate value: ""'),
+    ("bad port protocol", slice_(ports=[{"name": "a", "port": 80, "protocol": "ICMP"}]), "ports[0].protocol",
+     'supported values: "SCTP", "TCP", "UDP"'),
+    ("bad port name", slice_(ports=[{"name": "Http", "port": 80}]), "ports[0].name", "a lowercase RFC 1123 label"),
+    ("bad appProtocol", slice_(ports=[{"name": "a", "port": 80, "appProtocol": "-h2c"}]), "ports[0].appProtocol",
+     "name part must consist of alphanumeric characters"),
+]
+
+
+@pytest.mark.parametrize(("case", "obj", "field", "fragment"), SLICE_ERRORS, ids=[c[0] for c in SLICE_ERRORS])
+def test_validate_endpoint_slice_errors(case: str, obj: Obj, field: str, fragment: str) -> None:
+    # TestValidateEndpointSlice: errorCases
+    assert_error(errors_of(obj), field, fragment)
+
+
+def test_validate_endpoint_slice_update() -> None:
+    # TestValidateEndpointSliceUpdate: the addressType is immutable, endpoints may change
+    assert update_errors(slice_(), slice_(endpoints=[{"addresses": ["10.1.2.4"]}])) == []
+    assert_error(update_errors(slice_(), slice_("FQDN", [{"addresses": ["a.example.com"]}])), "addressType",
+                 "field is immutable")
+
+
+def test_validate_controller_revision() -> None:
+    # TestValidateControllerRevision / TestValidateControllerRevisionUpdate
+    rev = {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": {"name": "r"}, "revision": 1,
+           "data": {"spec": {"template": {}}}}
+    assert_ok(rev)
+    assert_error(errors_of({**rev, "data": None}), "data", "Required value: data is mandatory")
+    assert_error(errors_of({**rev, "revision": -1}), "revision", "must be greater than or equal to 0")
+    assert update_errors(rev, {**rev, "revision": 2}) == []
+    assert_error(update_errors(rev, {**rev, "data": {"spec": {}}}), "data", "field is immutable")

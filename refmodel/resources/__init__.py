@@ -121,15 +121,12 @@ _opaque("ResourceQuota", ("v1",), True, "resourcequotas", ("quota",))
 _opaque("Event", ("v1",), True, "events", ("ev",),
         ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
          "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
-_opaque("ControllerRevision", ("apps/v1",), True, "controllerrevisions", (), ("data", "revision"))
 _opaque("HorizontalPodAutoscaler", ("autoscaling/v2", "autoscaling/v1"), True,
         "horizontalpodautoscalers", ("hpa",))
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
         ("crd",))
 _opaque("CSIDriver", ("storage.k8s.io/v1",), False, "csidrivers")
 _opaque("VolumeAttachment", ("storage.k8s.io/v1",), False, "volumeattachments")
-_opaque("EndpointSlice", ("discovery.k8s.io/v1",), True, "endpointslices", (),
-        ("addressType", "endpoints", "ports"))
 
 
 def _load_modelled() -> None:
@@ -139,6 +136,7 @@ def _load_modelled() -> None:
         configmap,
         daemonset,
         deployment,
+        discovery,
         endpoints,
         namespace,
         networking,
