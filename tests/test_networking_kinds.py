@@ -391,3 +391,107 @@ def test_validate_controller_revision() -> None:
     assert_error(errors_of({**rev, "revision": -1}), "revision", "must be greater than or equal to 0")
     assert update_errors(rev, {**rev, "revision": 2}) == []
     assert_error(update_errors(rev, {**rev, "data": {"spec": {}}}), "data", "field is immutable")
+
+
+# ---------------------------------------------------------------------------------------------
+# ResourceQuota and LimitRange (pkg/apis/core/validation/validation_test.go)
+# ---------------------------------------------------------------------------------------------
+def quota(**spec: Any) -> Obj:
+    return {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": spec}
+
+
+@pytest.mark.parametrize("spec", [
+    {"hard": {"cpu": "100", "memory": "10G", "pods": "10", "services": 0, "requests.storage": "10Gi",
+              "count/deployments.apps": "4", "hugepages-2Mi": "1Gi", "requests.nvidia.com/gpu": "2"}},
+    {"hard": {"pods": "10", "cpu": "2"}, "scopes": ["NotTerminating", "NotBestEffort"]},
+    {"hard": {"pods": "10"}, "scopes": ["BestEffort"]},
+    {"hard": {"pods": "10"}, "scopeSelector": {"matchExpressions": [
+        {"scopeName": "PriorityClass", "operator": "In", "values": ["high"]}]}},
+])
+def test_validate_resource_quota_success(spec: Obj) -> None:
+    # TestValidateResourceQuota: successCases
+    assert_ok(quota(**spec))
+
+
+QUOTA_ERRORS = [
+    ("negative-limits", {"hard": {"cpu": "-10"}}, "spec.hard[cpu]", "must be greater than or equal to 0"),
+    ("fractional-api-resource", {"hard": {"pods": "0.5"}}, "spec.hard[pods]", "must be an integer"),
+    ("fractional count", {"hard": {"count/pods": "1.5"}}, "spec.hard[count/pods]", "must be an integer"),
+    ("invalid-quota-resource", {"hard": {"storage": "10Gi"}}, "spec.hard[storage]",
+     "must be a standard resource for quota"),
+    ("non-standard resource", {"hard": {"widgets": "1"}}, "spec.hard[widgets]",
+     "must be a standard resource type or fully qualified"),
+    ("invalid-quota-terminating-pair", {"hard": {"pods": "1"}, "scopes": ["Terminating", "NotTerminating"]},
+     "spec.scopes", "conflicting scopes"),
+    ("unsupported-quota-scope", {"hard": {"pods": "1"}, "scopes": ["foo"]}, "spec.scopes", "unsupported scope"),
+    ("invalid-quota-scope-name (BestEffort with cpu)", {"hard": {"cpu": "1"}, "scopes": ["BestEffort"]},
+     "spec.scopes", "unsupported scope applied to resource"),
+    ("invalid-scope-selector-operator", {"hard": {"pods": "1"}, "scopeSelector": {"matchExpressions": [
+        {"scopeName": "BestEffort", "operator": "In", "values": ["x"]}]}}, "spec.scopeSelector.matchExpressions.operator",
+     "must be 'Exist' when scope is any of"),
+    ("invalid-scope-selector-values", {"hard": {"pods": "1"}, "scopeSelector": {"matchExpressions": [
+        {"scopeName": "PriorityClass", "operator": "In"}]}}, "spec.scopeSelector.matchExpressions.values",
+     "must be at least one value when `operator` is 'In' or 'NotIn' for scope selector"),
+]
+
+
+@pytest.mark.parametrize(("case", "spec", "field", "fragment"), QUOTA_ERRORS, ids=[c[0] for c in QUOTA_ERRORS])
+def test_validate_resource_quota_errors(case: str, spec: Obj, field: str, fragment: str) -> None:
+    # TestValidateResourceQuota: errorCases
+    assert_error(errors_of(quota(**spec)), field, fragment)
+
+
+def test_validate_resource_quota_update() -> None:
+    # TestValidateResourceQuotaUpdate: hard limits may change, scopes may not
+    old = quota(hard={"pods": "10"}, scopes=["NotTerminating"])
+    assert update_errors(old, quota(hard={"pods": "20"}, scopes=["NotTerminating"])) == []
+    assert_error(update_errors(old, quota(hard={"pods": "10"}, scopes=["Terminating"])), "spec.scopes",
+                 "field is immutable")
+
+
+def limit_range(*limits: Obj) -> Obj:
+    return {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"}, "spec": {"limits": list(limits)}}
+
+
+@pytest.mark.parametrize("limits", [
+    [{"type": "Container", "max": {"cpu": "2", "memory": "1Gi"}, "min": {"cpu": "100m"}, "default": {"cpu": "1"},
+      "defaultRequest": {"cpu": "500m"}, "maxLimitRequestRatio": {"cpu": "10"}}],
+    [{"type": "Pod", "max": {"cpu": "4"}}, {"type": "PersistentVolumeClaim", "min": {"storage": "1Gi"}}],
+    [{"type": "example.com/thing", "max": {"example.com/widget": "3"}}],
+])
+def test_validate_limit_range_success(limits: list[Obj]) -> None:
+    # TestValidateLimitRange: successCases
+    assert_ok(limit_range(*limits))
+
+
+LIMIT_ERRORS = [
+    ("duplicate-limit-type", [{"type": "Pod", "max": {"cpu": "1"}}, {"type": "Pod", "min": {"cpu": "1"}}],
+     "spec.limits[1].type", 'Duplicate value: "Pod"'),
+    ("unknown type", [{"type": "Node"}], "spec.limits[0].type", "must be a standard limit type or fully qualified"),
+    ("default-limit-type-pod", [{"type": "Pod", "max": {"cpu": "1"}, "default": {"cpu": "1"}}],
+     "spec.limits[0].default", "may not be specified when `type` is 'Pod'"),
+    ("min value 2 is greater than max value 1", [{"type": "Container", "max": {"cpu": "1"}, "min": {"cpu": "2"}}],
+     "spec.limits[0].min[cpu]", "min value 2 is greater than max value 1"),
+    ("default request > default", [{"type": "Container", "default": {"cpu": "1"}, "defaultRequest": {"cpu": "2"}}],
+     "spec.limits[0].defaultRequest[cpu]", "default request value 2 is greater than default limit value 1"),
+    ("default > max", [{"type": "Container", "max": {"cpu": "1"}, "default": {"cpu": "2"}}],
+     "spec.limits[0].default[cpu]", "default value 2 is greater than max value 1"),
+    ("ratio less than 1", [{"type": "Container", "maxLimitRequestRatio": {"cpu": "800m"}}],
+     "spec.limits[0].maxLimitRequestRatio[cpu]", "ratio 800m is less than 1"),
+    ("ratio greater than max/min", [{"type": "Container", "max": {"memory": "800Mi"}, "min": {"memory": "100Mi"},
+                                     "maxLimitRequestRatio": {"memory": "10"}}],
+     "spec.limits[0].maxLimitRequestRatio[memory]", "ratio 10 is greater than max/min = 8.000000"),
+    ("pvc without storage bound", [{"type": "PersistentVolumeClaim", "max": {"cpu": "1"}}], "spec.limits[0].limits",
+     "either minimum or maximum storage value is required, but neither was provided"),
+    ("hugepages must not overcommit", [{"type": "Container", "default": {"hugepages-2Mi": "4Mi"},
+                                        "defaultRequest": {"hugepages-2Mi": "2Mi"}}],
+     "spec.limits[0].defaultRequest[hugepages-2Mi]", "default value 4Mi must equal to defaultRequest value 2Mi"),
+    ("container resource name", [{"type": "Container", "max": {"storage": "1Gi"}}], "spec.limits[0].max[storage]",
+     "must be a standard resource for containers"),
+]
+
+
+@pytest.mark.parametrize(("case", "limits", "field", "fragment"), LIMIT_ERRORS, ids=[c[0] for c in LIMIT_ERRORS])
+def test_validate_limit_range_errors(case: str, limits: list[Obj], field: str, fragment: str) -> None:
+    # TestValidateLimitRange: errorCases
+    assert_error(errors_of(limit_range(*limits)), field, fragment)

@@ -116,8 +116,6 @@ def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
 
 
 # Kinds that real manifests carry but the model does not reconcile: stored as sent, with a notice.
-_opaque("LimitRange", ("v1",), True, "limitranges", ("limits",))
-_opaque("ResourceQuota", ("v1",), True, "resourcequotas", ("quota",))
 _opaque("Event", ("v1",), True, "events", ("ev",),
         ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
          "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
@@ -144,6 +142,7 @@ def _load_modelled() -> None:
         persistentvolume,
         pod,
         policy,
+        quota,
         rbac,
         replicaset,
         replicationcontroller,
