@@ -495,3 +495,95 @@ LIMIT_ERRORS = [
 def test_validate_limit_range_errors(case: str, limits: list[Obj], field: str, fragment: str) -> None:
     # TestValidateLimitRange: errorCases
     assert_error(errors_of(limit_range(*limits)), field, fragment)
+
+
+# ---------------------------------------------------------------------------------------------
+# HorizontalPodAutoscaler (pkg/apis/autoscaling/validation/validation_test.go)
+# ---------------------------------------------------------------------------------------------
+def hpa(api_version: str = "autoscaling/v2", **spec: Any) -> Obj:
+    base: Obj = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "maxReplicas": 5}
+    base.update(spec)
+    return {"apiVersion": api_version, "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"}, "spec": base}
+
+
+def cpu(utilization: int | None = 50, value: str | None = None) -> Obj:
+    target: Obj = {"type": "Utilization" if value is None else "AverageValue"}
+    if utilization is not None:
+        target["averageUtilization"] = utilization
+    if value is not None:
+        target["averageValue"] = value
+    return {"type": "Resource", "resource": {"name": "cpu", "target": target}}
+
+
+def test_set_defaults_hpa() -> None:
+    # TestSetDefaultHPA (v2): minReplicas 1, CPU 80% when no metric is given, the behavior's default rules
+    spec = defaulted(hpa(behavior={"scaleDown": {"stabilizationWindowSeconds": 60}}))["spec"]
+    assert spec["minReplicas"] == 1
+    assert spec["metrics"] == [{"type": "Resource", "resource": {
+        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}], spec["metrics"]
+    assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 60
+    assert spec["behavior"]["scaleDown"]["policies"] == [{"type": "Percent", "value": 100, "periodSeconds": 15}]
+    assert spec["behavior"]["scaleUp"]["policies"][0] == {"type": "Pods", "value": 4, "periodSeconds": 15}
+
+
+@pytest.mark.parametrize("obj", [
+    hpa(), hpa(minReplicas=2, metrics=[cpu(), cpu(None, "500m")]),
+    hpa(metrics=[{"type": "Pods", "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue",
+                                                                                 "averageValue": "10"}}}]),
+    hpa(metrics=[{"type": "Object", "object": {"describedObject": {"kind": "Service", "name": "s"},
+                                               "metric": {"name": "rps"}, "target": {"type": "Value", "value": "1k"}}}]),
+    hpa(metrics=[{"type": "ContainerResource", "containerResource": {"name": "memory", "container": "app", "target": {
+        "type": "Utilization", "averageUtilization": 60}}}]),
+    hpa(behavior={"scaleUp": {"selectPolicy": "Disabled"}, "scaleDown": {"policies": [
+        {"type": "Pods", "value": 1, "periodSeconds": 1800}]}}),
+    hpa("autoscaling/v1", targetCPUUtilizationPercentage=70),
+])
+def test_validate_hpa_success(obj: Obj) -> None:
+    # TestValidateHorizontalPodAutoscaler: successCases
+    assert_ok(obj)
+
+
+HPA_ERRORS = [
+    ("minReplicas 0", hpa(minReplicas=0), "spec.minReplicas", "must be greater than or equal to 1"),
+    ("maxReplicas 0", hpa(maxReplicas=0), "spec.maxReplicas", "must be greater than 0"),
+    ("max below min", hpa(minReplicas=7), "spec.maxReplicas", "must be greater than or equal to `minReplicas`"),
+    ("missing scaleTargetRef kind", hpa(scaleTargetRef={"name": "web"}), "spec.scaleTargetRef.kind", "Required value"),
+    ("scaleTargetRef name with /", hpa(scaleTargetRef={"kind": "Deployment", "name": "a/b"}),
+     "spec.scaleTargetRef.name", "may not contain '/'"),
+    ("utilization 0", hpa(metrics=[cpu(0)]), "spec.metrics[0].resource.target.averageUtilization",
+     "must be greater than 0"),
+    ("negative averageValue", hpa(metrics=[cpu(None, "-1")]), "spec.metrics[0].resource.target.averageValue",
+     "must be positive"),
+    ("both utilization and value", hpa(metrics=[cpu(50, "1")]), "spec.metrics[0].resource.target.averageValue",
+     "may not set both a target raw value and a target utilization"),
+    ("bad target type", hpa(metrics=[{"type": "Resource", "resource": {"name": "cpu", "target": {
+        "type": "Percent", "averageUtilization": 5}}}]), "spec.metrics[0].resource.target.type",
+     "must be either Utilization, Value, or AverageValue"),
+    ("unknown metric type", hpa(metrics=[{"type": "Magic"}]), "spec.metrics[0].type",
+     'supported values: "ContainerResource", "External", "Object", "Pods", "Resource"'),
+    ("missing metric source", hpa(metrics=[{"type": "Pods"}]), "spec.metrics[0].pods",
+     "must populate information for the given metric source"),
+    ("two sources", hpa(metrics=[{**cpu(), "pods": {"metric": {"name": "q"}, "target": {
+        "type": "AverageValue", "averageValue": "1"}}}]), "spec.metrics[0].pods",
+     "must populate the given metric source only"),
+    ("pods without averageValue", hpa(metrics=[{"type": "Pods", "pods": {"metric": {"name": "q"}, "target": {
+        "type": "Value", "value": "1"}}}]), "spec.metrics[0].pods.target.averageValue",
+     "must specify a positive target averageValue"),
+    ("stabilization window too long", hpa(behavior={"scaleUp": {"stabilizationWindowSeconds": 3601}}),
+     "spec.behavior.scaleUp.stabilizationWindowSeconds", "must be less than or equal to 3600"),
+    ("empty policies", hpa(behavior={"scaleDown": {"policies": []}}), "spec.behavior.scaleDown.policies",
+     "must specify at least one Policy"),
+    ("bad selectPolicy", hpa(behavior={"scaleUp": {"selectPolicy": "Avg"}}), "spec.behavior.scaleUp.selectPolicy",
+     'supported values: "Disabled", "Max", "Min"'),
+    ("policy period too long", hpa(behavior={"scaleUp": {"policies": [{"type": "Pods", "value": 1,
+                                                                       "periodSeconds": 1801}]}}),
+     "spec.behavior.scaleUp.policies[0].periodSeconds", "must be less than or equal to 1800"),
+    ("v1 target 0", hpa("autoscaling/v1", targetCPUUtilizationPercentage=0),
+     "spec.metrics[0].resource.target.averageUtilization", "must be greater than 0"),
+]
+
+
+@pytest.mark.parametrize(("case", "obj", "field", "fragment"), HPA_ERRORS, ids=[c[0] for c in HPA_ERRORS])
+def test_validate_hpa_errors(case: str, obj: Obj, field: str, fragment: str) -> None:
+    # TestValidateHorizontalPodAutoscaler: errorCases
+    assert_error(errors_of(obj), field, fragment)

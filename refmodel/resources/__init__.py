@@ -119,8 +119,6 @@ def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
 _opaque("Event", ("v1",), True, "events", ("ev",),
         ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
          "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
-_opaque("HorizontalPodAutoscaler", ("autoscaling/v2", "autoscaling/v1"), True,
-        "horizontalpodautoscalers", ("hpa",))
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
         ("crd",))
 _opaque("CSIDriver", ("storage.k8s.io/v1",), False, "csidrivers")
@@ -130,6 +128,7 @@ _opaque("VolumeAttachment", ("storage.k8s.io/v1",), False, "volumeattachments")
 def _load_modelled() -> None:
     # Each module registers its kind(s) with full defaulting and validation.
     from . import (  # noqa: F401
+        autoscaling,
         batch,
         configmap,
         daemonset,
