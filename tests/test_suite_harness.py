@@ -22,7 +22,6 @@ from conformance.mutants import applied
 from conformance.runner import main as conformance_main
 from conformance.script import dump_script, load_script, replay_events
 from conformance.view import StateView
-from conformance.workarounds import patched
 from refmodel import events as ev
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,9 +113,8 @@ def test_vacuity_is_counted_per_invariant_and_rule() -> None:
 
 
 def test_runner_writes_results_and_summary(tmp_path: Path) -> None:
-    with patched():  # open model bugs (conformance/workarounds.py) are not what this test is about
-        code = conformance_main(["--machines", "replicaset", "--examples", "15", "--steps", "15", "--profile", "ci",
-                                 "--report", str(tmp_path), "--quiet"])
+    code = conformance_main(["--machines", "replicaset", "--examples", "15", "--steps", "15", "--profile", "ci",
+                             "--report", str(tmp_path), "--quiet"])
     results = json.loads((tmp_path / "results.json").read_text())
     assert code == 0 and results["valid"] in (True, "unknown"), results["machines"]
     inv = results["invariants"]["resourceVersion only grows"]
