@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-__all__ = ["RULES", "Rule", "checked_by", "cited_ids", "describe", "rule"]
+__all__ = ["RULES", "Rule", "checked_by", "cited_ids", "describe", "id_order", "rule"]
 
 #: a rule id as cited in prose: an upper-case area prefix, a dash, a number (``D-11``, ``NODE-4``), not
 #: inside a longer hyphenated word (``node-N-1``)
@@ -600,6 +600,12 @@ def describe(rule_ids: Iterable[str]) -> list[str]:
     """``"ID title: statement"`` for each id, in the order given (unknown ids say so)."""
     return [f"{i} {RULES[i].title}: {RULES[i].statement}" if i in RULES else f"{i}: not in the catalogue"
             for i in rule_ids]
+
+
+def id_order(rule_id: str) -> tuple[str, int]:
+    """Sort key: by area, then by number (``D-2`` before ``D-10``)."""
+    area, _, number = rule_id.partition("-")
+    return area, int(number) if number.isdigit() else 0
 
 
 def cited_ids(text: str) -> set[str]:

@@ -120,3 +120,18 @@ def test_lookup_and_describe() -> None:
     assert describe(["RS-5", "ZZ-99"]) == [f"RS-5 {RULES['RS-5'].title}: {RULES['RS-5'].statement}",
                                            "ZZ-99: not in the catalogue"]
     assert "no object has more than one controller owner reference" in catalogue.checked_by("RS-5")
+
+
+def test_the_conformance_summary_states_the_rules_next_to_the_invariants() -> None:
+    from reports.markdown import render
+
+    failure = {"invariant": "resourceVersion only grows", "rules": ["API-1"], "message": "rv went 7 -> 3"}
+    summary = {"valid": False, "adapter": "model", "machines": {"mixed": {"valid": False, "failure": failure}},
+               "invariants": {"resourceVersion only grows": {"valid": False, "rules": ["API-1"], "kind": "transition",
+                                                              "checks": 3, "premises": 3, "violations": 1},
+                              "x": {"valid": True, "rules": ["D-10", "D-2"], "kind": "state", "checks": 1,
+                                    "premises": 1, "violations": 0}}}
+    md = render(summary)
+    assert f"> API-1 {RULES['API-1'].title}: {RULES['API-1'].statement}" in md  # under the failure
+    listed = [line for line in md.splitlines() if line.startswith("- ")]
+    assert [line.split()[1] for line in listed] == ["API-1", "D-2", "D-10"], listed
