@@ -14,7 +14,11 @@ ConfigMaps and Secrets, ``SCH`` scheduler, ``NODE`` node lifecycle, ``GC`` garba
 traps (places where a plausible model goes wrong; each restates the rules it sharpens).
 
 A docstring or comment may cite a range, ``D-1..D-22``: it cites every id in between
-(:func:`cited_ids`). This module is data and pure functions only.
+(:func:`cited_ids`). ``tests/test_catalogue.py`` fails when any cited id is missing here.
+
+The statements are this project's own summaries, written from the upstream code; every citation was
+checked against the ``kubernetes/kubernetes`` sources (the file exists at that path and defines that
+function). This module is data and pure functions only.
 """
 
 from __future__ import annotations
@@ -223,8 +227,8 @@ RULES: Mapping[str, Rule] = _rules(
          ("pkg/controller/replicaset/replica_set.go:ReplicaSetController.manageReplicas",),
          (f"{_T}test_replicaset.py",)),
     Rule("RS-2", "slow-start creation",
-         "Pods are created in batches of 1, 2, 4, ... and the controller stops at the first batch with a "
-         "failure, so a failing template costs few requests.",
+         "Missing pods are requested in doubling batches, starting with a single pod; a batch with any "
+         "failed create ends the sync, so a template the API rejects costs few requests.",
          ("pkg/controller/replicaset/replica_set.go:slowStartBatch",)),
     Rule("RS-3", "which pods go first",
          "When scaling down, the pods deleted first are: unscheduled before scheduled, Pending before Unknown "
@@ -323,9 +327,9 @@ RULES: Mapping[str, Rule] = _rules(
          (f"{_DU}:NewRSNewReplicas", f"{_DROLL}:DeploymentController.scaleDownOldReplicaSetsForRollingUpdate"),
          (f"{_T}test_deployment_scenarios.py", f"{_T}test_traps.py")),
     Rule("D-14", "Recreate",
-         "The Recreate strategy scales every old ReplicaSet to 0, waits until no old pod is left running "
-         "(Pending and Unknown count as running), and only then creates or scales up the new ReplicaSet to "
-         "spec.replicas.",
+         "The Recreate strategy first takes every old ReplicaSet to 0 replicas, then waits while any pod of "
+         "theirs has not finished (a Pending or Unknown pod still blocks), and only then creates the new "
+         "ReplicaSet or scales it to spec.replicas.",
          ("pkg/controller/deployment/recreate.go:DeploymentController.rolloutRecreate",
           "pkg/controller/deployment/recreate.go:oldPodsRunning"),
          (f"{_T}test_deployment_scenarios.py",)),
@@ -380,8 +384,8 @@ RULES: Mapping[str, Rule] = _rules(
          "replicas to 1 and revisionHistoryLimit to 10; PVC retention defaults to Retain for both cases.",
          ("pkg/apis/apps/v1/defaults.go:SetDefaults_StatefulSet",)),
     Rule("SS-14", "what a StatefulSet update may change",
-         "After creation only replicas, ordinals, template, updateStrategy, revisionHistoryLimit, "
-         "persistentVolumeClaimRetentionPolicy and minReadySeconds may change; anything else is forbidden.",
+         "An update is refused (Forbidden) when it touches any spec field outside this set: replicas, ordinals, "
+         "template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy, minReadySeconds.",
          (f"{_APPSVAL}:ValidateStatefulSetUpdate",), (f"{_T}test_validation.py",)),
     # ---- Services, Endpoints, DNS -------------------------------------------------------------------------
     Rule("SVC-1", "Service types and defaults",
@@ -465,13 +469,13 @@ RULES: Mapping[str, Rule] = _rules(
           "pkg/registry/core/persistentvolume/strategy.go:persistentvolumeStrategy.NamespaceScoped")),
     # ---- ConfigMaps and Secrets -------------------------------------------------------------------
     Rule("CM-4", "immutable ConfigMaps and Secrets",
-         "With immutable: true, the data (and binaryData or stringData) can no longer change, and immutable "
-         "cannot be set back to false; the object can still be deleted.",
+         "An object marked immutable: true rejects every later edit of its data (binaryData for ConfigMaps, "
+         "stringData for Secrets) and any attempt to unmark it; deleting it is still allowed.",
          (f"{_COREVAL}:ValidateConfigMapUpdate", f"{_COREVAL}:ValidateSecretUpdate"),
          (f"{_T}test_validation.py",)),
     Rule("CM-5", "ConfigMap limits",
-         "ConfigMap keys follow N-7, no key may appear in both data and binaryData, and the data together may "
-         "not exceed 1 MiB.",
+         "ConfigMap keys follow N-7, a key used in data may not also be used in binaryData, and the values "
+         "together are limited to 1 MiB.",
          (f"{_COREVAL}:ValidateConfigMap",)),
     Rule("CM-7", "Secret data",
          "Secret data values are base64 in the API; stringData is a write-only convenience whose entries are "
@@ -530,8 +534,9 @@ RULES: Mapping[str, Rule] = _rules(
          "zone is partly down, none when it is fully down).",
          ("pkg/controller/nodelifecycle/node_lifecycle_controller.go:Controller.handleDisruption",)),
     Rule("NODE-4", "pods of a failed node",
-         "A pod evicted from an unreachable node gets a deletionTimestamp but stays, Terminating, until its "
-         "kubelet confirms or the node object goes; being no longer active, its ReplicaSet replaces it at once.",
+         "Eviction from a node that stopped reporting only marks the pod for deletion: with no kubelet to "
+         "confirm, it lingers as Terminating until the node returns or its object is removed. Being no longer "
+         "active, it is replaced by its ReplicaSet straight away.",
          ("pkg/controller/tainteviction/taint_eviction.go:Controller.processPodOnNode",
           "pkg/controller/controller_utils.go:IsPodActive"),
          (f"{_T}test_deployment_scenarios.py", f"{_T}test_nodelifecycle.py")),
@@ -542,9 +547,10 @@ RULES: Mapping[str, Rule] = _rules(
          ("staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go:ValidateOwnerReferences",),
          (f"{_T}test_garbage_collector.py",)),
     Rule("GC-2", "propagation policies",
-         "Background deletes the owner now and its dependents afterwards; Foreground keeps the owner, with the "
-         "foregroundDeletion finalizer, until its blocking dependents are gone; Orphan removes the owner's "
-         "references from the dependents and keeps them. apps/v1 kinds default to Background.",
+         "Background removes the owner at once and lets the collector delete its dependents afterwards. "
+         "Foreground leaves the owner in place, carrying the foregroundDeletion finalizer, while any dependent "
+         "that blocks owner deletion remains. Orphan strips the owner's references from its dependents and "
+         "keeps them. Deleting an apps/v1 object defaults to Background.",
          (f"{_GC}:GarbageCollector.attemptToDeleteItem", f"{_GC}:GarbageCollector.processDeletingDependentsItem",
           f"{_GC}:GarbageCollector.orphanDependents"),
          (f"{_T}test_deployment_scenarios.py",)),
@@ -579,8 +585,8 @@ RULES: Mapping[str, Rule] = _rules(
          "missing one nothing (L-3, L-4).",
          (f"{_SELECTOR}:Requirement.Matches",), (f"{_T}test_labels.py",)),
     Rule("Z-19", "a failed node keeps its pods Terminating",
-         "Pods evicted from a dead node stay Terminating because no kubelet confirms; the ReplicaSet replaces "
-         "them at once since they no longer count as active (NODE-2, NODE-4).",
+         "An evicted pod on a node that is down remains Terminating, since nothing confirms that it stopped; "
+         "its ReplicaSet does not wait for it, because it no longer counts as active (NODE-2, NODE-4).",
          ("pkg/controller/tainteviction/taint_eviction.go:Controller.processPodOnNode",
           "pkg/controller/controller_utils.go:IsPodActive"),
          (f"{_T}test_nodelifecycle.py",)),
