@@ -587,3 +587,64 @@ HPA_ERRORS = [
 def test_validate_hpa_errors(case: str, obj: Obj, field: str, fragment: str) -> None:
     # TestValidateHorizontalPodAutoscaler: errorCases
     assert_error(errors_of(obj), field, fragment)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSIDriver and VolumeAttachment (pkg/apis/storage/validation/validation_test.go)
+# ---------------------------------------------------------------------------------------------
+def csi_driver(name: str = "io.kubernetes.storage.mock", **spec: Any) -> Obj:
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": name}, "spec": spec}
+
+
+def test_validate_csi_driver() -> None:
+    # TestCSIDriverValidation; TestSetDefaultCSIDriver
+    assert_ok(csi_driver())
+    assert_ok(csi_driver("io.Kubernetes.Storage.Mock"))  # lower-cased before the subdomain check
+    spec = defaulted(csi_driver())["spec"]
+    assert (spec["attachRequired"], spec["podInfoOnMount"], spec["fsGroupPolicy"], spec["volumeLifecycleModes"]) == \
+        (True, False, "ReadWriteOnceWithFSType", ["Persistent"]), spec
+    assert_error(errors_of(csi_driver("a" * 64)), "name", "must have at most 63 bytes")
+    assert_error(errors_of(csi_driver("-bad-")), "name", "a lowercase RFC 1123 subdomain")
+    assert_error(errors_of(csi_driver(fsGroupPolicy="Sometimes")), "spec.fsGroupPolicy",
+                 'supported values: "File", "None", "ReadWriteOnceWithFSType"')
+    assert_error(errors_of(csi_driver(volumeLifecycleModes=["Persistent", "Forever"])), "spec.volumeLifecycleModes",
+                 'supported values: "Persistent", "Ephemeral"')
+    assert_error(errors_of(csi_driver(tokenRequests=[{"audience": "a"}, {"audience": "a"}])),
+                 "spec.tokenRequests[1].audience", 'Duplicate value: "a"')
+    assert_error(errors_of(csi_driver(tokenRequests=[{"audience": "a", "expirationSeconds": 10}])),
+                 "spec.tokenRequests[0].expirationSeconds", "may not specify a duration less than 10 minutes")
+
+
+def test_validate_csi_driver_update() -> None:
+    # TestCSIDriverValidationUpdate: attachRequired and volumeLifecycleModes are immutable, podInfoOnMount is not
+    old = csi_driver()
+    assert update_errors(old, csi_driver(podInfoOnMount=True)) == []
+    assert_error(update_errors(old, csi_driver(attachRequired=False)), "spec.attachedRequired", "field is immutable")
+
+
+def attachment(**source: Any) -> Obj:
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment", "metadata": {"name": "va"},
+            "spec": {"attacher": "io.kubernetes.storage.mock", "nodeName": "node1",
+                     "source": source or {"persistentVolumeName": "pv1"}}}
+
+
+def test_validate_volume_attachment() -> None:
+    # TestVolumeAttachmentValidation / TestVolumeAttachmentValidationV1
+    assert_ok(attachment())
+    inline = {"accessModes": ["ReadWriteOnce"], "csi": {"driver": "d", "volumeHandle": "h"}}
+    assert_ok(attachment(inlineVolumeSpec=inline))
+    assert_error(errors_of(attachment(persistentVolumeName="pv1", inlineVolumeSpec=inline)), "spec.source",
+                 "Forbidden: must specify exactly one of inlineVolumeSpec and persistentVolumeName")
+    bad = attachment()
+    bad["spec"]["source"] = {}
+    assert_error(errors_of(bad), "spec.source", "Required value: must specify exactly one of")
+    assert_error(errors_of(attachment(inlineVolumeSpec={**inline, "capacity": {"storage": "1Gi"}})),
+                 "spec.source.inlineVolumeSpec.capacity", "may not be specified in the context of inline volumes")
+    bad = attachment()
+    bad["spec"]["attacher"] = "Not_A_Driver!"
+    assert_error(errors_of(bad), "spec.attacher", "a lowercase RFC 1123 subdomain")
+    bad = attachment()
+    bad["spec"]["nodeName"] = ""
+    assert_error(errors_of(bad), "spec.nodeName", "a lowercase RFC 1123 subdomain")
+    changed = attachment(persistentVolumeName="pv2")
+    assert_error(update_errors(attachment(), changed), "spec", "field is immutable")

@@ -121,8 +121,6 @@ _opaque("Event", ("v1",), True, "events", ("ev",),
          "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
         ("crd",))
-_opaque("CSIDriver", ("storage.k8s.io/v1",), False, "csidrivers")
-_opaque("VolumeAttachment", ("storage.k8s.io/v1",), False, "volumeattachments")
 
 
 def _load_modelled() -> None:
@@ -131,6 +129,7 @@ def _load_modelled() -> None:
         autoscaling,
         batch,
         configmap,
+        csi,
         daemonset,
         deployment,
         discovery,
