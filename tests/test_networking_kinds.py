@@ -648,3 +648,29 @@ def test_validate_volume_attachment() -> None:
     assert_error(errors_of(bad), "spec.nodeName", "a lowercase RFC 1123 subdomain")
     changed = attachment(persistentVolumeName="pv2")
     assert_error(update_errors(attachment(), changed), "spec", "field is immutable")
+
+
+# ---------------------------------------------------------------------------------------------
+# Event (pkg/apis/core/validation/events_test.go)
+# ---------------------------------------------------------------------------------------------
+def event(namespace: str = "default", **fields: Any) -> Obj:
+    base: Obj = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": namespace},
+                 "involvedObject": {"kind": "Pod", "name": "p", "namespace": namespace}, "reason": "Started"}
+    base.update(fields)
+    return base
+
+
+def test_validate_event() -> None:
+    # TestValidateEventForCoreV1Events / TestLegacyValidateEvent
+    assert_ok(event())
+    assert_ok(event(involvedObject={"kind": "Node", "name": "n1"}))  # a cluster-scoped object from default
+    assert_error(errors_of(event("foo", involvedObject={"kind": "Pod", "name": "p", "namespace": "bar"})),
+                 "involvedObject.namespace", 'Invalid value: "bar": does not match event.namespace')
+    assert_error(errors_of(event("foo", involvedObject={"kind": "Node", "name": "n1"})), "involvedObject.namespace",
+                 "does not match event.namespace")
+    new_style = event(eventTime="2024-01-01T00:00:00.000000Z", reportingComponent="kubelet",
+                      reportingInstance="node1", action="Pulling")
+    assert_ok(new_style)
+    assert_error(errors_of({**new_style, "reportingComponent": ""}), "reportingComponent", "Required value")
+    assert_error(errors_of({**new_style, "action": "a" * 129}), "action", "can have at most 128 characters")
+    assert_error(errors_of({**new_style, "message": "m" * 1025}), "message", "can have at most 1024 characters")

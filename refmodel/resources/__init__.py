@@ -116,9 +116,6 @@ def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
 
 
 # Kinds that real manifests carry but the model does not reconcile: stored as sent, with a notice.
-_opaque("Event", ("v1",), True, "events", ("ev",),
-        ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
-         "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
         ("crd",))
 
@@ -134,6 +131,7 @@ def _load_modelled() -> None:
         deployment,
         discovery,
         endpoints,
+        event,
         namespace,
         networking,
         node,
