@@ -5,13 +5,20 @@
 ``PrepareForCreate``/``Validate``/``ValidateUpdate`` (``pkg/registry/<group>/<kind>/strategy.go``).
 **Modelled:** which apiVersions are served (and which are gone: ``extensions/v1beta1``,
 ``apps/v1beta1``...), scope (namespaced or cluster), name rules, defaulting, create and update
-validation (one module per kind: ``pod``, ``deployment``, ``replicaset``, ``statefulset``, ``service``,
-``endpoints``, ``namespace``, ``configmap``, ``secret``, ``persistentvolume``, ``storageclass``,
-``node``; shared rules in ``common``; strict decoding in ``schema`` from the generated ``_schema_data``),
-whether a kind has a status subresource and tracks ``metadata.generation``, and which kinds are only
-stored (opaque: ServiceAccount, RBAC, Ingress ...).
+validation, one module per kind or API group: ``pod``, ``deployment``, ``replicaset``, ``statefulset``,
+``daemonset``, ``replicationcontroller``, ``batch`` (Job, CronJob; schedules in ``cron``), ``service``,
+``endpoints``, ``discovery`` (EndpointSlice, ControllerRevision), ``namespace``, ``configmap``, ``secret``,
+``serviceaccount``, ``persistentvolume``, ``storageclass``, ``csi`` (CSIDriver, VolumeAttachment), ``node``,
+``rbac`` (Role, ClusterRole and their bindings), ``policy`` (PodDisruptionBudget), ``quota`` (ResourceQuota,
+LimitRange), ``networking`` (Ingress, IngressClass, NetworkPolicy), ``autoscaling`` (HorizontalPodAutoscaler),
+``scheduling`` (PriorityClass, Lease), ``event``; shared rules in ``common``; strict decoding of every kind in
+``schema`` from the generated ``_schema_data``; whether a kind has a status subresource and tracks
+``metadata.generation``; ``modelled``: whether it is validated (checked); ``reconciled``: whether the model runs
+the controller upstream runs for it (a checked Job is stored, its pods are not created).
 **Not modelled (and why):** conversion between versions (each kind is served at the versions listed and
-stored as sent); CRDs (no custom schemas in scope).
+stored as sent); CustomResourceDefinition validation (structural schemas are a validator of their own; a CRD
+is decoded strictly and stored, and ``validate`` reports it as not checked) and custom resources (no custom
+schemas in scope).
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ class KindInfo:
     prepare_update: Callable[[Obj, Obj], None] = _no_prepare
     has_status: bool = True  # status is written only through the status subresource
     tracks_generation: bool = False  # metadata.generation bumps when the spec changes
-    modelled: bool = True  # False: stored as sent, reconciled by nobody
+    modelled: bool = True  # False: decoded strictly but not validated (not checked), reconciled by nobody
     reconciled: bool = True  # False: checked, but the controller upstream runs for it is not modelled
     top_level: tuple[str, ...] = ("spec", "status")  # allowed top-level fields besides apiVersion/kind/metadata
 
@@ -115,7 +122,7 @@ def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
                       modelled=False, top_level=top))
 
 
-# Kinds that real manifests carry but the model does not reconcile: stored as sent, with a notice.
+# Kinds that real manifests carry but the model does not validate: decoded, stored as sent, with a notice.
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
         ("crd",))
 
