@@ -141,6 +141,8 @@ RC_ERRORS = [
     ("missing template", {"template": None}, "spec.template", "Required value"),
     ("selector_doesnt_match", {"selector": {"foo": "bar"}}, "spec.template.metadata.labels",
      "`selector` does not match template `labels`"),
+    ("selector matches only some labels", {"selector": {"app": "web", "tier": "fe"}}, "spec.template.metadata.labels",
+     "`selector` does not match template `labels`"),
     ("negative_replicas", {"replicas": -1}, "spec.replicas", "must be greater than or equal to 0"),
     ("negative minReadySeconds", {"minReadySeconds": -1}, "spec.minReadySeconds", "must be greater than or equal"),
     ("invalid restart policy 1", {"template": template(restartPolicy="OnFailure")},
