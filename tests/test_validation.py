@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import refmodel as rm
@@ -1120,16 +1120,29 @@ _GARBAGE = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.text
                                                                                      max_size=3), max_leaves=8)
 
 
-@given(kind=st.sampled_from(CHECKED), spec=st.dictionaries(st.sampled_from(
-    ["template", "selector", "replicas", "jobTemplate", "schedule", "updateStrategy", "minAvailable", "rules",
-     "subjects", "roleRef", "containers", "ports", "podFailurePolicy", "successPolicy", "completions"]), _GARBAGE,
-    max_size=4))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_validators_are_total_on_garbage(kind: str, spec: Obj) -> None:
-    # defaulting and validation run after the structural check upstream, but must never raise on any input
+@st.composite
+def _garbage_object(draw: st.DrawFn) -> Obj:
+    """A checked kind with garbage at some of its own top-level spec fields (or top-level fields)."""
+    kind = draw(st.sampled_from(CHECKED))
     info = REGISTRY[kind]
-    obj: Obj = {"apiVersion": info.api_versions[0], "kind": kind, "metadata": {"name": "x"}, "spec": spec,
-                **{k: v for k, v in spec.items() if k in ("rules", "subjects", "roleRef")}}
+    prefix, fields = _spec_fields(kind, info.api_versions[0])
+    names = [n for n, _ in fields] or ["spec"]
+    body = draw(st.dictionaries(st.sampled_from(names), _GARBAGE, max_size=4))
+    obj: Obj = {"apiVersion": info.api_versions[0], "kind": kind, "metadata": {"name": "x", "namespace": "default"}}
+    if prefix:
+        obj["spec"] = body
+    else:
+        obj.update(body)
+    return obj
+
+
+@given(_garbage_object())
+@example({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ipFamilies": [[]]}})
+@example({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "x"}, "spec": {"podCIDRs": [None, []]}})
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_validators_are_total_on_garbage(obj: Obj) -> None:
+    # defaulting and validation run after the structural check upstream, but must never raise on any input
+    info = REGISTRY[obj["kind"]]
     info.default(obj)
     errs = info.validate(obj) + info.validate_update(copy.deepcopy(obj), obj)
     assert all(isinstance(e, FieldError) for e in errs)
