@@ -330,6 +330,11 @@ JOB_ERRORS = [
      "spec.template.metadata.labels[job-name]", "must be 'myjob'"),
     ("spec.managedBy: must be a domain-prefixed path", {"managedBy": "kueue"}, "spec.managedBy",
      'must be a domain-prefixed path (such as "acme.io/foo")'),
+    ("spec.managedBy: Too long", {"managedBy": "example.com/" + "a" * 60}, "spec.managedBy",
+     "Too long: may not be longer than 63"),
+    ("spec.podFailurePolicy.rules[0].onExitCodes.values: Too many", {"podFailurePolicy": {"rules": [
+        {"action": "FailJob", "onExitCodes": {"operator": "NotIn", "values": list(range(256))}}]}},
+     "spec.podFailurePolicy.rules[0].onExitCodes.values", "must have at most 255 items"),
 ]
 
 

@@ -176,16 +176,15 @@ def _on_exit_codes(req: Obj, field: str, containers: set[str]) -> list[FieldErro
     elif len(values) > MAX_ON_EXIT_CODES_VALUES:
         errs.append(FieldError("Too many", f"{field}.values",
                                f"must have at most {MAX_ON_EXIT_CODES_VALUES} items", len(values), True))
-    else:
-        seen: set[int] = set()
-        for j, v in enumerate(values):
-            if op == "In" and v == 0:
-                errs.append(invalid(f"{field}.values[{j}]", v, "must not be 0 for the In operator"))
-            if v in seen:
-                errs.append(duplicate(f"{field}.values[{j}]", v))
-            seen.add(v)
-        if any(a > b for a, b in pairwise(values)):
-            errs.append(invalid(f"{field}.values", values, "must be ordered"))
+    seen: set[int] = set()
+    for j, v in enumerate(values):
+        if op == "In" and v == 0:
+            errs.append(invalid(f"{field}.values[{j}]", v, "must not be 0 for the In operator"))
+        if v in seen:
+            errs.append(duplicate(f"{field}.values[{j}]", v))
+        seen.add(v)
+    if any(a > b for a, b in pairwise(values)):
+        errs.append(invalid(f"{field}.values", values, "must be ordered"))
     return errs
 
 
@@ -357,7 +356,7 @@ def _managed_by(value: str, field: str) -> list[FieldError]:
         if not re.fullmatch(_HTTP_PATH, parts[1]):
             errs.append(invalid(field, parts[1], f"Invalid path (regex used for validation is '{_HTTP_PATH}')"))
     if len(value) > MAX_MANAGED_BY_LENGTH:
-        errs.append(FieldError("Too long", field, f"may not be more than {MAX_MANAGED_BY_LENGTH} bytes", value, False))
+        errs.append(FieldError("Too long", field, f"may not be longer than {MAX_MANAGED_BY_LENGTH}", value, False))
     return errs
 
 
@@ -424,12 +423,6 @@ def _selector_matches(selector: Any, labels: dict[str, Any]) -> bool:
     return selector_matches(selector, labels)
 
 
-def _selector_empty(selector: Any) -> bool:
-    """``labels.Selector.Empty()`` of the converted selector (nil converts to Nothing, which is not empty)."""
-    return (isinstance(selector, dict) and not as_dict(selector.get("matchLabels"))
-            and not as_list(selector.get("matchExpressions")))
-
-
 def _public_job_spec_errors(spec: Obj) -> list[FieldError]:
     """ValidateJobSpec: validateJobSpec plus the selector."""
     errs = _job_spec_errors(spec, "spec")
@@ -439,8 +432,6 @@ def _public_job_spec_errors(spec: Obj) -> list[FieldError]:
     else:
         errs += validate_label_selector(selector, "spec.selector")
     if selector is None or selector_convertible(as_dict(selector)):
-        if _selector_empty(selector):
-            errs.append(required("spec.selector"))
         labels = _template_labels(spec)
         if not _selector_matches(selector, labels):
             errs.append(invalid("spec.template.metadata.labels", dict(labels),
