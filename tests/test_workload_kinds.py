@@ -155,9 +155,6 @@ RC_ERRORS = [
      "spec.template.labels", "name part must consist of alphanumeric characters"),
     ("invalid container in template", {"template": template(containers=[{"name": "c"}])},
      "spec.template.spec.containers[0].image", "Required value"),
-    ("read-write persistent disk with > 1 pod",
-     {"template": template(volumes=[{"name": "gce", "gcePersistentDisk": {"pdName": "my-PD"}}])},
-     "spec.template.spec.volumes[0].gcePersistentDisk.readOnly", "must be true for replicated pods > 1"),
 ]
 
 
@@ -172,9 +169,10 @@ def test_validate_replication_controller(case: str, spec: Obj, field: str, fragm
 
 def test_validate_replication_controller_success_and_update() -> None:
     # TestValidateReplicationController successCases; TestValidateReplicationControllerUpdate (selector,
-    # template and replicas may change; a read-write GCE PD is fine with one replica)
+    # template and replicas may change). A read-write GCE PD with several replicas is accepted in v1.32: the
+    # read-only check was skipped from v1.29 and removed with SkipReadOnlyValidationGCE in v1.31
     assert_ok(rc())
-    assert_ok(rc(replicas=1, template=template(volumes=[{"name": "gce", "gcePersistentDisk": {"pdName": "pd"}}])))
+    assert_ok(rc(replicas=3, template=template(volumes=[{"name": "gce", "gcePersistentDisk": {"pdName": "pd"}}])))
     old = rc()
     new = rc(selector={"app": "web", "tier": "fe"}, template=template({"app": "web", "tier": "fe"}), replicas=5)
     assert update_errors(old, new) == []
@@ -501,6 +499,7 @@ def test_set_defaults_daemon_set() -> None:
     {}, {"updateStrategy": {"type": "OnDelete"}}, {"minReadySeconds": 5, "revisionHistoryLimit": 0},
     {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "10%"}}},
     {"template": template(volumes=[{"name": "pd", "gcePersistentDisk": {"pdName": "x", "readOnly": True}}])},
+    {"template": template(volumes=[{"name": "pd", "gcePersistentDisk": {"pdName": "x"}}])},  # no read-only check
 ])
 def test_validate_daemon_set_success(spec: Obj) -> None:
     # TestValidateDaemonSet: successCases
@@ -517,8 +516,6 @@ DS_ERRORS = [
      'Unsupported value: "OnFailure": supported values: "Always"'),
     ("template may not contain activeDeadlineSeconds", {"template": template(activeDeadlineSeconds=10)},
      "spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in DaemonSet is not Supported"),
-    ("read-write persistent disk", {"template": template(volumes=[{"name": "pd", "gcePersistentDisk": {"pdName": "x"}}])},
-     "spec.template.spec.volumes[0].gcePersistentDisk.readOnly", "must be true for replicated pods > 1"),
     ("negative minReadySeconds", {"minReadySeconds": -1}, "spec.minReadySeconds", "must be greater than or equal to 0"),
     ("negative revisionHistoryLimit", {"revisionHistoryLimit": -1}, "spec.revisionHistoryLimit",
      "must be greater than or equal to 0"),

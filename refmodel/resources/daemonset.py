@@ -3,17 +3,17 @@
 **Mirrors:** ``pkg/apis/apps/v1/defaults.go`` (SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and
 maxSurge 0, revisionHistoryLimit 10), ``pkg/apis/apps/validation/validation.go`` (ValidateDaemonSet,
 ValidateDaemonSetSpec, ValidateDaemonSetUpdateStrategy, ValidateRollingUpdateDaemonSet, ValidateDaemonSetUpdate)
-with ``pkg/apis/core/validation`` (ValidatePodTemplateSpec, ValidateReadOnlyPersistentDisks) and
+with ``pkg/apis/core/validation`` (ValidatePodTemplateSpec) and
 ``pkg/registry/apps/daemonset/strategy.go`` (the selector is immutable in apps/v1; generation; status through
 its subresource).
 **Modelled:** the selector (valid, non-empty, matching the template labels: a missing one matches nothing);
-the Pod template validated in full (restartPolicy Always only, no activeDeadlineSeconds, GCE PD volumes
-read-only since daemons run on many nodes); minReadySeconds and revisionHistoryLimit >= 0; the update
+the Pod template validated in full (restartPolicy Always only, no activeDeadlineSeconds; writable GCE PD
+volumes are accepted since the read-only check went with SkipReadOnlyValidationGCE in v1.31);
+minReadySeconds and revisionHistoryLimit >= 0; the update
 strategy (OnDelete, or RollingUpdate with maxUnavailable and maxSurge as non-negative ints or percentages up
 to 100%, exactly one of them non-zero); the selector's immutability.
 **Not modelled (and why):** the DaemonSet controller (a DaemonSet is checked and stored; its pods are not
-created); templateGeneration (internal only, not in apps/v1); status validation (controller-written); the
-ratchet that keeps an old writable GCE PD on update (no such object can be stored here).
+created); templateGeneration (internal only, not in apps/v1); status validation (controller-written).
 """
 
 from __future__ import annotations
@@ -112,12 +112,6 @@ def validate_daemon_set(obj: Obj) -> list[FieldError]:
         errs.append(invalid("spec.selector", dict(selector), "empty selector is invalid for daemonset"))
     errs += validate_pod_template_spec(template if isinstance(template, dict) else {}, "spec.template")
     tspec = as_dict(as_dict(template).get("spec"))
-    for i, v in enumerate(as_list(tspec.get("volumes"))):
-        pd = as_dict(v).get("gcePersistentDisk")
-        if isinstance(pd, dict) and pd.get("readOnly") is not True:
-            errs.append(invalid(f"spec.template.spec.volumes[{i}].gcePersistentDisk.readOnly", False,
-                                "must be true for replicated pods > 1; GCE PD can only be mounted on multiple "
-                                "machines if it is read-only"))
     if tspec.get("restartPolicy") != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", tspec.get("restartPolicy", ""), ("Always",)))
     if tspec.get("activeDeadlineSeconds") is not None:

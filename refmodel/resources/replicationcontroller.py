@@ -3,17 +3,16 @@
 **Mirrors:** ``pkg/apis/core/v1/defaults.go`` (SetDefaults_ReplicationController: the selector and the
 object's labels default to the template's labels, replicas to 1) and ``pkg/apis/core/validation/
 validation.go`` (ValidateReplicationController, ValidateReplicationControllerSpec, ValidateNonEmptySelector,
-ValidatePodTemplateSpecForRC, ValidateReadOnlyPersistentDisks, ValidateReplicationControllerUpdate) with
+ValidatePodTemplateSpecForRC, ValidateReplicationControllerUpdate) with
 ``pkg/registry/core/replicationcontroller/strategy.go`` (generation, status subresource; the selector may
 change in core/v1).
 **Modelled:** replicas and minReadySeconds >= 0; the selector (a plain label map) is required and non-empty
 once defaulted, and must match the template's labels; the template is required and validated in full as a
-Pod template (restartPolicy Always only, no activeDeadlineSeconds); with more than one replica a GCE PD
-volume must be read-only.
+Pod template (restartPolicy Always only, no activeDeadlineSeconds). A writable GCE PD with several replicas is
+accepted: ValidateReadOnlyPersistentDisks was skipped from v1.29 (SkipReadOnlyValidationGCE on) and removed
+with its gate in v1.31.
 **Not modelled (and why):** the replication manager (the model reconciles ReplicaSets, not RCs: an RC is
-checked and stored, its pods are not created); status validation (status is written by that manager only);
-the update ratchet that lets an RC keep an old writable GCE PD with replicas > 1 (``SkipReadOnlyValidationGCE``:
-the model validates an update as a create, and such RCs predate every version in scope).
+checked and stored, its pods are not created); status validation (status is written by that manager only).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Any
 
 from ..errors import FieldError, forbidden, invalid, not_supported, required
 from . import REGISTRY, KindInfo
-from .common import as_dict, as_list, meta_finalizer_errors, nonnegative, validate_labels
+from .common import as_dict, meta_finalizer_errors, nonnegative, validate_labels
 from .pod import default_pod_spec, validate_pod_template_spec
 
 __all__ = ["default_replication_controller", "validate_replication_controller"]
@@ -48,12 +47,6 @@ def default_replication_controller(obj: Obj) -> None:
         default_pod_spec(template["spec"])
 
 
-def _writable_gce_disks(spec: Obj) -> list[int]:
-    volumes = as_list(as_dict(as_dict(spec.get("template")).get("spec")).get("volumes"))
-    return [i for i, v in enumerate(volumes)
-            if isinstance(as_dict(v).get("gcePersistentDisk"), dict) and v["gcePersistentDisk"].get("readOnly") is not True]
-
-
 def _spec_errors(spec: Obj) -> list[FieldError]:
     """ValidateReplicationControllerSpec / ValidatePodTemplateSpecForRC."""
     errs = nonnegative(spec.get("minReadySeconds"), "spec.minReadySeconds")
@@ -71,11 +64,6 @@ def _spec_errors(spec: Obj) -> list[FieldError]:
     if selector and any(labels.get(k) != v for k, v in selector.items()):
         errs.append(invalid("spec.template.metadata.labels", dict(labels), "`selector` does not match template `labels`"))
     errs += validate_pod_template_spec(template, "spec.template")
-    if isinstance(replicas, int) and replicas > 1:
-        for i in _writable_gce_disks(spec):
-            errs.append(invalid(f"spec.template.spec.volumes[{i}].gcePersistentDisk.readOnly", False,
-                                "must be true for replicated pods > 1; GCE PD can only be mounted on multiple "
-                                "machines if it is read-only"))
     tspec = as_dict(template.get("spec"))
     if tspec.get("restartPolicy") != "Always":
         errs.append(not_supported("spec.template.spec.restartPolicy", tspec.get("restartPolicy", ""), ("Always",)))
