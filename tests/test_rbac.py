@@ -75,7 +75,7 @@ def test_validate_service_account() -> None:
 
 # TestValidateRoleNonResourceURL / TestValidateClusterRoleNonResourceURL / TestValidateRoleNamespacedNonResourceURL
 # TestValidateRoleNonResourceURLNoVerbs / TestValidateRoleMixedNonResourceAndResource / TestValidateRoleValidResource
-# TestValidateRoleNoAPIGroup / TestValidateRoleNoResources / TestValidateRoleResourceNamesMultipleResources
+# TestValidateRoleNoAPIGroup / TestValidateRoleNoResources
 RULE_CASES = [
     ("TestValidateClusterRoleNonResourceURL", "ClusterRole", {"nonResourceURLs": ["/*"], "verbs": ["get"]}, None, ""),
     ("TestValidateRoleValidResource", "Role", RULE, None, ""),
@@ -90,9 +90,9 @@ RULE_CASES = [
      "rules[0].apiGroups", "resource rules must supply at least one api group"),
     ("TestValidateRoleNoResources", "Role", {"apiGroups": [""], "verbs": ["get"]},
      "rules[0].resources", "resource rules must supply at least one resource"),
-    ("TestValidateRoleResourceNamesMultipleResources", "Role",
-     {"apiGroups": [""], "resources": ["pods", "secrets"], "resourceNames": ["x"], "verbs": ["get"]},
-     "rules[0].resourceNames", "resource names cannot apply to multiple resources"),
+    # resourceNames with several resources: accepted (the old "cannot apply to multiple resources" rule is gone)
+    ("TestValidateRoleValidResource (resourceNames, several resources)", "Role",
+     {"apiGroups": [""], "resources": ["pods", "secrets"], "resourceNames": ["x"], "verbs": ["get"]}, None, ""),
 ]
 
 

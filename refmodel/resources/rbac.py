@@ -1,13 +1,13 @@
 """Role, ClusterRole, RoleBinding and ClusterRoleBinding (rbac.authorization.k8s.io/v1).
 
 **Mirrors:** ``pkg/apis/rbac/validation/validation.go`` (ValidateRole, ValidateClusterRole with its
-aggregationRule check, validatePolicyRule, ValidateRoleBinding, ValidateClusterRoleBinding,
-validateRoleBindingSubject, the Validate*Update functions: ``cannot change roleRef``; names by
-minimalNameRequirements = path.IsValidPathSegmentName) and ``pkg/apis/rbac/v1/defaults.go``
-(SetDefaults_ClusterRoleBinding, SetDefaults_RoleBinding, SetDefaults_Subject).
+aggregationRule check, ValidatePolicyRule, ValidateRoleBinding, ValidateClusterRoleBinding,
+ValidateRoleBindingSubject, the Validate*Update functions: ``cannot change roleRef``; names by ValidateRBACName
+= path.IsValidPathSegmentName) and ``pkg/apis/rbac/v1/defaults.go`` (SetDefaults_ClusterRoleBinding,
+SetDefaults_RoleBinding, SetDefaults_Subject).
 **Modelled:** defaults (roleRef.apiGroup, a subject's apiGroup by its kind); policy rules (verbs required;
-resource rules need apiGroups and resources, resourceNames only with one resource; nonResourceURLs only in
-ClusterRoles and never mixed with resource rules); aggregationRule selectors; roleRef (group, kind, name) and
+resource rules need apiGroups and resources, and resourceNames may go with several resources; nonResourceURLs
+only in ClusterRoles and never mixed with resource rules); aggregationRule selectors; roleRef (group, kind, name) and
 its immutability; subjects (ServiceAccount names are DNS subdomains without an apiGroup, and need a namespace
 in a ClusterRoleBinding; User and Group need the RBAC group).
 **Not modelled (and why):** authorization itself and the escalation check of the registry (the model has one
@@ -69,8 +69,6 @@ def validate_policy_rule(rule: Any, namespaced: bool, field: str) -> list[FieldE
         errs.append(required(f"{field}.apiGroups", "resource rules must supply at least one api group"))
     if not as_list(r.get("resources")):
         errs.append(required(f"{field}.resources", "resource rules must supply at least one resource"))
-    if as_list(r.get("resourceNames")) and len(as_list(r.get("resources"))) > 1:
-        errs.append(required(f"{field}.resourceNames", "resource names cannot apply to multiple resources"))
     return errs
 
 
