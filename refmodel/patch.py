@@ -23,9 +23,11 @@
 **Modelled:** every directive (``$patch: replace|delete|merge``, ``$retainKeys``,
 ``$deleteFromPrimitiveList/<field>``, ``$setElementOrder/<field>``), merge keys, the element order rules (patch
 order first, then live order), the three-way apply patch (deletions from last-applied, changes from live),
-upstream's quirks where a client can see them (a ``replace`` of a missing object key adds it in json-patch v4,
-evanphx/json-patch issue 204; ``$patch: merge`` on a map is an unknown patch type; a deletion list for an absent
-field becomes the field's value; directives inside a newly added subtree are kept, so strict decoding rejects them).
+the fixes v1.32 carries (a deletion list deletes whatever the field's strategy, kubernetes PR 110472; a
+subtree new to the object loses its nulls and its ``$patch`` maps, PRs 107705 and 117568; a deletion list for an
+absent field does nothing) and upstream's quirks where a client can see them (a ``replace`` of a missing object
+key adds it in json-patch v4, evanphx/json-patch issue 204; ``$patch: merge`` on a map is an unknown patch type; a
+new list element is appended as sent; a new patch item goes before live-only items it cannot be ordered against).
 Types are found by walking the v1.32 OpenAPI type table (:mod:`refmodel.resources._schema_data`) from the kind's
 root struct; a kind outside it knows only ``metadata``.
 **Not modelled (and why):** server-side apply (managed fields; a separate feature); the ``overwrite=false``
@@ -660,13 +662,20 @@ def _merge_map(original: Mapping[str, Any] | None, patch: Mapping[str, Any], spe
             out.pop(key, None)
             if opts.ignore_unmatched_nulls:
                 continue
-        if key not in out:
-            out[key] = _copy(value)
+        if key not in out or _go_type(out[key]) != _go_type(value):
+            # a new (or retyped) subtree is taken from the patch, less its nulls (server side) and any
+            # "$patch" maps (kubernetes PRs 107705 and 117568); a deletion list for it changes nothing
+            if not delete_list:
+                taken = _copy(value)
+                if opts.ignore_unmatched_nulls:
+                    taken = _without_nulls(taken)
+                taken, keep = _remove_directives(taken)
+                if keep:
+                    out[key] = taken
+                else:
+                    out.pop(key, None)
             continue
         current = out[key]
-        if _go_type(current) != _go_type(value):
-            out[key] = _copy(value)
-            continue
         child, meta = _child(spec, key)
         if isinstance(current, dict):
             out[key] = _copy(value) if meta.strategy == "replace" else _merge_map(current, value, child, opts, where)
@@ -675,6 +684,36 @@ def _merge_map(original: Mapping[str, Any] | None, patch: Mapping[str, Any], spe
         else:
             out[key] = value
     return out
+
+
+def _without_nulls(value: Any) -> Any:
+    """``discardNullValuesFromPatch``: drop null map values, at any depth (list items stay)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _remove_directives(value: Any) -> tuple[Any, bool]:
+    """``removeDirectives``: a map holding ``$patch`` disappears (from its parent map or list)."""
+    if isinstance(value, dict):
+        if _DIRECTIVE in value:
+            return None, False
+        out = {}
+        for k, v in value.items():
+            v, keep = _remove_directives(v)
+            if keep:
+                out[k] = v
+        return out, True
+    if isinstance(value, list):
+        items = []
+        for v in value:
+            v, keep = _remove_directives(v)
+            if keep:
+                items.append(v)
+        return items, True
+    return value, True
 
 
 def _extract_key(key: str, prefix: str, at: str) -> str:
@@ -729,7 +768,7 @@ def _merge_ordered_lists(out: dict[str, Any], patch: dict[str, Any], spec: str |
         if found_original and not found_patch:
             merged = list(live)  # type: ignore[arg-type]
         elif found_patch and not found_original:
-            merged = _copy(given)
+            merged = _remove_directives(_copy(given))[0]
         elif found_original and found_patch:
             merged = _merge_slice_handler(live, given, child, meta, False, opts, where)  # type: ignore[arg-type]
         else:
@@ -759,8 +798,8 @@ def _validate_order(patch_list: Any, order: Sequence[Any], merge_key: str, at: s
             p += 1
         s += 1
     if p < len(items) and s >= len(order):
-        raise _internal(f"The order in patch list:\n{_go_fmt(patch_list)}\n doesn't match {_ORDER_PREFIX} list:\n"
-                        f"{_go_fmt(order)}\n", at)
+        raise _internal(f"the order in patch list:\n{_go_fmt(patch_list)}\n doesn't match {_ORDER_PREFIX} list:\n"
+                        f"{_go_fmt(order)}", at)
 
 
 def _merge_key_equal(left: Any, right: Any, merge_key: str, at: str) -> bool:
@@ -810,7 +849,7 @@ def _element_kind(lists: Sequence[Sequence[Any]], at: str) -> str:
 
 def _merge_slice_handler(current: Sequence[Any], value: Sequence[Any], spec: str | None, meta: FieldMeta,
                          delete_list: bool, opts: _MergeOptions, at: str) -> list[Any]:
-    if meta.strategy != "merge":
+    if meta.strategy != "merge" and not delete_list:  # a deletion list deletes whatever the strategy (PR 110472)
         return _copy(value)  # type: ignore[no-any-return]
     return _merge_slice(list(current), list(value), _elem(spec), meta.merge_key, opts, delete_list, at)
 
@@ -829,7 +868,7 @@ def _merge_slice(original: list[Any], patch: list[Any], elem: str | None, merge_
                 merged.append(v)
     else:
         if not merge_key:
-            raise _internal(f"cannot merge lists without merge key for type {_go_kind(elem)}", at)
+            raise _internal(f"cannot merge lists without merge key for {elem or 'object'}", at)
         original, patch = _merge_special_elements(original, patch, merge_key, at)
         merged = [_copy(v) for v in original]
         for index, item in enumerate(patch):
@@ -847,11 +886,6 @@ def _merge_slice(original: list[Any], patch: list[Any], elem: str | None, merge_
         in_patch, server_only = _partition_scalars(merged, patch)
     return _normalize_element_order(in_patch, server_only, patch, original, merge_key, kind, at)
 
-
-def _go_kind(spec: str | None) -> str:
-    if spec is None or spec in TYPES:
-        return "struct"
-    return {"int32": "int32", "int64": "int64", "boolean": "bool", "number": "float64"}.get(spec, "string")
 
 
 def _merge_special_elements(original: list[Any], patch: list[Any], merge_key: str,
@@ -897,7 +931,7 @@ def _partition_maps(items: Sequence[Any], by: Sequence[Any], merge_key: str,
         hit = False
         for other in by:
             if not isinstance(other, Mapping):
-                raise _internal(f"value for key {list(by).index(other)} is not a map.", at)
+                raise _internal(f"value for key {list(by).index(other)} is not a map", at)
             if merge_key in other and _go_eq(other[merge_key], item[merge_key]):
                 hit = True
                 break
@@ -1116,7 +1150,7 @@ def _diff_lists(original: list[Any], modified: list[Any], elem: str | None, merg
     order: list[Any] = []
     if kind == "map[string]interface {}":
         if not merge_key:
-            raise _internal(f"cannot merge lists without merge key for type {_go_kind(elem)}", at)
+            raise _internal(f"cannot merge lists without merge key for {elem or 'object'}", at)
         add, delete = _diff_lists_of_maps(original, modified, elem, merge_key, opts, at)
         add = _normalize_slice_order(add, modified, merge_key, kind, at)
         same_order = len(original) == len(modified) and all(

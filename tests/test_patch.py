@@ -319,6 +319,28 @@ def test_strategic_merge_patch_delete_from_primitive_list() -> None:
     assert got["metadata"]["finalizers"] == ["d", "a", "c"]
 
 
+def test_strategic_merge_patch_delete_from_primitive_list_of_an_absent_field_does_nothing() -> None:
+    got = smp(deploy(), {"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}})
+    assert "finalizers" not in got["metadata"]
+
+
+def test_strategic_merge_patch_delete_from_primitive_list_whatever_the_strategy() -> None:
+    # kubernetes PR 110472: Container.args has no patchStrategy, the deletion list still deletes
+    live = deploy([{"name": "app", "image": "a", "args": ["--x", "--y", "--z"]}])
+    got = smp(live, template_patch({"containers": [{"name": "app", "$deleteFromPrimitiveList/args": ["--y"]}]}))
+    assert containers_of(got)[0]["args"] == ["--x", "--z"]
+
+
+def test_strategic_merge_patch_new_subtree_loses_nulls_and_directives() -> None:
+    # kubernetes PRs 107705 (nulls) and 117568 (directives) for a field the object does not have yet
+    patch = {"metadata": {"annotations": {"a": "1", "b": None}},
+             "spec": {"template": {"spec": {"initContainers": [{"name": "gone", "$patch": "delete"},
+                                                               {"name": "init", "image": "i", "args": None}]}}}}
+    got = smp(deploy(), patch)
+    assert got["metadata"]["annotations"] == {"a": "1"}
+    assert got["spec"]["template"]["spec"]["initContainers"] == [{"name": "init", "image": "i"}]
+
+
 def test_strategic_merge_patch_primitive_merge_list_deduplicates() -> None:
     live = deploy()
     live["metadata"]["finalizers"] = ["a", "b"]
@@ -332,6 +354,54 @@ def test_strategic_merge_patch_set_element_order() -> None:
                                     "containers": [{"name": "a", "image": "9"}]}))
     assert [c["name"] for c in containers_of(got)] == ["b", "c", "a"]
     assert containers_of(got)[2] == {"name": "a", "image": "9"}
+
+
+def names(containers: list[dict[str, Any]]) -> list[str]:
+    return [c["name"] + ("=" + c["image"] if "image" in c else "") for c in containers]
+
+
+@pytest.mark.parametrize(("live", "patch", "want"), [
+    # TestCustomStrategicMergePatch "preserve the order from the patch in a merging list" (1 and 2)
+    (["x", "y=b", "z"], ["z=c", "x=a", "y"], ["z=c", "x=a", "y=b"]),
+    (["x", "y=b", "z"], ["z=c", "x=a"], ["y=b", "z=c", "x=a"]),
+    (["x", "y"], ["w"], ["w", "x", "y"]),
+])
+def test_strategic_merge_patch_preserves_patch_order(live: list[str], patch: list[str], want: list[str]) -> None:
+    def parse(items: list[str]) -> list[dict[str, Any]]:
+        return [dict(zip(("name", "image"), item.split("="), strict=False)) for item in items]
+    assert names(containers_of(smp(deploy(parse(live)), template_patch({"containers": parse(patch)})))) == want
+
+
+@pytest.mark.parametrize(("live", "patch", "want"), [
+    # "preserve the order from the patch in a merging int list", on ObjectMeta.Finalizers
+    (["a", "b", "c"], {"finalizers": ["c", "a", "b"]}, ["c", "a", "b"]),
+    (["a", "b", "c"], {"finalizers": ["c", "a"]}, ["b", "c", "a"]),
+    # "$setElementOrder contains item that is not present in the int list to be merged"
+    (["a", "c"], {"$setElementOrder/finalizers": ["c", "b", "a"]}, ["c", "a"]),
+])
+def test_strategic_merge_patch_preserves_scalar_order(live: list[str], patch: dict[str, Any],
+                                                      want: list[str]) -> None:
+    doc = deploy()
+    doc["metadata"]["finalizers"] = live
+    assert smp(doc, {"metadata": patch})["metadata"]["finalizers"] == want
+
+
+def test_strategic_merge_patch_set_element_order_with_an_absent_item() -> None:
+    # "$setElementOrder contains item that is not present in the list to be merged"
+    live = deploy([{"name": "x"}, {"name": "z"}])
+    got = smp(live, template_patch({"$setElementOrder/containers": [{"name": "z"}, {"name": "y"}, {"name": "x"}],
+                                    "containers": [{"name": "z", "image": "3"}, {"name": "x", "image": "1"}]}))
+    assert containers_of(got) == [{"name": "z", "image": "3"}, {"name": "x", "image": "1"}]
+
+
+def test_strategic_merge_patch_set_element_order_must_agree_with_the_patch_list() -> None:
+    # "should check if order in $setElementOrder and patch list match"
+    live = deploy([{"name": "x"}, {"name": "z"}, {"name": "y"}])
+    with pytest.raises(PatchError) as err:
+        smp(live, template_patch({"$setElementOrder/containers": [{"name": "x"}, {"name": "y"}, {"name": "z"}],
+                                  "containers": [{"name": "z", "image": "3"}, {"name": "x", "image": "1"}]}))
+    assert err.value.code == 500 and "doesn't match $setElementOrder list" in err.value.detail
+    assert err.value.field == "spec.template.spec.containers"
 
 
 def test_strategic_merge_patch_retain_keys_clears_omitted_fields() -> None:
@@ -446,6 +516,79 @@ def test_create_three_way_merge_patch_primitive_merge_list() -> None:
     assert patch["metadata"]["$deleteFromPrimitiveList/finalizers"] == ["gone"]
     got = P.three_way_strategic_merge(last, manifest, live, "Deployment")
     assert got["metadata"]["finalizers"] == ["gc", "mine"]
+
+
+def pod_spec(containers: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    return {"spec": {"template": {"spec": {"containers": containers, **fields}}}}
+
+
+def labels(**values: Any) -> dict[str, Any]:
+    return {"metadata": {"labels": values}}
+
+
+def fins(*values: str) -> dict[str, Any]:
+    return {"metadata": {"finalizers": list(values)}}
+
+
+def order(*names: str) -> list[dict[str, str]]:
+    return [{"name": n} for n in names]
+
+
+# TestStrategicMergePatch (createStrategicMergePatchTestCaseData): original (last applied), modified (manifest),
+# current (live) -> the three-way patch and the object it makes
+THREE_WAY = [
+    ("add field to map with conflict", {"spec": {"replicas": 1}}, {"spec": {"replicas": 1, "paused": True}},
+     {"spec": {"replicas": 5, "minReadySeconds": 3}}, {"spec": {"replicas": 1, "paused": True}},
+     {"spec": {"replicas": 1, "paused": True, "minReadySeconds": 3}}),
+    ("delete field from nested map with conflict", labels(a="1", b="1"), labels(a="1"), labels(a="x", b="1", c="o"),
+     labels(a="1", b=None), labels(a="1", c="o")),
+    ("merge lists of maps",
+     pod_spec([{"name": "1"}, {"name": "2", "image": "2"}]),
+     pod_spec([{"name": "4", "image": "4"}, {"name": "1"}, {"name": "2", "image": "2"}, {"name": "3", "image": "3"}]),
+     pod_spec([{"name": "1", "imagePullPolicy": "a"}, {"name": "2", "image": "2", "imagePullPolicy": "b"}]),
+     pod_spec([{"name": "4", "image": "4"}, {"name": "3", "image": "3"}],
+              **{"$setElementOrder/containers": order("4", "1", "2", "3")}),
+     pod_spec([{"name": "4", "image": "4"}, {"name": "1", "imagePullPolicy": "a"},
+               {"name": "2", "image": "2", "imagePullPolicy": "b"}, {"name": "3", "image": "3"}])),
+    ("merge lists of maps with conflict",
+     pod_spec([{"name": "1"}, {"name": "2", "image": "2"}]),
+     pod_spec([{"name": "1"}, {"name": "2", "image": "2"}, {"name": "3", "image": "3"}]),
+     pod_spec([{"name": "1", "imagePullPolicy": "a"}, {"name": "2", "image": "9", "imagePullPolicy": "b"}]),
+     pod_spec([{"image": "2", "name": "2"}, {"name": "3", "image": "3"}],
+              **{"$setElementOrder/containers": order("1", "2", "3")}),
+     pod_spec([{"name": "1", "imagePullPolicy": "a"}, {"name": "2", "image": "2", "imagePullPolicy": "b"},
+               {"name": "3", "image": "3"}])),
+    ("delete all maps from merging list with conflict",
+     pod_spec([{"name": "1"}, {"name": "2"}]), pod_spec([]),
+     pod_spec([{"name": "1", "image": "a"}, {"name": "2", "image": "b"}]),
+     pod_spec([{"name": "1", "$patch": "delete"}, {"name": "2", "$patch": "delete"}]), pod_spec([])),
+    ("delete items in lists of scalars", fins("1", "2", "3"), fins("1", "2"), fins("1", "2", "3", "4"),
+     {"metadata": {"$setElementOrder/finalizers": ["1", "2"], "$deleteFromPrimitiveList/finalizers": ["3"]}},
+     fins("1", "2", "4")),
+    ("add and delete items in lists of scalars", fins("1", "2", "3"), fins("1", "2", "4"), fins("1", "2", "3", "4"),
+     {"metadata": {"$setElementOrder/finalizers": ["1", "2", "4"], "$deleteFromPrimitiveList/finalizers": ["3"]}},
+     fins("1", "2", "4")),
+    ("replace list of scalars with conflict", pod_spec([], args=["1", "2"]), pod_spec([], args=["2", "3"]),
+     pod_spec([], args=["1", "4"]), {"spec": {"template": {"spec": {"args": ["2", "3"]}}}},
+     pod_spec([], args=["2", "3"])),
+    ("defined null values should propagate overwrite current fields (with conflict)",
+     {"spec": {"replicas": 2}}, {"spec": {"replicas": 1, "paused": True, "minReadySeconds": None}},
+     {"spec": {"replicas": 7, "minReadySeconds": 4}},
+     {"spec": {"replicas": 1, "paused": True, "minReadySeconds": None}}, {"spec": {"replicas": 1, "paused": True}}),
+    ("retainKeys map with no change should not be present",
+     {"spec": {"strategy": {"type": "Recreate"}}}, {"spec": {"strategy": {"type": "Recreate"}, "paused": True}},
+     {"spec": {"strategy": {"type": "Recreate"}, "replicas": 3}}, {"spec": {"paused": True}},
+     {"spec": {"strategy": {"type": "Recreate"}, "replicas": 3, "paused": True}}),
+]
+
+
+@pytest.mark.parametrize(("original", "modified", "current", "three_way", "result"),
+                         [case[1:] for case in THREE_WAY], ids=[case[0] for case in THREE_WAY])
+def test_create_three_way_merge_patch_cases(original: dict[str, Any], modified: dict[str, Any],
+                                            current: dict[str, Any], three_way: dict[str, Any],
+                                            result: dict[str, Any]) -> None:
+    assert P.create_three_way_merge_patch(original, modified, current, "Deployment") == three_way
+    assert P.three_way_strategic_merge(original, modified, current, "Deployment") == result
 
 
 def test_create_three_way_merge_patch_without_last_applied_never_deletes() -> None:
@@ -590,21 +733,15 @@ def test_property_never_mutates_rejects_an_in_place_merge() -> None:
          settings=BROKEN)
 
 
-# property 3: without lists and directives, a strategic merge is a JSON merge. mergeMap copies a new subtree
-# as it is, nulls included, where RFC 7386 drops them; decoding drops them too, so compare without nulls.
-def without_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    return value
-
-
+# property 3: without lists and directives, a strategic merge is a JSON merge (a new subtree loses its nulls in
+# both since kubernetes PR 107705)
 def strategic_equals_json_merge(strategic: Callable[[Any, Any, str], Any], a: dict[str, Any],
                                 b: dict[str, Any], kind: str) -> bool:
-    return bool(without_nulls(strategic(a, b, kind)) == P.json_merge_patch(a, b))
+    return bool(strategic(a, b, kind) == P.json_merge_patch(a, b))
 
 
 @LOADED
-@given(objects(False, allow_lists=False), objects(True, allow_lists=False), KINDS)
+@given(objects(True, allow_lists=False), objects(True, allow_lists=False), KINDS)
 def test_property_strategic_merge_without_lists_is_json_merge(a: dict[str, Any], b: dict[str, Any],
                                                               kind: str) -> None:
     assert strategic_equals_json_merge(P.strategic_merge_patch, a, b, kind)
@@ -617,7 +754,7 @@ def strategic_replacing_maps(doc: Any, patch: Any, kind: str) -> Any:
 
 
 def test_property_strategic_equals_json_merge_rejects_a_shallow_merge() -> None:
-    find(st.tuples(objects(False, allow_lists=False), objects(True, allow_lists=False), KINDS),
+    find(st.tuples(objects(True, allow_lists=False), objects(True, allow_lists=False), KINDS),
          lambda abk: not strategic_equals_json_merge(strategic_replacing_maps, *abk), settings=BROKEN)
 
 
