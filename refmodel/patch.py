@@ -76,6 +76,7 @@ _DIRECTIVE = "$patch"
 _RETAIN_KEYS = "$retainKeys"
 _DELETE_PREFIX = "$deleteFromPrimitiveList"
 _ORDER_PREFIX = "$setElementOrder"
+_MAP = "map[string]interface {}"  # the Go type of a decoded JSON object
 
 # mergepatch/errors.go
 _ERR_BAD_PRIMITIVE_LIST = "invalid patch format of primitive list"
@@ -261,7 +262,7 @@ def _go_type(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     if isinstance(value, Mapping):
-        return "map[string]interface {}"
+        return _MAP
     if isinstance(value, list | tuple):
         return "[]interface {}"
     return type(value).__name__
@@ -317,6 +318,8 @@ def _json_text(value: Any) -> str:
 def json_merge_patch(doc: Any, patch: Any) -> Any:
     """Apply an ``application/merge-patch+json`` body: null deletes, objects merge, anything else replaces.
 
+    As json-patch v4 ``MergePatch`` does it (RFC 7386 but for null pruning inside lists, see ``_merge_v4``).
+
     An API object (a mapping) only takes an object patch: a null or scalar patch is json-patch v4's
     ``Invalid JSON Patch`` (answered 500), a list cannot be decoded into the object (422).
     """
@@ -327,19 +330,33 @@ def json_merge_patch(doc: Any, patch: Any) -> Any:
             raise PatchError(422, "Invalid", f'patch: Invalid value: "{_json_text(patch)}": '
                              "json: cannot unmarshal array into Go value of type map[string]interface {}", "patch")
         raise _internal("Invalid JSON Patch", "")
-    return _merge_rfc7386(doc, patch)
+    return _merge_v4(doc, patch)
 
 
-def _merge_rfc7386(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, Mapping):
+def _merge_v4(target: Any, patch: Any) -> Any:
+    """json-patch v4 ``merge``/``mergeDocs``: RFC 7386, except that a value taken whole has its nulls pruned
+    inside lists too (``pruneNulls``), and a non-object patch for an object is taken as it is."""
+    if isinstance(target, Mapping) and isinstance(patch, Mapping):
+        out = {k: _copy(v) for k, v in target.items()}
+        for key, value in patch.items():
+            if value is None:
+                out.pop(key, None)
+            elif out.get(key) is None:
+                out[key] = _prune_nulls(value)
+            else:
+                out[key] = _merge_v4(target[key], value)
+        return out
+    if isinstance(target, Mapping):
         return _copy(patch)
-    out = {k: _copy(v) for k, v in target.items()} if isinstance(target, Mapping) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = _merge_rfc7386(target.get(key) if isinstance(target, Mapping) else None, value)
-    return out
+    return _prune_nulls(patch)
+
+
+def _prune_nulls(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _prune_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_prune_nulls(v) for v in value if v is not None]
+    return value
 
 
 def create_merge_patch(original: Any, modified: Any) -> Any:
@@ -854,30 +871,69 @@ def _merge_slice_handler(current: Sequence[Any], value: Sequence[Any], spec: str
     return _merge_slice(list(current), list(value), _elem(spec), meta.merge_key, opts, delete_list, at)
 
 
+def _hash_key(value: Any) -> tuple[str, Any] | None:
+    """A dict key with Go's ``==`` on decoded JSON scalars (type and value); None for maps and lists, which Go
+    cannot compare (such a value is found nowhere, as upstream's ``sliceOrderIndex`` treats it)."""
+    kind = _go_type(value)
+    if kind in (_MAP, "[]interface {}"):
+        return None
+    return kind, value
+
+
+class _Positions:
+    """``index`` over one list, built once: the first position of each element (of its merge key, for maps)."""
+
+    def __init__(self, order: Sequence[Any], merge_key: str, kind: str) -> None:
+        self._maps = kind == _MAP
+        self._merge_key = merge_key
+        self._first: dict[tuple[str, Any], int] = {}
+        for i, item in enumerate(order):
+            key = _hash_key(self._key(item))
+            if key is not None:
+                self._first.setdefault(key, i)
+
+    def _key(self, item: Any) -> Any:
+        if self._maps:
+            return item.get(self._merge_key) if isinstance(item, Mapping) else None
+        return item
+
+    def find(self, item: Any) -> int:
+        key = _hash_key(self._key(item))
+        return -1 if key is None else self._first.get(key, -1)
+
+
 def _merge_slice(original: list[Any], patch: list[Any], elem: str | None, merge_key: str, opts: _MergeOptions,
                  delete_list: bool, at: str) -> list[Any]:
     if not original and not patch:
         return []
     kind = _element_kind([original, patch], at)
-    if kind != "map[string]interface {}":
+    if kind != _MAP:
         if opts.merge_parallel_list and delete_list:
-            return [v for v in original if not any(_go_eq(v, d) for d in patch)]
+            gone = {_hash_key(v) for v in patch}
+            return [v for v in original if _hash_key(v) not in gone]
         merged: list[Any] = []
+        seen: set[Any] = set()
         for v in original + patch:
-            if not any(_go_eq(v, m) for m in merged):
+            if _hash_key(v) not in seen:
+                seen.add(_hash_key(v))
                 merged.append(v)
     else:
         if not merge_key:
             raise _internal(f"cannot merge lists without merge key for {elem or 'object'}", at)
         original, patch = _merge_special_elements(original, patch, merge_key, at)
         merged = [_copy(v) for v in original]
+        where: dict[Any, int] = {}
+        for i, v in enumerate(merged):
+            if merge_key in v:
+                where.setdefault(_hash_key(v[merge_key]), i)
         for index, item in enumerate(patch):
             if merge_key not in item:
                 raise _no_merge_key(item, merge_key, at)
-            pos = next((i for i, v in enumerate(merged) if merge_key in v and _go_eq(v[merge_key], item[merge_key])),
-                       None)
+            key = _hash_key(item[merge_key])
+            pos = where.get(key) if key is not None else None
             if pos is None:
                 merged.append(_copy(item))
+                where.setdefault(key, len(merged) - 1)
             else:
                 merged[pos] = _merge_map(merged[pos], item, elem, opts, f"{at}[{index}]")
     if merge_key:
@@ -887,11 +943,12 @@ def _merge_slice(original: list[Any], patch: list[Any], elem: str | None, merge_
     return _normalize_element_order(in_patch, server_only, patch, original, merge_key, kind, at)
 
 
-
 def _merge_special_elements(original: list[Any], patch: list[Any], merge_key: str,
                             at: str) -> tuple[list[Any], list[Any]]:
-    """``mergeSliceWithSpecialElements``: ``$patch: delete`` entries and ``$patch: replace``."""
+    """``mergeSliceWithSpecialElements``: ``$patch: delete`` entries (every live entry with that key goes) and
+    ``$patch: replace`` (the patch's other entries are the list)."""
     plain: list[Any] = []
+    gone: set[Any] = set()
     replace = False
     for item in patch:
         if _DIRECTIVE not in item:
@@ -901,7 +958,7 @@ def _merge_special_elements(original: list[Any], patch: list[Any], merge_key: st
         if directive == "delete":
             if merge_key not in item:
                 raise _no_merge_key(item, merge_key, at)
-            original = [v for v in original if not (merge_key in v and _go_eq(v[merge_key], item[merge_key]))]
+            gone.add(_hash_key(item[merge_key]))
         elif directive == "replace":
             replace = True
         elif directive == "merge":
@@ -910,63 +967,47 @@ def _merge_special_elements(original: list[Any], patch: list[Any], merge_key: st
             raise _internal(f"unknown patch type: {_go_fmt(directive)} in map: {_go_fmt(item)}", at)
     if replace:
         return plain, []
-    return original, plain
+    gone.discard(None)
+    kept = [v for v in original if not (merge_key in v and _hash_key(v[merge_key]) in gone)]
+    return kept, plain
 
 
 def _partition_scalars(items: Sequence[Any], by: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    in_by = [v for v in items if any(_go_eq(v, b) for b in by)]
-    rest = [v for v in items if not any(_go_eq(v, b) for b in by)]
-    return in_by, rest
+    keys = {_hash_key(b) for b in by} - {None}
+    return [v for v in items if _hash_key(v) in keys], [v for v in items if _hash_key(v) not in keys]
 
 
 def _partition_maps(items: Sequence[Any], by: Sequence[Any], merge_key: str,
                     at: str) -> tuple[list[Any], list[Any]]:
+    for i, other in enumerate(by):
+        if not isinstance(other, Mapping):
+            raise _internal(f"value for key {i} is not a map", at)
+    keys = {_hash_key(other[merge_key]) for other in by if merge_key in other} - {None}
     in_by: list[Any] = []
     rest: list[Any] = []
     for item in items:
         if not isinstance(item, Mapping):
-            raise _internal(f"expected a map[string]interface {{}}, but received a {_go_type(item)}", at)
+            raise _internal(f"expected a {_MAP}, but received a {_go_type(item)}", at)
         if merge_key not in item:
             raise _no_merge_key(item, merge_key, at)
-        hit = False
-        for other in by:
-            if not isinstance(other, Mapping):
-                raise _internal(f"value for key {list(by).index(other)} is not a map", at)
-            if merge_key in other and _go_eq(other[merge_key], item[merge_key]):
-                hit = True
-                break
-        (in_by if hit else rest).append(item)
+        (in_by if _hash_key(item[merge_key]) in keys else rest).append(item)
     return in_by, rest
-
-
-def _position(order: Sequence[Any], item: Any, merge_key: str, kind: str) -> int:
-    """``index``: where ``item`` sits in ``order`` (by merge key for maps), -1 if absent."""
-    if kind == "map[string]interface {}":
-        key = item.get(merge_key) if isinstance(item, Mapping) else None
-        for i, v in enumerate(order):
-            other = v.get(merge_key) if isinstance(v, Mapping) else None
-            if _go_eq(key, other):
-                return i
-        return -1
-    for i, v in enumerate(order):
-        if _go_eq(item, v):
-            return i
-    return -1
 
 
 def _normalize_slice_order(items: list[Any], order: Sequence[Any], merge_key: str, kind: str,
                            at: str) -> list[Any]:
     """``normalizeSliceOrder``: sort by position in ``order``; ``$patch: delete`` entries last."""
     drop: list[Any] = []
-    if kind == "map[string]interface {}":
+    if kind == _MAP:
         for lst in (items, order):
             for item in lst:
                 if not isinstance(item, Mapping):
-                    raise _internal(f"expected a map[string]interface {{}}, but received a {_go_type(item)}", at)
+                    raise _internal(f"expected a {_MAP}, but received a {_go_type(item)}", at)
                 if merge_key not in item:
                     raise _no_merge_key(item, merge_key, at)
         items, drop = _split_deletes(items, at)
-    positions = [_position(order, item, merge_key, kind) for item in items]
+    index = _Positions(order, merge_key, kind)
+    positions = [index.find(item) for item in items]
     if all(p >= 0 for p in positions):
         items = [item for _, item in sorted(zip(positions, items, strict=True), key=lambda pair: pair[0])]
     return items + drop
@@ -977,25 +1018,18 @@ def _normalize_element_order(in_patch: list[Any], server_only: list[Any], patch_
     """``normalizeElementOrder`` + ``mergeSortedSlice``: patch order first, live items interleaved by live order."""
     right = _normalize_slice_order(in_patch, patch_order, merge_key, kind, at)
     left = _normalize_slice_order(server_only, server_order, merge_key, kind, at)
+    live = _Positions(server_order, merge_key, kind)
     out: list[Any] = []
     i = j = 0
-    while i < len(left) or j < len(right):
-        if i >= len(left):
-            out.append(right[j])
-            j += 1
-        elif j >= len(right):
+    while i < len(left) and j < len(right):
+        li, ri = live.find(left[i]), live.find(right[j])
+        if li >= 0 and ri >= 0 and li < ri:
             out.append(left[i])
             i += 1
         else:
-            li = _position(server_order, left[i], merge_key, kind)
-            ri = _position(server_order, right[j], merge_key, kind)
-            if li >= 0 and ri >= 0 and li < ri:
-                out.append(left[i])
-                i += 1
-            else:
-                out.append(right[j])
-                j += 1
-    return out
+            out.append(right[j])
+            j += 1
+    return out + left[i:] + right[j:]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1047,7 +1081,7 @@ def three_way_json_merge(original: Mapping[str, Any] | None, modified: Mapping[s
     changes = _keep_nulls(_diff_rfc7386(current, modified), keep=False)
     deletions = _keep_nulls(_diff_rfc7386(original or {}, modified), keep=True)
     patch = _merge_patches(deletions, changes)
-    return _merge_rfc7386(current, patch)  # type: ignore[no-any-return]
+    return _merge_v4(current, patch)  # type: ignore[no-any-return]
 
 
 def _keep_nulls(patch: Mapping[str, Any], keep: bool) -> dict[str, Any]:
@@ -1148,7 +1182,7 @@ def _diff_lists(original: list[Any], modified: list[Any], elem: str | None, merg
         return _copy(modified), [], []
     kind = _element_kind([original, modified], at)
     order: list[Any] = []
-    if kind == "map[string]interface {}":
+    if kind == _MAP:
         if not merge_key:
             raise _internal(f"cannot merge lists without merge key for {elem or 'object'}", at)
         add, delete = _diff_lists_of_maps(original, modified, elem, merge_key, opts, at)
@@ -1192,8 +1226,10 @@ def _diff_lists_of_scalars(original: list[Any], modified: list[Any],
                 delete.append(old[i])
             i += 1
     unique: list[Any] = []
+    seen: set[Any] = set()
     for v in delete:
-        if not any(_go_eq(v, u) for u in unique):
+        if _hash_key(v) not in seen:
+            seen.add(_hash_key(v))
             unique.append(v)
     return add, unique
 
