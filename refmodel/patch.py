@@ -226,11 +226,15 @@ def field_meta(kind: str, path: Sequence[str]) -> FieldMeta:
 # helpers: copying, depth, Go-like rendering and typing
 # ---------------------------------------------------------------------------------------------
 def _check_depth(value: Any, what: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH, without recursing."""
+    """Refuse nesting deeper than MAX_DEPTH and object keys that are not strings (no JSON has them), without
+    recursing."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, Mapping):
+            for key in node:
+                if not isinstance(key, str):
+                    raise _bad_request(f"{what} has an object key that is not a string: {key!r}", "")
             children: Any = node.values()
         elif isinstance(node, list | tuple):
             children = node
@@ -413,6 +417,8 @@ def _atoi(text: str) -> int | str:
     """Go's ``strconv.Atoi``: the number, or its error text."""
     if not _ATOI.fullmatch(text):
         return f'strconv.Atoi: parsing "{text}": invalid syntax'
+    if len(text.lstrip("+-").lstrip("0")) > 19:
+        return f'strconv.Atoi: parsing "{text}": value out of range'
     value = int(text)
     if not -(2**63) <= value < 2**63:
         return f'strconv.Atoi: parsing "{text}": value out of range'
@@ -876,6 +882,10 @@ def _hash_key(value: Any) -> tuple[str, Any] | None:
     cannot compare (such a value is found nowhere, as upstream's ``sliceOrderIndex`` treats it)."""
     kind = _go_type(value)
     if kind in (_MAP, "[]interface {}"):
+        return None
+    try:
+        hash(value)
+    except TypeError:  # not a JSON value at all
         return None
     return kind, value
 

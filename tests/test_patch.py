@@ -311,6 +311,18 @@ def test_strategic_merge_patch_error_carries_the_field_path() -> None:
     assert err.value.rejection("Deployment", "web").causes[0].field == "spec.template.spec.containers[0].env"
 
 
+def test_strategic_merge_patch_wrong_type_replaces_and_decoding_rejects_it() -> None:
+    # mergeMap takes a value of another JSON type as it is; the API server's decoding then rejects the object
+    # (422); in the model that is refmodel.resources.schema on the patched object
+    from refmodel.resources.schema import structural_errors
+    live = deploy()
+    live["spec"]["selector"] = {"matchLabels": {"app": "web"}}
+    got = smp(live, template_patch({"containers": {"name": "app"}}))
+    assert got["spec"]["template"]["spec"]["containers"] == {"name": "app"}
+    errors = structural_errors("Deployment", "apps/v1", got)
+    assert [e.field for e in errors] == ["spec.template.spec.containers"]
+
+
 def test_strategic_merge_patch_body_must_be_an_object() -> None:
     with pytest.raises(PatchError) as err:
         smp(deploy(), [1])
@@ -872,3 +884,69 @@ def test_property_three_way_apply_rejects_a_merge_where_live_wins() -> None:
     find(st.tuples(objects(False, allow_lists=False), objects(False, allow_lists=False),
                    objects(False, allow_lists=False)),
          lambda t: not applies_manifest(three_way_keeping_live, *t), settings=BROKEN)
+
+
+# property 6: bad input of any shape gives a PatchError, never another exception
+FUZZ_KEYS = st.sampled_from(["spec", "template", "containers", "name", "env", "metadata", "finalizers", "strategy",
+                             "$patch", "$retainKeys", "$setElementOrder/containers", "$setElementOrder/finalizers",
+                             "$deleteFromPrimitiveList/finalizers", "$deleteFromPrimitiveList/containers"])
+FUZZ_SCALARS = st.one_of(st.sampled_from(["delete", "replace", "merge", "a"]), st.integers(-2, 3), st.booleans(),
+                         st.none(), st.floats())
+FUZZ_VALUES = st.recursive(FUZZ_SCALARS, lambda c: st.one_of(st.dictionaries(FUZZ_KEYS, c, max_size=4),
+                                                             st.lists(c, max_size=4)), max_leaves=16)
+FUZZ_DOCS = st.dictionaries(FUZZ_KEYS, FUZZ_VALUES, max_size=4).map(lambda d: {"spec": d, **d})
+FUZZ_OPS = st.lists(st.one_of(FUZZ_SCALARS, st.fixed_dictionaries({}, optional={
+    "op": st.sampled_from(["add", "remove", "replace", "move", "copy", "test", "x"]),
+    "path": st.one_of(st.sampled_from(["", "/", "/spec/containers/0", "/spec/containers/-", "a/b", "/~01",
+                                       "/spec/finalizers/-1", "/spec/x/y", "/spec/" + "9" * 5000]), FUZZ_SCALARS),
+    "from": st.sampled_from(["/spec", "/spec/containers/0", "/nope", ""]), "value": FUZZ_VALUES})), max_size=4)
+
+
+def only_patch_errors(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> bool:
+    for fn, args in calls:
+        try:
+            fn(*args)
+        except PatchError:
+            pass
+        except Exception:  # any other exception is the failure this property looks for
+            return False
+    return True
+
+
+def patch_calls(a: dict[str, Any], b: dict[str, Any], ops: Any, kind: str) -> list[tuple[Callable[..., Any],
+                                                                                          tuple[Any, ...]]]:
+    return [(P.strategic_merge_patch, (a, b, kind)), (P.three_way_strategic_merge, (b, a, a, kind)),
+            (P.three_way_strategic_merge, (a, b, a, kind)), (P.create_two_way_merge_patch, (a, b, kind)),
+            (P.json_merge_patch, (a, b)), (P.three_way_json_merge, (a, b, a)), (P.json_patch, (a, ops))]
+
+
+@LOADED
+@given(FUZZ_DOCS, FUZZ_DOCS, FUZZ_OPS, KINDS)
+def test_property_bad_input_raises_only_patch_error(a: dict[str, Any], b: dict[str, Any], ops: Any,
+                                                    kind: str) -> None:
+    assert only_patch_errors(patch_calls(a, b, ops, kind))
+
+
+def naive_keyed_merge(doc: Any, patch: Any, kind: str) -> Any:
+    out = dict(doc)
+    for key, value in patch.items():
+        if key == "containers" and isinstance(value, list):  # trusts every item to be a map with a name
+            names = {c["name"] for c in out.get(key) or []}
+            out[key] = (out.get(key) or []) + [c for c in value if c["name"] not in names]
+        else:
+            out[key] = value
+    return out
+
+
+def test_property_only_patch_errors_rejects_a_merge_that_trusts_its_input() -> None:
+    find(st.tuples(FUZZ_DOCS, FUZZ_DOCS), lambda ab: not only_patch_errors([(naive_keyed_merge, (*ab, "Pod"))]),
+         settings=BROKEN)
+
+
+def test_non_string_keys_and_huge_indexes_are_patch_errors() -> None:
+    with pytest.raises(PatchError) as err:
+        smp(deploy(), {"spec": {1: "x"}})
+    assert err.value.code == 400
+    with pytest.raises(PatchError) as err:
+        P.json_patch({"a": [1]}, [{"op": "add", "path": "/a/" + "9" * 5000, "value": 1}])
+    assert err.value.code == 422 and err.value.detail.endswith("value out of range")
