@@ -26,14 +26,20 @@ order first, then live order), the three-way apply patch (deletions from last-ap
 the fixes v1.32 carries (a deletion list deletes whatever the field's strategy, kubernetes PR 110472; a
 subtree new to the object loses its nulls and its ``$patch`` maps, PRs 107705 and 117568; a deletion list for an
 absent field does nothing) and upstream's quirks where a client can see them (a ``replace`` of a missing object
-key adds it in json-patch v4, evanphx/json-patch issue 204; ``$patch: merge`` on a map is an unknown patch type; a
+key adds it in json-patch v4, evanphx/json-patch issue 204, and its ``findObject`` drops a pointer's first token,
+so ``""`` names nothing and ``a/b`` means ``/b``; its merge patch prunes nulls inside lists it takes whole, where
+RFC 7386 keeps them; ``$patch: merge`` on a map is an unknown patch type; a
 new list element is appended as sent; a new patch item goes before live-only items it cannot be ordered against).
 Types are found by walking the v1.32 OpenAPI type table (:mod:`refmodel.resources._schema_data`) from the kind's
 root struct; a kind outside it knows only ``metadata``.
 **Not modelled (and why):** server-side apply (managed fields; a separate feature); the ``overwrite=false``
 conflict check of ``CreateThreeWayMergePatch`` (kubectl apply always overwrites); json-patch v5 behaviour (the API
 server uses v4); Go's random map order (keys are processed in patch order, which upstream's results do not depend
-on); ``$patch`` directives in ``diffMaps``' original (upstream's own TODO says apply never produces them).
+on); ``$patch`` directives in ``diffMaps``' original (upstream's own TODO says apply never produces them);
+``ContainerStatus.volumeMounts`` (tagged merge on ``mountPath`` upstream as far as we know, but no v1.32 source of
+its tags could be read, so it replaces whole here); an unknown field in a typed object is not an error here
+(``LookupPatchMetadata`` fails upstream only when such a field holds a map or list on both sides; strict decoding
+of the patched object reports it).
 
 Every function is pure: inputs (plain or frozen dicts, lists or tuples) are never changed and the result is a new
 plain ``dict``/``list`` tree that shares nothing with the inputs. Bad input raises :class:`PatchError`, never
@@ -170,6 +176,7 @@ PATCH_META: dict[tuple[str, str], FieldMeta] = {
     ("PodStatus", "podIPs"): _merge("ip", f"{_CORE} PodStatus.PodIPs"),
     ("PodStatus", "hostIPs"): _merge("ip", f"{_CORE} PodStatus.HostIPs"),
     ("PodStatus", "resourceClaimStatuses"): FieldMeta("merge", True, "name", f"{_CORE} PodStatus.ResourceClaimStatuses"),
+    ("ContainerStatus", "allocatedResourcesStatus"): _merge("name", f"{_CORE} ContainerStatus.AllocatedResourcesStatus"),
     ("NodeSpec", "podCIDRs"): _merge("", f"{_CORE} NodeSpec.PodCIDRs"),
     ("NodeStatus", "conditions"): _merge("type", f"{_CORE} NodeStatus.Conditions"),
     ("NodeStatus", "addresses"): _merge("type", f"{_CORE} NodeStatus.Addresses"),

@@ -167,6 +167,14 @@ def test_json_patch_replace_of_missing_key_adds_it_as_v4_does() -> None:
     assert P.json_patch({"a": 1}, [{"op": "replace", "path": "/b", "value": 2}]) == {"a": 1, "b": 2}
 
 
+def test_json_patch_pointer_quirks_of_v4() -> None:
+    # findObject splits on "/" and skips the first token: "a/b" addresses /b, and "" addresses nothing
+    assert P.json_patch({"a": {"b": 1}, "b": 2}, [{"op": "replace", "path": "a/b", "value": 3}]) == {
+        "a": {"b": 1}, "b": 3}
+    with pytest.raises(PatchError):
+        P.json_patch({"a": 1}, [{"op": "replace", "path": "", "value": {}}])
+
+
 def test_json_patch_later_operations_see_earlier_ones() -> None:
     ops = [{"op": "add", "path": "/metadata/labels", "value": {}},
            {"op": "add", "path": "/metadata/labels/tier", "value": "web"},
