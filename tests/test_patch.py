@@ -618,6 +618,34 @@ def test_create_three_way_merge_patch_cases(original: dict[str, Any], modified: 
     assert P.three_way_strategic_merge(original, modified, current, "Deployment") == result
 
 
+def test_create_three_way_merge_patch_volume_source_switch() -> None:
+    # PodSpec.Volumes is merge,retainKeys: the element gets $retainKeys, so the old source goes and others stay
+    def pod(volumes: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "i"}], "volumes": volumes}}
+    last = pod([{"name": "data", "emptyDir": {}}])
+    manifest = pod([{"name": "data", "hostPath": {"path": "/x"}}])
+    live = pod([{"name": "data", "emptyDir": {"medium": ""}}, {"name": "token", "projected": {"sources": []}}])
+    patch = P.create_three_way_merge_patch(last, manifest, live, "Pod")
+    assert patch["spec"]["volumes"] == [{"name": "data", "emptyDir": None, "$retainKeys": ["hostPath", "name"],
+                                         "hostPath": {"path": "/x"}}]
+    got = P.three_way_strategic_merge(last, manifest, live, "Pod")
+    assert got["spec"]["volumes"] == [{"name": "data", "hostPath": {"path": "/x"}},
+                                      {"name": "token", "projected": {"sources": []}}]
+
+
+def test_create_three_way_merge_patch_keeps_server_set_fields_of_keyed_elements() -> None:
+    # ServiceSpec.Ports merges on port: the allocated nodePort and defaulted protocol survive an apply that
+    # changes targetPort (a whole-list replacement would drop them and the server would allocate a new port)
+    def svc(ports: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "NodePort", "ports": ports}}
+    last = svc([{"port": 80, "targetPort": 8080}])
+    manifest = svc([{"port": 80, "targetPort": 9090}])
+    live = svc([{"port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30007}])
+    got = P.three_way_strategic_merge(last, manifest, live, "Service")
+    assert got["spec"]["ports"] == [{"port": 80, "targetPort": 9090, "protocol": "TCP", "nodePort": 30007}]
+
+
 def test_create_three_way_merge_patch_without_last_applied_never_deletes() -> None:
     live = deploy(minReadySeconds=3)
     got = P.three_way_strategic_merge(None, deploy([{"name": "app", "image": "x"}]), live, "Deployment")
