@@ -922,6 +922,38 @@ def test_property_three_way_apply_rejects_a_merge_where_live_wins() -> None:
          lambda t: not applies_manifest(three_way_keeping_live, *t), settings=BROKEN)
 
 
+# property 7: for maps, the three-way apply is "the manifest's fields, plus the live fields the last apply did not
+# set" - checked against that one-line rule written independently, recursively
+def three_way_rule(last: Any, manifest: Any, live: Any) -> Any:
+    if not (isinstance(manifest, dict) and isinstance(live, dict)):
+        return manifest
+    last = last if isinstance(last, dict) else {}
+    out = {k: v for k, v in live.items() if k not in manifest and k not in last}
+    for k, v in manifest.items():
+        out[k] = three_way_rule(last.get(k), v, live.get(k))
+    return out
+
+
+def three_way_follows_rule(three_way: Callable[[Any, Any, Any, str], Any], last: dict[str, Any],
+                           manifest: dict[str, Any], live: dict[str, Any]) -> bool:
+    return bool(three_way(last, manifest, live, "Widget") == three_way_rule(last, manifest, live))
+
+
+@LOADED
+@given(objects(False, allow_lists=False), objects(False, allow_lists=False), objects(False, allow_lists=False))
+def test_property_three_way_apply_follows_the_rule(last: dict[str, Any], manifest: dict[str, Any],
+                                                   live: dict[str, Any]) -> None:
+    assert three_way_follows_rule(P.three_way_strategic_merge, last, manifest, live)
+    assert three_way_follows_rule(lambda o, m, c, k: P.three_way_json_merge(o, m, c), last, manifest, live)
+
+
+def test_property_three_way_rule_rejects_an_apply_that_forgets_last_applied() -> None:
+    find(st.tuples(objects(False, allow_lists=False), objects(False, allow_lists=False),
+                   objects(False, allow_lists=False)),
+         lambda t: not three_way_follows_rule(lambda o, m, c, k: P.three_way_strategic_merge(None, m, c, k), *t),
+         settings=BROKEN)
+
+
 # property 6: bad input of any shape gives a PatchError, never another exception
 FUZZ_KEYS = st.sampled_from(["spec", "template", "containers", "name", "env", "metadata", "finalizers", "strategy",
                              "$patch", "$retainKeys", "$setElementOrder/containers", "$setElementOrder/finalizers",
