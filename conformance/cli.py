@@ -113,17 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("simulate", help="apply manifests to a model cluster, play events, print the result",
                          description="Apply manifests to a fresh model cluster (like kubectl apply -f), let it "
-                                     "converge, play an events script, and print the cluster like "
-                                     "kubectl get -A -o wide.")
-    _add_filename(sim)
+                                     "converge, play an events script (the format replay reads: a "
+                                     "counterexample script shows the cluster it leads to), and print the "
+                                     "cluster like kubectl get -A -o wide. Each event's outcome is printed "
+                                     "on stderr as it runs.")
+    _add_filename(sim, required=False)
     sim.add_argument("--nodes", type=_node_count, default=3, metavar="N",
                      help="number of Ready nodes node-0..node-N-1 (default 3)")
     sim.add_argument("--node-cpu", type=_quantity, default="4", metavar="QTY", help="CPU of each node (default 4)")
     sim.add_argument("--node-memory", type=_quantity, default="16Gi", metavar="QTY",
                      help="memory of each node (default 16Gi)")
     sim.add_argument("--events", metavar="SCRIPT",
-                     help="YAML list of events ({event: Scale, kind: Deployment, namespace: default, "
-                          "name: web, replicas: 5}, ...) to play after the manifests")
+                     help="an events script: a YAML list of events ({event: Scale, kind: Deployment, "
+                          "namespace: default, name: web, replicas: 5}, ...) or a counterexample script "
+                          "written by kubeoracle conformance; played after the manifests")
     sim.add_argument("-o", "--output", choices=("wide", "yaml", "json"), default="wide",
                      help="wide (tables, the default), yaml or json (a kind: List)")
     sim.add_argument("-A", "--all-namespaces", action="store_true", default=True,
@@ -159,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_filename(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-f", "--filename", action="extend", nargs="+", required=True, metavar="FILE",
+def _add_filename(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("-f", "--filename", action="extend", nargs="+", required=required, metavar="FILE",
                    help="manifest files, directories of them (*.yaml, *.yml, *.json), or - for stdin; "
                         "-f takes several and may be repeated")
 
@@ -403,9 +406,12 @@ def _parse_sources(sources: Iterable[Source]) -> Iterator[tuple[Source, Document
 
 
 def cmd_simulate(ns: argparse.Namespace) -> int:
-    if ns.events == "-" and "-" in ns.filename:
+    filenames = ns.filename or []
+    if not filenames and not ns.events:
+        raise UsageError("simulate needs manifests (-f FILE) or an events script (--events SCRIPT), or both")
+    if ns.events == "-" and "-" in filenames:
         raise UsageError("standard input can feed either -f - or --events -, not both")
-    sources = [s for f in ns.filename for s in expand(f)]
+    sources = [s for f in filenames for s in expand(f)]
     try:
         events = load_events(ns.events) if ns.events else []
     except ScriptError as exc:

@@ -573,7 +573,7 @@ def test_simulate_events_script_errors(tmp_path: Path, capsys: pytest.CaptureFix
     (["simulate", "-f", "{tmp}/ok.yaml", "--nodes", "-1"], 2, "error: argument --nodes: must be between 0 and"),
     (["simulate", "-f", "{tmp}/ok.yaml", "--node-memory", "lots"], 2, "error: argument --node-memory: 'lots' is not"),
     (["simulate", "-f", "{tmp}/ok.yaml", "-o", "table"], 2, "error: argument -o/--output: invalid choice"),
-    (["simulate"], 2, "error: the following arguments are required: -f/--filename"),
+    (["simulate"], 2, "error: simulate needs manifests (-f FILE) or an events script (--events SCRIPT)"),
     (["frobnicate"], 2, "error: argument COMMAND: invalid choice: 'frobnicate'"),
     ([], 2, "error: a command is required"),
 ])
