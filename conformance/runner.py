@@ -38,8 +38,16 @@ __all__ = ["main", "run_machine", "summarise"]
 DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed")
 
 
+class _ArgParser(argparse.ArgumentParser):
+    """argparse with kubectl's one-line ``error: ...`` for usage errors (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kubeoracle conformance",
+    p = _ArgParser(prog="kubeoracle conformance",
                                 description="Run the conformance machines against an adapter.")
     p.add_argument("--adapter", default="model", metavar="NAME[:ARG]",
                    help="system under test: a built-in NAME[:ARG] or package.module:factory. Default: %(default)r")
@@ -288,14 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     unknown = [m for m in machines if m not in MACHINES]
     if unknown or not machines:
-        print(f"kubeoracle conformance: --machines: unknown {unknown or '(none)'}; choose from "
+        print(f"error: --machines: unknown {unknown or '(none)'}; choose from "
               f"{', '.join(MACHINES)}", file=sys.stderr)
         return 2
     try:
         probe = load(args.adapter)
         probe.close()
     except AdapterError as exc:
-        print(f"kubeoracle conformance: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     options = {"examples": args.examples, "steps": args.steps, "seed": args.seed, "profile": args.profile,
                "database": args.database, "workers": args.workers, "shrink_seconds": args.shrink_seconds}
