@@ -42,7 +42,7 @@ from refmodel.events import Event
 from refmodel.frozen import thaw
 from refmodel.quantity import parse_quantity
 from refmodel.resources import REGISTRY
-from refmodel.yamlio import Document, documents_from
+from refmodel.yamlio import MAX_DEPTH, Document, documents_from
 
 from . import output
 from .script import ScriptError, describe, read_script
@@ -171,8 +171,24 @@ def _add_filename(p: argparse.ArgumentParser, required: bool = True) -> None:
 # ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
+# Input may nest 10,000 levels (the loader's limit, kubectl's); every walk over it -- the model's
+# copies, kubectl apply's last-applied JSON, -o json|yaml -- recurses once or a few times per level.
+# CPython 3.11 runs Python-to-Python calls without growing the C stack, and the C encoders checked
+# here (json, repr, ==) stay within an 8 MiB stack at that depth (tests/test_bad_input.py runs them).
+RECURSION_LIMIT = 12 * MAX_DEPTH
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kubeoracle`` command line; returns the exit code (never raises for bad input)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, RECURSION_LIMIT))
+    try:
+        return _main(argv)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     delegated = bool(args) and args[0] in DELEGATED
     if args and args[0] in NOT_YET:

@@ -427,4 +427,25 @@ def render_yaml(objs: Iterable[Obj]) -> str:
 
 
 def render_json(objs: Iterable[Obj]) -> str:
-    return json.dumps(as_list(objs), indent=4) + "\n"
+    """``kubectl get -o json``: indented by 4. A list nested deeper than :data:`INDENT_DEPTH` is printed
+    compact instead: the indenting encoder is pure Python, and quadratic in the depth."""
+    doc = as_list(objs)
+    if _depth_over(doc, INDENT_DEPTH):
+        return json.dumps(doc) + "\n"
+    return json.dumps(doc, indent=4) + "\n"
+
+
+INDENT_DEPTH = 200
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return True
+        if isinstance(v, Mapping):
+            stack.extend((c, d + 1) for c in v.values() if isinstance(c, Mapping | list | tuple))
+        elif isinstance(v, list | tuple):
+            stack.extend((c, d + 1) for c in v if isinstance(c, Mapping | list | tuple))
+    return False

@@ -524,3 +524,50 @@ def test_a_scale_to_2_to_the_70_never_reaches_the_model(monkeypatch: pytest.Monk
     rc = cli.main(["simulate", "-f", str(tmp_path / "ok.yaml"), "--events", str(tmp_path / "ev.yaml")])
     capsys.readouterr()
     assert rc == 1 and not called, "the event reached the model"
+
+
+# ---------------------------------------------------------------------------------------------
+# deep but legal input (up to kubectl's 10,000 levels): answered, never a RecursionError
+# ---------------------------------------------------------------------------------------------
+def _deep(n: int) -> str:
+    return "[" * n + "]" * n
+
+
+DEEP = [
+    ("configmap-data", CM + "data: " + _deep(9_990) + "\n"),
+    ("serviceaccount-secrets", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s}\nsecrets: " + _deep(9_990)),
+    ("pod-annotations", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {a: " + _deep(9_980) + "}}\n"),
+    ("deployment-template", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: "
+     + "{a: " * 4_990 + "1" + "}" * 4_990 + "}\n"),
+    ("json-lists", '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "x": ' + _deep(9_990) + "}"),
+]
+
+
+@pytest.mark.parametrize(("did", "text"), DEEP, ids=[d[0] for d in DEEP])
+@pytest.mark.parametrize("argv", [("validate",), ("simulate", "-o", "json"), ("simulate", "-o", "yaml")],
+                         ids=["validate", "simulate-json", "simulate-yaml"])
+def test_deep_input_is_answered(did: str, text: str, argv: tuple[str, ...], tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / ("in.json" if text.startswith("{") else "in.yaml")
+    f.write_text(text)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(ALARM_SECONDS)
+    try:
+        rc = cli.main([argv[0], "-f", str(f), *argv[1:]])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    _out, err = capsys.readouterr()
+    assert rc in (0, 1), f"{did}: exit code {rc}\n{err[-1000:]}"
+    assert "Traceback" not in err and "internal error" not in err and "RecursionError" not in err, err[-1000:]
+
+
+def test_deep_apply_event_is_answered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "ev.yaml"
+    # 2,000 levels, not 10,000: the harness's checks walk every object at every step (quadratic here)
+    script.write_text("- event: Apply\n  obj: {apiVersion: v1, kind: ServiceAccount, metadata: {name: s}, secrets: "
+                      + _deep(2_000) + "}\n")
+    for argv in (["simulate", "--events", str(script), "-o", "json"], ["replay", str(script)]):
+        rc = cli.main(argv)
+        out, err = capsys.readouterr()
+        assert rc in (0, 1) and "Traceback" not in err + out and "internal error" not in err, err[-1500:]
