@@ -449,3 +449,74 @@ def _depth_over(value: Any, limit: int) -> bool:
         elif isinstance(v, list | tuple):
             stack.extend((c, d + 1) for c in v if isinstance(c, Mapping | list | tuple))
     return False
+
+
+# ---------------------------------------------------------------------------------------------
+# failure reports: the whole difference between the adapter's state and the model's
+# ---------------------------------------------------------------------------------------------
+def _short(value: Any, limit: int = 100) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _field_diffs(adapter: Any, model: Any, path: str, out: list[str]) -> None:
+    """Every differing leaf of two canonical bodies, in sorted order (an iterative walk)."""
+    stack: list[tuple[Any, Any, str]] = [(adapter, model, path)]
+    while stack:
+        a, m, p = stack.pop()
+        if isinstance(a, Mapping) and isinstance(m, Mapping):
+            keys = sorted(set(a) | set(m), key=str)
+            for k in reversed(keys):
+                q = f"{p}.{k}" if p else str(k)
+                if k not in m:
+                    out.append(f"{q}: the adapter has {_short(a[k])}, the model has no such field")
+                elif k not in a:
+                    out.append(f"{q}: the model has {_short(m[k])}, the adapter has no such field")
+                else:
+                    stack.append((a[k], m[k], q))
+        elif isinstance(a, list) and isinstance(m, list) and len(a) == len(m):
+            for i in reversed(range(len(a))):
+                stack.append((a[i], m[i], f"{p}[{i}]"))
+        elif a != m:
+            if isinstance(a, list) and isinstance(m, list):
+                out.append(f"{p}: the adapter has {len(a)} items, the model {len(m)}: {_short(a)} != {_short(m)}")
+            else:
+                out.append(f"{p}: the adapter has {_short(a)}, the model {_short(m)}")
+
+
+_SECTIONS = {"spec": 0, "metadata": 1, "status": 2}
+
+
+def _field_rank(line: str) -> tuple[int, str]:
+    """spec first (what the user asked for), then metadata, then status (what follows from them)."""
+    path = line.split(":", 1)[0]
+    return (_SECTIONS.get(path.split(".", 1)[0].split("[", 1)[0], 3), path)
+
+
+def state_diff_lines(adapter: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
+    """Every difference between two canonical states (``{"Kind/ns/name": body}``), objects in sorted
+    order: an object on one side only is named as such, a shared one lists every differing field."""
+    lines: list[str] = []
+    for ref in sorted(set(adapter) | set(model)):
+        if ref not in model:
+            lines.append(f"the adapter has {ref} that the model does not")
+        elif ref not in adapter:
+            lines.append(f"the model has {ref} that the adapter does not")
+        else:
+            fields: list[str] = []
+            _field_diffs(adapter[ref], model[ref], "", fields)
+            fields.sort(key=_field_rank)
+            lines.extend(f"{ref}: {f}" for f in fields)
+    return lines
+
+
+def render_state_diff(adapter: Mapping[str, Any], model: Mapping[str, Any], limit: int = 40) -> str | None:
+    """A pytest-like report of the difference, the first divergence marked ``>``; None when equal."""
+    lines = state_diff_lines(adapter, model)
+    if not lines:
+        return None
+    shown = [f"> {lines[0]}", *(f"  {ln}" for ln in lines[1:limit])]
+    if len(lines) > limit:
+        shown.append(f"  ... and {len(lines) - limit} more differences")
+    return (f"the adapter's state differs from the model's in {len(lines)} place(s), first: {lines[0]}\n"
+            + "\n".join(shown))
