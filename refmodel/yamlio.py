@@ -12,7 +12,10 @@ value: NaN``), the API server's request-size limit (``apiserver/pkg/server/confi
 ``MaxRequestBodyBytes`` = 3 MiB: one object, a ``kind: List``'s items each being their own request) and
 ``resource.Builder`` (empty documents skipped, ``kind: List`` items expanded).
 **Modelled:** every limit is checked while the stream is read, before any object reaches the model, and
-every error names the document (1-based, as kubectl counts them) and the field path. Documents are
+every error names the document (1-based, as kubectl counts them) and the field path. The alias
+ratio is go-yaml's per-document count of decoded nodes (an alias counts the nodes it expands to),
+checked at every alias and at the end of the document (between aliases the ratio only falls). An
+alias's value is copied, so no two places of a document share a container. Documents are
 read one by one: an error stops the stream there, the documents before it stand (``documents_from``
 returns both). Scalars resolve as YAML 1.1 (PyYAML's resolver: ``yes``/``on`` are booleans, ``0x1F`` an
 int); timestamps stay text. ``load(dump(x)) == x``.
@@ -27,7 +30,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -431,15 +433,12 @@ def _read_json(text: str, out: list[Document]) -> None:
             try:
                 value, end = _JSON.raw_decode(text, pos)
             except RecursionError:
-                depth = _json_depth(text[pos:])
-                if depth > MAX_DEPTH:
+                # deeper than Python's recursion limit lets the C decoder go (the CLI raises it): JSON is
+                # YAML, so the rest of the stream is read by the iterative YAML reader, with its limits
+                if _json_depth(text[pos:]) > MAX_DEPTH:
                     raise ValueError(f"exceeded max depth of {MAX_DEPTH}") from None
-                old = sys.getrecursionlimit()
-                sys.setrecursionlimit(max(old, 4 * depth + 1000))
-                try:
-                    value, end = _JSON.raw_decode(text, pos)
-                finally:
-                    sys.setrecursionlimit(old)
+                _read_rest_as_yaml(text[pos:], index, out)
+                return
             if _json_depth_over(value):
                 raise ValueError(f"exceeded max depth of {MAX_DEPTH}")
             _finish(value, index, end - pos, [], out)
@@ -449,6 +448,12 @@ def _read_json(text: str, out: list[Document]) -> None:
         except ValueError as exc:
             raise _bad(f"document {index}: {exc}") from None
         pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+
+
+def _read_rest_as_yaml(text: str, first_index: int, out: list[Document]) -> None:
+    rest: list[Document] = []
+    _read_documents(text, lambda root, i, size, items: _finish(root, i, size, items, rest))
+    out.extend(Document(d.index + first_index - 1, d.item, d.obj) for d in rest)
 
 
 def _json_depth_over(value: Any) -> bool:
