@@ -529,20 +529,29 @@ def _namespace_of(obj: dict[str, Any]) -> str | None:
 
 @attrs.define
 class Verdicts:
-    """What ``validate`` found: one entry per document (or unreadable rest of a file)."""
+    """What ``validate`` found: ``(label, where, item or None, status, errors)`` per document (None for
+    the unreadable rest of a file); the JSON entries are built only when asked for."""
 
-    results: list[dict[str, Any]] = attrs.field(factory=list)
+    results: list[tuple[str, str, Item | None, str, list[str]]] = attrs.field(factory=list)
     valid: int = 0
     invalid: int = 0
     skipped: int = 0
 
-    def add(self, label: str, where: str, ident: str | None, status: str, errors: list[str], obj: Any = None) -> None:
+    def add(self, label: str, where: str, item: Item | None, status: str, errors: list[str]) -> None:
         setattr(self, status, getattr(self, status) + 1)
-        entry: dict[str, Any] = {"filename": label, "document": where, "object": ident, "status": status,
-                                 "errors": errors}
-        if obj is not None:
-            entry["name"] = _name_of(obj)
-        self.results.append(entry)
+        self.results.append((label, where, item, status, errors))
+
+    def entries(self) -> list[dict[str, Any]]:
+        """kubeconform's ``-output json`` resources: file, document, object, status, errors (and -o name)."""
+        out = []
+        for label, where, item, status, errors in self.results:
+            entry: dict[str, Any] = {"filename": label, "document": where,
+                                     "object": item.ident if item is not None else None, "status": status,
+                                     "errors": errors}
+            if item is not None and status != "invalid":
+                entry["name"] = _name_of(item.obj)
+            out.append(entry)
+        return out
 
 
 def _name_of(obj: dict[str, Any]) -> str:
@@ -561,6 +570,10 @@ def cmd_validate(ns: argparse.Namespace) -> int:
             _err(f"error: {exc}")
             failed = True
             continue
+        if ns.progress or sys.stderr.isatty():
+            for src in sources:
+                if len(src.text) >= 2**20:
+                    _err(f"reading {src.label} ({len(src.text) / 2**20:.1f} MiB)")
         for src, doc, error in _parse_sources(sources):
             if doc is None:
                 where, _, message = str(error).partition(": ")
@@ -580,39 +593,42 @@ def cmd_validate(ns: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """``validated 12000/60000 objects`` on stderr, at most 4 times a second."""
+    """``validated 12000/60000 objects`` on stderr: rewritten in place on a terminal (4 times a second),
+    a line every 2 seconds otherwise."""
 
     def __init__(self, total: int) -> None:
         self.total = total
         self.last = 0.0
+        self.tty = sys.stderr.isatty()
 
     def __call__(self, done: int) -> None:
         now = time.monotonic()
-        if done == self.total or now - self.last >= 0.25:
-            self.last = now
-            sys.stderr.write(f"\rvalidated {done}/{self.total} objects")
-            if done == self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        if done != self.total and now - self.last < (0.25 if self.tty else 2.0):
+            return
+        self.last = now
+        start = "\r" if self.tty else ""
+        end = "\n" if done == self.total or not self.tty else ""
+        sys.stderr.write(f"{start}validated {done}/{self.total} objects{end}")
+        sys.stderr.flush()
 
 
 def _report(v: Verdicts, fmt: str) -> None:
-    for r in v.results:
-        if r["status"] == "invalid":
-            what = f"{r['document']}: {r['object']}" if r["object"] else r["document"]
-            verb = "validating" if r["object"] else "parsing"
-            for e in r["errors"]:
-                _err(f'error: error {verb} "{r["filename"]}": {what}: {e}')
+    for label, where, item, status, errors in v.results:
+        if status == "invalid":
+            what = f"{where}: {item.ident}" if item is not None else where
+            verb = "validating" if item is not None else "parsing"
+            for e in errors:
+                _err(f'error: error {verb} "{label}": {what}: {e}')
     summary = {"valid": v.valid, "invalid": v.invalid, "skipped": v.skipped, "total": len(v.results)}
     if fmt == "json":
-        sys.stdout.write(json.dumps({"resources": v.results, "summary": summary}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"resources": v.entries(), "summary": summary}, indent=2) + "\n")
         return
     if fmt == "name":
-        for r in v.results:
-            if r["status"] == "valid":
-                print(r["name"])
+        sys.stdout.write("".join(f"{_name_of(item.obj)}\n" for _, _, item, status, _ in v.results
+                                 if status == "valid" and item is not None))
         return
-    skipped = sorted({str(r["object"]).split("/")[0] for r in v.results if r["status"] == "skipped"})
+    skipped = sorted({str(item.obj.get("kind")) for _, _, item, status, _ in v.results
+                      if status == "skipped" and item is not None})
     print(f"{len(v.results)} objects: {v.valid} valid, {v.invalid} invalid, {v.skipped} skipped"
           + (f" (not checked by the model: {', '.join(skipped)})" if skipped else ""))
 
@@ -666,12 +682,12 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
             else:
                 errors.append(rej.message)
         if errors:
-            verdicts.add(item.label, item.doc.where, item.ident, "invalid", errors)
+            verdicts.add(item.label, item.doc.where, item, "invalid", errors)
             continue
         kind = str(item.obj.get("kind"))
         info = REGISTRY.get(kind)
         checked = info is not None and info.modelled
-        verdicts.add(item.label, item.doc.where, item.ident, "valid" if checked else "skipped", [], item.obj)
+        verdicts.add(item.label, item.doc.where, item, "valid" if checked else "skipped", [])
         if first is not None:
             cross_file.append((item, first))
         if ref is not None:

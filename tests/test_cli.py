@@ -876,3 +876,18 @@ def test_validate_takes_several_files_after_one_f(capsys: pytest.CaptureFixture[
     rc, out, err = run(capsys, "validate", "-f", str(EXAMPLES / "web.yaml"), str(EXAMPLES / "rolling-update.yaml"))
     assert rc == 0, err
     assert "3 objects: 3 valid, 0 invalid, 0 skipped" in out, out
+
+
+def test_validate_progress_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cms = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}, "data": {"k": "v"}}
+           for i in range(30)]
+    cms.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}})
+    f = write(tmp_path, "many.yaml", cms)
+    rc, out, err = run(capsys, "validate", "--progress", "-o", "json", "-f", str(f))
+    assert rc == 1, err
+    assert "validated 31/31 objects" in err, err
+    data = json.loads(out)
+    assert data["summary"] == {"valid": 30, "invalid": 1, "skipped": 0, "total": 31}, data["summary"]
+    bad = [r for r in data["resources"] if r["status"] == "invalid"]
+    assert len(bad) == 1 and bad[0]["object"] == "ConfigMap/Bad_Name" and bad[0]["document"] == "document 31", bad
+    assert any("metadata.name" in e for e in bad[0]["errors"]), bad
