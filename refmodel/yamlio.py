@@ -185,7 +185,7 @@ class _Counts:
             parts.append(top.key)
         elif top is not None and isinstance(top.container, list):
             parts.append(len(top.container))
-        return field_path(str(p) if not isinstance(p, int) else p for p in parts)
+        return field_path(p if isinstance(p, int) else "<<" if p is _MERGE_KEY else str(p) for p in parts)
 
     def count(self, nodes: int, aliased: int) -> None:
         self.decoded += nodes
