@@ -713,16 +713,16 @@ def _delegate(command: str, rest: list[str]) -> int:
     except ModuleNotFoundError as exc:
         missing = exc.name or module_name
         if missing == module_name or module_name.startswith(missing + "."):
-            _err(f"{PROG}: '{command}' is not available in this build")
+            _err(f"error: '{command}' is not available in this build")
         elif missing.split(".")[0] == "conformance":
-            _err(f"{PROG}: '{command}' is not available in this build ({module_name} needs {missing}, "
+            _err(f"error: '{command}' is not available in this build ({module_name} needs {missing}, "
                  "which is missing)")
         else:
-            _err(f"{PROG}: '{command}' needs the Python module '{missing}', which is not installed")
+            _err(f"error: '{command}' needs the Python module '{missing}', which is not installed")
         return 2
     entry = getattr(module, "main", None)
     if not callable(entry):
-        _err(f"{PROG}: '{command}' is not available in this build")
+        _err(f"error: '{command}' is not available in this build")
         return 2
     try:
         rc = entry(rest)
@@ -744,10 +744,10 @@ def cmd_bench(argv: list[str]) -> int:
         return _exit_code(exc)
     bench_dir = _repo_root() / "benchmarks"
     if not bench_dir.is_dir() or not any(bench_dir.glob("*.py")):
-        _err(f"{PROG}: 'bench' is not available in this build")
+        _err("error: 'bench' is not available in this build")
         return 2
     if importlib.util.find_spec("pytest_benchmark") is None:
-        _err(f"{PROG}: 'bench' needs pytest-benchmark (pip install 'kubeoracle[bench]')")
+        _err("error: 'bench' needs pytest-benchmark (pip install 'kubeoracle[bench]')")
         return 2
     cmd = [sys.executable, "-m", "pytest", str(bench_dir), "--benchmark-only"]
     if ns.report:

@@ -783,7 +783,7 @@ def test_delegated_command_gets_argv_untouched(monkeypatch: pytest.MonkeyPatch,
 def test_delegated_command_missing_module(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setitem(cli.DELEGATED, "replay", "conformance._not_written_yet")
     rc, out, err = run(capsys, "replay", "trace.yaml")
-    assert rc == 2 and err == "kubeoracle: 'replay' is not available in this build\n" and out == "", (rc, err)
+    assert rc == 2 and err == "error: 'replay' is not available in this build\n" and out == "", (rc, err)
 
 
 def test_delegated_command_system_exit_becomes_the_exit_code(monkeypatch: pytest.MonkeyPatch,
@@ -826,7 +826,7 @@ def test_bench_without_benchmarks(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                                   capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(cli, "_repo_root", lambda: tmp_path)
     rc, _, err = run(capsys, "bench")
-    assert rc == 2 and err == "kubeoracle: 'bench' is not available in this build\n", (rc, err)
+    assert rc == 2 and err == "error: 'bench' is not available in this build\n", (rc, err)
 
 
 # ---------------------------------------------------------------------------------------------
