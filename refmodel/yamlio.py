@@ -151,7 +151,7 @@ def _tag_of(value: Any) -> str:
 class _Frame:
     """An open mapping or sequence while its events are read."""
 
-    __slots__ = ("anchor", "container", "key", "merges", "nodes", "parent_key", "start")
+    __slots__ = ("anchor", "container", "key", "merges", "parent_key", "start")
 
     def __init__(self, container: Any, anchor: str | None, parent_key: Any, start: int) -> None:
         self.container = container
@@ -159,7 +159,6 @@ class _Frame:
         self.parent_key = parent_key  # where this collection goes in its parent
         self.key: Any = _NO_KEY  # for a mapping: the key waiting for its value
         self.merges: list[Any] | None = None
-        self.nodes = 1  # nodes decoded inside (go-yaml's decodeCount), aliases expanded
         self.start = start
 
 
@@ -202,6 +201,22 @@ class _Counts:
                 raise ValueError("document contains excessive aliasing")
 
 
+def _size(value: Any) -> int:
+    """The nodes a value decodes to, as go-yaml counts them (one per key, scalar, mapping and sequence),
+    without recursion."""
+    n = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        n += 1
+        if isinstance(v, dict):
+            n += len(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return n
+
+
 def _copy(value: Any) -> Any:
     """An alias's value, copied so that no two places of a document share a container."""
     return thaw(value) if isinstance(value, dict | list) else value
@@ -220,6 +235,7 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
     reader = _Counts()
     cache: dict[str, Any] = {}
     doc_start = 0
+    decoded = 0  # go-yaml's decodeCount for the current document (kept in a local: this loop is hot)
     root: Any = None
     scalar_t, map_t, seq_t = ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent
     map_end, seq_end, alias_t = ev.MappingEndEvent, ev.SequenceEndEvent, ev.AliasEvent
@@ -227,7 +243,7 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
 
     line = [0]  # the line of the key being placed, for the duplicate-key message
 
-    def place(value: Any, nodes: int, start: int, end: int) -> None:
+    def place(value: Any, start: int, end: int) -> None:
         nonlocal root
         if not stack:
             root = value
@@ -258,7 +274,6 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
             else:
                 c[top.key] = value
             top.key = _NO_KEY
-        top.nodes += nodes
 
     try:
         while True:
@@ -279,7 +294,7 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
                                          "NaN or Infinity)")
                 if e.anchor is not None:
                     reader.anchors[e.anchor] = (v, 1)
-                reader.decoded += 1
+                decoded += 1
                 if stack:  # the common cases inline: a mapping's value, a new key, a list item
                     top = stack[-1]
                     c = top.container
@@ -288,18 +303,15 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
                         if k is not _NO_KEY and k is not _MERGE_KEY:
                             c[k] = v
                             top.key = _NO_KEY
-                            top.nodes += 1
                             continue
                         if k is _NO_KEY and type(v) is str and v not in c:
                             top.key = v
-                            top.nodes += 1
                             continue
                     elif len(stack) != 2:
                         c.append(v)
-                        top.nodes += 1
                         continue
                 line[0] = e.start_mark.line + 1
-                place(v, 1, 0, 0)
+                place(v, 0, 0)
             elif t is map_t or t is seq_t:
                 if len(stack) >= MAX_DEPTH:
                     raise ValueError(f"exceeded max depth of {MAX_DEPTH}")
@@ -311,7 +323,7 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
                     parent_key = len(top.container) if type(top.container) is list else top.key
                 if e.anchor is not None:
                     reader.open_anchors.add(e.anchor)
-                reader.decoded += 1
+                decoded += 1
                 stack.append(_Frame({} if t is map_t else [], e.anchor, parent_key, e.start_mark.index))
             elif t is map_end or t is seq_end:
                 f = stack.pop()
@@ -322,10 +334,10 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
                         merged.update(src)
                     merged.update(value)
                     value = merged
-                if f.anchor is not None:
+                if f.anchor is not None:  # its node count, aliases inside already expanded (copied)
                     reader.open_anchors.discard(f.anchor)
-                    reader.anchors[f.anchor] = (value, f.nodes)
-                place(value, f.nodes, f.start, e.end_mark.index)
+                    reader.anchors[f.anchor] = (value, _size(value))
+                place(value, f.start, e.end_mark.index)
             elif t is alias_t:
                 name = e.anchor
                 if name in reader.open_anchors:
@@ -333,14 +345,18 @@ def _read_documents(text: str, on_document: _OnDocument) -> None:
                 if name not in reader.anchors:
                     raise ValueError(f"{reader.path(stack)}: unknown anchor '{name}' referenced")
                 value, nodes = reader.anchors[name]
+                reader.decoded = decoded
                 reader.count(nodes + 1, nodes)
-                place(_copy(value), nodes + 1, 0, 0)
+                decoded = reader.decoded
+                place(_copy(value), 0, 0)
             elif t is doc_t:
                 index += 1
                 doc_start = e.start_mark.index
                 root = None
                 reader = _Counts()
+                decoded = 0
             elif t is doc_end:
+                reader.decoded = decoded
                 reader.count(0, 0)  # the ratio only grows at aliases; checked there and once more here
                 on_document(root, index, e.end_mark.index - doc_start, reader.item_sizes)
             elif t is stream_end:
