@@ -647,20 +647,24 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
             defined_ns.setdefault(name, i)
     first_seen: dict[Ref, Item] = {}
     noted_ns: set[str] = set()
+    known_ns = {ns for ns in ("default", *SYSTEM_NAMESPACES) if scratch.get("Namespace", "", ns) is not None}
     cross_file: list[tuple[Item, Item]] = []
+    results = verdicts.results
+    counts = {"valid": 0, "invalid": 0, "skipped": 0}
     for i, item in enumerate(items):
         if progress is not None and i % 500 == 0:
             progress(i)
+        obj = item.doc.obj
         errors: list[str] = []
-        ref = _ref_of(item.obj)
+        ref = _ref_of(obj)
         first = first_seen.get(ref) if ref is not None else None
         if first is not None and first.label == item.label:
             errors.append(f"Duplicate value: {item.ident} is already defined as {first.doc.where} of this "
                           "file; kubectl create -f fails with AlreadyExists here, kubectl apply -f overwrites "
                           "the first copy")
         target = scratch
-        ns_name = _namespace_of(item.obj)
-        if ns_name is not None and scratch.get("Namespace", "", ns_name) is None:
+        ns_name = ref[1] if ref is not None and ref[1] else _namespace_of(obj)
+        if ns_name is not None and ns_name not in known_ns and scratch.get("Namespace", "", ns_name) is None:
             if ns_name not in noted_ns:
                 noted_ns.add(ns_name)
                 if ns_name in defined_ns and defined_ns[ns_name] > i:
@@ -675,25 +679,31 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
                 target = created.state
                 if ns_name not in defined_ns:  # assumed to exist from now on
                     scratch = target
-        rej = rm.validate_manifest(target, item.obj)
+                    known_ns.add(ns_name)
+        rej = rm.validate_manifest(target, obj)
         if rej is not None and rej.reason != "AlreadyExists":
             if rej.reason == "Invalid" and rej.causes:
                 errors.extend(str(c) for c in rej.causes)
             else:
                 errors.append(rej.message)
         if errors:
-            verdicts.add(item.label, item.doc.where, item, "invalid", errors)
+            counts["invalid"] += 1
+            results.append((item.label, item.doc.where, item, "invalid", errors))
             continue
-        kind = str(item.obj.get("kind"))
-        info = REGISTRY.get(kind)
-        checked = info is not None and info.modelled
-        verdicts.add(item.label, item.doc.where, item, "valid" if checked else "skipped", [])
+        kind = obj.get("kind")
+        info = REGISTRY.get(kind) if isinstance(kind, str) else None
+        status = "valid" if info is not None and info.modelled else "skipped"
+        counts[status] += 1
+        results.append((item.label, item.doc.where, item, status, []))
         if first is not None:
             cross_file.append((item, first))
         if ref is not None:
             first_seen[ref] = item
         if kind == "Namespace":
-            scratch = apiserver.apply(scratch, item.obj).state
+            scratch = apiserver.apply(scratch, obj).state
+    verdicts.valid += counts["valid"]
+    verdicts.invalid += counts["invalid"]
+    verdicts.skipped += counts["skipped"]
     if progress is not None:
         progress(len(items))
     if cross_file:
