@@ -71,7 +71,7 @@ def test_a_failing_run_without_report_prints_a_replay_that_works(tmp_path: Path)
     env = {"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
            "TMPDIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "conformance", "conformance", "--adapter", "mymod:factory",
-                           "--machines", "replicaset", "--examples", "30", "--steps", "15", "--profile", "ci",
+                           "--machines", "replicaset", "--examples", "30", "--steps", "15", "--profile", "ci", "--shrink-seconds", "10",
                            "--database", "none"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     out = proc.stdout
