@@ -1,4 +1,4 @@
-"""Service: defaulting, create and update validation (IP and port allocation live in the controller).
+"""Service: defaulting, create and update validation (cluster IPs and node ports are not allocated: `simulate` shows CLUSTER-IP <none>; see Not modelled).
 
 **Mirrors:** ``pkg/apis/core/v1/defaults.go`` (SetDefaults_Service), ``pkg/registry/core/service/strategy.go``
 (PrepareForCreate: NormalizeClusterIPs), ``pkg/registry/core/service/storage/storage.go`` (patchAllocatedValues
