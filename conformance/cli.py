@@ -36,10 +36,12 @@ import attrs
 import yaml
 
 import refmodel as rm
-from refmodel import apiserver
+from refmodel import apiserver, kubectl
+from refmodel.controllers import notify
 from refmodel.events import Event, event_from_dict, event_to_dict
 from refmodel.frozen import thaw
 from refmodel.quantity import parse_quantity
+from refmodel.request import Request
 from refmodel.resources import REGISTRY
 
 from . import output
@@ -383,7 +385,7 @@ def apply_document(state: rm.ClusterState, obj: dict[str, Any], label: str) -> t
     """``kubectl apply`` of one document; prints what kubectl would print on stderr. Returns (state, ok)."""
     ref = _ref_of(obj)
     existed = ref is not None and state.get(*ref) is not None
-    result = apiserver.apply(state, obj)
+    state_after, result, changes = kubectl.apply(state, obj)
     rej = result.rejection
     if rej is not None:
         md = _meta(obj)
@@ -402,7 +404,7 @@ def apply_document(state: rm.ClusterState, obj: dict[str, Any], label: str) -> t
     elif not REGISTRY[kind].modelled:
         name = result.obj["metadata"]["name"] if result.obj is not None else (ref[2] if ref else "?")
         _err(f"notice: {kind}/{name} stored as-is; the model does not reconcile {_plural(kind)}")
-    return result.state, True
+    return (notify(state_after, changes) if changes else state_after), True
 
 
 def _all_refs(state: rm.ClusterState) -> frozenset[Ref]:
@@ -592,10 +594,10 @@ def validate_documents(docs: Iterable[Document]) -> tuple[int, int]:
                 else:
                     _err(f'note: namespace "{ns_name}" is not defined in these files; objects in it '
                          "were validated as if it existed")
-            created = apiserver.create(scratch, {"apiVersion": "v1", "kind": "Namespace",
-                                                 "metadata": {"name": ns_name}})
-            if created.ok:
-                target = created.state
+            created, response, _ = apiserver.handle(scratch, Request("create", body={
+                "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name}}))
+            if response.ok:
+                target = created
         rej = rm.validate_manifest(target, doc.obj)
         if rej is not None and rej.reason != "AlreadyExists":
             if rej.reason == "Invalid" and rej.causes:
@@ -619,7 +621,7 @@ def validate_documents(docs: Iterable[Document]) -> tuple[int, int]:
             _err(f"note: {_plural(kind)} are checked for metadata and top-level fields only; "
                  "the model stores them as-is")
         if kind == "Namespace":
-            scratch = apiserver.apply(scratch, doc.obj).state
+            scratch = kubectl.apply(scratch, doc.obj)[0]
     if cross_file:
         doc, first = cross_file[0]
         more = f" and {len(cross_file) - 1} more" if len(cross_file) > 1 else ""

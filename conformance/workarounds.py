@@ -89,18 +89,18 @@ def _kb3_patch(stack: ExitStack) -> None:
     from refmodel import apiserver
     from refmodel.frozen import thaw
 
-    original = apiserver.update
+    original = apiserver._update_from_user
 
-    def update(state: Any, raw: Any) -> Any:
+    def update(txn: Any, request: Any, info: Any, raw: Any) -> Any:
         if isinstance(raw, dict) and raw.get("kind") == "Namespace":
-            live = state.get("Namespace", "", (raw.get("metadata") or {}).get("name", ""))
+            live = txn.get("Namespace", "", (raw.get("metadata") or {}).get("name", ""))
             if live is not None:
                 raw = {**thaw(raw), "spec": {**(thaw(raw.get("spec")) or {}),
                                              "finalizers": thaw((live.get("spec") or {}).get("finalizers")) or []}}
-        return original(state, raw)
+        return original(txn, request, info, raw)
 
-    apiserver.update = update
-    stack.callback(setattr, apiserver, "update", original)
+    apiserver._update_from_user = update  # type: ignore[assignment]
+    stack.callback(setattr, apiserver, "_update_from_user", original)
 
 
 #: id -> (still open?, patch)

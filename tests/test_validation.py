@@ -10,10 +10,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.errors import FieldError, Rejection
 from refmodel.resources import common, lookup
 from refmodel.resources.schema import base64_corrupt_at, structural_errors
@@ -109,7 +109,7 @@ def assert_error(errs: list[FieldError], field: str, fragment: str) -> None:
 
 
 def create(state: rm.ClusterState, obj: Obj) -> Rejection | None:
-    return apiserver.create(state, copy.deepcopy(obj)).rejection
+    return door.create(state, copy.deepcopy(obj)).rejection
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,7 +847,7 @@ def test_validate_namespace(cluster: rm.ClusterState) -> None:
     rej = create(cluster, ns)
     assert rej is not None and rej.field == "metadata.name", f"got {rej}, but 'my.ns' is not a DNS-1123 label"
     ok = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
-    r = apiserver.create(cluster, ok)
+    r = door.create(cluster, ok)
     assert r.ok and r.obj is not None
     assert r.obj["metadata"]["labels"]["kubernetes.io/metadata.name"] == "team-a"
     assert list(r.obj["spec"]["finalizers"]) == ["kubernetes"]
@@ -900,7 +900,7 @@ def test_rejection_text_is_kubectl_like(cluster: rm.ClusterState) -> None:
     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": 1}},
 ], ids=["deployment", "pod", "service", "secret", "configmap"])
 def test_rejected_write_changes_nothing(cluster: rm.ClusterState, obj: Obj) -> None:
-    r = apiserver.apply(cluster, copy.deepcopy(obj))
+    r = door.apply(cluster, copy.deepcopy(obj))
     assert r.rejection is not None, f"{obj['kind']} was accepted, but is invalid"
     assert r.state is cluster, "a rejected write returned a different state"
     with pytest.raises(rm.Invalid):
@@ -912,7 +912,7 @@ def test_rejected_update_changes_nothing(cluster: rm.ClusterState) -> None:
     state = rm.apply_manifest(cluster, deployment())
     before = rm.get(state, "Deployment", "web")
     bad = deployment(selector={"matchLabels": {"app": "other"}}, template=template({"app": "other"}))
-    r = apiserver.apply(state, bad)
+    r = door.apply(state, bad)
     assert r.rejection is not None and r.rejection.field == "spec.selector", f"got {r.rejection}"
     assert r.state is state and rm.get(r.state, "Deployment", "web") == before
 

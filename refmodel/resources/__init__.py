@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from ..errors import FieldError
+from ..frozen import FrozenDict
 
 __all__ = ["REGISTRY", "REMOVED_VERSIONS", "KindInfo", "lookup", "lookup_plural"]
 
@@ -46,6 +47,11 @@ def _no_prepare(old: Obj, new: Obj) -> None:
 
 @attrs.frozen
 class KindInfo:
+    """A kind's whole API-server behaviour, declared by its module (the registry strategy of
+    ``pkg/registry/<group>/<kind>/strategy.go``): the one door (:func:`refmodel.apiserver.handle`) runs
+    these hooks in its fixed order, and ``state.py`` keeps the indexes it names. A new kind is one module
+    that registers one of these."""
+
     kind: str
     api_versions: tuple[str, ...]  # served, preferred first
     namespaced: bool
@@ -61,6 +67,16 @@ class KindInfo:
     tracks_generation: bool = False  # metadata.generation bumps when the spec changes
     modelled: bool = True  # False: stored as sent, reconciled by nobody
     top_level: tuple[str, ...] = ("spec", "status")  # allowed top-level fields besides apiVersion/kind/metadata
+    # PrepareForCreate and the mutating admission plugins for the kind (initial status, admission
+    # defaults), applied to every new object after validation: (state, object) -> object
+    prepare_create: Callable[[Any, FrozenDict], FrozenDict] | None = None
+    # fields whose Go type carries ``patchStrategy:"retainKeys"``: when an apply sets them, keys it leaves
+    # out are cleared, server defaults included (paths from the object's root)
+    retain_keys: frozenset[tuple[str, ...]] = frozenset()
+    # the binding subresource (pods): (state, object, node name) -> the bound object
+    bind: Callable[[Any, FrozenDict, str], FrozenDict] | None = None
+    # the secondary indexes state.py keeps for the kind (state.POD_INDEXES, state.ORPHAN_INDEX)
+    indexes: frozenset[str] = frozenset()
 
 
 REGISTRY: dict[str, KindInfo] = {}
