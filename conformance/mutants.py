@@ -237,20 +237,16 @@ def _api_rv_not_bumped_for_status(stack: ExitStack) -> None:
 def _api_generation_on_status(stack: ExitStack) -> None:
     from refmodel import apiserver as m
     from refmodel.frozen import with_
-    from refmodel.request import Response
-
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def update_status(txn: Any, request: Any, info: Any, body: Any) -> Any:
-            r = orig(txn, request, info, body)
-            obj = r.obj
-            if r.ok and obj is not None and obj.get("kind") == "ReplicaSet" and txn.writes and \
-                    txn.writes[-1][2] is obj:
+        def update_status(txn: Any, request: Any, body: Any, info: Any = None) -> Any:
+            obj = orig(txn, request, body, info)
+            if isinstance(obj, dict) and obj.get("kind") == "ReplicaSet" and txn.writes and txn.writes[-1][2] is obj:
                 bumped = with_(obj, metadata=with_(obj["metadata"], generation=obj["metadata"].get("generation", 1) + 1))
                 ref, old, _, _ = txn.writes[-1]
                 txn.writes[-1] = (ref, old, bumped, False)  # a status write bumps generation
                 txn.overlay[ref] = bumped
-                return Response(r.code, bumped)
-            return r
+                return bumped
+            return obj
         return update_status
     _wrap(stack, m, "_update_status", make)
 
@@ -284,8 +280,6 @@ def _api_negative_scale(stack: ExitStack) -> None:
 def _api_undelete(stack: ExitStack) -> None:
     from refmodel import apiserver as m
     from refmodel.frozen import with_
-    from refmodel.request import Response
-
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def delete(txn: Any, request: Any, body: Any) -> Any:
             if body is None and request.kind == "Pod" and request.controller != "kubelet":
@@ -296,7 +290,7 @@ def _api_undelete(stack: ExitStack) -> None:
                     md = with_(obj["metadata"], deletionTimestamp=None, deletionGracePeriodSeconds=None)
                     new = m._stamp(txn.next_rv(), with_(obj, metadata=md), {})  # a second delete revives it
                     txn.put(ref, obj, new)
-                    return Response(200, new)
+                    return new
             return orig(txn, request, body)
         return delete
     _wrap(stack, m, "_delete", make)

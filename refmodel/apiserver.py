@@ -74,10 +74,11 @@ def handle(state: ClusterState, request: Request) -> tuple[ClusterState, Respons
         return state, _respond(request, _get(state, request)), ()
     if verb == "list":
         return state, _list(state, request), ()
+    sub = request.subresource
     if verb == "create":
-        writer = _create
+        writer = _bind if sub == "binding" else _create
     elif verb == "update":
-        writer = _update
+        writer = _update_status if sub == "status" else _update_scale if sub == "scale" else _update
     elif verb == "patch":
         writer = _patch
     elif verb == "delete":
@@ -121,7 +122,7 @@ class _Batch:
     """The writes of one request being prepared: reads see the writes before them; nothing is stored
     until :meth:`commit`, which applies them all in one state transaction."""
 
-    __slots__ = ("live_ns", "overlay", "request", "rv", "state", "strict", "uid_seq", "user", "writes")
+    __slots__ = ("live_ns", "now", "overlay", "request", "rv", "state", "strict", "uid_seq", "user", "writes")
 
     def __init__(self, state: ClusterState, request: Request) -> None:
         self.state = state
@@ -133,12 +134,12 @@ class _Batch:
         self.writes: list[Change] = []
         self.overlay: dict[Ref, FrozenDict | None] = {}
         self.live_ns: set[str] = set()  # namespaces seen active in this request (NamespaceLifecycle)
+        self.now = state.timestamp()
 
     def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
-        if self.overlay:
-            hit = self.overlay.get((kind, namespace, name), _ABSENT)
-            if hit is not _ABSENT:
-                return hit  # type: ignore[no-any-return]
+        hit = self.overlay.get((kind, namespace, name), _ABSENT)
+        if hit is not _ABSENT:
+            return hit  # type: ignore[no-any-return]
         return self.state.get(kind, namespace, name)
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
@@ -221,16 +222,15 @@ def _list(state: ClusterState, request: Request) -> Response:
 # create (Store.Create, rest.BeforeCreate)
 # ---------------------------------------------------------------------------------------------
 def _create(txn: _Batch, request: Request, body: Any) -> _Out:
-    if request.subresource == "binding":
-        return _bind(txn, request, body)
     if request.subresource:
         return Rejection("MethodNotAllowed", f"create is not supported on the {request.subresource} "
-                               "subresource", 405, request.kind, request.name)
-    info = _kind_of(request, body)
-    if isinstance(info, Rejection):
-        return info
-    if txn.user:
+                         "subresource", 405, request.kind, request.name)
+    if txn.user or type(body) is not FrozenDict:
+        info = _kind_of(request, body)
+        if isinstance(info, Rejection):
+            return info
         return _create_from_user(txn, request, info, body)
+    info = resources.REGISTRY[body["kind"]]
     # a controller's object, built from a validated template
     md = body["metadata"]
     ns = md.get("namespace", "")
@@ -249,9 +249,10 @@ def _create(txn: _Batch, request: Request, body: Any) -> _Out:
     generated = not name
     if generated:  # a generated name is new by construction
         name = _generated_name(txn, md["generateName"], info.kind, ns)
-    rejection = _namespace_admits(txn, info, ns, name)
-    if rejection is not None:
-        return rejection
+    if info.namespaced and ns not in txn.live_ns:
+        rejection = _namespace_admits(txn, info, ns, name)
+        if rejection is not None:
+            return rejection
     if not generated and txn.get(info.kind, ns, name) is not None:
         return Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, info.kind, name)
     return _insert(txn, info, ns, name, body)
@@ -330,31 +331,41 @@ def _insert(txn: _Batch, info: resources.KindInfo, ns: str, name: str, obj: Froz
     if prepare is not None:
         obj = prepare(txn.state, obj)
     txn.uid_seq += 1
-    changes: dict[str, Any] = {"name": name, "uid": _new_uid(txn.uid_seq), "creationTimestamp": txn.state.timestamp()}
+    changes: dict[str, Any] = {"name": name, "uid": _new_uid(txn.uid_seq), "creationTimestamp": txn.now}
     if info.tracks_generation:
         changes["generation"] = 1
-    obj = _stamp(txn.next_rv(), obj, changes)
-    txn.put((info.kind, ns, name), None, obj)
+    txn.rv += 1
+    obj = _stamp(txn.rv, obj, changes)
+    ref = (info.kind, ns, name)
+    txn.writes.append((ref, None, obj, False))
+    txn.overlay[ref] = obj
     return obj
 
 
 def _bind(txn: _Batch, request: Request, body: Any) -> _Out:
     """POST of a Binding to a pod's binding subresource (BindingREST.Create, assignPod): the pod gets the
     target node, once; a pod being deleted or already bound cannot be bound."""
-    if not isinstance(body, dict):  # FrozenDict is a dict
-        body = thaw(body) if isinstance(body, Mapping) else {}
-    md = body.get("metadata")
-    target = body.get("target")
-    name = (md.get("name") if isinstance(md, dict) else None) or request.name
-    ns = (md.get("namespace") if isinstance(md, dict) else None) or request.namespace or "default"
-    node = target.get("name") if isinstance(target, dict) else None
+    if type(body) is FrozenDict:  # a scheduler's Binding
+        md, node = body["metadata"], body["target"]["name"]
+        name, ns = md["name"], md["namespace"]
+    else:
+        if not isinstance(body, Mapping):
+            body = {}
+        md = body.get("metadata")
+        target = body.get("target")
+        name = (md.get("name") if isinstance(md, Mapping) else None) or request.name
+        ns = (md.get("namespace") if isinstance(md, Mapping) else None) or request.namespace or "default"
+        node = target.get("name") if isinstance(target, Mapping) else None
+        if not node or not isinstance(node, str):
+            return Rejection.from_errors("Binding", str(name), [required("target.name")])
     info = resources.REGISTRY["Pod"] if request.kind in ("", "Pod") else resources.lookup(request.kind)
     if info is None or info.bind is None:
         return Rejection("NotFound", f"the server could not find the requested resource (binding of "
-                               f"{request.kind})", 404, request.kind, name)
-    if not node or not isinstance(node, str):
-        return Rejection.from_errors("Binding", str(name), [required("target.name")])
-    pod = txn.get("Pod", ns, name)
+                         f"{request.kind})", 404, request.kind, name)
+    ref = ("Pod", ns, name)
+    pod = txn.overlay.get(ref, _ABSENT)
+    if pod is _ABSENT:
+        pod = txn.state.get("Pod", ns, name)
     if pod is None:
         return _not_found(info, "Pod", name)
     if pod["metadata"].get("deletionTimestamp"):
@@ -363,8 +374,10 @@ def _bind(txn: _Batch, request: Request, body: Any) -> _Out:
     bound_to = pod["spec"].get("nodeName")
     if bound_to:
         return Rejection("Conflict", f'pod {name} is already assigned to node "{bound_to}"', 409, "Pod", name)
-    new = _stamp(txn.next_rv(), info.bind(txn.state, pod, node), {})
-    txn.put(("Pod", ns, name), pod, new)
+    txn.rv += 1
+    new = _stamp(txn.rv, info.bind(txn.state, pod, node), {})
+    txn.writes.append((ref, pod, new, False))
+    txn.overlay[ref] = new
     return new
 
 
@@ -372,13 +385,12 @@ def _bind(txn: _Batch, request: Request, body: Any) -> _Out:
 # update (Store.Update, rest.BeforeUpdate) and the status and scale subresources
 # ---------------------------------------------------------------------------------------------
 def _update(txn: _Batch, request: Request, body: Any) -> _Out:
-    if request.subresource == "scale":
-        return _update_scale(txn, request, body)
-    info = _kind_of(request, body)
+    """An update of the main resource: a controller's object (status and server-owned metadata come from
+    the stored one), or a user's (:func:`_update_from_user`)."""
+    info = resources.REGISTRY[body["kind"]] if type(body) is FrozenDict and not txn.user else _kind_of(
+        request, body)
     if isinstance(info, Rejection):
         return info
-    if request.subresource == "status":
-        return _update_status(txn, request, info, body)
     if txn.user:
         return _update_from_user(txn, request, info, thaw(body))
     md = body["metadata"]
@@ -481,12 +493,23 @@ def _write_update(txn: _Batch, info: resources.KindInfo, old: FrozenDict, new: F
     return new
 
 
-def _update_status(txn: _Batch, request: Request, info: resources.KindInfo, body: Any) -> _Out:
+def _update_status(txn: _Batch, request: Request, body: Any,
+                   info: resources.KindInfo | Rejection | None = None) -> _Out:
     """The status subresource: only ``status`` is taken from the request; spec and metadata stay."""
+    if info is None:
+        info = resources.REGISTRY[body["kind"]] if type(body) is FrozenDict and not txn.user else _kind_of(
+            request, body)
+        if isinstance(info, Rejection):
+            return info
+    elif isinstance(info, Rejection):
+        return info
     md = body["metadata"]
     name = md.get("name") or request.name
-    ns = _namespace_of(info, md.get("namespace") or request.namespace)
-    old = txn.get(info.kind, ns, name)
+    ns = (md.get("namespace") or request.namespace or "default") if info.namespaced else ""
+    ref = (info.kind, ns, name)
+    old: FrozenDict | None = txn.overlay.get(ref, _ABSENT)
+    if old is _ABSENT:
+        old = txn.state.get(info.kind, ns, name)
     if old is None:
         return _not_found(info, info.kind, name)
     if not info.has_status:
@@ -501,8 +524,10 @@ def _update_status(txn: _Batch, request: Request, info: resources.KindInfo, body
         status = freeze(status)
     if status == old.get("status"):
         return old
-    new = _stamp(txn.next_rv(), old, {}, status=status if status is not None else EMPTY)
-    txn.put((info.kind, ns, name), old, new, True)
+    txn.rv += 1
+    new = _stamp(txn.rv, old, {}, status=status if status is not None else EMPTY)
+    txn.writes.append((ref, old, new, True))
+    txn.overlay[ref] = new
     return new
 
 
@@ -575,7 +600,7 @@ def _patch(txn: _Batch, request: Request, body: Any) -> _Out:
     if not isinstance(patched.get("metadata"), dict) or patched["metadata"].get("name") != request.name:
         return Rejection("BadRequest", "a patch may not change metadata.name", 400, info.kind, request.name)
     if request.subresource == "status":
-        return _update_status(txn, request, info, freeze(patched))
+        return _update_status(txn, request, freeze(patched), info)
     if txn.user:
         return _update_from_user(txn, request, info, patched)
     return _update(txn, request, freeze(patched))

@@ -197,9 +197,19 @@ class _StatusQueue:
         if self.ip_seq != state.ip_seq:
             state = state.replace(ip_seq=self.ip_seq)
         if self.writes:
-            state = update_status_many(state, NAME, [with_(pod, status=status) for pod, status in self.writes])
+            state = update_status_many(state, NAME, [_with_status(pod, status) for pod, status in self.writes])
             self.writes = []
         return state
+
+
+def _with_status(pod: FrozenDict, status: FrozenDict) -> FrozenDict:
+    """``pod`` with ``status``: the object a status write sends (built with dict calls: one per status)."""
+    new = FrozenDict(pod)
+    _dict_set(new, "status", status)
+    return new
+
+
+_dict_set = dict.__setitem__
 
 
 def sync(state: ClusterState, node_name: str) -> ClusterState:
