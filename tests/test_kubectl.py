@@ -49,7 +49,7 @@ def _image(state: ClusterState) -> str:
 # apply
 # ---------------------------------------------------------------------------------------------
 def test_apply_creates_with_the_last_applied_annotation() -> None:
-    state, response, changes = kubectl.apply(rm.new_cluster(0), _dep())
+    _state, response, changes = kubectl.apply(rm.new_cluster(0), _dep())
     assert response.code == 201 and len(changes) == 1
     last = json.loads(response.obj["metadata"]["annotations"][kubectl.LAST_APPLIED])
     assert last == _dep(), "the annotation should hold the applied manifest"

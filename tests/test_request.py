@@ -92,7 +92,7 @@ def test_update_keeps_status_and_bumps_generation(web: ClusterState) -> None:
     assert live is not None
     live["spec"]["minReadySeconds"] = 3
     live["status"] = {"replicas": 99}
-    state, response, _ = apiserver.handle(web, Request("update", body=live))
+    _state, response, _ = apiserver.handle(web, Request("update", body=live))
     assert response.ok and response.obj is not None
     assert response.obj["metadata"]["generation"] == 2, "a spec change did not bump generation"
     assert response.obj["status"] == web.get("Deployment", "default", "web")["status"], (
@@ -109,7 +109,7 @@ def test_update_with_a_stale_resource_version_is_a_conflict(web: ClusterState) -
 
 def test_merge_patch(web: ClusterState) -> None:
     patch = {"metadata": {"labels": {"tier": "front"}}, "spec": {"paused": True}}
-    state, response, changes = apiserver.handle(web, Request("patch", "Deployment", "default", "web", body=patch))
+    state, response, _changes = apiserver.handle(web, Request("patch", "Deployment", "default", "web", body=patch))
     assert response.ok and response.obj is not None, response.rejection
     assert response.obj["metadata"]["labels"] == {"tier": "front"} and response.obj["spec"]["paused"] is True
     state, response, _ = apiserver.handle(state, Request("patch", "Deployment", "default", "web",
@@ -157,7 +157,7 @@ def test_dry_run_answers_but_commits_nothing(web: ClusterState) -> None:
 def test_status_subresource_writes_only_status(web: ClusterState) -> None:
     live = web.get("Deployment", "default", "web")
     body = with_(live, spec=with_(live["spec"], replicas=9), status=FrozenDict({"replicas": 7}))
-    state, response, changes = apiserver.handle(web, Request("update", body=body, subresource="status"))
+    _state, response, changes = apiserver.handle(web, Request("update", body=body, subresource="status"))
     assert response.obj is not None and response.obj["status"] == {"replicas": 7}
     assert response.obj["spec"]["replicas"] == 2, "a status write changed spec"
     assert [c[3] for c in changes] == [True], "a status write was not marked status-only for the watches"
@@ -304,7 +304,7 @@ def test_a_controller_update_keeps_server_owned_metadata_and_status(web: Cluster
     rs = next(web.iter_kind("ReplicaSet"))
     forged = with_(rs, metadata=with_(rs["metadata"], uid="forged", generation=42),
                    status=FrozenDict({"replicas": 1000}))
-    state, response, _ = apiserver.handle(web, Request("update", body=forged, controller="test"))
+    _state, response, _ = apiserver.handle(web, Request("update", body=forged, controller="test"))
     obj = response.obj
     assert obj is not None and obj["metadata"]["uid"] == rs["metadata"]["uid"]
     assert obj["metadata"]["generation"] == rs["metadata"]["generation"] and obj["status"] == rs["status"]
