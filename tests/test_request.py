@@ -250,10 +250,12 @@ def _rs_writes_bad_pods() -> Iterator[None]:
 
 @pytest.mark.parametrize("strict", [True, False])
 def test_strict_mode_rejects_a_controllers_invalid_create(strict: bool) -> None:
-    s = rm.apply_manifest(rm.new_cluster(1, config=ClusterConfig(strict=strict)), _dep(replicas=2))
+    start = rm.apply_manifest(rm.new_cluster(1, config=ClusterConfig(strict=strict)), _dep(replicas=2))
+    s = start
     with _rs_writes_bad_pods():
         # a failing ReplicaSet sync is retried every second, forever: look after a few hundred turns
-        for n, (_, s) in enumerate(rm.converge_steps(s), start=1):  # noqa: B007
+        for n, (_, after) in enumerate(rm.converge_steps(start), start=1):
+            s = after
             if n >= 300:
                 break
     pods = list(s.iter_kind("Pod"))
