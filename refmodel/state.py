@@ -3,8 +3,9 @@
 **Mirrors:** etcd plus the informer caches and work queues of kube-controller-manager
 (``staging/src/k8s.io/client-go/tools/cache`` indexers, ``util/workqueue``).
 **Modelled:** objects by kind, namespace and name in persistent maps (``immutables.Map``); secondary
-indexes kept incrementally on every write (uid, owner uid, pod label sets, pods by node, node usage,
-per-controller pod counts, orphans), checked against a recomputation by :func:`index_errors`; writes
+indexes kept incrementally on every write (uid and owner uid for every kind; the pod indexes (label sets,
+pods by node, node usage, per-controller pod counts, orphan pods) and the no-controller index for the
+kinds whose registry entry declares them, ``KindInfo.indexes``), checked against a recomputation by :func:`index_errors`; writes
 applied through a transaction (:class:`_Txn`) that mutates the maps it changes in place and builds one
 new state per batch of writes; the set of dirty ``(controller, key)`` work items and the timers that
 re-queue them; the virtual clock; the environment's facts (failed nodes, images that cannot be pulled);

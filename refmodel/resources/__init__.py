@@ -8,8 +8,11 @@
 validation (one module per kind: ``pod``, ``deployment``, ``replicaset``, ``statefulset``, ``service``,
 ``endpoints``, ``namespace``, ``configmap``, ``secret``, ``persistentvolume``, ``storageclass``,
 ``node``; shared rules in ``common``; strict decoding in ``schema`` from the generated ``_schema_data``),
-whether a kind has a status subresource and tracks ``metadata.generation``, and which kinds are only
-stored (opaque: ServiceAccount, RBAC, Ingress ...).
+whether a kind has a status subresource and tracks ``metadata.generation``, its PrepareForCreate and
+admission hooks (``prepare_create``), its binding subresource, its ``retainKeys`` fields, the secondary
+indexes the state keeps for it, and which kinds are only stored (opaque: ServiceAccount, RBAC, Ingress
+...). These are the kind's strategies: :func:`refmodel.apiserver.handle` runs them in one fixed order, so
+a new kind is one module registering one :class:`KindInfo`.
 **Not modelled (and why):** conversion between versions (each kind is served at the versions listed and
 stored as sent); CRDs (no custom schemas in scope).
 """
