@@ -270,7 +270,7 @@ def _create_from_user(txn: _Batch, request: Request, info: resources.KindInfo, b
     if info.namespaced:
         if request.namespace and md.get("namespace") and md["namespace"] != request.namespace:
             return Rejection("BadRequest", "the namespace of the provided object does not match the "
-                                   "namespace sent on the request", 400, kind, str(name or ""))
+                             "namespace sent on the request", 400, kind, str(name or ""))
         md["namespace"] = md.get("namespace") or request.namespace or "default"
     else:
         md.pop("namespace", None)
@@ -370,7 +370,7 @@ def _bind(txn: _Batch, request: Request, body: Any) -> _Out:
         return _not_found(info, "Pod", name)
     if pod["metadata"].get("deletionTimestamp"):
         return Rejection("Conflict", f"pod {name} is being deleted, cannot be assigned to a host", 409,
-                               "Pod", name)
+                         "Pod", name)
     bound_to = pod["spec"].get("nodeName")
     if bound_to:
         return Rejection("Conflict", f'pod {name} is already assigned to node "{bound_to}"', 409, "Pod", name)
@@ -514,7 +514,7 @@ def _update_status(txn: _Batch, request: Request, body: Any,
         return _not_found(info, info.kind, name)
     if not info.has_status:
         return Rejection("NotFound", f"the server could not find the requested resource (status of "
-                               f"{info.plural})", 404, info.kind, name)
+                         f"{info.plural})", 404, info.kind, name)
     if md is not old["metadata"]:
         rejection = _precondition(info, old, md.get("resourceVersion"), request.resource_version)
         if rejection is not None:
@@ -585,7 +585,7 @@ def _patch(txn: _Batch, request: Request, body: Any) -> _Out:
         return info
     if request.patch_type not in PATCH_TYPES or request.patch_type in ("json", "apply"):
         return Rejection("UnsupportedMediaType", f'the patch type "{request.patch_type}" is not supported '
-                               "by the model (supported: merge, strategic)", 415, info.kind, request.name)
+                         "by the model (supported: merge, strategic)", 415, info.kind, request.name)
     if not isinstance(body, Mapping):
         return Rejection("BadRequest", f"a {request.patch_type} patch must be a JSON object", 400,
                                info.kind, request.name)
@@ -645,7 +645,7 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     if grace_seconds is not None and (isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int)
                                       or grace_seconds < 0):
         return Rejection("BadRequest", f"gracePeriodSeconds: Invalid value: {grace_seconds!r}: must be a "
-                               "non-negative integer", 400, kind, name)
+                         "non-negative integer", 400, kind, name)
     if kind == "Namespace" and name in IMMORTAL_NAMESPACES:
         return Rejection("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
                                403, kind, name)
