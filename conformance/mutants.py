@@ -242,9 +242,7 @@ def _api_generation_on_status(stack: ExitStack) -> None:
             obj = orig(txn, request, body, info)
             if isinstance(obj, dict) and obj.get("kind") == "ReplicaSet" and txn.writes and txn.writes[-1][2] is obj:
                 bumped = with_(obj, metadata=with_(obj["metadata"], generation=obj["metadata"].get("generation", 1) + 1))
-                ref, old, _, _ = txn.writes[-1]
-                txn.writes[-1] = (ref, old, bumped, False)  # a status write bumps generation
-                txn.overlay[ref] = bumped
+                txn.put(txn.writes[-1][0], obj, bumped)  # a status write bumps generation
                 return bumped
             return obj
         return update_status

@@ -57,7 +57,6 @@ _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # utilrand.String's alphabet
 _GENERATE_TABLE = bytes(ord(_GENERATE_ALPHABET[b % len(_GENERATE_ALPHABET)]) for b in range(256))  # byte -> letter
 _SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
                 "resourceVersion")
-_ABSENT: Any = object()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +121,7 @@ class _Batch:
     """The writes of one request being prepared: reads see the writes before them; nothing is stored
     until :meth:`commit`, which applies them all in one state transaction."""
 
-    __slots__ = ("live_ns", "now", "overlay", "request", "rv", "state", "strict", "uid_seq", "user", "writes")
+    __slots__ = ("live_ns", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user", "writes")
 
     def __init__(self, state: ClusterState, request: Request) -> None:
         self.state = state
@@ -132,27 +131,24 @@ class _Batch:
         self.rv = state.rv
         self.uid_seq = state.uid_seq
         self.writes: list[Change] = []
-        self.overlay: dict[Ref, FrozenDict | None] = {}
+        self.txn = state._transaction()  # writes are applied as they come: reads see them
         self.live_ns: set[str] = set()  # namespaces seen active in this request (NamespaceLifecycle)
         self.now = state.timestamp()
 
     def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
-        hit = self.overlay.get((kind, namespace, name), _ABSENT)
-        if hit is not _ABSENT:
-            return hit  # type: ignore[no-any-return]
-        return self.state.get(kind, namespace, name)
+        return self.txn.get(kind, namespace, name)
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
-        """Queue a write stamped with ``self.rv`` (the caller took it with :meth:`next_rv`)."""
+        """Apply a write stamped with ``self.rv`` (the caller took it with :meth:`next_rv`)."""
+        self.txn.put(ref, old, new, status_only)
         self.writes.append((ref, old, new, status_only))
-        self.overlay[ref] = new
 
     def next_rv(self) -> int:
         self.rv += 1
         return self.rv
 
     def commit(self) -> ClusterState:
-        return self.state._store_many(self.writes, rv=self.rv, uid_seq=self.uid_seq)
+        return self.txn.finish({"rv": self.rv, "uid_seq": self.uid_seq})
 
 
 #: what a writer answers: the stored object (None: removed, or nothing to show) or why it refused
@@ -337,8 +333,8 @@ def _insert(txn: _Batch, info: resources.KindInfo, ns: str, name: str, obj: Froz
     txn.rv += 1
     obj = _stamp(txn.rv, obj, changes)
     ref = (info.kind, ns, name)
+    txn.txn.put(ref, None, obj, False)
     txn.writes.append((ref, None, obj, False))
-    txn.overlay[ref] = obj
     return obj
 
 
@@ -363,9 +359,7 @@ def _bind(txn: _Batch, request: Request, body: Any) -> _Out:
         return Rejection("NotFound", f"the server could not find the requested resource (binding of "
                          f"{request.kind})", 404, request.kind, name)
     ref = ("Pod", ns, name)
-    pod = txn.overlay.get(ref, _ABSENT)
-    if pod is _ABSENT:
-        pod = txn.state.get("Pod", ns, name)
+    pod = txn.txn.get("Pod", ns, name)
     if pod is None:
         return _not_found(info, "Pod", name)
     if pod["metadata"].get("deletionTimestamp"):
@@ -376,8 +370,8 @@ def _bind(txn: _Batch, request: Request, body: Any) -> _Out:
         return Rejection("Conflict", f'pod {name} is already assigned to node "{bound_to}"', 409, "Pod", name)
     txn.rv += 1
     new = _stamp(txn.rv, info.bind(txn.state, pod, node), {})
+    txn.txn.put(ref, pod, new, False)
     txn.writes.append((ref, pod, new, False))
-    txn.overlay[ref] = new
     return new
 
 
@@ -507,9 +501,7 @@ def _update_status(txn: _Batch, request: Request, body: Any,
     name = md.get("name") or request.name
     ns = (md.get("namespace") or request.namespace or "default") if info.namespaced else ""
     ref = (info.kind, ns, name)
-    old: FrozenDict | None = txn.overlay.get(ref, _ABSENT)
-    if old is _ABSENT:
-        old = txn.state.get(info.kind, ns, name)
+    old = txn.txn.get(info.kind, ns, name)
     if old is None:
         return _not_found(info, info.kind, name)
     if not info.has_status:
@@ -526,8 +518,8 @@ def _update_status(txn: _Batch, request: Request, body: Any,
         return old
     txn.rv += 1
     new = _stamp(txn.rv, old, {}, status=status if status is not None else EMPTY)
+    txn.txn.put(ref, old, new, True)
     txn.writes.append((ref, old, new, True))
-    txn.overlay[ref] = new
     return new
 
 

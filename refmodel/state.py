@@ -183,6 +183,12 @@ class ClusterState:
         return [] if names is None else sorted(names)
 
     # ---- raw writes (used only by apiserver.py) ----------------------------------------------
+    def _transaction(self) -> _Txn:
+        """A transaction on this state: writes applied in place to private copies of the maps they
+        touch, read back by :meth:`_Txn.get`, and a new state from :meth:`_Txn.finish` (this one is
+        never changed; an unfinished transaction is simply dropped)."""
+        return _Txn(self)
+
     def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None, bool]],
                     **extra: Any) -> ClusterState:
         """Put each ``new`` in place of ``old`` (None: absent) and keep every index in step, in order, as
@@ -257,6 +263,14 @@ class _Txn:
             inner = getattr(self.state, field).get(key)
             mm = self.nested[k] = (_EMPTY if inner is None else inner).mutate()
         return mm
+
+    def get(self, kind: str, ns: str, name: str) -> FrozenDict | None:
+        """The object as this transaction's writes left it."""
+        names = self.names.get((kind, ns))
+        if names is not None:
+            obj: FrozenDict | None = names.get(name)
+            return obj
+        return self.state.get(kind, ns, name)
 
     def finish(self, extra: dict[str, Any]) -> ClusterState:
         state = self.state
