@@ -401,7 +401,7 @@ def apply_document(state: rm.ClusterState, obj: dict[str, Any], label: str) -> t
     kind = str(obj.get("kind"))
     if result.notice:
         _err(f"notice: {result.notice}")
-    elif not REGISTRY[kind].modelled:
+    elif not REGISTRY[kind].modelled or not REGISTRY[kind].reconciled:
         name = result.obj["metadata"]["name"] if result.obj is not None else (ref[2] if ref else "?")
         _err(f"notice: {kind}/{name} stored as-is; the model does not reconcile {_plural(kind)}")
     return (notify(state_after, changes) if changes else state_after), True

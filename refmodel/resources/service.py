@@ -123,6 +123,8 @@ def _cluster_ip_fields(spec: Obj) -> list[FieldError]:
     for i, family in enumerate(as_list(spec.get("ipFamilies"))):
         if family not in ("IPv4", "IPv6"):
             errs.append(not_supported(f"spec.ipFamilies[{i}]", family, ("IPv4", "IPv6")))
+        if not isinstance(family, str):  # an ill-typed item (the structural check reports it)
+            continue
         if family in seen:
             errs.append(duplicate(f"spec.ipFamilies[{i}]", family))
         seen.add(family)
