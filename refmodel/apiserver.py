@@ -11,7 +11,8 @@ write keeps spec and metadata; a main-resource write keeps status) and the scale
 (``pkg/registry/apps/deployment/storage/storage.go`` ``ScaleREST.Update``, ``scaleFromDeployment``;
 ``pkg/apis/autoscaling/validation`` ``ValidateScale``), the admission plugins ``NamespaceLifecycle``
 (``plugin/pkg/admission/namespace/lifecycle``) and those each kind declares (``prepare_create``).
-**Modelled:** :func:`handle` for get, list, create, update, patch (merge; strategic as merge), delete,
+**Modelled:** :func:`handle` for get, list, create, update, patch (merge, JSON and strategic, applied by
+:mod:`refmodel.patch`), delete,
 the ``status`` and ``scale`` subresources; the checks in one fixed order (resolve the kind, the
 namespace, decode strictly, validate metadata, default, prepare, validate, admission, precondition,
 commit); uid, monotonically increasing resourceVersion, ``generation`` bumped iff the spec changes,
@@ -25,7 +26,7 @@ which validates their writes as a user's. A controller turn's writes may be one 
 (``Request.items``), committed together.
 **Not modelled (and why):** optimistic concurrency between controllers beyond resourceVersion
 preconditions (each controller writes within its own turn); authentication/authorization; server-side
-apply and JSON patch (415 until the patch engine lands); status validation (no modelled kind validates
+apply (415); status validation (no modelled kind validates
 its status); watch requests (``changes`` go to the controllers' watches in :mod:`refmodel.core`).
 """
 
@@ -36,7 +37,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import resources
+from . import patch, resources
 from .errors import FieldError, Rejection, forbidden, invalid, required
 from .frozen import EMPTY, FrozenDict, freeze, freeze_dict, thaw, with_
 from .labels import selector_matches, selector_pairs
@@ -572,23 +573,29 @@ def _scale_of(obj: FrozenDict) -> FrozenDict:
 # patch (Store.Update after the patch is applied to the stored object)
 # ---------------------------------------------------------------------------------------------
 def _patch(txn: _Batch, request: Request, body: Any) -> _Out:
+    """PATCH (``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go``): the patch applied to the
+    stored object by :mod:`refmodel.patch` (merge: RFC 7386 as json-patch v4 applies it; json: RFC 6902;
+    strategic: by the kind's merge keys and strategies), then an update of the result."""
     info = _kind_of(request, None)
     if isinstance(info, Rejection):
         return info
-    if request.patch_type not in PATCH_TYPES or request.patch_type in ("json", "apply"):
+    if request.patch_type not in PATCH_TYPES or request.patch_type == "apply":
         return Rejection("UnsupportedMediaType", f'the patch type "{request.patch_type}" is not supported '
-                         "by the model (supported: merge, strategic)", 415, info.kind, request.name)
-    if not isinstance(body, Mapping):
-        return Rejection("BadRequest", f"a {request.patch_type} patch must be a JSON object", 400,
-                               info.kind, request.name)
+                         "by the model (supported: merge, json, strategic)", 415, info.kind, request.name)
     ns = _namespace_of(info, request.namespace)
     old = txn.get(info.kind, ns, request.name)
     if old is None:
         return _not_found(info, info.kind, request.name)
-    if request.subresource == "scale":
-        scale = _merge_patch(thaw(_scale_of(old)), thaw(body))
-        return _update_scale(txn, request, scale)
-    patched = _merge_patch(thaw(old), thaw(body))
+    kind = "Scale" if request.subresource == "scale" else info.kind
+    try:
+        patched = _apply_patch(request.patch_type, thaw(_scale_of(old) if kind == "Scale" else old), thaw(body),
+                               kind)
+    except patch.PatchError as e:
+        return e.rejection(info.kind, request.name)
+    if not isinstance(patched, dict):
+        return Rejection("BadRequest", "a patch must leave an object", 400, info.kind, request.name)
+    if kind == "Scale":
+        return _update_scale(txn, request, patched)
     if not isinstance(patched.get("metadata"), dict) or patched["metadata"].get("name") != request.name:
         return Rejection("BadRequest", "a patch may not change metadata.name", 400, info.kind, request.name)
     if request.subresource == "status":
@@ -598,18 +605,12 @@ def _patch(txn: _Batch, request: Request, body: Any) -> _Out:
     return _update(txn, request, freeze(patched))
 
 
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch (maps merge, ``null`` removes, lists are replaced); strategic merge patch
-    is applied as this too until the patch engine (``refmodel/patch.py``) lands."""
-    if not isinstance(patch, dict):
-        return patch
-    out = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            out.pop(k, None)
-        else:
-            out[k] = _merge_patch(out.get(k), v)
-    return out
+def _apply_patch(patch_type: str, doc: dict[str, Any], body: Any, kind: str) -> Any:
+    if patch_type == "json":
+        return patch.json_patch(doc, body)
+    if patch_type == "strategic":
+        return patch.strategic_merge_patch(doc, body, kind)
+    return patch.json_merge_patch(doc, body)
 
 
 # ---------------------------------------------------------------------------------------------

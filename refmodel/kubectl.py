@@ -12,11 +12,10 @@ there is nothing to change), ``pkg/drain/cordon.go`` (``kubectl cordon|uncordon`
 **Modelled:** each verb is a function ``(state, ...) -> (state, Response, changes)`` that sends its
 requests through :func:`refmodel.apiserver.handle` as a user; the caller feeds ``changes`` to the watches.
 Apply keeps fields others set (a ``kubectl scale``, a controller), removes those the previous apply set
-and this one drops, and clears keys of ``retainKeys`` fields (the kind's ``retain_keys``) the manifest
-leaves out.
+and this one drops, merges keyed lists per element and clears keys of ``retainKeys`` fields the manifest
+leaves out (the strategic three-way merge of :mod:`refmodel.patch`).
 **Not modelled (and why):** apply sends the merged object as an update with the live resourceVersion
-rather than a strategic merge patch, and lists are replaced, not merged by key (until the patch engine
-lands); ``--server-side``; ``--prune``; undo of kinds other than Deployment (no other kind keeps
+rather than the patch itself (the stored result is the same); ``--server-side``; ``--prune``; undo of kinds other than Deployment (no other kind keeps
 revisions in the model).
 """
 
@@ -26,6 +25,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from . import patch
 from .apiserver import handle, resolve_kind
 from .controllers import deployment_util as du
 from .errors import Rejection, required
@@ -34,7 +34,7 @@ from .request import Change, Request, Response
 from .state import ClusterState
 
 __all__ = ["LAST_APPLIED", "Result", "apply", "cordon", "delete", "deployment_revision", "rollout_pause",
-           "rollout_undo", "scale", "three_way"]
+           "rollout_undo", "scale"]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -85,7 +85,10 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
         last = json.loads(last_text) if last_text else {}
     except ValueError:
         last = {}
-    merged = three_way(thaw(live), last, _without_last_applied(manifest), info.retain_keys)
+    try:
+        merged = patch.three_way_strategic_merge(last, _without_last_applied(manifest), thaw(live), info.kind)
+    except patch.PatchError as e:
+        return _fail(state, e.rejection(info.kind, md["name"]))
     merged.setdefault("metadata", {}).setdefault("annotations", {})
     if isinstance(merged["metadata"]["annotations"], dict):
         merged["metadata"]["annotations"][LAST_APPLIED] = applied + "\n"
@@ -103,22 +106,6 @@ def _without_last_applied(manifest: dict[str, Any]) -> dict[str, Any]:
             md.pop("annotations")
         out["metadata"] = md
     return out
-
-
-def three_way(live: Any, last: Any, new: Any, retain: frozenset[tuple[str, ...]] = frozenset(),
-              path: tuple[str, ...] = ()) -> Any:
-    """The merged object: ``new``'s fields set, fields ``last`` had and ``new`` dropped removed, the rest of
-    ``live`` kept; under a ``retain`` path only the keys ``new`` names are kept."""
-    if isinstance(new, dict) and isinstance(live, dict):
-        out = {k: v for k, v in live.items() if k in new} if path in retain else dict(live)
-        last_d = last if isinstance(last, dict) else {}
-        for k in last_d:
-            if k not in new:
-                out.pop(k, None)
-        for k, v in new.items():
-            out[k] = three_way(live.get(k), last_d.get(k), v, retain, (*path, k))
-        return out
-    return new
 
 
 # ---------------------------------------------------------------------------------------------

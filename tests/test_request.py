@@ -120,8 +120,31 @@ def test_merge_patch(web: ClusterState) -> None:
 def test_patch_is_validated_and_unsupported_types_are_refused(web: ClusterState) -> None:
     _rejected(web, Request("patch", "Deployment", "default", "web", body={"spec": {"replicas": -1}}),
               "Invalid", "spec.replicas")
-    _rejected(web, Request("patch", "Deployment", "default", "web", body=[{"op": "remove", "path": "/spec"}],
-                           patch_type="json"), "UnsupportedMediaType")
+    _rejected(web, Request("patch", "Deployment", "default", "web", body={"spec": {}}, patch_type="apply"),
+              "UnsupportedMediaType")
+    # a JSON patch whose test operation fails is refused (json-patch's "testing value ... failed")
+    _rejected(web, Request("patch", "Deployment", "default", "web", patch_type="json",
+                           body=[{"op": "test", "path": "/spec/replicas", "value": 7}]), "Invalid")
+
+
+def test_json_and_strategic_patches(web: ClusterState) -> None:
+    ops = [{"op": "replace", "path": "/spec/replicas", "value": 3}, {"op": "add", "path": "/metadata/labels",
+                                                                     "value": {"a": "b"}}]
+    _, response, _ = apiserver.handle(web, Request("patch", "Deployment", "default", "web", body=ops,
+                                                       patch_type="json"))
+    assert response.obj is not None and response.obj["spec"]["replicas"] == 3, response.rejection
+    assert response.obj["metadata"]["labels"] == {"a": "b"}
+    # strategic: containers merge by name (a merge patch would replace the whole list)
+    sidecar = {"spec": {"template": {"spec": {"containers": [{"name": "side", "image": "busybox"}]}}}}
+    _state, response, _ = apiserver.handle(web, Request("patch", "Deployment", "default", "web", body=sidecar,
+                                                       patch_type="strategic"))
+    assert response.obj is not None, response.rejection
+    names = [c["name"] for c in response.obj["spec"]["template"]["spec"]["containers"]]
+    assert sorted(names) == ["c", "side"], f"containers {names}, but a strategic patch merges them by name"
+    _, response, _ = apiserver.handle(web, Request("patch", "Deployment", "default", "web", body=sidecar,
+                                                   patch_type="merge"))
+    assert response.obj is not None
+    assert [c["name"] for c in response.obj["spec"]["template"]["spec"]["containers"]] == ["side"]
     _rejected(web, Request("patch", "Deployment", "default", "web", body={"metadata": {"name": "other"}}),
               "BadRequest")
 

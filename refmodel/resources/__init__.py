@@ -15,7 +15,7 @@ LimitRange), ``networking`` (Ingress, IngressClass, NetworkPolicy), ``autoscalin
 ``schema`` from the generated ``_schema_data``; whether a kind has a status subresource and tracks
 ``metadata.generation``; ``modelled``: whether it is validated (checked); ``reconciled``: whether the model runs
 the controller upstream runs for it (a checked Job is stored, its pods are not created); its PrepareForCreate
-and admission hooks (``prepare_create``), its binding subresource, its ``retainKeys`` fields and the secondary
+and admission hooks (``prepare_create``), its binding subresource and the secondary
 indexes the state keeps for it. These are the kind's strategies: :func:`refmodel.apiserver.handle` runs them
 in one fixed order, so a new kind is one module registering one :class:`KindInfo`.
 **Not modelled (and why):** conversion between versions (each kind is served at the versions listed and
@@ -81,9 +81,6 @@ class KindInfo:
     # PrepareForCreate and the mutating admission plugins for the kind (initial status, admission
     # defaults), applied to every new object after validation: (state, object) -> object
     prepare_create: Callable[[Any, FrozenDict], FrozenDict] | None = None
-    # fields whose Go type carries ``patchStrategy:"retainKeys"``: when an apply sets them, keys it leaves
-    # out are cleared, server defaults included (paths from the object's root)
-    retain_keys: frozenset[tuple[str, ...]] = frozenset()
     # the binding subresource (pods): (state, object, node name) -> the bound object
     bind: Callable[[Any, FrozenDict, str], FrozenDict] | None = None
     # the secondary indexes state.py keeps for the kind (state.POD_INDEXES, state.ORPHAN_INDEX)

@@ -147,7 +147,4 @@ def validate_deployment(obj: Obj) -> list[FieldError]:
 REGISTRY["Deployment"] = KindInfo(
     "Deployment", ("apps/v1",), True, "deployments", ("deploy",), default=default_deployment,
     validate=validate_deployment, validate_update=validate_replicaset_update, tracks_generation=True,
-    # staging/src/k8s.io/api/apps/v1/types.go: DeploymentSpec.Strategy is patchStrategy:"retainKeys", so
-    # switching to Recreate by apply drops the defaulted rollingUpdate instead of failing validation
-    retain_keys=frozenset({("spec", "strategy")}),
 )
