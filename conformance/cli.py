@@ -37,10 +37,12 @@ from typing import Any, NoReturn, TextIO
 import attrs
 
 import refmodel as rm
-from refmodel import apiserver
+from refmodel import apiserver, kubectl
+from refmodel.controllers import notify
 from refmodel.events import Event
 from refmodel.frozen import thaw
 from refmodel.quantity import parse_quantity
+from refmodel.request import Request
 from refmodel.resources import REGISTRY
 from refmodel.yamlio import MAX_DEPTH, Document, documents_from
 
@@ -350,7 +352,7 @@ def apply_document(state: rm.ClusterState, obj: dict[str, Any], label: str) -> t
     """``kubectl apply`` of one document; prints what kubectl would print on stderr. Returns (state, ok)."""
     ref = _ref_of(obj)
     existed = ref is not None and state.get(*ref) is not None
-    result = apiserver.apply(state, obj)
+    state_after, result, changes = kubectl.apply(state, obj)
     rej = result.rejection
     if rej is not None:
         md = _meta(obj)
@@ -369,7 +371,7 @@ def apply_document(state: rm.ClusterState, obj: dict[str, Any], label: str) -> t
     elif not REGISTRY[kind].modelled or not REGISTRY[kind].reconciled:
         name = result.obj["metadata"]["name"] if result.obj is not None else (ref[2] if ref else "?")
         _err(f"notice: {kind}/{name} stored as-is; the model does not reconcile {_plural(kind)}")
-    return result.state, True
+    return (notify(state_after, changes) if changes else state_after), True
 
 
 def _all_refs(state: rm.ClusterState) -> frozenset[Ref]:
@@ -673,10 +675,10 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
                 else:
                     _err(f'note: namespace "{ns_name}" is not defined in these files; objects in it '
                          "were validated as if it existed")
-            created = apiserver.create(scratch, {"apiVersion": "v1", "kind": "Namespace",
-                                                 "metadata": {"name": ns_name}})
-            if created.ok:
-                target = created.state
+            created, response, _ = apiserver.handle(scratch, Request("create", body={
+                "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name}}))
+            if response.ok:
+                target = created
                 if ns_name not in defined_ns:  # assumed to exist from now on
                     scratch = target
                     known_ns.add(ns_name)
@@ -700,7 +702,7 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
         if ref is not None:
             first_seen[ref] = item
         if kind == "Namespace":
-            scratch = apiserver.apply(scratch, obj).state
+            scratch = kubectl.apply(scratch, obj)[0]
     verdicts.valid += counts["valid"]
     verdicts.invalid += counts["invalid"]
     verdicts.skipped += counts["skipped"]

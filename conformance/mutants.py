@@ -101,8 +101,8 @@ def _rs_never_adopts(stack: ExitStack) -> None:
 
 
 def _rs_steals_pods(stack: ExitStack) -> None:
-    from refmodel import apiserver
     from refmodel.controllers import replicaset as m
+    from refmodel.controllers import update
     from refmodel.frozen import with_
     from refmodel.labels import selector_matches
 
@@ -115,7 +115,7 @@ def _rs_steals_pods(stack: ExitStack) -> None:
                 if refs and all(r.get("uid") != uid for r in refs) and selector_matches(
                         rs["spec"].get("selector"), pod["metadata"].get("labels")):
                     new = with_(pod, metadata=with_(pod["metadata"], ownerReferences=(*refs, m.controller_ref(rs))))
-                    state = apiserver.controller_update(state, new, old=pod).state
+                    state = update(state, "replicaset", new)[0]
             return state, pods
         return claim_pods
     _wrap(stack, m, "claim_pods", make)
@@ -176,13 +176,13 @@ def _gc_leaves_orphans(stack: ExitStack) -> None:
 
 
 def _gc_orphan_deletes(stack: ExitStack) -> None:
-    from refmodel import apiserver
+    from refmodel.controllers import delete
     from refmodel.controllers import garbage_collector as m
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def orphan(state: Any, owner: Any) -> Any:
             for ref in state.dependents(owner["metadata"]["uid"]):
-                state = apiserver.delete(state, ref[0], ref[1], ref[2]).state  # deletes instead of orphaning
+                state = delete(state, m.NAME, ref[0], ref[1], ref[2])[0]  # deletes instead of orphaning
             return orig(state, owner)
         return orphan
     _wrap(stack, m, "_orphan_dependents", make)
@@ -237,18 +237,16 @@ def _api_rv_not_bumped_for_status(stack: ExitStack) -> None:
 def _api_generation_on_status(stack: ExitStack) -> None:
     from refmodel import apiserver as m
     from refmodel.frozen import with_
-
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def update_status(state: Any, new: Any) -> Any:
-            r = orig(state, new)
-            obj = r.obj
-            if r.ok and obj is not None and obj.get("kind") == "ReplicaSet" and obj is not new and \
-                    state.get("ReplicaSet", obj["metadata"]["namespace"], obj["metadata"]["name"]) is not obj:
+        def update_status(txn: Any, request: Any, body: Any, info: Any = None) -> Any:
+            obj = orig(txn, request, body, info)
+            if isinstance(obj, dict) and obj.get("kind") == "ReplicaSet" and txn.writes and txn.writes[-1][2] is obj:
                 bumped = with_(obj, metadata=with_(obj["metadata"], generation=obj["metadata"].get("generation", 1) + 1))
-                return m.controller_update(r.state, bumped, old=obj)  # a status write bumps generation
-            return r
+                txn.put(txn.writes[-1][0], obj, bumped)  # a status write bumps generation
+                return bumped
+            return obj
         return update_status
-    _wrap(stack, m, "update_status", make)
+    _wrap(stack, m, "_update_status", make)
 
 
 def _api_uid_reuse(stack: ExitStack) -> None:
@@ -264,35 +262,36 @@ def _api_uid_reuse(stack: ExitStack) -> None:
 
 
 def _api_negative_scale(stack: ExitStack) -> None:
-    from refmodel import apiserver, core
-    from refmodel.frozen import with_
+    from refmodel import kubectl
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def scale(state: Any, kind: str, namespace: str, name: str, replicas: int) -> Any:
-            obj = state.get(kind, namespace or "default", name)
-            if obj is not None and isinstance(replicas, int) and replicas < 0:
-                r = apiserver.controller_update(state, with_(obj, spec=with_(obj["spec"], replicas=0)), old=obj)
-                return apiserver.WriteResult(r.state, None, orig(state, kind, namespace, name, replicas).rejection)
+            if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas < 0:
+                _, rejected, _ = orig(state, kind, namespace, name, replicas)
+                scaled, _, changes = orig(state, kind, namespace, name, 0)  # stores 0, reports the rejection
+                return scaled, rejected, changes
             return orig(state, kind, namespace, name, replicas)
         return scale
-    _wrap(stack, core, "scale", make)
+    _wrap(stack, kubectl, "scale", make)
 
 
 def _api_undelete(stack: ExitStack) -> None:
     from refmodel import apiserver as m
     from refmodel.frozen import with_
-
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def delete(state: Any, kind: str, namespace: str, name: str, propagation: str | None = None,
-                   grace_seconds: int | None = None) -> Any:
-            obj = state.get(kind, (namespace or "default") if kind != "Namespace" else "", name)
-            if obj is not None and obj["metadata"].get("deletionTimestamp") and kind == "Pod" and propagation in (
-                    None, "Background"):
-                md = with_(obj["metadata"], deletionTimestamp=None, deletionGracePeriodSeconds=None)
-                return m.controller_update(state, with_(obj, metadata=md), old=obj)
-            return orig(state, kind, namespace, name, propagation, grace_seconds)
+        def delete(txn: Any, request: Any, body: Any) -> Any:
+            if body is None and request.kind == "Pod" and request.controller != "kubelet":
+                ref = ("Pod", request.namespace or "default", request.name)
+                obj = txn.get(*ref)
+                if obj is not None and obj["metadata"].get("deletionTimestamp") and request.propagation in (
+                        None, "Background"):
+                    md = with_(obj["metadata"], deletionTimestamp=None, deletionGracePeriodSeconds=None)
+                    new = m._stamp(txn.next_rv(), with_(obj, metadata=md), {})  # a second delete revives it
+                    txn.put(ref, obj, new)
+                    return new
+            return orig(txn, request, body)
         return delete
-    _wrap(stack, m, "delete", make)
+    _wrap(stack, m, "_delete", make)
 
 
 # ---- kubelet ----------------------------------------------------------------------------------------
@@ -358,7 +357,7 @@ def _dep_surge_unbounded(stack: ExitStack) -> None:
 
 
 def _dep_undo_wrong_revision(stack: ExitStack) -> None:
-    from refmodel.controllers import deployment as m
+    from refmodel import kubectl as m
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def deployment_revision(rss: Any, to_revision: int) -> Any:
@@ -366,7 +365,7 @@ def _dep_undo_wrong_revision(stack: ExitStack) -> None:
                 return orig(rss, to_revision - 1)  # off by one
             return orig(rss, to_revision)
         return deployment_revision
-    _wrap(stack, m, "_deployment_revision", make)
+    _wrap(stack, m, "deployment_revision", make)
 
 
 def _dep_history_never_cleaned(stack: ExitStack) -> None:
@@ -422,8 +421,7 @@ def _rs_never_settles(stack: ExitStack) -> None:
 
 
 def _rs_writes_when_idle(stack: ExitStack) -> None:
-    from refmodel import apiserver
-    from refmodel.controllers import split_key
+    from refmodel.controllers import split_key, update
     from refmodel.frozen import FrozenDict, with_
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
@@ -434,8 +432,7 @@ def _rs_writes_when_idle(stack: ExitStack) -> None:
             if rs is None:
                 return state
             ann = FrozenDict({**(rs["metadata"].get("annotations") or {}), "mutant/last-sync": str(state.now)})
-            state = apiserver.controller_update(state, with_(rs, metadata=with_(rs["metadata"], annotations=ann)),
-                                                old=rs).state
+            state = update(state, "replicaset", with_(rs, metadata=with_(rs["metadata"], annotations=ann)))[0]
             return state.add_timer(state.now + 600, "replicaset", key, essential=False)  # a quiet retry
         return sync
     _controller(stack, "replicaset", make)
@@ -476,10 +473,10 @@ def _sched_binds_to_ghost(stack: ExitStack) -> None:
     from refmodel.controllers import scheduler as m
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def bound(state: Any, pod: Any, node: str) -> Any:
-            return orig(state, pod, node + "-gone")
-        return bound
-    _wrap(stack, m, "_bound", make)
+        def binding(pod: Any, node: str) -> Any:
+            return orig(pod, node + "-gone")
+        return binding
+    _wrap(stack, m, "_binding", make)
 
 
 def _sched_skips_pods_with_requests(stack: ExitStack) -> None:

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.errors import Rejection
 from refmodel.frozen import freeze
 from refmodel.resources import lookup
@@ -232,7 +232,7 @@ def test_valid_file_is_accepted_and_converges(manifests_dir: Path, base: rm.Clus
     state = _with_namespaces(base, objs)
     if name in UPSTREAM_REJECTS_VALID:
         field, fragment, _why = UPSTREAM_REJECTS_VALID[name]
-        rejections = [apiserver.create(state, copy.deepcopy(o)).rejection for o in own]
+        rejections = [door.create(state, copy.deepcopy(o)).rejection for o in own]
         assert any(r is not None and r.field == field and fragment in r.message for r in rejections), \
             f"{name}: got {[str(r) for r in rejections]}, but upstream rejects it: {fragment}"
         return
@@ -276,7 +276,7 @@ def _rejections(state: rm.ClusterState, objs: list[Obj]) -> tuple[dict[str, Reje
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label}#{seen[label]}"
-        r = apiserver.create(state, copy.deepcopy(o))
+        r = door.create(state, copy.deepcopy(o))
         if r.rejection is not None:
             rejected[label] = r.rejection
         else:
@@ -319,7 +319,7 @@ def test_unknown_and_duplicate_fields_without_the_duplicate(manifests_dir: Path,
     lines = text.splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if line.strip().startswith("replicas:"))
     objs = rm.load_manifests("".join(lines[:first] + lines[first + 1:]))
-    r = apiserver.create(base, objs[0])
+    r = door.create(base, objs[0])
     assert r.rejection is not None
     want = 'unknown field "spec.baz"'
     assert r.rejection.message.index(want) < r.rejection.message.index('unknown field "spec.foo"'), \

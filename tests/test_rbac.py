@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.errors import FieldError
 from refmodel.resources import lookup
 from refmodel.resources.schema import structural_errors
@@ -69,7 +69,7 @@ def test_validate_service_account() -> None:
     bad = copy.deepcopy(sa)
     bad["metadata"]["finalizers"] = ["custom"]
     assert_error(errors_of(bad), "metadata.finalizers[0]", "neither a standard finalizer name nor")
-    r = apiserver.create(rm.new_cluster(nodes=0), dict(sa, metadata={"name": "Build_Robot"})).rejection
+    r = door.create(rm.new_cluster(nodes=0), dict(sa, metadata={"name": "Build_Robot"})).rejection
     assert r is not None and any(c.field == "metadata.name" and "RFC 1123 subdomain" in c.detail for c in r.causes)
 
 
@@ -119,9 +119,9 @@ def test_validate_cluster_role_aggregation_rule() -> None:
 
 def test_validate_role_name_is_a_path_segment() -> None:
     # minimalNameRequirements: IsValidPathSegmentName (any name but '.', '..', '/' and '%')
-    r = apiserver.create(rm.new_cluster(nodes=0), role(metadata={"name": "system:Mixed_Case"}, rules=[RULE]))
+    r = door.create(rm.new_cluster(nodes=0), role(metadata={"name": "system:Mixed_Case"}, rules=[RULE]))
     assert r.ok, f"got {r.rejection}, but RBAC names only exclude '/', '%', '.' and '..'"
-    r = apiserver.create(rm.new_cluster(nodes=0), role(metadata={"name": "a/b"}, rules=[RULE]))
+    r = door.create(rm.new_cluster(nodes=0), role(metadata={"name": "a/b"}, rules=[RULE]))
     assert r.rejection is not None and any(c.field == "metadata.name" and c.detail == "may not contain '/'"
                                            for c in r.rejection.causes), f"got {r.rejection}"
 
@@ -179,6 +179,6 @@ def test_validate_role_binding_update() -> None:
     assert update_errors(old, binding(subjects=[{"kind": "User", "name": "u"}])) == []
     assert_error(update_errors(old, binding(name="edit")), "roleRef", "cannot change roleRef")
     # the change is rejected through the API server too, and the stored binding is unchanged
-    state = apiserver.create(rm.new_cluster(nodes=0), old).state
-    r = apiserver.update(state, binding(name="edit"))
+    state = door.create(rm.new_cluster(nodes=0), old).state
+    r = door.update(state, binding(name="edit"))
     assert r.rejection is not None and r.state is state, f"got {r.rejection}, but the roleRef is immutable"

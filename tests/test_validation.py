@@ -11,12 +11,12 @@ import copy
 import math
 from typing import Any
 
+import door
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.errors import FieldError, Rejection
 from refmodel.resources import REGISTRY, common, lookup
 from refmodel.resources.schema import base64_corrupt_at, root_type, structural_errors
@@ -112,7 +112,7 @@ def assert_error(errs: list[FieldError], field: str, fragment: str) -> None:
 
 
 def create(state: rm.ClusterState, obj: Obj) -> Rejection | None:
-    return apiserver.create(state, copy.deepcopy(obj)).rejection
+    return door.create(state, copy.deepcopy(obj)).rejection
 
 
 # ---------------------------------------------------------------------------------------------
@@ -931,7 +931,7 @@ def test_validate_namespace(cluster: rm.ClusterState) -> None:
     rej = create(cluster, ns)
     assert rej is not None and rej.field == "metadata.name", f"got {rej}, but 'my.ns' is not a DNS-1123 label"
     ok = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
-    r = apiserver.create(cluster, ok)
+    r = door.create(cluster, ok)
     assert r.ok and r.obj is not None
     assert r.obj["metadata"]["labels"]["kubernetes.io/metadata.name"] == "team-a"
     assert list(r.obj["spec"]["finalizers"]) == ["kubernetes"]
@@ -984,7 +984,7 @@ def test_rejection_text_is_kubectl_like(cluster: rm.ClusterState) -> None:
     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": 1}},
 ], ids=["deployment", "pod", "service", "secret", "configmap"])
 def test_rejected_write_changes_nothing(cluster: rm.ClusterState, obj: Obj) -> None:
-    r = apiserver.apply(cluster, copy.deepcopy(obj))
+    r = door.apply(cluster, copy.deepcopy(obj))
     assert r.rejection is not None, f"{obj['kind']} was accepted, but is invalid"
     assert r.state is cluster, "a rejected write returned a different state"
     with pytest.raises(rm.Invalid):
@@ -996,7 +996,7 @@ def test_rejected_update_changes_nothing(cluster: rm.ClusterState) -> None:
     state = rm.apply_manifest(cluster, deployment())
     before = rm.get(state, "Deployment", "web")
     bad = deployment(selector={"matchLabels": {"app": "other"}}, template=template({"app": "other"}))
-    r = apiserver.apply(state, bad)
+    r = door.apply(state, bad)
     assert r.rejection is not None and r.rejection.field == "spec.selector", f"got {r.rejection}"
     assert r.state is state and rm.get(r.state, "Deployment", "web") == before
 
@@ -1100,7 +1100,7 @@ def _wrong_typed(draw: st.DrawFn) -> tuple[Obj, str]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_checked_kind_rejects_a_wrong_type_at_each_spec_field(case: tuple[Obj, str]) -> None:
     obj, field = case
-    r = apiserver.create(rm.new_cluster(nodes=0), copy.deepcopy(obj))  # no exception, whatever the value
+    r = door.create(rm.new_cluster(nodes=0), copy.deepcopy(obj))  # no exception, whatever the value
     assert r.rejection is not None, f"{obj['kind']} {field}={obj.get('spec', obj).get(field.split('.')[-1])!r}: " \
                                     "accepted, but the value has the wrong type"
     assert any(c.field == field for c in r.rejection.causes), \

@@ -7,10 +7,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.errors import FieldError
 from refmodel.resources import lookup
 from refmodel.resources.schema import structural_errors
@@ -108,10 +108,10 @@ def test_validate_pod_disruption_budget_spec(spec: Obj, field: str, fragment: st
 
 def test_pdb_spec_may_change_and_status_is_the_controllers() -> None:
     # policy/v1 allows spec updates; status is reset on create (PrepareForCreate) and kept on update
-    state = apiserver.create(rm.new_cluster(nodes=0), dict(pdb(minAvailable=1), status={"expectedPods": 3})).state
+    state = door.create(rm.new_cluster(nodes=0), dict(pdb(minAvailable=1), status={"expectedPods": 3})).state
     stored = rm.get(state, "PodDisruptionBudget", "p")
     assert stored is not None and "status" not in stored and stored["metadata"]["generation"] == 1, stored
-    r = apiserver.update(state, pdb(minAvailable=2))
+    r = door.update(state, pdb(minAvailable=2))
     assert r.ok, f"got {r.rejection}, but policy/v1 lets the spec change"
     stored = rm.get(r.state, "PodDisruptionBudget", "p")
     assert stored is not None and stored["metadata"]["generation"] == 2, stored
@@ -377,10 +377,10 @@ def test_job_through_the_api_server() -> None:
     state = rm.new_cluster(nodes=0)
     for spec, field in (({"template": "nope"}, "spec.template"), ({"parallelism": -4}, "spec.parallelism"),
                         ({"foo": 1}, "spec.foo")):
-        r = apiserver.create(state, job(**spec))
+        r = door.create(state, job(**spec))
         assert r.rejection is not None and any(c.field == field for c in r.rejection.causes), f"{spec}: {r.rejection}"
         assert r.state is state
-    r = apiserver.create(state, job())
+    r = door.create(state, job())
     assert r.ok, f"got {r.rejection}"
     stored = rm.get(r.state, "Job", "myjob")
     assert stored is not None and stored["spec"]["backoffLimit"] == 6 and stored["metadata"]["generation"] == 1

@@ -14,7 +14,10 @@ LimitRange), ``networking`` (Ingress, IngressClass, NetworkPolicy), ``autoscalin
 ``scheduling`` (PriorityClass, Lease), ``event``; shared rules in ``common``; strict decoding of every kind in
 ``schema`` from the generated ``_schema_data``; whether a kind has a status subresource and tracks
 ``metadata.generation``; ``modelled``: whether it is validated (checked); ``reconciled``: whether the model runs
-the controller upstream runs for it (a checked Job is stored, its pods are not created).
+the controller upstream runs for it (a checked Job is stored, its pods are not created); its PrepareForCreate
+and admission hooks (``prepare_create``), its binding subresource and the secondary
+indexes the state keeps for it. These are the kind's strategies: :func:`refmodel.apiserver.handle` runs them
+in one fixed order, so a new kind is one module registering one :class:`KindInfo`.
 **Not modelled (and why):** conversion between versions (each kind is served at the versions listed and
 stored as sent); CustomResourceDefinition validation (structural schemas are a validator of their own; a CRD
 is decoded strictly and stored, and ``validate`` reports it as not checked) and custom resources (no custom
@@ -29,6 +32,7 @@ from typing import Any
 import attrs
 
 from ..errors import FieldError
+from ..frozen import FrozenDict
 
 __all__ = ["REGISTRY", "REMOVED_VERSIONS", "KindInfo", "lookup", "lookup_plural"]
 
@@ -53,6 +57,11 @@ def _no_prepare(old: Obj, new: Obj) -> None:
 
 @attrs.frozen
 class KindInfo:
+    """A kind's whole API-server behaviour, declared by its module (the registry strategy of
+    ``pkg/registry/<group>/<kind>/strategy.go``): the one door (:func:`refmodel.apiserver.handle`) runs
+    these hooks in its fixed order, and ``state.py`` keeps the indexes it names. A new kind is one module
+    that registers one of these."""
+
     kind: str
     api_versions: tuple[str, ...]  # served, preferred first
     namespaced: bool
@@ -69,6 +78,13 @@ class KindInfo:
     modelled: bool = True  # False: decoded strictly but not validated (not checked), reconciled by nobody
     reconciled: bool = True  # False: checked, but the controller upstream runs for it is not modelled
     top_level: tuple[str, ...] = ("spec", "status")  # allowed top-level fields besides apiVersion/kind/metadata
+    # PrepareForCreate and the mutating admission plugins for the kind (initial status, admission
+    # defaults), applied to every new object after validation: (state, object) -> object
+    prepare_create: Callable[[Any, FrozenDict], FrozenDict] | None = None
+    # the binding subresource (pods): (state, object, node name) -> the bound object
+    bind: Callable[[Any, FrozenDict, str], FrozenDict] | None = None
+    # the secondary indexes state.py keeps for the kind (state.POD_INDEXES, state.ORPHAN_INDEX)
+    indexes: frozenset[str] = frozenset()
 
 
 REGISTRY: dict[str, KindInfo] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ..admission import prepare_node
 from ..errors import FieldError, forbidden, invalid, not_supported, required
 from . import REGISTRY, KindInfo
 from .common import (
@@ -110,4 +111,4 @@ def validate_node_update(old: Obj, new: Obj) -> list[FieldError]:
 
 
 REGISTRY["Node"] = KindInfo("Node", ("v1",), False, "nodes", ("no",), validate=validate_node,
-                            validate_update=validate_node_update)
+                            validate_update=validate_node_update, prepare_create=prepare_node)

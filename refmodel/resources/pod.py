@@ -31,7 +31,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..admission import bind_pod, prepare_pod
 from ..errors import FieldError, duplicate, forbidden, invalid, not_supported, required
+from ..state import POD_INDEXES
 from . import REGISTRY, KindInfo
 from .common import (
     as_dict,
@@ -1392,5 +1394,6 @@ def _validate_pod_full_update(old: Obj, new: Obj) -> list[FieldError]:
 
 REGISTRY["Pod"] = KindInfo(
     "Pod", ("v1",), True, "pods", ("po",), default=default_pod, validate=validate_pod,
-    validate_update=_validate_pod_full_update,
+    validate_update=_validate_pod_full_update, prepare_create=prepare_pod, bind=bind_pod,
+    indexes=frozenset({POD_INDEXES}),
 )

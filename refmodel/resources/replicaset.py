@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import FieldError, forbidden, invalid, not_supported, required
 from ..labels import selector_matches
+from ..state import ORPHAN_INDEX
 from . import REGISTRY, KindInfo
 from .common import (
     as_dict,
@@ -136,4 +137,5 @@ def validate_replicaset_update(old: Obj, new: Obj) -> list[FieldError]:
 REGISTRY["ReplicaSet"] = KindInfo(
     "ReplicaSet", ("apps/v1",), True, "replicasets", ("rs",), default=default_replicaset,
     validate=validate_replicaset, validate_update=validate_replicaset_update, tracks_generation=True,
+    indexes=frozenset({ORPHAN_INDEX}),
 )
