@@ -68,6 +68,9 @@ class RolloutMachine(DeploymentRules, WorkloadRules, ControlRules):
     def delete(self, pick: int, propagation: str) -> None:  # not a rule here
         raise NotImplementedError
 
+    def scale_mid_rollout(self, pick: int, image: str, replicas: int) -> None:  # not a rule here: no faults
+        raise NotImplementedError
+
 
 class NodesMachine(ReplicaSetRules, WorkloadRules, NodeRules, ControlRules):
     """Workloads on nodes that are cordoned, fail and recover."""
