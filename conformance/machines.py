@@ -2,7 +2,8 @@
 
 =============  ==================================================================================
 ``replicaset``  ReplicaSets, bare pods (adoption), namespaces, scale, delete, pod faults, time
-``deployment``  Deployments: apply, image change, scale, undo, pause/resume, delete, image faults
+``deployment``  Deployments: apply, image change, scale (also mid-rollout), undo, pause/resume, delete,
+                image faults
 ``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
 ``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)

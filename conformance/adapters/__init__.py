@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -318,9 +319,7 @@ def perform(adapter: Bound | Adapter, event: object) -> Outcome:
 
         match event:
             case ev.Apply(obj=obj):
-                from refmodel.frozen import thaw
-
-                return bound.apply(thaw(obj))
+                return bound.apply(json.loads(json.dumps(obj)))  # a plain, mutable copy, as JSON
             case ev.Delete(kind=kind, namespace=ns, name=name, propagation=propagation):
                 return bound.delete(kind, ns, name, propagation)
             case ev.Scale(kind=kind, namespace=ns, name=name, replicas=replicas):

@@ -16,12 +16,12 @@ state last shown are the map entries that are not the same object any more.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import refmodel as rm
 from refmodel import events as ev
-from refmodel.frozen import thaw
 from refmodel.resources import REGISTRY
 from refmodel.state import ClusterState
 
@@ -49,7 +49,7 @@ class ExternalAdapter:
         if result.rejection is not None:
             r = result.rejection
             return Outcome.rejected(r.reason, r.field, r.message)
-        return Outcome.ok(thaw(result.obj) if isinstance(result.obj, Mapping) else None)
+        return Outcome.ok(_json(result.obj) if isinstance(result.obj, Mapping) else None)
 
     # ---- the protocol -----------------------------------------------------------------------
     def reset(self, sandbox: Sandbox) -> None:
@@ -80,7 +80,7 @@ class ExternalAdapter:
         return True
 
     def observe(self) -> list[dict[str, Any]]:
-        return [thaw(o) for kind in REGISTRY for o in self.state.iter_kind(kind)]
+        return _json([o for kind in REGISTRY for o in self.state.iter_kind(kind)])  # type: ignore[no-any-return]
 
     def changes(self, since: str) -> Changes:
         """Objects written or deleted since the observation ``since`` (capability ``watch``)."""
@@ -91,18 +91,23 @@ class ExternalAdapter:
             return str(self._version), True, self.observe(), []
         assert shown is not None
         upserts, deletes = changes_between(shown, self.state)
-        return str(self._version), False, upserts, deletes
+        return str(self._version), False, _json(upserts), deletes
 
     def close(self) -> None:
         return None
 
 
-def changes_between(old: ClusterState, new: ClusterState) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
-    """The objects of ``new`` that are not those of ``old`` (thawed), and the keys ``new`` lost.
+def _json(value: Any) -> Any:
+    """The value as it comes out of an API server: through JSON (plain dicts and lists)."""
+    return json.loads(json.dumps(value))
+
+
+def changes_between(old: ClusterState, new: ClusterState) -> tuple[list[Any], list[tuple[str, str, str]]]:
+    """The objects of ``new`` that are not those of ``old`` (as stored), and the keys ``new`` lost.
 
     The stores are persistent maps, so unchanged kinds and namespaces are skipped by identity.
     """
-    upserts: list[dict[str, Any]] = []
+    upserts: list[Any] = []
     deletes: list[tuple[str, str, str]] = []
     if old.objects is new.objects:
         return upserts, deletes
@@ -120,6 +125,6 @@ def changes_between(old: ClusterState, new: ClusterState) -> tuple[list[dict[str
             mn = mn if mn is not None else {}
             for name, obj in mn.items():
                 if mo.get(name) is not obj:
-                    upserts.append(thaw(obj))
+                    upserts.append(obj)
             deletes.extend((kind, ns, name) for name in mo if name not in mn)
     return upserts, deletes

@@ -10,6 +10,9 @@ the child only, for its whole life: a seeded bug's name from :mod:`conformance.m
 So the self-test runs every seeded bug as a true external system: the mutated model answers from
 the child while the harness's own model, in the parent, stays unmutated, and the differential checks
 compare the two.
+
+Each request also brings back what it changed (as ``changes`` would return it next), so a request
+and the observation after it cost one round trip, as a client that keeps a watch open would have it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ class SubprocessAdapter:
             [sys.executable, "-m", "conformance.adapters.process", *self.patches],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.name = "subprocess" + (f":{','.join(self.patches)}" if self.patches else "")
+        self._seen = ""  # the version the last changes answer carried
+        self._ahead: Changes | None = None  # the changes that came back with the last request
+
+    def _request(self, method: str, *args: Any) -> Any:
+        """A call that may change the sandbox, and the changes it made (kept for the next ``changes``)."""
+        result, self._ahead = self._call("request", method, args, self._seen)
+        return result
 
     def _call(self, method: str, *args: Any) -> Any:
         proc = self._proc
@@ -65,31 +75,37 @@ class SubprocessAdapter:
 
     # ---- the protocol -----------------------------------------------------------------------
     def reset(self, sandbox: Sandbox) -> None:
+        self._ahead = None
         self._call("reset", sandbox)
 
     def apply(self, obj: dict[str, Any]) -> Outcome:
-        return self._call("apply", obj)  # type: ignore[no-any-return]
+        return self._request("apply", obj)  # type: ignore[no-any-return]
 
     def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> Outcome:
-        return self._call("delete", kind, namespace, name, propagation)  # type: ignore[no-any-return]
+        return self._request("delete", kind, namespace, name, propagation)  # type: ignore[no-any-return]
 
     def scale(self, kind: str, namespace: str, name: str, replicas: int) -> Outcome:
-        return self._call("scale", kind, namespace, name, replicas)  # type: ignore[no-any-return]
+        return self._request("scale", kind, namespace, name, replicas)  # type: ignore[no-any-return]
 
     def rollout_undo(self, namespace: str, name: str, to_revision: int = 0) -> Outcome:
-        return self._call("rollout_undo", namespace, name, to_revision)  # type: ignore[no-any-return]
+        return self._request("rollout_undo", namespace, name, to_revision)  # type: ignore[no-any-return]
 
     def inject(self, fault: object) -> Outcome:
-        return self._call("inject", fault)  # type: ignore[no-any-return]
+        return self._request("inject", fault)  # type: ignore[no-any-return]
 
     def settle(self, timeout: float = 60.0) -> bool:
-        return bool(self._call("settle", timeout))
+        return bool(self._request("settle", timeout))
 
     def observe(self) -> list[dict[str, Any]]:
         return self._call("observe")  # type: ignore[no-any-return]
 
     def changes(self, since: str) -> Changes:
-        return self._call("changes", since)  # type: ignore[no-any-return]
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or since != self._seen:
+            ahead = self._call("changes", since)
+        assert ahead is not None
+        self._seen = ahead[0]
+        return ahead
 
     def close(self) -> None:
         proc = self._proc
@@ -153,9 +169,16 @@ def serve(patches: list[str], inp: BinaryIO, out: BinaryIO) -> None:
             except EOFError:
                 return
             try:
-                if method not in _METHODS:
+                if method == "request":  # (method, args, since): the answer and the changes it made
+                    inner, inner_args, since = args
+                    if inner not in _METHODS:
+                        raise ValueError(f"unknown method {inner!r}")
+                    result = getattr(adapter, inner)(*inner_args)
+                    reply: tuple[str, Any] = ("ok", (result, adapter.changes(since)))
+                elif method not in _METHODS:
                     raise ValueError(f"unknown method {method!r}")
-                reply: tuple[str, Any] = ("ok", getattr(adapter, method)(*args))
+                else:
+                    reply = ("ok", getattr(adapter, method)(*args))
             except Exception as exc:  # the child's own bug: reported to the parent with its frame
                 traceback.print_exc(file=sys.stderr)
                 reply = ("error", f"{type(exc).__name__}: {exc} (in the child at {adapter_frame(exc)})")

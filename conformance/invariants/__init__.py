@@ -45,8 +45,6 @@ class Context:
     orphaned: dict[str, tuple[str, ...]] = attrs.field(factory=dict)  # owner uid -> dependent uids
     settle_start: View | None = None  # the view a settle started from (inside a settle)
     later: View | None = None  # after settle: the view once time passed and nothing was written
-    model_view: View | None = None  # after settle: the reference model's state (differential oracle)
-    differential: str = "on"  # "on" | "same" (the adapter is the model) | "unknown" (an unknown outcome)
     settled: bool = True  # whether the last settle finished (no livelock)
     expect_rejection: str | None = None  # an invalid manifest is being applied: the field it must name
 
