@@ -69,7 +69,7 @@ class RolloutMachine(DeploymentRules, WorkloadRules, ControlRules):
     def delete(self, pick: int, propagation: str) -> None:  # not a rule here
         raise NotImplementedError
 
-    def scale_mid_rollout(self, pick: int, image: str, replicas: int) -> None:  # not a rule here: no faults
+    def scale_mid_rollout(self, pick: int, image: str, more: int) -> None:  # not a rule here: no faults
         raise NotImplementedError
 
 

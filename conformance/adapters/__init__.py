@@ -304,7 +304,6 @@ EVENT_CAPS: dict[str, str] = {
     "Cordon": "cordon", "Uncordon": "cordon",
     "ClockAdvanced": "virtual-time", "Reconcile": "single-step",
 }
-_EVENT_CAPS = EVENT_CAPS  # the former private name
 
 
 def perform(adapter: Bound | Adapter, event: object) -> Outcome:

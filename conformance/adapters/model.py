@@ -25,6 +25,7 @@ from . import CAPABILITIES, Outcome, Sandbox
 
 __all__ = ["ModelAdapter", "bounded_converge_steps", "outcome_of"]
 
+
 def bounded_converge_steps(state: ClusterState, limit: int) -> Iterator[tuple[ev.Event, ClusterState]]:
     """:func:`refmodel.converge_steps`, but a livelock of any shape (also a timer that keeps firing at
     the same instant, which ``converge`` itself never gives up on) raises ``NotConverged`` after

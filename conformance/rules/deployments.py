@@ -36,11 +36,11 @@ class DeploymentRules(BaseRules):
         self.apply(manifest)
 
     @precondition(lambda self: _has_deployments(self) and self.run.can("image-faults"))
-    @rule(pick=st.integers(0, 15), image=ks.images(), replicas=st.integers(0, 12))
-    def scale_mid_rollout(self, pick: int, image: str, replicas: int) -> None:
+    @rule(pick=st.integers(0, 15), image=ks.images(), more=st.integers(1, 8))
+    def scale_mid_rollout(self, pick: int, image: str, more: int) -> None:
         """A rollout that cannot finish, then a scale: the new image's pulls fail, the rollout goes as far
-        as it can (settle), and the Deployment is scaled while old and new ReplicaSets both run, so
-        proportional scaling (D-15) spreads the change by size. Its trace may vanish once the image
+        as it can (settle), and the Deployment is scaled up by ``more`` while old and new ReplicaSets
+        both run, so proportional scaling (D-15) spreads the added replicas by size. Its trace may vanish once the image
         recovers and the rollout completes; the per-step comparison sees it at the turn it happens."""
         targets = self.targets("Deployment")
         kind, ns, name = targets[pick % len(targets)]
@@ -52,7 +52,7 @@ class DeploymentRules(BaseRules):
         containers[0]["image"] = image
         self.apply(manifest)
         self.run.settle()
-        self.run.do(ev.Scale("Deployment", ns, name, replicas))
+        self.run.do(ev.Scale("Deployment", ns, name, int(manifest["spec"].get("replicas", 1)) + more))
 
     @precondition(_has_deployments)
     @rule(pick=st.integers(0, 15), to_revision=st.integers(0, 4))
