@@ -26,7 +26,6 @@ from hypothesis.stateful import run_state_machine_as_test
 from conformance.adapters import load
 from conformance.harness import Stats
 from conformance.machines import factory
-from conformance.workarounds import patched
 
 TARGET_STEPS_PER_SECOND = 1000
 BUDGET = settings(max_examples=150, stateful_step_count=40, derandomize=True, database=None, deadline=None,
@@ -45,8 +44,7 @@ def _run_machine(name: str, adapter: str) -> tuple[Stats, float]:
 @pytest.mark.parametrize("adapter", ["model", "external"])
 @pytest.mark.parametrize("machine", ["mixed"])
 def test_machine_steps_per_second(benchmark: Any, machine: str, adapter: str) -> None:
-    with patched():  # open model bugs would end the run early (conformance/workarounds.py)
-        stats, seconds = benchmark.pedantic(_run_machine, args=(machine, adapter), rounds=3, iterations=1)
+    stats, seconds = benchmark.pedantic(_run_machine, args=(machine, adapter), rounds=3, iterations=1)
     rate = stats.steps / seconds
     benchmark.extra_info.update({
         "adapter": adapter, "steps": stats.steps, "examples": stats.examples,

@@ -56,7 +56,12 @@ def touched_like_the_model(before: View, after: View, model_before: View, model_
 
 
 def settled_like_the_model(view: View, model_view: View, namespaces: tuple[str, ...]) -> Verdict:
-    diff = first_difference(view, model_view, namespaces)
+    if first_difference(view, model_view, namespaces) is None:
+        return 1, []
+    from .canon import canonical
+    from .output import render_state_diff
+
+    diff = render_state_diff(canonical(view, namespaces), canonical(model_view, namespaces))
     return 1, ([] if diff is None else [f"after settle, {diff}"])
 
 

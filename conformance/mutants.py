@@ -625,7 +625,6 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
     from .harness import Stats, Violation
     from .machines import factory
     from .selftest import external_spec
-    from .workarounds import patched
 
     mutant = BY_NAME[name]
     budget = settings(max_examples=examples or mutant.examples, stateful_step_count=steps, derandomize=True,
@@ -633,7 +632,7 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
                       suppress_health_check=list(HealthCheck))
     external = column == "external"
     adapter = load(external_spec(mutant) if external else "model")
-    with patched(), (nullcontext() if external else applied(mutant)):
+    with nullcontext() if external else applied(mutant):
         try:
             run_state_machine_as_test(factory(mutant.machine, adapter, Stats()), settings=budget)
         except Violation as exc:

@@ -10,9 +10,7 @@ Each mutant of :mod:`conformance.mutants` is run in two columns:
   checks are on. It is how the suite judges a third party's system.
 
 A mutant is *killed* in a column when its machine fails there while the unmutated model passes the
-same machine in the same column; the invariant that failed is recorded. Known open model bugs
-(:mod:`conformance.workarounds`) are patched on both sides, so that it measures the suite. When the
-unmutated model already fails a machine, kills on that machine are *indistinct* unless a different
+same machine in the same column; the invariant that failed is recorded. When the unmutated model already fails a machine, kills on that machine are *indistinct* unless a different
 invariant fails. Mutants run in parallel worker processes (``--workers``, at least 2 here).
 """
 
@@ -34,26 +32,20 @@ COLUMNS = ("in-model", "external")
 
 
 def external_spec(mutant: Mutant | None) -> str:
-    """The ``subprocess`` adapter running the (patched) model with ``mutant`` applied in the child."""
-    return "subprocess:workarounds" + (f",{mutant.name}" if mutant is not None else "")
+    """The ``subprocess`` adapter running the model with ``mutant`` applied in the child."""
+    return "subprocess" + (f":{mutant.name}" if mutant is not None else "")
 
 
 def kill(mutant: Mutant, adapter: str, options: dict[str, Any], column: str = "in-model") -> dict[str, Any]:
     """Run the mutant's machine in one column; the machine result."""
-    from .workarounds import patched
-
-    with patched():
-        if column == "external":
-            return run_machine(mutant.machine, external_spec(mutant), options)
-        with applied(mutant):
-            return run_machine(mutant.machine, adapter, options)
+    if column == "external":
+        return run_machine(mutant.machine, external_spec(mutant), options)
+    with applied(mutant):
+        return run_machine(mutant.machine, adapter, options)
 
 
 def _baseline(machine: str, adapter: str, options: dict[str, Any], column: str) -> dict[str, Any]:
-    from .workarounds import patched
-
-    with patched():
-        return run_machine(machine, external_spec(None) if column == "external" else adapter, options)
+    return run_machine(machine, external_spec(None) if column == "external" else adapter, options)
 
 
 def _verdict(r: dict[str, Any], base: dict[str, Any]) -> tuple[str, str]:
@@ -70,11 +62,6 @@ def _verdict(r: dict[str, Any], base: dict[str, Any]) -> tuple[str, str]:
 
 def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str], None],
                   report: Path | None = None) -> int:
-    from .workarounds import patched
-
-    with patched() as known:
-        if known:
-            out(f"(known model bugs patched for the self-test, see conformance/workarounds.py: {', '.join(known)})\n")
     started = time.perf_counter()
     # which invariant kills it, not the shortest script; derandomized, so the matrix is the same every run
     opts = {**options, "database": "none", "shrink": False,

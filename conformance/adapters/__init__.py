@@ -111,8 +111,8 @@ class Sandbox:
     start_time: int = 1735689600  # epoch seconds of virtual time 0 (virtual-time adapters)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.nodes, int) or isinstance(self.nodes, bool) or not 1 <= self.nodes <= 1000:
-            raise ValueError(f"sandbox nodes: {self.nodes!r}, but must be a whole number from 1 to 1000")
+        if not isinstance(self.nodes, int) or isinstance(self.nodes, bool) or not 0 <= self.nodes <= 5000:
+            raise ValueError(f"sandbox nodes: {self.nodes!r}, but must be a whole number from 0 to 5000")
         missing = [n for n in _SYSTEM_NAMESPACES if n not in self.namespaces]
         if missing:
             raise ValueError(f"sandbox namespaces: {list(self.namespaces)}, but must include {missing}")

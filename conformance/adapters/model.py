@@ -120,8 +120,7 @@ def _node_count(arg: str | int | None) -> int:
     try:
         n = int(arg)  # type: ignore[arg-type]
     except ValueError:
-        n = 0
-    if not 1 <= n <= 1000 or str(arg).strip() != str(n):
-        raise ValueError(f"model:{arg}: the argument is the number of nodes, a whole number from 1 to 1000, "
-                         "e.g. model:5")
+        raise ValueError(f"model:{arg}: the argument is the number of nodes, e.g. model:5") from None
+    if not 0 <= n <= 5000:
+        raise ValueError(f"model:{arg}: the number of nodes must be between 0 and 5000")
     return n

@@ -3,8 +3,8 @@
 ``--adapter subprocess[:PATCH,...]``. The child (``python -m conformance.adapters.process``) serves
 an :class:`~conformance.adapters.external.ExternalAdapter` and answers the protocol's calls, pickled
 over its standard input and output; nothing but the protocol crosses. Each ``PATCH`` is applied in
-the child only, for its whole life: a seeded bug's name from :mod:`conformance.mutants`,
-``workarounds`` (the known-bug patches of :mod:`conformance.workarounds`), or ``package.module:function``
+the child only, for its whole life: a seeded bug's name from :mod:`conformance.mutants` or
+``package.module:function``
 (a function that takes a :class:`contextlib.ExitStack` and patches ``refmodel``, as a mutant does).
 
 So the self-test runs every seeded bug as a true external system: the mutated model answers from
@@ -131,17 +131,13 @@ def _check_patches(patches: tuple[str, ...]) -> None:
     from ..mutants import BY_NAME
 
     for p in patches:
-        if p != "workarounds" and p not in BY_NAME and ":" not in p:
-            raise ValueError(f"subprocess:{p}: not a seeded bug (see conformance/mutants.py), 'workarounds' or "
+        if p not in BY_NAME and ":" not in p:
+            raise ValueError(f"subprocess:{p}: not a seeded bug (see conformance/mutants.py) or "
                              "package.module:function")
 
 
 def _apply_patch(stack: ExitStack, patch: str) -> None:
-    if patch == "workarounds":
-        from ..workarounds import patched
-
-        stack.enter_context(patched())
-    elif ":" in patch:
+    if ":" in patch:
         import importlib
 
         module, _, fn = patch.partition(":")
