@@ -10,7 +10,7 @@ Then:
    invariants after every step, transition properties over (before, event, after), and at a
    ``settle`` every intermediate controller turn the harness can see and the convergence properties
    once quiescent, again after an hour of virtual time with no writes;
-2. the differential checks (:mod:`conformance.differential`): the adapter's answers, and its
+2. the differential checks (:mod:`conformance.invariants.differential`): the adapter's answers, and its
    canonicalised objects after every step (virtual-time adapters: a deterministic adapter that can
    single-step is settled one model turn at a time, so a bug whose trace vanishes at settle is seen
    at the turn it happens) and after ``settle``, against the model's.
@@ -46,7 +46,8 @@ from .adapters import (
     required_capability,
 )
 from .adapters.model import bounded_converge_steps, outcome_of
-from .differential import (
+from .invariants import ALL, Context, Invariant, Step, Verdict
+from .invariants.differential import (
     ANSWERS,
     SETTLED,
     TOUCHED,
@@ -54,8 +55,7 @@ from .differential import (
     settled_like_the_model,
     touched_like_the_model,
 )
-from .differential import INVARIANTS as DIFFERENTIAL
-from .invariants import ALL, Context, Invariant, Step, Verdict
+from .invariants.differential import INVARIANTS as DIFFERENTIAL
 from .view import ListView, StateView, View, WatchView, view_of
 
 __all__ = ["SETTLE", "AdapterCrash", "Failure", "Run", "Stats", "Violation", "event_label"]
@@ -164,10 +164,10 @@ class Run:
             if cap not in caps:
                 stats.not_applicable.add(event_name)
         invs = tuple(invariants)
-        for inv in (*invs, *DIFFERENTIAL):
+        for inv in (*invs, *(d for d in DIFFERENTIAL if d not in invs)):
             if not inv.applicable(caps):
                 stats.not_applicable.add(inv.name)
-        ok = [inv for inv in invs if inv.applicable(caps)]
+        ok = [inv for inv in invs if inv.applicable(caps) and inv not in DIFFERENTIAL]  # those: by hand
         self.state_invs = [i for i in ok if i.kind == "state"]
         self.transition_invs = [i for i in ok if i.kind == "transition"]
         self.convergence_invs = [i for i in ok if i.kind == "convergence"]

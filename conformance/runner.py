@@ -230,9 +230,7 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
               if r.get("failure") and r["failure"].get("invariant")}
     invariants: dict[str, Any] = {}
     vacuous = []
-    from .differential import INVARIANTS as DIFFERENTIAL
-
-    for inv in (*ALL, *DIFFERENTIAL):
+    for inv in ALL:
         name = inv.name
         entry: dict[str, Any] = {
             "rules": list(inv.rules), "kind": inv.kind, "checks": total.checks.get(name, 0),

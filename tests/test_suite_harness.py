@@ -16,9 +16,9 @@ from conformance.adapters import Sandbox, load
 from conformance.adapters.external import ExternalAdapter
 from conformance.adapters.model import ModelAdapter
 from conformance.canon import first_difference
-from conformance.differential import INVARIANTS as DIFFERENTIAL
 from conformance.harness import Run, Stats
 from conformance.invariants import ALL, BY_NAME, Context, Step
+from conformance.invariants.differential import INVARIANTS as DIFFERENTIAL
 from conformance.mutants import BY_NAME as MUTANT
 from conformance.mutants import applied
 from conformance.runner import main as conformance_main

@@ -80,7 +80,7 @@ class Invariant:
 
 
 def _load() -> tuple[Invariant, ...]:
-    from . import apiserver, deployments, gc, scheduling, workloads
+    from . import apiserver, deployments, differential, gc, scheduling, workloads
 
     return (
         *apiserver.INVARIANTS,
@@ -88,6 +88,7 @@ def _load() -> tuple[Invariant, ...]:
         *deployments.INVARIANTS,
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
+        *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 
 

@@ -1,5 +1,5 @@
 """Invariants of the API server: versions, generations, rejected writes, names, deletion (the
-differential oracle, the adapter against the harness's model, is :mod:`conformance.differential`).
+differential oracle, the adapter against the harness's model, is :mod:`conformance.invariants.differential`).
 
 Upstream sources for the ``API-*`` ids (their catalogue entries are in :mod:`conformance.catalogue`):
 

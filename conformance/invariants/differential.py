@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .adapters import Outcome
-from .canon import KINDS, first_difference, first_difference_in, group_of
-from .invariants import Invariant, Verdict
-from .view import View, diff_kind
+from ..adapters import Outcome
+from ..canon import KINDS, first_difference, first_difference_in, group_of
+from ..view import View, diff_kind
+from . import Invariant, Verdict
 
 __all__ = ["ANSWERS", "INVARIANTS", "SETTLED", "TOUCHED", "answers_like_the_model", "settled_like_the_model",
            "touched_like_the_model"]
@@ -58,8 +58,8 @@ def touched_like_the_model(before: View, after: View, model_before: View, model_
 def settled_like_the_model(view: View, model_view: View, namespaces: tuple[str, ...]) -> Verdict:
     if first_difference(view, model_view, namespaces) is None:
         return 1, []
-    from .canon import canonical
-    from .output import render_state_diff
+    from ..canon import canonical
+    from ..output import render_state_diff
 
     diff = render_state_diff(canonical(view, namespaces), canonical(model_view, namespaces))
     return 1, ([] if diff is None else [f"after settle, {diff}"])
