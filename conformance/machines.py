@@ -2,7 +2,8 @@
 
 =============  ==================================================================================
 ``replicaset``  ReplicaSets, bare pods (adoption), namespaces, scale, delete, pod faults, time
-``deployment``  Deployments: apply, image change, scale, undo, pause/resume, delete, image faults
+``deployment``  Deployments: apply, image change, scale (also mid-rollout), undo, pause/resume, delete,
+                image faults
 ``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
 ``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)
@@ -21,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule
 
 import strategies as ks
 
-from .adapters import Adapter
+from .adapters import Adapter, Bound
 from .harness import Run, Stats
 from .invariants import ALL, Invariant
 from .rules import (
@@ -68,6 +69,9 @@ class RolloutMachine(DeploymentRules, WorkloadRules, ControlRules):
     def delete(self, pick: int, propagation: str) -> None:  # not a rule here
         raise NotImplementedError
 
+    def scale_mid_rollout(self, pick: int, image: str, more: int) -> None:  # not a rule here: no faults
+        raise NotImplementedError
+
 
 class NodesMachine(ReplicaSetRules, WorkloadRules, NodeRules, ControlRules):
     """Workloads on nodes that are cordoned, fail and recover."""
@@ -87,7 +91,7 @@ MACHINES: dict[str, type[RuleBasedStateMachine]] = {
 }
 
 
-def build(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
+def build(name: str, adapter: Bound | Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
           *, on_run: Callable[[Run], None] | None = None) -> type[RuleBasedStateMachine]:
     """A subclass of machine ``name`` whose examples drive ``adapter`` and count into ``stats``."""
     base = MACHINES[name]
@@ -101,7 +105,7 @@ def build(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant
     return type(base.__name__, (base,), {"make_run": staticmethod(make_run), "__module__": __name__})
 
 
-def factory(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
+def factory(name: str, adapter: Bound | Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
             *, on_run: Callable[[Run], None] | None = None, seed: int | None = None) -> Callable[[], Any]:
     """A zero-argument factory for ``run_state_machine_as_test``, with its own database key and seed."""
     cls = build(name, adapter, stats, invariants, on_run=on_run)

@@ -604,31 +604,43 @@ def applied(mutant: Mutant) -> Iterator[None]:
         yield
 
 
-def kill_report(name: str, examples: int | None = None, steps: int = 30) -> dict[str, Any]:
+def kill_report(name: str, examples: int | None = None, steps: int = 30, column: str = "in-model") -> dict[str, Any]:
     """Run one mutant's machine, derandomized, until the first failure: what ``tests/test_mutants.py``
-    checks, in a process of its own (``python -m conformance.mutants NAME``) so that nothing a test run
-    imported or cached before can change which examples Hypothesis tries."""
+    checks, in a process of its own (``python -m conformance.mutants NAME [COLUMN]``) so that nothing a
+    test run imported or cached before can change which examples Hypothesis tries.
+
+    ``column`` is ``in-model`` (the mutant patches this process's model, the built-in adapter runs it)
+    or ``external`` (the mutant runs in a child process behind the protocol, see
+    :mod:`conformance.adapters.process`, and this process's model, the oracle, stays unmutated).
+    """
+    from contextlib import nullcontext
+
     from hypothesis import HealthCheck, Phase, settings
     from hypothesis.stateful import run_state_machine_as_test
 
     from .adapters import load
     from .harness import Stats, Violation
     from .machines import factory
+    from .selftest import external_spec
 
-    mutant = next(m for m in MUTANTS if m.name == name)
+    mutant = BY_NAME[name]
     budget = settings(max_examples=examples or mutant.examples, stateful_step_count=steps, derandomize=True,
                       database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
-    with applied(mutant):
+    external = column == "external"
+    adapter = load(external_spec(mutant) if external else "model")
+    with nullcontext() if external else applied(mutant):
         try:
-            run_state_machine_as_test(factory(mutant.machine, load("model"), Stats()), settings=budget)
+            run_state_machine_as_test(factory(mutant.machine, adapter, Stats()), settings=budget)
         except Violation as exc:
-            return {"mutant": name, "killed": True, "invariant": exc.failure.invariant}
-    return {"mutant": name, "killed": False, "invariant": None}
+            return {"mutant": name, "column": column, "killed": True, "invariant": exc.failure.invariant}
+        finally:
+            adapter.close()
+    return {"mutant": name, "column": column, "killed": False, "invariant": None}
 
 
 if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(kill_report(sys.argv[1])))
+    print(json.dumps(kill_report(sys.argv[1], column=sys.argv[2] if len(sys.argv) > 2 else "in-model")))

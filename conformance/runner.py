@@ -9,8 +9,9 @@
 Writes ``DIR/results.json`` (Jepsen-shaped: ``valid`` is true, false or "unknown"; per machine and per
 invariant the counts, premises, violations and the counterexample script) and ``DIR/summary.md``, and
 ``DIR/counterexamples/<machine>.yaml`` for every failure. ``--self-test`` runs every seeded bug of
-:mod:`conformance.mutants` and prints the kill matrix. Exit codes: 0 passed, 1 a check failed,
-2 usage error.
+:mod:`conformance.mutants` twice, in the model and as an external adapter, and prints the kill
+matrix. Exit codes: 0 passed, 1 a check failed, 2 usage error or UNKNOWN (nothing failed, but the
+run could not tell: an adapter error stopped examples, or an invariant was vacuous).
 
 What a pass means (soundness): for the examples Hypothesis generated, every invariant held at every
 step, and the adapter agreed with the reference model. What it cannot mean (completeness): it is a
@@ -93,7 +94,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
     from hypothesis.stateful import run_state_machine_as_test
 
     from .adapters import AdapterError, load
-    from .harness import Failure, Run, Stats, Violation
+    from .harness import AdapterCrash, Failure, Run, Stats, Violation
     from .machines import factory
     from .script import dump_script
 
@@ -138,7 +139,14 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
     except Exception as exc:  # a bug in an adapter or in the suite: not a verdict about the system
         run = last.get("run")
         result["valid"] = "unknown"
-        result["error"] = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exc(limit=8))
+        crash = exc if isinstance(exc, AdapterCrash) else None
+        if crash is None and isinstance(exc.__cause__, AdapterCrash):
+            crash = exc.__cause__
+        head = (f"adapter error: {crash}" if crash is not None
+                else f"suite error: {type(exc).__name__}: {exc}")
+        if crash is not None:
+            result["adapter_error"] = {"method": crash.method, "frame": crash.frame}
+        result["error"] = head + "\n" + "".join(traceback.format_exc(limit=12))
         if run is not None:
             result["failure"] = {"invariant": None, "rules": [], "message": str(exc), "events": run.trace,
                                  "program": _program(exc),
@@ -241,6 +249,9 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
             entry["valid"] = True
         invariants[name] = entry
     errors = [r for r in results if r["valid"] == "unknown"]
+    faults = total.errors
+    if total.steps and faults and total.outcomes.get("unknown", 0) == sum(total.outcomes.values()):
+        errors.append({"machine": "*", "error": f"adapter error: every request raised, e.g. {faults.most_common(1)[0][0]}"})
     if any(r["valid"] is False for r in results):
         valid: Any = False
     elif errors or vacuous:
@@ -262,6 +273,8 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
         "rules": dict(sorted(total.rules.items())),
         "not_applicable": sorted(total.not_applicable),
         "outcomes": dict(total.outcomes),
+        "adapter_errors": dict(faults.most_common(5)),
+        "errors": [f"{r['machine']}: {str(r.get('error', '')).splitlines()[0]}" for r in errors if r.get("error")],
     }
 
 
@@ -329,7 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _write_report(report, summary)
     if out is not None:
         _print_verdict(summary, report, out)
-    return 1 if summary["valid"] is False else 0
+    return exit_code(summary["valid"])
+
+
+def exit_code(valid: Any) -> int:
+    """0 passed, 1 a check failed, 2 unknown (the run could not tell)."""
+    return 0 if valid is True else 1 if valid is False else 2
 
 
 def _run_all(machines: list[str], adapter: str, options: dict[str, Any], workers: int,
@@ -364,6 +382,10 @@ def _printer() -> Callable[[str], None]:
 
 
 def _print_verdict(summary: dict[str, Any], report: Path | None, out: Callable[[str], None]) -> None:
+    if summary["valid"] == "unknown" and summary.get("errors"):
+        out("\nUNKNOWN: the adapter could not run every example; the run proves nothing about them:\n")
+        for line in summary["errors"]:
+            out(f"  {line}\n")
     steps = summary["steps"]
     secs = max(summary["seconds"], 1e-9)
     out(f"\n{summary['examples']} examples, {steps} steps ({summary['intermediate_states']} intermediate states "

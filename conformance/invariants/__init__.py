@@ -45,8 +45,6 @@ class Context:
     orphaned: dict[str, tuple[str, ...]] = attrs.field(factory=dict)  # owner uid -> dependent uids
     settle_start: View | None = None  # the view a settle started from (inside a settle)
     later: View | None = None  # after settle: the view once time passed and nothing was written
-    model_view: View | None = None  # after settle: the reference model's state (differential oracle)
-    differential: str = "on"  # "on" | "same" (the adapter is the model) | "unknown" (an unknown outcome)
     settled: bool = True  # whether the last settle finished (no livelock)
     expect_rejection: str | None = None  # an invalid manifest is being applied: the field it must name
 
@@ -82,7 +80,7 @@ class Invariant:
 
 
 def _load() -> tuple[Invariant, ...]:
-    from . import apiserver, deployments, gc, scheduling, workloads
+    from . import apiserver, deployments, differential, gc, scheduling, workloads
 
     return (
         *apiserver.INVARIANTS,
@@ -90,6 +88,7 @@ def _load() -> tuple[Invariant, ...]:
         *deployments.INVARIANTS,
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
+        *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 
 
