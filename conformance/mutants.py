@@ -494,6 +494,74 @@ def _sched_skips_pods_with_requests(stack: ExitStack) -> None:
     _wrap(stack, m, "_feasible_nodes", make)
 
 
+# ---- direct effects (conformance/invariants/direct.py) -------------------------------------------
+def _wrap_transition(stack: ExitStack, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Change what one kind of request does, at the model's entry point (``refmodel.transition``)."""
+    import refmodel
+    from refmodel import core
+
+    wrapped = make(core.transition)
+    _set(stack, core, "transition", wrapped)
+    _set(stack, refmodel, "transition", wrapped)
+
+
+def _scale_one_higher(stack: ExitStack) -> None:
+    from refmodel import core
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def scale(state: Any, kind: str, namespace: str, name: str, replicas: int) -> Any:
+            if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0:
+                replicas += 1  # the scale lands one replica higher than asked
+            return orig(state, kind, namespace, name, replicas)
+        return scale
+    _wrap(stack, core, "scale", make)
+
+
+def _apply_keeps_old_image(stack: ExitStack) -> None:
+    from refmodel import events as ev
+    from refmodel.frozen import thaw
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def transition(state: Any, event: Any) -> Any:
+            if isinstance(event, ev.Apply) and event.obj.get("kind") == "Deployment":
+                md = event.obj.get("metadata") or {}
+                live = state.get("Deployment", md.get("namespace") or "default", md.get("name", ""))
+                if live is not None:  # a template update keeps the images the Deployment had
+                    images = {c["name"]: c.get("image") for c in live["spec"]["template"]["spec"]["containers"]}
+                    obj = thaw(event.obj)
+                    for c in obj["spec"]["template"]["spec"]["containers"]:
+                        c["image"] = images.get(c["name"], c.get("image"))
+                    event = ev.Apply(obj)
+            return orig(state, event)
+        return transition
+    _wrap_transition(stack, make)
+
+
+def _deletes_always_orphan(stack: ExitStack) -> None:
+    from refmodel import events as ev
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def transition(state: Any, event: Any) -> Any:
+            if isinstance(event, ev.Delete) and event.kind in ("Deployment", "ReplicaSet"):
+                event = attrs.evolve(event, propagation="Orphan")  # whatever the request said
+            return orig(state, event)
+        return transition
+    _wrap_transition(stack, make)
+
+
+def _delete_ignored(stack: ExitStack) -> None:
+    from refmodel import events as ev
+    from refmodel.core import StepResult
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def transition(state: Any, event: Any) -> Any:
+            if isinstance(event, ev.Delete) and event.kind == "Pod" and event.propagation == "Foreground":
+                r = orig(state, event)
+                return r if not r.ok else StepResult(state, None, r.obj)  # answers ok, deletes nothing
+            return orig(state, event)
+        return transition
+    _wrap_transition(stack, make)
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("rs-one-pod-short", "ReplicaSet never creates its last missing pod", _rs_one_short, "replicaset",
            ("after settle, every ReplicaSet not being deleted has exactly spec.replicas active pods",)),
@@ -582,6 +650,16 @@ MUTANTS: tuple[Mutant, ...] = (
            "nodes", ("every bound pod is bound to a node that exists",)),
     Mutant("sched-skips-requests", "the scheduler never places pods that request resources",
            _sched_skips_pods_with_requests, "nodes", ("after settle, a pending pod fits on no Ready, schedulable node",)),
+    Mutant("scale-one-higher", "a scale lands one replica higher than asked", _scale_one_higher, "replicaset",
+           ("after an accepted scale, spec.replicas is the number asked for",)),
+    Mutant("apply-keeps-old-image", "re-applying a Deployment with a new image keeps the old one",
+           _apply_keeps_old_image, "deployment",
+           ("after an accepted apply, the object stores every field of its manifest (defaulted)",)),
+    Mutant("deletes-always-orphan", "Background and Foreground deletes of owners orphan their dependents",
+           _deletes_always_orphan, "replicaset",
+           ("after settle, the dependents of an owner deleted in the background or foreground are gone",)),
+    Mutant("delete-ignored", "a Foreground delete of a pod is answered ok and deletes nothing", _delete_ignored,
+           "replicaset", ("after an accepted delete, the object is gone or marked for deletion",)),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}

@@ -49,6 +49,9 @@ class Context:
     differential: str = "on"  # "on" | "same" (the adapter is the model) | "unknown" (an unknown outcome)
     settled: bool = True  # whether the last settle finished (no livelock)
     expect_rejection: str | None = None  # an invalid manifest is being applied: the field it must name
+    # kept by the oracle-free invariants themselves (conformance/invariants/direct.py):
+    cascades: dict[str, tuple[str, str, tuple[str, ...]]] = attrs.field(factory=dict)  # owner uid ->
+    #   (owner, policy, dependent uids) of an accepted Background/Foreground delete, judged at settle
 
     @property
     def faults_active(self) -> bool:
@@ -82,10 +85,11 @@ class Invariant:
 
 
 def _load() -> tuple[Invariant, ...]:
-    from . import apiserver, deployments, gc, scheduling, workloads
+    from . import apiserver, deployments, direct, gc, scheduling, workloads
 
     return (
         *apiserver.INVARIANTS,
+        *direct.INVARIANTS,
         *workloads.INVARIANTS,
         *deployments.INVARIANTS,
         *scheduling.INVARIANTS,
