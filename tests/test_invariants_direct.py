@@ -170,3 +170,27 @@ def test_every_direct_invariant_has_a_seeded_bug() -> None:
     caught = {name for m in MUTANTS.values() for name in m.expect}
     assert caught >= _DIRECT, f"no mutant expects {sorted(_DIRECT - caught)}"
     assert all(name in BY_NAME for m in MUTANTS.values() for name in m.expect if name in _DIRECT)
+
+
+def test_orphaned_dependents_of_a_namespace_being_deleted_may_go() -> None:
+    # the namespace controller deletes everything in a terminating namespace, orphans included (NS-2)
+    from conformance.invariants import gc
+
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
+    rs = {**RS, "metadata": {"name": "front", "namespace": "team-a"}}
+    s = _cluster(ns, rs)
+    owner = s.get("ReplicaSet", "team-a", "front")
+    assert owner is not None
+    pods = tuple(p["metadata"]["uid"] for p in s.iter_kind("Pod", "team-a"))
+    ctx = Context(deleted={owner["metadata"]["uid"]: ("ReplicaSet", "team-a", "front", "Orphan")},
+                  orphaned={owner["metadata"]["uid"]: pods})
+    s = rm.transition(s, ev.Delete("ReplicaSet", "team-a", "front", "Orphan")).state
+    gone = rm.converge(rm.transition(s, ev.Delete("Namespace", "", "team-a", "Background")).state)
+    assert gc.orphaned_dependents_survive(StateView(gone), ctx) == (0, [])
+    # the same pods gone from a namespace that stays: a violation
+    removed = rm.converge(s)  # the owner is gone, its pods orphaned
+    for uid in pods:
+        p = removed.by_uid_get(uid)
+        removed = rm.transition(removed, ev.PodKilled("team-a", p["metadata"]["name"])).state  # type: ignore[index]
+    n, bad = gc.orphaned_dependents_survive(StateView(removed), ctx)
+    assert n == 2 and len(bad) == 2 and "must be kept" in bad[0], bad
