@@ -494,7 +494,7 @@ def _sched_skips_pods_with_requests(stack: ExitStack) -> None:
     _wrap(stack, m, "_feasible_nodes", make)
 
 
-# ---- direct effects (conformance/invariants/direct.py) -------------------------------------------
+# ---- direct effects and timing (conformance/invariants/direct.py, timing.py) ----------------------
 def _wrap_transition(stack: ExitStack, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
     """Change what one kind of request does, at the model's entry point (``refmodel.transition``)."""
     import refmodel
@@ -561,6 +561,79 @@ def _delete_ignored(stack: ExitStack) -> None:
             return orig(state, event)
         return transition
     _wrap_transition(stack, make)
+
+
+def _evicts_early(stack: ExitStack) -> None:
+    from refmodel.controllers import nodelifecycle as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def min_toleration_seconds(tolerations: Any, taint: Any) -> Any:
+            secs = orig(tolerations, taint)
+            return secs // 2 if secs is not None and secs > 0 else secs  # half the toleration
+        return min_toleration_seconds
+    _wrap(stack, m, "_min_toleration_seconds", make)
+
+
+def _available_ignores_min_ready(stack: ExitStack) -> None:
+    from refmodel.controllers import replicaset as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def is_pod_available(pod: Any, min_ready_seconds: int, now_epoch: int) -> bool:
+            return bool(orig(pod, 0, now_epoch))  # Ready counts as available at once
+        return is_pod_available
+    _wrap(stack, m, "is_pod_available", make)
+
+
+def _backoff_not_doubling(stack: ExitStack) -> None:
+    from refmodel.controllers import kubelet as m
+    from refmodel.frozen import with_
+
+    def crash_backoff_next(state: Any, pod: Any, container: str, now: int) -> Any:
+        table = state.env.get("crash_backoff") or {}
+        key = m._crash_key(pod, container)  # every restart waits the initial 10 s
+        return m._set_env(state, "crash_backoff", with_(table, **{key: (m.INITIAL_BACKOFF, now)}))
+    _set(stack, m, "_crash_backoff_next", crash_backoff_next)
+
+
+def _backoff_not_capped(stack: ExitStack) -> None:
+    from refmodel.controllers import kubelet as m
+    from refmodel.frozen import with_
+
+    def crash_backoff_next(state: Any, pod: Any, container: str, now: int) -> Any:
+        table = state.env.get("crash_backoff") or {}
+        key = m._crash_key(pod, container)
+        entry = table.get(key)
+        if entry is None or now - entry[1] > 2 * state.config.max_backoff_seconds:
+            backoff = m.INITIAL_BACKOFF
+        else:
+            backoff = entry[0] * 2  # doubles past the 300 s cap
+        return m._set_env(state, "crash_backoff", with_(table, **{key: (backoff, now)}))
+    _set(stack, m, "_crash_backoff_next", crash_backoff_next)
+
+
+def _deadline_early(stack: ExitStack) -> None:
+    from refmodel.controllers import deployment as m
+    from refmodel.controllers import deployment_util as du
+    from refmodel.frozen import with_
+
+    def halved(d: Any) -> Any:
+        pds = d["spec"].get("progressDeadlineSeconds")
+        if pds is None or pds == du.MAX_INT32:
+            return d
+        return with_(d, spec=with_(d["spec"], progressDeadlineSeconds=pds // 2))  # half the deadline
+
+    def make_timed_out(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def deployment_timed_out(d: Any, new_status: Any, now_epoch: int) -> bool:
+            return bool(orig(halved(d), new_status, now_epoch))
+        return deployment_timed_out
+
+    def make_requeue(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def requeue_stuck_deployment(state: Any, d: Any, new_status: Any) -> Any:
+            return orig(state, halved(d), new_status)
+        return requeue_stuck_deployment
+    _wrap(stack, du, "deployment_timed_out", make_timed_out)
+    _wrap(stack, m, "requeue_stuck_deployment", make_requeue)
+
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("rs-one-pod-short", "ReplicaSet never creates its last missing pod", _rs_one_short, "replicaset",
@@ -660,6 +733,21 @@ MUTANTS: tuple[Mutant, ...] = (
            ("after settle, the dependents of an owner deleted in the background or foreground are gone",)),
     Mutant("delete-ignored", "a Foreground delete of a pod is answered ok and deletes nothing", _delete_ignored,
            "replicaset", ("after an accepted delete, the object is gone or marked for deletion",)),
+    Mutant("evicts-early", "pods on a failed node are evicted after half their tolerationSeconds", _evicts_early,
+           "nodes", ("a pod on a node with a NoExecute taint is evicted no earlier than its tolerationSeconds after "
+                     "the taint",)),
+    Mutant("available-ignores-min-ready", "a ReplicaSet counts Ready pods available before minReadySeconds",
+           _available_ignores_min_ready, "deployment",
+           ("a ReplicaSet counts a pod available no earlier than minReadySeconds after it became Ready",)),
+    Mutant("backoff-not-doubling", "crash back-off stays at 10 s instead of doubling", _backoff_not_doubling,
+           "replicaset", ("a crashed container restarts no earlier than its back-off (10 s, doubling, reset after "
+                          "10 min)",)),
+    Mutant("backoff-not-capped", "crash back-off keeps doubling past 5 minutes", _backoff_not_capped,
+           "replicaset", ("a crash-looping container restarts once its back-off is over, and the back-off stops at "
+                          "5 minutes",)),
+    Mutant("deadline-early", "a Deployment times out after half its progressDeadlineSeconds", _deadline_early,
+           "deployment", ("a Deployment reports ProgressDeadlineExceeded no earlier than progressDeadlineSeconds "
+                          "after its last progress",), needs=_DEP),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
