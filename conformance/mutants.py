@@ -563,6 +563,28 @@ def _delete_ignored(stack: ExitStack) -> None:
     _wrap_transition(stack, make)
 
 
+def _undo_to_first_revision(stack: ExitStack) -> None:
+    from refmodel.controllers import deployment as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def deployment_revision(rss: Any, to_revision: int) -> Any:
+            return orig(rss, to_revision or 1)  # "the previous revision" is always revision 1
+        return deployment_revision
+    _wrap(stack, m, "_deployment_revision", make)
+
+
+def _dep_updated_counts_all(stack: ExitStack) -> None:
+    from refmodel.controllers import deployment as m
+    from refmodel.frozen import with_
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def calculate_status(all_rss: Any, new_rs: Any, d: Any, now: str) -> Any:
+            status = orig(all_rss, new_rs, d, now)
+            return with_(status, updatedReplicas=status.get("replicas"))  # every pod counts as updated
+        return calculate_status
+    _wrap(stack, m, "calculate_status", make)
+
+
 def _evicts_early(stack: ExitStack) -> None:
     from refmodel.controllers import nodelifecycle as m
 
@@ -748,6 +770,12 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("deadline-early", "a Deployment times out after half its progressDeadlineSeconds", _deadline_early,
            "deployment", ("a Deployment reports ProgressDeadlineExceeded no earlier than progressDeadlineSeconds "
                           "after its last progress",), needs=_DEP),
+    Mutant("undo-to-first-revision", "rollout undo without --to-revision goes to revision 1, not the previous one",
+           _undo_to_first_revision, "rollout", ("rollout undo restores the template of the chosen revision",),
+           needs=_DEP),
+    Mutant("dep-updated-counts-all", "Deployment status.updatedReplicas counts the pods of old ReplicaSets too",
+           _dep_updated_counts_all, "mixed",
+           ("after settle, Deployment status and observedGeneration agree with its ReplicaSets",), needs=_DEP),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}

@@ -194,3 +194,17 @@ def test_orphaned_dependents_of_a_namespace_being_deleted_may_go() -> None:
         removed = rm.transition(removed, ev.PodKilled("team-a", p["metadata"]["name"])).state  # type: ignore[index]
     n, bad = gc.orphaned_dependents_survive(StateView(removed), ctx)
     assert n == 2 and len(bad) == 2 and "must be kept" in bad[0], bad
+
+
+# ---- rollout undo (deployments.undo_restores_the_revision, strengthened) -----------------------
+def test_undo_with_no_previous_revision_must_be_rejected() -> None:
+    # kubectl rollback.go deploymentRevision: "no rollout history found" when only one revision exists
+    from conformance.invariants import deployments
+
+    s = _cluster(DEPLOY)
+    step, _ = _step(s, ev.RolloutUndo("default", "web", 0))
+    assert step.outcome is not None and step.outcome.status == "rejected"
+    assert deployments.undo_restores_the_revision(step, Context()) == (1, [])
+    accepted = Step(step.event, Outcome.ok(), step.before, step.after)
+    n, bad = deployments.undo_restores_the_revision(accepted, Context())
+    assert n == 1 and bad and "with no previous revision succeeded" in bad[0], bad
