@@ -811,13 +811,12 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30) -> dict
     from .adapters import load
     from .harness import Stats, Violation
     from .machines import factory
-    from .workarounds import patched
 
     mutant = next(m for m in MUTANTS if m.name == name)
     budget = settings(max_examples=examples or mutant.examples, stateful_step_count=steps, derandomize=True,
                       database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
-    with patched(), applied(mutant):
+    with applied(mutant):
         try:
             run_state_machine_as_test(factory(mutant.machine, load("model"), Stats()), settings=budget)
         except Violation as exc:

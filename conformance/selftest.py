@@ -1,8 +1,7 @@
 """``kubeoracle conformance --self-test``: every seeded bug must be caught (the kill matrix).
 
 A mutant is *killed* when its machine fails with the default budget while the unmutated model passes
-the same machine; the invariant that failed is recorded. Known open model bugs
-(:mod:`conformance.workarounds`) are patched for the self-test, so that it measures the suite. The baseline is run first: if the unmutated
+the same machine; the invariant that failed is recorded. The baseline is run first: if the unmutated
 model already fails a machine (a model bug the suite found), kills on that machine are reported as
 *indistinct* unless a different invariant fails.
 """
@@ -28,12 +27,7 @@ def kill(mutant: Mutant, adapter: str, options: dict[str, Any]) -> dict[str, Any
 
 def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str], None],
                   report: Path | None = None) -> int:
-    from .workarounds import patched
-
-    with patched() as known:
-        if known:
-            out(f"(known model bugs patched for the self-test, see conformance/workarounds.py: {', '.join(known)})\n")
-        return _self_test(adapter, options, out=out, report=report)
+    return _self_test(adapter, options, out=out, report=report)
 
 
 def _self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str], None],

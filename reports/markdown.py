@@ -1,7 +1,8 @@
 """Render a conformance ``results.json`` as a Markdown summary.
 
-Sections: verdict, machines, failures (with the replay command and the shrunk program), invariants
-(valid, checks, premises: vacuous ones flagged), rules run, and what a pass means.
+Sections: verdict, machines, failures (with the replay command, the statements of the rules broken and
+the shrunk program), invariants (valid, checks, premises: vacuous ones flagged), the rules they check
+(statements from :mod:`conformance.catalogue`), rules run, and what a pass means.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from conformance.catalogue import describe, id_order
 
 __all__ = ["main", "render"]
 
@@ -39,6 +42,7 @@ def render(summary: dict[str, Any]) -> str:
             if f.get("invariant"):
                 lines.append(f"### {name}: {f['invariant']} [{', '.join(f.get('rules') or [])}]\n")
                 lines.append(f"{f.get('message', '')}\n")
+                lines.extend(f"> {d}\n" for d in describe(f.get("rules") or []))
                 lines.append(f"Replay: `kubeoracle replay counterexamples/{name}.yaml` "
                              f"({len(f.get('events') or [])} events).\n")
             else:
@@ -55,6 +59,10 @@ def render(summary: dict[str, Any]) -> str:
             verdict_i = "**vacuous**"
         lines.append(f"| {name} | {', '.join(inv['rules'])} | {inv['kind']} | {verdict_i} | {inv['checks']} | "
                      f"{inv['premises']} | {inv['violations']} |")
+    cited = {r for inv in summary["invariants"].values() for r in inv["rules"]}
+    if cited:
+        lines.append("\n## Rules the invariants check\n")
+        lines.extend(f"- {d}" for d in describe(sorted(cited, key=id_order)))
     if summary.get("vacuous"):
         lines.append("\n**Vacuous invariants** (their premise never held in this run, so they proved nothing):\n")
         lines.extend(f"- {v}" for v in summary["vacuous"])

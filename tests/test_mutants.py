@@ -3,8 +3,6 @@
 Each mutant runs the machine whose rules expose it, derandomized, stopping at the first failure (no
 shrinking), with up to ``Mutant.examples`` examples (the kill is what matters here; ``kubeoracle conformance --self-test`` shrinks and prints
 the kill matrix with the default budget). The unmutated model must pass the same machines.
-Known model bugs the suite found are patched out here (``conformance.workarounds``) so each mutant
-is judged on its own; their own tests are strict xfails below.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,17 +21,10 @@ from conformance.adapters import load
 from conformance.harness import Stats, Violation
 from conformance.machines import MACHINES, factory
 from conformance.mutants import MUTANTS, Mutant, available
-from conformance.workarounds import patched
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET = settings(max_examples=100, stateful_step_count=30, derandomize=True, database=None, deadline=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-
-
-@pytest.fixture(autouse=True)
-def _known_bugs_patched() -> Iterator[None]:
-    with patched():
-        yield
 
 
 def _run(machine: str, examples: int = 100) -> Violation | None:

@@ -12,8 +12,8 @@ Every check returns ``(premises, violations)``: how many times its premise held 
 actually had something to say about) and the violation messages (observed, then expected, then
 context). An invariant whose premise never held in a run is *vacuous* and the run says so.
 
-The rule ids refer to ``shared/research/upstream-behaviour.md``; ``API-*`` ids are API-server
-rules that catalog does not list yet, cited to upstream source in the invariant's docstring.
+The rule ids resolve in :data:`conformance.catalogue.RULES` (each with its statement and upstream
+citations); ``tests/test_catalogue.py`` fails when an invariant cites an id the catalogue lacks.
 Adding an area means one module here with an ``INVARIANTS`` tuple, added to :data:`ALL` below.
 """
 
@@ -77,7 +77,7 @@ class Step:
 @attrs.frozen
 class Invariant:
     name: str  # a sentence
-    rules: tuple[str, ...]  # upstream-behaviour.md rule ids
+    rules: tuple[str, ...]  # conformance.catalogue rule ids
     kind: Kind
     check: Callable[..., Verdict]
     needs: frozenset[str] = frozenset()  # adapter capabilities without which it is not applicable

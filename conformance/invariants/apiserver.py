@@ -1,7 +1,7 @@
 """Invariants of the API server: versions, generations, rejected writes, names, deletion, and the
 differential oracle (the adapter answers and settles as the reference model does).
 
-Upstream sources for the ``API-*`` ids (not yet in upstream-behaviour.md):
+Upstream sources for the ``API-*`` ids (their catalogue entries are in :mod:`conformance.catalogue`):
 
 * API-1 resourceVersion: every write stores a new, larger etcd revision
   (``staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go`` GuaranteedUpdate; the value is opaque to
@@ -15,6 +15,8 @@ Upstream sources for the ``API-*`` ids (not yet in upstream-behaviour.md):
   validate before writing);
 * API-4 graceful deletion only ever moves forward: a set deletionTimestamp is never cleared
   (``registry/rest/delete.go`` BeforeDelete).
+* API-5 a name is unique per kind and namespace, a uid per cluster (``registry/generic/registry/store.go``
+  Create answers AlreadyExists; ``registry/rest/meta.go`` FillObjectMetaSystemFields assigns the uid).
 """
 
 from __future__ import annotations
@@ -221,7 +223,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("a rejected write changes nothing", ("API-3",), "transition", rejected_write_changes_nothing),
     Invariant("a manifest that breaks a validation rule is rejected, naming the field",
               ("D-2", "L-5", "N-1", "N-2", "N-6", "P-4"), "transition", invalid_manifests_are_rejected),
-    Invariant("names are unique per kind and namespace, and uids are unique", ("NS-3", "N-2"), "state",
+    Invariant("names are unique per kind and namespace, and uids are unique", ("API-5", "NS-3"), "state",
               names_and_uids_are_unique, reads=TRACKED),
     Invariant("a deletionTimestamp, once set, is never cleared", ("API-4", "P-8", "GC-2"), "transition",
               terminating_objects_stay_terminating, intermediate=True),

@@ -139,7 +139,7 @@ def failed_node_pods_replaced(view: View, ctx: Context) -> Verdict:
 
 
 INVARIANTS: tuple[Invariant, ...] = (
-    Invariant("every bound pod is bound to a node that exists", ("SCH-1",), "state", bound_pods_have_nodes,
+    Invariant("every bound pod is bound to a node that exists", ("SCH-2", "P-13"), "state", bound_pods_have_nodes,
               intermediate=True, reads=("Pod", "Node")),
     Invariant("the requests of the pods on a node fit within its allocatable", ("SCH-3",), "state",
               nodes_within_allocatable, intermediate=True, reads=("Pod", "Node")),
