@@ -62,7 +62,7 @@ def _edited(view: View, kind: str, ns: str, name: str, edit: Any) -> ListView:
     return ListView(objs, now=view.now)
 
 
-# ---- scale ------------------------------------------------------------------------------------
+# ---- scale (API-6) ------------------------------------------------------------------------------
 def test_scale_sets_replicas_passes_on_the_model_and_fails_one_higher() -> None:
     s = _cluster(RS)
     step, _ = _step(s, ev.Scale("ReplicaSet", "default", "front", 4))
@@ -79,7 +79,7 @@ def test_scale_rejected_is_not_judged() -> None:
     assert direct.scale_sets_replicas(step, Context()) == (0, [])
 
 
-# ---- apply ------------------------------------------------------------------------------------
+# ---- apply (API-7) ------------------------------------------------------------------------------
 def test_apply_stores_the_manifest_after_defaulting() -> None:
     s = _cluster(DEPLOY)
     changed = copy.deepcopy(DEPLOY)
@@ -114,7 +114,7 @@ def test_apply_judges_defaulted_values_and_not_fields_the_manifest_omits() -> No
     assert hit is not None and "data.x" in hit and "2 item(s)" in hit, hit
 
 
-# ---- delete -----------------------------------------------------------------------------------
+# ---- delete (API-8, GC-2, GC-3) -----------------------------------------------------------------
 def test_delete_marks_or_removes_and_records_the_cascade() -> None:
     s = _cluster(RS)
     ctx = Context()
@@ -154,7 +154,7 @@ def test_a_foreground_delete_after_an_orphan_delete_deletes_the_dependents() -> 
     assert s.count("Pod", "default") == 0, [p["metadata"]["name"] for p in s.iter_kind("Pod", "default")]
 
 
-# ---- the machines reach the premises; the seeded bugs exist ------------------------------------
+# ---- the machines reach the premises; the seeded bugs exist -------------------------------------
 _DIRECT = {inv.name for inv in direct.INVARIANTS}
 
 
@@ -196,7 +196,7 @@ def test_orphaned_dependents_of_a_namespace_being_deleted_may_go() -> None:
     assert n == 2 and len(bad) == 2 and "must be kept" in bad[0], bad
 
 
-# ---- rollout undo (deployments.undo_restores_the_revision, strengthened) -----------------------
+# ---- rollout undo (deployments.undo_restores_the_revision, strengthened) ------------------------
 def test_undo_with_no_previous_revision_must_be_rejected() -> None:
     # kubectl rollback.go deploymentRevision: "no rollout history found" when only one revision exists
     from conformance.invariants import deployments

@@ -5,16 +5,16 @@ reference model what the answer should have been, so a system under test whose e
 self-consistent (scale lands one higher; an apply keeps the old image; deletes orphan instead of
 cascading) fails here even when the differential comparison is off (a real cluster).
 
-Upstream sources for the ids these invariants cite (``API-*`` ids are not in upstream-behaviour.md):
+The ids these invariants cite are in :mod:`conformance.catalogue`; their upstream sources:
 
-* API-5 the scale subresource sets ``spec.replicas`` to ``scale.spec.replicas``
+* API-6 the scale subresource sets ``spec.replicas`` to ``scale.spec.replicas``
   (``pkg/registry/apps/deployment/storage/storage.go`` and ``pkg/registry/apps/replicaset/storage/
   storage.go``: ScaleREST.Update, scaleUpdatedObjectInfo.UpdatedObject copies ``Spec.Replicas``);
-* API-6 an accepted apply stores the fields of the manifest, after the kind's defaulting
+* API-7 an accepted apply stores the fields of the manifest, after the kind's defaulting
   (``staging/src/k8s.io/kubectl/pkg/cmd/apply/patcher.go`` Patch: a three-way strategic merge whose
   result holds every field of the new manifest; ``pkg/apis/apps/v1/defaults.go`` SetDefaults_Deployment,
   ``pkg/apis/core/v1/defaults.go`` SetDefaults_Pod run on the decoded object before it is stored);
-* API-7 an accepted DELETE removes the object or marks it (deletionTimestamp) for graceful deletion or
+* API-8 an accepted DELETE removes the object or marks it (deletionTimestamp) for graceful deletion or
   for its finalizers (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`` Delete,
   updateForGracefulDeletionAndFinalizers);
 * GC-2, GC-3 Background and Foreground deletion delete the dependents unless another owner of theirs
@@ -58,7 +58,7 @@ def _accepted(step: Step, event_type: str) -> bool:
 
 # ---- scale ------------------------------------------------------------------------------------
 def scale_sets_replicas(step: Step, ctx: Context) -> Verdict:
-    """API-5: after an accepted scale, ``spec.replicas`` is the number asked for (in the stored object
+    """API-6: after an accepted scale, ``spec.replicas`` is the number asked for (in the stored object
     and in the answer, when the adapter returns one)."""
     if not _accepted(step, "Scale"):
         return 0, []
@@ -134,7 +134,7 @@ def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted:
 
 
 def apply_stores_the_manifest(step: Step, ctx: Context) -> Verdict:
-    """API-6: every field an accepted apply's manifest carries is stored as sent, after defaulting."""
+    """API-7: every field an accepted apply's manifest carries is stored as sent, after defaulting."""
     if not _accepted(step, "Apply"):
         return 0, []
     manifest = step.event.obj
@@ -158,7 +158,7 @@ def _dependents(view: View, uid: str) -> tuple[str, ...]:
 
 
 def delete_marks_or_removes(step: Step, ctx: Context) -> Verdict:
-    """API-7: after an accepted delete the object is gone or carries a deletionTimestamp. Also notes the
+    """API-8: after an accepted delete the object is gone or carries a deletionTimestamp. Also notes the
     dependents of a Background or Foreground delete, for :func:`cascaded_dependents_are_deleted`."""
     if not _accepted(step, "Delete"):
         return 0, []
@@ -216,11 +216,11 @@ def cascaded_dependents_are_deleted(view: View, ctx: Context) -> Verdict:
 
 
 INVARIANTS: tuple[Invariant, ...] = (
-    Invariant("after an accepted scale, spec.replicas is the number asked for", ("API-5",), "transition",
+    Invariant("after an accepted scale, spec.replicas is the number asked for", ("API-6",), "transition",
               scale_sets_replicas),
     Invariant("after an accepted apply, the object stores every field of its manifest (defaulted)",
-              ("API-6", "D-1"), "transition", apply_stores_the_manifest),
-    Invariant("after an accepted delete, the object is gone or marked for deletion", ("API-7", "P-8", "GC-2"),
+              ("API-7", "D-1"), "transition", apply_stores_the_manifest),
+    Invariant("after an accepted delete, the object is gone or marked for deletion", ("API-8", "P-8", "GC-2"),
               "transition", delete_marks_or_removes),
     Invariant("after settle, the dependents of an owner deleted in the background or foreground are gone",
               ("GC-2", "GC-3"), "convergence", cascaded_dependents_are_deleted),
