@@ -108,10 +108,11 @@ def _someone_else_deleted(step: Step, pod: Obj) -> bool:
     if not step.in_settle and type(step.event).__name__ in _USER_DELETES:
         return True
     md = pod["metadata"]
-    for view in (step.before, step.after):
-        ns = view.get("Namespace", "", md.get("namespace") or "")
-        if ns is None or ns["metadata"].get("deletionTimestamp"):
-            return True
+    ns0 = step.before.get("Namespace", "", md.get("namespace") or "")
+    ns1 = step.after.get("Namespace", "", md.get("namespace") or "")
+    if (ns0 is not None and ns1 is None) or any(ns is not None and ns["metadata"].get("deletionTimestamp")
+                                                for ns in (ns0, ns1)):
+        return True
     owner = controller_uid(pod)
     if owner is None:
         return bool(md.get("ownerReferences"))
@@ -125,6 +126,10 @@ def _someone_else_deleted(step: Step, pod: Obj) -> bool:
 
 
 def eviction_not_before_toleration(step: Step, ctx: Context) -> Verdict:
+    """NODE-2, SCH-6: a pod the taint manager deletes from a node with NoExecute taints is deleted no earlier
+    than :func:`earliest_eviction` (``taint_eviction.go`` processPodOnNode, getMinTolerationTime). Deletions
+    another actor may have made in the same step are not judged (:func:`_someone_else_deleted`), unless the
+    pod carries the taint manager's DisruptionTarget condition (``addConditionAndDeletePod``)."""
     if step.before.version("Pod") is step.after.version("Pod"):
         return 0, []
     n, bad = 0, []
@@ -168,6 +173,10 @@ def _ready_for(pod: Obj, min_ready: int, now: int) -> bool:
 
 
 def available_not_before_min_ready(step: Step, ctx: Context) -> Verdict:
+    """P-6, RS-4: a ReplicaSet status written in this step counts no more pods available than have been
+    Ready for minReadySeconds by then (``pkg/api/v1/pod/util.go`` IsPodAvailable; ``replica_set_utils.go``
+    calculateStatus). Pods of the ReplicaSet before or after the step count, in either version (its status
+    is computed from the pods it saw before it deleted any)."""
     if step.before.version("ReplicaSet") is step.after.version("ReplicaSet"):
         return 0, []
     n, bad = 0, []
@@ -273,6 +282,8 @@ def _judge_restarts(step: Step, ctx: Context) -> list[tuple[Obj, Obj, int, set[i
 
 
 def restart_not_before_backoff(step: Step, ctx: Context) -> Verdict:
+    """P-3: a restarted container ran again no sooner after its exit than the kubelet's back-off allows
+    (``kuberuntime_manager.go`` doBackOff with ``flowcontrol.Backoff`` IsInBackOffSince and Next)."""
     judged = _judge_restarts(step, ctx)
     bad = []
     for pod, cs, delay, waits, _ in judged:
@@ -284,6 +295,8 @@ def restart_not_before_backoff(step: Step, ctx: Context) -> Verdict:
 
 
 def restart_not_after_backoff(step: Step, ctx: Context) -> Verdict:
+    """P-3: under virtual time a container restarts as soon as its back-off is over, and the back-off never
+    exceeds ``MaxContainerBackOff`` (``pkg/kubelet/kubelet.go``); premise: restarts at the cap."""
     judged = _judge_restarts(step, ctx)
     n, bad = 0, []
     for pod, cs, delay, waits, finished in judged:
@@ -306,6 +319,9 @@ def _progressing(d: Obj) -> Obj | None:
 
 
 def deadline_not_before_progress_deadline(step: Step, ctx: Context) -> Verdict:
+    """D-19: Progressing turns False with ProgressDeadlineExceeded no earlier than progressDeadlineSeconds
+    after the lastUpdateTime it had before (``deployment_util.go`` DeploymentTimedOut, ``progress.go``
+    syncRolloutStatus)."""
     if step.before.version("Deployment") is step.after.version("Deployment"):
         return 0, []
     n, bad = 0, []
