@@ -63,7 +63,7 @@ class RolloutMachine(DeploymentRules, WorkloadRules, ControlRules):
     def rollout_resume(self, pick: int) -> None:  # not a rule here
         raise NotImplementedError
 
-    def delete_orphan(self, kind: str, pick: int) -> None:  # not a rule here
+    def delete_orphan(self, prefer: str, pick: int) -> None:  # not a rule here
         raise NotImplementedError
 
     def delete(self, pick: int, propagation: str) -> None:  # not a rule here

@@ -25,7 +25,9 @@ import pytest
 import refmodel as rm
 from refmodel import apiserver
 from refmodel.errors import Rejection
+from refmodel.frozen import freeze
 from refmodel.resources import lookup
+from refmodel.resources.schema import structural_errors
 
 Obj = dict[str, Any]
 
@@ -333,3 +335,55 @@ def test_second_create_of_duplicate_pv_is_already_exists(manifests_dir: Path, ba
     for o in objs:
         state = rm.apply_manifest(state, o)
     assert rm.get(state, "PersistentVolume", "pv0003") is not None
+
+
+def _checked(obj: Obj) -> tuple[list[str], Obj | None]:
+    """Structural errors, or the decoded and defaulted object (for a kind with modelled validation)."""
+    o = copy.deepcopy(obj)
+    info = lookup(str(o.get("kind")))
+    if info is None or not isinstance(o.get("apiVersion"), str):
+        return ["unknown kind"], None
+    errs = structural_errors(info.kind, o["apiVersion"], o)
+    if errs or not info.modelled:
+        return [str(e) for e in errs], None
+    info.default(o)
+    return [], o
+
+
+@pytest.mark.parametrize("name", [f"valid/{n}" for n in _files("valid")] + [f"invalid/{n}" for n in _files("invalid")])
+def test_frozen_input_validates_like_plain(manifests_dir: Path, name: str) -> None:
+    # issue 7: as_list read a frozen list (a tuple) as empty, so a frozen object validated clean
+    try:
+        objs = rm.load_manifests((manifests_dir / name).read_text(encoding="utf-8"))
+    except rm.Invalid:
+        return
+    compared = 0
+    for obj in objs:
+        _, decoded = _checked(obj)
+        if decoded is None:
+            continue
+        info = lookup(decoded["kind"])
+        assert info is not None
+        plain = [str(e) for e in info.validate(copy.deepcopy(decoded))]
+        frozen = [str(e) for e in info.validate(freeze(decoded))]
+        assert frozen == plain, f"{name}: {_label(obj)}: frozen gives {frozen}, but plain gives {plain}"
+        plain_up = [str(e) for e in info.validate_update(copy.deepcopy(decoded), copy.deepcopy(decoded))]
+        frozen_up = [str(e) for e in info.validate_update(freeze(decoded), freeze(decoded))]
+        assert frozen_up == plain_up, f"{name}: {_label(obj)}: frozen update gives {frozen_up}, plain {plain_up}"
+        compared += 1
+    if name.startswith("valid/"):
+        assert compared or all(lookup(str(o.get("kind"))) is None or not lookup(str(o.get("kind"))).modelled
+                               for o in objs), f"{name}: nothing compared"
+
+
+def test_frozen_invalid_objects_still_rejected() -> None:
+    # the seeded bug of issue 7: with tuples read as empty, these frozen objects validated clean
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 0}]}]}}
+    _, decoded = _checked(pod)
+    assert decoded is not None
+    info = lookup("Pod")
+    assert info is not None
+    errs = info.validate(freeze(decoded))
+    assert any(e.field == "spec.containers[0].ports[0].containerPort" for e in errs), \
+        f"got {[str(e) for e in errs]}, but a frozen pod with containerPort 0 is invalid"

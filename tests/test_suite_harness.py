@@ -75,7 +75,7 @@ def test_scripts_round_trip_and_replay() -> None:
     assert not run.failures, run.failures
     pods = [o for o in run.adapter.observe() if o["kind"] == "Pod"]
     assert len(pods) == 3, f"{len(pods)} pods after replay, but should be 3"
-    with pytest.raises(ValueError, match=r"events\[0\]: unknown event 'Explode'"):
+    with pytest.raises(ValueError, match=r'events\[0\]\.event: Unsupported value: "Explode"'):
         load_script("events:\n- {event: Explode}\n")
 
 

@@ -60,6 +60,8 @@ class ModelAdapter:
             self.nodes = int(nodes) if nodes not in (None, "") else 3
         except ValueError:
             raise ValueError(f"model:{nodes}: the argument is the number of nodes, e.g. model:5") from None
+        if not 0 <= self.nodes <= 5000:
+            raise ValueError(f"model:{nodes}: the number of nodes must be between 0 and 5000")
         self.cpu = cpu
         self.memory = memory
         self.state: ClusterState = self._base()

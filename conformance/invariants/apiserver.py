@@ -166,7 +166,13 @@ def settled_state_equals_the_model(view: View, ctx: Context) -> Verdict:
         return 0, []
     from strategies.manifests import NAMESPACES
 
-    diff = first_difference(ctx.later if ctx.later is not None else view, ctx.model_view, NAMESPACES)
+    from ..canon import canonical
+    from ..output import render_state_diff
+
+    seen = ctx.later if ctx.later is not None else view
+    if first_difference(seen, ctx.model_view, NAMESPACES) is None:
+        return 1, []
+    diff = render_state_diff(canonical(seen, NAMESPACES), canonical(ctx.model_view, NAMESPACES))
     return 1, ([] if diff is None else [f"after settle, {diff}"])
 
 

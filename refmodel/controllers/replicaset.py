@@ -25,6 +25,7 @@ from .. import apiserver
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
+from ..resources.common import parse_go_int
 from ..state import ClusterState, parse_time
 from . import Controller, ns_key, register, split_key
 from .controller_ref_manager import adopt, controlled, controller_ref, release
@@ -135,10 +136,7 @@ def _deletion_cost(pod: Mapping[str, Any]) -> int:
     value = (pod["metadata"].get("annotations") or EMPTY).get(POD_DELETION_COST)
     if value is None:
         return 0
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return parse_go_int(value, 32) or 0  # GetDeletionCostFromPodAnnotations: strconv.ParseInt(v, 10, 32)
 
 
 def _max_restarts(pod: Mapping[str, Any]) -> int:

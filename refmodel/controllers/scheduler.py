@@ -32,6 +32,7 @@ from .. import apiserver
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition, pod_requests_vector
 from ..quantity import milli_value, value_ceil
+from ..resources.common import parse_go_int
 from ..state import ClusterState
 from . import Controller, register
 
@@ -120,11 +121,10 @@ def _node_selector_term_matches(term: Mapping[str, Any], labels: Mapping[str, st
         if op == "DoesNotExist" and present:
             return False
         if op in ("Gt", "Lt"):
-            try:
-                lv, rv = int(labels[key]), int(values[0])
-            except (KeyError, ValueError, IndexError):
-                return False
-            if (op == "Gt" and not lv > rv) or (op == "Lt" and not lv < rv):
+            # labels.Requirement.Matches: both sides through strconv.ParseInt(v, 10, 64); an error never matches
+            lv = parse_go_int(labels.get(key))
+            rv = parse_go_int(values[0]) if len(values) == 1 else None
+            if lv is None or rv is None or (op == "Gt" and not lv > rv) or (op == "Lt" and not lv < rv):
                 return False
     return True
 

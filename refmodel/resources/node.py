@@ -86,6 +86,8 @@ def validate_node(obj: Obj) -> list[FieldError]:
             errs.append(invalid("spec.podCIDRs", cidrs, "may specify no more than one CIDR for each IP family"))
         seen: set[Any] = set()
         for i, cidr in enumerate(cidrs):
+            if not isinstance(cidr, str):  # an ill-typed item (the structural check reports it)
+                continue
             if cidr in seen:
                 errs.append(FieldError("Duplicate value", f"spec.podCIDRs[{i}]", "", cidr, True))
             seen.add(cidr)
