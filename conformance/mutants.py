@@ -573,18 +573,6 @@ def _undo_to_first_revision(stack: ExitStack) -> None:
     _wrap(stack, m, "_deployment_revision", make)
 
 
-def _dep_updated_counts_all(stack: ExitStack) -> None:
-    from refmodel.controllers import deployment as m
-    from refmodel.frozen import with_
-
-    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def calculate_status(all_rss: Any, new_rs: Any, d: Any, now: str) -> Any:
-            status = orig(all_rss, new_rs, d, now)
-            return with_(status, updatedReplicas=status.get("replicas"))  # every pod counts as updated
-        return calculate_status
-    _wrap(stack, m, "calculate_status", make)
-
-
 def _evicts_early(stack: ExitStack) -> None:
     from refmodel.controllers import nodelifecycle as m
 
@@ -773,9 +761,6 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("undo-to-first-revision", "rollout undo without --to-revision goes to revision 1, not the previous one",
            _undo_to_first_revision, "rollout", ("rollout undo restores the template of the chosen revision",),
            needs=_DEP),
-    Mutant("dep-updated-counts-all", "Deployment status.updatedReplicas counts the pods of old ReplicaSets too",
-           _dep_updated_counts_all, "mixed",
-           ("after settle, Deployment status and observedGeneration agree with its ReplicaSets",), needs=_DEP),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}

@@ -210,7 +210,8 @@ def test_deadline_not_before_progress_deadline(mutant: None, request: pytest.Fix
 _PREMISES = {
     "replicaset": (timing.restart_not_before_backoff, timing.restart_not_after_backoff),
     "nodes": (timing.eviction_not_before_toleration,),
-    "deployment": (timing.deadline_not_before_progress_deadline, timing.available_not_before_min_ready),
+    "deployment": (timing.deadline_not_before_progress_deadline,),
+    "rollout": (timing.available_not_before_min_ready,),
 }
 
 
