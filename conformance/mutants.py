@@ -726,7 +726,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("dep-never-rolls-out", "a template change never gets a ReplicaSet of its own", _dep_never_rolls_out,
            "deployment", ("after settle, an unpaused Deployment has a ReplicaSet with its pod template",)),
     Mutant("dep-old-never-scaled-down", "old ReplicaSets are never scaled down", _dep_never_scales_old_down,
-           "deployment",
+           "rollout",
            ("after settle, a Deployment whose new ReplicaSet is saturated has no old ReplicaSet with replicas",
             "after settle with no fault active, a Deployment whose pods all fit completes its rollout")),
     Mutant("sched-binds-to-ghost", "the scheduler binds pods to a node that does not exist", _sched_binds_to_ghost,
