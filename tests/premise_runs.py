@@ -15,15 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def premises(*machines: str) -> Counter[str]:
-    """Premise counts summed over ``machines`` (each with 100 derandomized examples of 30 steps)."""
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *machines], capture_output=True, text=True,
+def premises(*machines: str, examples: int = 100) -> Counter[str]:
+    """Premise counts summed over ``machines`` (each with ``examples`` derandomized examples of 30 steps)."""
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(examples), *machines],
+                          capture_output=True, text=True,
                           timeout=900, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     return Counter(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def _main(machines: list[str]) -> None:
+def _main(examples: int, machines: list[str]) -> None:
     from hypothesis import HealthCheck, Phase, settings
     from hypothesis.stateful import run_state_machine_as_test
 
@@ -31,7 +32,7 @@ def _main(machines: list[str]) -> None:
     from conformance.harness import Stats
     from conformance.machines import factory
 
-    budget = settings(max_examples=100, stateful_step_count=30, derandomize=True, database=None, deadline=None,
+    budget = settings(max_examples=examples, stateful_step_count=30, derandomize=True, database=None, deadline=None,
                       phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     stats = Stats()
     for machine in machines:
@@ -40,4 +41,4 @@ def _main(machines: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1:])
+    _main(int(sys.argv[1]), sys.argv[2:])

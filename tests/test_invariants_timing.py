@@ -217,7 +217,7 @@ _PREMISES = {
 
 @pytest.mark.parametrize("machine", sorted(_PREMISES))
 def test_machines_reach_the_timing_premises(machine: str) -> None:
-    counts = premises(machine)
+    counts = premises(machine, examples=300 if machine == "replicaset" else 100)  # crash loops to the cap
     names = {inv.check: inv.name for inv in timing.INVARIANTS}
     vacuous = [names[check] for check in _PREMISES[machine] if not counts[names[check]]]
     assert not vacuous, f"machine {machine}: never reached the premise of {vacuous}"
