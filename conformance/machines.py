@@ -1,7 +1,7 @@
 """The conformance machines: ``RuleBasedStateMachine`` classes composed from the rule mixins.
 
 =============  ==================================================================================
-``replicaset``  ReplicaSets, bare pods (adoption), namespaces, scale, delete, pod faults, time
+``replicaset``  ReplicaSets, bare pods (adoption), namespaces, scale, delete, pod faults, crash loops, time
 ``deployment``  Deployments: apply, image change, scale (also mid-rollout), undo, pause/resume, delete,
                 image faults
 ``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
@@ -27,6 +27,7 @@ from .harness import Run, Stats
 from .invariants import ALL, Invariant
 from .rules import (
     ControlRules,
+    CrashLoopRules,
     DeploymentRules,
     ImageFaultRules,
     InvalidRules,
@@ -41,8 +42,8 @@ __all__ = ["MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "Rep
            "build", "factory"]
 
 
-class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, ControlRules):
-    """ReplicaSets and their pods under user operations and pod faults."""
+class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, CrashLoopRules, ControlRules):
+    """ReplicaSets and their pods under user operations, pod faults and crash loops."""
 
 
 class DeploymentMachine(DeploymentRules, WorkloadRules, ImageFaultRules, PodFaultRules, ControlRules):

@@ -491,6 +491,157 @@ def _sched_skips_pods_with_requests(stack: ExitStack) -> None:
     _wrap(stack, m, "_feasible_nodes", make)
 
 
+# ---- direct effects and timing (conformance/invariants/direct.py, timing.py) ----------------------
+def _wrap_transition(stack: ExitStack, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Change what one kind of request does, at the model's entry point (``refmodel.transition``)."""
+    import refmodel
+    from refmodel import core
+
+    wrapped = make(core.transition)
+    _set(stack, core, "transition", wrapped)
+    _set(stack, refmodel, "transition", wrapped)
+
+
+def _scale_one_higher(stack: ExitStack) -> None:
+    from refmodel import core
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def scale(state: Any, kind: str, namespace: str, name: str, replicas: int) -> Any:
+            if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0:
+                replicas += 1  # the scale lands one replica higher than asked
+            return orig(state, kind, namespace, name, replicas)
+        return scale
+    _wrap(stack, core, "scale", make)
+
+
+def _apply_keeps_old_image(stack: ExitStack) -> None:
+    from refmodel import events as ev
+    from refmodel.frozen import thaw
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def transition(state: Any, event: Any) -> Any:
+            if isinstance(event, ev.Apply) and event.obj.get("kind") == "Deployment":
+                md = event.obj.get("metadata") or {}
+                live = state.get("Deployment", md.get("namespace") or "default", md.get("name", ""))
+                if live is not None:  # a template update keeps the images the Deployment had
+                    images = {c["name"]: c.get("image") for c in live["spec"]["template"]["spec"]["containers"]}
+                    obj = thaw(event.obj)
+                    for c in obj["spec"]["template"]["spec"]["containers"]:
+                        c["image"] = images.get(c["name"], c.get("image"))
+                    event = ev.Apply(obj)
+            return orig(state, event)
+        return transition
+    _wrap_transition(stack, make)
+
+
+def _deletes_always_orphan(stack: ExitStack) -> None:
+    from refmodel import events as ev
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def transition(state: Any, event: Any) -> Any:
+            if isinstance(event, ev.Delete) and event.kind in ("Deployment", "ReplicaSet"):
+                event = attrs.evolve(event, propagation="Orphan")  # whatever the request said
+            return orig(state, event)
+        return transition
+    _wrap_transition(stack, make)
+
+
+def _delete_ignored(stack: ExitStack) -> None:
+    from refmodel import events as ev
+    from refmodel.core import StepResult
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def transition(state: Any, event: Any) -> Any:
+            if isinstance(event, ev.Delete) and event.kind == "Pod" and event.propagation == "Foreground":
+                r = orig(state, event)
+                return r if not r.ok else StepResult(state, None, r.obj)  # answers ok, deletes nothing
+            return orig(state, event)
+        return transition
+    _wrap_transition(stack, make)
+
+
+def _undo_to_first_revision(stack: ExitStack) -> None:
+    from refmodel.controllers import deployment as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def deployment_revision(rss: Any, to_revision: int) -> Any:
+            return orig(rss, to_revision or 1)  # "the previous revision" is always revision 1
+        return deployment_revision
+    _wrap(stack, m, "_deployment_revision", make)
+
+
+def _evicts_early(stack: ExitStack) -> None:
+    from refmodel.controllers import nodelifecycle as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def min_toleration_seconds(tolerations: Any, taint: Any) -> Any:
+            secs = orig(tolerations, taint)
+            return secs // 2 if secs is not None and secs > 0 else secs  # half the toleration
+        return min_toleration_seconds
+    _wrap(stack, m, "_min_toleration_seconds", make)
+
+
+def _available_ignores_min_ready(stack: ExitStack) -> None:
+    from refmodel.controllers import replicaset as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def is_pod_available(pod: Any, min_ready_seconds: int, now_epoch: int) -> bool:
+            return bool(orig(pod, 0, now_epoch))  # Ready counts as available at once
+        return is_pod_available
+    _wrap(stack, m, "is_pod_available", make)
+
+
+def _backoff_not_doubling(stack: ExitStack) -> None:
+    from refmodel.controllers import kubelet as m
+    from refmodel.frozen import with_
+
+    def crash_backoff_next(state: Any, pod: Any, container: str, now: int) -> Any:
+        table = state.env.get("crash_backoff") or {}
+        key = m._crash_key(pod, container)  # every restart waits the initial 10 s
+        return m._set_env(state, "crash_backoff", with_(table, **{key: (m.INITIAL_BACKOFF, now)}))
+    _set(stack, m, "_crash_backoff_next", crash_backoff_next)
+
+
+def _backoff_not_capped(stack: ExitStack) -> None:
+    from refmodel.controllers import kubelet as m
+    from refmodel.frozen import with_
+
+    def crash_backoff_next(state: Any, pod: Any, container: str, now: int) -> Any:
+        table = state.env.get("crash_backoff") or {}
+        key = m._crash_key(pod, container)
+        entry = table.get(key)
+        if entry is None or now - entry[1] > 2 * state.config.max_backoff_seconds:
+            backoff = m.INITIAL_BACKOFF
+        else:
+            backoff = entry[0] * 2  # doubles past the 300 s cap
+        return m._set_env(state, "crash_backoff", with_(table, **{key: (backoff, now)}))
+    _set(stack, m, "_crash_backoff_next", crash_backoff_next)
+
+
+def _deadline_early(stack: ExitStack) -> None:
+    from refmodel.controllers import deployment as m
+    from refmodel.controllers import deployment_util as du
+    from refmodel.frozen import with_
+
+    def halved(d: Any) -> Any:
+        pds = d["spec"].get("progressDeadlineSeconds")
+        if pds is None or pds == du.MAX_INT32:
+            return d
+        return with_(d, spec=with_(d["spec"], progressDeadlineSeconds=pds // 2))  # half the deadline
+
+    def make_timed_out(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def deployment_timed_out(d: Any, new_status: Any, now_epoch: int) -> bool:
+            return bool(orig(halved(d), new_status, now_epoch))
+        return deployment_timed_out
+
+    def make_requeue(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def requeue_stuck_deployment(state: Any, d: Any, new_status: Any) -> Any:
+            return orig(state, halved(d), new_status)
+        return requeue_stuck_deployment
+    _wrap(stack, du, "deployment_timed_out", make_timed_out)
+    _wrap(stack, m, "requeue_stuck_deployment", make_requeue)
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("rs-one-pod-short", "ReplicaSet never creates its last missing pod", _rs_one_short, "replicaset",
            ("after settle, every ReplicaSet not being deleted has exactly spec.replicas active pods",)),
@@ -572,13 +723,41 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("dep-never-rolls-out", "a template change never gets a ReplicaSet of its own", _dep_never_rolls_out,
            "deployment", ("after settle, an unpaused Deployment has a ReplicaSet with its pod template",)),
     Mutant("dep-old-never-scaled-down", "old ReplicaSets are never scaled down", _dep_never_scales_old_down,
-           "deployment",
+           "rollout",
            ("after settle, a Deployment whose new ReplicaSet is saturated has no old ReplicaSet with replicas",
             "after settle with no fault active, a Deployment whose pods all fit completes its rollout")),
     Mutant("sched-binds-to-ghost", "the scheduler binds pods to a node that does not exist", _sched_binds_to_ghost,
            "nodes", ("every bound pod is bound to a node that exists",)),
     Mutant("sched-skips-requests", "the scheduler never places pods that request resources",
            _sched_skips_pods_with_requests, "nodes", ("after settle, a pending pod fits on no Ready, schedulable node",)),
+    Mutant("scale-one-higher", "a scale lands one replica higher than asked", _scale_one_higher, "replicaset",
+           ("after an accepted scale, spec.replicas is the number asked for",)),
+    Mutant("apply-keeps-old-image", "re-applying a Deployment with a new image keeps the old one",
+           _apply_keeps_old_image, "deployment",
+           ("after an accepted apply, the object stores every field of its manifest (defaulted)",)),
+    Mutant("deletes-always-orphan", "Background and Foreground deletes of owners orphan their dependents",
+           _deletes_always_orphan, "replicaset",
+           ("after settle, the dependents of an owner deleted in the background or foreground are gone",)),
+    Mutant("delete-ignored", "a Foreground delete of a pod is answered ok and deletes nothing", _delete_ignored,
+           "replicaset", ("after an accepted delete, the object is gone or marked for deletion",)),
+    Mutant("evicts-early", "pods on a failed node are evicted after half their tolerationSeconds", _evicts_early,
+           "nodes", ("a pod on a node with a NoExecute taint is evicted no earlier than its tolerationSeconds after "
+                     "the taint",)),
+    Mutant("available-ignores-min-ready", "a ReplicaSet counts Ready pods available before minReadySeconds",
+           _available_ignores_min_ready, "deployment",
+           ("a ReplicaSet counts a pod available no earlier than minReadySeconds after it became Ready",)),
+    Mutant("backoff-not-doubling", "crash back-off stays at 10 s instead of doubling", _backoff_not_doubling,
+           "replicaset", ("a crashed container restarts no earlier than its back-off (10 s, doubling, reset after "
+                          "10 min)",)),
+    Mutant("backoff-not-capped", "crash back-off keeps doubling past 5 minutes", _backoff_not_capped,
+           "replicaset", ("a crash-looping container restarts once its back-off is over, and the back-off stops at "
+                          "5 minutes",)),
+    Mutant("deadline-early", "a Deployment times out after half its progressDeadlineSeconds", _deadline_early,
+           "deployment", ("a Deployment reports ProgressDeadlineExceeded no earlier than progressDeadlineSeconds "
+                          "after its last progress",), needs=_DEP),
+    Mutant("undo-to-first-revision", "rollout undo without --to-revision goes to revision 1, not the previous one",
+           _undo_to_first_revision, "rollout", ("rollout undo restores the template of the chosen revision",),
+           needs=_DEP),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}

@@ -47,6 +47,13 @@ class Context:
     later: View | None = None  # after settle: the view once time passed and nothing was written
     settled: bool = True  # whether the last settle finished (no livelock)
     expect_rejection: str | None = None  # an invalid manifest is being applied: the field it must name
+    # kept by the oracle-free invariants themselves (conformance/invariants/direct.py, timing.py):
+    cascades: dict[str, tuple[str, str, tuple[str, ...]]] = attrs.field(factory=dict)  # owner uid ->
+    #   (owner, policy, dependent uids) of an accepted Background/Foreground delete, judged at settle
+    backoffs: dict[tuple[str, str], tuple[frozenset[int], int, int]] = attrs.field(factory=dict)  # (pod uid,
+    #   container) -> (back-offs the kubelet may hold, time of its last restart, restartCount); timing.py
+    clock_jumps: list[tuple[int, int]] = attrs.field(factory=list)  # (from, to) of requests that moved the clock
+    node_down_at: dict[str, int] = attrs.field(factory=dict)  # node -> the last time it was seen down
 
     @property
     def faults_active(self) -> bool:
@@ -80,14 +87,16 @@ class Invariant:
 
 
 def _load() -> tuple[Invariant, ...]:
-    from . import apiserver, deployments, differential, gc, scheduling, workloads
+    from . import apiserver, deployments, differential, direct, gc, scheduling, timing, workloads
 
     return (
         *apiserver.INVARIANTS,
+        *direct.INVARIANTS,
         *workloads.INVARIANTS,
         *deployments.INVARIANTS,
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
+        *timing.INVARIANTS,
         *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 

@@ -72,6 +72,9 @@ def orphaned_dependents_survive(view: View, ctx: Context) -> Verdict:
     for owner_uid, deps in ctx.orphaned.items():
         if view.by_uid(owner_uid) is not None:
             continue  # the owner itself is still there: "gone after settle" judges that
+        ns = view.get("Namespace", "", (ctx.deleted.get(owner_uid) or ("", "", "", ""))[1] or "default")
+        if ns is None or ns["metadata"].get("deletionTimestamp"):
+            continue  # their namespace is being deleted: everything in it goes (NS-2)
         for uid in deps:
             dep = view.by_uid(uid)
             node = view.get("Node", "", dep["spec"].get("nodeName") or "") if dep is not None and dep.get(
