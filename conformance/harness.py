@@ -398,6 +398,7 @@ class Run:
         ctx = self.ctx
         if not isinstance(event, _BENIGN):
             ctx.orphaned.clear()  # anything else may legitimately delete an orphaned dependent
+            ctx.orphan_nodes.clear()
         match event:
             case ev.NodeFailed(node=node) if outcome.status == "ok":
                 ctx.down_nodes.add(node)
@@ -418,7 +419,11 @@ class Run:
                     uid = obj["metadata"]["uid"]
                     ctx.deleted[uid] = (kind, ns, name, policy)
                     if policy == "Orphan":
-                        ctx.orphaned[uid] = _orphanable_dependents(before, obj)
+                        ctx.orphaned[uid] = deps = _orphanable_dependents(before, obj)
+                        for dep_uid in deps:
+                            dep = before.by_uid(dep_uid)
+                            if dep is not None and dep.get("kind") == "Pod" and dep["spec"].get("nodeName"):
+                                ctx.orphan_nodes[dep_uid] = dep["spec"]["nodeName"]
             case _:
                 pass
 
@@ -427,6 +432,7 @@ class Run:
         for uid in [u for u in self.ctx.deleted if view.by_uid(u) is None]:
             del self.ctx.deleted[uid]
         self.ctx.orphaned.clear()
+        self.ctx.orphan_nodes.clear()
 
     # ---- judging -----------------------------------------------------------------------------
     def _check_state(self, view: View, invs: list[Invariant]) -> None:

@@ -81,6 +81,8 @@ def orphaned_dependents_survive(view: View, ctx: Context) -> Verdict:
                 "kind") == "Pod" else None
             if node is not None and (not node_ready(node) or node["metadata"]["name"] in ctx.down_nodes):
                 continue  # evicted from a failed node: the taint manager's doing, not the collector's (NODE-2)
+            if dep is None and ctx.orphan_nodes.get(uid) in ctx.down_nodes:
+                continue  # the same, once the eviction has removed it (its node was failed when orphaned)
             n += 1
             if dep is None or dep["metadata"].get("deletionTimestamp"):
                 what = "is gone" if dep is None else "is being deleted"
