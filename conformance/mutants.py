@@ -28,6 +28,8 @@ class Mutant:
     expect: tuple[str, ...] = ()  # invariant names expected to catch it (documentation; any kill counts)
     needs: str = ""  # a refmodel attribute path that must exist (e.g. a controller not yet written)
     examples: int = 400  # at most this many examples in the suite's own test (it stops at the first kill)
+    # why the external column cannot catch it yet (a known gap of the suite, reported, never counted as a kill)
+    external_gap: str = ""
 
 
 def _set(stack: ExitStack, obj: Any, name: str, value: Any) -> None:
@@ -503,7 +505,7 @@ def _wrap_transition(stack: ExitStack, make: Callable[[Callable[..., Any]], Call
 
 
 def _scale_one_higher(stack: ExitStack) -> None:
-    from refmodel import core
+    from refmodel import kubectl
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def scale(state: Any, kind: str, namespace: str, name: str, replicas: int) -> Any:
@@ -511,7 +513,7 @@ def _scale_one_higher(stack: ExitStack) -> None:
                 replicas += 1  # the scale lands one replica higher than asked
             return orig(state, kind, namespace, name, replicas)
         return scale
-    _wrap(stack, core, "scale", make)
+    _wrap(stack, kubectl, "scale", make)
 
 
 def _apply_keeps_old_image(stack: ExitStack) -> None:
@@ -561,13 +563,13 @@ def _delete_ignored(stack: ExitStack) -> None:
 
 
 def _undo_to_first_revision(stack: ExitStack) -> None:
-    from refmodel.controllers import deployment as m
+    from refmodel import kubectl as m
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def deployment_revision(rss: Any, to_revision: int) -> Any:
             return orig(rss, to_revision or 1)  # "the previous revision" is always revision 1
         return deployment_revision
-    _wrap(stack, m, "_deployment_revision", make)
+    _wrap(stack, m, "deployment_revision", make)
 
 
 def _evicts_early(stack: ExitStack) -> None:
@@ -684,7 +686,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("api-rejected-scale-writes", "a rejected negative scale still writes replicas: 0", _api_negative_scale,
            "replicaset", ("a rejected write changes nothing",)),
     Mutant("api-second-delete-undeletes", "deleting a terminating pod again clears its deletionTimestamp",
-           _api_undelete, "nodes", ("a deletionTimestamp, once set, is never cleared",)),
+           _api_undelete, "nodes", ("a deletionTimestamp, once set, is never cleared",), examples=1500),
     Mutant("kubelet-probe-never-ready", "containers with a readiness probe never become ready",
            _kubelet_probe_never_ready, "replicaset",
            ("after settle, a pod on a Ready node with nothing holding it back is Running and Ready",)),
@@ -742,7 +744,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "replicaset", ("after an accepted delete, the object is gone or marked for deletion",)),
     Mutant("evicts-early", "pods on a failed node are evicted after half their tolerationSeconds", _evicts_early,
            "nodes", ("a pod on a node with a NoExecute taint is evicted no earlier than its tolerationSeconds after "
-                     "the taint",)),
+                     "the taint",), external_gap="a timer that fires early is masked when the harness drives the external adapter's settle with the oracle's own clock steps: the early deadline is never reached (issue 7)"),
     Mutant("available-ignores-min-ready", "a ReplicaSet counts Ready pods available before minReadySeconds",
            _available_ignores_min_ready, "deployment",
            ("a ReplicaSet counts a pod available no earlier than minReadySeconds after it became Ready",)),
@@ -754,7 +756,7 @@ MUTANTS: tuple[Mutant, ...] = (
                           "5 minutes",)),
     Mutant("deadline-early", "a Deployment times out after half its progressDeadlineSeconds", _deadline_early,
            "deployment", ("a Deployment reports ProgressDeadlineExceeded no earlier than progressDeadlineSeconds "
-                          "after its last progress",), needs=_DEP),
+                          "after its last progress",), needs=_DEP, external_gap="a timer that fires early is masked when the harness drives the external adapter's settle with the oracle's own clock steps: the early deadline is never reached (issue 7)"),
     Mutant("undo-to-first-revision", "rollout undo without --to-revision goes to revision 1, not the previous one",
            _undo_to_first_revision, "rollout", ("rollout undo restores the template of the chosen revision",),
            needs=_DEP),
