@@ -9,6 +9,7 @@ import copy
 from typing import Any
 
 import pytest
+from premise_runs import premises
 
 import refmodel as rm
 from conformance.adapters import Outcome
@@ -17,7 +18,6 @@ from conformance.mutants import BY_NAME as MUTANTS
 from conformance.view import ListView, StateView, View
 from refmodel import events as ev
 from refmodel.frozen import thaw
-from tests.premise_runs import premises
 
 RS: dict[str, Any] = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "front", "namespace": "default"},
                       "spec": {"replicas": 2, "selector": {"matchLabels": {"rs": "front"}},

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from premise_runs import premises
 
 import refmodel as rm
 from conformance.adapters import Outcome
@@ -16,7 +17,6 @@ from conformance.mutants import BY_NAME as MUTANTS
 from conformance.mutants import applied
 from conformance.view import StateView
 from refmodel import events as ev
-from tests.premise_runs import premises
 
 T0 = "2024-01-01T00:00:00Z"
 E0: int = epoch(T0) or 0
