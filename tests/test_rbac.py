@@ -8,40 +8,18 @@ from typing import Any
 
 import door
 import pytest
+from kinds import Obj, assert_error, errors_of, update_errors
 
 import refmodel as rm
-from refmodel.errors import FieldError
 from refmodel.resources import lookup
-from refmodel.resources.schema import structural_errors
 
-Obj = dict[str, Any]
 RBAC = "rbac.authorization.k8s.io"
 
 
-def errors_of(obj: Obj) -> list[FieldError]:
-    """What the API server says about creating ``obj``: structure, then defaults and validation."""
-    o = copy.deepcopy(obj)
-    errs = structural_errors(o["kind"], o["apiVersion"], o)
-    if errs:
-        return errs
-    info = lookup(o["kind"])
-    assert info is not None and info.modelled, f"{o['kind']} is not checked"
-    info.default(o)
-    return info.validate(o)
 
 
-def update_errors(old: Obj, new: Obj) -> list[FieldError]:
-    info = lookup(new["kind"])
-    assert info is not None
-    o, n = copy.deepcopy(old), copy.deepcopy(new)
-    info.default(o)
-    info.default(n)
-    return info.validate(n) + info.validate_update(o, n)
 
 
-def assert_error(errs: list[FieldError], field: str, fragment: str) -> None:
-    hit = [e for e in errs if e.field == field and fragment in str(e)]
-    assert hit, f"got {[str(e) for e in errs]}, but should contain {fragment!r} at {field!r}"
 
 
 def role(kind: str = "Role", **fields: Any) -> Obj:
