@@ -1,0 +1,38 @@
+"""Image rollout: one converged Deployment of 1,000 / 10,000 / 100,000 replicas changes its image, and the
+rolling update (25% surge, 25% unavailable) is converged until every pod runs the new image.
+
+The converged cluster and the changed Deployment are built outside the timed call; the timed call is
+``rm.converge``. Both cluster shapes of ``conftest.py``. Targets: 100k on default nodes under 30 s,
+t(100k)/t(10k) <= 11.
+
+    pytest benchmarks/bench_calibration.py benchmarks/bench_rollout.py --benchmark-only
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import refmodel as rm
+
+from .conftest import SHAPES, assert_deployment_converged, cluster_for, deployment, sizes
+
+NEW_IMAGE = "nginx:1.28"
+
+
+def changed_image(replicas: int, shape: str) -> rm.ClusterState:
+    """A converged Deployment of ``replicas`` pods whose template was just changed to ``NEW_IMAGE``."""
+    state = rm.converge(rm.apply_manifest(cluster_for(replicas, shape), deployment("web", replicas)))
+    assert_deployment_converged(state, "web", replicas)
+    return rm.apply_manifest(state, deployment("web", replicas, image=NEW_IMAGE))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("replicas", sizes(1_000, 10_000, 100_000))
+def test_image_rollout_one_deployment(benchmark: pytest.FixtureRequest, replicas: int, shape: str) -> None:
+    start = changed_image(replicas, shape)
+    rounds = 1 if replicas >= 100_000 else 3
+    result = benchmark.pedantic(rm.converge, args=(start,), rounds=rounds, iterations=1)  # type: ignore[attr-defined]
+    assert_deployment_converged(result, "web", replicas, image=NEW_IMAGE)
+    rs_count = result.count("ReplicaSet", "default")
+    assert rs_count == 2, f"{rs_count} ReplicaSets after the rollout, but should be 2 (old at 0, new at {replicas})"
+    benchmark.extra_info.update({"pods": replicas, "shape": shape})  # type: ignore[attr-defined]
