@@ -23,6 +23,7 @@ import attrs
 from . import apiserver
 from .controllers import CONTROLLERS, kubelet, nodelifecycle
 from .controllers.deployment import rollout_pause, rollout_undo
+from .counters import WorkCounters, counting
 from .errors import NotConverged, Rejection, invalid
 from .events import (
     Apply,
@@ -183,17 +184,26 @@ def converge(
     *,
     max_steps: int | None = None,
     horizon: int = 7 * 24 * 3600,
+    counters: WorkCounters | None = None,
 ) -> ClusterState:
     """Run controllers (and the environment) until nothing is left to do.
 
     With ``controllers`` given, only those run, the clock does not move and no environment actor
     (kubelet, node lifecycle) runs unless named. Raises :class:`NotConverged` if work keeps coming
-    after ``max_steps`` reconciles or past ``horizon`` virtual seconds.
+    after ``max_steps`` reconciles or past ``horizon`` virtual seconds. With ``counters`` given, the
+    reconciles of each controller (``reconciles``) and the controllers' per-object visits are counted
+    into it (:mod:`refmodel.counters`); the result is the same.
     """
     final = state
     with _cyclic_gc_paused():
-        for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
-            pass
+        if counters is None:
+            for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
+                pass
+            return final
+        with counting(counters):
+            for event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
+                if isinstance(event, Reconcile):
+                    counters.add(event.controller, "reconciles")
     return final
 
 

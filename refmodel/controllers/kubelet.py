@@ -30,6 +30,7 @@ import attrs
 import immutables
 
 from .. import apiserver
+from ..counters import active as _counters
 from ..errors import Rejection
 from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from ..podutil import get_condition
@@ -207,7 +208,11 @@ def sync(state: ClusterState, node_name: str) -> ClusterState:
     if node is None or _down(state, node_name):
         return state
     queue = _StatusQueue(state.ip_seq, state.timestamp(), node_ip(node))
-    for pod in state.pods_on_node(node_name):
+    pods = state.pods_on_node(node_name)
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "pod_visits", len(pods))
+    for pod in pods:
         state = sync_pod(state, pod, node, queue)
     return queue.flush(state)
 

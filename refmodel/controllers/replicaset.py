@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import apiserver
+from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
@@ -222,8 +223,10 @@ def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDic
 
     ranks = _ranks(state, rs, pods)
     now = state.config.start_time + state.now
+    compared = [0]
 
     def cmp(a: FrozenDict, b: FrozenDict) -> int:
+        compared[0] += 1
         ka = (a["metadata"]["namespace"], a["metadata"]["name"])
         kb = (b["metadata"]["namespace"], b["metadata"]["name"])
         if active_pods_with_ranks_less(a, ranks[ka], b, ranks[kb], now):
@@ -233,7 +236,12 @@ def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDic
         return 0
 
     # a partial selection: the ranking is a total order (uid breaks every tie), so this is sort()[:diff]
-    return heapq.nsmallest(diff, pods, key=functools.cmp_to_key(cmp))
+    chosen = heapq.nsmallest(diff, pods, key=functools.cmp_to_key(cmp))
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "ranked", len(pods))
+        counters.add(NAME, "comparisons", compared[0])
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------
