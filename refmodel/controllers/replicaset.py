@@ -6,7 +6,9 @@ getPodsToDelete, getPodsRankedByRelatedPodsOnSameNode, slowStartBatch), ``replic
 (ActivePodsWithRanks.Less, logarithmicRankDiff, GetPodFromTemplate) and
 ``pkg/controller/controller_ref_manager.go`` (ClaimPods: adopt and release).
 **Modelled:** rules RS-1..RS-6: diff against active owned pods, bursts capped at 500 per sync, deletion
-ranking with upstream's eight criteria (log-scale timestamps, pod-deletion-cost), adoption of matching
+ranking with upstream's eight criteria (log-scale timestamps, pod-deletion-cost) as one sort key per pod that
+compares as ``Less`` does pair by pair, and a partial selection of the pods to delete (``heapq.nsmallest``:
+a scale-down of k of n pods builds n keys once and sorts only the k chosen), adoption of matching
 orphans and release of owned pods whose labels stop matching, status counts, observedGeneration,
 requeue after ``minReadySeconds`` so availability is noticed.
 **Not modelled (and why):** expectations (writes are visible at once in the model, so they are always
@@ -215,33 +217,75 @@ def _ranks(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> dict[
     }
 
 
+class _ReadyTie:
+    """The tail of the sort key of a ready pod whose group (same criteria 1-5 and ready-time bucket) mixes
+    equal and different ready times: ``Less`` compares such pods by uid when their ready times differ and by
+    restarts, creation time and uid when they are equal, which no tuple expresses, so it is compared here."""
+
+    __slots__ = ("ready_at", "tail", "uid")
+
+    def __init__(self, ready_at: int | None, tail: tuple[Any, ...], uid: str) -> None:
+        self.ready_at, self.tail, self.uid = ready_at, tail, uid
+
+    def __lt__(self, other: _ReadyTie) -> bool:
+        if self.ready_at != other.ready_at:
+            return self.uid < other.uid
+        return self.tail < other.tail
+
+
+def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: int) -> list[tuple[Any, ...]]:
+    """One sort key per pod, in the order of ``active_pods_with_ranks_less`` (ActivePodsWithRanks.Less):
+    key(a) < key(b) exactly when Less(a, b), wherever Less is a strict order. A key is
+    (criteria 1-5, ready-time bucket, tail): criteria 1-5 are unscheduled, phase, not ready, deletion cost
+    and rank; a ready pod then goes by its ready-time bucket (7); the tail is (restarts, creation bucket,
+    uid) (criteria 7, 8 and the uid tie-break), or the uid alone for ready pods whose ready times differ
+    within one bucket (Less's rankDiff == 0 rule), or :class:`_ReadyTie` when a group mixes both."""
+    heads: list[tuple[Any, ...]] = []
+    tails: list[tuple[Any, ...]] = []
+    ready_ats: list[int | None] = []
+    uids: list[str] = []
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, p in enumerate(pods):
+        md = p["metadata"]
+        status = p.get("status") or EMPTY
+        node = p["spec"].get("nodeName") or ""
+        ready = is_pod_ready(p)
+        uid = md.get("uid", "")
+        ct = md.get("creationTimestamp")
+        created = parse_time(ct) if ct else None
+        tail = (-_max_restarts(p), 0, 0, uid) if created is None else (
+            -_max_restarts(p), 1, _log_bucket(now, created), uid)
+        head: tuple[Any, ...] = (1 if node else 0, _PHASE_ORDER.get(status.get("phase", ""), 0), 1 if ready else 0,
+                                 _deletion_cost(p), -ranks[(md["namespace"], md["name"])])
+        ready_at = None
+        if ready:
+            ready_at = ready_since(p)
+            head = (*head, 0, 0) if ready_at is None else (*head, 1, _log_bucket(now, ready_at))
+            groups.setdefault(head, []).append(i)
+        heads.append(head)
+        tails.append(tail)
+        ready_ats.append(ready_at)
+        uids.append(uid)
+    for members in groups.values():
+        distinct = len({ready_ats[i] for i in members})
+        if distinct == 1:
+            continue  # equal ready times: restarts, creation, uid (the tails as built)
+        for i in members:
+            tails[i] = (uids[i],) if distinct == len(members) else (_ReadyTie(ready_ats[i], tails[i], uids[i]),)
+    return [(*h, *t) for h, t in zip(heads, tails, strict=True)]
+
+
 def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict], diff: int) -> list[FrozenDict]:
-    """The ``diff`` pods to delete, most deletable first."""
+    """The ``diff`` pods to delete, most deletable first (getPodsToDelete): each pod's sort key is built
+    once, and a partial selection picks the ``diff`` smallest (the order is total: uids break every tie)."""
     if diff >= len(pods):
         return list(pods)
-    import functools
-
-    ranks = _ranks(state, rs, pods)
-    now = state.config.start_time + state.now
-    compared = [0]
-
-    def cmp(a: FrozenDict, b: FrozenDict) -> int:
-        compared[0] += 1
-        ka = (a["metadata"]["namespace"], a["metadata"]["name"])
-        kb = (b["metadata"]["namespace"], b["metadata"]["name"])
-        if active_pods_with_ranks_less(a, ranks[ka], b, ranks[kb], now):
-            return -1
-        if active_pods_with_ranks_less(b, ranks[kb], a, ranks[ka], now):
-            return 1
-        return 0
-
-    # a partial selection: the ranking is a total order (uid breaks every tie), so this is sort()[:diff]
-    chosen = heapq.nsmallest(diff, pods, key=functools.cmp_to_key(cmp))
+    keys = _sort_keys(pods, _ranks(state, rs, pods), state.config.start_time + state.now)
+    chosen = heapq.nsmallest(diff, range(len(pods)), key=keys.__getitem__)
     counters = _counters()
     if counters is not None:
         counters.add(NAME, "ranked", len(pods))
-        counters.add(NAME, "comparisons", compared[0])
-    return chosen
+    return [pods[i] for i in chosen]
 
 
 # ---------------------------------------------------------------------------------------------
