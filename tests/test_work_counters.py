@@ -57,11 +57,19 @@ def measured() -> dict[int, tuple[dict[str, float], dict[str, float]]]:
     return {n: _bulk_and_rollout(n) for n in (SMALL, LARGE)}
 
 
-@pytest.mark.xfail(strict=False, reason="until the next commits: the kubelet syncs whole nodes and the ranking re-sorts every pod (issue 9)")
-@pytest.mark.parametrize("scenario", ["bulk", "rollout"])
-@pytest.mark.parametrize("counter", [f"{c}.{w}" for c, w in PER_POD])
+# The ReplicaSet ranking in a rollout is the one bound not met (issue 9): every burst of 500 deletions
+# lists and ranks all of the old ReplicaSet's pods again, as upstream's manageReplicas/getPodsToDelete
+# do on every sync, so pods ranked per pod grow with n / 500 (measured: 3.5 / 6.0 / 10.8 per pod at
+# 2,500 / 5,000 / 10,000 pods). Meeting it needs a ranking kept incrementally per (ReplicaSet, node); see
+# the header of refmodel/controllers/replicaset.py. Strict: the day it passes, the marker must go.
+_RS_ROLLOUT_GAP = pytest.mark.xfail(strict=True, reason="ReplicaSet scale-down bursts re-rank every pod (issue 9)")
+CASES = [pytest.param(f"{c}.{w}", scenario, marks=[_RS_ROLLOUT_GAP] if (c, w, scenario) == (
+    "replicaset", "ranked", "rollout") else []) for c, w in PER_POD for scenario in ("bulk", "rollout")]
+
+
+@pytest.mark.parametrize(("counter", "scenario"), CASES)
 def test_work_per_pod_does_not_grow_with_the_cluster(
-        measured: dict[int, tuple[dict[str, float], dict[str, float]]], scenario: str, counter: str) -> None:
+        measured: dict[int, tuple[dict[str, float], dict[str, float]]], counter: str, scenario: str) -> None:
     i = 0 if scenario == "bulk" else 1
     small, large = measured[SMALL][i][counter], measured[LARGE][i][counter]
     assert abs(large - small) <= TOLERANCE * max(small, large), (
