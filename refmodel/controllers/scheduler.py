@@ -181,12 +181,33 @@ def _fit_reasons(alloc: tuple[int, int, int], used: tuple[int, ...], req: tuple[
     return out
 
 
+_REASONS: list[tuple[Any, Any, tuple[Any, ...], tuple[int, ...], dict[str, int]]] = []  # at most one entry
+
+
 def unschedulable_reasons(state: ClusterState, pod: Mapping[str, Any]) -> dict[str, int]:
-    """Reason -> number of nodes, for the ``0/N nodes are available`` message."""
+    """Reason -> number of nodes, for the ``0/N nodes are available`` message.
+
+    A pass over every node, as upstream's filters make for a pod that fits nowhere; memoised for the last
+    (node map, node usage, selector/tolerations/affinity, requests) by identity, so the pods of one
+    template that a turn cannot place cost one pass, not one each (turns x pending pods x nodes)."""
+    spec = pod["spec"]
+    req = pod_requests_vector(spec)
+    node_map = (state.objects.get("Node") or EMPTY).get("")
+    parts = (spec.get("nodeSelector"), spec.get("tolerations"), spec.get("affinity"))
+    if _REASONS:
+        last_nodes, last_usage, last_parts, last_req, last = _REASONS[0]
+        if last_nodes is node_map and last_usage is state.node_usage and last_req == req and all(
+                a is b for a, b in zip(last_parts, parts, strict=True)):
+            return dict(last)
+    reasons = _reasons(state, spec, req)
+    _REASONS[:] = [(node_map, state.node_usage, parts, req, reasons)]
+    return dict(reasons)
+
+
+def _reasons(state: ClusterState, spec: Mapping[str, Any], req: tuple[int, ...]) -> dict[str, int]:
     reasons: dict[str, int] = {}
-    req = pod_requests_vector(pod["spec"])
     for node in state.iter_kind("Node", ""):
-        r = _static_reason(pod["spec"], node)
+        r = _static_reason(spec, node)
         if r:
             found = [r]
         else:
