@@ -593,8 +593,14 @@ _CYCLE = [(_rank_pod("a", "n1", "Running", True, 5, NOW - HOUR, NOW - MONTH, uid
           (_rank_pod("c", "n1", "Running", True, 0, NOW - HOUR - 5, NOW - MONTH, uid="uid-2"), 0)]
 
 
+# ready 2 h and 3 h ago: neighbouring log-scale buckets (42 and 43), so the bucket decides, not the uid
+_BUCKETS = [(_rank_pod("a", "n1", "Running", True, 0, NOW - 2 * HOUR, NOW - MONTH, uid="uid-2"), 0),
+            (_rank_pod("b", "n1", "Running", True, 0, NOW - 3 * HOUR, NOW - MONTH, uid="uid-1"), 0)]
+
+
 @settings(max_examples=300)
 @example(_CYCLE)
+@example(_BUCKETS)
 @given(_ranked_pods())
 def test_sort_keys_compare_as_less(pods: list[tuple[FrozenDict, int]]) -> None:
     # every pair of pods of one ranking: key(a) < key(b) exactly when ActivePodsWithRanks.Less(a, b); so a

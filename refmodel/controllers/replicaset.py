@@ -237,7 +237,7 @@ def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: i
     """One sort key per pod, in the order of ``active_pods_with_ranks_less`` (ActivePodsWithRanks.Less):
     key(a) < key(b) exactly when Less(a, b), wherever Less is a strict order. A key is
     (criteria 1-5, ready-time bucket, tail): criteria 1-5 are unscheduled, phase, not ready, deletion cost
-    and rank; a ready pod then goes by its ready-time bucket (7); the tail is (restarts, creation bucket,
+    and rank; a ready pod then goes by its ready-time bucket (6); the tail is (restarts, creation bucket,
     uid) (criteria 7, 8 and the uid tie-break), or the uid alone for ready pods whose ready times differ
     within one bucket (Less's rankDiff == 0 rule), or :class:`_ReadyTie` when a group mixes both."""
     heads: list[tuple[Any, ...]] = []
@@ -246,21 +246,18 @@ def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: i
     uids: list[str] = []
     groups: dict[tuple[Any, ...], list[int]] = {}
     for i, p in enumerate(pods):
+        hit = _KEY_PARTS.get(id(p))
+        if hit is not None and hit[0] is p and hit[1] == now:
+            parts = hit[2]
+        else:
+            parts = _key_parts(p, now)
+            if len(_KEY_PARTS) > 400_000:
+                _KEY_PARTS.clear()
+            _KEY_PARTS[id(p)] = (p, now, parts)
+        first, ready_part, ready_at, tail, uid = parts
         md = p["metadata"]
-        status = p.get("status") or EMPTY
-        node = p["spec"].get("nodeName") or ""
-        ready = is_pod_ready(p)
-        uid = md.get("uid", "")
-        ct = md.get("creationTimestamp")
-        created = parse_time(ct) if ct else None
-        tail = (-_max_restarts(p), 0, 0, uid) if created is None else (
-            -_max_restarts(p), 1, _log_bucket(now, created), uid)
-        head: tuple[Any, ...] = (1 if node else 0, _PHASE_ORDER.get(status.get("phase", ""), 0), 1 if ready else 0,
-                                 _deletion_cost(p), -ranks[(md["namespace"], md["name"])])
-        ready_at = None
-        if ready:
-            ready_at = ready_since(p)
-            head = (*head, 0, 0) if ready_at is None else (*head, 1, _log_bucket(now, ready_at))
+        head = (*first, -ranks[(md["namespace"], md["name"])], *ready_part)
+        if ready_part:
             groups.setdefault(head, []).append(i)
         heads.append(head)
         tails.append(tail)
@@ -273,6 +270,29 @@ def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: i
         for i in members:
             tails[i] = (uids[i],) if distinct == len(members) else (_ReadyTie(ready_ats[i], tails[i], uids[i]),)
     return [(*h, *t) for h, t in zip(heads, tails, strict=True)]
+
+
+KeyParts = tuple[tuple[int, int, int, int], tuple[int, ...], int | None, tuple[Any, ...], str]
+_KEY_PARTS: dict[int, tuple[Any, int, KeyParts]] = {}
+
+
+def _key_parts(p: Mapping[str, Any], now: int) -> KeyParts:
+    """What a pod's sort key holds besides its rank: criteria 1-4, the ready-time part (empty for a pod
+    that is not ready), its ready time, the tail and the uid. Memoised by identity of the pod and ``now``
+    (a scale-down's bursts rank the same pods again at the same virtual time)."""
+    md = p["metadata"]
+    status = p.get("status") or EMPTY
+    ready = is_pod_ready(p)
+    uid = md.get("uid", "")
+    ct = md.get("creationTimestamp")
+    created = parse_time(ct) if ct else None
+    restarts = -_max_restarts(p)
+    tail = (restarts, 0, 0, uid) if created is None else (restarts, 1, _log_bucket(now, created), uid)
+    first = (1 if p["spec"].get("nodeName") else 0, _PHASE_ORDER.get(status.get("phase", ""), 0), 1 if ready else 0,
+             _deletion_cost(p))
+    ready_at = ready_since(p) if ready else None
+    ready_part: tuple[int, ...] = () if not ready else (0, 0) if ready_at is None else (1, _log_bucket(now, ready_at))
+    return first, ready_part, ready_at, tail, uid
 
 
 def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict], diff: int) -> list[FrozenDict]:
