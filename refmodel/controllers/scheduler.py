@@ -13,7 +13,10 @@ the feasible node with the highest LeastAllocated score wins, ties to the lowest
 ties at random, so any tie-break is faithful); unschedulable pods get ``PodScheduled=False`` with reason
 ``Unschedulable`` and are retried when nodes or pods change. One turn schedules every pending pod
 against a heap of nodes per template (kept for the next turn while only its own bindings changed node
-usage) and commits its bindings together.
+usage) and commits its bindings together. The "0/N nodes are available" reasons are one pass over the
+nodes per template and node usage, not per pod: a turn that cannot place the thousands of surge pods of
+a rollout on full nodes pays O(nodes) once, then O(1) per pod (each turn still walks every pending pod,
+as upstream's queue retries them on cluster events).
 **Not modelled (and why):** the other score plugins (BalancedAllocation, ImageLocality, default
 PodTopologySpread, InterPodAffinity) and percentageOfNodesToScore: they only change which of the
 feasible nodes is chosen, which upstream leaves open and the conformance comparison canonicalises;
