@@ -68,10 +68,22 @@ def pod_ip(n: int) -> str:
 
 
 def node_ip(node: Mapping[str, Any]) -> str:
+    """The node's InternalIP; memoised by identity of the node (every pod sync asks)."""
+    hit = _NODE_IPS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    ip = ""
     for a in (node.get("status") or EMPTY).get("addresses") or ():
         if a.get("type") == "InternalIP":
-            return str(a.get("address"))
-    return ""
+            ip = str(a.get("address"))
+            break
+    if len(_NODE_IPS) > 20_000:
+        _NODE_IPS.clear()
+    _NODE_IPS[id(node)] = (node, ip)
+    return ip
+
+
+_NODE_IPS: dict[int, tuple[Any, str]] = {}
 
 
 @lru_cache(maxsize=8192)
@@ -270,16 +282,20 @@ def _sync_one(state: ClusterState, pod: FrozenDict, node: FrozenDict, node_name:
     state = sync_pod(state, seen, node, queue)
     if not queue.writes and queue.ip_seq == state.ip_seq:
         return state
-    table = state.env.get(PENDING) or _EMPTY_MAP
-    pending = table.get(node_name) or _EMPTY_MAP
+    # one new state for the pending status, the IPs handed out and the status key queued (this runs once
+    # per pod event: a state per change would be three)
     changes: dict[str, Any] = {}
     if queue.ip_seq != state.ip_seq:
         changes["ip_seq"] = queue.ip_seq
     if queue.writes:
-        pending = pending.set(ref, (pod, queue.writes[-1][1]))
+        table = state.env.get(PENDING) or _EMPTY_MAP
+        pending = (table.get(node_name) or _EMPTY_MAP).set(ref, (pod, queue.writes[-1][1]))
         changes["env"] = state.env.set(PENDING, table.set(node_name, pending))
-    state = state.replace(**changes)
-    return state.enqueue(NAME, STATUS_PREFIX + node_name) if queue.writes else state
+        item = (NAME, STATUS_PREFIX + node_name)
+        if item not in state.dirty:  # ClusterState.enqueue, folded into this state
+            changes["dirty"] = state.dirty.set(item, state.seq)
+            changes["seq"] = state.seq + 1
+    return state.replace(**changes)
 
 
 def _flush(state: ClusterState, node_name: str) -> ClusterState:
