@@ -244,6 +244,7 @@ def converge_steps(
     if unknown:
         raise ValueError(f"unknown controller(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(CONTROLLERS))}")
     budget = max_steps if max_steps is not None else 200_000 + 20 * _size(state)
+    start_size = _size(state)
     start = state.now
     steps = 0
     while True:
@@ -258,6 +259,8 @@ def converge_steps(
                 state = CONTROLLERS[item[0]].sync(state, item[1])
                 steps += 1
                 yield Reconcile(item[0], item[1]), state
+            if steps > budget and state.dirty and max_steps is None:
+                budget = _budget(start_size, state)
             if steps > budget and state.dirty:
                 raise NotConverged(
                     f"still {len(state.dirty)} work item(s) after {steps} reconciles "
@@ -268,6 +271,8 @@ def converge_steps(
         t = _next_essential(state)
         if t is None:
             return
+        if steps > budget and max_steps is None:
+            budget = _budget(start_size, state)
         if steps > budget:
             raise NotConverged(
                 f"timers keep waking controllers: {steps} reconciles up to t={state.now}s, but the cluster "
@@ -281,3 +286,14 @@ def converge_steps(
 
 def _size(state: ClusterState) -> int:
     return sum(state.count(k) for k in ("Pod", "ReplicaSet", "Deployment", "Node"))
+
+
+def _budget(start_size: int, state: ClusterState) -> int:
+    """The default reconcile budget once the first one is spent: 20 per object at the start and per replica
+    the workloads ask for now (pod workers take a few reconciles per pod, so a converge from empty to n
+    replicas needs work in proportion to n, not to the objects it started with). Computed only when the
+    first budget runs out, so it costs nothing on the common path; pods created beyond what the
+    workloads ask for still exhaust it."""
+    wanted = sum(int((o.get("spec") or {}).get("replicas", 1) or 0)
+                 for kind in ("Deployment", "ReplicaSet") for o in state.iter_kind(kind))
+    return 200_000 + 20 * (start_size + wanted)
