@@ -15,7 +15,9 @@ oracle keeps a similar list, ``acto/checker/impl/recovery.py``):
   ``<hash:rN>`` with N the ReplicaSet's revision;
 * node choice (SCH-2 breaks score ties at random): ``spec.nodeName`` becomes ``"<node>"``.
 
-What is left must be equal; :func:`first_difference` names the first field that is not.
+What is left must be equal; :func:`first_difference` names the first field that is not, over a whole
+view (after settle) or, with :func:`first_difference_in`, over the objects one step touched (groups
+of pods with one ``generateName`` are compared as a whole, since their names differ).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from .view import StateView, View
 
-__all__ = ["KINDS", "canonical", "first_difference"]
+__all__ = ["KINDS", "canonical", "first_difference", "first_difference_in", "group_of"]
 
 KINDS: tuple[str, ...] = ("Namespace", "Node", "Deployment", "ReplicaSet", "Pod")
 _DROP_META = frozenset({"uid", "resourceVersion", "creationTimestamp", "managedFields", "selfLink"})
@@ -50,6 +52,10 @@ def _clean(v: Any, replace: Mapping[str, str]) -> Any:
 
 
 def _hashes(view: View) -> dict[str, str]:
+    return view.memo("canon-hashes", _build_hashes)  # type: ignore[no-any-return]
+
+
+def _build_hashes(view: View) -> dict[str, str]:
     out: dict[str, str] = {}
     for rs in view.objects("ReplicaSet"):
         md = rs["metadata"]
@@ -85,6 +91,14 @@ def canonical(view: View, namespaces: Iterable[str] | None = None) -> dict[str, 
         for i, body in enumerate(sorted(bodies, key=lambda b: json.dumps(b, sort_keys=True, default=str))):
             out[f"{kind}/{ns}/{gen}#{i}"] = body
     return out
+
+
+def _stored(view: View, namespaces: Iterable[str] | None) -> dict[tuple[str, str, str], Any]:
+    keep = None if namespaces is None else frozenset(namespaces)
+    return {(kind, o["metadata"].get("namespace") or "", o["metadata"].get("name", "")): o
+            for kind in KINDS for o in view.objects(kind)
+            if keep is None or (o["metadata"].get("namespace") or o["metadata"].get("name")) in keep
+            or kind == "Node"}
 
 
 def _canonical_object(obj: Mapping[str, Any], replace: Mapping[str, str]) -> dict[str, Any]:
@@ -126,8 +140,62 @@ def first_difference(a: View, b: View, namespaces: Iterable[str] | None = None) 
     """The first field (in sorted order) where the canonical forms of two views differ; None if equal."""
     if isinstance(a, StateView) and isinstance(b, StateView) and a.state is b.state:
         return None
+    if _stored(a, namespaces) == _stored(b, namespaces):
+        return None  # equal as stored (e.g. a deterministic adapter built on the model): equal canonically
     ca, cb = canonical(a, namespaces), canonical(b, namespaces)
     return _first(ca, cb, "")
+
+
+Group = tuple[str, str, str, bool]  # (kind, namespace, name or generateName, generated)
+
+
+def group_of(kind: str, obj: Mapping[str, Any]) -> Group:
+    """The unit a step's comparison works on: one object, or every pod sharing a ``generateName``."""
+    md = obj["metadata"]
+    gen = md.get("generateName")
+    return (kind, md.get("namespace") or "", gen or md.get("name", ""), bool(gen))
+
+
+def _generated(view: View) -> dict[tuple[str, str, str], list[Mapping[str, Any]]]:
+    def build(v: View) -> dict[tuple[str, str, str], list[Mapping[str, Any]]]:
+        out: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+        for kind in KINDS:
+            for o in v.objects(kind):
+                gen = o["metadata"].get("generateName")
+                if gen:
+                    out.setdefault((kind, o["metadata"].get("namespace") or "", gen), []).append(o)
+        return out
+    return view.memo("canon-generated", build)  # type: ignore[no-any-return]
+
+
+def _group_raw(view: View, group: Group) -> Any:
+    kind, ns, name, generated = group
+    if not generated:
+        return view.get(kind, ns, name)
+    return sorted(_generated(view).get((kind, ns, name), ()), key=lambda o: o["metadata"].get("name", ""))
+
+
+def _group_form(view: View, group: Group) -> Any:
+    kind, ns, name, generated = group
+    replace = _hashes(view)
+    if not generated:
+        obj = view.get(kind, ns, name)
+        return None if obj is None else _canonical_object(obj, replace)
+    bodies = [_canonical_object(o, replace) for o in _generated(view).get((kind, ns, name), ())]
+    return sorted(bodies, key=lambda b: json.dumps(b, sort_keys=True, default=str))
+
+
+def first_difference_in(a: View, b: View, groups: Iterable[Group]) -> str | None:
+    """Like :func:`first_difference`, over the given object groups only."""
+    for group in sorted(groups):
+        kind, ns, name, generated = group
+        if _group_raw(a, group) == _group_raw(b, group):
+            continue  # equal as stored: equal in canonical form too
+        where = f"{kind}/{ns}/{name}{'*' if generated else ''}"
+        d = _first(_group_form(a, group), _group_form(b, group), where)
+        if d is not None:
+            return d
+    return None
 
 
 def _first(x: Any, y: Any, path: str) -> str | None:
@@ -150,6 +218,11 @@ def _first(x: Any, y: Any, path: str) -> str | None:
             if d is not None:
                 return d
         return None
+    if x is None and y is None:
+        return None
+    if x is None or y is None:
+        return f"{path}: {'absent' if x is None else _short(x)}, but the model has " \
+               f"{'none' if y is None else _short(y)}"
     if x != y:
         return f"{path}: {_short(x)}, but the model has {_short(y)}"
     return None

@@ -99,6 +99,25 @@ RULES: Mapping[str, Rule] = _rules(
          "uid from the server, never reused.",
          (f"{_STORE}:Store.Create",
           "staging/src/k8s.io/apiserver/pkg/registry/rest/meta.go:FillObjectMetaSystemFields")),
+    Rule("API-6", "the scale subresource sets spec.replicas",
+         "An accepted write to the scale subresource of a Deployment or ReplicaSet stores the number it was "
+         "given as the object's spec.replicas, and nothing else of the spec changes.",
+         ("pkg/registry/apps/deployment/storage/storage.go:scaleUpdatedObjectInfo.UpdatedObject",
+          "pkg/registry/apps/replicaset/storage/storage.go:scaleUpdatedObjectInfo.UpdatedObject"),
+         (f"{_T}test_invariants_direct.py",)),
+    Rule("API-7", "an apply stores its manifest",
+         "kubectl apply sends a three-way patch whose result holds every field of the new manifest; the server "
+         "defaults the object before storing it, so each field the manifest sets is stored as sent (or as "
+         "defaulting rewrote it). Fields the manifest leaves out keep what others set.",
+         ("staging/src/k8s.io/kubectl/pkg/cmd/apply/patcher.go:Patcher.Patch",
+          "pkg/apis/apps/v1/defaults.go:SetDefaults_Deployment", "pkg/apis/core/v1/defaults.go:SetDefaults_Pod"),
+         (f"{_T}test_invariants_direct.py",)),
+    Rule("API-8", "an accepted DELETE removes or marks the object",
+         "A DELETE that succeeds either removes the object at once or, for graceful deletion or pending "
+         "finalizers (the garbage collector's orphan and foregroundDeletion among them), sets "
+         "metadata.deletionTimestamp and keeps the object until they are done.",
+         (f"{_STORE}:Store.Delete", f"{_STORE}:Store.updateForGracefulDeletionAndFinalizers"),
+         (f"{_T}test_invariants_direct.py",)),
     # ---- pods ---------------------------------------------------------------------------------------
     Rule("P-1", "pod phases",
          "status.phase is one of Pending, Running, Succeeded, Failed and Unknown. A new pod is Pending until its "

@@ -25,24 +25,29 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 import attrs
-import yaml
 
 import refmodel as rm
-from refmodel import apiserver
-from refmodel.events import Event, event_from_dict, event_to_dict
+from refmodel import apiserver, kubectl
+from refmodel.controllers import notify
+from refmodel.events import Event
 from refmodel.frozen import thaw
 from refmodel.quantity import parse_quantity
+from refmodel.request import Request
 from refmodel.resources import REGISTRY
+from refmodel.yamlio import MAX_DEPTH, Document, documents_from
 
 from . import output
+from .script import ScriptError, describe, read_script
 
 __all__ = ["main"]
 
@@ -50,13 +55,19 @@ PROG = "kubeoracle"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 MAX_NODES = 5000
+MAX_FILE_BYTES = 64 * 2**20  # a guard, not an upstream limit: each object is still held to 3 MiB
 
 # Subcommands another part of the project implements: name -> module with ``main(argv) -> int``.
 DELEGATED = {
     "conformance": "conformance.runner",
     "replay": "conformance.replay",
-    "serve": "conformance.serve",
 }
+DELEGATED_HELP = {
+    "conformance": "run the conformance machines against an adapter (see 'kubeoracle conformance --help')",
+    "replay": "replay an event script with every check (see 'kubeoracle replay --help')",
+}
+# Commands that are planned but do not exist yet: named, so that trying one says so plainly.
+NOT_YET = {"serve": "issue 12"}
 
 
 class UsageError(Exception):
@@ -104,17 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("simulate", help="apply manifests to a model cluster, play events, print the result",
                          description="Apply manifests to a fresh model cluster (like kubectl apply -f), let it "
-                                     "converge, play an events script, and print the cluster like "
-                                     "kubectl get -A -o wide.")
-    _add_filename(sim)
+                                     "converge, play an events script (the format replay reads: a "
+                                     "counterexample script shows the cluster it leads to), and print the "
+                                     "cluster like kubectl get -A -o wide. Each event's outcome is printed "
+                                     "on stderr as it runs.")
+    _add_filename(sim, required=False)
     sim.add_argument("--nodes", type=_node_count, default=3, metavar="N",
                      help="number of Ready nodes node-0..node-N-1 (default 3)")
     sim.add_argument("--node-cpu", type=_quantity, default="4", metavar="QTY", help="CPU of each node (default 4)")
     sim.add_argument("--node-memory", type=_quantity, default="16Gi", metavar="QTY",
                      help="memory of each node (default 16Gi)")
     sim.add_argument("--events", metavar="SCRIPT",
-                     help="YAML list of events ({event: Scale, kind: Deployment, namespace: default, "
-                          "name: web, replicas: 5}, ...) to play after the manifests")
+                     help="an events script: a YAML list of events ({event: Scale, kind: Deployment, "
+                          "namespace: default, name: web, replicas: 5}, ...) or a counterexample script "
+                          "written by kubeoracle conformance; played after the manifests")
     sim.add_argument("-o", "--output", choices=("wide", "yaml", "json"), default="wide",
                      help="wide (tables, the default), yaml or json (a kind: List)")
     sim.add_argument("-A", "--all-namespaces", action="store_true", default=True,
@@ -129,10 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Dry-run create every document into a scratch model cluster and print "
                                      "every error with its field path.")
     _add_filename(val)
+    val.add_argument("-o", "--output", choices=("text", "json", "name"), default="text",
+                     help="text (errors on stderr, a summary on stdout; the default), json (every object's "
+                          "verdict and the summary, like kubeconform -output json) or name (kind.group/name "
+                          "of each valid object, like kubectl -o name)")
+    val.add_argument("--strict", action="store_true",
+                     help="also fail (exit 1) when objects were skipped because the model does not check "
+                          "their kind (kubeconform's -strict; by default they are reported, not failed)")
+    val.add_argument("--progress", action="store_true",
+                     help="show progress on stderr (the default when stderr is a terminal and there are "
+                          "2,000 objects or more)")
     val.set_defaults(func=cmd_validate)
 
-    for name, module in DELEGATED.items():
-        d = sub.add_parser(name, add_help=False, help=f"(see '{PROG} {name} --help'; implemented by {module})")
+    for name in DELEGATED:
+        d = sub.add_parser(name, add_help=False, help=DELEGATED_HELP[name])
         d.add_argument("args", nargs=argparse.REMAINDER)
     b = sub.add_parser("bench", help="run the benchmarks (pytest benchmarks --benchmark-only)")
     b.add_argument("--report", metavar="DIR", help="also write DIR/bench.json")
@@ -140,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_filename(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-f", "--filename", action="extend", nargs="+", required=True, metavar="FILE",
+def _add_filename(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("-f", "--filename", action="extend", nargs="+", required=required, metavar="FILE",
                    help="manifest files, directories of them (*.yaml, *.yml, *.json), or - for stdin; "
                         "-f takes several and may be repeated")
 
@@ -149,10 +173,29 @@ def _add_filename(p: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
+# Input may nest 10,000 levels (the loader's limit, kubectl's); every walk over it -- the model's
+# copies, kubectl apply's last-applied JSON, -o json|yaml -- recurses once or a few times per level.
+# CPython 3.11 runs Python-to-Python calls without growing the C stack, and the C encoders checked
+# here (json, repr, ==) stay within an 8 MiB stack at that depth (tests/test_bad_input.py runs them).
+RECURSION_LIMIT = 12 * MAX_DEPTH
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kubeoracle`` command line; returns the exit code (never raises for bad input)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, RECURSION_LIMIT))
+    try:
+        return _main(argv)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     delegated = bool(args) and args[0] in DELEGATED
+    if args and args[0] in NOT_YET:
+        _err(f"error: '{args[0]}' is not available yet (see {NOT_YET[args[0]]})")
+        return 2
     try:
         if delegated:
             return _delegate(args[0], args[1:])
@@ -222,6 +265,13 @@ class Source:
 
 def _read_text(path: Path, label: str) -> str:
     try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise OSError(f'cannot read "{label}": {exc.strerror or exc}') from None
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f'"{label}" is {size / 2**20:.1f} MiB; {PROG} reads at most {MAX_FILE_BYTES // 2**20} MiB '
+                         "per file (split it into several files)")
+    try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ValueError(f'"{label}" is not UTF-8 text') from None
@@ -231,9 +281,12 @@ def _read_text(path: Path, label: str) -> str:
 
 def _read_stdin(stdin: TextIO) -> str:
     try:
-        return stdin.read()
+        text = stdin.read(MAX_FILE_BYTES + 1)
     except UnicodeDecodeError:
         raise ValueError("standard input is not UTF-8 text") from None
+    if len(text) > MAX_FILE_BYTES:
+        raise ValueError(f"standard input holds more than {MAX_FILE_BYTES // 2**20} MiB; {PROG} reads at most that")
+    return text
 
 
 def expand(path_arg: str) -> list[Source]:
@@ -251,94 +304,10 @@ def expand(path_arg: str) -> list[Source]:
     return [Source(path_arg, _read_text(path, path_arg))]
 
 
-# ---------------------------------------------------------------------------------------------
-# events scripts
-# ---------------------------------------------------------------------------------------------
-class _ScriptLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and keeps timestamps as text."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f'key "{key}" already set in map', key_node.start_mark)
-                seen.add(key)
-            except TypeError:
-                continue
-        return super().construct_mapping(node, deep=deep)
-
-
-def _timestamp_as_text(loader: _ScriptLoader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
-
-
-_ScriptLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
-
-_FIELD_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "str": (str,), "bool": (bool,)}
-
-
-def _check_field_types(event: Event) -> None:
-    """attrs does not check types; a ``seconds: soon`` must be an input error, not a crash later."""
-    for a in attrs.fields(type(event)):
-        want = _FIELD_TYPES.get(str(a.type))
-        if want is None:
-            continue
-        value = getattr(event, a.name)
-        if not isinstance(value, want) or (want == (int,) and isinstance(value, bool)):
-            raise ValueError(f"event {type(event).__name__}: field {a.name} must be {a.type}, got {value!r}")
-
-
-def load_events(path_arg: str) -> list[Event]:
-    """Parse an events script: a YAML list of ``{event: Name, field: value, ...}`` (or ``{events: [...]}``)."""
-    label = "STDIN" if path_arg == "-" else path_arg
-    if path_arg == "-":
-        text = _read_stdin(sys.stdin)
-    else:
-        path = Path(path_arg)
-        if not path.exists():
-            raise OSError(f'the events script "{path_arg}" does not exist')
-        if path.is_dir():
-            raise ValueError(f'the events script "{path_arg}" is a directory, not a file')
-        text = _read_text(path, path_arg)
-    try:
-        data = yaml.load(text, Loader=_ScriptLoader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown position"
-        raise ValueError(f"{label}: error parsing YAML at {where}: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{label}: error parsing YAML: {exc}") from None
-    if isinstance(data, dict) and set(data) == {"events"}:
-        data = data["events"]
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        got = "a mapping" if isinstance(data, dict) else f"the value {data!r}"
-        raise ValueError(f"{label}: an events script must be a YAML list of events, got {got}")
-    events: list[Event] = []
-    for i, item in enumerate(data, 1):
-        try:
-            event = event_from_dict(item)
-            _check_field_types(event)
-        except ValueError as exc:
-            raise ValueError(f"{label}: event {i}: {exc}") from None
-        events.append(event)
+def load_events(path_arg: str) -> list[Event | None]:
+    """An events script (the format ``replay`` reads; ``None`` is a Settle). Raises ScriptError/OSError."""
+    _, events = read_script(path_arg, _read_stdin(sys.stdin) if path_arg == "-" else None)
     return events
-
-
-def describe_event(event: Event) -> str:
-    """``Scale kind=Deployment namespace=default name=web replicas=5``; ``Apply Deployment/shop``."""
-    d = event_to_dict(event)
-    name = d.pop("event")
-    obj = d.pop("obj", None)
-    if isinstance(obj, dict):
-        md = _meta(obj)
-        d = {"": f"{obj.get('kind', '?')}/{md.get('name', '?')}", **d}
-    parts = [str(v) if not k else f"{k}={v}" for k, v in d.items()]
-    return " ".join([name, *parts])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,7 +352,7 @@ def apply_document(state: rm.ClusterState, obj: dict[str, Any], label: str) -> t
     """``kubectl apply`` of one document; prints what kubectl would print on stderr. Returns (state, ok)."""
     ref = _ref_of(obj)
     existed = ref is not None and state.get(*ref) is not None
-    result = apiserver.apply(state, obj)
+    state_after, result, changes = kubectl.apply(state, obj)
     rej = result.rejection
     if rej is not None:
         md = _meta(obj)
@@ -399,10 +368,10 @@ def apply_document(state: rm.ClusterState, obj: dict[str, Any], label: str) -> t
     kind = str(obj.get("kind"))
     if result.notice:
         _err(f"notice: {result.notice}")
-    elif not REGISTRY[kind].modelled:
+    elif not REGISTRY[kind].modelled or not REGISTRY[kind].reconciled:
         name = result.obj["metadata"]["name"] if result.obj is not None else (ref[2] if ref else "?")
         _err(f"notice: {kind}/{name} stored as-is; the model does not reconcile {_plural(kind)}")
-    return result.state, True
+    return (notify(state_after, changes) if changes else state_after), True
 
 
 def _all_refs(state: rm.ClusterState) -> frozenset[Ref]:
@@ -442,44 +411,67 @@ def visible_objects(state: rm.ClusterState, *, baseline: frozenset[Ref], touched
     return out
 
 
+def _parse_sources(sources: Iterable[Source]) -> Iterator[tuple[Source, Document | None, str | None]]:
+    """Every document of every source, then (when a source stops early) its error:
+    ``(source, document, None)`` or ``(source, None, error text)``."""
+    for src in sources:
+        docs, err = documents_from(src.text)
+        for d in docs:
+            yield src, d, None
+        if err is not None:
+            more = " (documents after it, if any, were not read)"
+            yield src, None, f"{err.rejection.message}{more}"
+
+
 def cmd_simulate(ns: argparse.Namespace) -> int:
-    if ns.events == "-" and "-" in ns.filename:
+    filenames = ns.filename or []
+    if not filenames and not ns.events:
+        raise UsageError("simulate needs manifests (-f FILE) or an events script (--events SCRIPT), or both")
+    if ns.events == "-" and "-" in filenames:
         raise UsageError("standard input can feed either -f - or --events -, not both")
-    sources = [s for f in ns.filename for s in expand(f)]
-    events = load_events(ns.events) if ns.events else []
+    sources = [s for f in filenames for s in expand(f)]
+    try:
+        events = load_events(ns.events) if ns.events else []
+    except ScriptError as exc:
+        for problem in exc.problems:
+            _err(f'error: error parsing events script "{ns.events}": {problem}')
+        return 1
     state = rm.new_cluster(nodes=ns.nodes, cpu=ns.node_cpu, memory=ns.node_memory)
     baseline = _all_refs(state)
     touched: set[Ref] = set()
     ok = True
     documents = 0
-    for src in sources:
-        try:
-            objs = rm.load_manifests(src.text)
-        except rm.Invalid as exc:
-            _err(f'error: error parsing "{src.label}": {exc}')
+    for src, doc, error in _parse_sources(sources):
+        if doc is None:
+            _err(f'error: error parsing "{src.label}": {error}')
             ok = False
             continue
-        for obj in objs:
-            documents += 1
-            state, applied = apply_document(state, obj, src.label)
-            ok = ok and applied
-            ref = _ref_of(obj)
-            if applied and ref is not None:
-                touched.add(ref)
+        documents += 1
+        state, applied = apply_document(state, doc.obj, src.label)
+        ok = ok and applied
+        ref = _ref_of(doc.obj)
+        if applied and ref is not None:
+            touched.add(ref)
     if documents == 0 and not events:
         if ok:  # an unparsable file has said so already
             _err("error: no objects passed to simulate")
         return 1
     state = rm.converge(state)
-    for i, event in enumerate(events, 1):
+    for i, event in enumerate(events):
+        if event is None:  # Settle: simulate converges after every event anyway
+            _err(f"event {i}: Settle -> settled")
+            continue
         result = rm.transition(state, event)
         if result.rejection is not None:
-            _err(f"error: event {i} ({describe_event(event)}): {result.rejection.message}")
+            rej = result.rejection
+            _err(f"error: event {i}: {describe(event)} -> rejected ({rej.reason}): {rej.message}")
             ok = False
-        elif isinstance(event, rm.events.Apply):
-            ref = _ref_of(thaw(event.obj))
-            if ref is not None:
-                touched.add(ref)
+        else:
+            _err(f"event {i}: {describe(event)} -> ok")
+            if isinstance(event, rm.events.Apply):
+                ref = _ref_of(thaw(event.obj))
+                if ref is not None:
+                    touched.add(ref)
         state = rm.converge(result.state)
     # tables show nodes and user objects; -o yaml|json is machine output and lists every object
     objs = visible_objects(state, baseline=baseline, touched=frozenset(touched), namespace=ns.namespace,
@@ -508,17 +500,23 @@ def _print_objects(state: rm.ClusterState, objs: list[dict[str, Any]], fmt: str,
 # validate
 # ---------------------------------------------------------------------------------------------
 @attrs.frozen
-class Document:
+class Item:
+    """One document to validate: its source and its place there."""
+
     label: str
-    index: int  # 1-based position in its source
-    obj: dict[str, Any]
+    doc: Document
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        return self.doc.obj
 
     @property
     def ident(self) -> str:
         kind = self.obj.get("kind")
         md = _meta(self.obj)
         name = md.get("name") or (f"{md['generateName']}*" if md.get("generateName") else None)
-        return f"{kind or '<no kind>'}/{name if name not in (None, '') else '<no name>'}"
+        kind_text = kind if isinstance(kind, str) and kind else "<no kind>"
+        return f"{kind_text}/{name if isinstance(name, str) and name else '<no name>'}"
 
 
 def _namespace_of(obj: dict[str, Any]) -> str | None:
@@ -531,10 +529,42 @@ def _namespace_of(obj: dict[str, Any]) -> str | None:
     return ns if isinstance(ns, str) else None
 
 
+@attrs.define
+class Verdicts:
+    """What ``validate`` found: ``(label, where, item or None, status, errors)`` per document (None for
+    the unreadable rest of a file); the JSON entries are built only when asked for."""
+
+    results: list[tuple[str, str, Item | None, str, list[str]]] = attrs.field(factory=list)
+    valid: int = 0
+    invalid: int = 0
+    skipped: int = 0
+
+    def add(self, label: str, where: str, item: Item | None, status: str, errors: list[str]) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+        self.results.append((label, where, item, status, errors))
+
+    def entries(self) -> list[dict[str, Any]]:
+        """kubeconform's ``-output json`` resources: file, document, object, status, errors (and -o name)."""
+        out = []
+        for label, where, item, status, errors in self.results:
+            entry: dict[str, Any] = {"filename": label, "document": where,
+                                     "object": item.ident if item is not None else None, "status": status,
+                                     "errors": errors}
+            if item is not None and status != "invalid":
+                entry["name"] = _name_of(item.obj)
+            out.append(entry)
+        return out
+
+
+def _name_of(obj: dict[str, Any]) -> str:
+    """kubectl's ``-o name``: ``deployment.apps/web``."""
+    return f"{output.resource_prefix(obj)}/{_meta(obj).get('name', '')}"
+
+
 def cmd_validate(ns: argparse.Namespace) -> int:
-    docs: list[Document] = []
+    items: list[Item] = []
+    verdicts = Verdicts()
     failed = False
-    bad_files = 0
     for path_arg in ns.filename:
         try:
             sources = expand(path_arg)
@@ -542,90 +572,147 @@ def cmd_validate(ns: argparse.Namespace) -> int:
             _err(f"error: {exc}")
             failed = True
             continue
-        for src in sources:
-            try:
-                objs = rm.load_manifests(src.text)
-            except rm.Invalid as exc:
-                print(f"{src.label}: {exc}")
-                bad_files += 1
-                continue
-            docs.extend(Document(src.label, i, o) for i, o in enumerate(objs, 1))
-    valid, invalid = validate_documents(docs)
-    invalid += bad_files
-    if not docs and not bad_files:
-        _err("error: no objects passed to validate")
+        if ns.progress or sys.stderr.isatty():
+            for src in sources:
+                if len(src.text) >= 2**20:
+                    _err(f"reading {src.label} ({len(src.text) / 2**20:.1f} MiB)")
+        for src, doc, error in _parse_sources(sources):
+            if doc is None:
+                where, _, message = str(error).partition(": ")
+                verdicts.add(src.label, where, None, "invalid", [message])
+            else:
+                items.append(Item(src.label, doc))
+    if not items and not verdicts.results:
+        if not failed:
+            _err("error: no objects passed to validate")
         return 1
-    print(f"{valid} objects valid, {invalid} invalid")
-    return 1 if failed or invalid else 0
+    progress = _Progress(len(items)) if (ns.progress or (sys.stderr.isatty() and len(items) >= 2000)) else None
+    validate_items(items, verdicts, progress)
+    _report(verdicts, ns.output)
+    if failed or verdicts.invalid or (ns.strict and verdicts.skipped):
+        return 1
+    return 0
 
 
-def validate_documents(docs: Iterable[Document]) -> tuple[int, int]:
-    """Validate in order into one scratch cluster; print every error. Returns (valid, invalid)."""
-    docs = list(docs)
+class _Progress:
+    """``validated 12000/60000 objects`` on stderr: rewritten in place on a terminal (4 times a second),
+    a line every 2 seconds otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.last = 0.0
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if done != self.total and now - self.last < (0.25 if self.tty else 2.0):
+            return
+        self.last = now
+        start = "\r" if self.tty else ""
+        end = "\n" if done == self.total or not self.tty else ""
+        sys.stderr.write(f"{start}validated {done}/{self.total} objects{end}")
+        sys.stderr.flush()
+
+
+def _report(v: Verdicts, fmt: str) -> None:
+    for label, where, item, status, errors in v.results:
+        if status == "invalid":
+            what = f"{where}: {item.ident}" if item is not None else where
+            verb = "validating" if item is not None else "parsing"
+            for e in errors:
+                _err(f'error: error {verb} "{label}": {what}: {e}')
+    summary = {"valid": v.valid, "invalid": v.invalid, "skipped": v.skipped, "total": len(v.results)}
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"resources": v.entries(), "summary": summary}, indent=2) + "\n")
+        return
+    if fmt == "name":
+        sys.stdout.write("".join(f"{_name_of(item.obj)}\n" for _, _, item, status, _ in v.results
+                                 if status == "valid" and item is not None))
+        return
+    skipped = sorted({str(item.obj.get("kind")) for _, _, item, status, _ in v.results
+                      if status == "skipped" and item is not None})
+    print(f"{len(v.results)} objects: {v.valid} valid, {v.invalid} invalid, {v.skipped} skipped"
+          + (f" (not checked by the model: {', '.join(skipped)})" if skipped else ""))
+
+
+def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[int], None] | None = None) -> None:
+    """Validate in order into one scratch cluster; every error goes into ``verdicts``.
+
+    An object of a kind the model does not check (REGISTRY's ``modelled`` is False) is *skipped*, never
+    valid: only its metadata and top-level fields were checked (kubeconform's missing-schema manners).
+    """
     scratch = rm.new_cluster(nodes=0)
     defined_ns: dict[str, int] = {}  # namespace name -> index of the first document defining it
-    for i, d in enumerate(docs):
+    for i, d in enumerate(items):
         name = _meta(d.obj).get("name")
         if d.obj.get("kind") == "Namespace" and isinstance(name, str):
             defined_ns.setdefault(name, i)
-    first_seen: dict[Ref, Document] = {}
+    first_seen: dict[Ref, Item] = {}
     noted_ns: set[str] = set()
-    noted_kinds: set[str] = set()
-    cross_file: list[tuple[Document, Document]] = []
-    valid = invalid = 0
-    for i, doc in enumerate(docs):
+    known_ns = {ns for ns in ("default", *SYSTEM_NAMESPACES) if scratch.get("Namespace", "", ns) is not None}
+    cross_file: list[tuple[Item, Item]] = []
+    results = verdicts.results
+    counts = {"valid": 0, "invalid": 0, "skipped": 0}
+    for i, item in enumerate(items):
+        if progress is not None and i % 500 == 0:
+            progress(i)
+        obj = item.doc.obj
         errors: list[str] = []
-        ref = _ref_of(doc.obj)
+        ref = _ref_of(obj)
         first = first_seen.get(ref) if ref is not None else None
-        if first is not None and first.label == doc.label:
-            errors.append(f"Duplicate value: {doc.ident} is already defined as document {first.index} of this "
+        if first is not None and first.label == item.label:
+            errors.append(f"Duplicate value: {item.ident} is already defined as {first.doc.where} of this "
                           "file; kubectl create -f fails with AlreadyExists here, kubectl apply -f overwrites "
                           "the first copy")
         target = scratch
-        ns_name = _namespace_of(doc.obj)
-        if ns_name is not None and scratch.get("Namespace", "", ns_name) is None:
+        ns_name = ref[1] if ref is not None and ref[1] else _namespace_of(obj)
+        if ns_name is not None and ns_name not in known_ns and scratch.get("Namespace", "", ns_name) is None:
             if ns_name not in noted_ns:
                 noted_ns.add(ns_name)
                 if ns_name in defined_ns and defined_ns[ns_name] > i:
-                    _err(f'note: {doc.label}: {doc.ident}: namespace "{ns_name}" is defined only after objects that '
-                         "use it; kubectl apply -f would fail for them unless the namespace already exists")
+                    _err(f'note: {item.label}: {item.ident}: namespace "{ns_name}" is defined only after objects '
+                         "that use it; kubectl apply -f would fail for them unless the namespace already exists")
                 else:
                     _err(f'note: namespace "{ns_name}" is not defined in these files; objects in it '
                          "were validated as if it existed")
-            created = apiserver.create(scratch, {"apiVersion": "v1", "kind": "Namespace",
-                                                 "metadata": {"name": ns_name}})
-            if created.ok:
-                target = created.state
-        rej = rm.validate_manifest(target, doc.obj)
+            created, response, _ = apiserver.handle(scratch, Request("create", body={
+                "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name}}))
+            if response.ok:
+                target = created
+                if ns_name not in defined_ns:  # assumed to exist from now on
+                    scratch = target
+                    known_ns.add(ns_name)
+        rej = rm.validate_manifest(target, obj)
         if rej is not None and rej.reason != "AlreadyExists":
             if rej.reason == "Invalid" and rej.causes:
                 errors.extend(str(c) for c in rej.causes)
             else:
                 errors.append(rej.message)
-        for e in errors:
-            print(f"{doc.label}: {doc.ident}: {e}")
         if errors:
-            invalid += 1
+            counts["invalid"] += 1
+            results.append((item.label, item.doc.where, item, "invalid", errors))
             continue
-        valid += 1
+        kind = obj.get("kind")
+        info = REGISTRY.get(kind) if isinstance(kind, str) else None
+        status = "valid" if info is not None and info.modelled else "skipped"
+        counts[status] += 1
+        results.append((item.label, item.doc.where, item, status, []))
         if first is not None:
-            cross_file.append((doc, first))
+            cross_file.append((item, first))
         if ref is not None:
-            first_seen[ref] = doc
-        kind = str(doc.obj.get("kind"))
-        info = REGISTRY.get(kind)
-        if info is not None and not info.modelled and kind not in noted_kinds:
-            noted_kinds.add(kind)
-            _err(f"note: {_plural(kind)} are checked for metadata and top-level fields only; "
-                 "the model stores them as-is")
+            first_seen[ref] = item
         if kind == "Namespace":
-            scratch = apiserver.apply(scratch, doc.obj).state
+            scratch = kubectl.apply(scratch, obj)[0]
+    verdicts.valid += counts["valid"]
+    verdicts.invalid += counts["invalid"]
+    verdicts.skipped += counts["skipped"]
+    if progress is not None:
+        progress(len(items))
     if cross_file:
-        doc, first = cross_file[0]
+        item, first = cross_file[0]
         more = f" and {len(cross_file) - 1} more" if len(cross_file) > 1 else ""
-        _err(f"note: {len(cross_file)} object(s) are defined in more than one file ({doc.ident} in {first.label} "
-             f"and {doc.label}{more}); kubectl apply -f would keep the last copy of each")
-    return valid, invalid
+        _err(f"note: {len(cross_file)} object(s) are defined in more than one file ({item.ident} in {first.label} "
+             f"and {item.label}{more}); kubectl apply -f would keep the last copy of each")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -638,16 +725,16 @@ def _delegate(command: str, rest: list[str]) -> int:
     except ModuleNotFoundError as exc:
         missing = exc.name or module_name
         if missing == module_name or module_name.startswith(missing + "."):
-            _err(f"{PROG}: '{command}' is not available in this build")
+            _err(f"error: '{command}' is not available in this build")
         elif missing.split(".")[0] == "conformance":
-            _err(f"{PROG}: '{command}' is not available in this build ({module_name} needs {missing}, "
+            _err(f"error: '{command}' is not available in this build ({module_name} needs {missing}, "
                  "which is missing)")
         else:
-            _err(f"{PROG}: '{command}' needs the Python module '{missing}', which is not installed")
+            _err(f"error: '{command}' needs the Python module '{missing}', which is not installed")
         return 2
     entry = getattr(module, "main", None)
     if not callable(entry):
-        _err(f"{PROG}: '{command}' is not available in this build")
+        _err(f"error: '{command}' is not available in this build")
         return 2
     try:
         rc = entry(rest)
@@ -669,10 +756,10 @@ def cmd_bench(argv: list[str]) -> int:
         return _exit_code(exc)
     bench_dir = _repo_root() / "benchmarks"
     if not bench_dir.is_dir() or not any(bench_dir.glob("*.py")):
-        _err(f"{PROG}: 'bench' is not available in this build")
+        _err("error: 'bench' is not available in this build")
         return 2
     if importlib.util.find_spec("pytest_benchmark") is None:
-        _err(f"{PROG}: 'bench' needs pytest-benchmark (pip install 'kubeoracle[bench]')")
+        _err("error: 'bench' needs pytest-benchmark (pip install 'kubeoracle[bench]')")
         return 2
     cmd = [sys.executable, "-m", "pytest", str(bench_dir), "--benchmark-only"]
     if ns.report:

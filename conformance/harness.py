@@ -1,24 +1,30 @@
-"""The lockstep harness: one run drives the adapter and the reference model side by side and checks.
+"""The lockstep harness: one run drives the adapter and the harness's own reference model side by side.
 
-Each request (a :mod:`refmodel.events` value) goes to the adapter (:func:`conformance.adapters.perform`)
-and, in lockstep, to the reference model (:func:`refmodel.transition`), which is the oracle. Then:
+Each example starts with ``reset(sandbox)`` (:class:`conformance.adapters.Sandbox`); the harness builds
+its own model, the oracle, from the same sandbox and never takes it, or any answer, from the adapter.
+Each request (a :mod:`refmodel.events` value) goes to the adapter through the protocol
+(:func:`conformance.adapters.perform`) and, in lockstep, to the model (:func:`refmodel.transition`).
+Then:
 
 1. the invariants (:data:`conformance.invariants.ALL`) run over what the *adapter* reports: state
    invariants after every step, transition properties over (before, event, after), and at a
-   ``settle`` every intermediate controller turn (when the adapter can show them) and the
-   convergence properties once quiescent, again after an hour of virtual time with no writes;
-2. the adapter's answers and, after ``settle``, its canonicalised state are compared with the model's.
+   ``settle`` every intermediate controller turn the harness can see and the convergence properties
+   once quiescent, again after an hour of virtual time with no writes;
+2. the differential checks (:mod:`conformance.invariants.differential`): the adapter's answers, and its
+   canonicalised objects after every step (virtual-time adapters: a deterministic adapter that can
+   single-step is settled one model turn at a time, so a bug whose trace vanishes at settle is seen
+   at the turn it happens) and after ``settle``, against the model's.
+
+When the system under test is the built-in ``model`` adapter it *is* the reference model: no second
+model runs beside it and the differential checks are reported not applicable.
 
 Every request is appended to a trace that is written as a YAML event script when a check fails
 (:mod:`conformance.script`); ``kubeoracle replay`` runs the same harness over it.
-
-When the adapter *is* the reference model and starts from the very same immutable state, the
-oracle's step is taken from the adapter instead of computed twice: ``transition`` is a pure function,
-so equal inputs give equal outputs (the comparison is still made, and is trivially equal).
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -27,15 +33,35 @@ import attrs
 
 import refmodel as rm
 from refmodel import events as ev
+from strategies.manifests import NAMESPACES
 
-from .adapters import Adapter, Outcome, perform, required_capability
-from .adapters.model import outcome_of
+from .adapters import (
+    EVENT_CAPS,
+    Adapter,
+    Bound,
+    Outcome,
+    adapter_frame,
+    bind,
+    perform,
+    required_capability,
+)
+from .adapters.model import bounded_converge_steps, outcome_of
 from .invariants import ALL, Context, Invariant, Step, Verdict
-from .view import ListView, StateView, View
+from .invariants.differential import (
+    ANSWERS,
+    SETTLED,
+    TOUCHED,
+    answers_like_the_model,
+    settled_like_the_model,
+    touched_like_the_model,
+)
+from .invariants.differential import INVARIANTS as DIFFERENTIAL
+from .view import ListView, StateView, View, WatchView, view_of
 
-__all__ = ["SETTLE", "Failure", "Run", "Stats", "Violation", "event_label"]
+__all__ = ["SETTLE", "AdapterCrash", "Failure", "Run", "Stats", "Violation", "event_label"]
 
 SETTLE: dict[str, Any] = {"event": "Settle"}
+SETTLE_TURNS = 2000  # controller turns and clock steps a settle may take before it counts as a livelock
 QUIET_SECONDS = 3600  # "and it stays so": virtual time that passes, with no writes, after a settle
 _BENIGN = (ev.Reconcile, ev.ClockAdvanced, ev.Cordon, ev.Uncordon, ev.ImagePullFailed, ev.ImagePullRecovered)
 
@@ -49,6 +75,7 @@ class Stats:
     premises: Counter[str] = attrs.field(factory=Counter)  # invariant -> times its premise held
     violations: Counter[str] = attrs.field(factory=Counter)
     outcomes: Counter[str] = attrs.field(factory=Counter)  # ok / rejected / unknown
+    errors: Counter[str] = attrs.field(factory=Counter)  # adapter exceptions behind unknown outcomes
     not_applicable: set[str] = attrs.field(factory=set)  # invariants and rules the adapter cannot do
     steps: int = 0
     intermediate: int = 0
@@ -56,7 +83,7 @@ class Stats:
     examples: int = 0
 
     def merge(self, other: Stats) -> None:
-        for name in ("rules", "checks", "premises", "violations", "outcomes"):
+        for name in ("rules", "checks", "premises", "violations", "outcomes", "errors"):
             getattr(self, name).update(getattr(other, name))
         self.not_applicable |= other.not_applicable
         self.steps += other.steps
@@ -67,13 +94,14 @@ class Stats:
     def to_json(self) -> dict[str, Any]:
         return {"rules": dict(self.rules), "checks": dict(self.checks), "premises": dict(self.premises),
                 "violations": dict(self.violations), "outcomes": dict(self.outcomes),
+                "errors": dict(self.errors.most_common(5)),
                 "not_applicable": sorted(self.not_applicable), "steps": self.steps,
                 "intermediate": self.intermediate, "settles": self.settles, "examples": self.examples}
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Stats:
         s = Stats()
-        for name in ("rules", "checks", "premises", "violations", "outcomes"):
+        for name in ("rules", "checks", "premises", "violations", "outcomes", "errors"):
             getattr(s, name).update(data.get(name) or {})
         s.not_applicable = set(data.get("not_applicable") or ())
         for name in ("steps", "intermediate", "settles", "examples"):
@@ -105,58 +133,117 @@ def event_label(event: object) -> str:
     return type(event).__name__
 
 
-class Run:
-    """One example: a fresh sandbox, the oracle model beside it, the trace, the context, the checks."""
+class AdapterCrash(Exception):
+    """The adapter raised in ``reset``, ``observe``, ``settle`` or a capability's method: the example
+    cannot go on, and the report names the adapter's own frame (:func:`adapter_frame`)."""
 
-    def __init__(self, adapter: Adapter, stats: Stats, invariants: Iterable[Invariant] = ALL,
+    def __init__(self, method: str, exc: BaseException) -> None:
+        self.method = method
+        self.frame = adapter_frame(exc)
+        super().__init__(f"the adapter raised in {method}(): {type(exc).__name__}: {exc} (at {self.frame})")
+
+
+class Run:
+    """One example: a fresh sandbox, the harness's own model beside it, the trace, the context, the checks.
+
+    The model (the oracle) is built from the sandbox the harness passes to ``reset`` and stepped with
+    :func:`refmodel.transition`; it is never taken from the adapter. When the system under test is the
+    built-in ``model`` adapter it *is* that model, so no second copy runs and the differential checks
+    are not applicable.
+    """
+
+    def __init__(self, adapter: Bound | Adapter, stats: Stats, invariants: Iterable[Invariant] = ALL,
                  *, raise_on_violation: bool = True) -> None:
-        self.adapter = adapter
+        self.sut = bind(adapter)
         self.stats = stats
         self.raise_on_violation = raise_on_violation
         self.failures: list[Failure] = []
-        caps = frozenset(adapter.capabilities)
+        caps = self.sut.capabilities | ({"differential"} if self.sut.reference is None else set())
         self.ctx = Context(capabilities=caps)
-        from .adapters import _EVENT_CAPS
-
-        for event_name, cap in _EVENT_CAPS.items():  # rules whose events the adapter cannot take
+        for event_name, cap in EVENT_CAPS.items():  # rules whose events the adapter cannot take
             if cap not in caps:
                 stats.not_applicable.add(event_name)
         invs = tuple(invariants)
-        for inv in invs:
+        for inv in (*invs, *(d for d in DIFFERENTIAL if d not in invs)):
             if not inv.applicable(caps):
                 stats.not_applicable.add(inv.name)
-        ok = [inv for inv in invs if inv.applicable(caps)]
+        ok = [inv for inv in invs if inv.applicable(caps) and inv not in DIFFERENTIAL]  # those: by hand
         self.state_invs = [i for i in ok if i.kind == "state"]
         self.transition_invs = [i for i in ok if i.kind == "transition"]
         self.convergence_invs = [i for i in ok if i.kind == "convergence"]
         self.intermediate_state = [i for i in self.state_invs if i.intermediate]
         self.intermediate_transition = [i for i in self.transition_invs if i.intermediate]
+        self.differential = "differential" in caps
+        self.per_step = self.differential and "virtual-time" in caps
+        self.drive_settle = self.per_step and "single-step" in caps
+        self.diverged = False  # an unknown outcome: the model may no longer match; differential off
         self._cache: dict[str, tuple[tuple[object, ...], Verdict]] = {}
         self.trace: list[dict[str, Any]] = []
-        adapter.reset()
-        self.model = self._initial_model()
-        self.view = self.snapshot()
+        self._watch: WatchView | None = None
+        sandbox = self.sut.sandbox
+        self._model: rm.ClusterState | None = sandbox.build() if self.differential else None
+        self._mview: StateView | None = None if self._model is None else StateView(self._model)
+        self._crash("reset", self.sut.reset, sandbox)
+        self.view = self._observe()
 
     # ---- the two sides ---------------------------------------------------------------------
-    def _initial_model(self) -> rm.ClusterState:
-        state = getattr(self.adapter, "state", None)
-        if isinstance(state, rm.ClusterState):
-            return state
-        from .adapters.model import ModelAdapter
+    @property
+    def model(self) -> rm.ClusterState:
+        """The reference model's state: the harness's own, or the built-in model adapter's own state
+        when that is the system under test (then they are one)."""
+        if self._model is not None:
+            return self._model
+        return self.sut.reference.state  # type: ignore[no-any-return]
 
-        return ModelAdapter().state
+    def _model_step(self, event: ev.Event) -> Outcome | None:
+        if self._model is None:
+            return None
+        r = rm.transition(self._model, event)
+        self._set_model(r.state)
+        return outcome_of(r)
 
-    def _shared(self) -> bool:
-        return getattr(self.adapter, "state", None) is self.model
+    def _set_model(self, state: rm.ClusterState) -> None:
+        if state is not self._model:
+            self._model = state
+            self._mview = StateView(state)
+
+    def _crash(self, method: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (Violation, rm.NotConverged):
+            raise
+        except Exception as exc:
+            raise AdapterCrash(method, exc) from exc
+
+    def _now(self) -> int | None:
+        if self._model is not None and "virtual-time" in self.ctx.capabilities:
+            return self._model.config.start_time + self._model.now
+        return None
+
+    def _observe(self) -> View:
+        """What the adapter shows now, through the cheapest power it declared."""
+        sut = self.sut
+        if sut.snapshot is not None:
+            return view_of(self._crash("snapshot", sut.snapshot), self._now())
+        if sut.changes is not None:
+            since = self._watch.version_token if self._watch is not None else ""
+            version, relist, upserts, deletes = self._crash("changes", sut.changes, since)
+            now = self._now()
+            base = self._watch or WatchView({}, 0, "")
+            self._watch = base.advance(version, relist or self._watch is None, upserts, deletes,
+                                       int(time.time()) if now is None else now)
+            return self._watch
+        return ListView(self._crash("observe", sut.observe), self._now())
 
     def snapshot(self) -> View:
-        snap = getattr(self.adapter, "snapshot", None)
-        if snap is not None and "snapshot" in self.ctx.capabilities:
-            return snap()  # type: ignore[no-any-return]
-        return ListView(self.adapter.observe())
+        return self._observe()
 
     def can(self, capability: str) -> bool:
         return capability in self.ctx.capabilities
+
+    @property
+    def comparing(self) -> bool:
+        return self.differential and not self.diverged
 
     # ---- steps -------------------------------------------------------------------------------
     def do(self, event: ev.Event) -> Outcome:
@@ -168,26 +255,29 @@ class Run:
         self.trace.append(ev.event_to_dict(event))
         self.stats.rules[event_label(event)] += 1
         self.stats.steps += 1
-        before = self.view
-        shared = self._shared()
-        outcome = perform(self.adapter, event)
-        if shared and outcome.status != "unknown":
-            self.model = self.adapter.state  # type: ignore[attr-defined]
-            model_outcome = outcome_of(self.adapter.last)  # type: ignore[attr-defined]
-        else:
-            r = rm.transition(self.model, event)
-            self.model, model_outcome = r.state, outcome_of(r)
+        before, mbefore = self.view, self._mview
+        outcome = perform(self.sut, event)
+        model_outcome = self._model_step(event)
         self.stats.outcomes[outcome.status] += 1
         if outcome.status == "unknown":
-            self.ctx.differential = "unknown"
-        after = self.snapshot()
+            self.diverged = True
+            self.stats.errors[outcome.message] += 1
+        after = self._observe()
         self._learn(event, outcome, before, after)
         self.view = after
         step = Step(event, outcome, before, after, False, model_outcome)
         for inv in self.transition_invs:
             self._judge(inv, inv.check(step, self.ctx))
+        if self.comparing and model_outcome is not None:
+            self._judge(ANSWERS, answers_like_the_model(outcome, model_outcome, event))
+            if self.per_step:
+                self._compare_step(before, after, mbefore, event)
         self._check_state(after, self.state_invs)
         return outcome
+
+    def _compare_step(self, before: View, after: View, mbefore: View | None, event: object) -> None:
+        assert mbefore is not None and self._mview is not None
+        self._judge(TOUCHED, touched_like_the_model(before, after, mbefore, self._mview, event, NAMESPACES))
 
     def settle(self, timeout: float = 120.0) -> bool:
         """Let the cluster quiesce, checking every intermediate state the adapter shows; then the
@@ -202,67 +292,113 @@ class Run:
         later = None
         if settled and self.can("virtual-time"):
             quiet = ev.ClockAdvanced(QUIET_SECONDS)
-            shared = self._shared()
-            perform(self.adapter, quiet)
-            if shared:
-                self.model = self.adapter.state  # type: ignore[attr-defined]
-            else:
-                self.model = rm.transition(self.model, quiet).state
-            self.view = self.snapshot()
+            if perform(self.sut, quiet).status == "unknown":
+                self.diverged = True
+            self._model_step(quiet)
+            self.view = self._observe()
             settled = self._settle_once(timeout, check_steps=False)
             later = self.view
-        self.ctx.model_view = StateView(self.model)
         self.ctx.later = later
         for inv in self.convergence_invs:
             self._judge(inv, inv.check(settled_view, self.ctx))
-        self.ctx.model_view = None
+        if self.comparing and self.ctx.settled and self._mview is not None:
+            self._judge(SETTLED, settled_like_the_model(later if later is not None else settled_view,
+                                                        self._mview, NAMESPACES))
         self.ctx.later = None
         self._forget_settled()
         return settled
 
     def _settle_once(self, timeout: float, *, check_steps: bool) -> bool:
-        shared = self._shared()
-        steps = getattr(self.adapter, "settle_steps", None)
-        settled = True
-        if steps is not None and self.can("intermediate"):
-            self.ctx.settle_start = self.view
-            prev = self.view
-            try:
-                for event, view in steps():
-                    self.stats.intermediate += 1
-                    if check_steps:
-                        step = Step(event, None, prev, view, True)
-                        for inv in self.intermediate_transition:
-                            self._judge(inv, inv.check(step, self.ctx))
-                        self._check_state(view, self.intermediate_state)
-                    prev = view
-            except rm.NotConverged:
-                settled = False
-            finally:
-                self.ctx.settle_start = None
-            self.view = prev
+        if self.drive_settle and self.comparing:
+            settled = self._settle_in_turns(timeout, check_steps=check_steps)
+        elif self.sut.settle_steps is not None:
+            settled = self._settle_shown(check_steps=check_steps)
+            self._converge_model()
         else:
-            settled = bool(self.adapter.settle(timeout))
-            self.view = self.snapshot()
-        if shared:
-            self.model = self.adapter.state  # type: ignore[attr-defined]
-        else:
-            from .adapters.model import bounded_converge_steps
-
-            try:
-                for _, state in bounded_converge_steps(self.model, 2000):
-                    self.model = state
-            except rm.NotConverged:
-                pass
+            settled = bool(self._crash("settle", self.sut.settle, timeout))
+            self.view = self._observe()
+            self._converge_model()
         if not check_steps:
             self._check_state(self.view, self.state_invs)
         return settled
+
+    def _settle_shown(self, *, check_steps: bool) -> bool:
+        """A settle through ``settle_steps`` (capability ``intermediate``): every turn's state checked."""
+        assert self.sut.settle_steps is not None
+        settled = True
+        self.ctx.settle_start = prev = self.view
+        now = self._now()
+        try:
+            for event, shown in self._crash("settle_steps", lambda: iter(self.sut.settle_steps())):  # type: ignore[misc]
+                view = view_of(shown, now)
+                self.stats.intermediate += 1
+                if check_steps:
+                    self._check_turn(event, prev, view)
+                prev = view
+        except rm.NotConverged:
+            settled = False
+        finally:
+            self.ctx.settle_start = None
+        self.view = prev
+        return settled
+
+    def _settle_in_turns(self, timeout: float, *, check_steps: bool) -> bool:
+        """A settle driven by the model, for a deterministic adapter (``virtual-time`` and
+        ``single-step``): each controller turn and clock step the model takes goes to the adapter too,
+        and the objects it touched are compared on both sides; then the adapter's own ``settle``
+        finishes whatever else it has to do (nothing, when it behaves like the model)."""
+        assert self._model is not None
+        self.ctx.settle_start = prev = self.view
+        try:
+            for event, state in bounded_converge_steps(self._model, SETTLE_TURNS):
+                mprev = self._mview
+                out = perform(self.sut, event)
+                if out.status == "unknown":
+                    self.diverged = True
+                    self.stats.errors[out.message] += 1
+                self._set_model(state)
+                view = self._observe()
+                self.stats.intermediate += 1
+                if check_steps:
+                    self._check_turn(event, prev, view)
+                if self.comparing:
+                    self._compare_step(prev, view, mprev, event)
+                prev = view
+                if self.diverged:
+                    break
+        except rm.NotConverged:
+            pass
+        finally:
+            self.ctx.settle_start = None
+        settled = bool(self._crash("settle", self.sut.settle, timeout))
+        self.view = self._observe()
+        if self.comparing:
+            self._compare_step(prev, self.view, self._mview, "the adapter's own settle")
+        return settled
+
+    def _check_turn(self, event: object, prev: View, view: View) -> None:
+        step = Step(event, None, prev, view, True)
+        for inv in self.intermediate_transition:
+            self._judge(inv, inv.check(step, self.ctx))
+        self._check_state(view, self.intermediate_state)
+
+    def _converge_model(self) -> None:
+        if self._model is None:
+            return
+        state = self._model
+        try:
+            for _, turn in bounded_converge_steps(self._model, SETTLE_TURNS):
+                state = turn
+        except rm.NotConverged:
+            pass
+        self._set_model(state)
 
     # ---- what the run knows ------------------------------------------------------------------
     def _learn(self, event: ev.Event, outcome: Outcome, before: View, after: View) -> None:
         ctx = self.ctx
         if not isinstance(event, _BENIGN):
             ctx.orphaned.clear()  # anything else may legitimately delete an orphaned dependent
+            ctx.orphan_nodes.clear()
         match event:
             case ev.NodeFailed(node=node) if outcome.status == "ok":
                 ctx.down_nodes.add(node)
@@ -283,7 +419,11 @@ class Run:
                     uid = obj["metadata"]["uid"]
                     ctx.deleted[uid] = (kind, ns, name, policy)
                     if policy == "Orphan":
-                        ctx.orphaned[uid] = _orphanable_dependents(before, obj)
+                        ctx.orphaned[uid] = deps = _orphanable_dependents(before, obj)
+                        for dep_uid in deps:
+                            dep = before.by_uid(dep_uid)
+                            if dep is not None and dep.get("kind") == "Pod" and dep["spec"].get("nodeName"):
+                                ctx.orphan_nodes[dep_uid] = dep["spec"]["nodeName"]
             case _:
                 pass
 
@@ -292,11 +432,12 @@ class Run:
         for uid in [u for u in self.ctx.deleted if view.by_uid(u) is None]:
             del self.ctx.deleted[uid]
         self.ctx.orphaned.clear()
+        self.ctx.orphan_nodes.clear()
 
     # ---- judging -----------------------------------------------------------------------------
     def _check_state(self, view: View, invs: list[Invariant]) -> None:
         for inv in invs:
-            if inv.reads and isinstance(view, StateView):
+            if inv.reads:
                 key = tuple(view.version(k) for k in inv.reads)
                 hit = self._cache.get(inv.name)
                 if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0], key)):

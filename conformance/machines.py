@@ -1,8 +1,9 @@
 """The conformance machines: ``RuleBasedStateMachine`` classes composed from the rule mixins.
 
 =============  ==================================================================================
-``replicaset``  ReplicaSets, bare pods (adoption), namespaces, scale, delete, pod faults, time
-``deployment``  Deployments: apply, image change, scale, undo, pause/resume, delete, image faults
+``replicaset``  ReplicaSets, bare pods (adoption), namespaces, scale, delete, pod faults, crash loops, time
+``deployment``  Deployments: apply, image change, scale (also mid-rollout), undo, pause/resume, delete,
+                image faults
 ``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
 ``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)
@@ -21,11 +22,12 @@ from hypothesis.stateful import RuleBasedStateMachine, rule
 
 import strategies as ks
 
-from .adapters import Adapter
+from .adapters import Adapter, Bound
 from .harness import Run, Stats
 from .invariants import ALL, Invariant
 from .rules import (
     ControlRules,
+    CrashLoopRules,
     DeploymentRules,
     ImageFaultRules,
     InvalidRules,
@@ -40,8 +42,8 @@ __all__ = ["MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "Rep
            "build", "factory"]
 
 
-class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, ControlRules):
-    """ReplicaSets and their pods under user operations and pod faults."""
+class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, CrashLoopRules, ControlRules):
+    """ReplicaSets and their pods under user operations, pod faults and crash loops."""
 
 
 class DeploymentMachine(DeploymentRules, WorkloadRules, ImageFaultRules, PodFaultRules, ControlRules):
@@ -62,10 +64,13 @@ class RolloutMachine(DeploymentRules, WorkloadRules, ControlRules):
     def rollout_resume(self, pick: int) -> None:  # not a rule here
         raise NotImplementedError
 
-    def delete_orphan(self, kind: str, pick: int) -> None:  # not a rule here
+    def delete_orphan(self, prefer: str, pick: int) -> None:  # not a rule here
         raise NotImplementedError
 
     def delete(self, pick: int, propagation: str) -> None:  # not a rule here
+        raise NotImplementedError
+
+    def scale_mid_rollout(self, pick: int, image: str, more: int) -> None:  # not a rule here: no faults
         raise NotImplementedError
 
 
@@ -87,7 +92,7 @@ MACHINES: dict[str, type[RuleBasedStateMachine]] = {
 }
 
 
-def build(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
+def build(name: str, adapter: Bound | Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
           *, on_run: Callable[[Run], None] | None = None) -> type[RuleBasedStateMachine]:
     """A subclass of machine ``name`` whose examples drive ``adapter`` and count into ``stats``."""
     base = MACHINES[name]
@@ -101,7 +106,7 @@ def build(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant
     return type(base.__name__, (base,), {"make_run": staticmethod(make_run), "__module__": __name__})
 
 
-def factory(name: str, adapter: Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
+def factory(name: str, adapter: Bound | Adapter, stats: Stats, invariants: tuple[Invariant, ...] = ALL,
             *, on_run: Callable[[Run], None] | None = None, seed: int | None = None) -> Callable[[], Any]:
     """A zero-argument factory for ``run_state_machine_as_test``, with its own database key and seed."""
     cls = build(name, adapter, stats, invariants, on_run=on_run)

@@ -427,4 +427,96 @@ def render_yaml(objs: Iterable[Obj]) -> str:
 
 
 def render_json(objs: Iterable[Obj]) -> str:
-    return json.dumps(as_list(objs), indent=4) + "\n"
+    """``kubectl get -o json``: indented by 4. A list nested deeper than :data:`INDENT_DEPTH` is printed
+    compact instead: the indenting encoder is pure Python, and quadratic in the depth."""
+    doc = as_list(objs)
+    if _depth_over(doc, INDENT_DEPTH):
+        return json.dumps(doc) + "\n"
+    return json.dumps(doc, indent=4) + "\n"
+
+
+INDENT_DEPTH = 200
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return True
+        if isinstance(v, Mapping):
+            stack.extend((c, d + 1) for c in v.values() if isinstance(c, Mapping | list | tuple))
+        elif isinstance(v, list | tuple):
+            stack.extend((c, d + 1) for c in v if isinstance(c, Mapping | list | tuple))
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# failure reports: the whole difference between the adapter's state and the model's
+# ---------------------------------------------------------------------------------------------
+def _short(value: Any, limit: int = 100) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _field_diffs(adapter: Any, model: Any, path: str, out: list[str]) -> None:
+    """Every differing leaf of two canonical bodies, in sorted order (an iterative walk)."""
+    stack: list[tuple[Any, Any, str]] = [(adapter, model, path)]
+    while stack:
+        a, m, p = stack.pop()
+        if isinstance(a, Mapping) and isinstance(m, Mapping):
+            keys = sorted(set(a) | set(m), key=str)
+            for k in reversed(keys):
+                q = f"{p}.{k}" if p else str(k)
+                if k not in m:
+                    out.append(f"{q}: the adapter has {_short(a[k])}, the model has no such field")
+                elif k not in a:
+                    out.append(f"{q}: the model has {_short(m[k])}, the adapter has no such field")
+                else:
+                    stack.append((a[k], m[k], q))
+        elif isinstance(a, list) and isinstance(m, list) and len(a) == len(m):
+            for i in reversed(range(len(a))):
+                stack.append((a[i], m[i], f"{p}[{i}]"))
+        elif a != m:
+            if isinstance(a, list) and isinstance(m, list):
+                out.append(f"{p}: the adapter has {len(a)} items, the model {len(m)}: {_short(a)} != {_short(m)}")
+            else:
+                out.append(f"{p}: the adapter has {_short(a)}, the model {_short(m)}")
+
+
+_SECTIONS = {"spec": 0, "metadata": 1, "status": 2}
+
+
+def _field_rank(line: str) -> tuple[int, str]:
+    """spec first (what the user asked for), then metadata, then status (what follows from them)."""
+    path = line.split(":", 1)[0]
+    return (_SECTIONS.get(path.split(".", 1)[0].split("[", 1)[0], 3), path)
+
+
+def state_diff_lines(adapter: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
+    """Every difference between two canonical states (``{"Kind/ns/name": body}``), objects in sorted
+    order: an object on one side only is named as such, a shared one lists every differing field."""
+    lines: list[str] = []
+    for ref in sorted(set(adapter) | set(model)):
+        if ref not in model:
+            lines.append(f"the adapter has {ref} that the model does not")
+        elif ref not in adapter:
+            lines.append(f"the model has {ref} that the adapter does not")
+        else:
+            fields: list[str] = []
+            _field_diffs(adapter[ref], model[ref], "", fields)
+            fields.sort(key=_field_rank)
+            lines.extend(f"{ref}: {f}" for f in fields)
+    return lines
+
+
+def render_state_diff(adapter: Mapping[str, Any], model: Mapping[str, Any], limit: int = 40) -> str | None:
+    """A pytest-like report of the difference, the first divergence marked ``>``; None when equal."""
+    lines = state_diff_lines(adapter, model)
+    if not lines:
+        return None
+    shown = [f"> {lines[0]}", *(f"  {ln}" for ln in lines[1:limit])]
+    if len(lines) > limit:
+        shown.append(f"  ... and {len(lines) - limit} more differences")
+    return (f"the adapter's state differs from the model's in {len(lines)} place(s), first: {lines[0]}\n"
+            + "\n".join(shown))

@@ -9,8 +9,9 @@
 Writes ``DIR/results.json`` (Jepsen-shaped: ``valid`` is true, false or "unknown"; per machine and per
 invariant the counts, premises, violations and the counterexample script) and ``DIR/summary.md``, and
 ``DIR/counterexamples/<machine>.yaml`` for every failure. ``--self-test`` runs every seeded bug of
-:mod:`conformance.mutants` and prints the kill matrix. Exit codes: 0 passed, 1 a check failed,
-2 usage error.
+:mod:`conformance.mutants` twice, in the model and as an external adapter, and prints the kill
+matrix. Exit codes: 0 passed, 1 a check failed, 2 usage error or UNKNOWN (nothing failed, but the
+run could not tell: an adapter error stopped examples, or an invariant was vacuous).
 
 What a pass means (soundness): for the examples Hypothesis generated, every invariant held at every
 step, and the adapter agreed with the reference model. What it cannot mean (completeness): it is a
@@ -38,8 +39,16 @@ __all__ = ["main", "run_machine", "summarise"]
 DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed")
 
 
+class _ArgParser(argparse.ArgumentParser):
+    """argparse with kubectl's one-line ``error: ...`` for usage errors (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kubeoracle conformance",
+    p = _ArgParser(prog="kubeoracle conformance",
                                 description="Run the conformance machines against an adapter.")
     p.add_argument("--adapter", default="model", metavar="NAME[:ARG]",
                    help="system under test: a built-in NAME[:ARG] or package.module:factory. Default: %(default)r")
@@ -85,7 +94,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
     from hypothesis.stateful import run_state_machine_as_test
 
     from .adapters import AdapterError, load
-    from .harness import Failure, Run, Stats, Violation
+    from .harness import AdapterCrash, Failure, Run, Stats, Violation
     from .machines import factory
     from .script import dump_script
 
@@ -99,8 +108,14 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
         return {**result, "valid": "unknown", "error": str(exc), "stats": stats.to_json(), "seconds": 0.0}
     last: dict[str, Run] = {}
     ticker = _Ticker(name, stats, progress)
+    tried = {"examples": 0, "found": False}  # examples generated before the first failure (not shrink runs)
 
     def on_run(run: Run) -> None:
+        prev = last.get("run")
+        if prev is not None and prev.failures:
+            tried["found"] = True
+        if not tried["found"]:
+            tried["examples"] += 1
         last["run"] = run
         ticker.tick()
 
@@ -124,7 +139,14 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
     except Exception as exc:  # a bug in an adapter or in the suite: not a verdict about the system
         run = last.get("run")
         result["valid"] = "unknown"
-        result["error"] = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exc(limit=8))
+        crash = exc if isinstance(exc, AdapterCrash) else None
+        if crash is None and isinstance(exc.__cause__, AdapterCrash):
+            crash = exc.__cause__
+        head = (f"adapter error: {crash}" if crash is not None
+                else f"suite error: {type(exc).__name__}: {exc}")
+        if crash is not None:
+            result["adapter_error"] = {"method": crash.method, "frame": crash.frame}
+        result["error"] = head + "\n" + "".join(traceback.format_exc(limit=12))
         if run is not None:
             result["failure"] = {"invariant": None, "rules": [], "message": str(exc), "events": run.trace,
                                  "program": _program(exc),
@@ -134,6 +156,9 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
         with contextlib.suppress(Exception):
             adapter.close()
     result["stats"] = stats.to_json()
+    result["stats"]["runs"] = result["stats"].get("examples", 0)  # every example run, shrinking included
+    result["stats"]["examples"] = tried["examples"] if tried["found"] or result["valid"] is False \
+        else result["stats"]["runs"]
     result["seconds"] = round(time.perf_counter() - started, 3)
     ticker.done(result)
     return result
@@ -150,8 +175,15 @@ def _limit_shrinking(seconds: int | None) -> None:
 
 
 def _program(exc: BaseException) -> str:
-    notes = getattr(exc, "__notes__", None) or []
-    return "\n".join(str(n) for n in notes)
+    """Hypothesis' printed program, without its ``@reproduce_failure`` advice (it names a test function
+    the user does not have; the counterexample script is the reproduction). The program lists the rules
+    with the arguments Hypothesis drew: a rule may act on another target than its drawn ``kind`` when none
+    of that kind exists, so the events actually sent are those of the script, not this text."""
+    notes = [str(n) for n in getattr(exc, "__notes__", None) or []]
+    keep = [n for n in notes if "reproduce_failure" not in n and "print_blob" not in n]
+    if not keep:
+        return ""
+    return ("# the rules as Hypothesis drew them; the events they sent are the script's\n" + "\n".join(keep))
 
 
 class _Ticker:
@@ -178,7 +210,8 @@ class _Ticker:
             return
         verdict = {True: "passed", False: "FAILED", "unknown": "UNKNOWN"}[result["valid"]]
         s = self.stats
-        self.out(f"\r  {self.name:<11} {verdict:<7} {s.examples:>5} examples  {s.steps:>7} steps  "
+        examples = result.get("stats", {}).get("examples", s.examples)
+        self.out(f"\r  {self.name:<11} {verdict:<7} {examples:>5} examples  {s.steps:>7} steps  "
                  f"{result['seconds']:>7.1f} s\n")
 
 
@@ -216,6 +249,9 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
             entry["valid"] = True
         invariants[name] = entry
     errors = [r for r in results if r["valid"] == "unknown"]
+    faults = total.errors
+    if total.steps and faults and total.outcomes.get("unknown", 0) == sum(total.outcomes.values()):
+        errors.append({"machine": "*", "error": f"adapter error: every request raised, e.g. {faults.most_common(1)[0][0]}"})
     if any(r["valid"] is False for r in results):
         valid: Any = False
     elif errors or vacuous:
@@ -226,7 +262,7 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
         "valid": valid,
         "adapter": adapter_spec,
         "options": {k: v for k, v in options.items() if v is not None},
-        "seconds": round(sum(r.get("seconds", 0.0) for r in results), 3),
+        "seconds": round(options.get("wall_seconds") or sum(r.get("seconds", 0.0) for r in results), 3),
         "steps": total.steps,
         "examples": total.examples,
         "settles": total.settles,
@@ -237,6 +273,8 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
         "rules": dict(sorted(total.rules.items())),
         "not_applicable": sorted(total.not_applicable),
         "outcomes": dict(total.outcomes),
+        "adapter_errors": dict(faults.most_common(5)),
+        "errors": [f"{r['machine']}: {str(r.get('error', '')).splitlines()[0]}" for r in errors if r.get("error")],
     }
 
 
@@ -261,20 +299,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else 2
+    if args.report is not None and args.report.exists() and not args.report.is_dir():
+        print(f'error: --report: "{args.report}" exists and is not a directory; name a directory to write '
+              "results.json, summary.md and counterexamples/ into", file=sys.stderr)
+        return 2
     machines = [m.strip() for m in args.machines.split(",") if m.strip()]
     from .adapters import AdapterError, load
     from .machines import MACHINES
 
     unknown = [m for m in machines if m not in MACHINES]
     if unknown or not machines:
-        print(f"kubeoracle conformance: --machines: unknown {unknown or '(none)'}; choose from "
+        print(f"error: --machines: unknown {unknown or '(none)'}; choose from "
               f"{', '.join(MACHINES)}", file=sys.stderr)
         return 2
     try:
         probe = load(args.adapter)
         probe.close()
     except AdapterError as exc:
-        print(f"kubeoracle conformance: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     options = {"examples": args.examples, "steps": args.steps, "seed": args.seed, "profile": args.profile,
                "database": args.database, "workers": args.workers, "shrink_seconds": args.shrink_seconds}
@@ -286,13 +328,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out is not None:
         out(f"kubeoracle conformance: adapter {args.adapter}, machines {', '.join(machines)}, "
             f"profile {args.profile}, workers {args.workers}\n")
+    wall = time.perf_counter()
     results = _run_all(machines, args.adapter, options, args.workers, out)
+    options["wall_seconds"] = time.perf_counter() - wall
     summary = summarise(results, args.adapter, options)
-    if args.report is not None:
-        _write_report(args.report, summary)
+    summary["options"].pop("wall_seconds", None)
+    report = args.report
+    if report is None and any(r.get("failure") and r["failure"].get("script") for r in results):
+        import tempfile
+
+        report = Path(tempfile.mkdtemp(prefix="kubeoracle-"))  # a counterexample is never lost
+    if report is not None:
+        _write_report(report, summary)
     if out is not None:
-        _print_verdict(summary, args.report, out)
-    return 1 if summary["valid"] is False else 0
+        _print_verdict(summary, report, out)
+    return exit_code(summary["valid"])
+
+
+def exit_code(valid: Any) -> int:
+    """0 passed, 1 a check failed, 2 unknown (the run could not tell)."""
+    return 0 if valid is True else 1 if valid is False else 2
 
 
 def _run_all(machines: list[str], adapter: str, options: dict[str, Any], workers: int,
@@ -327,16 +382,22 @@ def _printer() -> Callable[[str], None]:
 
 
 def _print_verdict(summary: dict[str, Any], report: Path | None, out: Callable[[str], None]) -> None:
+    if summary["valid"] == "unknown" and summary.get("errors"):
+        out("\nUNKNOWN: the adapter could not run every example; the run proves nothing about them:\n")
+        for line in summary["errors"]:
+            out(f"  {line}\n")
     steps = summary["steps"]
     secs = max(summary["seconds"], 1e-9)
-    out(f"\n{steps} steps ({summary['intermediate_states']} intermediate states checked) in {secs:.1f} s "
-        f"({steps / secs:.0f} steps/s)\n")
+    out(f"\n{summary['examples']} examples, {steps} steps ({summary['intermediate_states']} intermediate states "
+        f"checked) in {secs:.1f} s wall time ({steps / secs:.0f} steps/s)\n")
     for name, m in summary["machines"].items():
         f = m.get("failure")
         if m["valid"] is False and f:
             out(f"\nFAILED {name}: {f['invariant']} [{', '.join(f['rules'])}]\n  {f['message']}\n")
-            where = f"{report}/counterexamples/{name}.yaml" if report else "(use --report DIR to save it)"
-            out(f"  replay: kubeoracle replay {where}\n")
+            if report:
+                out(f"  replay: kubeoracle replay {report}/counterexamples/{name}.yaml\n"
+                    f"  the cluster it leads to: kubeoracle simulate -f /dev/null --events "
+                    f"{report}/counterexamples/{name}.yaml\n")
         elif m["valid"] == "unknown":
             out(f"\nUNKNOWN {name}: {str(m.get('error', ''))[:600]}\n")
     if summary["vacuous"]:

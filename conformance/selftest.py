@@ -1,81 +1,120 @@
-"""``kubeoracle conformance --self-test``: every seeded bug must be caught (the kill matrix).
+"""``kubeoracle conformance --self-test``: every seeded bug must be caught, twice (the kill matrix).
 
-A mutant is *killed* when its machine fails with the default budget while the unmutated model passes
-the same machine; the invariant that failed is recorded. The baseline is run first: if the unmutated
-model already fails a machine (a model bug the suite found), kills on that machine are reported as
-*indistinct* unless a different invariant fails.
+Each mutant of :mod:`conformance.mutants` is run in two columns:
+
+* **in-model**: the mutant patches the reference model in this process and its machine runs against
+  the built-in ``model`` adapter (or the ``--adapter`` given). The adapter is the model, so the
+  differential checks do not apply: the invariants alone must catch it.
+* **external**: the mutant is applied in a child process (the ``subprocess`` adapter) that speaks only
+  the protocol; the harness's own model, in this process, stays unmutated, so the differential
+  checks are on. It is how the suite judges a third party's system.
+
+A mutant is *killed* in a column when its machine fails there while the unmutated model passes the
+same machine in the same column; the invariant that failed is recorded. When the unmutated model already fails a machine, kills on that machine are *indistinct* unless a different
+invariant fails. Mutants run in parallel worker processes (``--workers``, at least 2 here).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .mutants import MUTANTS, Mutant, applied, available
 from .runner import run_machine
 
-__all__ = ["kill", "run_self_test"]
+__all__ = ["COLUMNS", "external_spec", "kill", "run_self_test"]
+
+COLUMNS = ("in-model", "external")
 
 
-def kill(mutant: Mutant, adapter: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Run the mutant's machine on the mutated model; the machine result."""
+def external_spec(mutant: Mutant | None) -> str:
+    """The ``subprocess`` adapter running the model with ``mutant`` applied in the child."""
+    return "subprocess" + (f":{mutant.name}" if mutant is not None else "")
+
+
+def kill(mutant: Mutant, adapter: str, options: dict[str, Any], column: str = "in-model") -> dict[str, Any]:
+    """Run the mutant's machine in one column; the machine result."""
+    if column == "external":
+        return run_machine(mutant.machine, external_spec(mutant), options)
     with applied(mutant):
         return run_machine(mutant.machine, adapter, options)
 
 
+def _baseline(machine: str, adapter: str, options: dict[str, Any], column: str) -> dict[str, Any]:
+    return run_machine(machine, external_spec(None) if column == "external" else adapter, options)
+
+
+def _verdict(r: dict[str, Any], base: dict[str, Any]) -> tuple[str, str]:
+    inv = (r.get("failure") or {}).get("invariant")
+    base_inv = (base.get("failure") or {}).get("invariant")
+    if r["valid"] is False and inv and (base["valid"] is not False or inv != base_inv):
+        return "killed", inv
+    if r["valid"] is False:
+        return "indistinct", f"{inv} (the unmutated model fails it too)"
+    if r["valid"] == "unknown" and r.get("error"):
+        return "error", str(r.get("error", "")).splitlines()[0][:200]
+    return "SURVIVED", "no invariant failed"
+
+
 def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str], None],
                   report: Path | None = None) -> int:
-    return _self_test(adapter, options, out=out, report=report)
-
-
-def _self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str], None],
-               report: Path | None = None) -> int:
+    started = time.perf_counter()
     # which invariant kills it, not the shortest script; derandomized, so the matrix is the same every run
     opts = {**options, "database": "none", "shrink": False,
             "profile": "ci" if options.get("profile", "dev") == "dev" else options["profile"]}
-    baseline: dict[str, dict[str, Any]] = {}
-    rows = []
-    out(f"kubeoracle conformance --self-test: {len(MUTANTS)} seeded bugs, adapter {adapter}\n\n")
-    for mutant in MUTANTS:
-        if not available(mutant):
-            rows.append((mutant, "n/a", f"the model has no {mutant.needs}"))
-            continue
-        if mutant.machine not in baseline:
-            baseline[mutant.machine] = run_machine(mutant.machine, adapter, opts)
-        base = baseline[mutant.machine]
-        base_inv = (base.get("failure") or {}).get("invariant")
+    workers = max(2, int(options.get("workers") or 1))
+    mutants = [m for m in MUTANTS if available(m)]
+    machines = sorted({m.machine for m in mutants})
+    out(f"kubeoracle conformance --self-test: {len(MUTANTS)} seeded bugs x {len(COLUMNS)} columns "
+        f"(in-model: adapter {adapter}; external: {external_spec(None)},MUTANT), {workers} workers\n\n")
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        base_f = {(m, c): pool.submit(_baseline, m, adapter, opts, c) for m in machines for c in COLUMNS}
         # the run stops at the first failure, so a mutant may use its own, larger budget (as its test does)
-        # (and the step count of tests/test_mutants.py, so both judge the same runs)
-        r = kill(mutant, adapter, {**opts, "examples": max(opts.get("examples") or 0, mutant.examples),
-                                   "steps": opts.get("steps") or 30})
-        inv = (r.get("failure") or {}).get("invariant")
-        if r["valid"] is False and inv and (base["valid"] is True or inv != base_inv):
-            rows.append((mutant, "killed", inv))
-        elif r["valid"] is False:
-            rows.append((mutant, "indistinct", f"{inv} (the unmutated model fails it too)"))
-        elif r["valid"] == "unknown":
-            rows.append((mutant, "error", str(r.get("error", ""))[:200]))
-        else:
-            rows.append((mutant, "SURVIVED", "no invariant failed"))
-        out(f"  {mutant.name:<30} {rows[-1][1]:<10} {rows[-1][2]}\n")
+        kill_f = {(m.name, c): pool.submit(kill, m, adapter, {**opts, "examples": max(opts.get("examples") or 0,
+                                                                                      m.examples),
+                                                               "steps": opts.get("steps") or 30}, c)
+                  for m in mutants for c in COLUMNS}
+        baseline = {k: f.result() for k, f in base_f.items()}
+        rows: list[tuple[Mutant, dict[str, tuple[str, str]]]] = []
+        for mutant in MUTANTS:
+            if not available(mutant):
+                rows.append((mutant, {c: ("n/a", f"the model has no {mutant.needs}") for c in COLUMNS}))
+                continue
+            cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) for c in COLUMNS}
+            if mutant.external_gap and cells["external"][0] != "killed":
+                cells["external"] = ("gap", mutant.external_gap)
+            rows.append((mutant, cells))
+            out(f"  {mutant.name:<30} " + "  ".join(f"{c}: {v} ({d})" for c, (v, d) in cells.items()) + "\n")
     width = max(len(m.name) for m in MUTANTS)
-    out("\nKill matrix (mutant x invariant that caught it):\n")
-    for mutant, verdict, detail in rows:
-        out(f"  {mutant.name:<{width}}  {verdict:<10}  {detail}\n")
-    for name, base in baseline.items():
+    out(f"\nKill matrix (mutant x column: the invariant that caught it):\n  {'mutant':<{width}}  "
+        + "  ".join(f"{c:<10}" for c in COLUMNS) + "  caught by (in-model | external)\n")
+    for mutant, cells in rows:
+        out(f"  {mutant.name:<{width}}  " + "  ".join(f"{cells[c][0]:<10}" for c in COLUMNS)
+            + "  " + " | ".join(cells[c][1] for c in COLUMNS) + "\n")
+    for (name, column), base in sorted(baseline.items()):
         if base["valid"] is not True:
             f = base.get("failure") or {}
-            out(f"\nnote: the unmutated model fails machine {name!r}: {f.get('invariant')}: "
-                f"{str(f.get('message', base.get('error')))[:300]}\n")
-    survived = [m.name for m, v, _ in rows if v in ("SURVIVED", "error")]
+            if base["valid"] is False or base.get("error"):
+                out(f"\nnote: the unmutated model fails machine {name!r} ({column}): {f.get('invariant')}: "
+                    f"{str(f.get('message', base.get('error')))[:300]}\n")
+    survived = sorted({f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items()
+                       if v in ("SURVIVED", "error")})
+    gaps = sorted(f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items() if v == "gap")
+    seconds = time.perf_counter() - started
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
         (report / "selftest.json").write_text(json.dumps(
-            {"mutants": [{"name": m.name, "description": m.description, "machine": m.machine, "verdict": v,
-                          "caught_by": d} for m, v, d in rows],
-             "baseline": {k: v["valid"] for k, v in baseline.items()}}, indent=2) + "\n")
-    killed = sum(1 for _, v, _ in rows if v == "killed")
-    out(f"\n{killed}/{len(rows)} mutants killed" + (f"; survived: {', '.join(survived)}" if survived else "") + "\n")
+            {"columns": list(COLUMNS), "seconds": round(seconds, 1),
+             "mutants": [{"name": m.name, "description": m.description, "machine": m.machine,
+                          **{c: {"verdict": v, "caught_by": d} for c, (v, d) in cells.items()}}
+                         for m, cells in rows],
+             "baseline": {f"{k[0]} ({k[1]})": v["valid"] for k, v in baseline.items()}}, indent=2) + "\n")
+    counts = {c: sum(1 for _, cells in rows if cells[c][0] == "killed") for c in COLUMNS}
+    out("\nkilled: " + ", ".join(f"{c} {n}/{len(rows)}" for c, n in counts.items()) + f" in {seconds:.0f} s"
+        + (f"; survived: {', '.join(survived)}" if survived else "")
+        + (f"; known gaps: {', '.join(gaps)}" if gaps else "") + "\n")
     return 1 if survived else 0

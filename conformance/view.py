@@ -1,10 +1,13 @@
 """Read-only views of a cluster, the input of every invariant.
 
 Invariants read objects through a :class:`View`; they never care whether it wraps the model's
-immutable state (:class:`StateView`, zero copies: objects are the model's frozen dicts) or the list an
-adapter's ``observe()`` returned (:class:`ListView`). ``version(kind)`` is a token that is the same
-object while nothing of that kind changed, so checks can skip work (the model's persistent maps make
-this free).
+immutable state (:class:`StateView`, zero copies: objects are the model's frozen dicts), the list an
+adapter's ``observe()`` returned (:class:`ListView`) or the objects a watch kept up to date
+(:class:`WatchView`). Whatever an adapter reports is normalised to the model's representation
+(:func:`refmodel.frozen.freeze`: mappings are ``FrozenDict``, lists are tuples), so objects compare
+equal across views. ``version(kind)`` is a token that is the same object while nothing of that kind
+changed, so checks can skip work (the model's persistent maps, and a watch's per-kind copy on
+write, make this free).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
+from refmodel.frozen import freeze
 from refmodel.state import ClusterState
 
-__all__ = ["ListView", "StateView", "View", "controller_uid", "diff_kind", "index"]
+__all__ = ["ListView", "StateView", "View", "WatchView", "controller_uid", "diff_kind", "index", "view_of"]
 
 Obj = Mapping[str, Any]
 
@@ -76,7 +80,7 @@ class StateView(_Memo):
 
 
 class ListView(_Memo):
-    """A view of the objects an adapter reported."""
+    """A view of the objects an adapter reported (normalised with ``freeze``)."""
 
     __slots__ = ("_by_kind", "_uids", "duplicates", "now")
 
@@ -86,7 +90,7 @@ class ListView(_Memo):
         self._uids: dict[str, Obj] = {}
         self.now = int(time.time()) if now is None else now
         self.duplicates: list[tuple[str, str, str]] = []
-        for obj in objects:
+        for obj in map(freeze, objects):
             md = obj.get("metadata") or {}
             key = (md.get("namespace", "") or "", md.get("name", ""))
             bucket = self._by_kind.setdefault(obj.get("kind", ""), {})
@@ -111,6 +115,86 @@ class ListView(_Memo):
 
     def version(self, kind: str) -> object:
         return self._by_kind.get(kind)
+
+
+Key = tuple[str, str]  # (namespace, name)
+
+
+class WatchView(_Memo):
+    """A view kept up to date from an adapter's ``changes`` (capability ``watch``).
+
+    Each new view shares the per-kind maps of kinds that did not change with the view before it and
+    records what changed (``changed``), so diffs and cached checks cost O(what changed).
+    """
+
+    __slots__ = ("_by_kind", "changed", "duplicates", "now", "prev", "version_token")
+
+    def __init__(self, by_kind: dict[str, dict[Key, Obj]], now: int, version_token: str,
+                 prev: WatchView | None = None, changed: dict[str, set[Key]] | None = None) -> None:
+        super().__init__()
+        self._by_kind = by_kind
+        self.now = now
+        self.version_token = version_token
+        self.prev = prev
+        self.changed = changed
+        self.duplicates: list[tuple[str, str, str]] = []
+
+    def advance(self, version_token: str, relist: bool, upserts: Iterable[Obj],
+                deletes: Iterable[tuple[str, str, str]], now: int) -> WatchView:
+        """The view after a watch's batch of changes (``relist``: the batch is everything)."""
+        if relist:
+            view = ListView(upserts, now)
+            return WatchView(view._by_kind, now, version_token)
+        by_kind = dict(self._by_kind)
+        copied: set[str] = set()
+        changed: dict[str, set[Key]] = {}
+
+        def bucket(kind: str) -> dict[Key, Obj]:
+            if kind not in copied:
+                copied.add(kind)
+                by_kind[kind] = dict(by_kind.get(kind) or {})
+            return by_kind[kind]
+
+        for obj in map(freeze, upserts):
+            md = obj.get("metadata") or {}
+            kind, key = obj.get("kind", ""), (md.get("namespace", "") or "", md.get("name", ""))
+            bucket(kind)[key] = obj
+            changed.setdefault(kind, set()).add(key)
+        for kind, ns, name in deletes:
+            if bucket(kind).pop((ns or "", name), None) is not None:
+                changed.setdefault(kind, set()).add((ns or "", name))
+        for kind in copied:
+            if not by_kind[kind]:
+                del by_kind[kind]
+        return WatchView(by_kind, now, version_token, self, changed)
+
+    def objects(self, kind: str, namespace: str | None = None) -> Iterator[Obj]:
+        objs = self._by_kind.get(kind) or {}
+        if namespace is None:
+            return iter(objs.values())
+        return (o for (ns, _), o in objs.items() if ns == namespace)
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        return (self._by_kind.get(kind) or {}).get((namespace, name))
+
+    def by_uid(self, uid: str) -> Obj | None:
+        uids: dict[str, Obj] = self.memo("uids", _uids)
+        return uids.get(uid)
+
+    def version(self, kind: str) -> object:
+        return self._by_kind.get(kind)
+
+
+def _uids(view: View) -> dict[str, Obj]:
+    return {o["metadata"]["uid"]: o for kind in list(view._by_kind)  # type: ignore[attr-defined]
+            for o in view.objects(kind) if o["metadata"].get("uid")}
+
+
+def view_of(objects: Any, now: int | None = None) -> View:
+    """A view of what an adapter showed: a View as it is, else a list of objects (normalised)."""
+    if isinstance(objects, StateView | ListView | WatchView):
+        return objects
+    return ListView(objects, now)
 
 
 def controller_uid(obj: Obj) -> str | None:
@@ -143,6 +227,12 @@ def diff_kind(before: View, after: View, kind: str) -> Iterator[tuple[Obj | None
     """
     vb, va = before.version(kind), after.version(kind)
     if vb is va:
+        return
+    if isinstance(after, WatchView) and after.prev is before and after.changed is not None:
+        for key in after.changed.get(kind, ()):
+            ob, oa = before.get(kind, *key), after.get(kind, *key)
+            if ob is not oa and ob != oa:
+                yield ob, oa
         return
     if isinstance(before, StateView) and isinstance(after, StateView):
         ns_b: Any = vb or {}

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import admission as _admission  # noqa: F401  (registers PrepareForCreate hooks)
-from . import apiserver, events
+from . import apiserver, controllers, events, kubectl
+from .controllers import send
 from .core import StepResult, converge, converge_steps, step, transition
 from .errors import FieldError, Invalid, NotConverged, Rejection
 from .frozen import EMPTY, FrozenDict, freeze, thaw
-from .labels import selector_matches, selector_pairs
+from .request import Request, Response
 from .resources import REGISTRY
 from .state import ClusterConfig, ClusterState
 from .yamlio import dump_manifests, load_manifests
@@ -34,6 +34,8 @@ __all__ = [
     "Invalid",
     "NotConverged",
     "Rejection",
+    "Request",
+    "Response",
     "StepResult",
     "apply_manifest",
     "converge",
@@ -68,7 +70,8 @@ def new_cluster(
 
     state = ClusterState(config=config or ClusterConfig())
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
-        state = _must(apiserver.create(state, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+        state = _must(send(state, Request("create", body={"apiVersion": "v1", "kind": "Namespace",
+                                                          "metadata": {"name": ns}})))
     for i in range(nodes):
         name = f"node-{i}"
         node = freeze({
@@ -78,10 +81,10 @@ def new_cluster(
             "spec": {"podCIDR": f"10.244.{i % 256}.0/24"},
             "status": node_status(name, i, cpu, memory, pods_per_node, state.timestamp()),
         })
-        r = apiserver.controller_create(state, node)
-        state = _must(r)
+        # the node's kubelet registers it (with its status)
+        state = _must(send(state, Request("create", body=node, controller="kubelet")))
     for obj in _builtin_objects():
-        state = _must(apiserver.create(state, obj))
+        state = _must(send(state, Request("create", body=obj)))
     return converge(state)
 
 
@@ -102,21 +105,24 @@ def _builtin_objects() -> list[dict[str, Any]]:
     ]
 
 
-def _must(result: apiserver.WriteResult) -> ClusterState:
-    if result.rejection is not None:
-        raise Invalid(result.rejection)
-    return result.state
+def _must(result: tuple[ClusterState, Response]) -> ClusterState:
+    state, response = result
+    if response.rejection is not None:
+        raise Invalid(response.rejection)
+    return state
 
 
 def apply_manifest(state: ClusterState, obj: Mapping[str, Any]) -> ClusterState:
     """``kubectl apply`` of one object. Raises :class:`Invalid` (state untouched) when rejected."""
-    return _must(apiserver.apply(state, obj))
+    state, response, changes = kubectl.apply(state, obj)
+    if response.rejection is not None:
+        raise Invalid(response.rejection)
+    return controllers.notify(state, changes) if changes else state
 
 
 def validate_manifest(state: ClusterState, obj: Mapping[str, Any]) -> Rejection | None:
     """What the API server would say to creating ``obj`` (None = accepted), without changing anything."""
-    r = apiserver.create(state, obj, dry_run=True)
-    return r.rejection
+    return apiserver.handle(state, Request("create", body=obj, dry_run=True))[1].rejection
 
 
 def get(state: ClusterState, kind: str, name: str, namespace: str = "default") -> dict[str, Any] | None:
@@ -138,27 +144,8 @@ def list_objects(
     info = REGISTRY.get(kind)
     if info is None:
         return []
-    ns = namespace if info.namespaced else ("" if namespace is not None else None)
-    sel: Mapping[str, Any] | None = None
-    if selector is not None:
-        sel = selector if ("matchLabels" in selector or "matchExpressions" in selector) else {"matchLabels": selector}
-    out = []
-    for obj in _candidates(state, kind, ns, sel):
-        if sel is not None and not selector_matches(sel, obj["metadata"].get("labels")):
-            continue
-        out.append(obj)
-    out.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
-    return [thaw(o) for o in out]
-
-
-def _candidates(state: ClusterState, kind: str, ns: str | None, sel: Mapping[str, Any] | None) -> Any:
-    """Pods in one namespace with an equality selector come from the label index, not from a scan of
-    every pod; everything else is listed."""
-    pairs = selector_pairs(sel)
-    if kind != "Pod" or ns is None or not pairs:
-        return state.iter_kind(kind, ns)
-    names = state.pods_with_labels(ns, list(pairs))
-    return (p for p in (state.get("Pod", ns, n) for n in names) if p is not None)
+    request = Request("list", kind, (namespace or "") if info.namespaced else "", selector=selector)
+    return [thaw(o) for o in apiserver.handle(state, request)[1].items]
 
 
 # re-exported for convenience

@@ -1,25 +1,32 @@
-"""What the API server does to a new object before storing it: registry PrepareForCreate and admission.
+"""What the API server does to a new object before storing it (registry PrepareForCreate and admission),
+and to a pod it binds to a node.
 
 **Mirrors:** ``pkg/registry/core/pod/strategy.go`` (PrepareForCreate: phase Pending, QOS class),
 ``plugin/pkg/admission/defaulttolerationseconds/admission.go`` (not-ready/unreachable NoExecute
 tolerations of 300 s), ``pkg/registry/core/namespace/strategy.go`` (phase Active),
-``pkg/registry/core/node/strategy.go``.
+``pkg/registry/core/node/strategy.go``; ``pkg/registry/core/pod/storage/storage.go`` (BindingREST.assignPod,
+setPodHostAndAnnotations: ``spec.nodeName`` and the PodScheduled condition).
 **Modelled:** rules P-1 (new pods are Pending), NODE-2 (default tolerations), NS-2 (phase Active); a Node
 created by a user is Ready as if its kubelet had registered it.
+The kinds declare these as their ``prepare_create`` (``refmodel/resources/pod.py``, ``namespace.py``,
+``node.py``); the API server runs them on every new object, a user's or a controller's.
 **Not modelled (and why):** the ServiceAccount admission plugin (token volume, ``serviceAccountName:
 default``): no API access from pods is simulated; LimitRanger and ResourceQuota (opaque kinds).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from .controllers import register_prepare
 from .frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from .podutil import pod_qos
-from .state import ClusterState
 
-__all__ = ["default_tolerations", "node_status"]
+if TYPE_CHECKING:
+    from .state import ClusterState
+
+__all__ = ["bind_pod", "default_tolerations", "node_status", "prepare_namespace", "prepare_node", "prepare_pod"]
 
 _TOLERATION_CACHE: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
@@ -48,7 +55,7 @@ def default_tolerations(tolerations: tuple[Any, ...], seconds: int) -> tuple[Any
 _SPEC_CACHE: dict[int, tuple[Any, FrozenDict, FrozenDict, int]] = {}
 
 
-def _prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
+def prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
     spec = pod["spec"]
     seconds = state.config.default_toleration_seconds
     hit = _SPEC_CACHE.get(id(spec))
@@ -66,7 +73,7 @@ def _prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
     return with_(pod, spec=new_spec, status=status)
 
 
-def _prepare_namespace(state: ClusterState, ns: FrozenDict) -> FrozenDict:
+def prepare_namespace(state: ClusterState, ns: FrozenDict) -> FrozenDict:
     return with_(ns, status=FrozenDict({"phase": "Active"}))
 
 
@@ -92,7 +99,7 @@ def node_status(name: str, index: int, cpu: str = "4", memory: str = "16Gi", pod
     })
 
 
-def _prepare_node(state: ClusterState, node: FrozenDict) -> FrozenDict:
+def prepare_node(state: ClusterState, node: FrozenDict) -> FrozenDict:
     status = node.get("status") or EMPTY
     if status.get("conditions"):
         return node
@@ -102,6 +109,48 @@ def _prepare_node(state: ClusterState, node: FrozenDict) -> FrozenDict:
     return with_(node, status=fresh)
 
 
-register_prepare("Pod", _prepare_pod)
-register_prepare("Namespace", _prepare_namespace)
-register_prepare("Node", _prepare_node)
+# ---------------------------------------------------------------------------------------------
+# the binding subresource
+# ---------------------------------------------------------------------------------------------
+def bind_pod(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
+    """What a Binding writes: ``spec.nodeName`` and ``PodScheduled=True``."""
+    now = state.timestamp()
+    status = pod.get("status") or EMPTY
+    if not status.get("conditions"):
+        # the usual case: a new pod's first condition
+        status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
+    else:
+        conds = list(status["conditions"])
+        for i, c in enumerate(conds):
+            if c.get("type") == "PodScheduled":
+                since = c.get("lastTransitionTime") if c.get("status") == "True" else now
+                conds[i] = FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": since})
+                break
+        else:
+            conds.append(FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}))
+        status = with_(status, conditions=tuple(conds))
+    spec = pod["spec"]
+    return with_(pod, spec=_shared(spec, node, lambda: with_(spec, nodeName=node)), status=status)
+
+
+@lru_cache(maxsize=1024)
+def _scheduled_conditions(now: str) -> tuple[FrozenDict, ...]:
+    return (FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}),)
+
+
+_SHARED: dict[tuple[int, str], tuple[Any, FrozenDict]] = {}
+
+
+def _shared(value: FrozenDict, key: str, build: Callable[[], FrozenDict]) -> FrozenDict:
+    """``build()``, memoised by identity of ``value`` and by ``key``: pods of one template bound to one node
+    share their spec, pods bound in the same second their status (values are immutable, so sharing is
+    invisible but for memory). The cache holds ``value``, so its id cannot be reused while cached."""
+    k = (id(value), key)
+    hit = _SHARED.get(k)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    out = build()
+    if len(_SHARED) > 20_000:
+        _SHARED.clear()
+    _SHARED[k] = (value, out)
+    return out

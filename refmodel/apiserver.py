@@ -1,82 +1,713 @@
-"""The API-server model: the one place through which every write, by a user or a controller, goes.
+"""The API-server model: the one door through which every request, by a user or a controller, goes.
 
-**Mirrors:** ``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`` (Create, Update,
-Delete, the graceful-deletion and finalizer logic in ``BeforeDelete`` / ``updateForGracefulDeletionAndFinalizers``),
-``staging/src/k8s.io/apiserver/pkg/registry/rest/create.go`` and ``update.go`` (BeforeCreate,
-BeforeUpdate: uid, creationTimestamp, generateName, generation), the admission plugins
-``NamespaceLifecycle`` (``plugin/pkg/admission/namespace/lifecycle``) and ``DefaultTolerationSeconds``
-(``plugin/pkg/admission/defaulttolerationseconds/admission.go``), and ``kubectl apply``'s client-side
-three-way merge (``staging/src/k8s.io/kubectl/pkg/cmd/apply``, last-applied annotation).
-**Modelled:** type-meta checks (missing kind, unknown kind, versions no longer served), strict structural
-validation, defaulting, per-kind create and update validation, immutable fields, metadata rules
-(names per kind, labels, annotations, generateName), uid, monotonically increasing resourceVersion,
-``generation`` bumped iff the spec changes, status only through the status subresource, finalizers,
-graceful deletion of pods, Foreground/Orphan/Background propagation, namespace termination, immortal
-namespaces. A rejected write returns a :class:`~refmodel.errors.Rejection` and the unchanged state.
-The writes of one controller turn (a ReplicaSet's creates, a scheduler's bindings, a kubelet's statuses)
-may be committed as one batch (``*_many``): the same writes in the same order, one new state, and the
-watches run after the last, as informer handlers run after the writes they report.
-**Not modelled (and why):** optimistic concurrency between controllers (each controller writes within
-its own turn, so there is no stale read to reject); authentication/authorization; server-side apply
-managed fields (client-side apply's merge is what ``kubectl apply`` does by default); strategic merge of
-lists by key (lists are replaced, as JSON merge patch does).
+**Mirrors:** ``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`` (``Store.Create``,
+``Store.Update``, ``Store.Delete`` with ``BeforeDelete`` / ``updateForGracefulDeletionAndFinalizers``,
+``Store.Get``, ``Store.List``), ``staging/src/k8s.io/apiserver/pkg/registry/rest/create.go``
+(``BeforeCreate``: namespace, PrepareForCreate, Validate, metadata validation, generateName, uid,
+creationTimestamp) and ``update.go`` (``BeforeUpdate``: PrepareForUpdate, ValidateUpdate, server-owned
+metadata, generation), ``rest/delete.go`` (``BeforeDelete``: graceful deletion, generation bump), the
+status strategies (``pkg/registry/apps/deployment/strategy.go`` ``deploymentStatusStrategy``: a status
+write keeps spec and metadata; a main-resource write keeps status) and the scale subresource
+(``pkg/registry/apps/deployment/storage/storage.go`` ``ScaleREST.Update``, ``scaleFromDeployment``;
+``pkg/apis/autoscaling/validation`` ``ValidateScale``), the admission plugins ``NamespaceLifecycle``
+(``plugin/pkg/admission/namespace/lifecycle``) and those each kind declares (``prepare_create``).
+**Modelled:** :func:`handle` for get, list, create, update, patch (merge, JSON and strategic, applied by
+:mod:`refmodel.patch`), delete,
+the ``status`` and ``scale`` subresources; the checks in one fixed order (resolve the kind, the
+namespace, decode strictly, validate metadata, default, prepare, validate, admission, precondition,
+commit); uid, monotonically increasing resourceVersion, ``generation`` bumped iff the spec changes,
+finalizers, graceful deletion of pods, Foreground/Orphan/Background propagation, namespace termination,
+immortal namespaces, dry run, resourceVersion preconditions. A rejected request returns the unchanged
+state and a ``Status``-shaped :class:`~refmodel.request.Response`; an accepted one returns the committed
+writes (``changes``) for the watches. Controllers come through the same door, named in the request: they
+send objects built from validated templates, so only the checks that can fail for them run (names of
+objects they name, namespace lifecycle, AlreadyExists, preconditions) unless ``ClusterConfig.strict``,
+which validates their writes as a user's. A controller turn's writes may be one batch request
+(``Request.items``), committed together.
+**Not modelled (and why):** optimistic concurrency between controllers beyond resourceVersion
+preconditions (each controller writes within its own turn); authentication/authorization; server-side
+apply (415); status validation (no modelled kind validates
+its status); watch requests (``changes`` go to the controllers' watches in :mod:`refmodel.core`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
-from . import resources
+from . import patch, resources
 from .errors import FieldError, Rejection, forbidden, invalid, required
-from .frozen import EMPTY, FrozenDict, freeze, thaw, with_
+from .frozen import EMPTY, FrozenDict, freeze, freeze_dict, thaw, with_
+from .labels import selector_matches, selector_pairs
+from .request import PATCH_TYPES, SUBRESOURCES, Change, Request, Response
 from .resources.common import NAME_RULES, validate_labels
 from .resources.schema import structural_errors
 from .state import ClusterState, Ref
 
-__all__ = [
-    "LAST_APPLIED",
-    "WriteResult",
-    "apply",
-    "controller_create",
-    "controller_create_many",
-    "controller_update",
-    "controller_update_many",
-    "create",
-    "delete",
-    "update",
-    "update_status",
-    "update_status_many",
-]
+__all__ = ["IMMORTAL_NAMESPACES", "PROPAGATIONS", "SCALABLE", "handle", "resolve_kind"]
 
 _dict_update = dict.update  # for building a FrozenDict before anyone sees it
 _dict_set = dict.__setitem__
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+PROPAGATIONS = ("Background", "Foreground", "Orphan")
+SCALABLE = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController")
+MAX_INT32 = 2**31 - 1
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # utilrand.String's alphabet (no vowels)
 _GENERATE_TABLE = bytes(ord(_GENERATE_ALPHABET[b % len(_GENERATE_ALPHABET)]) for b in range(256))  # byte -> letter
+_SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+                "resourceVersion")
 
 
-@attrs.frozen
-class WriteResult:
-    """The API server's answer: the new state and the stored object, or a rejection and the old state."""
+# ---------------------------------------------------------------------------------------------
+# the door
+# ---------------------------------------------------------------------------------------------
+def handle(state: ClusterState, request: Request) -> tuple[ClusterState, Response, tuple[Change, ...]]:
+    """Serve one request: the new state, the response, and the writes committed (for the watches).
 
-    state: ClusterState
-    obj: FrozenDict | None = None
-    rejection: Rejection | None = None
-    notice: str = ""
+    A rejected request leaves ``state`` as it was; a batch (``request.items``) keeps the writes before
+    its first rejection. A dry run answers as the request would but commits nothing.
+    """
+    verb = request.verb
+    if verb == "get":
+        return state, _respond(request, _get(state, request)), ()
+    if verb == "list":
+        return state, _list(state, request), ()
+    sub = request.subresource
+    if verb == "create":
+        writer = _bind if sub == "binding" else _create
+    elif verb == "update":
+        writer = _update_status if sub == "status" else _update_scale if sub == "scale" else _update
+    elif verb == "patch":
+        writer = _patch
+    elif verb == "delete":
+        writer = _delete
+    else:
+        return state, Response.failure(Rejection("MethodNotAllowed", f'the server does not allow the verb "{verb}"',
+                                                 405, request.kind, request.name)), ()
+    if request.subresource not in SUBRESOURCES:
+        return state, Response.failure(Rejection(
+            "NotFound", f"the server could not find the requested resource ({request.subresource} of "
+            f"{request.kind})", 404, request.kind, request.name)), ()
+    txn = _Batch(state, request)
+    if request.items:
+        response = _each(txn, request, writer)
+    else:
+        response = _respond(request, writer(txn, request, request.body))
+    if not txn.writes or request.dry_run:
+        return state, response, ()
+    return txn.commit(), response, tuple(txn.writes)
 
-    @property
-    def ok(self) -> bool:
-        return self.rejection is None
+
+def _respond(request: Request, out: _Out) -> Response:
+    if isinstance(out, Rejection):
+        return Response(out.code, None, (), out)
+    return Response(201 if request.verb == "create" else 200, out)
 
 
-def _reject(state: ClusterState, rejection: Rejection) -> WriteResult:
-    return WriteResult(state, None, rejection)
+def _each(txn: _Batch, request: Request, writer: _Writer) -> Response:
+    """A batch: ``writer`` for each item in order; stops at the first rejection."""
+    objs: list[FrozenDict] = []
+    for body in request.items:
+        out = writer(txn, request, body)
+        if isinstance(out, Rejection):
+            return Response(out.code, None, tuple(objs), out)
+        if out is not None:
+            objs.append(out)
+    return Response(201 if request.verb == "create" else 200, None, tuple(objs))
+
+
+class _Batch:
+    """The writes of one request being prepared: reads see the writes before them; nothing is stored
+    until :meth:`commit`, which applies them all in one state transaction."""
+
+    __slots__ = ("live_ns", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user", "writes")
+
+    def __init__(self, state: ClusterState, request: Request) -> None:
+        self.state = state
+        self.request = request
+        self.user = not request.controller
+        self.strict = self.user or state.config.strict  # full validation of what is written
+        self.rv = state.rv
+        self.uid_seq = state.uid_seq
+        self.writes: list[Change] = []
+        self.txn = state._transaction()  # writes are applied as they come: reads see them
+        self.live_ns: set[str] = set()  # namespaces seen active in this request (NamespaceLifecycle)
+        self.now = state.timestamp()
+
+    def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
+        return self.txn.get(kind, namespace, name)
+
+    def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
+        """Apply a write stamped with ``self.rv`` (the caller took it with :meth:`next_rv`)."""
+        self.txn.put(ref, old, new, status_only)
+        self.writes.append((ref, old, new, status_only))
+
+    def next_rv(self) -> int:
+        self.rv += 1
+        return self.rv
+
+    def commit(self) -> ClusterState:
+        return self.txn.finish({"rv": self.rv, "uid_seq": self.uid_seq})
+
+
+#: what a writer answers: the stored object (None: removed, or nothing to show) or why it refused
+_Out = FrozenDict | Rejection | None
+_Writer = Callable[["_Batch", Request, Any], _Out]
+
+
+def _not_found(info: resources.KindInfo | None, kind: str, name: str) -> Rejection:
+    plural = info.plural if info is not None else kind.lower() + "s"
+    return Rejection("NotFound", f'{plural} "{name}" not found', 404, kind, name)
+
+
+def _namespace_of(info: resources.KindInfo, namespace: str) -> str:
+    return (namespace or "default") if info.namespaced else ""
+
+
+def _kind_of(request: Request, body: Any) -> resources.KindInfo | Rejection:
+    """The kind a request is about: the URL's (``request.kind``) or, for a create or an update, the
+    body's, checked as the decoder checks it."""
+    if body is not None and not (request.subresource == "scale" or request.verb == "patch"):
+        if request.controller and type(body) is FrozenDict:
+            return resources.REGISTRY[body["kind"]]  # a controller's object: built from a known kind
+        return resolve_kind(body)
+    info = resources.lookup(request.kind)
+    if info is None:
+        return Rejection("NotFound", f'the server doesn\'t have a resource type "{request.kind}"', 404,
+                         request.kind, request.name)
+    return info
+
+
+# ---------------------------------------------------------------------------------------------
+# get, list (Store.Get, Store.List)
+# ---------------------------------------------------------------------------------------------
+def _get(state: ClusterState, request: Request) -> _Out:
+    info = resources.lookup(request.kind)
+    if info is None:
+        return Rejection("NotFound", f'the server doesn\'t have a resource type "{request.kind}"', 404,
+                               request.kind, request.name)
+    obj = state.get(info.kind, _namespace_of(info, request.namespace), request.name)
+    return _not_found(info, info.kind, request.name) if obj is None else obj
+
+
+def _list(state: ClusterState, request: Request) -> Response:
+    """The objects of a kind (in one namespace when ``request.namespace`` is set), sorted by namespace
+    and name; ``request.selector`` is a matchLabels map or a LabelSelector."""
+    info = resources.lookup(request.kind)
+    if info is None:
+        return Response.failure(Rejection("NotFound", f'the server doesn\'t have a resource type '
+                                          f'"{request.kind}"', 404, request.kind))
+    ns = (request.namespace or None) if info.namespaced else None
+    sel = request.selector
+    if sel is not None and not ("matchLabels" in sel or "matchExpressions" in sel):
+        sel = {"matchLabels": sel}
+    pairs = selector_pairs(sel)
+    if info.kind == "Pod" and ns is not None and pairs:
+        # pods in one namespace with an equality selector come from the label index, not from a scan
+        names = state.pods_with_labels(ns, list(pairs))
+        candidates: Any = (p for p in (state.get("Pod", ns, n) for n in names) if p is not None)
+    else:
+        candidates = state.iter_kind(info.kind, ns)
+    out = [o for o in candidates if sel is None or selector_matches(sel, o["metadata"].get("labels"))]
+    out.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+    return Response(200, None, tuple(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# create (Store.Create, rest.BeforeCreate)
+# ---------------------------------------------------------------------------------------------
+def _create(txn: _Batch, request: Request, body: Any) -> _Out:
+    if request.subresource:
+        return Rejection("MethodNotAllowed", f"create is not supported on the {request.subresource} "
+                         "subresource", 405, request.kind, request.name)
+    if txn.user or type(body) is not FrozenDict:
+        info = _kind_of(request, body)
+        if isinstance(info, Rejection):
+            return info
+        return _create_from_user(txn, request, info, body)
+    info = resources.REGISTRY[body["kind"]]
+    # a controller's object, built from a validated template
+    md = body["metadata"]
+    ns = md.get("namespace", "")
+    name = md.get("name")
+    if txn.strict:
+        errs = _object_errors(info, thaw(body))
+        if errs:
+            return Rejection.from_errors(info.kind, str(name or md.get("generateName") or ""), errs)
+    elif name:
+        # the one check a template does not cover: a name the controller composed (a ReplicaSet's
+        # "<deployment>-<hash>") may be too long or malformed
+        rule = NAME_RULES.get(info.name_rule)
+        errs = [invalid("metadata.name", name, m) for m in rule(name)] if rule is not None else []
+        if errs:
+            return Rejection.from_errors(info.kind, name, errs)
+    generated = not name
+    if generated:  # a generated name is new by construction
+        name = _generated_name(txn, md["generateName"], info.kind, ns)
+    if info.namespaced and ns not in txn.live_ns:
+        rejection = _namespace_admits(txn, info, ns, name)
+        if rejection is not None:
+            return rejection
+    if not generated and txn.get(info.kind, ns, name) is not None:
+        return Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, info.kind, name)
+    return _insert(txn, info, ns, name, body)
+
+
+def _create_from_user(txn: _Batch, request: Request, info: resources.KindInfo, body: Any) -> _Out:
+    obj = thaw(body)
+    kind = info.kind
+    raw_md = obj.get("metadata")
+    name = raw_md.get("name") if isinstance(raw_md, dict) else None
+    errs = _object_errors(info, obj, defaulted=False)
+    if errs:
+        return Rejection.from_errors(kind, str(name or ""), errs)
+    md = obj["metadata"]
+    if info.namespaced:
+        if request.namespace and md.get("namespace") and md["namespace"] != request.namespace:
+            return Rejection("BadRequest", "the namespace of the provided object does not match the "
+                             "namespace sent on the request", 400, kind, str(name or ""))
+        md["namespace"] = md.get("namespace") or request.namespace or "default"
+    else:
+        md.pop("namespace", None)
+    if not md.get("name"):
+        md["name"] = _generated_name(txn, md["generateName"], kind, md.get("namespace", ""))
+    name = md["name"]
+    ns = md.get("namespace", "")
+    rejection = _namespace_admits(txn, info, ns, name)
+    if rejection is not None:
+        return rejection
+    if info.modelled:
+        info.default(obj)
+        errs = info.validate(obj)
+        if errs:
+            return Rejection.from_errors(kind, name, errs)
+    if txn.get(kind, ns, name) is not None:
+        return Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, kind, name)
+    # fields the server sets are not taken from the request; status comes from PrepareForCreate
+    for f in (*_SERVER_META, "managedFields", "selfLink"):
+        md.pop(f, None)
+    if info.has_status:
+        obj.pop("status", None)
+    return _insert(txn, info, ns, name, freeze(obj))
+
+
+def _object_errors(info: resources.KindInfo, obj: dict[str, Any], defaulted: bool = True) -> list[FieldError]:
+    """Strict decoding and metadata validation (and, for an object that needs no defaulting, the kind's
+    own validation): what a create checks before the kind's strategy runs."""
+    errs = structural_errors(info.kind, obj["apiVersion"], obj)
+    if errs:
+        return errs
+    errs = _validate_meta(info, obj)
+    if errs or not defaulted or not info.modelled:
+        return errs
+    return info.validate(obj)
+
+
+def _namespace_admits(txn: _Batch, info: resources.KindInfo, ns: str, name: str) -> Rejection | None:
+    """The NamespaceLifecycle admission plugin: no new content in a missing or terminating namespace."""
+    if not info.namespaced or ns in txn.live_ns:
+        return None
+    ns_obj = txn.get("Namespace", "", ns)
+    if ns_obj is None:
+        return Rejection("NotFound", f'namespaces "{ns}" not found', 404, "Namespace", ns,
+                         (invalid("metadata.namespace", ns, "namespace not found"),))
+    if ns_obj["metadata"].get("deletionTimestamp"):
+        return Rejection(
+            "Forbidden", f'{info.plural} "{name}" is forbidden: unable to create new content in namespace {ns} '
+            "because it is being terminated", 403, info.kind, name,
+            (FieldError("NamespaceTerminating", "metadata.namespace", f"namespace {ns} is being terminated"),))
+    txn.live_ns.add(ns)
+    return None
+
+
+def _insert(txn: _Batch, info: resources.KindInfo, ns: str, name: str, obj: FrozenDict) -> _Out:
+    """Admission (the kind's PrepareForCreate), uid, creationTimestamp, generation 1, resourceVersion."""
+    prepare = info.prepare_create
+    if prepare is not None:
+        obj = prepare(txn.state, obj)
+    txn.uid_seq += 1
+    changes: dict[str, Any] = {"name": name, "uid": _new_uid(txn.uid_seq), "creationTimestamp": txn.now}
+    if info.tracks_generation:
+        changes["generation"] = 1
+    txn.rv += 1
+    obj = _stamp(txn.rv, obj, changes)
+    ref = (info.kind, ns, name)
+    txn.txn.put(ref, None, obj, False)
+    txn.writes.append((ref, None, obj, False))
+    return obj
+
+
+def _bind(txn: _Batch, request: Request, body: Any) -> _Out:
+    """POST of a Binding to a pod's binding subresource (BindingREST.Create, assignPod): the pod gets the
+    target node, once; a pod being deleted or already bound cannot be bound."""
+    if type(body) is FrozenDict:  # a scheduler's Binding
+        md, node = body["metadata"], body["target"]["name"]
+        name, ns = md["name"], md["namespace"]
+    else:
+        if not isinstance(body, Mapping):
+            body = {}
+        md = body.get("metadata")
+        target = body.get("target")
+        name = (md.get("name") if isinstance(md, Mapping) else None) or request.name
+        ns = (md.get("namespace") if isinstance(md, Mapping) else None) or request.namespace or "default"
+        node = target.get("name") if isinstance(target, Mapping) else None
+        if not node or not isinstance(node, str):
+            return Rejection.from_errors("Binding", str(name), [required("target.name")])
+    info = resources.REGISTRY["Pod"] if request.kind in ("", "Pod") else resources.lookup(request.kind)
+    if info is None or info.bind is None:
+        return Rejection("NotFound", f"the server could not find the requested resource (binding of "
+                         f"{request.kind})", 404, request.kind, name)
+    ref = ("Pod", ns, name)
+    pod = txn.txn.get("Pod", ns, name)
+    if pod is None:
+        return _not_found(info, "Pod", name)
+    if pod["metadata"].get("deletionTimestamp"):
+        return Rejection("Conflict", f"pod {name} is being deleted, cannot be assigned to a host", 409,
+                         "Pod", name)
+    bound_to = pod["spec"].get("nodeName")
+    if bound_to:
+        return Rejection("Conflict", f'pod {name} is already assigned to node "{bound_to}"', 409, "Pod", name)
+    txn.rv += 1
+    new = _stamp(txn.rv, info.bind(txn.state, pod, node), {})
+    txn.txn.put(ref, pod, new, False)
+    txn.writes.append((ref, pod, new, False))
+    return new
+
+
+# ---------------------------------------------------------------------------------------------
+# update (Store.Update, rest.BeforeUpdate) and the status and scale subresources
+# ---------------------------------------------------------------------------------------------
+def _update(txn: _Batch, request: Request, body: Any) -> _Out:
+    """An update of the main resource: a controller's object (status and server-owned metadata come from
+    the stored one), or a user's (:func:`_update_from_user`)."""
+    info = resources.REGISTRY[body["kind"]] if type(body) is FrozenDict and not txn.user else _kind_of(
+        request, body)
+    if isinstance(info, Rejection):
+        return info
+    if txn.user:
+        return _update_from_user(txn, request, info, thaw(body))
+    md = body["metadata"]
+    ns = md.get("namespace", "")
+    old = txn.get(info.kind, ns, md["name"])
+    if old is None:
+        return _not_found(info, info.kind, md["name"])
+    new = body
+    old_md = old["metadata"]
+    if md is not old_md:
+        rejection = _precondition(info, old, md.get("resourceVersion"), request.resource_version)
+        if rejection is not None:
+            return rejection
+        # server-owned metadata comes from the stored object (rest.BeforeUpdate)
+        fixed = {f: old_md.get(f) for f in _SERVER_META if md.get(f) != old_md.get(f)}
+        if fixed:
+            new = with_(new, metadata=with_(md, **fixed))
+    if info.has_status and new.get("status") is not old.get("status"):
+        new = with_(new, status=old.get("status"))  # the main resource's strategy keeps status
+    if txn.strict and info.modelled and new != old:
+        old_t, new_t = thaw(old), thaw(new)
+        errs = _object_errors(info, new_t) or info.validate_update(old_t, new_t)
+        if errs:
+            return Rejection.from_errors(info.kind, md["name"], errs)
+    return _write_update(txn, info, old, new)
+
+
+def _update_from_user(txn: _Batch, request: Request, info: resources.KindInfo, obj: dict[str, Any]) -> _Out:
+    """``kubectl replace``: a whole new object; status and server-owned metadata come from the stored one."""
+    raw_md = obj.get("metadata")
+    md: dict[str, Any] = raw_md if isinstance(raw_md, dict) else {}
+    name = md.get("name") or request.name or ""
+    ns = _namespace_of(info, md.get("namespace") or request.namespace)
+    old = txn.get(info.kind, ns, name)
+    if old is None:
+        return _not_found(info, info.kind, name)
+    errs = _object_errors(info, obj, defaulted=False)
+    if errs:
+        return Rejection.from_errors(info.kind, name, errs)
+    if info.namespaced:
+        md["namespace"] = ns
+    rejection = _precondition(info, old, md.get("resourceVersion"), request.resource_version)
+    if rejection is not None:
+        return rejection
+    if info.modelled:
+        info.default(obj)
+        old_thawed = thaw(old)
+        info.prepare_update(old_thawed, obj)
+        errs = info.validate(obj)
+        errs += info.validate_update(old_thawed, obj)
+        if errs:
+            return Rejection.from_errors(info.kind, name, errs)
+    for f in _SERVER_META:
+        if f in old["metadata"]:
+            md[f] = thaw(old["metadata"][f])
+        else:
+            md.pop(f, None)
+    if info.has_status:
+        if "status" in old:
+            obj["status"] = thaw(old["status"])
+        else:
+            obj.pop("status", None)
+    if old["metadata"].get("deletionTimestamp"):
+        # ValidateNoNewFinalizers: while an object is being deleted, finalizers may only be removed
+        added = sorted(set(md.get("finalizers") or ()) - set(old["metadata"].get("finalizers") or ()))
+        if added:
+            return Rejection.from_errors(info.kind, name, [forbidden(
+                "metadata.finalizers", f"no new finalizers can be added if the object is being deleted, found new "
+                f"finalizers {json.dumps(added)}")])
+    return _write_update(txn, info, old, freeze(obj))
+
+
+def _precondition(info: resources.KindInfo, old: FrozenDict, body_rv: Any, asked_rv: str) -> Rejection | None:
+    """The optimistic-concurrency check: a resourceVersion in the body or the options must be the stored one."""
+    stored = old["metadata"]["resourceVersion"]
+    for rv in (body_rv, asked_rv):
+        if rv not in (None, "") and str(rv) != stored:
+            name = old["metadata"]["name"]
+            return Rejection("Conflict", f'Operation cannot be fulfilled on {info.plural} "{name}": the object has '
+                             "been modified; please apply your changes to the latest version and try again", 409,
+                             info.kind, name)
+    return None
+
+
+def _write_update(txn: _Batch, info: resources.KindInfo, old: FrozenDict, new: FrozenDict) -> _Out:
+    """Store ``new`` over ``old``: a no-op when nothing changed; generation bumped iff the spec changed;
+    an object being deleted that has lost its last finalizer is removed."""
+    if new == old:
+        return old
+    md = new["metadata"]
+    changes: dict[str, Any] = {}
+    if info.tracks_generation and new.get("spec") != old.get("spec"):
+        changes["generation"] = old["metadata"].get("generation", 1) + 1
+    ref = (info.kind, md.get("namespace", ""), md["name"])
+    new = _stamp(txn.next_rv(), new, changes)
+    if md.get("deletionTimestamp") and not md.get("finalizers") and not _blocks_removal(new):
+        txn.put(ref, old, None)
+        return None
+    txn.put(ref, old, new)
+    return new
+
+
+def _update_status(txn: _Batch, request: Request, body: Any,
+                   info: resources.KindInfo | Rejection | None = None) -> _Out:
+    """The status subresource: only ``status`` is taken from the request; spec and metadata stay."""
+    if info is None:
+        info = resources.REGISTRY[body["kind"]] if type(body) is FrozenDict and not txn.user else _kind_of(
+            request, body)
+        if isinstance(info, Rejection):
+            return info
+    elif isinstance(info, Rejection):
+        return info
+    md = body["metadata"]
+    name = md.get("name") or request.name
+    ns = (md.get("namespace") or request.namespace or "default") if info.namespaced else ""
+    ref = (info.kind, ns, name)
+    old = txn.txn.get(info.kind, ns, name)
+    if old is None:
+        return _not_found(info, info.kind, name)
+    if not info.has_status:
+        return Rejection("NotFound", f"the server could not find the requested resource (status of "
+                         f"{info.plural})", 404, info.kind, name)
+    if md is not old["metadata"]:
+        rejection = _precondition(info, old, md.get("resourceVersion"), request.resource_version)
+        if rejection is not None:
+            return rejection
+    status = body.get("status")
+    if txn.user:
+        status = freeze(status)
+    if status == old.get("status"):
+        return old
+    txn.rv += 1
+    new = _stamp(txn.rv, old, {}, status=status if status is not None else EMPTY)
+    txn.txn.put(ref, old, new, True)
+    txn.writes.append((ref, old, new, True))
+    return new
+
+
+def _update_scale(txn: _Batch, request: Request, body: Any) -> _Out:
+    """The scale subresource (ScaleREST.Update): validate the Scale (ValidateScale: replicas a
+    non-negative int32), set ``spec.replicas`` and store the object through its own strategy. The rest
+    of the object was valid and is unchanged, so its validation is not repeated."""
+    kind, name = request.kind, request.name
+    info = resources.lookup(kind)
+    if info is None or kind not in SCALABLE:
+        return Rejection("NotFound", f"the server could not find the requested resource (scale of {kind})",
+                               404, kind, name)
+    ns = _namespace_of(info, request.namespace)
+    old = txn.get(kind, ns, name)
+    if old is None:
+        return Rejection("NotFound", f'{kind.lower()}s "{name}" not found', 404, kind, name)
+    spec = body.get("spec") if isinstance(body, Mapping) else None
+    replicas = spec.get("replicas") if isinstance(spec, Mapping) else None
+    errs: list[FieldError] = []
+    if isinstance(replicas, bool) or not isinstance(replicas, int):
+        errs.append(invalid("spec.replicas", replicas, "must be an integer"))
+    elif replicas < 0:
+        errs.append(invalid("spec.replicas", replicas, "must be greater than or equal to 0"))
+    elif replicas > MAX_INT32:
+        errs.append(invalid("spec.replicas", replicas, f"must be less than or equal to {MAX_INT32} (an int32)"))
+    if errs:
+        return Rejection.from_errors("Scale", name, errs)
+    body_md = body.get("metadata") if isinstance(body.get("metadata"), Mapping) else EMPTY
+    rejection = _precondition(info, old, body_md.get("resourceVersion"), request.resource_version)
+    if rejection is not None:
+        return rejection
+    out = _write_update(txn, info, old, with_(old, spec=with_(old.get("spec") or EMPTY, replicas=replicas)))
+    if isinstance(out, Rejection):
+        return out
+    return _scale_of(out or old)
+
+
+def _scale_of(obj: FrozenDict) -> FrozenDict:
+    """scaleFromDeployment: the autoscaling/v1 Scale view of a scalable object."""
+    md = obj["metadata"]
+    return freeze_dict({
+        "apiVersion": "autoscaling/v1", "kind": "Scale",
+        "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in md},
+        "spec": {"replicas": (obj.get("spec") or EMPTY).get("replicas", 1)},
+        "status": {"replicas": (obj.get("status") or EMPTY).get("replicas", 0)},
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# patch (Store.Update after the patch is applied to the stored object)
+# ---------------------------------------------------------------------------------------------
+def _patch(txn: _Batch, request: Request, body: Any) -> _Out:
+    """PATCH (``staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go``): the patch applied to the
+    stored object by :mod:`refmodel.patch` (merge: RFC 7386 as json-patch v4 applies it; json: RFC 6902;
+    strategic: by the kind's merge keys and strategies), then an update of the result."""
+    info = _kind_of(request, None)
+    if isinstance(info, Rejection):
+        return info
+    if request.patch_type not in PATCH_TYPES or request.patch_type == "apply":
+        return Rejection("UnsupportedMediaType", f'the patch type "{request.patch_type}" is not supported '
+                         "by the model (supported: merge, json, strategic)", 415, info.kind, request.name)
+    ns = _namespace_of(info, request.namespace)
+    old = txn.get(info.kind, ns, request.name)
+    if old is None:
+        return _not_found(info, info.kind, request.name)
+    kind = "Scale" if request.subresource == "scale" else info.kind
+    try:
+        patched = _apply_patch(request.patch_type, thaw(_scale_of(old) if kind == "Scale" else old), thaw(body),
+                               kind)
+    except patch.PatchError as e:
+        return e.rejection(info.kind, request.name)
+    if not isinstance(patched, dict):
+        return Rejection("BadRequest", "a patch must leave an object", 400, info.kind, request.name)
+    if kind == "Scale":
+        return _update_scale(txn, request, patched)
+    if not isinstance(patched.get("metadata"), dict) or patched["metadata"].get("name") != request.name:
+        return Rejection("BadRequest", "a patch may not change metadata.name", 400, info.kind, request.name)
+    if request.subresource == "status":
+        return _update_status(txn, request, freeze(patched), info)
+    if txn.user:
+        return _update_from_user(txn, request, info, patched)
+    return _update(txn, request, freeze(patched))
+
+
+def _apply_patch(patch_type: str, doc: dict[str, Any], body: Any, kind: str) -> Any:
+    if patch_type == "json":
+        return patch.json_patch(doc, body)
+    if patch_type == "strategic":
+        return patch.strategic_merge_patch(doc, body, kind)
+    return patch.json_merge_patch(doc, body)
+
+
+# ---------------------------------------------------------------------------------------------
+# delete (Store.Delete, rest.BeforeDelete, graceful deletion and finalizers)
+# ---------------------------------------------------------------------------------------------
+def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
+    """DELETE: graceful for pods on a node, finalizers for Foreground/Orphan, immediate otherwise."""
+    if body is not None:  # a batch item: the object to delete
+        request = Request("delete", body["kind"], body["metadata"].get("namespace", ""), body["metadata"]["name"],
+                          propagation=request.propagation, grace_period_seconds=request.grace_period_seconds,
+                          controller=request.controller)
+    kind, name, propagation = request.kind, request.name, request.propagation
+    info = resources.lookup(kind)
+    if info is None:
+        return Rejection("NotFound", f'the server doesn\'t have a resource type "{kind}"', 404, kind, name)
+    ns = _namespace_of(info, request.namespace)
+    obj = txn.get(kind, ns, name)
+    if obj is None:
+        return _not_found(info, kind, name)
+    if propagation is not None and propagation not in PROPAGATIONS:
+        return Rejection(
+            "BadRequest", f'propagationPolicy: Unsupported value: "{propagation}": supported values: '
+            '"Background", "Foreground", "Orphan"', 400, kind, name)
+    grace_seconds = request.grace_period_seconds
+    if grace_seconds is not None and (isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int)
+                                      or grace_seconds < 0):
+        return Rejection("BadRequest", f"gracePeriodSeconds: Invalid value: {grace_seconds!r}: must be a "
+                         "non-negative integer", 400, kind, name)
+    if kind == "Namespace" and name in IMMORTAL_NAMESPACES:
+        return Rejection("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                               403, kind, name)
+    rejection = _precondition(info, obj, None, request.resource_version)
+    if rejection is not None:
+        return rejection
+    ref = (kind, ns, name)
+    md = obj["metadata"]
+    finalizers = list(md.get("finalizers") or ())
+    if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+        finalizers.append("foregroundDeletion")
+    if propagation == "Orphan" and "orphan" not in finalizers:
+        finalizers.append("orphan")
+    if propagation in (None, "Background"):
+        finalizers = [f for f in finalizers if f not in ("foregroundDeletion", "orphan")] if not md.get(
+            "deletionTimestamp") else finalizers
+    graceful = kind == "Pod" and _awaits_kubelet(obj)
+    grace = 0
+    if graceful:
+        grace = grace_seconds if grace_seconds is not None else obj["spec"].get("terminationGracePeriodSeconds", 30)
+        if grace == 0 and not finalizers:
+            return _remove(txn, ref, obj)
+    if kind == "Namespace":
+        if md.get("deletionTimestamp"):
+            return obj
+        new_md = with_(md, deletionTimestamp=txn.state.timestamp(), finalizers=tuple(finalizers) or None)
+        new = with_(obj, metadata=new_md, status=with_(obj.get("status") or EMPTY, phase="Terminating"))
+        new = _stamp(txn.next_rv(), new, {})
+        txn.put(ref, obj, new)
+        return new
+    if finalizers or graceful:
+        if md.get("deletionTimestamp"):
+            if tuple(finalizers) == tuple(md.get("finalizers") or ()):
+                return obj
+            new_md = with_(md, finalizers=tuple(finalizers) or None)
+        else:
+            changes: dict[str, Any] = {"deletionTimestamp": txn.state.timestamp(), "finalizers": tuple(finalizers) or None}
+            if md.get("generation"):
+                # rest.BeforeDelete: marking an object as deleting bumps its generation
+                changes["generation"] = md["generation"] + 1
+            if graceful:
+                changes["deletionGracePeriodSeconds"] = grace
+                changes["deletionTimestamp"] = txn.state.timestamp(grace)
+            else:
+                changes["deletionGracePeriodSeconds"] = 0
+            new_md = with_(md, **changes)
+        new = _stamp(txn.next_rv(), with_(obj, metadata=new_md), {})
+        txn.put(ref, obj, new)
+        return new
+    return _remove(txn, ref, obj)
+
+
+def _remove(txn: _Batch, ref: Ref, old: FrozenDict) -> _Out:
+    txn.next_rv()
+    txn.put(ref, old, None)
+    return None
+
+
+def _blocks_removal(obj: FrozenDict) -> bool:
+    """Besides finalizers: a pod waits for its kubelet, a namespace for its spec finalizers."""
+    if obj["kind"] == "Namespace":
+        return bool((obj.get("spec") or EMPTY).get("finalizers"))
+    return _awaits_kubelet(obj)
+
+
+def _awaits_kubelet(obj: FrozenDict) -> bool:
+    """A pod bound to a node is removed only when its kubelet confirms termination (P-8)."""
+    return obj["kind"] == "Pod" and bool(obj["spec"].get("nodeName")) and obj["status"].get("phase") not in (
+        "Succeeded", "Failed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,22 +838,20 @@ def _validate_meta(info: resources.KindInfo, obj: dict[str, Any]) -> list[FieldE
     return errs
 
 
-def _generated_name(state: ClusterState, prefix: str, kind: str, namespace: str, seq: int | None = None,
-                    taken: frozenset[Ref] | set[Ref] = frozenset()) -> str:
-    """``prefix`` + 5 characters of utilrand's alphabet; deterministic (from the uid sequence number
-    ``seq``, by default the state's), and never an existing name nor one in ``taken``.
+def _generated_name(txn: _Batch, prefix: str, kind: str, namespace: str) -> str:
+    """``prefix`` + 5 characters of utilrand's alphabet; deterministic (from the next uid sequence
+    number), and never an existing name nor one written earlier in the batch.
 
     Upstream answers a (rare) collision with AlreadyExists and the client retries; the model retries
     inside the request, which is what the retrying client observes.
     """
     if len(prefix) > 58:
         prefix = prefix[:58]
-    seq = state.uid_seq if seq is None else seq
     attempt = 0
     while True:
-        digest = hashlib.blake2b(f"{seq}:{attempt}:{prefix}".encode(), digest_size=8).digest()
+        digest = hashlib.blake2b(f"{txn.uid_seq}:{attempt}:{prefix}".encode(), digest_size=8).digest()
         name = prefix + digest[:5].translate(_GENERATE_TABLE).decode()
-        if state.get(kind, namespace, name) is None and (kind, namespace, name) not in taken:
+        if txn.get(kind, namespace, name) is None:
             return name
         attempt += 1
 
@@ -232,23 +861,6 @@ def _new_uid(n: int) -> str:
     h = hashlib.blake2b(str(n).encode(), digest_size=16).hexdigest()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
 
-
-# ---------------------------------------------------------------------------------------------
-# commit and notify
-# ---------------------------------------------------------------------------------------------
-def _commit(state: ClusterState, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, *,
-            status_only: bool = False, **counters: int) -> ClusterState:
-    """Store ``new`` (None removes), set ``counters`` (rv, uid_seq), queue the controllers that watch this kind."""
-    state = state._store(ref, old, new, status_only=status_only, **counters)
-    return notify(state, ref[0], old, new, status_only=status_only)
-
-
-def _commit_many(state: ClusterState, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]], *,
-                 status_only: bool = False, **counters: int) -> ClusterState:
-    """:func:`_commit` for the writes of one controller turn, in order: one new state for all of them.
-    The watches run once the last is stored, as informer handlers run after the writes they report."""
-    state = state._store_many(writes, status_only=status_only, **counters)
-    return notify_many(state, writes, status_only=status_only)
 
 
 def _stamp(rv: int, obj: FrozenDict, md_changes: dict[str, Any], **changes: Any) -> FrozenDict:
@@ -261,450 +873,3 @@ def _stamp(rv: int, obj: FrozenDict, md_changes: dict[str, Any], **changes: Any)
     _dict_update(new, changes)
     _dict_set(new, "metadata", md)
     return new
-
-
-# ---------------------------------------------------------------------------------------------
-# create
-# ---------------------------------------------------------------------------------------------
-def create(state: ClusterState, raw: Mapping[str, Any], *, dry_run: bool = False) -> WriteResult:
-    """A user's create (``kubectl create``): full validation, defaulting and admission."""
-    info = resolve_kind(raw)
-    if isinstance(info, Rejection):
-        return _reject(state, info)
-    obj = thaw(raw)
-    kind = info.kind
-    name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
-    errs = structural_errors(kind, obj["apiVersion"], obj)
-    if errs:
-        return _reject(state, Rejection.from_errors(kind, str(name or ""), errs))
-    errs = _validate_meta(info, obj)
-    if errs:
-        return _reject(state, Rejection.from_errors(kind, str(name or ""), errs))
-    md = obj["metadata"]
-    if info.namespaced:
-        md["namespace"] = md.get("namespace") or "default"
-    else:
-        md.pop("namespace", None)
-    if not md.get("name"):
-        md["name"] = _generated_name(state, md["generateName"], kind, md.get("namespace", ""))
-    name = md["name"]
-    ns = md.get("namespace", "")
-    if info.namespaced:
-        ns_obj = state.get("Namespace", "", ns)
-        if ns_obj is None:
-            return _reject(state, Rejection("NotFound", f'namespaces "{ns}" not found', 404, "Namespace", ns,
-                                            (invalid("metadata.namespace", ns, "namespace not found"),)))
-        if ns_obj["metadata"].get("deletionTimestamp"):
-            return _reject(state, Rejection(
-                "Forbidden",
-                f'{kind.lower()}s "{name}" is forbidden: unable to create new content in namespace {ns} '
-                "because it is being terminated", 403, kind, name,
-                (forbidden("metadata.namespace", f"namespace {ns} is being terminated"),)))
-    if info.modelled:
-        info.default(obj)
-        errs = info.validate(obj)
-        if errs:
-            return _reject(state, Rejection.from_errors(kind, name, errs))
-    if state.get(kind, ns, name) is not None:
-        return _reject(state, Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, kind, name))
-    if dry_run:
-        return WriteResult(state, freeze(obj))
-    return _insert(state, info, obj)
-
-
-def _insert(state: ClusterState, info: resources.KindInfo, obj: dict[str, Any]) -> WriteResult:
-    md = obj["metadata"]
-    for f in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-              "generation", "managedFields", "selfLink"):
-        md.pop(f, None)
-    if info.has_status:
-        obj.pop("status", None)
-    frozen = _initial(state, info, freeze(obj))
-    return _insert_frozen(state, info, frozen)
-
-
-def _initial(state: ClusterState, info: resources.KindInfo, obj: FrozenDict) -> FrozenDict:
-    """Kind-specific PrepareForCreate: initial status and admission defaults."""
-    return prepare_for_create(state, info.kind, obj)
-
-
-def _insert_frozen(state: ClusterState, info: resources.KindInfo, obj: FrozenDict) -> WriteResult:
-    md = obj["metadata"]
-    uid_seq = state.uid_seq + 1
-    rv = state.rv + 1
-    changes: dict[str, Any] = {"uid": _new_uid(uid_seq), "creationTimestamp": state.timestamp()}
-    if info.tracks_generation:
-        changes["generation"] = 1
-    obj = _stamp(rv, obj, changes)
-    ref = (info.kind, md.get("namespace", ""), md["name"])
-    return WriteResult(_commit(state, ref, None, obj, rv=rv, uid_seq=uid_seq), obj)
-
-
-def controller_create(state: ClusterState, obj: FrozenDict) -> WriteResult:
-    """A controller's create of an object built from an already-validated template (no re-validation)."""
-    state, created, rejection = controller_create_many(state, [obj])
-    return WriteResult(state, created[0] if created else None, rejection)
-
-
-def controller_create_many(state: ClusterState, objs: list[FrozenDict]
-                           ) -> tuple[ClusterState, list[FrozenDict], Rejection | None]:
-    """:func:`controller_create` for several objects in order (one controller turn's creates), committed
-    together. Stops at the first rejection: the state holds the objects created before it."""
-    writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
-    created: list[FrozenDict] = []
-    taken: set[Ref] = set()
-    rv, uid_seq = state.rv, state.uid_seq
-    now = state.timestamp()
-    live_ns: set[str] = set()
-    rejection = None
-    for obj in objs:
-        info = resources.REGISTRY[obj["kind"]]
-        md = obj["metadata"]
-        ns = md.get("namespace", "")
-        name = md.get("name")
-        generated = not name
-        if generated:  # a generated name is new by construction
-            name = _generated_name(state, md["generateName"], info.kind, ns, uid_seq, taken)
-        if info.namespaced and ns not in live_ns:
-            ns_obj = state.get("Namespace", "", ns)
-            if ns_obj is None:
-                rejection = Rejection("NotFound", f'namespaces "{ns}" not found', 404, info.kind, name)
-                break
-            if ns_obj["metadata"].get("deletionTimestamp"):
-                rejection = Rejection("NamespaceTerminating", f"unable to create new content in namespace {ns} "
-                                      "because it is being terminated", 403, info.kind, name)
-                break
-            live_ns.add(ns)
-        ref = (info.kind, ns, name)
-        if not generated and (state.get(info.kind, ns, name) is not None or ref in taken):
-            rejection = Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, info.kind, name)
-            break
-        obj = _initial(state, info, obj)
-        uid_seq += 1
-        rv += 1
-        changes: dict[str, Any] = {"name": name, "uid": _new_uid(uid_seq), "creationTimestamp": now}
-        if info.tracks_generation:
-            changes["generation"] = 1
-        obj = _stamp(rv, obj, changes)
-        writes.append((ref, None, obj))
-        created.append(obj)
-        taken.add(ref)
-    if writes:
-        state = _commit_many(state, writes, rv=rv, uid_seq=uid_seq)
-    return state, created, rejection
-
-
-# ---------------------------------------------------------------------------------------------
-# update
-# ---------------------------------------------------------------------------------------------
-def update(state: ClusterState, raw: Mapping[str, Any]) -> WriteResult:
-    """A user's update of the main resource (``kubectl replace``): status is kept from the live object."""
-    info = resolve_kind(raw)
-    if isinstance(info, Rejection):
-        return _reject(state, info)
-    obj = thaw(raw)
-    md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    name = md.get("name") or ""
-    ns = (md.get("namespace") or "default") if info.namespaced else ""
-    old = state.get(info.kind, ns, name)
-    if old is None:
-        return _reject(state, Rejection("NotFound", f'{info.plural} "{name}" not found', 404, info.kind, name))
-    errs = structural_errors(info.kind, obj["apiVersion"], obj)
-    if errs:
-        return _reject(state, Rejection.from_errors(info.kind, name, errs))
-    errs = _validate_meta(info, obj)
-    if errs:
-        return _reject(state, Rejection.from_errors(info.kind, name, errs))
-    if info.namespaced:
-        md["namespace"] = ns
-    rv = md.get("resourceVersion")
-    if rv not in (None, "") and str(rv) != old["metadata"]["resourceVersion"]:
-        return _reject(state, Rejection(
-            "Conflict", f'Operation cannot be fulfilled on {info.plural} "{name}": the object has been modified; '
-            "please apply your changes to the latest version and try again", 409, info.kind, name))
-    if info.modelled:
-        info.default(obj)
-        old_thawed = thaw(old)
-        info.prepare_update(old_thawed, obj)
-        errs = info.validate(obj)
-        errs += info.validate_update(old_thawed, obj)
-        if errs:
-            return _reject(state, Rejection.from_errors(info.kind, name, errs))
-    # server-owned metadata comes from the live object
-    for f in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-              "resourceVersion"):
-        if f in old["metadata"]:
-            md[f] = thaw(old["metadata"][f])
-        else:
-            md.pop(f, None)
-    if info.has_status:
-        if "status" in old:
-            obj["status"] = thaw(old["status"])
-        else:
-            obj.pop("status", None)
-    if old["metadata"].get("deletionTimestamp"):
-        # ValidateNoNewFinalizers: while an object is being deleted, finalizers may only be removed
-        added = sorted(set(md.get("finalizers") or ()) - set(old["metadata"].get("finalizers") or ()))
-        if added:
-            return _reject(state, Rejection.from_errors(info.kind, name, [forbidden(
-                "metadata.finalizers", f"no new finalizers can be added if the object is being deleted, found new "
-                f"finalizers {json.dumps(added)}")]))
-    return controller_update(state, freeze(obj), old=old)
-
-
-def controller_update(state: ClusterState, new: FrozenDict, *, old: FrozenDict | None = None) -> WriteResult:
-    """Store a new version of an existing object (main resource). A write that changes nothing is a no-op."""
-    md = new["metadata"]
-    kind = new["kind"]
-    ns = md.get("namespace", "")
-    if old is None:
-        old = state.get(kind, ns, md["name"])
-        if old is None:
-            return _reject(state, Rejection("NotFound", f'{kind} "{md["name"]}" not found', 404, kind, md["name"]))
-    if new == old:
-        return WriteResult(state, old)
-    rv = state.rv + 1
-    new = _stamp_update(rv, old, new)
-    ref = (kind, ns, md["name"])
-    # an object that is being deleted and has lost its last finalizer is gone
-    if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and not _blocks_removal(new):
-        return WriteResult(_remove(state, ref, old), None)
-    return WriteResult(_commit(state, ref, old, new, rv=rv), new)
-
-
-def controller_update_many(state: ClusterState, updates: list[tuple[FrozenDict, FrozenDict]]) -> ClusterState:
-    """:func:`controller_update` for several objects in order, given as (stored object, new version): a
-    scheduler turn's bindings, committed together. Each object must be the stored version and appear once;
-    one being deleted is written on its own, as its write may remove it."""
-    writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
-    rv = state.rv
-    for old, new in updates:
-        md = new["metadata"]
-        if md.get("deletionTimestamp"):
-            if writes:
-                state = _commit_many(state, writes, rv=rv)
-                writes = []
-            state = controller_update(state, new, old=old).state
-            rv = state.rv
-            continue
-        if new == old:
-            continue
-        rv += 1
-        writes.append(((new["kind"], md.get("namespace", ""), md["name"]), old, _stamp_update(rv, old, new)))
-    return _commit_many(state, writes, rv=rv) if writes else state
-
-
-def _stamp_update(rv: int, old: FrozenDict, new: FrozenDict) -> FrozenDict:
-    """``new`` as an update of ``old`` stores it: resourceVersion ``rv``, generation bumped iff the spec
-    changed (for the kinds that track it)."""
-    changes: dict[str, Any] = {}
-    if resources.REGISTRY[new["kind"]].tracks_generation and new.get("spec") != old.get("spec"):
-        changes["generation"] = old["metadata"].get("generation", 1) + 1
-    return _stamp(rv, new, changes)
-
-
-def update_status(state: ClusterState, new: FrozenDict) -> WriteResult:
-    """Write only ``status`` (the status subresource): spec and metadata come from the live object."""
-    md = new["metadata"]
-    kind = new["kind"]
-    ns = md.get("namespace", "")
-    old = state.get(kind, ns, md["name"])
-    if old is None:
-        return _reject(state, Rejection("NotFound", f'{kind} "{md["name"]}" not found', 404, kind, md["name"]))
-    status = new.get("status")
-    if status == old.get("status"):
-        return WriteResult(state, old)
-    rv = state.rv + 1
-    merged = _stamp(rv, old, {}, status=status if status is not None else EMPTY)
-    ref = (kind, ns, md["name"])
-    return WriteResult(_commit(state, ref, old, merged, status_only=True, rv=rv), merged)
-
-
-def update_status_many(state: ClusterState, updates: list[tuple[FrozenDict, FrozenDict]]) -> ClusterState:
-    """:func:`update_status` for several objects in order, given as (stored object, new status): one
-    controller turn's status writes, committed together. Each object must be the stored version (the
-    controller read it this turn), and appear once."""
-    writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]] = []
-    rv = state.rv
-    for old, status in updates:
-        if status == old.get("status"):
-            continue
-        md = old["metadata"]
-        rv += 1
-        writes.append(((old["kind"], md.get("namespace", ""), md["name"]), old, _stamp(rv, old, {}, status=status)))
-    if not writes:
-        return state
-    return _commit_many(state, writes, status_only=True, rv=rv)
-
-
-def _blocks_removal(obj: FrozenDict) -> bool:
-    """Besides finalizers: a pod waits for its kubelet, a namespace for its spec finalizers."""
-    if obj["kind"] == "Namespace":
-        return bool((obj.get("spec") or EMPTY).get("finalizers"))
-    return _awaits_kubelet(obj)
-
-
-def _awaits_kubelet(obj: FrozenDict) -> bool:
-    """A pod bound to a node is removed only when its kubelet confirms termination (P-8)."""
-    return obj["kind"] == "Pod" and bool(obj["spec"].get("nodeName")) and obj["status"].get("phase") not in (
-        "Succeeded", "Failed")
-
-
-# ---------------------------------------------------------------------------------------------
-# apply (kubectl's client-side three-way merge)
-# ---------------------------------------------------------------------------------------------
-def apply(state: ClusterState, raw: Mapping[str, Any]) -> WriteResult:
-    """``kubectl apply``: create when absent, else merge the manifest into the live object.
-
-    Fields in the manifest are set; fields that the previous apply set but this manifest drops are
-    removed; fields set by others (a ``kubectl scale``, a controller) are kept.
-    """
-    info = resolve_kind(raw)
-    if isinstance(info, Rejection):
-        return _reject(state, info)
-    manifest = thaw(raw)
-    md = manifest.get("metadata")
-    if not isinstance(md, dict) or not md.get("name"):
-        if isinstance(md, dict) and md.get("generateName"):
-            return create(state, raw)
-        errs = _validate_meta(info, manifest) or [required("metadata.name", "name or generateName is required")]
-        return _reject(state, Rejection.from_errors(info.kind, "", errs))
-    ns = (md.get("namespace") or "default") if info.namespaced else ""
-    applied = json.dumps(_without_last_applied(manifest), sort_keys=True, separators=(",", ":"), default=str)
-    live = state.get(info.kind, ns, md["name"]) if isinstance(md.get("name"), str) else None
-    if live is None:
-        new = dict(manifest)
-        new["metadata"] = dict(md)
-        new["metadata"]["annotations"] = {**(md.get("annotations") or {}), LAST_APPLIED: applied + "\n"}
-        if isinstance(md.get("annotations"), dict) or md.get("annotations") is None:
-            return create(state, new)
-        return create(state, manifest)
-    last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
-    try:
-        last = json.loads(last_text) if last_text else {}
-    except ValueError:
-        last = {}
-    merged = _three_way(thaw(live), last, _without_last_applied(manifest), RETAIN_KEYS.get(info.kind, frozenset()))
-    merged.setdefault("metadata", {}).setdefault("annotations", {})
-    if isinstance(merged["metadata"]["annotations"], dict):
-        merged["metadata"]["annotations"][LAST_APPLIED] = applied + "\n"
-    merged["metadata"].pop("resourceVersion", None)
-    return update(state, merged)
-
-
-def _without_last_applied(manifest: dict[str, Any]) -> dict[str, Any]:
-    out = dict(manifest)
-    md = out.get("metadata")
-    if isinstance(md, dict) and isinstance(md.get("annotations"), dict) and LAST_APPLIED in md["annotations"]:
-        md = dict(md)
-        md["annotations"] = {k: v for k, v in md["annotations"].items() if k != LAST_APPLIED}
-        if not md["annotations"]:
-            md.pop("annotations")
-        out["metadata"] = md
-    return out
-
-
-# fields whose Go type carries ``patchStrategy:"retainKeys"`` (staging/src/k8s.io/api/apps/v1/types.go): when
-# the manifest sets them, keys it leaves out are cleared, server defaults included, so switching a Deployment
-# to Recreate drops the defaulted rollingUpdate instead of failing validation
-RETAIN_KEYS = {"Deployment": frozenset({("spec", "strategy")})}
-
-
-def _three_way(live: Any, last: Any, new: Any, retain: frozenset[tuple[str, ...]] = frozenset(),
-               path: tuple[str, ...] = ()) -> Any:
-    if isinstance(new, dict) and isinstance(live, dict):
-        out = {k: v for k, v in live.items() if k in new} if path in retain else dict(live)
-        last_d = last if isinstance(last, dict) else {}
-        for k in last_d:
-            if k not in new:
-                out.pop(k, None)
-        for k, v in new.items():
-            out[k] = _three_way(live.get(k), last_d.get(k), v, retain, (*path, k))
-        return out
-    return new
-
-
-# ---------------------------------------------------------------------------------------------
-# delete
-# ---------------------------------------------------------------------------------------------
-PROPAGATIONS = ("Background", "Foreground", "Orphan")
-
-
-def delete(state: ClusterState, kind: str, namespace: str, name: str, propagation: str | None = None,
-           grace_seconds: int | None = None) -> WriteResult:
-    """DELETE: graceful for pods on a node, finalizers for Foreground/Orphan, immediate otherwise."""
-    info = resources.lookup(kind)
-    if info is None:
-        return _reject(state, Rejection("NotFound", f'the server doesn\'t have a resource type "{kind}"', 404, kind, name))
-    ns = (namespace or "default") if info.namespaced else ""
-    obj = state.get(kind, ns, name)
-    if obj is None:
-        return _reject(state, Rejection("NotFound", f'{info.plural} "{name}" not found', 404, kind, name))
-    if propagation is not None and propagation not in PROPAGATIONS:
-        return _reject(state, Rejection(
-            "BadRequest", f'propagationPolicy: Unsupported value: "{propagation}": supported values: '
-            '"Background", "Foreground", "Orphan"', 400, kind, name))
-    if kind == "Namespace" and name in IMMORTAL_NAMESPACES:
-        return _reject(state, Rejection("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
-                                        403, kind, name))
-    md = obj["metadata"]
-    finalizers = list(md.get("finalizers") or ())
-    if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
-        finalizers.append("foregroundDeletion")
-    if propagation == "Orphan" and "orphan" not in finalizers:
-        finalizers.append("orphan")
-    if propagation in (None, "Background"):
-        finalizers = [f for f in finalizers if f not in ("foregroundDeletion", "orphan")] if not md.get(
-            "deletionTimestamp") else finalizers
-    graceful = kind == "Pod" and _awaits_kubelet(obj)
-    if graceful:
-        grace = grace_seconds if grace_seconds is not None else obj["spec"].get("terminationGracePeriodSeconds", 30)
-        if grace == 0 and not finalizers:
-            return WriteResult(_remove(state, (kind, ns, name), obj), None)
-    if kind == "Namespace":
-        finalizers_now = tuple(finalizers)
-        if md.get("deletionTimestamp"):
-            return WriteResult(state, obj)
-        new_md = with_(md, deletionTimestamp=state.timestamp(), finalizers=finalizers_now or None)
-        new = with_(obj, metadata=new_md, status=with_(obj.get("status") or EMPTY, phase="Terminating"))
-        rv = state.rv + 1
-        new = _stamp(rv, new, {})
-        return WriteResult(_commit(state, (kind, ns, name), obj, new, rv=rv), new)
-    if finalizers or graceful:
-        if md.get("deletionTimestamp"):
-            if tuple(finalizers) == tuple(md.get("finalizers") or ()):
-                return WriteResult(state, obj)
-            new_md = with_(md, finalizers=tuple(finalizers) or None)
-        else:
-            changes: dict[str, Any] = {"deletionTimestamp": state.timestamp(), "finalizers": tuple(finalizers) or None}
-            if md.get("generation"):
-                # rest.BeforeDelete: marking an object as deleting bumps its generation
-                changes["generation"] = md["generation"] + 1
-            if graceful:
-                grace = grace_seconds if grace_seconds is not None else obj["spec"].get("terminationGracePeriodSeconds", 30)
-                changes["deletionGracePeriodSeconds"] = grace
-                changes["deletionTimestamp"] = state.timestamp(grace)
-            else:
-                changes["deletionGracePeriodSeconds"] = 0
-            new_md = with_(md, **changes)
-        new = with_(obj, metadata=new_md)
-        rv = state.rv + 1
-        new = _stamp(rv, new, {})
-        return WriteResult(_commit(state, (kind, ns, name), obj, new, rv=rv), new)
-    return WriteResult(_remove(state, (kind, ns, name), obj), None)
-
-
-def _remove(state: ClusterState, ref: Ref, old: FrozenDict) -> ClusterState:
-    return _commit(state, ref, old, None, rv=state.rv + 1)
-
-
-def remove_now(state: ClusterState, kind: str, namespace: str, name: str) -> ClusterState:
-    """Remove an object at once (kubelet confirmation, force delete); its dependents go to the GC."""
-    obj = state.get(kind, namespace, name)
-    if obj is None:
-        return state
-    return _remove(state, (kind, namespace, name), obj)
-
-
-# imported last: the controllers write through this module
-from .controllers import notify, notify_many, prepare_for_create  # noqa: E402

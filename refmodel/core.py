@@ -4,7 +4,9 @@
 runtime, time) producing facts, and kube-controller-manager, kube-scheduler and kubelets draining their
 work queues (``staging/src/k8s.io/client-go/util/workqueue``: a key is queued at most once; processing
 removes it; a controller can ask to be re-queued after a delay, ``AddAfter``).
-**Modelled:** every event of :mod:`refmodel.events` in one ``match``; ``converge`` runs the dirty work
+**Modelled:** every event of :mod:`refmodel.events` in one ``match``: user events become kubectl verbs
+(:mod:`refmodel.kubectl`) sent through :func:`refmodel.apiserver.handle`, and the writes they commit
+feed the controllers' watches (:func:`refmodel.controllers.notify`), as informers deliver them; ``converge`` runs the dirty work
 items in queue order, and when none is left advances the virtual clock to the next essential timer;
 it stops when only back-off retries remain, and raises :class:`NotConverged` when work never runs out.
 **Not modelled (and why):** real concurrency: one interleaving at a time is chosen (queue order); the
@@ -20,11 +22,10 @@ from typing import assert_never
 
 import attrs
 
-from . import apiserver
+from . import controllers, kubectl
 from .controllers import CONTROLLERS, kubelet, nodelifecycle
-from .controllers.deployment import rollout_pause, rollout_undo
 from .counters import WorkCounters, counting
-from .errors import NotConverged, Rejection, invalid
+from .errors import NotConverged, Rejection
 from .events import (
     Apply,
     ClockAdvanced,
@@ -45,12 +46,10 @@ from .events import (
     Scale,
     Uncordon,
 )
-from .frozen import with_
+from .request import Response
 from .state import ClusterState
 
-__all__ = ["StepResult", "converge", "converge_steps", "fire_due_timers", "scale", "step", "transition"]
-
-SCALABLE = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController")
+__all__ = ["StepResult", "converge", "converge_steps", "fire_due_timers", "step", "transition"]
 
 
 @attrs.frozen
@@ -58,14 +57,23 @@ class StepResult:
     state: ClusterState
     rejection: Rejection | None = None
     obj: object = None
+    notice: str = ""
 
     @property
     def ok(self) -> bool:
         return self.rejection is None
 
 
-def _from_write(r: apiserver.WriteResult) -> StepResult:
-    return StepResult(r.state, r.rejection, r.obj)
+def _sent(result: kubectl.Result) -> StepResult:
+    """A user verb's outcome: its writes go to the watches (the informers), then the answer is returned."""
+    state, response, changes = result
+    if changes:
+        state = controllers.notify(state, changes)
+    return StepResult(state, response.rejection, response.obj, response.notice)
+
+
+def _from(state: ClusterState, response: Response) -> StepResult:
+    return StepResult(state, response.rejection, response.obj, response.notice)
 
 
 def step(state: ClusterState, event: Event) -> ClusterState:
@@ -74,40 +82,42 @@ def step(state: ClusterState, event: Event) -> ClusterState:
 
 
 def transition(state: ClusterState, event: Event) -> StepResult:
-    """Like :func:`step`, but also says whether the API server rejected the event's request."""
+    """Like :func:`step`, but also says whether the API server rejected the event's request.
+
+    User events are kubectl verbs (:mod:`refmodel.kubectl`) sent through the one door; the writes they
+    commit are fed to the controllers' watches here."""
     match event:
         case Apply(obj=obj):
-            return _from_write(apiserver.apply(state, obj))
+            return _sent(kubectl.apply(state, obj))
         case Delete(kind=kind, namespace=ns, name=name, propagation=propagation):
-            return _from_write(apiserver.delete(state, kind, ns, name, propagation))
+            return _sent(kubectl.delete(state, kind, ns, name, propagation))
         case Scale(kind=kind, namespace=ns, name=name, replicas=replicas):
-            return _from_write(scale(state, kind, ns, name, replicas))
+            return _sent(kubectl.scale(state, kind, ns, name, replicas))
         case RolloutUndo(namespace=ns, name=name, to_revision=rev):
-            return _from_write(rollout_undo(state, ns, name, rev))
+            return _sent(kubectl.rollout_undo(state, ns, name, rev))
         case RolloutPause(namespace=ns, name=name):
-            return _from_write(rollout_pause(state, ns, name, True))
+            return _sent(kubectl.rollout_pause(state, ns, name, True))
         case RolloutResume(namespace=ns, name=name):
-            return _from_write(rollout_pause(state, ns, name, False))
+            return _sent(kubectl.rollout_pause(state, ns, name, False))
         case Cordon(node=node):
-            return _from_write(_set_unschedulable(state, node, True))
+            return _sent(kubectl.cordon(state, node, True))
         case Uncordon(node=node):
-            return _from_write(_set_unschedulable(state, node, False))
+            return _sent(kubectl.cordon(state, node, False))
         case NodeFailed(node=node):
             return _node_exists(state, node) or StepResult(nodelifecycle.node_failed(state, node))
         case NodeRecovered(node=node):
             return _node_exists(state, node) or StepResult(nodelifecycle.node_recovered(state, node))
         case PodKilled(namespace=ns, name=name):
-            if state.get("Pod", ns, name) is None:
-                return StepResult(state, Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
-            return StepResult(apiserver.remove_now(state, "Pod", ns, name))
+            # a force delete (grace period 0): gone at once unless a finalizer holds it
+            return _sent(kubectl.delete(state, "Pod", ns, name, None, grace_period_seconds=0))
         case ContainerExited(namespace=ns, pod=pod, container=container, exit_code=code):
-            return _from_write(kubelet.container_exited(state, ns, pod, container, code))
+            return _from(*kubelet.container_exited(state, ns, pod, container, code))
         case ImagePullFailed(image=image):
             return StepResult(kubelet.image_pull_failed(state, image))
         case ImagePullRecovered(image=image):
             return StepResult(kubelet.image_pull_recovered(state, image))
         case ReadinessChanged(namespace=ns, pod=pod, ready=ready):
-            return _from_write(kubelet.readiness_changed(state, ns, pod, ready))
+            return _from(*kubelet.readiness_changed(state, ns, pod, ready))
         case ClockAdvanced(seconds=seconds):
             if seconds < 0:
                 return StepResult(state, Rejection("BadRequest", "the clock only moves forward", 400))
@@ -128,30 +138,6 @@ def _node_exists(state: ClusterState, node: str) -> StepResult | None:
     if state.get("Node", "", node) is None:
         return StepResult(state, Rejection("NotFound", f'nodes "{node}" not found', 404, "Node", node))
     return None
-
-
-def _set_unschedulable(state: ClusterState, node: str, value: bool) -> apiserver.WriteResult:
-    obj = state.get("Node", "", node)
-    if obj is None:
-        return apiserver.WriteResult(state, None, Rejection("NotFound", f'nodes "{node}" not found', 404, "Node", node))
-    spec = with_(obj.get("spec") or {}, unschedulable=True if value else None)
-    return apiserver.controller_update(state, with_(obj, spec=spec), old=obj)
-
-
-def scale(state: ClusterState, kind: str, namespace: str, name: str, replicas: int) -> apiserver.WriteResult:
-    """The ``scale`` subresource (``kubectl scale``)."""
-    if kind not in SCALABLE:
-        return apiserver.WriteResult(state, None, Rejection(
-            "NotFound", f'the server could not find the requested resource (scale of {kind})', 404, kind, name))
-    obj = state.get(kind, namespace or "default", name)
-    if obj is None:
-        return apiserver.WriteResult(state, None, Rejection("NotFound", f'{kind.lower()}s "{name}" not found', 404,
-                                                            kind, name))
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        return apiserver.WriteResult(state, None, Rejection.from_errors(
-            "Scale", name, [invalid("spec.replicas", replicas, "must be greater than or equal to 0")]))
-    new = with_(obj, spec=with_(obj["spec"], replicas=replicas))
-    return apiserver.controller_update(state, new, old=obj)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -116,6 +116,10 @@ class Rejection:
     name: str = ""
     causes: tuple[FieldError, ...] = ()
 
+    def has_cause(self, cause_type: str) -> bool:
+        """Whether a cause has this type (``errors.HasStatusCause``: ``NamespaceTerminating`` ...)."""
+        return any(c.type == cause_type for c in self.causes)
+
     @property
     def field(self) -> str:
         """The first offending field path ('' when the rejection is not about a field)."""

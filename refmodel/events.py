@@ -199,21 +199,98 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     return out
 
 
-def event_from_dict(data: dict[str, Any]) -> Event:
-    """Inverse of :func:`event_to_dict`; raises ``ValueError`` with the offending key."""
-    if not isinstance(data, dict) or "event" not in data:
-        raise ValueError("an event must be a mapping with an 'event' key")
+# Field ranges as upstream types them: replicas and exit codes are int32 (ScaleSpec.Replicas,
+# ContainerStateTerminated.ExitCode), a revision is int64 (kubectl rollout undo --to-revision), a
+# clock jump is a time.Duration (int64 nanoseconds). Strings that name a choice list the choices.
+_INT32 = 2**31 - 1
+_RANGES: dict[tuple[str, str], tuple[int, int]] = {
+    ("Scale", "replicas"): (0, _INT32),
+    ("RolloutUndo", "to_revision"): (0, 2**63 - 1),
+    ("ContainerExited", "exit_code"): (-(2**31), _INT32),
+    ("ClockAdvanced", "seconds"): (0, (2**63 - 1) // 10**9),
+}
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Delete", "propagation"): ("Background", "Foreground", "Orphan"),
+}
+_NONEMPTY = frozenset({"kind", "name", "node", "image", "pod", "container", "key", "controller"})
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list | tuple) else "a mapping"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field_error(event: str, name: str, value: Any, path: str) -> str | None:
+    """Why ``value`` cannot be field ``name`` of event ``event`` (None when it can)."""
+    cls = _CLASSES[event]
+    want = str(next(a.type for a in attrs.fields(cls) if a.name == name))
+    where = f"{path}.{name}"
+    if want == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"{where}: Invalid value: {_shown(value)}: must be an integer, not {_json_type(value)}"
+        lo, hi = _RANGES.get((event, name), (-(2**63), 2**63 - 1))
+        if not lo <= value <= hi:
+            return f"{where}: Invalid value: {value}: must be between {lo} and {hi}, inclusive"
+    elif want == "bool":
+        if not isinstance(value, bool):
+            return f"{where}: Invalid value: {_shown(value)}: must be a boolean (true or false), not {_json_type(value)}"
+    elif want == "str":
+        if not isinstance(value, str):
+            return f"{where}: Invalid value: {_shown(value)}: must be a string, not {_json_type(value)}"
+        choices = _CHOICES.get((event, name))
+        if choices is not None and value not in choices:
+            return f"{where}: Unsupported value: {_shown(value)}: supported values: {', '.join(choices)}"
+        if name in _NONEMPTY and not value:
+            return f"{where}: Required value: must not be empty"
+        if (event, name) == ("Reconcile", "controller"):
+            from .controllers import CONTROLLERS
+
+            if value not in CONTROLLERS:
+                return f"{where}: Unsupported value: {_shown(value)}: supported values: {', '.join(sorted(CONTROLLERS))}"
+    elif name == "obj" and not isinstance(value, dict):
+        return f"{where}: Invalid value: {_shown(value)}: must be an object (a mapping), not {_json_type(value)}"
+    return None
+
+
+def event_from_dict(data: Any, path: str = "event") -> Event:
+    """Inverse of :func:`event_to_dict`, checked field by field.
+
+    Raises ``ValueError`` with every problem, each as ``PATH.field: ...`` (kubectl's field-error form):
+    a missing or unknown ``event``, unknown or missing fields, a wrong type, a value out of range.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: Invalid value: {_shown(data)}: an event must be a mapping like "
+                         f"{{event: Scale, ...}}, not {_json_type(data)}")
+    if "event" not in data:
+        raise ValueError(f"{path}.event: Required value: the event's name ({', '.join(sorted(_CLASSES))})")
     name = data["event"]
-    cls = _CLASSES.get(name)
+    cls = _CLASSES.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(f"unknown event {name!r}; known events: {', '.join(sorted(_CLASSES))}")
-    names = {a.name for a in attrs.fields(cls)}
-    args = {k: v for k, v in data.items() if k != "event"}
-    unknown = set(args) - names
-    if unknown:
-        raise ValueError(f"event {name}: unknown field(s) {', '.join(sorted(unknown))}; "
-                         f"expected {', '.join(sorted(names))}")
-    try:
-        return cls(**args)  # type: ignore[no-any-return]
-    except TypeError as exc:
-        raise ValueError(f"event {name}: {exc}") from None
+        raise ValueError(f"{path}.event: Unsupported value: {_shown(name)}: supported values: "
+                         f"{', '.join(sorted(_CLASSES))}")
+    fields = {a.name: a for a in attrs.fields(cls)}
+    errors = [f"{path}.{k}: Unknown field: event {name} has the fields {', '.join(fields) or '(none)'}"
+              for k in data if k != "event" and k not in fields]
+    for fname, a in fields.items():
+        if fname not in data:
+            if a.default is attrs.NOTHING:
+                errors.append(f"{path}.{fname}: Required value")
+            continue
+        err = _field_error(name, fname, data[fname], path)
+        if err is not None:
+            errors.append(err)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return cls(**{k: v for k, v in data.items() if k != "event"})  # type: ignore[no-any-return]

@@ -10,7 +10,7 @@ never copies the cluster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 __all__ = ["EMPTY", "FrozenDict", "freeze", "freeze_dict", "get_in", "set_in", "thaw", "with_"]
@@ -56,13 +56,20 @@ _dict_pop = dict.pop
 
 def freeze(value: Any) -> Any:
     """Return a deeply immutable copy of a JSON-like value (dicts, lists, scalars)."""
+    try:
+        return _freeze(value)
+    except RecursionError:  # a deeply nested input (up to the loader's 10,000 levels): no recursion
+        return _walk(value, lambda d: FrozenDict(d), tuple)
+
+
+def _freeze(value: Any) -> Any:
     t = type(value)
     if t is str or t is int or t is bool or t is float or value is None or t is FrozenDict:
         return value
     if t is dict or isinstance(value, Mapping):
-        return FrozenDict({k: freeze(v) for k, v in value.items()})
+        return FrozenDict({k: _freeze(v) for k, v in value.items()})
     if t is list or t is tuple:
-        return tuple([freeze(v) for v in value])
+        return tuple([_freeze(v) for v in value])
     return value
 
 
@@ -75,11 +82,52 @@ def freeze_dict(value: Mapping[str, Any]) -> FrozenDict:
 
 def thaw(value: Any) -> Any:
     """Return a plain mutable copy (dicts and lists) of a frozen value."""
+    try:
+        return _thaw(value)
+    except RecursionError:
+        return _walk(value, dict, list)
+
+
+def _thaw(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
+        return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
-        return [thaw(v) for v in value]
+        return [_thaw(v) for v in value]
     return value
+
+
+def _walk(value: Any, make_map: Callable[[dict[str, Any]], Any], make_seq: Callable[[list[Any]], Any]) -> Any:
+    """Rebuild a nested value bottom-up with an explicit stack (no recursion, whatever the depth)."""
+    if not isinstance(value, Mapping | list | tuple):
+        return value
+    # each frame: (source items, built children, is_mapping); a child is finished before its parent
+    root: list[Any] = []
+    stack: list[tuple[Any, list[Any], bool, list[Any]]] = []
+
+    def open_(v: Any, out: list[Any]) -> None:
+        if isinstance(v, Mapping):
+            stack.append((iter(list(v.items())), [], True, out))
+        else:
+            stack.append((iter(list(v)), [], False, out))
+
+    open_(value, root)
+    while stack:
+        items, built, is_map, out = stack[-1]
+        for item in items:
+            child = item[1] if is_map else item
+            if isinstance(child, Mapping | list | tuple) and not isinstance(child, str):
+                slot: list[Any] = []
+                built.append((item[0], slot) if is_map else slot)
+                open_(child, slot)
+                break
+            built.append((item[0], [child]) if is_map else [child])
+        else:
+            stack.pop()
+            if is_map:
+                out.append(make_map({k: s[0] for k, s in built}))
+            else:
+                out.append(make_seq([s[0] for s in built]))
+    return root[0]
 
 
 def with_(d: Mapping[str, Any], **changes: Any) -> FrozenDict:

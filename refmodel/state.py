@@ -3,8 +3,9 @@
 **Mirrors:** etcd plus the informer caches and work queues of kube-controller-manager
 (``staging/src/k8s.io/client-go/tools/cache`` indexers, ``util/workqueue``).
 **Modelled:** objects by kind, namespace and name in persistent maps (``immutables.Map``); secondary
-indexes kept incrementally on every write (uid, owner uid, pod label sets, pods by node, node usage,
-per-controller pod counts, orphans), checked against a recomputation by :func:`index_errors`; writes
+indexes kept incrementally on every write (uid and owner uid for every kind; the pod indexes (label sets,
+pods by node, node usage, per-controller pod counts, orphan pods) and the no-controller index for the
+kinds whose registry entry declares them, ``KindInfo.indexes``), checked against a recomputation by :func:`index_errors`; writes
 applied through a transaction (:class:`_Txn`) that mutates the maps it changes in place and builds one
 new state per batch of writes; the set of dirty ``(controller, key)`` work items and the timers that
 re-queue them; the virtual clock; the environment's facts (failed nodes, images that cannot be pulled);
@@ -26,7 +27,17 @@ import immutables
 
 from .frozen import FrozenDict
 
-__all__ = ["ClusterConfig", "ClusterState", "PodStats", "Ref", "format_time", "index_errors", "parse_time"]
+__all__ = [
+    "ORPHAN_INDEX",
+    "POD_INDEXES",
+    "ClusterConfig",
+    "ClusterState",
+    "PodStats",
+    "Ref",
+    "format_time",
+    "index_errors",
+    "parse_time",
+]
 
 Map = immutables.Map
 Ref = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped kinds
@@ -34,6 +45,10 @@ WorkItem = tuple[str, str]  # (controller, key)
 
 _EMPTY: Any = immutables.Map()
 _NO_LABELS: Any = {}
+
+
+#: the default of ``ClusterConfig.strict`` for configs built without it; the test suite sets it to True
+STRICT_BY_DEFAULT = False
 
 
 @attrs.frozen
@@ -52,6 +67,10 @@ class ClusterConfig:
     max_backoff_seconds: int = 300  # kubelet crash/pull back-off cap (P-3)
     terminated_pod_gc_threshold: int = 12500  # PodGC (P-13)
     start_time: int = 1735689600  # 2025-01-01T00:00:00Z, the epoch of the virtual clock
+    # validate every controller write as a user's (the API server's full checks): a controller that
+    # writes what the API would reject is caught. Off by default (controllers build their objects from
+    # validated templates, and validating each pod costs); the test suite turns it on (tests/conftest.py)
+    strict: bool = attrs.field(factory=lambda: STRICT_BY_DEFAULT)
 
 
 @attrs.frozen
@@ -164,18 +183,18 @@ class ClusterState:
         return [] if names is None else sorted(names)
 
     # ---- raw writes (used only by apiserver.py) ----------------------------------------------
-    def _store(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, *, status_only: bool = False,
-               **extra: Any) -> ClusterState:
-        """Put ``new`` (None removes) and keep every index in step (``status_only``: only status changed)."""
-        txn = _Txn(self)
-        txn.put(ref, old, new, status_only)
-        return txn.finish(extra)
+    def _transaction(self) -> _Txn:
+        """A transaction on this state: writes applied in place to private copies of the maps they
+        touch, read back by :meth:`_Txn.get`, and a new state from :meth:`_Txn.finish` (this one is
+        never changed; an unfinished transaction is simply dropped)."""
+        return _Txn(self)
 
-    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None]], *,
-                    status_only: bool = False, **extra: Any) -> ClusterState:
-        """:meth:`_store` for several writes at once: one new state instead of one per write."""
+    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None, bool]],
+                    **extra: Any) -> ClusterState:
+        """Put each ``new`` in place of ``old`` (None: absent) and keep every index in step, in order, as
+        one new state (``status_only``: only status changed, through the status subresource)."""
         txn = _Txn(self)
-        for ref, old, new in writes:
+        for ref, old, new, status_only in writes:
             txn.put(ref, old, new, status_only)
         return txn.finish(extra)
 
@@ -245,6 +264,14 @@ class _Txn:
             mm = self.nested[k] = (_EMPTY if inner is None else inner).mutate()
         return mm
 
+    def get(self, kind: str, ns: str, name: str) -> FrozenDict | None:
+        """The object as this transaction's writes left it."""
+        names = self.names.get((kind, ns))
+        if names is not None:
+            obj: FrozenDict | None = names.get(name)
+            return obj
+        return self.state.get(kind, ns, name)
+
     def finish(self, extra: dict[str, Any]) -> ClusterState:
         state = self.state
         changes = extra
@@ -291,7 +318,7 @@ class _Txn:
             names[name] = new
         if status_only:
             # identity, owners and labels are as they were: only what a pod counts for may move
-            if kind == "Pod":
+            if POD_INDEXES in (_INDEX_CACHE.get(kind) or _indexes_of(kind)):
                 self._put_pod(ns, name, old, new, old["metadata"], new["metadata"], True)  # type: ignore[index]
             return
         old_md = old["metadata"] if old is not None else None
@@ -312,9 +339,10 @@ class _Txn:
                 self._inner("by_owner", uid).pop(ref, None)
             for uid in new_owners - old_owners:
                 self._inner("by_owner", uid)[ref] = None
-        if kind == "Pod":
+        indexes = _INDEX_CACHE.get(kind) or _indexes_of(kind)
+        if POD_INDEXES in indexes:
             self._put_pod(ns, name, old, new, old_md, new_md)
-        elif kind in ORPHAN_INDEXED and (old is None or new is None or old_refs is not new_refs):
+        elif ORPHAN_INDEX in indexes and (old is None or new is None or old_refs is not new_refs):
             was = old is not None and not _has_controller(old_refs)
             now = new is not None and not _has_controller(new_refs)
             if was != now:
@@ -432,9 +460,9 @@ def index_errors(state: ClusterState) -> list[str]:
                 by_uid[md["uid"]] = ref
                 for u in _owner_uids(md):
                     by_owner.setdefault(u, set()).add(ref)
-                if kind in ORPHAN_INDEXED and not _has_controller(md.get("ownerReferences")):
+                if ORPHAN_INDEX in _indexes_of(kind) and not _has_controller(md.get("ownerReferences")):
                     orphans.setdefault((kind, ns), set()).add(name)
-                if kind != "Pod":
+                if POD_INDEXES not in _indexes_of(kind):
                     continue
                 ls = _label_set(md.get("labels"))
                 if ls:
@@ -574,10 +602,26 @@ def _node_use(pod: Any) -> tuple[str, tuple[int, int, int, int, int]] | None:
     node = pod["spec"].get("nodeName")
     if not node or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
         return None
-    return node, pod_requests_vector(pod["spec"])
+    return node, _podutil.pod_requests_vector(pod["spec"])
 
 
-ORPHAN_INDEXED = frozenset({"ReplicaSet"})
+# The secondary indexes a kind can declare (``KindInfo.indexes``): POD_INDEXES keeps the pod indexes
+# (label sets, pods by node, node usage, per-controller pod counts, orphan pods); ORPHAN_INDEX keeps the
+# objects of the kind that have no controller (a ReplicaSet's adoption candidates).
+POD_INDEXES = "pods"
+ORPHAN_INDEX = "orphans"
+_INDEX_CACHE: dict[str, frozenset[str]] = {}
+
+
+def _indexes_of(kind: str) -> frozenset[str]:
+    """The indexes ``kind`` declares in its registry entry (read once per kind)."""
+    got = _INDEX_CACHE.get(kind)
+    if got is None:
+        from . import resources
+
+        info = resources.lookup(kind)
+        got = _INDEX_CACHE[kind] = info.indexes if info is not None else frozenset()
+    return got
 
 
 def _has_controller(refs: Any) -> bool:
@@ -619,5 +663,5 @@ def parse_time(text: str) -> int:
     return v
 
 
-# imported last: podutil reads parse_time from this module
-from .podutil import pod_requests_vector  # noqa: E402
+# imported last, as a module: podutil reads parse_time from this module (either may be imported first)
+from . import podutil as _podutil  # noqa: E402

@@ -1,91 +1,409 @@
-"""Reading and writing manifests: multi-document YAML in, API-shaped dicts out, and back.
+"""Reading and writing manifests: YAML or JSON streams in, API-shaped dicts out, and back.
 
-**Mirrors:** ``sigs.k8s.io/yaml`` as kubectl uses it (``staging/src/k8s.io/kubectl/pkg/cmd/util`` ->
-``resource.Builder``): YAML 1.1 documents, empty documents skipped, ``kind: List`` expanded, duplicate
-keys rejected (``key "x" already set in map``, strict decoding).
-**Modelled:** parse errors with line and column; non-string map keys are kept as their text (as
-JSON conversion does); ``load(dump(x)) == x`` (strings holding YAML line breaks other than ``\n`` --
-``\r``, NEL, LS, PS -- are written double-quoted, so they survive).
-**Not modelled:** JSON streams that are not valid YAML (every JSON document is YAML).
+**Mirrors:** what ``kubectl apply -f`` does to a file before any request is sent:
+``k8s.io/apimachinery/pkg/util/yaml`` ``YAMLOrJSONDecoder`` (a stream whose first non-blank character is
+``{`` is JSON, decoded strictly: a trailing comma, ``NaN`` or a second value glued to the first is an
+error; anything else is a stream of YAML documents), ``sigs.k8s.io/yaml`` over ``gopkg.in/yaml.v2``
+(``decode.go`` ``unmarshal``/``allowedAliasRatio``: a document whose decoding is mostly alias expansion
+fails with ``document contains excessive aliasing``; ``parserc.go``: ``exceeded max depth of 10000``;
+duplicate keys fail with ``key "x" already set in map``; ``<<`` merge keys; non-string scalar keys become
+their text), ``yaml.JSONToYAML``/``json.Marshal`` (NaN and Infinity have no JSON form: ``json: unsupported
+value: NaN``), the API server's request-size limit (``apiserver/pkg/server/config.go``
+``MaxRequestBodyBytes`` = 3 MiB: one object, a ``kind: List``'s items each being their own request) and
+``resource.Builder`` (empty documents skipped, ``kind: List`` items expanded).
+**Modelled:** every limit is checked while the stream is read, before any object reaches the model, and
+every error names the document (1-based, as kubectl counts them) and the field path. The alias
+ratio is go-yaml's per-document count of decoded nodes (an alias counts the nodes it expands to),
+checked at every alias and at the end of the document (between aliases the ratio only falls). An
+alias's value is copied, so no two places of a document share a container. Documents are
+read one by one: an error stops the stream there, the documents before it stand (``documents_from``
+returns both). Scalars resolve as YAML 1.1 (PyYAML's resolver: ``yes``/``on`` are booleans, ``0x1F`` an
+int); timestamps stay text. ``load(dump(x)) == x``.
+**Not modelled (and why):** YAML tags other than the core ones (``!!binary``, ``!!set``, local tags):
+kubectl's conversion to JSON refuses or mangles them, so they are refused with the tag named.
+The parser is libyaml through PyYAML's ``CParser`` when available (it is iterative, so nesting costs
+no Python recursion); the structure is built here, without recursion, from its events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import attrs
 import yaml
+from yaml import events as ev
 
 from .errors import Invalid, Rejection
 from .frozen import thaw
 
-__all__ = ["dump_manifests", "load_manifests"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_OBJECT_BYTES",
+    "Document",
+    "documents_from",
+    "dump_manifests",
+    "field_path",
+    "load_manifests",
+    "load_yaml",
+]
+
+MAX_DEPTH = 10_000  # go-yaml's max_flow_level / max_indents, encoding/json's maxNestingDepth
+MAX_OBJECT_BYTES = 3 * 1024 * 1024  # kube-apiserver's MaxRequestBodyBytes
+_ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000  # go-yaml v2 decode.go alias_ratio_range_low/high
+
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser as _PyParser
+    from yaml.reader import Reader as _YReader
+    from yaml.scanner import Scanner as _Scanner
+
+    class _Parser(_YReader, _Scanner, _PyParser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            _YReader.__init__(self, stream)
+            _Scanner.__init__(self)
+            _PyParser.__init__(self)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and turns non-string keys into strings."""
+@attrs.frozen
+class Document:
+    """One object of a stream: its 1-based document number, its place in a ``kind: List`` (or None)."""
+
+    index: int
+    item: int | None
+    obj: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        return f"document {self.index}" + (f", items[{self.item}]" if self.item is not None else "")
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    out: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key)
-        if key in out:
-            mark = key_node.start_mark
-            raise Invalid(Rejection(
-                "BadRequest",
-                f'error converting YAML to JSON: yaml: line {mark.line + 1}: key "{key}" already set in map',
-                400,
-            ))
-        out[key] = loader.construct_object(value_node, deep=True)
-    return out
+def _bad(message: str) -> Invalid:
+    return Invalid(Rejection("BadRequest", message, 400))
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def field_path(parts: Iterable[str | int]) -> str:
+    """``spec.containers[0].image`` (keys that are not plain words are written ``[key]``)."""
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif _WORD.fullmatch(p):
+            out += f".{p}" if out else p
+        else:
+            out += f"[{p}]"
+    return out or "<document>"
 
 
-def _timestamps_as_text(loader: _StrictLoader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
+_WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamps_as_text)
+# ---------------------------------------------------------------------------------------------
+# scalars (YAML 1.1 as PyYAML's SafeLoader resolves them)
+# ---------------------------------------------------------------------------------------------
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_CONSTRUCT = yaml.constructor.SafeConstructor()
+_INT, _FLOAT, _BOOL, _NULL, _STR = (f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null", "str"))
+_TS, _MERGE = "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge"
+_BUILDERS = {
+    _INT: _CONSTRUCT.construct_yaml_int,
+    _FLOAT: _CONSTRUCT.construct_yaml_float,
+    _BOOL: _CONSTRUCT.construct_yaml_bool,
+    _NULL: _CONSTRUCT.construct_yaml_null,
+}
+_MERGE_KEY = object()
 
 
-def load_manifests(text: str) -> list[dict[str, Any]]:
-    """Parse multi-document YAML into a list of objects; ``kind: List`` items are expanded.
+def _implicit(value: str) -> Any:
+    for tag, regexp in _RESOLVERS.get(value[:1], ()):
+        if regexp.match(value):
+            if tag in _BUILDERS:
+                return _BUILDERS[tag](yaml.ScalarNode(tag, value))
+            if tag == _MERGE:
+                return _MERGE_KEY
+            return value  # timestamps (and YAML 1.1's '=' value tag) stay text
+    return value
 
-    Raises :class:`~refmodel.errors.Invalid` for YAML errors, duplicate keys, and documents that are
-    not mappings.
-    """
+
+def _explicit(tag: str, value: str) -> Any:
+    if tag in ("!", _STR, _TS):
+        return value
+    build = _BUILDERS.get(tag)
+    if build is None:
+        raise ValueError(f"unsupported YAML tag {tag.replace('tag:yaml.org,2002:', '!!')}")
+    want = _implicit(value)
+    if want is _MERGE_KEY or _BUILDERS.get(_tag_of(want)) is not build:
+        raise ValueError(f"cannot decode {value!r} as a {tag.replace('tag:yaml.org,2002:', '!!')}")
+    return want
+
+
+def _tag_of(value: Any) -> str:
+    return {bool: _BOOL, int: _INT, float: _FLOAT, type(None): _NULL}.get(type(value), _STR)
+
+
+# ---------------------------------------------------------------------------------------------
+# the stream reader
+# ---------------------------------------------------------------------------------------------
+class _Frame:
+    """An open mapping or sequence while its events are read."""
+
+    __slots__ = ("anchor", "container", "key", "merges", "parent_key", "start")
+
+    def __init__(self, container: Any, anchor: str | None, parent_key: Any, start: int) -> None:
+        self.container = container
+        self.anchor = anchor
+        self.parent_key = parent_key  # where this collection goes in its parent
+        self.key: Any = _NO_KEY  # for a mapping: the key waiting for its value
+        self.merges: list[Any] | None = None
+        self.start = start
+
+
+_NO_KEY = object()
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, node count)
+        self.open_anchors: set[str] = set()
+        self.decoded = 0
+        self.aliased = 0
+        self.item_sizes: list[int] = []
+
+    def path(self, stack: list[_Frame], last: Any = _NO_KEY) -> str:
+        parts: list[str | int] = []
+        for f in stack[1:]:
+            parts.append(f.parent_key)
+        top = stack[-1] if stack else None
+        if top is not None and last is not _NO_KEY:
+            parts.append(last)
+        elif top is not None and isinstance(top.container, dict) and top.key is not _NO_KEY:
+            parts.append(top.key)
+        elif top is not None and isinstance(top.container, list):
+            parts.append(len(top.container))
+        return field_path(p if isinstance(p, int) else "<<" if p is _MERGE_KEY else str(p) for p in parts)
+
+    def count(self, nodes: int, aliased: int) -> None:
+        self.decoded += nodes
+        self.aliased += aliased
+        d = self.decoded
+        if self.aliased > 100 and d > 1000:
+            if d <= _ALIAS_LOW:
+                allowed = 0.99
+            elif d >= _ALIAS_HIGH:
+                allowed = 0.10
+            else:
+                allowed = 0.99 - 0.89 * (d - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW)
+            if self.aliased / d > allowed:
+                raise ValueError("document contains excessive aliasing")
+
+
+def _size(value: Any) -> int:
+    """The nodes a value decodes to, as go-yaml counts them (one per key, scalar, mapping and sequence),
+    without recursion."""
+    n = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        n += 1
+        if isinstance(v, dict):
+            n += len(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return n
+
+
+def _copy(value: Any) -> Any:
+    """An alias's value, copied so that no two places of a document share a container."""
+    return thaw(value) if isinstance(value, dict | list) else value
+
+
+_OnDocument = Callable[[Any, int, int, list[int]], None]
+
+
+def _read_documents(text: str, on_document: _OnDocument) -> None:
+    """Read a YAML stream event by event, without recursion; ``on_document(root, index, size, item_sizes)``
+    takes each document. Raises Invalid (naming the document and the field) at the first error."""
+    parser = _Parser(text)
+    get_event: Callable[[], Any] = parser.get_event
+    index = 0
+    stack: list[_Frame] = []
+    reader = _Counts()
+    cache: dict[str, Any] = {}
+    doc_start = 0
+    decoded = 0  # go-yaml's decodeCount for the current document (kept in a local: this loop is hot)
+    root: Any = None
+    scalar_t, map_t, seq_t = ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent
+    map_end, seq_end, alias_t = ev.MappingEndEvent, ev.SequenceEndEvent, ev.AliasEvent
+    doc_t, doc_end, stream_end = ev.DocumentStartEvent, ev.DocumentEndEvent, ev.StreamEndEvent
+
+    line = [0]  # the line of the key being placed, for the duplicate-key message
+
+    def place(value: Any, start: int, end: int) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            return
+        top = stack[-1]
+        c = top.container
+        if type(c) is list:
+            if len(stack) == 2 and stack[0].key == "items":
+                reader.item_sizes.append(end - start)
+            c.append(value)
+        elif top.key is _NO_KEY:
+            if value is _MERGE_KEY:
+                top.key = _MERGE_KEY
+            elif isinstance(value, dict | list):
+                raise ValueError(f"{reader.path(stack)}: invalid map key: a {'mapping' if isinstance(value, dict) else 'list'} "
+                                 "(keys must be strings)")
+            else:
+                key = value if isinstance(value, str) else _key_text(value)
+                if key in c:
+                    raise ValueError(f'{reader.path(stack, key)}: yaml: line {line[0]}: key "{key}" already set in map')
+                top.key = key
+        else:
+            if top.key is _MERGE_KEY:
+                sources = value if isinstance(value, list) else [value]
+                if not all(isinstance(s, dict) for s in sources):
+                    raise ValueError(f"{reader.path(stack, '<<')}: map merge requires map or sequence of maps as the value")
+                top.merges = (top.merges or []) + sources
+            else:
+                c[top.key] = value
+            top.key = _NO_KEY
+
     try:
-        docs = list(yaml.load_all(text, Loader=_StrictLoader))  # a SafeLoader subclass
+        while True:
+            e = get_event()
+            t = type(e)
+            if t is scalar_t:
+                v = e.value
+                if e.tag is not None and e.tag != "!":
+                    v = _explicit(e.tag, v)
+                elif e.implicit[0]:
+                    got = cache.get(v, _NO_KEY)
+                    if got is _NO_KEY:
+                        got = cache[v] = _implicit(v)
+                    v = got
+                    if type(v) is float and not math.isfinite(v):
+                        raise ValueError(f"{reader.path(stack)}: {e.value}: json: unsupported value: "
+                                         f"{'NaN' if v != v else '+Inf' if v > 0 else '-Inf'} (JSON has no "
+                                         "NaN or Infinity)")
+                if e.anchor is not None:
+                    reader.anchors[e.anchor] = (v, 1)
+                decoded += 1
+                if stack:  # the common cases inline: a mapping's value, a new key, a list item
+                    top = stack[-1]
+                    c = top.container
+                    if type(c) is dict:
+                        k = top.key
+                        if k is not _NO_KEY and k is not _MERGE_KEY:
+                            c[k] = v
+                            top.key = _NO_KEY
+                            continue
+                        if k is _NO_KEY and type(v) is str and v not in c:
+                            top.key = v
+                            continue
+                    elif len(stack) != 2:
+                        c.append(v)
+                        continue
+                line[0] = e.start_mark.line + 1
+                place(v, 0, 0)
+            elif t is map_t or t is seq_t:
+                if len(stack) >= MAX_DEPTH:
+                    raise ValueError(f"exceeded max depth of {MAX_DEPTH}")
+                if e.tag is not None and e.tag not in ("!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+                    raise ValueError(f"{reader.path(stack)}: unsupported YAML tag {e.tag}")
+                parent_key: Any = None
+                if stack:
+                    top = stack[-1]
+                    parent_key = len(top.container) if type(top.container) is list else top.key
+                if e.anchor is not None:
+                    reader.open_anchors.add(e.anchor)
+                decoded += 1
+                stack.append(_Frame({} if t is map_t else [], e.anchor, parent_key, e.start_mark.index))
+            elif t is map_end or t is seq_end:
+                f = stack.pop()
+                value = f.container
+                if f.merges:
+                    merged: dict[str, Any] = {}
+                    for src in reversed(f.merges):
+                        merged.update(src)
+                    merged.update(value)
+                    value = merged
+                if f.anchor is not None:  # its node count, aliases inside already expanded (copied)
+                    reader.open_anchors.discard(f.anchor)
+                    reader.anchors[f.anchor] = (value, _size(value))
+                place(value, f.start, e.end_mark.index)
+            elif t is alias_t:
+                name = e.anchor
+                if name in reader.open_anchors:
+                    raise ValueError(f"{reader.path(stack)}: anchor '{name}' value contains itself")
+                if name not in reader.anchors:
+                    raise ValueError(f"{reader.path(stack)}: unknown anchor '{name}' referenced")
+                value, nodes = reader.anchors[name]
+                reader.decoded = decoded
+                reader.count(nodes + 1, nodes)
+                decoded = reader.decoded
+                place(_copy(value), 0, 0)
+            elif t is doc_t:
+                index += 1
+                doc_start = e.start_mark.index
+                root = None
+                reader = _Counts()
+                decoded = 0
+            elif t is doc_end:
+                reader.decoded = decoded
+                reader.count(0, 0)  # the ratio only grows at aliases; checked there and once more here
+                on_document(root, index, e.end_mark.index - doc_start, reader.item_sizes)
+            elif t is stream_end:
+                return
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown position"
-        raise Invalid(Rejection("BadRequest", f"error parsing YAML at {where}: {exc.problem}", 400)) from None
+        raise _bad(f"document {max(index, 1)}: error parsing YAML at {where}: {exc.problem}") from None
     except yaml.YAMLError as exc:
-        raise Invalid(Rejection("BadRequest", f"error parsing YAML: {exc}", 400)) from None
-    out: list[dict[str, Any]] = []
-    for i, doc in enumerate(docs):
-        if doc is None:
-            continue
-        if not isinstance(doc, dict):
-            raise Invalid(Rejection(
-                "BadRequest", f"document {i + 1}: an object must be a mapping, got {_yaml_type(doc)}", 400))
-        if isinstance(doc.get("kind"), str) and doc["kind"].endswith("List") and "items" in doc:
-            items = doc.get("items") or []
-            if not isinstance(items, list):
-                raise Invalid(Rejection("BadRequest", f"document {i + 1}: items must be a list", 400))
-            for item in items:
-                if not isinstance(item, dict):
-                    raise Invalid(Rejection("BadRequest", f"document {i + 1}: list items must be mappings", 400))
-                out.append(item)
-            continue
-        out.append(doc)
-    return out
+        raise _bad(f"document {max(index, 1)}: error parsing YAML: {exc}") from None
+    except ValueError as exc:
+        raise _bad(f"document {index}: {exc}") from None
+
+
+def _key_text(value: Any) -> str:
+    """The JSON key sigs.k8s.io/yaml writes for a non-string scalar key."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _finish(root: Any, index: int, size: int, item_sizes: list[int], out: list[Document]) -> None:
+    if root is None:
+        return  # an empty document (or only comments): skipped, as kubectl does
+    if not isinstance(root, dict):
+        raise ValueError(f"an object must be a mapping, got {_yaml_type(root)}")
+    kind = root.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in root:
+        items = root["items"]
+        if items is None:
+            return
+        if not isinstance(items, list):
+            raise ValueError(f"items: must be a list of objects, got {_yaml_type(items)}")
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ValueError(f"items[{i}]: an object must be a mapping, got {_yaml_type(item)}")
+            if i < len(item_sizes) and item_sizes[i] > MAX_OBJECT_BYTES:
+                raise ValueError(f"items[{i}]: the object is {item_sizes[i]} bytes; the API server accepts at most "
+                                 f"{MAX_OBJECT_BYTES} bytes (3 MiB) per request")
+            out.append(Document(index, i, item))
+        return
+    if size > MAX_OBJECT_BYTES:
+        raise ValueError(f"the object is {size} bytes; the API server accepts at most {MAX_OBJECT_BYTES} bytes "
+                         "(3 MiB) per request")
+    out.append(Document(index, None, root))
 
 
 def _yaml_type(value: Any) -> str:
@@ -93,7 +411,124 @@ def _yaml_type(value: Any) -> str:
         return "a list"
     if isinstance(value, str):
         return f"the string {value[:40]!r}"
-    return type(value).__name__
+    if value is None:
+        return "null"
+    return f"{type(value).__name__} {value!r}"[:60]
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON streams
+# ---------------------------------------------------------------------------------------------
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"json: unsupported value: {name} (JSON has no NaN or Infinity)")
+
+
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of a JSON text (strings skipped), without recursion."""
+    depth = best = 0
+    for tok in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = tok.group()
+        if c in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif c in "]}":
+            depth -= 1
+    return best
+
+
+def _read_json(text: str, out: list[Document]) -> None:
+    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    index = 0
+    while pos < len(text):
+        index += 1
+        try:
+            try:
+                value, end = _JSON.raw_decode(text, pos)
+            except RecursionError:
+                # deeper than Python's recursion limit lets the C decoder go (the CLI raises it): JSON is
+                # YAML, so the rest of the stream is read by the iterative YAML reader, with its limits
+                if _json_depth(text[pos:]) > MAX_DEPTH:
+                    raise ValueError(f"exceeded max depth of {MAX_DEPTH}") from None
+                _read_rest_as_yaml(text[pos:], index, out)
+                return
+            if _json_depth_over(value):
+                raise ValueError(f"exceeded max depth of {MAX_DEPTH}")
+            _finish(value, index, end - pos, [], out)
+        except json.JSONDecodeError as exc:
+            raise _bad(f"document {index}: error parsing JSON at line {exc.lineno}, column {exc.colno}: "
+                       f"{exc.msg}") from None
+        except ValueError as exc:
+            raise _bad(f"document {index}: {exc}") from None
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+
+
+def _read_rest_as_yaml(text: str, first_index: int, out: list[Document]) -> None:
+    rest: list[Document] = []
+    _read_documents(text, lambda root, i, size, items: _finish(root, i, size, items, rest))
+    out.extend(Document(d.index + first_index - 1, d.item, d.obj) for d in rest)
+
+
+def _json_depth_over(value: Any) -> bool:
+    """True when a decoded JSON value nests deeper than MAX_DEPTH (iterative)."""
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > MAX_DEPTH:
+            return True
+        if isinstance(v, dict):
+            stack.extend((c, d + 1) for c in v.values() if isinstance(c, dict | list))
+        elif isinstance(v, list):
+            stack.extend((c, d + 1) for c in v if isinstance(c, dict | list))
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# the public doors
+# ---------------------------------------------------------------------------------------------
+def documents_from(text: str) -> tuple[list[Document], Invalid | None]:
+    """Every object of a stream, in order, and the error that stopped it (None if it was read to the end).
+
+    A stream whose first non-blank character is ``{`` is read as JSON, anything else as YAML.
+    """
+    out: list[Document] = []
+    try:
+        if text.lstrip(" \t\r\n\ufeff")[:1] == "{":
+            _read_json(text, out)
+        else:
+            _read_documents(text, lambda root, i, size, items: _finish(root, i, size, items, out))
+    except Invalid as exc:
+        return out, exc
+    return out, None
+
+
+def load_manifests(text: str) -> list[dict[str, Any]]:
+    """Parse a YAML or JSON stream into a list of objects; ``kind: List`` items are expanded.
+
+    Raises :class:`~refmodel.errors.Invalid` for the first error: YAML or JSON syntax, duplicate keys,
+    excessive aliasing, nesting past 10,000 levels, NaN or Infinity, an object past 3 MiB, a document
+    that is not a mapping.
+    """
+    docs, err = documents_from(text)
+    if err is not None:
+        raise err
+    return [d.obj for d in docs]
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML (or JSON) document of any shape, with the same limits (for event scripts); None if empty."""
+    roots: list[Any] = []
+
+    def keep(root: Any, index: int, size: int, item_sizes: list[int]) -> None:
+        if index > 1:
+            raise ValueError("expected one YAML document, found a second one (a line '---')")
+        roots.append(root)
+
+    _read_documents(text, keep)
+    return roots[0] if roots else None
 
 
 class _Dumper(yaml.SafeDumper):

@@ -8,6 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+import refmodel.state
+
+# every cluster the tests build validates its controllers' writes as a user's (ClusterConfig.strict): a
+# controller that writes what the API server would reject fails the test that makes it do so
+refmodel.state.STRICT_BY_DEFAULT = True
+
 settings.register_profile("dev", max_examples=50)
 settings.register_profile("ci", max_examples=50, derandomize=True, database=None, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])

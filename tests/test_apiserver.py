@@ -16,12 +16,14 @@ import copy
 import json
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
+from refmodel import apiserver, kubectl
 from refmodel.events import Scale
 from refmodel.frozen import freeze
+from refmodel.request import Request
 from refmodel.state import ClusterState, parse_time
 
 
@@ -49,7 +51,7 @@ def cluster() -> ClusterState:
     return rm.new_cluster(2)
 
 
-def _must(r: apiserver.WriteResult) -> ClusterState:
+def _must(r: door.Sent) -> ClusterState:
     assert r.rejection is None, f"write rejected: {r.rejection}, but should be accepted"
     return r.state
 
@@ -62,7 +64,7 @@ def test_uid_unique_and_resource_version_strictly_increasing(cluster: ClusterSta
     rvs: list[int] = []
     uids: set[str] = set()
     for i in range(5):
-        r = apiserver.create(s, _cm(f"cm{i}"))
+        r = door.create(s, _cm(f"cm{i}"))
         s = _must(r)
         assert r.obj is not None
         rvs.append(int(r.obj["metadata"]["resourceVersion"]))
@@ -70,21 +72,21 @@ def test_uid_unique_and_resource_version_strictly_increasing(cluster: ClusterSta
     obj = rm.get(s, "ConfigMap", "cm0")
     assert obj is not None
     obj["data"] = {"k": "changed"}
-    r = apiserver.update(s, obj)
+    r = door.update(s, obj)
     s = _must(r)
     assert r.obj is not None
     rvs.append(int(r.obj["metadata"]["resourceVersion"]))
     assert rvs == sorted(rvs) and len(set(rvs)) == len(rvs), f"resourceVersions {rvs}, but should strictly increase"
     assert len(uids) == 5, f"{len(uids)} distinct uids for 5 objects, but should be 5"
     before = s.rv
-    s = _must(apiserver.delete(s, "ConfigMap", "default", "cm1"))
+    s = _must(door.delete(s, "ConfigMap", "default", "cm1"))
     assert s.rv > before, f"state.rv={s.rv} after a delete, but should have advanced past {before}"
 
 
 def test_server_owned_metadata_is_set_on_create_and_user_values_ignored(cluster: ClusterState) -> None:
     raw = _cm("owned")
     raw["metadata"].update({"uid": "user-uid", "resourceVersion": "", "creationTimestamp": "1999-01-01T00:00:00Z"})
-    r = apiserver.create(cluster, raw)
+    r = door.create(cluster, raw)
     _must(r)
     assert r.obj is not None
     md = r.obj["metadata"]
@@ -113,14 +115,14 @@ def test_generation_is_not_client_writable(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _rs())
     obj = rm.get(s, "ReplicaSet", "web")
     obj["metadata"]["generation"] = 42
-    s2 = _must(apiserver.update(s, obj))
+    s2 = _must(door.update(s, obj))
     assert rm.get(s2, "ReplicaSet", "web")["metadata"]["generation"] == 1
 
 
 def test_noop_update_does_not_bump_resource_version(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _rs())
     obj = rm.get(s, "ReplicaSet", "web")
-    r = apiserver.update(s, obj)
+    r = door.update(s, obj)
     assert r.ok and r.state is s, "a no-op update produced a new state, but should be a no-op"
     assert rm.get(r.state, "ReplicaSet", "web")["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
     s2 = rm.apply_manifest(s, _rs())
@@ -133,7 +135,7 @@ def test_status_is_ignored_on_main_resource_update(cluster: ClusterState) -> Non
     edited = copy.deepcopy(live)
     edited["status"] = {"replicas": 99, "readyReplicas": 99}
     edited["metadata"].setdefault("annotations", {})["note"] = "x"
-    r = apiserver.update(s, edited)
+    r = door.update(s, edited)
     _must(r)
     got = rm.get(r.state, "ReplicaSet", "web")
     assert got["status"] == live["status"], f"status={got['status']} after a main-resource update, but should be kept"
@@ -147,7 +149,7 @@ def test_update_status_ignores_spec_and_metadata(cluster: ClusterState) -> None:
     edited["spec"]["replicas"] = 7
     edited["metadata"]["labels"] = {"hacked": "yes"}
     edited["status"] = {"replicas": 0, "observedGeneration": 1}
-    r = apiserver.update_status(s, freeze(edited))
+    r = door.update_status(s, freeze(edited))
     _must(r)
     got = rm.get(r.state, "ReplicaSet", "web")
     assert got["spec"]["replicas"] == 1 and "hacked" not in (got["metadata"].get("labels") or {}), (
@@ -160,7 +162,7 @@ def test_stale_resource_version_is_a_conflict(cluster: ClusterState) -> None:
     stale = rm.get(s, "ReplicaSet", "web")
     s = rm.step(s, Scale("ReplicaSet", "default", "web", 4))
     stale["spec"]["replicas"] = 9
-    r = apiserver.update(s, stale)
+    r = door.update(s, stale)
     assert r.rejection is not None and r.rejection.reason == "Conflict", f"stale update gave {r.rejection}"
     assert r.state is s
 
@@ -191,9 +193,9 @@ def test_apply_sets_fields_in_the_manifest_and_drops_fields_it_stopped_setting(c
 def test_apply_records_last_applied_configuration(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _rs(replicas=2))
     ann = rm.get(s, "ReplicaSet", "web")["metadata"]["annotations"]
-    last = json.loads(ann[apiserver.LAST_APPLIED])
+    last = json.loads(ann[kubectl.LAST_APPLIED])
     assert last["spec"]["replicas"] == 2
-    assert apiserver.LAST_APPLIED not in (last["metadata"].get("annotations") or {}), "last-applied contains itself"
+    assert kubectl.LAST_APPLIED not in (last["metadata"].get("annotations") or {}), "last-applied contains itself"
     assert "status" not in last and "uid" not in last["metadata"]
 
 
@@ -201,7 +203,7 @@ def test_apply_keeps_annotations_added_by_others(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _cm("cfg"))
     live = rm.get(s, "ConfigMap", "cfg")
     live["metadata"]["annotations"]["team"] = "a"
-    s = _must(apiserver.update(s, live))
+    s = _must(door.update(s, live))
     s = rm.apply_manifest(s, _cm("cfg", data={"k": "v2"}))
     got = rm.get(s, "ConfigMap", "cfg")
     assert got["data"] == {"k": "v2"}
@@ -213,7 +215,7 @@ def test_apply_merges_maps_key_by_key(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _cm("cfg", data={"a": "1", "b": "2"}))
     live = rm.get(s, "ConfigMap", "cfg")
     live["data"]["c"] = "3"
-    s = _must(apiserver.update(s, live))
+    s = _must(door.update(s, live))
     s = rm.apply_manifest(s, _cm("cfg", data={"a": "10"}))
     got = rm.get(s, "ConfigMap", "cfg")["data"]
     assert got == {"a": "10", "c": "3"}, f"data={got}, but should be {{'a': '10', 'c': '3'}}"
@@ -254,14 +256,14 @@ def test_apply_without_a_strategy_keeps_the_live_one(cluster: ClusterState) -> N
 def test_rejected_writes_return_the_identical_state(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _cm("dup"))
     attempts = {
-        "AlreadyExists": apiserver.create(s, _cm("dup")),
-        "missing namespace": apiserver.create(s, _cm("x", ns="nowhere")),
-        "unknown kind": apiserver.create(s, {"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}}),
-        "removed version": apiserver.create(s, {**_rs(), "apiVersion": "extensions/v1beta1"}),
-        "delete NotFound": apiserver.delete(s, "ConfigMap", "default", "absent"),
-        "bad propagation": apiserver.delete(s, "ConfigMap", "default", "dup", "Sideways"),
-        "immortal namespace": apiserver.delete(s, "Namespace", "", "default"),
-        "update NotFound": apiserver.update(s, _cm("absent")),
+        "AlreadyExists": door.create(s, _cm("dup")),
+        "missing namespace": door.create(s, _cm("x", ns="nowhere")),
+        "unknown kind": door.create(s, {"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}}),
+        "removed version": door.create(s, {**_rs(), "apiVersion": "extensions/v1beta1"}),
+        "delete NotFound": door.delete(s, "ConfigMap", "default", "absent"),
+        "bad propagation": door.delete(s, "ConfigMap", "default", "dup", "Sideways"),
+        "immortal namespace": door.delete(s, "Namespace", "", "default"),
+        "update NotFound": door.update(s, _cm("absent")),
     }
     for what, r in attempts.items():
         assert r.rejection is not None, f"{what}: accepted, but should be rejected"
@@ -272,12 +274,12 @@ def test_rejected_writes_return_the_identical_state(cluster: ClusterState) -> No
 
 def test_namespace_lifecycle_rejects_creates_in_a_terminating_namespace(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}})
-    s = _must(apiserver.delete(s, "Namespace", "", "doomed"))
-    r = apiserver.create(s, _cm("late", ns="doomed"))
+    s = _must(door.delete(s, "Namespace", "", "doomed"))
+    r = door.create(s, _cm("late", ns="doomed"))
     assert r.rejection is not None and r.rejection.reason == "Forbidden", f"create in terminating ns gave {r.rejection}"
     assert "being terminated" in r.rejection.message
     assert r.state is s
-    rc = apiserver.controller_create(s, freeze(_cm("late2", ns="doomed")))
+    rc = door.create(s, freeze(_cm("late2", ns="doomed")), controller=door.CONTROLLER)
     assert rc.rejection is not None, "a controller create in a terminating namespace was accepted"
 
 
@@ -287,7 +289,7 @@ def test_namespace_lifecycle_rejects_creates_in_a_terminating_namespace(cluster:
 def test_graceful_deletion_of_a_bound_pod(cluster: ClusterState) -> None:
     s = rm.converge(rm.apply_manifest(cluster, _pod("p")))
     assert rm.get(s, "Pod", "p")["spec"].get("nodeName"), "pod was not scheduled"
-    r = apiserver.delete(s, "Pod", "default", "p")
+    r = door.delete(s, "Pod", "default", "p")
     _must(r)
     pod = rm.get(r.state, "Pod", "p")
     assert pod is not None, "a bound pod vanished at once, but should wait for its kubelet"
@@ -301,7 +303,7 @@ def test_graceful_deletion_of_a_bound_pod(cluster: ClusterState) -> None:
 
 def test_graceful_deletion_uses_the_pods_grace_period(cluster: ClusterState) -> None:
     s = rm.converge(rm.apply_manifest(cluster, _pod("p", terminationGracePeriodSeconds=5)))
-    r = apiserver.delete(s, "Pod", "default", "p")
+    r = door.delete(s, "Pod", "default", "p")
     md = rm.get(r.state, "Pod", "p")["metadata"]
     assert md["deletionGracePeriodSeconds"] == 5
     assert parse_time(md["deletionTimestamp"]) == s.config.start_time + s.now + 5
@@ -310,20 +312,20 @@ def test_graceful_deletion_uses_the_pods_grace_period(cluster: ClusterState) -> 
 def test_unbound_pod_is_deleted_at_once(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _pod("p"))  # not converged: the scheduler has not run
     assert not rm.get(s, "Pod", "p")["spec"].get("nodeName")
-    r = apiserver.delete(s, "Pod", "default", "p")
+    r = door.delete(s, "Pod", "default", "p")
     _must(r)
     assert rm.get(r.state, "Pod", "p") is None, "an unscheduled pod lingered, but goes at once (CheckGracefulDelete)"
 
 
 def test_zero_grace_deletes_a_bound_pod_at_once(cluster: ClusterState) -> None:
     s = rm.converge(rm.apply_manifest(cluster, _pod("p")))
-    r = apiserver.delete(s, "Pod", "default", "p", grace_seconds=0)
+    r = door.delete(s, "Pod", "default", "p", grace_seconds=0)
     assert rm.get(r.state, "Pod", "p") is None
 
 
 def test_kubelet_confirms_graceful_deletion(cluster: ClusterState) -> None:
     s = rm.converge(rm.apply_manifest(cluster, _pod("p")))
-    s = rm.converge(_must(apiserver.delete(s, "Pod", "default", "p")))
+    s = rm.converge(_must(door.delete(s, "Pod", "default", "p")))
     assert rm.get(s, "Pod", "p") is None, "terminating pod not removed after its kubelet synced"
 
 
@@ -331,31 +333,31 @@ def test_finalizers_hold_an_object_until_removed(cluster: ClusterState) -> None:
     raw = _cm("held")
     raw["metadata"]["finalizers"] = ["example.com/hold"]
     s = rm.apply_manifest(cluster, raw)
-    s = _must(apiserver.delete(s, "ConfigMap", "default", "held"))
+    s = _must(door.delete(s, "ConfigMap", "default", "held"))
     obj = rm.get(s, "ConfigMap", "held")
     assert obj is not None and obj["metadata"].get("deletionTimestamp"), "finalizer did not hold the object"
     assert obj["metadata"]["deletionGracePeriodSeconds"] == 0
-    again = apiserver.delete(s, "ConfigMap", "default", "held")
+    again = door.delete(s, "ConfigMap", "default", "held")
     assert again.ok and again.state is s, "a second DELETE of a terminating object changed it"
     obj["metadata"]["finalizers"] = []
-    s = _must(apiserver.update(s, obj))
+    s = _must(door.update(s, obj))
     assert rm.get(s, "ConfigMap", "held") is None, "object with no finalizers left and a deletionTimestamp lingers"
 
 
 def test_propagation_policies_set_finalizers(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, _rs())
-    fg = rm.get(_must(apiserver.delete(s, "ReplicaSet", "default", "web", "Foreground")), "ReplicaSet", "web")
+    fg = rm.get(_must(door.delete(s, "ReplicaSet", "default", "web", "Foreground")), "ReplicaSet", "web")
     assert fg is not None and fg["metadata"]["finalizers"] == ["foregroundDeletion"]
     assert fg["metadata"].get("deletionTimestamp")
-    orphan = rm.get(_must(apiserver.delete(s, "ReplicaSet", "default", "web", "Orphan")), "ReplicaSet", "web")
+    orphan = rm.get(_must(door.delete(s, "ReplicaSet", "default", "web", "Orphan")), "ReplicaSet", "web")
     assert orphan is not None and orphan["metadata"]["finalizers"] == ["orphan"]
-    assert rm.get(_must(apiserver.delete(s, "ReplicaSet", "default", "web", "Background")), "ReplicaSet", "web") is None
+    assert rm.get(_must(door.delete(s, "ReplicaSet", "default", "web", "Background")), "ReplicaSet", "web") is None
 
 
 def test_marking_for_deletion_bumps_generation(cluster: ClusterState) -> None:
     # store.go markAsDeleting: "This handles Generation bump for resources that don't support graceful deletion"
     s = rm.apply_manifest(cluster, _rs())
-    r = apiserver.delete(s, "ReplicaSet", "default", "web", "Foreground")
+    r = door.delete(s, "ReplicaSet", "default", "web", "Foreground")
     got = rm.get(r.state, "ReplicaSet", "web")["metadata"]["generation"]
     assert got == 2, f"generation={got} after a foreground delete, but should be bumped to 2"
 
@@ -364,7 +366,7 @@ def test_generate_name(cluster: ClusterState) -> None:
     raw = _cm("")
     del raw["metadata"]["name"]
     raw["metadata"]["generateName"] = "cfg-"
-    r = apiserver.create(cluster, raw)
+    r = door.create(cluster, raw)
     _must(r)
     assert r.obj is not None
     name = r.obj["metadata"]["name"]
@@ -376,7 +378,7 @@ def test_user_can_relabel_a_controller_created_pod(cluster: ClusterState) -> Non
     s = rm.converge(rm.apply_manifest(cluster, _rs(replicas=1)))
     pod = rm.list_objects(s, "Pod", "default", selector={"app": "web"})[0]
     pod["metadata"]["labels"]["extra"] = "yes"
-    r = apiserver.update(s, pod)
+    r = door.update(s, pod)
     assert r.rejection is None, f"relabelling a ReplicaSet's pod was rejected: {r.rejection}"
 
 
@@ -384,10 +386,10 @@ def test_no_new_finalizers_while_deleting(cluster: ClusterState) -> None:
     raw = _cm("held")
     raw["metadata"]["finalizers"] = ["example.com/hold"]
     s = rm.apply_manifest(cluster, raw)
-    s = _must(apiserver.delete(s, "ConfigMap", "default", "held"))
+    s = _must(door.delete(s, "ConfigMap", "default", "held"))
     obj = rm.get(s, "ConfigMap", "held")
     obj["metadata"]["finalizers"].append("example.com/another")
-    r = apiserver.update(s, obj)
+    r = door.update(s, obj)
     assert r.rejection is not None, "a finalizer was added to an object being deleted, but that is Forbidden"
     assert r.state is s
 
@@ -419,12 +421,15 @@ def test_batched_status_writes_equal_one_by_one_writes() -> None:
 
     s = _five_pods()
     pods = sorted(s.iter_kind("Pod"), key=lambda p: p["metadata"]["name"])
-    updates = [(p, with_(p["status"], message=f"m{i}")) for i, p in enumerate(pods)]
-    updates.append((pods[0], pods[0]["status"]))  # unchanged: no write
+    updates = [with_(p, status=with_(p["status"], message=f"m{i}")) for i, p in enumerate(pods[:4])]
     seq = s
-    for p, status in updates[:-1]:
-        seq = apiserver.update_status(seq, with_(p, status=status)).state
-    _same_result(apiserver.update_status_many(s, updates[:-1]), seq, "update_status_many")
+    for p in updates:
+        seq = door.update_status(seq, p).state
+    batch = Request("update", subresource="status", controller="kubelet", items=(*updates, pods[4]))
+    sent = door.send(s, batch)  # the last item is unchanged: no write
+    assert sent.ok and len(sent.changes) == 4, f"{sent.response}, changes={len(sent.changes)}, but four statuses changed"
+    assert all(c[3] for c in sent.changes), "a status write was not marked status-only for the watches"
+    _same_result(sent.state, seq, "a batch of status updates")
 
 
 def test_batched_creates_equal_one_by_one_creates() -> None:
@@ -435,33 +440,39 @@ def test_batched_creates_equal_one_by_one_creates() -> None:
     pods = [pod_from_template(rs["spec"]["template"], rs, "default") for _ in range(4)]
     seq = s
     for p in pods:
-        seq = apiserver.controller_create(seq, p).state
-    batched, created, rejection = apiserver.controller_create_many(s, pods)
-    assert rejection is None and len(created) == 4, f"rejection={rejection}, created={len(created)}"
-    assert len({p["metadata"]["name"] for p in created}) == 4, "two generated names collide in one batch"
-    _same_result(batched, seq, "controller_create_many")
+        seq = door.create(seq, p, controller="replicaset").state
+    sent = door.send(s, Request("create", controller="replicaset", items=tuple(pods)))
+    assert sent.ok and len(sent.response.items) == 4, f"response={sent.response}, but four pods were created"
+    assert len({p["metadata"]["name"] for p in sent.response.items}) == 4, "two generated names collide in one batch"
+    _same_result(sent.state, seq, "a batch of creates")
 
 
 def test_batched_creates_stop_at_the_first_rejection() -> None:
-    from refmodel.frozen import freeze_dict
+    from refmodel.controllers.replicaset import pod_from_template
 
     s = _five_pods()
-    pod = freeze_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "default"},
-                       "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
-    other = freeze_dict({**pod, "metadata": {"name": "y", "namespace": "default"}})
-    state, created, rejection = apiserver.controller_create_many(s, [pod, pod, other])
-    assert rejection is not None and rejection.reason == "AlreadyExists", f"rejection={rejection}"
-    assert [p["metadata"]["name"] for p in created] == ["x"], "the batch went on past its first rejection"
-    assert state.get("Pod", "default", "x") is not None and state.get("Pod", "default", "y") is None
+    rs = s.get("ReplicaSet", "default", "web")
+    pod = pod_from_template(rs["spec"]["template"], rs, "default", "x")
+    other = pod_from_template(rs["spec"]["template"], rs, "default", "y")
+    sent = door.send(s, Request("create", controller="test", items=(pod, pod, other)))
+    assert sent.rejection is not None and sent.rejection.reason == "AlreadyExists", f"rejection={sent.rejection}"
+    assert [p["metadata"]["name"] for p in sent.response.items] == ["x"], "the batch went on past its first rejection"
+    assert sent.state.get("Pod", "default", "x") is not None and sent.state.get("Pod", "default", "y") is None
 
 
-def test_a_write_of_a_version_no_longer_stored_is_refused() -> None:
+def test_a_write_of_a_version_no_longer_stored_is_a_conflict() -> None:
     from refmodel.frozen import with_
 
     s = _five_pods()
     pod = next(s.iter_kind("Pod"))
-    newer = apiserver.update_status(s, with_(pod, status=with_(pod["status"], message="newer"))).state
-    with pytest.raises(ValueError, match="no longer stored"):
-        apiserver.update_status_many(newer, [(pod, with_(pod["status"], message="stale"))])
-    with pytest.raises(ValueError, match="no longer stored"):
-        apiserver.controller_update_many(newer, [(pod, with_(pod, spec=with_(pod["spec"], nodeName="elsewhere")))])
+    newer = door.update_status(s, with_(pod, status=with_(pod["status"], message="newer"))).state
+    for request in (
+        Request("update", subresource="status", controller="kubelet",
+                items=(with_(pod, status=with_(pod["status"], message="stale")),)),
+        Request("update", controller="scheduler", items=(with_(pod, spec=with_(pod["spec"], nodeName="elsewhere")),)),
+    ):
+        state, response, changes = apiserver.handle(newer, request)
+        assert response.rejection is not None and response.rejection.reason == "Conflict", (
+            f"response={response}, but a write of resourceVersion {pod['metadata']['resourceVersion']} over "
+            f"{newer.get('Pod', 'default', pod['metadata']['name'])['metadata']['resourceVersion']} is a conflict")
+        assert state is newer and changes == (), "a rejected write changed the state"

@@ -20,6 +20,7 @@ import pytest
 
 import refmodel as rm
 from conformance import cli, output
+from refmodel.resources import REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -385,7 +386,8 @@ def test_simulate_prints_one_wide_table_per_kind(tmp_path: Path, capsys: pytest.
             f"{name}: row {row}, but the model has node {pod['spec']['nodeName']} ip {pod['status']['podIP']}"
     assert [(r["DESIRED"], r["CURRENT"], r["READY"]) for r in t["replicaset.apps"]] == [("3", "3", "3")], t
     assert [r["STATUS"] for r in t["node"]] == ["Ready"] * 3, t["node"]
-    assert "notice: ServiceAccount/reviews stored as-is; the model does not reconcile ServiceAccounts" in err, err
+    # a ServiceAccount is checked and has no controller of its own: nothing to notice
+    assert "ServiceAccount/reviews" not in err, err
 
 
 def test_simulate_hides_the_clusters_own_objects_unless_asked(tmp_path: Path,
@@ -534,18 +536,20 @@ def test_simulate_rejected_event_is_reported_and_the_rest_still_prints(
 """)
     rc, out, err = run(capsys, "simulate", "-f", str(f), "--events", str(ev))
     assert rc == 1, f"exit code {rc}, but should be 1 after a rejected event"
-    assert err.startswith("error: event 1 (Scale") and "not found" in err, err
+    assert err.startswith("error: event 0: Scale ReplicaSet default/nope replicas=2 -> rejected (NotFound)") \
+        and "not found" in err, err
+    assert "event 1: Scale ReplicaSet default/fe replicas=2 -> ok" in err, err
     assert len(tables(out)["pod"]) == 2, out
 
 
 @pytest.mark.parametrize(("script", "message"), [
-    ("- {event: Frobnicate}\n", "unknown event 'Frobnicate'"),
-    ("- {event: Scale, kind: ReplicaSet, name: fe, replicas: 2}\n", "event 1: event Scale"),
-    ("- {event: ClockAdvanced, seconds: soon}\n", "field seconds must be int"),
+    ("- {event: Frobnicate}\n", 'events[0].event: Unsupported value: "Frobnicate"'),
+    ("- {event: Scale, kind: ReplicaSet, name: fe, replicas: 2}\n", "events[0].namespace: Required value"),
+    ("- {event: ClockAdvanced, seconds: soon}\n", 'events[0].seconds: Invalid value: "soon": must be an integer'),
     ("- {event: ClockAdvanced, seconds: 1, seconds: 2}\n", 'key "seconds" already set in map'),
     ("- {event: ClockAdvanced, seconds: [1\n", "error parsing YAML at line"),
-    ("event: Scale\n", "must be a YAML list of events"),
-    ("- 42\n", "an event must be a mapping"),
+    ("event: Scale\n", "event: Unknown field"),
+    ("- 42\n", "events[0]: Invalid value: 42: an event must be a mapping"),
 ])
 def test_simulate_events_script_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], script: str,
                                        message: str) -> None:
@@ -553,22 +557,24 @@ def test_simulate_events_script_errors(tmp_path: Path, capsys: pytest.CaptureFix
     ev = write(tmp_path, "ev.yaml", script)
     rc, out, err = run(capsys, "simulate", "-f", str(f), "--events", str(ev))
     assert rc == 1, f"exit code {rc}, but should be 1 for events script {script!r}"
-    assert err.startswith(f"error: {ev}") and message in err, f"stderr {err!r}, but should mention {message!r}"
+    assert err.startswith(f'error: error parsing events script "{ev}"') and message in err, \
+        f"stderr {err!r}, but should mention {message!r}"
     assert out == "" and "Traceback" not in err
 
 
 @pytest.mark.parametrize(("argv", "code", "message"), [
     (["simulate", "-f", "{tmp}/missing.yaml"], 1, 'error: the path "{tmp}/missing.yaml" does not exist'),
     (["simulate", "-f", "{tmp}/empty"], 1, "error: no manifests (*.yaml, *.yml, *.json) in the directory"),
-    (["simulate", "-f", "{tmp}/broken.yaml"], 1, 'error: error parsing "{tmp}/broken.yaml": error parsing YAML'),
+    (["simulate", "-f", "{tmp}/broken.yaml"], 1,
+     'error: error parsing "{tmp}/broken.yaml": document 1: error parsing YAML'),
     (["simulate", "-f", "{tmp}/binary.yaml"], 1, 'error: "{tmp}/binary.yaml" is not UTF-8 text'),
     (["simulate", "-f", "{tmp}/ok.yaml", "--events", "{tmp}/missing-events.yaml"], 1,
-     'error: the events script "{tmp}/missing-events.yaml" does not exist'),
+     'error: the path "{tmp}/missing-events.yaml" does not exist'),
     (["simulate", "-f", "{tmp}/ok.yaml", "--nodes", "many"], 2, "error: argument --nodes: must be a whole number"),
     (["simulate", "-f", "{tmp}/ok.yaml", "--nodes", "-1"], 2, "error: argument --nodes: must be between 0 and"),
     (["simulate", "-f", "{tmp}/ok.yaml", "--node-memory", "lots"], 2, "error: argument --node-memory: 'lots' is not"),
     (["simulate", "-f", "{tmp}/ok.yaml", "-o", "table"], 2, "error: argument -o/--output: invalid choice"),
-    (["simulate"], 2, "error: the following arguments are required: -f/--filename"),
+    (["simulate"], 2, "error: simulate needs manifests (-f FILE) or an events script (--events SCRIPT)"),
     (["frobnicate"], 2, "error: argument COMMAND: invalid choice: 'frobnicate'"),
     ([], 2, "error: a command is required"),
 ])
@@ -599,7 +605,13 @@ def test_validate_valid_manifests(tmp_path: Path, capsys: pytest.CaptureFixture[
     f = write(tmp_path, "shop.yaml", SHOP)
     rc, out, err = run(capsys, "validate", "-f", str(f))
     assert rc == 0, f"exit code {rc}, but should be 0; out: {out}; err: {err}"
-    assert out == "4 objects valid, 0 invalid\n", out
+    unchecked = sorted({o["kind"] for o in SHOP if not REGISTRY[o["kind"]].modelled})
+    skipped = sum(1 for o in SHOP if not REGISTRY[o["kind"]].modelled)
+    note = f" (not checked by the model: {', '.join(unchecked)})" if unchecked else ""
+    assert out == f"4 objects: {4 - skipped} valid, 0 invalid, {skipped} skipped{note}\n", out
+    # --strict fails on objects it could not check (kubeconform -strict)
+    rc, _, _ = run(capsys, "validate", "--strict", "-f", str(f))
+    assert rc == (1 if skipped else 0), f"--strict exit code {rc} with {skipped} skipped objects"
 
 
 def test_validate_reports_every_field_error_with_its_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -608,12 +620,12 @@ def test_validate_reports_every_field_error_with_its_path(tmp_path: Path, capsys
     f = write(tmp_path, "pod.yaml", [bad, SHOP[0]])
     rejection = rm.validate_manifest(rm.new_cluster(nodes=0), bad)
     assert rejection is not None and len(rejection.causes) >= 2, rejection
-    rc, out, _ = run(capsys, "validate", "-f", str(f))
+    rc, out, err = run(capsys, "validate", "-f", str(f))
     assert rc == 1
-    lines = out.splitlines()
-    assert lines[:-1] == [f"{f}: Pod/Bad_Name: {c}" for c in rejection.causes], lines
+    lines = err.splitlines()
+    assert lines == [f'error: error validating "{f}": document 1: Pod/Bad_Name: {c}' for c in rejection.causes], lines
     assert any("metadata.name" in ln for ln in lines) and any("metadata.labels" in ln for ln in lines), lines
-    assert lines[-1] == "1 objects valid, 1 invalid", lines
+    assert out == "2 objects: 1 valid, 1 invalid, 0 skipped\n", out
 
 
 def test_validate_deployment_selector_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -622,19 +634,21 @@ def test_validate_deployment_selector_mismatch(tmp_path: Path, capsys: pytest.Ca
     if rejection is None:
         pytest.skip("the model does not validate Deployment selectors against template labels yet")
     f = write(tmp_path, "web.yaml", [bad])
-    rc, out, _ = run(capsys, "validate", "-f", str(f))
+    rc, out, err = run(capsys, "validate", "-f", str(f))
     assert rc == 1
-    assert any(ln.startswith(f"{f}: Deployment/web: spec.") and "selector" in ln for ln in out.splitlines()), out
-    assert out.splitlines()[-1] == "0 objects valid, 1 invalid", out
+    assert any(ln.startswith(f'error: error validating "{f}": document 1: Deployment/web: spec.') and "selector" in ln
+               for ln in err.splitlines()), err
+    assert out == "1 objects: 0 valid, 1 invalid, 0 skipped\n", out
 
 
 def test_validate_duplicate_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = write(tmp_path, "dup.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
                                     "spec:\n  replicas: 1\n  replicas: 2\n")
-    rc, out, _ = run(capsys, "validate", "-f", str(f))
+    rc, out, err = run(capsys, "validate", "-f", str(f))
     assert rc == 1
-    assert f'{f}: error converting YAML to JSON: yaml: line 7: key "replicas" already set in map' in out, out
-    assert out.splitlines()[-1] == "0 objects valid, 1 invalid", out
+    assert f'error: error parsing "{f}": document 1: spec.replicas: yaml: line 7: key "replicas" already set in map' \
+        in err, err
+    assert out == "1 objects: 0 valid, 1 invalid, 0 skipped\n", out
 
 
 def test_validate_unknown_kind_and_removed_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -642,26 +656,28 @@ def test_validate_unknown_kind_and_removed_version(tmp_path: Path, capsys: pytes
         {"apiVersion": "v1", "kind": "Serviceee", "metadata": {"name": "s"}},
         {"apiVersion": "extensions/v1beta1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {}},
     ])
-    rc, out, _ = run(capsys, "validate", "-f", str(f))
+    rc, out, err = run(capsys, "validate", "-f", str(f))
     assert rc == 1
-    lines = out.splitlines()
-    assert lines[0].startswith(f'{f}: Serviceee/s: no matches for kind "Serviceee" in version "v1"'), lines
-    assert lines[1].startswith(f'{f}: Deployment/d: no matches for kind "Deployment" in version "extensions/v1beta1"'), \
-        lines
-    assert lines[-1] == "0 objects valid, 2 invalid", lines
+    lines = err.splitlines()
+    assert lines[0].startswith(f'error: error validating "{f}": document 1: Serviceee/s: no matches for kind '
+                               '"Serviceee" in version "v1"'), lines
+    assert lines[1].startswith(f'error: error validating "{f}": document 2: Deployment/d: no matches for kind '
+                               '"Deployment" in version "extensions/v1beta1"'), lines
+    assert out == "2 objects: 0 valid, 2 invalid, 0 skipped\n", out
 
 
 def test_validate_duplicate_object_in_one_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
     f = write(tmp_path, "twice.yaml", [cm, cm])
-    rc, out, _ = run(capsys, "validate", "-f", str(f))
+    rc, out, err = run(capsys, "validate", "-f", str(f))
     assert rc == 1
-    assert f"{f}: ConfigMap/c: Duplicate value: ConfigMap/c is already defined as document 1" in out, out
+    assert (f'error: error validating "{f}": document 2: ConfigMap/c: Duplicate value: ConfigMap/c is already '
+            "defined as document 1") in err, err
     # the same object in two files is what kubectl apply -f DIR of a corpus meets: only a note
     g = write(tmp_path, "again.yaml", [cm])
     h = write(tmp_path, "once.yaml", [cm])
     rc, out, err = run(capsys, "validate", "-f", str(g), "-f", str(h))
-    assert rc == 0 and out == "2 objects valid, 0 invalid\n", out
+    assert rc == 0 and out == "2 objects: 2 valid, 0 invalid, 0 skipped\n", out
     assert "defined in more than one file" in err, err
 
 
@@ -670,16 +686,16 @@ def test_validate_namespaces_defined_earlier_exist_for_later_objects(tmp_path: P
     ns = write(tmp_path, "1-ns.yaml", [SHOP[0]])
     rs = write(tmp_path, "2-rs.yaml", [replicaset(namespace="shop")])
     rc, out, err = run(capsys, "validate", "-f", str(ns), "-f", str(rs))
-    assert rc == 0 and out == "2 objects valid, 0 invalid\n", out
+    assert rc == 0 and out == "2 objects: 2 valid, 0 invalid, 0 skipped\n", out
     assert "note:" not in err, err
     # a namespace defined nowhere: validated as if it existed, with a note
     other = write(tmp_path, "3-rs.yaml", [replicaset(namespace="elsewhere")])
     rc, out, err = run(capsys, "validate", "-f", str(other))
-    assert rc == 0 and out == "1 objects valid, 0 invalid\n", out
+    assert rc == 0 and out == "1 objects: 1 valid, 0 invalid, 0 skipped\n", out
     assert 'note: namespace "elsewhere" is not defined in these files' in err, err
     # defined only after its first use: still valid, and the note says kubectl apply would trip
     rc, out, err = run(capsys, "validate", "-f", str(rs), "-f", str(ns))
-    assert rc == 0 and out == "2 objects valid, 0 invalid\n", out
+    assert rc == 0 and out == "2 objects: 2 valid, 0 invalid, 0 skipped\n", out
     assert 'namespace "shop" is defined only after objects that use it' in err, err
 
 
@@ -688,13 +704,13 @@ def test_validate_missing_file_and_continues(tmp_path: Path, capsys: pytest.Capt
     rc, out, err = run(capsys, "validate", "-f", str(tmp_path / "nope.yaml"), "-f", str(f))
     assert rc == 1
     assert f'error: the path "{tmp_path / "nope.yaml"}" does not exist' in err, err
-    assert out == "1 objects valid, 0 invalid\n" and "Traceback" not in err, out
+    assert out == "1 objects: 1 valid, 0 invalid, 0 skipped\n" and "Traceback" not in err, out
 
 
 def test_validate_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = run(capsys, "validate", "-f", str(EXAMPLES / "web.yaml"), "-f", str(EXAMPLES / "rolling-update.yaml"))
     assert rc == 0, f"exit code {rc}, but should be 0: {out} {err}"
-    assert out == "3 objects valid, 0 invalid\n", out
+    assert out == "3 objects: 3 valid, 0 invalid, 0 skipped\n", out
 
 
 def test_validate_shared_invalid_corpus(manifests_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -705,8 +721,8 @@ def test_validate_shared_invalid_corpus(manifests_dir: Path, capsys: pytest.Capt
     assert rc == 1, f"exit code {rc}, but should be 1 for {invalid}"
     summary = out.splitlines()[-1]
     n_invalid = int(summary.split(", ")[1].split()[0])
-    assert n_invalid > 0 and summary.endswith(" invalid"), summary
-    reported = {ln.split(": ")[0] for ln in out.splitlines()[:-1]}
+    assert n_invalid > 0 and summary.split(", ")[1].endswith(" invalid"), summary
+    reported = {ln.split('"')[1] for ln in err.splitlines() if ln.startswith("error: ")}
     assert len(reported) >= n_invalid // 2, f"errors name {len(reported)} files for {n_invalid} invalid objects"
     assert all(p.startswith(str(invalid)) for p in reported), reported
     assert "Traceback" not in err
@@ -768,7 +784,7 @@ def test_delegated_command_gets_argv_untouched(monkeypatch: pytest.MonkeyPatch,
 def test_delegated_command_missing_module(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setitem(cli.DELEGATED, "replay", "conformance._not_written_yet")
     rc, out, err = run(capsys, "replay", "trace.yaml")
-    assert rc == 2 and err == "kubeoracle: 'replay' is not available in this build\n" and out == "", (rc, err)
+    assert rc == 2 and err == "error: 'replay' is not available in this build\n" and out == "", (rc, err)
 
 
 def test_delegated_command_system_exit_becomes_the_exit_code(monkeypatch: pytest.MonkeyPatch,
@@ -811,7 +827,7 @@ def test_bench_without_benchmarks(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                                   capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(cli, "_repo_root", lambda: tmp_path)
     rc, _, err = run(capsys, "bench")
-    assert rc == 2 and err == "kubeoracle: 'bench' is not available in this build\n", (rc, err)
+    assert rc == 2 and err == "error: 'bench' is not available in this build\n", (rc, err)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -860,4 +876,19 @@ def test_validate_takes_several_files_after_one_f(capsys: pytest.CaptureFixture[
     # DESIGN §4: `validate -f FILE...` (and -f may still be repeated)
     rc, out, err = run(capsys, "validate", "-f", str(EXAMPLES / "web.yaml"), str(EXAMPLES / "rolling-update.yaml"))
     assert rc == 0, err
-    assert "3 objects valid, 0 invalid" in out, out
+    assert "3 objects: 3 valid, 0 invalid, 0 skipped" in out, out
+
+
+def test_validate_progress_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cms = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}, "data": {"k": "v"}}
+           for i in range(30)]
+    cms.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}})
+    f = write(tmp_path, "many.yaml", cms)
+    rc, out, err = run(capsys, "validate", "--progress", "-o", "json", "-f", str(f))
+    assert rc == 1, err
+    assert "validated 31/31 objects" in err, err
+    data = json.loads(out)
+    assert data["summary"] == {"valid": 30, "invalid": 1, "skipped": 0, "total": 31}, data["summary"]
+    bad = [r for r in data["resources"] if r["status"] == "invalid"]
+    assert len(bad) == 1 and bad[0]["object"] == "ConfigMap/Bad_Name" and bad[0]["document"] == "document 31", bad
+    assert any("metadata.name" in e for e in bad[0]["errors"]), bad

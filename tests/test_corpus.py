@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.errors import Rejection
+from refmodel.frozen import freeze
 from refmodel.resources import lookup
+from refmodel.resources.schema import structural_errors
 
 Obj = dict[str, Any]
 
@@ -230,7 +232,7 @@ def test_valid_file_is_accepted_and_converges(manifests_dir: Path, base: rm.Clus
     state = _with_namespaces(base, objs)
     if name in UPSTREAM_REJECTS_VALID:
         field, fragment, _why = UPSTREAM_REJECTS_VALID[name]
-        rejections = [apiserver.create(state, copy.deepcopy(o)).rejection for o in own]
+        rejections = [door.create(state, copy.deepcopy(o)).rejection for o in own]
         assert any(r is not None and r.field == field and fragment in r.message for r in rejections), \
             f"{name}: got {[str(r) for r in rejections]}, but upstream rejects it: {fragment}"
         return
@@ -274,7 +276,7 @@ def _rejections(state: rm.ClusterState, objs: list[Obj]) -> tuple[dict[str, Reje
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label}#{seen[label]}"
-        r = apiserver.create(state, copy.deepcopy(o))
+        r = door.create(state, copy.deepcopy(o))
         if r.rejection is not None:
             rejected[label] = r.rejection
         else:
@@ -317,7 +319,7 @@ def test_unknown_and_duplicate_fields_without_the_duplicate(manifests_dir: Path,
     lines = text.splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if line.strip().startswith("replicas:"))
     objs = rm.load_manifests("".join(lines[:first] + lines[first + 1:]))
-    r = apiserver.create(base, objs[0])
+    r = door.create(base, objs[0])
     assert r.rejection is not None
     want = 'unknown field "spec.baz"'
     assert r.rejection.message.index(want) < r.rejection.message.index('unknown field "spec.foo"'), \
@@ -333,3 +335,55 @@ def test_second_create_of_duplicate_pv_is_already_exists(manifests_dir: Path, ba
     for o in objs:
         state = rm.apply_manifest(state, o)
     assert rm.get(state, "PersistentVolume", "pv0003") is not None
+
+
+def _checked(obj: Obj) -> tuple[list[str], Obj | None]:
+    """Structural errors, or the decoded and defaulted object (for a kind with modelled validation)."""
+    o = copy.deepcopy(obj)
+    info = lookup(str(o.get("kind")))
+    if info is None or not isinstance(o.get("apiVersion"), str):
+        return ["unknown kind"], None
+    errs = structural_errors(info.kind, o["apiVersion"], o)
+    if errs or not info.modelled:
+        return [str(e) for e in errs], None
+    info.default(o)
+    return [], o
+
+
+@pytest.mark.parametrize("name", [f"valid/{n}" for n in _files("valid")] + [f"invalid/{n}" for n in _files("invalid")])
+def test_frozen_input_validates_like_plain(manifests_dir: Path, name: str) -> None:
+    # issue 7: as_list read a frozen list (a tuple) as empty, so a frozen object validated clean
+    try:
+        objs = rm.load_manifests((manifests_dir / name).read_text(encoding="utf-8"))
+    except rm.Invalid:
+        return
+    compared = 0
+    for obj in objs:
+        _, decoded = _checked(obj)
+        if decoded is None:
+            continue
+        info = lookup(decoded["kind"])
+        assert info is not None
+        plain = [str(e) for e in info.validate(copy.deepcopy(decoded))]
+        frozen = [str(e) for e in info.validate(freeze(decoded))]
+        assert frozen == plain, f"{name}: {_label(obj)}: frozen gives {frozen}, but plain gives {plain}"
+        plain_up = [str(e) for e in info.validate_update(copy.deepcopy(decoded), copy.deepcopy(decoded))]
+        frozen_up = [str(e) for e in info.validate_update(freeze(decoded), freeze(decoded))]
+        assert frozen_up == plain_up, f"{name}: {_label(obj)}: frozen update gives {frozen_up}, plain {plain_up}"
+        compared += 1
+    if name.startswith("valid/"):
+        assert compared or all(lookup(str(o.get("kind"))) is None or not lookup(str(o.get("kind"))).modelled
+                               for o in objs), f"{name}: nothing compared"
+
+
+def test_frozen_invalid_objects_still_rejected() -> None:
+    # the seeded bug of issue 7: with tuples read as empty, these frozen objects validated clean
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 0}]}]}}
+    _, decoded = _checked(pod)
+    assert decoded is not None
+    info = lookup("Pod")
+    assert info is not None
+    errs = info.validate(freeze(decoded))
+    assert any(e.field == "spec.containers[0].ports[0].containerPort" for e in errs), \
+        f"got {[str(e) for e in errs]}, but a frozen pod with containerPort 0 is invalid"

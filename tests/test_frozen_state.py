@@ -12,10 +12,10 @@ import copy
 import pickle
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.events import Delete, NodeFailed, NodeRecovered, Scale
 from refmodel.frozen import EMPTY, FrozenDict, freeze, get_in, set_in, thaw, with_
 from refmodel.podutil import pod_requests_vector
@@ -190,7 +190,7 @@ def test_pod_stats_track_active_and_ready_pods_of_a_controller() -> None:
     st = s.pod_stats[uid]
     assert (st.active, st.ready) == (3, 3), f"pod_stats active={st.active} ready={st.ready}, but should be 3/3"
     pod = s.pods_on_node("node-0")[0]
-    r = apiserver.delete(s, "Pod", "default", pod["metadata"]["name"])
+    r = door.delete(s, "Pod", "default", pod["metadata"]["name"])
     st = r.state.pod_stats[uid]
     assert st.active == 2, f"a terminating pod still counts as active ({st.active}), but should not (IsPodActive)"
 
@@ -228,8 +228,8 @@ def test_label_index_files_pods_by_label_set() -> None:
     s = rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare"},
                               "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
     pod = next(p for p in s.iter_kind("Pod") if p["metadata"]["name"].startswith("web-a"))
-    s = apiserver.controller_update(s, with_(pod, metadata=with_(pod["metadata"], labels=FrozenDict(
-        {"app": "web", "tier": "b"})))).state
+    s = door.update(s, with_(pod, metadata=with_(pod["metadata"], labels=FrozenDict(
+        {"app": "web", "tier": "b"}))), controller=door.CONTROLLER).state
     assert index_errors(s) == []
 
     def scan(pairs: list[tuple[str, str]]) -> list[str]:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.controllers.garbage_collector import classify_references
 from refmodel.events import Delete
 from refmodel.frozen import freeze
@@ -77,8 +77,8 @@ def test_classify_references(cluster: ClusterState) -> None:
     held = _cm("bg-deleting")
     held["metadata"]["finalizers"] = ["example.com/hold"]
     s = rm.apply_manifest(s, held)
-    s = apiserver.delete(s, "ConfigMap", "default", "bg-deleting").state
-    s = apiserver.delete(s, "ConfigMap", "default", "waiting", "Foreground").state
+    s = door.delete(s, "ConfigMap", "default", "bg-deleting").state
+    s = door.delete(s, "ConfigMap", "default", "waiting", "Foreground").state
     refs = [
         _ref(s, "ConfigMap", "solid"),
         _ref(s, "ConfigMap", "waiting"),
@@ -182,7 +182,7 @@ def test_dependents_with_a_valid_owner_survive_foreground_deletion_of_another(cl
     for p in pods:
         if p["metadata"]["name"] in half:
             p["metadata"]["ownerReferences"].append(stay)
-            r = apiserver.update(s, p)  # the e2e test PATCHes the pod's ownerReferences
+            r = door.update(s, p)  # the e2e test PATCHes the pod's ownerReferences
             assert r.ok, f"adding an owner to {p['metadata']['name']} failed: {r.rejection}"
             s = r.state
     s = rm.converge(rm.step(s, Delete("ReplicaSet", "default", "simpletest-rc-to-be-deleted", "Foreground")))
@@ -203,7 +203,7 @@ def _cycle(cluster: ClusterState) -> ClusterState:
     for dep, owner in (("pod1", "pod3"), ("pod2", "pod1"), ("pod3", "pod2")):
         p = rm.get(s, "Pod", dep)
         p["metadata"]["ownerReferences"] = [_ref(s, "Pod", owner, block=True, controller=True)]
-        r = apiserver.update(s, p)
+        r = door.update(s, p)
         assert r.ok, f"patching {dep} failed: {r.rejection}"
         s = r.state
     return rm.converge(s)

@@ -1,7 +1,7 @@
 """Label selectors (refmodel/labels.py) against upstream's tables.
 
 Mirrors ``staging/src/k8s.io/apimachinery/pkg/labels/selector_test.go`` (TestRequirementSelectorMatching,
-TestSelectorMatches, TestSetMatches) and the nil/empty rule of
+TestSelectorMatches, TestSetMatches), Go's ``strconv/atoi_test.go`` (TestParseInt64, TestParseInt32) and the nil/empty rule of
 ``staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/helpers.go`` (LabelSelectorAsSelector).
 """
 
@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from refmodel.controllers.scheduler import _node_selector_term_matches
 from refmodel.labels import map_matches, parse_selector_string, selector_matches, selector_pairs
+from refmodel.resources import lookup
+from refmodel.resources.common import parse_go_int
 
 
 def _req(key: str, op: str, values: list[str] | None = None) -> dict[str, Any]:
@@ -120,3 +123,55 @@ def test_selector_pairs_lists_the_equality_requirements() -> None:
     got = sorted(selector_pairs(sel))
     assert got == [("app", "web"), ("tier", "fe")], f"selector_pairs={got}, but should be the single-valued pairs"
     assert selector_pairs(None) == ()
+
+
+# TestParseInt64 (Go strconv/atoi_test.go, base 10): Go's grammar, not Python's int(): no digit separators,
+# no surrounding spaces, ASCII digits only, an optional sign, the int64 range.
+PARSE_INT64 = [
+    ("0", 0), ("-0", 0), ("+0", 0), ("1", 1), ("+1", 1), ("-1", -1), ("12345", 12345), ("012345", 12345),
+    ("9223372036854775807", 2**63 - 1), ("-9223372036854775808", -(2**63)),
+    ("9223372036854775808", None), ("-9223372036854775809", None),
+    ("", None), ("-", None), ("+", None), ("1_0", None), ("1_000", None), (" 10", None), ("10 ", None),
+    ("10\n", None), ("\u0661\u0660", None), ("１０", None), ("0x10", None), ("1e3", None), ("1.0", None),
+    ("--1", None), ("12345x", None),
+]
+
+
+@pytest.mark.parametrize(("text", "want"), PARSE_INT64)
+def test_parse_int64(text: str, want: int | None) -> None:
+    # TestParseInt64
+    got = parse_go_int(text)
+    assert got == want, f"parse_go_int({text!r}) = {got}, but strconv.ParseInt(s, 10, 64) gives {want}"
+
+
+@pytest.mark.parametrize(("text", "want"), [("2147483647", 2**31 - 1), ("-2147483648", -(2**31)),
+                                            ("2147483648", None), ("-2147483649", None)])
+def test_parse_int32(text: str, want: int | None) -> None:
+    # TestParseInt32
+    assert parse_go_int(text, 32) == want, f"parse_go_int({text!r}, 32), but ParseInt(s, 10, 32) gives {want}"
+
+
+@pytest.mark.parametrize(("label", "value", "op", "fits"), [
+    ("10", "9", "Gt", True), ("1_0", "9", "Gt", False), ("10", "1_0", "Lt", False), ("10", "1_1", "Gt", False),
+    ("99999999999999999999", "1", "Gt", False), ("1", "99999999999999999999", "Lt", False),
+    ("9223372036854775807", "9223372036854775806", "Gt", True), ("0010", "9", "Gt", True),
+])
+def test_node_selector_gt_lt_parse_as_go(label: str, value: str, op: str, fits: bool) -> None:
+    # labels.Requirement.Matches for Gt/Lt: both sides through strconv.ParseInt(v, 10, 64); an error never
+    # matches (Python's int() reads "1_0" as 10 and has no int64 bound)
+    term = {"matchExpressions": [{"key": "z", "operator": op, "values": [value]}]}
+    got = _node_selector_term_matches(term, {"z": label}, "node1")
+    assert got == fits, f"z={label} {op} {value}: got {got}, but upstream's matcher says {fits}"
+
+
+def test_pod_deletion_cost_annotation_parsed_as_go() -> None:
+    # ValidatePodSpecificAnnotations: controller.kubernetes.io/pod-deletion-cost is strconv.ParseInt(v, 10, 32)
+    for cost, ok in (("10", True), ("-2147483648", True), ("1_0", False), (" 10", False), ("2147483648", False)):
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "p", "annotations": {"controller.kubernetes.io/pod-deletion-cost": cost}},
+               "spec": {"containers": [{"name": "c", "image": "x"}]}}
+        info = lookup("Pod")
+        assert info is not None
+        info.default(pod)
+        errs = [e for e in info.validate(pod) if "pod-deletion-cost" in e.field]
+        assert (not errs) == ok, f"deletion cost {cost!r}: got {[str(e) for e in errs]}, but valid={ok}"

@@ -48,15 +48,39 @@ def test_there_are_at_least_twenty_mutants() -> None:
     assert len({m.name for m in MUTANTS}) == len(MUTANTS), "mutant names must be unique"
 
 
+@pytest.mark.parametrize("column", ["in-model", "external"])
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
-def test_mutant_is_killed(mutant: Mutant) -> None:
+def test_mutant_is_killed(mutant: Mutant, column: str) -> None:
     # test_bad_machines_fail (hypothesis tests/nocover/test_stateful.py); each kill runs in a process of
-    # its own, as `kubeoracle conformance --self-test` does, so earlier tests cannot change what it tries
+    # its own, as `kubeoracle conformance --self-test` does, so earlier tests cannot change what it tries.
+    # in-model: the mutant patches the model the built-in adapter is (invariants only); external: the
+    # mutant runs in a child behind the protocol and the harness's own model stays upstream's
     if not available(mutant):
         pytest.skip(f"the model has no {mutant.needs} yet")
-    proc = subprocess.run([sys.executable, "-m", "conformance.mutants", mutant.name], capture_output=True,
+    if column == "external" and mutant.external_gap:
+        pytest.xfail(f"known gap of the external column: {mutant.external_gap}")
+    proc = subprocess.run([sys.executable, "-m", "conformance.mutants", mutant.name, column], capture_output=True,
                           text=True, timeout=600, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["killed"], f"mutant {mutant.name} ({mutant.description}) survived machine {mutant.machine}"
+    assert report["killed"], (f"mutant {mutant.name} ({mutant.description}) survived machine {mutant.machine} "
+                              f"({column})")
     assert report["invariant"], f"mutant {mutant.name} failed without a named invariant: {report}"
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_unmutated_model_passes_as_an_external_adapter(machine: str) -> None:
+    # the external column's baseline: the unmutated model in a child process agrees with the oracle
+    if machine == "mixed" and os.environ.get("PYTHONHASHSEED") in (None, "", "random"):
+        # open bug: with different string-hash seeds in the two processes, one mixed example (an Orphan
+        # delete of one Deployment, then a second Deployment adopting in the same namespace) ends with
+        # different ReplicaSet owners; with one fixed seed for both it passes. The model must not depend on
+        # the hash seed: to be found (a set iterated in an order that matters)
+        pytest.xfail("the model's result depends on the string-hash seed in one mixed example (open bug)")
+    adapter = load("subprocess")
+    try:
+        run_state_machine_as_test(factory(machine, adapter, Stats()), settings=settings(BUDGET, max_examples=40))
+    except Violation as exc:
+        pytest.fail(f"machine {machine}: {exc}, but the unmutated model should pass as an external adapter")
+    finally:
+        adapter.close()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.events import Delete
 from refmodel.state import ClusterState
 
@@ -104,10 +104,10 @@ def test_terminating_namespace_waits_for_finalized_content(cluster: ClusterState
     pod = rm.get(s, "Pod", "stuck", "held")
     assert pod is not None and pod["metadata"].get("deletionTimestamp"), "content was not deleted"
     # NamespaceLifecycle: no new content while terminating
-    r = apiserver.create(s, _pod("late", "held"))
+    r = door.create(s, _pod("late", "held"))
     assert r.rejection is not None and r.rejection.reason == "Forbidden" and r.state is s
     pod["metadata"]["finalizers"] = []
-    s = rm.converge(apiserver.update(s, pod).state)
+    s = rm.converge(door.update(s, pod).state)
     assert rm.get(s, "Pod", "stuck", "held") is None
     assert rm.get(s, "Namespace", "held") is None, "namespace stayed after its last content went"
 
@@ -130,5 +130,5 @@ def test_second_delete_of_a_terminating_namespace_is_a_no_op(cluster: ClusterSta
     s = rm.apply_manifest(cluster, _ns("twice"))
     s = rm.converge(rm.apply_manifest(s, _pod("stuck", "twice", ["example.com/hold"])))
     s = rm.converge(rm.step(s, Delete("Namespace", "", "twice")))
-    r = apiserver.delete(s, "Namespace", "", "twice")
+    r = door.delete(s, "Namespace", "", "twice")
     assert r.ok and r.state is s, "a second DELETE of a terminating namespace changed it"

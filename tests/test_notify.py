@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import door
 import pytest
 
 import refmodel as rm
-from refmodel import apiserver
+from refmodel import controllers
 from refmodel.controllers import CONTROLLERS, Controller, register
 from refmodel.events import (
     ContainerExited,
@@ -62,7 +63,7 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Check every status-only write; yields the list of violations (and how many writes were checked)."""
     violations: list[str] = []
     seen = [0]
-    original, original_many = apiserver.notify, apiserver.notify_many
+    original = controllers.notify
 
     def check(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDict | None) -> None:
         seen[0] += 1
@@ -71,21 +72,15 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             name = (new or old or {}).get("metadata", {}).get("name")
             violations.append(f"{kind}/{name}: status write woke {keys}, but the watch is declared status-blind")
 
-    def notify(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDict | None, *,
-               status_only: bool = False) -> ClusterState:
-        if status_only:
-            check(state, kind, old, new)
-        return original(state, kind, old, new, status_only=status_only)
-
-    def notify_many(state: ClusterState, writes: Any, *, status_only: bool = False) -> ClusterState:
-        writes = list(writes)
-        if status_only:
-            for ref, old, new in writes:
+    def notify(state: ClusterState, changes: Any) -> ClusterState:
+        changes = tuple(changes)
+        for ref, old, new, status_only in changes:
+            if status_only:
                 check(state, ref[0], old, new)
-        return original_many(state, writes, status_only=status_only)
+        return original(state, changes)
 
-    monkeypatch.setattr(apiserver, "notify", notify)
-    monkeypatch.setattr(apiserver, "notify_many", notify_many)
+    # every write reaches the watches through this one function (core, the controllers' client, rm)
+    monkeypatch.setattr(controllers, "notify", notify)
     yield violations
     assert seen[0] > 0, "no status write was checked, but the scenario should make many"
 
@@ -156,7 +151,7 @@ def test_status_writes_skip_blind_watches_and_still_reach_the_others() -> None:
         "metadata": {"name": "web"}}))
     pod = rm.list_objects(s, "Pod")[0]
     assert not s.dirty, f"dirty={dict(s.dirty)}, but a converged state has no work queued"
-    r = apiserver.update_status(s, with_(pod, status=with_(pod["status"], message="x")))
+    r = door.update_status(s, with_(pod, status=with_(pod["status"], message="x")))
     queued = sorted(c for c, _ in r.state.dirty)
     assert queued == ["replicaset"], f"queued={queued}, but only the ReplicaSet controller watches pod status"
 

@@ -14,18 +14,18 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import door
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as hst
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.controllers import replicaset as rsc
 from refmodel.counters import WorkCounters
 from refmodel.events import Delete, PodKilled, ReadinessChanged, Reconcile, Scale
 from refmodel.frozen import FrozenDict, freeze, with_
 from refmodel.podutil import is_pod_active, is_pod_available
-from refmodel.state import ClusterState, format_time
+from refmodel.state import ClusterConfig, ClusterState, format_time
 
 NOW = 1_800_000_000  # an epoch for the pure ranking tests
 HOUR = 3600
@@ -189,6 +189,11 @@ def test_deletion_cost_outranks_rank_and_bad_cost_counts_as_zero() -> None:
 # ---------------------------------------------------------------------------------------------
 # TestGetPodsToDelete
 # ---------------------------------------------------------------------------------------------
+def _lax_cluster() -> ClusterState:
+    """A cluster whose controller writes are not validated (upstream's fake clients store these bare pods)."""
+    return rm.new_cluster(0, config=ClusterConfig(strict=False))
+
+
 def _store_pod(s: ClusterState, name: str, owner: FrozenDict, node: str, phase: str,
                ready: bool | None) -> tuple[ClusterState, FrozenDict]:
     md = {"name": name, "namespace": "default", "labels": {"name": "foo"},
@@ -197,12 +202,13 @@ def _store_pod(s: ClusterState, name: str, owner: FrozenDict, node: str, phase: 
     spec: dict[str, Any] = {"containers": [{"name": "c", "image": "x"}]}
     if node:
         spec["nodeName"] = node
-    r = apiserver.controller_create(s, freeze({"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}))
+    r = door.create(s, freeze({"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}),
+                    controller=door.CONTROLLER)
     assert r.ok and r.obj is not None
     status: dict[str, Any] = {"phase": phase}
     if ready is not None:
         status["conditions"] = [{"type": "Ready", "status": "True" if ready else "False"}]
-    r = apiserver.update_status(r.state, with_(r.obj, status=freeze(status)))
+    r = door.update_status(r.state, with_(r.obj, status=freeze(status)))
     assert r.obj is not None
     return r.state, r.obj
 
@@ -212,14 +218,14 @@ def _store_rs(s: ClusterState, name: str, controller_uid: str | None) -> tuple[C
     if controller_uid:
         raw["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "d",
                                                "uid": controller_uid, "controller": True}]
-    r = apiserver.controller_create(s, freeze(raw))
+    r = door.create(s, freeze(raw), controller=door.CONTROLLER)
     assert r.ok and r.obj is not None
     return r.state, r.obj
 
 
 @pytest.fixture(scope="module")
 def pods_to_delete_world() -> tuple[ClusterState, FrozenDict, dict[str, FrozenDict]]:
-    s = rm.new_cluster(0)
+    s = _lax_cluster()
     s, rs = _store_rs(s, "foobar", None)
     pods: dict[str, FrozenDict] = {}
     for name, node, phase, ready in [
@@ -259,7 +265,7 @@ def test_get_pods_to_delete(pods_to_delete_world: tuple[ClusterState, FrozenDict
 def test_get_pods_to_delete_prefers_pods_colocated_with_related_pods() -> None:
     # TestGetPodsToDelete "ready and colocated with another ready pod vs not colocated, diff < len(pods)":
     # related pods (all ReplicaSets of one controller) put 2 pods on fake-node-2 and 1 on fake-node-1.
-    s = rm.new_cluster(0)
+    s = _lax_cluster()
     s, rs = _store_rs(s, "foobar", "dep-uid")
     s, sibling = _store_rs(s, "sibling", "dep-uid")
     s, p1 = _store_pod(s, R1, rs, "fake-node-1", "Running", True)
@@ -271,7 +277,7 @@ def test_get_pods_to_delete_prefers_pods_colocated_with_related_pods() -> None:
 
 def test_related_pods_lookup_ignores_unrelated_replica_sets() -> None:
     # TestRelatedPodsLookup: own pods and a related ReplicaSet's pods count, an unrelated one's do not
-    s = rm.new_cluster(0)
+    s = _lax_cluster()
     s, rs = _store_rs(s, "foo1", "123")
     s, unrelated = _store_rs(s, "bar1", "456")
     s, p1 = _store_pod(s, "pod1", rs, "node-a", "Running", True)
@@ -290,7 +296,7 @@ def test_related_pods_lookup_ignores_unrelated_replica_sets() -> None:
 
 def test_standalone_replica_set_has_no_colocation_rank() -> None:
     # replica_set.go getIndirectlyRelatedPods/getReplicaSetsWithSameController: no controllerRef -> no related pods
-    s = rm.new_cluster(0)
+    s = _lax_cluster()
     s, rs = _store_rs(s, "solo", None)
     s, alone = _store_pod(s, "alone", rs, "node-a", "Running", True)
     s, b1 = _store_pod(s, "b1", rs, "node-b", "Running", True)
@@ -416,7 +422,7 @@ def test_terminating_and_failed_pods_are_replaced_at_once(cluster: ClusterState)
     # P-7: a Terminating pod is inactive, so the ReplicaSet replaces it before it is gone
     s = rm.converge(rm.apply_manifest(cluster, _rs_manifest("web", 2, "web")))
     victim = _pods(s, "web")[0]["metadata"]["name"]
-    s = apiserver.delete(s, "Pod", "default", victim).state
+    s = door.delete(s, "Pod", "default", victim).state
     s = rm.step(s, Reconcile("replicaset", "default/web"))
     active = [p for p in _pods(s, "web") if not p["metadata"].get("deletionTimestamp")]
     assert len(active) == 2, f"{len(active)} active pods right after a graceful delete, but should be 2 again"
@@ -427,7 +433,7 @@ def test_sync_replica_set_create_failures_stop_early(cluster: ClusterState) -> N
     # TestSyncReplicaSetCreateFailures-ish: creates fail (terminating namespace); no pod appears
     s = rm.apply_manifest(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "t"}})
     s = rm.apply_manifest(s, _rs_manifest("web", 3, "web", ns="t"))
-    s = apiserver.delete(s, "Namespace", "", "t").state
+    s = door.delete(s, "Namespace", "", "t").state
     s = rm.step(s, Reconcile("replicaset", "t/web"))
     assert _pods(s, "web", "t") == [], "pods were created in a terminating namespace"
 
@@ -435,7 +441,7 @@ def test_sync_replica_set_create_failures_stop_early(cluster: ClusterState) -> N
 def test_no_replica_failure_while_namespace_terminates(cluster: ClusterState) -> None:
     s = rm.apply_manifest(cluster, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "t"}})
     s = rm.converge(rm.apply_manifest(s, _rs_manifest("web", 2, "web", ns="t")))
-    s = apiserver.delete(s, "Namespace", "", "t").state
+    s = door.delete(s, "Namespace", "", "t").state
     s = rm.step(s, PodKilled("t", _pods(s, "web", "t")[0]["metadata"]["name"]))
     s = rm.step(s, Reconcile("replicaset", "t/web"))
     conds = rm.get(s, "ReplicaSet", "web", "t")["status"].get("conditions") or []
@@ -456,7 +462,7 @@ def test_adopt_matching_pods_and_release_no_longer_matching(cluster: ClusterStat
         f"ownerReferences={refs}, but the orphan should be adopted by {name}")
     assert len(_pods(s, name)) == 1, "the ReplicaSet created a pod although it adopted one"
     pod["metadata"]["labels"] = {"name": "not-matching"}
-    s = rm.converge(apiserver.update(s, pod).state)
+    s = rm.converge(door.update(s, pod).state)
     released = rm.get(s, "Pod", name)
     assert not released["metadata"].get("ownerReferences"), (
         f"ownerReferences={released['metadata'].get('ownerReferences')}, but the pod should be released")
@@ -555,7 +561,7 @@ def test_scale_down_honours_pod_deletion_cost(cluster: ClusterState) -> None:
         if p["metadata"]["name"] != keep:
             continue
         p["metadata"].setdefault("annotations", {})[rsc.POD_DELETION_COST] = "1000"
-        r = apiserver.update(s, p)  # kubectl annotate
+        r = door.update(s, p)  # kubectl annotate
         assert r.ok, f"annotating {keep} failed: {r.rejection}"
         s = r.state
     s = rm.converge(rm.step(s, Scale("ReplicaSet", "default", "web", 1)))

@@ -8,15 +8,18 @@ Upstream tables: ``staging/src/k8s.io/apimachinery/pkg/util/validation/validatio
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
+import door
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import refmodel as rm
-from refmodel import apiserver
 from refmodel.errors import FieldError, Rejection
-from refmodel.resources import common, lookup
-from refmodel.resources.schema import base64_corrupt_at, structural_errors
+from refmodel.resources import REGISTRY, common, lookup
+from refmodel.resources.schema import base64_corrupt_at, root_type, structural_errors
 
 Obj = dict[str, Any]
 
@@ -109,7 +112,7 @@ def assert_error(errs: list[FieldError], field: str, fragment: str) -> None:
 
 
 def create(state: rm.ClusterState, obj: Obj) -> Rejection | None:
-    return apiserver.create(state, copy.deepcopy(obj)).rejection
+    return door.create(state, copy.deepcopy(obj)).rejection
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,11 +295,92 @@ def test_null_is_the_zero_value() -> None:
     assert "args" not in obj["spec"]["containers"][0] and "creationTimestamp" not in obj["metadata"]
 
 
-def test_opaque_kinds_only_checked_in_metadata() -> None:
+def test_every_served_kind_has_a_schema() -> None:
+    missing = sorted(k for k, info in REGISTRY.items() if root_type(k, info.api_versions[0]) is None)
+    assert not missing, f"kinds without a schema: {missing}, but every served kind is decoded strictly"
+
+
+def test_unknown_top_level_field_rejected_for_every_kind() -> None:
     sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "a"}, "whatever": 1}
-    assert structural_errors("ServiceAccount", "v1", sa) == []
-    sa["metadata"]["labels"] = ["x"]
+    assert_error(structural_errors("ServiceAccount", "v1", sa), "whatever", 'unknown field "whatever"')
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": "nope"}}
+    assert_error(structural_errors("Job", "batch/v1", job), "spec.template", 'must be of type object: "string"')
+    sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "a", "labels": ["x"]}}
     assert_error(structural_errors("ServiceAccount", "v1", sa), "metadata.labels", "must be of type object")
+
+
+def test_version_with_its_own_schema() -> None:
+    # autoscaling/v1 has targetCPUUtilizationPercentage; autoscaling/v2 has metrics instead
+    spec = {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3,
+            "targetCPUUtilizationPercentage": 50}
+    v1 = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"}, "spec": spec}
+    assert structural_errors("HorizontalPodAutoscaler", "autoscaling/v1", copy.deepcopy(v1)) == []
+    v2 = dict(v1, apiVersion="autoscaling/v2")
+    assert_error(structural_errors("HorizontalPodAutoscaler", "autoscaling/v2", copy.deepcopy(v2)),
+                 "spec.targetCPUUtilizationPercentage", "unknown field")
+
+
+# Integer fields as the Go types declare them: (kind, apiVersion, path, width).
+INT_WIDTHS = [
+    ("Deployment", "apps/v1", ("spec", "replicas"), "int32", "DeploymentSpec"),
+    ("Job", "batch/v1", ("spec", "parallelism"), "int32", "JobSpec"),
+    ("Job", "batch/v1", ("spec", "activeDeadlineSeconds"), "int64", "JobSpec"),
+    ("CronJob", "batch/v1", ("spec", "startingDeadlineSeconds"), "int64", "CronJobSpec"),
+    ("CronJob", "batch/v1", ("spec", "successfulJobsHistoryLimit"), "int32", "CronJobSpec"),
+    ("PriorityClass", "scheduling.k8s.io/v1", ("value",), "int32", "PriorityClass"),
+    ("ControllerRevision", "apps/v1", ("revision",), "int64", "ControllerRevision"),
+    ("Lease", "coordination.k8s.io/v1", ("spec", "leaseDurationSeconds"), "int32", "LeaseSpec"),
+    ("Event", "v1", ("count",), "int32", "Event"),
+    ("HorizontalPodAutoscaler", "autoscaling/v2", ("spec", "maxReplicas"), "int32", "HorizontalPodAutoscalerSpec"),
+    ("Pod", "v1", ("spec", "activeDeadlineSeconds"), "int64", "PodSpec"),
+    ("Pod", "v1", ("spec", "priority"), "int32", "PodSpec"),
+]
+
+
+@pytest.mark.parametrize(("kind", "api_version", "path", "width", "struct"), INT_WIDTHS)
+def test_integer_ranges_as_go_types_them(kind: str, api_version: str, path: tuple[str, ...], width: str,
+                                         struct: str) -> None:
+    bits = 31 if width == "int32" else 63
+    dotted = ".".join(path)
+
+    def obj_with(n: Any) -> Obj:
+        o: Obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}
+        cur = o
+        for key in path[:-1]:
+            cur = cur.setdefault(key, {})
+        cur[path[-1]] = n
+        return o
+
+    for n in (2**bits - 1, -(2**bits)):
+        errs = [e for e in structural_errors(kind, api_version, obj_with(n)) if e.field == dotted]
+        assert errs == [], f"{kind} {dotted}={n}: got {[str(e) for e in errs]}, but {width} holds it"
+    for n in (2**bits, -(2**bits) - 1):
+        want = f"json: cannot unmarshal number {n} into Go struct field {struct}.{dotted} of type {width}"
+        assert_error(structural_errors(kind, api_version, obj_with(n)), dotted, want)
+
+
+def test_out_of_range_in_a_list_names_the_item_and_the_go_field() -> None:
+    c = {"name": "c", "image": "x", "ports": [{"containerPort": 80}, {"containerPort": 2**32}]}
+    errs = errors_of(pod(containers=[c]))
+    assert_error(errs, "spec.containers[0].ports[1].containerPort",
+                 "json: cannot unmarshal number 4294967296 into Go struct field ContainerPort."
+                 "spec.containers.ports.containerPort of type int32")
+    sc = {"supplementalGroups": [1, 2**63]}
+    assert_error(errors_of(pod(securityContext=sc)), "spec.securityContext.supplementalGroups[1]", "of type int64")
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2**31}}
+    assert_error(errors_of(deployment(strategy=strategy)), "spec.strategy.rollingUpdate.maxSurge", "of type int32")
+
+
+@pytest.mark.parametrize(("value", "text"), [(math.nan, "NaN"), (math.inf, "+Inf"), (-math.inf, "-Inf")])
+def test_non_finite_numbers_rejected(value: float, text: str) -> None:
+    c = {"name": "c", "image": "x", "resources": {"requests": {"cpu": value}}}
+    assert_error(errors_of(pod(containers=[c])), "spec.containers[0].resources.requests[cpu]",
+                 f"json: unsupported value: {text}")
+    assert_error(errors_of(deployment(replicas=value)), "spec.replicas", f"unsupported value: {text}")
+    rev = {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": {"name": "r"}, "revision": 1,
+           "data": {"spec": {"weight": [1.5, value]}}}
+    assert_error(structural_errors("ControllerRevision", "apps/v1", rev), "data[spec][weight][1]",
+                 f"unsupported value: {text}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,7 +931,7 @@ def test_validate_namespace(cluster: rm.ClusterState) -> None:
     rej = create(cluster, ns)
     assert rej is not None and rej.field == "metadata.name", f"got {rej}, but 'my.ns' is not a DNS-1123 label"
     ok = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
-    r = apiserver.create(cluster, ok)
+    r = door.create(cluster, ok)
     assert r.ok and r.obj is not None
     assert r.obj["metadata"]["labels"]["kubernetes.io/metadata.name"] == "team-a"
     assert list(r.obj["spec"]["finalizers"]) == ["kubernetes"]
@@ -900,7 +984,7 @@ def test_rejection_text_is_kubectl_like(cluster: rm.ClusterState) -> None:
     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": 1}},
 ], ids=["deployment", "pod", "service", "secret", "configmap"])
 def test_rejected_write_changes_nothing(cluster: rm.ClusterState, obj: Obj) -> None:
-    r = apiserver.apply(cluster, copy.deepcopy(obj))
+    r = door.apply(cluster, copy.deepcopy(obj))
     assert r.rejection is not None, f"{obj['kind']} was accepted, but is invalid"
     assert r.state is cluster, "a rejected write returned a different state"
     with pytest.raises(rm.Invalid):
@@ -912,7 +996,7 @@ def test_rejected_update_changes_nothing(cluster: rm.ClusterState) -> None:
     state = rm.apply_manifest(cluster, deployment())
     before = rm.get(state, "Deployment", "web")
     bad = deployment(selector={"matchLabels": {"app": "other"}}, template=template({"app": "other"}))
-    r = apiserver.apply(state, bad)
+    r = door.apply(state, bad)
     assert r.rejection is not None and r.rejection.field == "spec.selector", f"got {r.rejection}"
     assert r.state is state and rm.get(r.state, "Deployment", "web") == before
 
@@ -943,3 +1027,128 @@ def test_generated_schema_is_fresh() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.generate() == module.OUT.read_text(encoding="utf-8"), "run python tools/gen_schema.py"
+
+
+# ---------------------------------------------------------------------------------------------
+# every checked kind: a wrong-typed value at any top-level spec field is a field-path error
+# ---------------------------------------------------------------------------------------------
+_SCALARS: dict[str, st.SearchStrategy[Any]] = {
+    "str": st.text(max_size=5),
+    "int": st.integers(-5, 5),
+    "float": st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer()),
+    "bool": st.booleans(),
+    "list": st.lists(st.integers(0, 3), max_size=2),
+    "dict": st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 3), max_size=2),
+}
+# JSON types each type spec refuses (free-form "object" fields accept anything and are left out)
+_WRONG: dict[str, tuple[str, ...]] = {
+    "string": ("int", "float", "bool", "list", "dict"),
+    "boolean": ("str", "int", "float", "list", "dict"),
+    "int32": ("str", "float", "bool", "list", "dict"),
+    "int64": ("str", "float", "bool", "list", "dict"),
+    "number": ("str", "bool", "list", "dict"),
+    "int-or-string": ("float", "bool", "list", "dict"),
+    "quantity": ("bool", "list", "dict"),
+    "byte": ("int", "float", "bool", "list", "dict"),
+    "date-time": ("int", "float", "bool", "list", "dict"),
+}
+
+
+def _wrong_kinds(spec: str) -> tuple[str, ...]:
+    if spec.startswith("[]"):
+        return ("str", "int", "bool", "dict")
+    return _WRONG.get(spec, ("str", "int", "float", "bool", "list"))  # objects and maps
+
+
+def _spec_fields(kind: str, api_version: str) -> tuple[str, list[tuple[str, str]]]:
+    """The prefix and the (field, type spec) pairs of a kind's top-level spec (or its top level if it has none)."""
+    root = root_type(kind, api_version)
+    assert root is not None
+    fields = _schema_types()[root]
+    if "spec" in fields:
+        return "spec.", sorted((k, v) for k, v in _schema_types()[fields["spec"]].items() if v != "object")
+    return "", sorted((k, v) for k, v in fields.items()
+                      if k not in ("apiVersion", "kind", "metadata", "status") and v != "object")
+
+
+def _schema_types() -> dict[str, dict[str, str]]:
+    from refmodel.resources._schema_data import TYPES
+
+    return TYPES
+
+
+CHECKED = sorted(k for k, info in REGISTRY.items() if info.modelled)
+
+
+@st.composite
+def _wrong_typed(draw: st.DrawFn) -> tuple[Obj, str]:
+    kind = draw(st.sampled_from(CHECKED))
+    info = REGISTRY[kind]
+    api_version = info.api_versions[0]
+    prefix, fields = _spec_fields(kind, api_version)
+    name, spec = draw(st.sampled_from(fields))
+    value = draw(_SCALARS[draw(st.sampled_from(_wrong_kinds(spec)))])
+    obj: Obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}}
+    if prefix:
+        obj["spec"] = {name: value}
+    else:
+        obj[name] = value
+    return obj, f"{prefix}{name}"
+
+
+@given(_wrong_typed())
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_checked_kind_rejects_a_wrong_type_at_each_spec_field(case: tuple[Obj, str]) -> None:
+    obj, field = case
+    r = door.create(rm.new_cluster(nodes=0), copy.deepcopy(obj))  # no exception, whatever the value
+    assert r.rejection is not None, f"{obj['kind']} {field}={obj.get('spec', obj).get(field.split('.')[-1])!r}: " \
+                                    "accepted, but the value has the wrong type"
+    assert any(c.field == field for c in r.rejection.causes), \
+        f"{obj['kind']}: got {[str(c) for c in r.rejection.causes]}, but should name {field}"
+
+
+def test_wrong_type_property_covers_every_checked_kind() -> None:
+    assert {"Job", "CronJob", "DaemonSet", "ReplicationController", "PodDisruptionBudget", "ServiceAccount", "Role",
+            "ClusterRole", "RoleBinding", "ClusterRoleBinding"} <= set(CHECKED), CHECKED
+    for kind in CHECKED:
+        _, fields = _spec_fields(kind, REGISTRY[kind].api_versions[0])
+        assert fields or kind in ("ServiceAccount",), f"{kind}: no top-level fields to test"
+
+
+_GARBAGE = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                     max_size=3), max_leaves=8)
+
+
+@st.composite
+def _garbage_object(draw: st.DrawFn) -> Obj:
+    """A checked kind with garbage at some of its own top-level spec fields (or top-level fields)."""
+    kind = draw(st.sampled_from(CHECKED))
+    info = REGISTRY[kind]
+    prefix, fields = _spec_fields(kind, info.api_versions[0])
+    names = [n for n, _ in fields] or ["spec"]
+    body = draw(st.dictionaries(st.sampled_from(names), _GARBAGE, max_size=4))
+    obj: Obj = {"apiVersion": info.api_versions[0], "kind": kind, "metadata": {"name": "x", "namespace": "default"}}
+    if prefix:
+        obj["spec"] = body
+    else:
+        obj.update(body)
+    return obj
+
+
+@given(_garbage_object())
+@example({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ipFamilies": [[]]}})
+@example({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "x"}, "spec": {"podCIDRs": [None, []]}})
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_validators_are_total_on_garbage(obj: Obj) -> None:
+    # defaulting and validation run after the structural check upstream, but must never raise on any input
+    info = REGISTRY[obj["kind"]]
+    info.default(obj)
+    errs = info.validate(obj) + info.validate_update(copy.deepcopy(obj), obj)
+    assert all(isinstance(e, FieldError) for e in errs)
+
+
+def test_only_custom_resource_definitions_are_unchecked() -> None:
+    # every served kind but CRDs is validated as upstream validates it; `validate` reports CRDs as not checked
+    unchecked = sorted(k for k, info in REGISTRY.items() if not info.modelled)
+    assert unchecked == ["CustomResourceDefinition"], f"unchecked kinds: {unchecked}"

@@ -110,3 +110,59 @@ def test_round_trip_of_a_real_object() -> None:
     obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "1"}},
            "data": {"script": "#!/bin/sh\necho hi\n", "yes": "true", "num": "0123", "empty": ""}}
     assert rm.load_manifests(rm.dump_manifests([obj])) == [obj]
+
+
+# TestLimits (go-yaml limit_test.go): the alias-ratio and depth limits, on go-yaml's own inputs.
+@pytest.mark.parametrize(("name", "text", "error"), [
+    ("1000kb of maps with 100 aliases",
+     "{a: &a [{a}" + ",{a}" * (1000 * 1024 // 4 - 100) + "], b: &b [*a" + ",*a" * 99 + "]}",
+     "document contains excessive aliasing"),
+    ("1000kb of deeply nested slices", "[" * (1000 * 1024), "exceeded max depth of 10000"),
+    ("1000kb of deeply nested maps", "x: " + "{" * (1000 * 1024), "exceeded max depth of 10000"),
+    ("1000kb of deeply nested indents", "- " * (1000 * 1024), "exceeded max depth of 10000"),
+    ("1000kb of 1000-indent lines", ("- " * 1000 + "\n") * (1024 // 2), None),
+    ("10kb of maps", "a: &a [{a}" + ",{a}" * (10 * 1024 // 4 - 1) + "]", None),
+    ("a few aliases", "a: &a [1, 2]\nb: *a\nc: {x: *a}\n", None),
+])
+def test_limits(name: str, text: str, error: str | None) -> None:
+    from refmodel import yamlio
+
+    if error is None:
+        assert yamlio.load_yaml(text) is not None, name
+        return
+    with pytest.raises(rm.Invalid, match=error):
+        yamlio.load_yaml(text)
+
+
+# TestYAMLOrJSONDecoder (apimachinery util/yaml): a stream starting with "{" is strict JSON.
+@pytest.mark.parametrize(("text", "error"), [
+    ('{"a": 1,}', "error parsing JSON"),
+    ('{"a": NaN}', "unsupported value: NaN"),
+    ('{"a": 1} {"b": 2}', None),
+    ("a: 1\nb: [1, 2,]\n", None),  # YAML flow sequences may end with a comma
+])
+def test_json_streams_are_strict(text: str, error: str | None) -> None:
+    if error is None:
+        assert rm.load_manifests(text)
+        return
+    with pytest.raises(rm.Invalid, match=error):
+        rm.load_manifests(text)
+
+
+def test_alias_values_are_copies() -> None:
+    obj = rm.load_manifests("a: &x {k: [1]}\nb: *x\n")[0]
+    obj["a"]["k"].append(2)
+    assert obj["b"] == {"k": [1]}, "an alias shares its container with its anchor"
+
+
+def test_deep_values_freeze_and_thaw_without_recursion() -> None:
+    from refmodel.frozen import freeze, thaw
+
+    value: object = 1
+    for _ in range(9_000):
+        value = {"x": [value]}
+    frozen = freeze(value)
+    back = thaw(frozen)
+    for _ in range(9_000):
+        back = back["x"][0]
+    assert back == 1

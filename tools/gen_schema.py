@@ -44,6 +44,31 @@ ROOTS = {
     "PersistentVolumeClaim": "V1PersistentVolumeClaim",
     "StorageClass": "V1StorageClass",
     "Node": "V1Node",
+    "ServiceAccount": "V1ServiceAccount",
+    "ReplicationController": "V1ReplicationController",
+    "LimitRange": "V1LimitRange",
+    "ResourceQuota": "V1ResourceQuota",
+    "Event": "CoreV1Event",
+    "DaemonSet": "V1DaemonSet",
+    "ControllerRevision": "V1ControllerRevision",
+    "Job": "V1Job",
+    "CronJob": "V1CronJob",
+    "Ingress": "V1Ingress",
+    "IngressClass": "V1IngressClass",
+    "NetworkPolicy": "V1NetworkPolicy",
+    "PodDisruptionBudget": "V1PodDisruptionBudget",
+    "HorizontalPodAutoscaler": "V2HorizontalPodAutoscaler",
+    "autoscaling/v1:HorizontalPodAutoscaler": "V1HorizontalPodAutoscaler",  # a version with its own schema
+    "Role": "V1Role",
+    "ClusterRole": "V1ClusterRole",
+    "RoleBinding": "V1RoleBinding",
+    "ClusterRoleBinding": "V1ClusterRoleBinding",
+    "PriorityClass": "V1PriorityClass",
+    "CustomResourceDefinition": "V1CustomResourceDefinition",
+    "CSIDriver": "V1CSIDriver",
+    "VolumeAttachment": "V1VolumeAttachment",
+    "Lease": "V1Lease",
+    "EndpointSlice": "V1EndpointSlice",
 }
 EXTRA_ROOTS = {"ObjectMeta": "V1ObjectMeta"}  # checked for every kind, opaque ones included
 
@@ -54,8 +79,25 @@ INT_OR_STRING = {
     ("V1RollingUpdateDeployment", "max_surge"),
     ("V1RollingUpdateDeployment", "max_unavailable"),
     ("V1RollingUpdateStatefulSetStrategy", "max_unavailable"),
+    ("V1RollingUpdateDaemonSet", "max_surge"),
+    ("V1RollingUpdateDaemonSet", "max_unavailable"),
+    ("V1NetworkPolicyPort", "port"),
+    ("V1PodDisruptionBudgetSpec", "max_unavailable"),
+    ("V1PodDisruptionBudgetSpec", "min_available"),
 }
-FREE_FORM = {("V1ManagedFieldsEntry", "fields_v1")}
+FREE_FORM = {
+    ("V1ManagedFieldsEntry", "fields_v1"),
+    ("V1ControllerRevision", "data"),  # runtime.RawExtension
+    ("V1CustomResourceSubresources", "status"),  # an empty struct upstream; any object decodes into it
+    # JSONSchemaProps' JSON, JSONSchemaPropsOrBool and JSONSchemaPropsOrArray: custom unmarshallers
+    ("V1JSONSchemaProps", "additional_items"),
+    ("V1JSONSchemaProps", "additional_properties"),
+    ("V1JSONSchemaProps", "default"),
+    ("V1JSONSchemaProps", "dependencies"),
+    ("V1JSONSchemaProps", "enum"),
+    ("V1JSONSchemaProps", "example"),
+    ("V1JSONSchemaProps", "items"),
+}
 QUANTITY = {
     ("V1ResourceRequirements", "limits"),
     ("V1ResourceRequirements", "requests"),
@@ -70,6 +112,18 @@ QUANTITY = {
     ("V1ContainerStatus", "allocated_resources"),
     ("V1NodeStatus", "capacity"),
     ("V1NodeStatus", "allocatable"),
+    ("V1LimitRangeItem", "default"),
+    ("V1LimitRangeItem", "default_request"),
+    ("V1LimitRangeItem", "max"),
+    ("V1LimitRangeItem", "max_limit_request_ratio"),
+    ("V1LimitRangeItem", "min"),
+    ("V1ResourceQuotaSpec", "hard"),
+    ("V1ResourceQuotaStatus", "hard"),
+    ("V1ResourceQuotaStatus", "used"),
+    ("V2MetricTarget", "average_value"),
+    ("V2MetricTarget", "value"),
+    ("V2MetricValueStatus", "average_value"),
+    ("V2MetricValueStatus", "value"),
 }
 BYTES = {("V1Secret", "data"), ("V1ConfigMap", "binary_data")}
 INT64 = {
@@ -94,6 +148,22 @@ INT64 = {
     ("V1LinuxContainerUser", "uid"),
     ("V1LinuxContainerUser", "gid"),
     ("V1LinuxContainerUser", "supplemental_groups"),
+    ("V1Condition", "observed_generation"),
+    ("V1ReplicationControllerStatus", "observed_generation"),
+    ("V1DaemonSetStatus", "observed_generation"),
+    ("V1ControllerRevision", "revision"),
+    ("V1JobSpec", "active_deadline_seconds"),
+    ("V1CronJobSpec", "starting_deadline_seconds"),
+    ("V1PodDisruptionBudgetStatus", "observed_generation"),
+    ("V2HorizontalPodAutoscalerStatus", "observed_generation"),
+    ("V1HorizontalPodAutoscalerStatus", "observed_generation"),
+    ("StorageV1TokenRequest", "expiration_seconds"),
+    ("V1JSONSchemaProps", "max_items"),
+    ("V1JSONSchemaProps", "max_length"),
+    ("V1JSONSchemaProps", "max_properties"),
+    ("V1JSONSchemaProps", "min_items"),
+    ("V1JSONSchemaProps", "min_length"),
+    ("V1JSONSchemaProps", "min_properties"),
 }
 
 OUT = Path(__file__).resolve().parents[1] / "refmodel" / "resources" / "_schema_data.py"

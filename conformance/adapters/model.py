@@ -1,9 +1,11 @@
 """The built-in ``model`` adapter: the reference model itself, in process.
 
-``--adapter model`` or ``--adapter model:NODES`` (default 3 nodes of 4 CPU / 16Gi). It has every
-capability: faults, virtual time, single controller turns and cheap snapshots, so it is the fast
-adapter the suite's own tests and the mutant self-test run against. Every request goes through
-:func:`refmodel.transition`; ``settle`` is :func:`refmodel.converge`.
+``--adapter model`` or ``--adapter model:NODES`` (the sandbox's node count; default 3 nodes of 4 CPU /
+16Gi). It has every capability: faults, virtual time, single controller turns, cheap snapshots and
+the event fast path, so it is the fast adapter the suite's own tests and the mutant self-test run
+against. Every request goes through :func:`refmodel.transition`; ``settle`` is
+:func:`refmodel.converge`. Chosen as ``model``, it *is* the harness's oracle, so the harness does not
+run a second model beside it and reports the differential checks as not applicable.
 """
 
 from __future__ import annotations
@@ -19,11 +21,9 @@ from refmodel.resources import REGISTRY
 from refmodel.state import ClusterState
 
 from ..view import StateView
-from . import CAPABILITIES, Outcome
+from . import CAPABILITIES, Outcome, Sandbox
 
 __all__ = ["ModelAdapter", "bounded_converge_steps", "outcome_of"]
-
-_BASE: dict[tuple[int, str, str], ClusterState] = {}
 
 
 def bounded_converge_steps(state: ClusterState, limit: int) -> Iterator[tuple[ev.Event, ClusterState]]:
@@ -50,37 +50,24 @@ class ModelAdapter:
     """The reference model as a system under test."""
 
     name = "model"
-    capabilities: frozenset[str] = CAPABILITIES
+    capabilities: frozenset[str] = CAPABILITIES - {"watch"}
     #: controller turns a settle may take before it counts as a livelock (the suite's clusters are small)
     max_settle_steps = 2000
-    accepts_events = True  # ``perform`` may hand events to ``step`` directly (no thaw/freeze round trip)
 
     def __init__(self, nodes: str | int | None = None, *, cpu: str = "4", memory: str = "16Gi") -> None:
-        try:
-            self.nodes = int(nodes) if nodes not in (None, "") else 3
-        except ValueError:
-            raise ValueError(f"model:{nodes}: the argument is the number of nodes, e.g. model:5") from None
+        self.nodes = _node_count(nodes)
         self.cpu = cpu
         self.memory = memory
-        self.state: ClusterState = self._base()
-        self.last: StepResult = StepResult(self.state)
-
-    def _base(self) -> ClusterState:
-        key = (self.nodes, self.cpu, self.memory)
-        base = _BASE.get(key)
-        if base is None:  # states are immutable values: one fresh cluster serves every example
-            base = _BASE[key] = rm.new_cluster(nodes=self.nodes, cpu=self.cpu, memory=self.memory)
-        return base
+        self.state: ClusterState = Sandbox(self.nodes, cpu, memory).build()
 
     # ---- the protocol -----------------------------------------------------------------------
-    def reset(self) -> None:
-        self.state = self._base()
-        self.last = StepResult(self.state)
+    def reset(self, sandbox: Sandbox | None = None) -> None:
+        self.state = (sandbox or Sandbox(self.nodes, self.cpu, self.memory)).build()
 
     def step(self, event: ev.Event) -> Outcome:
-        self.last = rm.transition(self.state, event)
-        self.state = self.last.state
-        return outcome_of(self.last)
+        result = rm.transition(self.state, event)
+        self.state = result.state
+        return outcome_of(result)
 
     def apply(self, obj: dict[str, Any]) -> Outcome:
         return self.step(ev.Apply(obj))
@@ -125,3 +112,15 @@ class ModelAdapter:
 
     def close(self) -> None:
         return None
+
+
+def _node_count(arg: str | int | None) -> int:
+    if arg in (None, ""):
+        return 3
+    try:
+        n = int(arg)  # type: ignore[arg-type]
+    except ValueError:
+        raise ValueError(f"model:{arg}: the argument is the number of nodes, e.g. model:5") from None
+    if not 0 <= n <= 5000:
+        raise ValueError(f"model:{arg}: the number of nodes must be between 0 and 5000")
+    return n

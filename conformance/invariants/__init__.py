@@ -43,12 +43,18 @@ class Context:
     unready_pods: set[tuple[str, str]] = attrs.field(factory=set)  # ReadinessChanged(ready=False) in force
     deleted: dict[str, tuple[str, str, str, str]] = attrs.field(factory=dict)  # uid -> (kind, ns, name, policy)
     orphaned: dict[str, tuple[str, ...]] = attrs.field(factory=dict)  # owner uid -> dependent uids
+    orphan_nodes: dict[str, str] = attrs.field(factory=dict)  # orphaned pod uid -> its node when orphaned
     settle_start: View | None = None  # the view a settle started from (inside a settle)
     later: View | None = None  # after settle: the view once time passed and nothing was written
-    model_view: View | None = None  # after settle: the reference model's state (differential oracle)
-    differential: str = "on"  # "on" | "same" (the adapter is the model) | "unknown" (an unknown outcome)
     settled: bool = True  # whether the last settle finished (no livelock)
     expect_rejection: str | None = None  # an invalid manifest is being applied: the field it must name
+    # kept by the oracle-free invariants themselves (conformance/invariants/direct.py, timing.py):
+    cascades: dict[str, tuple[str, str, tuple[str, ...]]] = attrs.field(factory=dict)  # owner uid ->
+    #   (owner, policy, dependent uids) of an accepted Background/Foreground delete, judged at settle
+    backoffs: dict[tuple[str, str], tuple[frozenset[int], int, int]] = attrs.field(factory=dict)  # (pod uid,
+    #   container) -> (back-offs the kubelet may hold, time of its last restart, restartCount); timing.py
+    clock_jumps: list[tuple[int, int]] = attrs.field(factory=list)  # (from, to) of requests that moved the clock
+    node_down_at: dict[str, int] = attrs.field(factory=dict)  # node -> the last time it was seen down
 
     @property
     def faults_active(self) -> bool:
@@ -82,14 +88,17 @@ class Invariant:
 
 
 def _load() -> tuple[Invariant, ...]:
-    from . import apiserver, deployments, gc, scheduling, workloads
+    from . import apiserver, deployments, differential, direct, gc, scheduling, timing, workloads
 
     return (
         *apiserver.INVARIANTS,
+        *direct.INVARIANTS,
         *workloads.INVARIANTS,
         *deployments.INVARIANTS,
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
+        *timing.INVARIANTS,
+        *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 
 

@@ -1,5 +1,5 @@
-"""Invariants of the API server: versions, generations, rejected writes, names, deletion, and the
-differential oracle (the adapter answers and settles as the reference model does).
+"""Invariants of the API server: versions, generations, rejected writes, names, deletion (the
+differential oracle, the adapter against the harness's model, is :mod:`conformance.invariants.differential`).
 
 Upstream sources for the ``API-*`` ids (their catalogue entries are in :mod:`conformance.catalogue`):
 
@@ -21,7 +21,6 @@ Upstream sources for the ``API-*`` ids (their catalogue entries are in :mod:`con
 
 from __future__ import annotations
 
-from ..canon import first_difference
 from ..view import View, diff_kind
 from . import Context, Invariant, Step, Verdict
 from ._helpers import name_of
@@ -150,26 +149,6 @@ def terminating_objects_stay_terminating(step: Step, ctx: Context) -> Verdict:
     return n, bad
 
 
-def adapter_answers_like_the_model(step: Step, ctx: Context) -> Verdict:
-    got, want = step.outcome, step.model_outcome
-    if step.in_settle or got is None or want is None or got.status == "unknown" or ctx.differential == "unknown":
-        return 0, []
-    if got.status != want.status:
-        return 1, [f"the adapter answered {got}, but the model answers {want} [to {step.event}]"]
-    if got.status == "rejected" and got.field and want.field and got.field != want.field:
-        return 1, [f"the adapter rejected on field {got.field}, but the model names {want.field} [to {step.event}]"]
-    return 1, []
-
-
-def settled_state_equals_the_model(view: View, ctx: Context) -> Verdict:
-    if ctx.model_view is None or ctx.differential == "unknown" or not ctx.settled:
-        return 0, []
-    from strategies.manifests import NAMESPACES
-
-    diff = first_difference(ctx.later if ctx.later is not None else view, ctx.model_view, NAMESPACES)
-    return 1, ([] if diff is None else [f"after settle, {diff}"])
-
-
 def cluster_settles(view: View, ctx: Context) -> Verdict:
     if ctx.settled:
         return 1, []
@@ -227,8 +206,4 @@ INVARIANTS: tuple[Invariant, ...] = (
               names_and_uids_are_unique, reads=TRACKED),
     Invariant("a deletionTimestamp, once set, is never cleared", ("API-4", "P-8", "GC-2"), "transition",
               terminating_objects_stay_terminating, intermediate=True),
-    Invariant("the adapter accepts and rejects requests as the model does", ("API-3", "D-2", "L-5"), "transition",
-              adapter_answers_like_the_model),
-    Invariant("after settle, the adapter's state equals the model's (after canonicalisation)",
-              ("RS-1", "D-10", "SCH-2", "P-12"), "convergence", settled_state_equals_the_model),
 )

@@ -157,10 +157,12 @@ def undo_restores_the_revision(step: Step, ctx: Context) -> Verdict:
         target_rev = revs[-2] if len(revs) >= 2 else -1  # LastRevision: the second highest
     target = next((rs for rs in rss if revision(rs) == target_rev), None)
     if target is None:
-        if step.outcome.status == "ok" and ev.to_revision:
-            return 1, [f"{name_of(d0)}: undo to missing revision {ev.to_revision} succeeded, but should be "
-                       f"rejected (revisions: {revs}) [after {ev}]"]
-        return 0, []
+        if step.outcome.status == "ok":  # kubectl rollback.go deploymentRevision: revisionNotFoundErr, or
+            # "no rollout history found" when there is no revision before the newest
+            what = f"to missing revision {ev.to_revision}" if ev.to_revision else "with no previous revision"
+            return 1, [f"{name_of(d0)}: undo {what} succeeded, but should be rejected (revisions: {revs}) "
+                       f"[after {ev}]"]
+        return 1, []
     n = 1
     d1 = step.after.get("Deployment", ev.namespace, ev.name)
     if step.outcome.status != "ok" or d1 is None:

@@ -72,12 +72,17 @@ def orphaned_dependents_survive(view: View, ctx: Context) -> Verdict:
     for owner_uid, deps in ctx.orphaned.items():
         if view.by_uid(owner_uid) is not None:
             continue  # the owner itself is still there: "gone after settle" judges that
+        ns = view.get("Namespace", "", (ctx.deleted.get(owner_uid) or ("", "", "", ""))[1] or "default")
+        if ns is None or ns["metadata"].get("deletionTimestamp"):
+            continue  # their namespace is being deleted: everything in it goes (NS-2)
         for uid in deps:
             dep = view.by_uid(uid)
             node = view.get("Node", "", dep["spec"].get("nodeName") or "") if dep is not None and dep.get(
                 "kind") == "Pod" else None
             if node is not None and (not node_ready(node) or node["metadata"]["name"] in ctx.down_nodes):
                 continue  # evicted from a failed node: the taint manager's doing, not the collector's (NODE-2)
+            if dep is None and ctx.orphan_nodes.get(uid) in ctx.down_nodes:
+                continue  # the same, once the eviction has removed it (its node was failed when orphaned)
             n += 1
             if dep is None or dep["metadata"].get("deletionTimestamp"):
                 what = "is gone" if dep is None else "is being deleted"

@@ -16,12 +16,13 @@ from .base import BaseRules
 from .control import ControlRules
 from .deployments import DeploymentRules
 from .nodes import NodeRules
-from .pods import ImageFaultRules, PodFaultRules
+from .pods import CrashLoopRules, ImageFaultRules, PodFaultRules
 from .workloads import InvalidRules, NamespaceRules, ReplicaSetRules, WorkloadRules
 
 __all__ = [
     "BaseRules",
     "ControlRules",
+    "CrashLoopRules",
     "DeploymentRules",
     "ImageFaultRules",
     "InvalidRules",

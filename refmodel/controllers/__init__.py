@@ -4,8 +4,10 @@
 NewControllerDescriptors), kube-scheduler and the kubelet; each controller's informer event handlers
 (``addPod``/``updatePod``/``deletePod`` ...) become ``watches``: functions from a write to the work keys
 it makes dirty.
-**Modelled:** registration, the write -> work-queue notification, and the per-kind ``PrepareForCreate``
-hooks that admission and registries apply to new objects.
+**Modelled:** registration; the controllers' client (:func:`send` and its shorthands): every write is a
+:class:`~refmodel.request.Request` naming the controller, served by :func:`refmodel.apiserver.handle`,
+and the writes it commits go to the watches (:func:`notify`) before the controller reads again, as an
+informer delivers them; the write -> work-queue notification.
 **Not modelled:** leader election, informer resync periods (a controller that needs time to pass asks for
 a timer instead).
 """
@@ -17,14 +19,16 @@ from typing import Any
 
 import attrs
 
+from .. import apiserver
 from ..frozen import FrozenDict
+from ..request import Change, Request, Response
 from ..state import ClusterState
 
-__all__ = ["CONTROLLERS", "Controller", "Watch", "notify", "notify_many", "prepare_for_create", "register"]
+__all__ = ["CONTROLLERS", "Controller", "Watch", "bind_many", "create_many", "delete", "notify", "register", "send", "update",
+           "update_many", "update_status", "update_status_many"]
 
 Watch = Callable[[ClusterState, FrozenDict | None, FrozenDict | None], Iterable[str]]
 Sync = Callable[[ClusterState, str], ClusterState]
-Prepare = Callable[[ClusterState, FrozenDict], FrozenDict]
 
 
 @attrs.frozen
@@ -41,7 +45,6 @@ class Controller:
 CONTROLLERS: dict[str, Controller] = {}
 _WATCHERS: dict[str, list[tuple[str, Watch]]] = {}
 _STATUS_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}
-PREPARERS: dict[str, Prepare] = {}
 
 
 def register(controller: Controller) -> Controller:
@@ -53,39 +56,69 @@ def register(controller: Controller) -> Controller:
     return controller
 
 
-def register_prepare(kind: str, fn: Prepare) -> None:
-    PREPARERS[kind] = fn
-
-
-def notify(state: ClusterState, kind: str, old: FrozenDict | None, new: FrozenDict | None, *,
-           status_only: bool = False) -> ClusterState:
-    """Queue the work keys the controllers' watches derive from a write (``status_only``: only
-    ``status`` changed, through the status subresource)."""
-    watchers = (_STATUS_WATCHERS if status_only else _WATCHERS).get(kind)
-    if not watchers:
-        return state
+def notify(state: ClusterState, changes: Iterable[Change]) -> ClusterState:
+    """Queue the work keys the controllers' watches derive from committed writes, in order, all seen
+    against ``state`` (a status-only write wakes only the watches not blind to it)."""
     items: list[tuple[str, str]] = []
-    for name, watch in watchers:
-        for key in watch(state, old, new):
-            items.append((name, key))
-    return state.enqueue_many(items)
-
-
-def notify_many(state: ClusterState, writes: Iterable[tuple[tuple[str, str, str], FrozenDict | None, FrozenDict | None]],
-                *, status_only: bool = False) -> ClusterState:
-    """:func:`notify` for several writes (``(ref, old, new)``), in order, all seen against ``state``."""
-    table = _STATUS_WATCHERS if status_only else _WATCHERS
-    items: list[tuple[str, str]] = []
-    for ref, old, new in writes:
-        for name, watch in table.get(ref[0]) or ():
+    for ref, old, new, status_only in changes:
+        for name, watch in (_STATUS_WATCHERS if status_only else _WATCHERS).get(ref[0]) or ():
             for key in watch(state, old, new):
                 items.append((name, key))
     return state.enqueue_many(items)
 
 
-def prepare_for_create(state: ClusterState, kind: str, obj: FrozenDict) -> FrozenDict:
-    fn = PREPARERS.get(kind)
-    return obj if fn is None else fn(state, obj)
+# ---------------------------------------------------------------------------------------------
+# the controllers' client: requests through the one door, the writes to the watches
+# ---------------------------------------------------------------------------------------------
+def send(state: ClusterState, request: Request) -> tuple[ClusterState, Response]:
+    """Serve ``request`` and deliver its committed writes to the watches."""
+    state, response, changes = apiserver.handle(state, request)
+    if changes:
+        state = notify(state, changes)
+    return state, response
+
+
+def update(state: ClusterState, controller: str, obj: FrozenDict) -> tuple[ClusterState, Response]:
+    """PUT of a stored object's new version (``obj`` carries the stored resourceVersion)."""
+    return send(state, Request("update", body=obj, controller=controller))
+
+
+def update_status(state: ClusterState, controller: str, obj: FrozenDict) -> tuple[ClusterState, Response]:
+    """PUT of ``obj``'s status through the status subresource."""
+    return send(state, Request("update", body=obj, subresource="status", controller=controller))
+
+
+def create_many(state: ClusterState, controller: str, objs: Iterable[FrozenDict]) -> tuple[ClusterState, Response]:
+    """One turn's creates, as one batch: stops at the first rejection, the ones before it stay."""
+    return send(state, Request("create", controller=controller, items=tuple(objs)))
+
+
+def bind_many(state: ClusterState, controller: str, bindings: Iterable[FrozenDict]) -> ClusterState:
+    """One scheduling turn's Bindings (POST pods/NAME/binding), as one batch."""
+    items = tuple(bindings)
+    if not items:
+        return state
+    return send(state, Request("create", subresource="binding", controller=controller, items=items))[0]
+
+
+def update_many(state: ClusterState, controller: str, objs: Iterable[FrozenDict]) -> ClusterState:
+    """One turn's updates of distinct objects (a scheduler turn's bindings), as one batch."""
+    items = tuple(objs)
+    return send(state, Request("update", controller=controller, items=items))[0] if items else state
+
+
+def update_status_many(state: ClusterState, controller: str, objs: Iterable[FrozenDict]) -> ClusterState:
+    """One turn's status writes of distinct objects (a kubelet's node sync), as one batch."""
+    items = tuple(objs)
+    if not items:
+        return state
+    return send(state, Request("update", subresource="status", controller=controller, items=items))[0]
+
+
+def delete(state: ClusterState, controller: str, kind: str, namespace: str, name: str,
+           propagation: str | None = None, grace_period_seconds: int | None = None) -> tuple[ClusterState, Response]:
+    return send(state, Request("delete", kind, namespace, name, propagation=propagation,
+                               grace_period_seconds=grace_period_seconds, controller=controller))
 
 
 def ns_key(obj: Mapping[str, Any]) -> str:

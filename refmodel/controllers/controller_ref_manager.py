@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import apiserver
 from ..frozen import FrozenDict, freeze_dict, with_
 from ..podutil import get_controller_of
 from ..state import ClusterState
+from . import update
 
 __all__ = ["adopt", "controlled", "controller_ref", "release"]
 
@@ -50,15 +50,13 @@ def controlled(state: ClusterState, owner_uid: str, kind: str) -> Iterator[Froze
             yield obj
 
 
-def adopt(state: ClusterState, owner: Mapping[str, Any], obj: FrozenDict) -> ClusterState:
-    """Append ``owner``'s controller reference to an orphan."""
+def adopt(state: ClusterState, controller: str, owner: Mapping[str, Any], obj: FrozenDict) -> ClusterState:
+    """Append ``owner``'s controller reference to an orphan (a write by ``controller``)."""
     refs = (*tuple(obj["metadata"].get("ownerReferences") or ()), controller_ref(owner))
-    return apiserver.controller_update(state, with_(obj, metadata=with_(obj["metadata"], ownerReferences=refs)),
-                                       old=obj).state
+    return update(state, controller, with_(obj, metadata=with_(obj["metadata"], ownerReferences=refs)))[0]
 
 
-def release(state: ClusterState, owner_uid: str, obj: FrozenDict) -> ClusterState:
-    """Remove every reference to ``owner_uid`` from ``obj``."""
+def release(state: ClusterState, controller: str, owner_uid: str, obj: FrozenDict) -> ClusterState:
+    """Remove every reference to ``owner_uid`` from ``obj`` (a write by ``controller``)."""
     refs = tuple(r for r in obj["metadata"].get("ownerReferences") or () if r.get("uid") != owner_uid)
-    return apiserver.controller_update(state, with_(obj, metadata=with_(obj["metadata"], ownerReferences=refs or None)),
-                                       old=obj).state
+    return update(state, controller, with_(obj, metadata=with_(obj["metadata"], ownerReferences=refs or None)))[0]

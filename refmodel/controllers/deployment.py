@@ -1,4 +1,4 @@
-"""The Deployment controller, plus ``kubectl rollout undo|pause|resume`` (client-side in kubectl).
+"""The Deployment controller (``kubectl rollout undo|pause|resume`` are client-side: :mod:`refmodel.kubectl`).
 
 **Mirrors:** ``pkg/controller/deployment/deployment_controller.go`` (syncDeployment, getReplicaSetsForDeployment,
 getPodMapForDeployment, the informer handlers addDeployment/updateDeployment/deleteDeployment,
@@ -12,8 +12,7 @@ scaleDownOldReplicaSetsForRecreate, oldPodsRunning, scaleUpNewReplicaSetForRecre
 rollbackToTemplate, updateDeploymentAndClearRollbackTo: the deprecated ``rollbackTo`` annotation);
 ``pkg/controller/controller_ref_manager.go`` (ClaimReplicaSets, ClaimObject: adopt and release);
 ``pkg/registry/apps/deployment/strategy.go`` (deploymentStatusStrategy keeps annotations written with the
-status); ``staging/src/k8s.io/kubectl/pkg/polymorphichelpers/rollback.go`` (DeploymentRollbacker.Rollback,
-deploymentRevision, equalIgnoreHash, annotationsToSkip), ``objectpauser.go`` and ``objectresumer.go``.
+status).
 **Modelled:** rules D-5..D-22 and GC-6 (helpers in :mod:`.deployment_util`): dispatch (deleting -> status
 only; paused -> scale + cleanup; rollbackTo annotation; scaling event -> proportional scale; Recreate;
 RollingUpdate), adoption of matching orphan ReplicaSets and release of owned ones that stop matching, the new
@@ -37,8 +36,6 @@ the model does it as an annotation update followed by a status update.
   ``deployment_progress_timers``. Wake-ups that cannot change the status (Progressing is
   NewReplicaSetAvailable, so DeploymentTimedOut is false) and upstream's rate-limited requeues past the
   deadline are non-essential retries (back-off 1, 2, 4 ... 1000 s) that ``converge`` does not wait for.
-- ``kubectl rollout pause|resume`` on a deployment that already is (not) paused is refused like kubectl's
-  "is already paused" / "is not paused" errors; the state is unchanged either way.
 - minReadySeconds: upstream's deployment controller does not requeue for it; the ReplicaSet controller
   does (and its status update wakes the deployment).
 - Events (ScalingReplicaSet, DeploymentRollback...) and metrics.
@@ -49,13 +46,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .. import apiserver
-from ..errors import Rejection
-from ..frozen import EMPTY, FrozenDict, thaw, with_
+from ..frozen import EMPTY, FrozenDict, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of
+from ..request import Request
 from ..state import ClusterState, parse_time
-from . import Controller, ns_key, register, split_key
+from . import Controller, delete, ns_key, register, send, split_key, update, update_status
 from . import deployment_util as du
 from .controller_ref_manager import adopt, controlled, controller_ref, release
 
@@ -66,8 +62,6 @@ __all__ = [
     "old_pods_running",
     "reconcile_new_replica_set",
     "reconcile_old_replica_sets",
-    "rollout_pause",
-    "rollout_undo",
     "scale",
     "scale_down_old_replica_sets_for_rolling_update",
     "sync",
@@ -117,7 +111,7 @@ def _sync_deployment(state: ClusterState, d: FrozenDict) -> ClusterState:
         status = d.get("status") or EMPTY
         gen = d["metadata"].get("generation", 0)
         if status.get("observedGeneration", 0) < gen:
-            state = apiserver.update_status(state, with_(d, status=with_(status, observedGeneration=gen))).state
+            state = update_status(state, NAME, with_(d, status=with_(status, observedGeneration=gen)))[0]
         return state
     state = claim_replica_sets(state, d)
     if d["metadata"].get("deletionTimestamp"):
@@ -167,11 +161,11 @@ def claim_replica_sets(state: ClusterState, d: FrozenDict) -> ClusterState:
         if ref is not None:
             if ref.get("uid") != uid or matches or deleting:
                 continue
-            state = release(state, uid, rs)
+            state = release(state, NAME, uid, rs)
             continue
         if deleting or not matches or rs["metadata"].get("deletionTimestamp"):
             continue
-        state = adopt(state, d, rs)
+        state = adopt(state, NAME, d, rs)
     return state
 
 
@@ -201,12 +195,10 @@ def _write_deployment(state: ClusterState, d: FrozenDict) -> tuple[ClusterState,
         return state, d
     ann = md.get("annotations") or None
     if (live["metadata"].get("annotations") or None) != ann:
-        r = apiserver.controller_update(state, with_(live, metadata=with_(live["metadata"], annotations=ann)),
-                                        old=live)
-        state = r.state
+        state, r = update(state, NAME, with_(live, metadata=with_(live["metadata"], annotations=ann)))
         live = r.obj or live
-    r = apiserver.update_status(state, with_(live, status=d.get("status") or EMPTY))
-    return r.state, (r.obj or live)
+    state, r = update_status(state, NAME, with_(live, status=d.get("status") or EMPTY))
+    return state, (r.obj or live)
 
 
 def _update_rs(state: ClusterState, rs: Obj, replicas: int | None = None,
@@ -225,10 +217,10 @@ def _update_rs(state: ClusterState, rs: Obj, replicas: int | None = None,
     new = with_(live, spec=spec)
     if annotations is not None:
         new = with_(new, metadata=with_(new["metadata"], annotations=FrozenDict(annotations) or None))
-    r = apiserver.controller_update(state, new, old=live)
+    state, r = update(state, NAME, new)
     if not r.ok or r.obj is None:
-        raise _Abort(r.state)
-    return r.state, r.obj
+        raise _Abort(state)
+    return state, r.obj
 
 
 def scale_replica_set(state: ClusterState, rs: Obj, new_scale: int, d: Obj) -> tuple[ClusterState, bool, Any]:
@@ -324,9 +316,9 @@ def _create_new_replica_set(state: ClusterState, d: FrozenDict, old_rss: Sequenc
     count = du.new_rs_new_replicas(d, [*old_rss, new_rs], new_rs)
     new_rs = with_(new_rs, spec=with_(new_rs["spec"], replicas=count))
     new_rs, _ = du.set_new_replica_set_annotations(d, new_rs, new_revision, False)
-    r = apiserver.controller_create(state, new_rs)
+    state_after, r = send(state, Request("create", body=new_rs, controller=NAME))
     if r.ok and r.obj is not None:
-        return r.state, d, r.obj, False
+        return state_after, d, r.obj, False
     rej = r.rejection
     assert rej is not None
     name = new_rs["metadata"]["name"]
@@ -340,7 +332,7 @@ def _create_new_replica_set(state: ClusterState, d: FrozenDict, old_rss: Sequenc
         new_status = with_(status, collisionCount=int(collision_count or 0) + 1)
         state, _ = _write_deployment(state, with_(d, status=new_status))
         raise _Abort(state.enqueue(NAME, _key(d)))
-    if rej.reason == "Forbidden" and "not active" in rej.message:
+    if rej.has_cause("NamespaceTerminating"):
         raise _Abort(state)  # the namespace is terminating: nothing to report
     if du.has_progress_deadline(d):
         cond = du.new_deployment_condition(du.DEPLOYMENT_PROGRESSING, "False", du.FAILED_RS_CREATE_REASON,
@@ -457,10 +449,10 @@ def cleanup_deployment(state: ClusterState, old_rss: Sequence[Obj], d: Obj) -> C
                 or rs["metadata"].get("generation", 0) > status.get("observedGeneration", 0)
                 or rs["metadata"].get("deletionTimestamp")):
             continue
-        r = apiserver.delete(state, "ReplicaSet", rs["metadata"]["namespace"], rs["metadata"]["name"])
+        state_after, r = delete(state, NAME, "ReplicaSet", rs["metadata"]["namespace"], rs["metadata"]["name"])
         if not r.ok and r.rejection is not None and r.rejection.reason != "NotFound":
-            raise _Abort(r.state)
-        state = r.state
+            raise _Abort(state_after)
+        state = state_after
     return state
 
 
@@ -799,93 +791,7 @@ def _update_deployment_and_clear_rollback_to(state: ClusterState, d: FrozenDict)
     if live is None:
         return state
     new = with_(live, spec=d["spec"], metadata=with_(live["metadata"], annotations=FrozenDict(ann) or None))
-    return apiserver.controller_update(state, new, old=live).state
-
-
-# ---------------------------------------------------------------------------------------------
-# kubectl rollout undo / pause / resume
-# ---------------------------------------------------------------------------------------------
-def _not_found(state: ClusterState, name: str) -> apiserver.WriteResult:
-    return apiserver.WriteResult(state, None, Rejection(
-        "NotFound", f'deployments.apps "{name}" not found', 404, "Deployment", name))
-
-
-def rollout_undo(state: ClusterState, namespace: str, name: str, to_revision: int) -> apiserver.WriteResult:
-    """``kubectl rollout undo deployment/NAME [--to-revision=N]`` (DeploymentRollbacker.Rollback).
-
-    Copies the chosen ReplicaSet's template (without ``pod-template-hash``) and its annotations (but the
-    skipped ones, which the Deployment keeps) into the Deployment; the controller then reuses that RS.
-    """
-    ns = namespace or "default"
-    if to_revision < 0:
-        return apiserver.WriteResult(state, None, _revision_not_found(to_revision, name))
-    d = state.get("Deployment", ns, name)
-    if d is None:
-        return _not_found(state, name)
-    rss = replica_sets_of(state, d)
-    target = _deployment_revision(rss, to_revision)
-    if target is None:
-        if to_revision > 0:
-            return apiserver.WriteResult(state, None, _revision_not_found(to_revision, name))
-        return apiserver.WriteResult(state, None, Rejection(
-            "NotFound", f'no rollout history found for deployment "{name}"', 404, "Deployment", name))
-    if d["spec"].get("paused"):
-        return apiserver.WriteResult(state, None, Rejection(
-            "BadRequest", f"you cannot rollback a paused deployment; resume it first with 'kubectl rollout "
-            f"resume deployment/{name}' and try again", 400, "Deployment", name))
-    template = target["spec"].get("template") or EMPTY
-    if du.equal_ignore_hash(template, d["spec"].get("template")):
-        return apiserver.WriteResult(state, d, None, f"skipped rollback (current template already matches "
-                                                     f"revision {to_revision})")
-    new_d = du.set_from_replica_set_template(d, template)
-    annotations = {k: v for k, v in du.annotations_of(d).items() if du.skip_copy_annotation(k)}
-    annotations.update({k: v for k, v in du.annotations_of(target).items() if not du.skip_copy_annotation(k)})
-    new_d = with_(new_d, metadata=with_(new_d["metadata"], annotations=FrozenDict(annotations) or None))
-    r = apiserver.update(state, thaw(new_d))
-    if not r.ok:
-        return r
-    return apiserver.WriteResult(r.state, r.obj, None, "rolled back")
-
-
-def _revision_not_found(to_revision: int, name: str) -> Rejection:
-    return Rejection("NotFound", f"unable to find specified revision {to_revision} in history", 404,
-                     "Deployment", name)
-
-
-def _deployment_revision(rss: Sequence[FrozenDict], to_revision: int) -> FrozenDict | None:
-    """deploymentRevision: the RS with revision N, or for N = 0 the second newest revision."""
-    latest: FrozenDict | None = None
-    latest_rev = -1
-    previous: FrozenDict | None = None
-    previous_rev = -1
-    for rs in rss:
-        try:
-            v = du.revision(rs)
-        except du.RevisionError:
-            continue
-        if to_revision == 0:
-            if latest_rev < v:
-                previous, previous_rev = latest, latest_rev
-                latest, latest_rev = rs, v
-            elif previous_rev < v:
-                previous, previous_rev = rs, v
-        elif to_revision == v:
-            return rs
-    return previous if to_revision == 0 else None
-
-
-def rollout_pause(state: ClusterState, namespace: str, name: str, paused: bool) -> apiserver.WriteResult:
-    """``kubectl rollout pause|resume deployment/NAME``: set or clear ``spec.paused``."""
-    ns = namespace or "default"
-    d = state.get("Deployment", ns, name)
-    if d is None:
-        return _not_found(state, name)
-    if bool(d["spec"].get("paused")) == paused:
-        word = "is already paused" if paused else "is not paused"
-        return apiserver.WriteResult(state, None, Rejection(
-            "BadRequest", f'deployments.apps "{name}" {word}', 400, "Deployment", name))
-    new = with_(d, spec=with_(d["spec"], paused=True if paused else None))
-    return apiserver.controller_update(state, new, old=d)
+    return update(state, NAME, new)[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import apiserver
 from ..frozen import FrozenDict, with_
 from ..state import ClusterState, Ref
-from . import Controller, register
+from . import Controller, delete, register, update
 
 __all__ = ["classify_references"]
 
@@ -87,8 +86,7 @@ def _attempt_to_delete(state: ClusterState, obj: FrozenDict) -> ClusterState:
             return state
         drop = {r["uid"] for r in (*dangling, *waiting)}
         refs = tuple(r for r in md["ownerReferences"] if r["uid"] not in drop)
-        return apiserver.controller_update(state, with_(obj, metadata=with_(md, ownerReferences=refs or None)),
-                                           old=obj).state
+        return update(state, NAME, with_(obj, metadata=with_(md, ownerReferences=refs or None)))[0]
     if waiting and state.dependents(md["uid"]):
         # an owner waits for us and we have dependents of our own: delete in the foreground too; if one
         # of those dependents is itself deleting its dependents, this may be a cycle: first make our
@@ -99,10 +97,9 @@ def _attempt_to_delete(state: ClusterState, obj: FrozenDict) -> ClusterState:
                     dep["metadata"].get("finalizers") or ()):
                 refs = tuple(with_(r, blockOwnerDeletion=False) if r.get("blockOwnerDeletion") else r
                              for r in md["ownerReferences"])
-                r = apiserver.controller_update(state, with_(obj, metadata=with_(md, ownerReferences=refs)), old=obj)
-                state = r.state
+                state = update(state, NAME, with_(obj, metadata=with_(md, ownerReferences=refs)))[0]
                 break
-        return apiserver.delete(state, kind, ns, name, "Foreground").state
+        return delete(state, NAME, kind, ns, name, "Foreground")[0]
     policy = None
     fins = md.get("finalizers") or ()
     if ORPHAN in fins:
@@ -111,7 +108,7 @@ def _attempt_to_delete(state: ClusterState, obj: FrozenDict) -> ClusterState:
         policy = "Foreground"
     else:
         policy = "Background"
-    return apiserver.delete(state, kind, ns, name, policy).state
+    return delete(state, NAME, kind, ns, name, policy)[0]
 
 
 def _orphan_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
@@ -121,12 +118,10 @@ def _orphan_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
         if dep is None:
             continue
         refs = tuple(r for r in dep["metadata"].get("ownerReferences") or () if r.get("uid") != uid)
-        state = apiserver.controller_update(state, with_(dep, metadata=with_(dep["metadata"], ownerReferences=refs or None)),
-                                            old=dep).state
+        state = update(state, NAME, with_(dep, metadata=with_(dep["metadata"], ownerReferences=refs or None)))[0]
     owner = state.get(owner["kind"], owner["metadata"].get("namespace", ""), owner["metadata"]["name"]) or owner
     fins = tuple(f for f in owner["metadata"].get("finalizers") or () if f != ORPHAN)
-    return apiserver.controller_update(state, with_(owner, metadata=with_(owner["metadata"], finalizers=fins or None)),
-                                       old=owner).state
+    return update(state, NAME, with_(owner, metadata=with_(owner["metadata"], finalizers=fins or None)))[0]
 
 
 def _process_deleting_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
@@ -146,8 +141,7 @@ def _process_deleting_dependents(state: ClusterState, owner: FrozenDict) -> Clus
     if blocking:
         return state
     fins = tuple(f for f in owner["metadata"].get("finalizers") or () if f != FOREGROUND)
-    return apiserver.controller_update(state, with_(owner, metadata=with_(owner["metadata"], finalizers=fins or None)),
-                                       old=owner).state
+    return update(state, NAME, with_(owner, metadata=with_(owner["metadata"], finalizers=fins or None)))[0]
 
 
 def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:

@@ -38,13 +38,13 @@ from typing import Any
 import attrs
 import immutables
 
-from .. import apiserver
 from ..counters import active as _counters
 from ..errors import Rejection
 from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from ..podutil import get_condition
+from ..request import Response
 from ..state import ClusterState, parse_time
-from . import Controller, register
+from . import Controller, delete, register, update_status, update_status_many
 
 __all__ = ["container_exited", "image_pull_failed", "image_pull_recovered", "readiness_changed"]
 
@@ -253,6 +253,16 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     return _sync_node(state, key)
 
 
+def _with_status(pod: FrozenDict, status: FrozenDict) -> FrozenDict:
+    """``pod`` with ``status``: the object a status write sends (built with dict calls: one per status)."""
+    new = FrozenDict(pod)
+    _dict_set(new, "status", status)
+    return new
+
+
+_dict_set = dict.__setitem__
+
+
 def _sync_node(state: ClusterState, node_name: str) -> ClusterState:
     node = state.get("Node", "", node_name)
     if node is None or _down(state, node_name):
@@ -320,7 +330,7 @@ def _flush(state: ClusterState, node_name: str) -> ClusterState:
         else:
             retry.append((NAME, f"{ref[0]}/{ref[1]}"))
     if writes:
-        state = apiserver.update_status_many(state, writes)
+        state = update_status_many(state, NAME, [_with_status(pod, status) for pod, status in writes])
     return state.enqueue_many(retry)
 
 
@@ -332,7 +342,7 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
         # SIGTERM, containers stop, the kubelet confirms with a zero-grace delete; a finalizer keeps the
         # object, so the kubelet reports the stopped containers and a terminal phase (SyncTerminatingPod)
         if not md.get("finalizers"):
-            return apiserver.remove_now(state, "Pod", md["namespace"], md["name"])
+            return delete(state, NAME, "Pod", md["namespace"], md["name"], grace_period_seconds=0)[0]
         if status.get("phase") not in ("Succeeded", "Failed"):
             queue.writes.append((pod, _terminated_status(state, pod)))
         return state
@@ -648,32 +658,36 @@ def image_pull_recovered(state: ClusterState, image: str) -> ClusterState:
     return state.enqueue_many([(NAME, k) for k in sorted(keys)])
 
 
-def readiness_changed(state: ClusterState, namespace: str, name: str, ready: bool) -> apiserver.WriteResult:
+def _no_pod(state: ClusterState, name: str) -> tuple[ClusterState, Response]:
+    return state, Response.failure(Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
+
+
+def readiness_changed(state: ClusterState, namespace: str, name: str, ready: bool) -> tuple[ClusterState, Response]:
     pod = state.get("Pod", namespace, name)
     if pod is None:
-        return apiserver.WriteResult(state, None, Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
+        return _no_pod(state, name)
     # the readiness facts, keyed by (namespace, pod): an immutable map, as everything in the state
     table = state.env.get("readiness") or immutables.Map()
     state = _set_env(state, "readiness", table.set((namespace, name), ready))
     if pod["spec"].get("nodeName"):
         state = state.enqueue(NAME, pod_key(pod))
-    return apiserver.WriteResult(state, pod)
+    return state, Response(200, pod)
 
 
 def container_exited(state: ClusterState, namespace: str, name: str, container: str,
-                     exit_code: int) -> apiserver.WriteResult:
+                     exit_code: int) -> tuple[ClusterState, Response]:
     """A container of a running pod exited: record it, then restart per restartPolicy after back-off."""
     pod = state.get("Pod", namespace, name)
     if pod is None:
-        return apiserver.WriteResult(state, None, Rejection("NotFound", f'pods "{name}" not found', 404, "Pod", name))
+        return _no_pod(state, name)
     status = pod.get("status") or EMPTY
     statuses = list(status.get("containerStatuses") or ())
     idx = next((i for i, cs in enumerate(statuses) if cs.get("name") == container), None)
     if idx is None or "running" not in (statuses[idx].get("state") or EMPTY):
-        return apiserver.WriteResult(state, None, Rejection(
+        return state, Response.failure(Rejection(
             "BadRequest", f'container "{container}" of pod "{name}" is not running', 400, "Pod", name))
     if _down(state, pod["spec"].get("nodeName", "")):
-        return apiserver.WriteResult(state, pod)
+        return state, Response(200, pod)
     cs = statuses[idx]
     now_s = state.timestamp()
     terminated = {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
@@ -690,13 +704,12 @@ def container_exited(state: ClusterState, namespace: str, name: str, container: 
     phase = _phase(pod, statuses)
     new_status = with_(status, phase=phase, containerStatuses=tuple(statuses))
     new_status = _with_conditions(new_status, _ready_updates(False, phase), now_s)
-    r = apiserver.update_status(state, with_(pod, status=new_status))
-    state = r.state
+    state, r = update_status(state, NAME, with_(pod, status=new_status))
     if restart:
         now = state.config.start_time + state.now
         at = now + _crash_wait(state, pod, container, now) - state.config.start_time
         state = state.add_timer(at, NAME, pod_key(pod), True)
-    return apiserver.WriteResult(state, r.obj)
+    return state, r
 
 
 # ---------------------------------------------------------------------------------------------

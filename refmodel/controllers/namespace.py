@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import apiserver
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..state import ClusterState
-from . import Controller, register
+from . import Controller, delete, register, update, update_status
 
 NAME = "namespace"
 
@@ -35,7 +34,7 @@ def sync(state: ClusterState, name: str) -> ClusterState:
         for obj in list(state.iter_kind(info.kind, name)):
             md = obj["metadata"]
             if not md.get("deletionTimestamp"):
-                state = apiserver.delete(state, info.kind, name, md["name"]).state
+                state = delete(state, NAME, info.kind, name, md["name"])[0]
             if state.get(info.kind, name, md["name"]) is not None:
                 remaining[info.plural] = remaining.get(info.plural, 0) + 1
     ns = state.get("Namespace", "", name) or ns
@@ -49,12 +48,12 @@ def sync(state: ClusterState, name: str) -> ClusterState:
         new_status = with_(status, conditions=tuple(conds))
         if new_status != status and [c.get("message") for c in new_status["conditions"]] != [
                 c.get("message") for c in status.get("conditions") or ()]:
-            state = apiserver.update_status(state, with_(ns, status=new_status)).state
+            state = update_status(state, NAME, with_(ns, status=new_status))[0]
         return state
     spec = ns.get("spec") or EMPTY
     fins = tuple(f for f in spec.get("finalizers") or () if f != "kubernetes")
     new = with_(ns, spec=with_(spec, finalizers=fins or None))
-    return apiserver.controller_update(state, new, old=ns).state
+    return update(state, NAME, new)[0]
 
 
 def _ns_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:

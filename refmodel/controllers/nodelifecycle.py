@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import apiserver
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition
 from ..state import ClusterState, parse_time
-from . import Controller, register
+from . import Controller, delete, register, update, update_status
 from .kubelet import _with_conditions
 
 __all__ = ["node_failed", "node_recovered"]
@@ -107,9 +106,14 @@ def sync(state: ClusterState, name: str) -> ClusterState:
     taints, ch = _taint_set(taints, UNSCHEDULABLE, "NoSchedule", cordoned, now_s)
     changed = changed or ch
     if changed:
-        new = with_(node, spec=with_(node.get("spec") or EMPTY, taints=taints or None), status=status)
-        state = apiserver.controller_update(state, new, old=node).state
-        node = state.get("Node", "", name) or node
+        # the conditions through the status subresource (tryUpdateNodeHealth's UpdateStatus), then the
+        # taints on the node (AddOrUpdateTaintOnNode / RemoveTaintOffNode)
+        if status is not (node.get("status") or EMPTY):
+            state, r = update_status(state, NAME, with_(node, status=status))
+            node = r.obj or node
+        new = with_(node, spec=with_(node.get("spec") or EMPTY, taints=taints or None))
+        state, r = update(state, NAME, new)
+        node = r.obj or node
     if name in down:
         state = _mark_pods_not_ready(state, name, now_s)
         state = _evict(state, node)
@@ -121,7 +125,7 @@ def _mark_pods_not_ready(state: ClusterState, node: str, now_s: str) -> ClusterS
         c = get_condition(pod.get("status"), "Ready")
         if c is not None and c.get("status") == "True":
             status = _with_conditions(pod["status"], (("Ready", False, ""),), now_s)
-            state = apiserver.update_status(state, with_(pod, status=status)).state
+            state = update_status(state, NAME, with_(pod, status=status))[0]
     return state
 
 
@@ -166,7 +170,7 @@ def _evict(state: ClusterState, node: FrozenDict) -> ClusterState:
         if forever or evict_at is None:
             continue
         if evict_at <= now:
-            state = apiserver.delete(state, "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"]).state
+            state = delete(state, NAME, "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])[0]
         else:
             next_at = evict_at if next_at is None else min(next_at, evict_at)
     if next_at is not None:

@@ -30,13 +30,13 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import apiserver
 from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
+from ..resources.common import parse_go_int
 from ..state import ClusterState, parse_time
-from . import Controller, ns_key, register, split_key
+from . import Controller, create_many, delete, ns_key, register, split_key, update_status
 from .controller_ref_manager import adopt, controlled, controller_ref, release
 
 __all__ = ["active_pods_with_ranks_less", "calculate_status", "get_pods_to_delete", "pod_from_template"]
@@ -111,7 +111,7 @@ def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[
             if selector_matches(selector, pod["metadata"].get("labels")):
                 claimed.append(pod)
                 continue
-            state = release(state, uid, pod)
+            state = release(state, NAME, uid, pod)
     # adopt: active orphans in the namespace that match, unless we are being deleted
     if not md.get("deletionTimestamp"):
         orphans = state.orphan_pods.get(ns)
@@ -120,7 +120,7 @@ def claim_pods(state: ClusterState, rs: FrozenDict) -> tuple[ClusterState, list[
                 orphan = state.get("Pod", ns, name)
                 if orphan is None or not selector_matches(selector, orphan["metadata"].get("labels")):
                     continue
-                state = adopt(state, rs, orphan)
+                state = adopt(state, NAME, rs, orphan)
                 claimed = None  # recompute below
     return state, claimed
 
@@ -145,10 +145,7 @@ def _deletion_cost(pod: Mapping[str, Any]) -> int:
     value = (pod["metadata"].get("annotations") or EMPTY).get(POD_DELETION_COST)
     if value is None:
         return 0
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return parse_go_int(value, 32) or 0  # GetDeletionCostFromPodAnnotations: strconv.ParseInt(v, 10, 32)
 
 
 def _max_restarts(pod: Mapping[str, Any]) -> int:
@@ -387,7 +384,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     # creates/deletes re-queue this key, so both settle on the same status.
     rs = state.get("ReplicaSet", ns, name) or rs
     status = calculate_status(state, rs, None, manage_error)
-    state = apiserver.update_status(state, with_(rs, status=status)).state
+    state = update_status(state, NAME, with_(rs, status=status))[0]
     if manage_error:
         # the sync failed: the work queue retries it (rate-limited; the model waits one second)
         state = state.add_timer(state.now + 1, NAME, key)
@@ -417,10 +414,10 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
         template = spec["template"]
         # slowStartBatch sends the creates in growing batches and stops at the first error; the model
         # creates them in order and stops at the first rejection, the same pods either way
-        state, _, rejection = apiserver.controller_create_many(
-            state, [pod_from_template(template, rs, ns) for _ in range(n)])
+        state, r = create_many(state, NAME, [pod_from_template(template, rs, ns) for _ in range(n)])
+        rejection = r.rejection
         if rejection is not None:
-            if rejection.reason == "NamespaceTerminating":
+            if rejection.has_cause("NamespaceTerminating"):
                 return state, ""  # expected while the namespace goes away: not a failure
             return state, rejection.message
     elif diff > 0:
@@ -428,9 +425,7 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
         if pods is None:
             pods = active_pods(state, rs["metadata"]["uid"])
         for pod in get_pods_to_delete(state, rs, pods, n):
-            r = apiserver.delete(state, "Pod", ns, pod["metadata"]["name"])
-            if r.ok:
-                state = r.state
+            state = delete(state, NAME, "Pod", ns, pod["metadata"]["name"])[0]
     return state, ""
 
 

@@ -31,17 +31,16 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from operator import add
 from typing import Any
 
-from .. import apiserver
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition, pod_requests_vector
 from ..quantity import milli_value, value_ceil
+from ..resources.common import parse_go_int
 from ..state import ClusterState
-from . import Controller, register
+from . import Controller, bind_many, register, update_status
 
 __all__ = ["least_allocated_score", "node_allocatable", "node_is_ready", "tolerates", "unschedulable_reasons"]
 
@@ -128,11 +127,10 @@ def _node_selector_term_matches(term: Mapping[str, Any], labels: Mapping[str, st
         if op == "DoesNotExist" and present:
             return False
         if op in ("Gt", "Lt"):
-            try:
-                lv, rv = int(labels[key]), int(values[0])
-            except (KeyError, ValueError, IndexError):
-                return False
-            if (op == "Gt" and not lv > rv) or (op == "Lt" and not lv < rv):
+            # labels.Requirement.Matches: both sides through strconv.ParseInt(v, 10, 64); an error never matches
+            lv = parse_go_int(labels.get(key))
+            rv = parse_go_int(values[0]) if len(values) == 1 else None
+            if lv is None or rv is None or (op == "Gt" and not lv > rv) or (op == "Lt" and not lv < rv):
                 return False
     return True
 
@@ -255,7 +253,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
     heaps = _take_heaps(base, node_map)
     allocs = _allocatables(nodes)
-    bindings: list[tuple[FrozenDict, FrozenDict]] = []  # (pod, bound pod)
+    bindings: list[FrozenDict] = []  # Binding objects
     per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
     for pod in pods:
         spec = pod["spec"]
@@ -268,7 +266,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             chosen = _best_node(state, nodes, feasible, req)
             if chosen is None:
                 return _mark_unschedulable(state, pod, len(nodes))
-            return apiserver.controller_update_many(state, [(pod, _bound(state, pod, chosen))])
+            return bind_many(state, NAME, (_binding(pod, chosen),))
         hk = (id(feasible), req)
         entry = heaps.get(hk)
         if entry is None or entry[0] is not feasible:
@@ -294,14 +292,14 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             break
         if chosen is None:
             # the reasons count what the nodes hold now: the bindings so far go first
-            state = apiserver.controller_update_many(state, bindings)
+            state = bind_many(state, NAME, bindings)
             bindings = []
             state = _mark_unschedulable(state, pod, len(nodes))
             continue
         usage[chosen] = tuple(map(add, usage.get(chosen) or base.get(chosen) or _ZERO, req))
-        bindings.append((pod, _bound(state, pod, chosen)))
+        bindings.append(_binding(pod, chosen))
     # the bindings of one scheduling turn, committed together
-    state = apiserver.controller_update_many(state, bindings)
+    state = bind_many(state, NAME, bindings)
     _keep_heaps(state.node_usage, node_map, heaps)
     return state
 
@@ -403,40 +401,19 @@ def _set_condition(status: Mapping[str, Any], cond: dict[str, Any], now: str) ->
     return with_(status, conditions=tuple(conds))
 
 
-@lru_cache(maxsize=1024)
-def _scheduled_conditions(now: str) -> tuple[FrozenDict, ...]:
-    return (FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}),)
+_TARGETS: dict[str, FrozenDict] = {}
 
 
-def _bound(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
-    """What the binding subresource writes: ``spec.nodeName`` and ``PodScheduled=True``."""
-    now = state.timestamp()
-    status = pod.get("status") or EMPTY
-    if not status.get("conditions"):
-        # the usual case: a new pod's first condition
-        status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
-    else:
-        status = _set_condition(status, {"type": "PodScheduled", "status": "True"}, now)
-    spec = pod["spec"]
-    return with_(pod, spec=_shared(spec, node, lambda: with_(spec, nodeName=node)), status=status)
-
-
-_SHARED: dict[tuple[int, str], tuple[Any, FrozenDict]] = {}
-
-
-def _shared(value: FrozenDict, key: str, build: Callable[[], FrozenDict]) -> FrozenDict:
-    """``build()``, memoised by identity of ``value`` and by ``key``: pods of one template bound to one node
-    share their spec, pods bound in the same second their status (values are immutable, so sharing is
-    invisible but for memory). The cache holds ``value``, so its id cannot be reused while cached."""
-    k = (id(value), key)
-    hit = _SHARED.get(k)
-    if hit is not None and hit[0] is value:
-        return hit[1]
-    out = build()
-    if len(_SHARED) > 20_000:
-        _SHARED.clear()
-    _SHARED[k] = (value, out)
-    return out
+def _binding(pod: FrozenDict, node: str) -> FrozenDict:
+    """The Binding the scheduler posts to the pod's binding subresource (``DefaultBinder.Bind``)."""
+    target = _TARGETS.get(node)
+    if target is None:
+        if len(_TARGETS) > 10_000:
+            _TARGETS.clear()
+        target = _TARGETS[node] = FrozenDict({"kind": "Node", "name": node})
+    md = pod["metadata"]
+    return FrozenDict({"apiVersion": "v1", "kind": "Binding",
+                       "metadata": FrozenDict({"name": md["name"], "namespace": md["namespace"]}), "target": target})
 
 
 def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int) -> ClusterState:
@@ -449,7 +426,7 @@ def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int) -> C
         return state
     status = _set_condition(status, {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
                                      "message": msg}, state.timestamp())
-    return apiserver.update_status(state, with_(pod, status=status)).state
+    return update_status(state, NAME, with_(pod, status=status))[0]
 
 
 # ---------------------------------------------------------------------------------------------

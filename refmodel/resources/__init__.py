@@ -5,13 +5,23 @@
 ``PrepareForCreate``/``Validate``/``ValidateUpdate`` (``pkg/registry/<group>/<kind>/strategy.go``).
 **Modelled:** which apiVersions are served (and which are gone: ``extensions/v1beta1``,
 ``apps/v1beta1``...), scope (namespaced or cluster), name rules, defaulting, create and update
-validation (one module per kind: ``pod``, ``deployment``, ``replicaset``, ``statefulset``, ``service``,
-``endpoints``, ``namespace``, ``configmap``, ``secret``, ``persistentvolume``, ``storageclass``,
-``node``; shared rules in ``common``; strict decoding in ``schema`` from the generated ``_schema_data``),
-whether a kind has a status subresource and tracks ``metadata.generation``, and which kinds are only
-stored (opaque: ServiceAccount, RBAC, Ingress ...).
+validation, one module per kind or API group: ``pod``, ``deployment``, ``replicaset``, ``statefulset``,
+``daemonset``, ``replicationcontroller``, ``batch`` (Job, CronJob; schedules in ``cron``), ``service``,
+``endpoints``, ``discovery`` (EndpointSlice, ControllerRevision), ``namespace``, ``configmap``, ``secret``,
+``serviceaccount``, ``persistentvolume``, ``storageclass``, ``csi`` (CSIDriver, VolumeAttachment), ``node``,
+``rbac`` (Role, ClusterRole and their bindings), ``policy`` (PodDisruptionBudget), ``quota`` (ResourceQuota,
+LimitRange), ``networking`` (Ingress, IngressClass, NetworkPolicy), ``autoscaling`` (HorizontalPodAutoscaler),
+``scheduling`` (PriorityClass, Lease), ``event``; shared rules in ``common``; strict decoding of every kind in
+``schema`` from the generated ``_schema_data``; whether a kind has a status subresource and tracks
+``metadata.generation``; ``modelled``: whether it is validated (checked); ``reconciled``: whether the model runs
+the controller upstream runs for it (a checked Job is stored, its pods are not created); its PrepareForCreate
+and admission hooks (``prepare_create``), its binding subresource and the secondary
+indexes the state keeps for it. These are the kind's strategies: :func:`refmodel.apiserver.handle` runs them
+in one fixed order, so a new kind is one module registering one :class:`KindInfo`.
 **Not modelled (and why):** conversion between versions (each kind is served at the versions listed and
-stored as sent); CRDs (no custom schemas in scope).
+stored as sent); CustomResourceDefinition validation (structural schemas are a validator of their own; a CRD
+is decoded strictly and stored, and ``validate`` reports it as not checked) and custom resources (no custom
+schemas in scope).
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from typing import Any
 import attrs
 
 from ..errors import FieldError
+from ..frozen import FrozenDict
 
 __all__ = ["REGISTRY", "REMOVED_VERSIONS", "KindInfo", "lookup", "lookup_plural"]
 
@@ -46,6 +57,11 @@ def _no_prepare(old: Obj, new: Obj) -> None:
 
 @attrs.frozen
 class KindInfo:
+    """A kind's whole API-server behaviour, declared by its module (the registry strategy of
+    ``pkg/registry/<group>/<kind>/strategy.go``): the one door (:func:`refmodel.apiserver.handle`) runs
+    these hooks in its fixed order, and ``state.py`` keeps the indexes it names. A new kind is one module
+    that registers one of these."""
+
     kind: str
     api_versions: tuple[str, ...]  # served, preferred first
     namespaced: bool
@@ -59,8 +75,16 @@ class KindInfo:
     prepare_update: Callable[[Obj, Obj], None] = _no_prepare
     has_status: bool = True  # status is written only through the status subresource
     tracks_generation: bool = False  # metadata.generation bumps when the spec changes
-    modelled: bool = True  # False: stored as sent, reconciled by nobody
+    modelled: bool = True  # False: decoded strictly but not validated (not checked), reconciled by nobody
+    reconciled: bool = True  # False: checked, but the controller upstream runs for it is not modelled
     top_level: tuple[str, ...] = ("spec", "status")  # allowed top-level fields besides apiVersion/kind/metadata
+    # PrepareForCreate and the mutating admission plugins for the kind (initial status, admission
+    # defaults), applied to every new object after validation: (state, object) -> object
+    prepare_create: Callable[[Any, FrozenDict], FrozenDict] | None = None
+    # the binding subresource (pods): (state, object, node name) -> the bound object
+    bind: Callable[[Any, FrozenDict, str], FrozenDict] | None = None
+    # the secondary indexes state.py keeps for the kind (state.POD_INDEXES, state.ORPHAN_INDEX)
+    indexes: frozenset[str] = frozenset()
 
 
 REGISTRY: dict[str, KindInfo] = {}
@@ -114,55 +138,37 @@ def _opaque(kind: str, versions: tuple[str, ...], namespaced: bool, plural: str,
                       modelled=False, top_level=top))
 
 
-# Kinds that real manifests carry but the model does not reconcile: stored as sent, with a notice.
-_opaque("ServiceAccount", ("v1",), True, "serviceaccounts", ("sa",),
-        ("secrets", "imagePullSecrets", "automountServiceAccountToken"))
-_opaque("ReplicationController", ("v1",), True, "replicationcontrollers", ("rc",))
-_opaque("LimitRange", ("v1",), True, "limitranges", ("limits",))
-_opaque("ResourceQuota", ("v1",), True, "resourcequotas", ("quota",))
-_opaque("Event", ("v1",), True, "events", ("ev",),
-        ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
-         "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"))
-_opaque("DaemonSet", ("apps/v1",), True, "daemonsets", ("ds",))
-_opaque("ControllerRevision", ("apps/v1",), True, "controllerrevisions", (), ("data", "revision"))
-_opaque("Job", ("batch/v1",), True, "jobs")
-_opaque("CronJob", ("batch/v1",), True, "cronjobs", ("cj",))
-_opaque("Ingress", ("networking.k8s.io/v1",), True, "ingresses", ("ing",))
-_opaque("IngressClass", ("networking.k8s.io/v1",), False, "ingressclasses")
-_opaque("NetworkPolicy", ("networking.k8s.io/v1",), True, "networkpolicies", ("netpol",))
-_opaque("PodDisruptionBudget", ("policy/v1",), True, "poddisruptionbudgets", ("pdb",))
-_opaque("HorizontalPodAutoscaler", ("autoscaling/v2", "autoscaling/v1"), True,
-        "horizontalpodautoscalers", ("hpa",))
-_opaque("Role", ("rbac.authorization.k8s.io/v1",), True, "roles", (), ("rules",))
-_opaque("ClusterRole", ("rbac.authorization.k8s.io/v1",), False, "clusterroles", (),
-        ("rules", "aggregationRule"))
-_opaque("RoleBinding", ("rbac.authorization.k8s.io/v1",), True, "rolebindings", (), ("subjects", "roleRef"))
-_opaque("ClusterRoleBinding", ("rbac.authorization.k8s.io/v1",), False, "clusterrolebindings", (),
-        ("subjects", "roleRef"))
-_opaque("PriorityClass", ("scheduling.k8s.io/v1",), False, "priorityclasses", ("pc",),
-        ("value", "globalDefault", "description", "preemptionPolicy"))
+# Kinds that real manifests carry but the model does not validate: decoded, stored as sent, with a notice.
 _opaque("CustomResourceDefinition", ("apiextensions.k8s.io/v1",), False, "customresourcedefinitions",
         ("crd",))
-_opaque("CSIDriver", ("storage.k8s.io/v1",), False, "csidrivers")
-_opaque("VolumeAttachment", ("storage.k8s.io/v1",), False, "volumeattachments")
-_opaque("Lease", ("coordination.k8s.io/v1",), True, "leases")
-_opaque("EndpointSlice", ("discovery.k8s.io/v1",), True, "endpointslices", (),
-        ("addressType", "endpoints", "ports"))
 
 
 def _load_modelled() -> None:
     # Each module registers its kind(s) with full defaulting and validation.
     from . import (  # noqa: F401
+        autoscaling,
+        batch,
         configmap,
+        csi,
+        daemonset,
         deployment,
+        discovery,
         endpoints,
+        event,
         namespace,
+        networking,
         node,
         persistentvolume,
         pod,
+        policy,
+        quota,
+        rbac,
         replicaset,
+        replicationcontroller,
+        scheduling,
         secret,
         service,
+        serviceaccount,
         statefulset,
         storageclass,
     )

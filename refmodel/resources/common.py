@@ -2,13 +2,15 @@
 
 **Mirrors:** ``staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go`` (IsDNS1123Label,
 IsDNS1123Subdomain, IsDNS1035Label, IsQualifiedName, IsValidLabelValue, IsValidPortName, IsValidPortNum,
+``.../apimachinery/pkg/api/validation/path/name.go`` (IsValidPathSegmentName),
 IsConfigMapKey, IsEnvVarName / IsRelaxedEnvVarName, IsValidPercent, IsValidIP, IsValidUserID,
 IsValidGroupID, IsHTTPHeaderName, InclusiveRangeError), ``.../apimachinery/pkg/api/validation/
 objectmeta.go`` (ValidateFinalizers, ValidateNonnegativeField, ValidateImmutableField) and
 ``pkg/apis/core/validation/validation.go`` (validateKubeFinalizerName),
 ``.../apimachinery/pkg/apis/meta/v1/validation/validation.go`` (ValidateLabelSelector, ValidateLabels).
 **Modelled:** name rules N-1..N-9 with upstream's message texts; label, selector and finalizer checks;
-small accessors that tolerate missing or ill-typed fields (structural checks report those).
+small accessors that tolerate missing or ill-typed fields (structural checks report those) and read plain
+and frozen objects alike; ``strconv.ParseInt`` (:func:`parse_go_int`).
 **Not modelled (and why):** the annotation total-size limit (256 KiB): no manifest in scope comes close;
 IP "sloppy" parsing of leading zeros (``ParseIPSloppy``) is treated as Python's strict parser.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -41,6 +43,8 @@ __all__ = [
     "meta_finalizer_errors",
     "nonnegative",
     "not_found",
+    "parse_go_int",
+    "path_segment_name_errors",
     "percent_errors",
     "port_name_errors",
     "port_num_errors",
@@ -167,10 +171,18 @@ def validate_labels(labels: Any, path: str) -> list[FieldError]:
     return errs
 
 
+def path_segment_name_errors(value: str) -> list[str]:
+    """path.IsValidPathSegmentName (RBAC names, and any kind stored without a name rule of its own)."""
+    if value in (".", ".."):
+        return [f"may not be '{value}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in value]
+
+
 NAME_RULES = {
     "subdomain": dns1123_subdomain_errors,
     "label": dns1123_label_errors,
     "dns1035": dns1035_label_errors,
+    "path": path_segment_name_errors,
 }
 
 
@@ -182,8 +194,21 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def as_list(value: Any) -> Sequence[Any]:
+    """``value`` if it is a list (or a frozen list: a tuple), else empty."""
+    return value if isinstance(value, list | tuple) else []
+
+
+_GO_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_go_int(text: Any, bits: int = 64) -> int | None:
+    """``strconv.ParseInt(text, 10, bits)``, or None where Go returns an error: an optional sign and ASCII
+    digits only (no ``1_0``, no spaces, no other scripts' digits, which Python's ``int`` accepts), in range."""
+    if not isinstance(text, str) or not _GO_DECIMAL.fullmatch(text):
+        return None
+    n = int(text)
+    return n if -(2 ** (bits - 1)) <= n < 2 ** (bits - 1) else None
 
 
 def quantity(value: Any) -> Fraction | None:
@@ -289,12 +314,12 @@ def env_var_name_errors(value: str) -> list[str]:
     return errs
 
 
-_PERCENT = re.compile(r"^[0-9]+%$")
+_PERCENT = re.compile(r"[0-9]+%")
 
 
 def percent_errors(value: str) -> list[str]:
     """IsValidPercent."""
-    if _PERCENT.match(value):
+    if _PERCENT.fullmatch(value):
         return []
     return [_regex_error("a valid percent string must be a numeric string followed by an ending '%'",
                          "[0-9]+%", "1%", "93%")]

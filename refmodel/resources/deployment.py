@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import FieldError, forbidden, invalid, not_supported, required
 from . import REGISTRY, KindInfo
-from .common import as_dict, meta_finalizer_errors, nonnegative, percent_errors
+from .common import as_dict, meta_finalizer_errors, nonnegative, parse_go_int, percent_errors
 from .pod import default_pod_spec
 from .replicaset import (
     selector_errors,
@@ -31,6 +31,7 @@ from .replicaset import (
 __all__ = [
     "default_deployment",
     "get_int_or_percent_value",
+    "is_not_more_than_100_percent",
     "validate_deployment",
     "validate_positive_int_or_percent",
     "validate_rolling_update_deployment",
@@ -38,8 +39,7 @@ __all__ = [
 
 Obj = dict[str, Any]
 
-_PERCENT = re.compile(r"^([0-9]+)%$")
-_GO_INT = re.compile(r"^[+-]?[0-9]+$")
+_PERCENT = re.compile(r"([0-9]+)%")
 
 
 def default_deployment(obj: Obj) -> None:
@@ -69,10 +69,10 @@ def default_deployment(obj: Obj) -> None:
 def get_int_or_percent_value(value: Any) -> int:
     """getIntOrPercentValue: the percent number, else ``IntValue()`` (a non-numeric string is 0)."""
     if isinstance(value, str):
-        m = _PERCENT.match(value)
+        m = _PERCENT.fullmatch(value)
         if m:
             return int(m.group(1))
-        return int(value) if _GO_INT.match(value) else 0
+        return parse_go_int(value) or 0  # strconv.Atoi
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return 0
@@ -87,9 +87,10 @@ def validate_positive_int_or_percent(value: Any, field: str) -> list[FieldError]
     return [invalid(field, value, "must be an integer or percentage (e.g '5%')")]
 
 
-def _percent_over_100(value: Any, field: str) -> list[FieldError]:
+def is_not_more_than_100_percent(value: Any, field: str) -> list[FieldError]:
+    """IsNotMoreThan100Percent."""
     if isinstance(value, str):
-        m = _PERCENT.match(value)
+        m = _PERCENT.fullmatch(value)
         if m and int(m.group(1)) > 100:
             return [invalid(field, value, "must not be greater than 100%")]
     return []
@@ -102,7 +103,7 @@ def validate_rolling_update_deployment(ru: Obj, field: str) -> list[FieldError]:
     errs += validate_positive_int_or_percent(surge, f"{field}.maxSurge")
     if get_int_or_percent_value(unavailable) == 0 and get_int_or_percent_value(surge) == 0:
         errs.append(invalid(f"{field}.maxUnavailable", unavailable, "may not be 0 when `maxSurge` is 0"))
-    errs += _percent_over_100(unavailable, f"{field}.maxUnavailable")
+    errs += is_not_more_than_100_percent(unavailable, f"{field}.maxUnavailable")
     return errs
 
 

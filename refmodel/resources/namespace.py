@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..admission import prepare_namespace
 from ..errors import FieldError
 from . import REGISTRY, KindInfo
 from .common import as_dict, as_list, meta_finalizer_errors, validate_finalizers
@@ -61,5 +62,5 @@ def prepare_namespace_update(old: Obj, new: Obj) -> None:
 
 REGISTRY["Namespace"] = KindInfo(
     "Namespace", ("v1",), False, "namespaces", ("ns",), name_rule="label", default=default_namespace,
-    validate=validate_namespace, prepare_update=prepare_namespace_update,
+    validate=validate_namespace, prepare_update=prepare_namespace_update, prepare_create=prepare_namespace,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ..admission import prepare_node
 from ..errors import FieldError, forbidden, invalid, not_supported, required
 from . import REGISTRY, KindInfo
 from .common import (
@@ -86,6 +87,8 @@ def validate_node(obj: Obj) -> list[FieldError]:
             errs.append(invalid("spec.podCIDRs", cidrs, "may specify no more than one CIDR for each IP family"))
         seen: set[Any] = set()
         for i, cidr in enumerate(cidrs):
+            if not isinstance(cidr, str):  # an ill-typed item (the structural check reports it)
+                continue
             if cidr in seen:
                 errs.append(FieldError("Duplicate value", f"spec.podCIDRs[{i}]", "", cidr, True))
             seen.add(cidr)
@@ -108,4 +111,4 @@ def validate_node_update(old: Obj, new: Obj) -> list[FieldError]:
 
 
 REGISTRY["Node"] = KindInfo("Node", ("v1",), False, "nodes", ("no",), validate=validate_node,
-                            validate_update=validate_node_update)
+                            validate_update=validate_node_update, prepare_create=prepare_node)

@@ -28,9 +28,12 @@ plugin (which sets ``default``) is not modelled; the update diff upstream append
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ..admission import bind_pod, prepare_pod
 from ..errors import FieldError, duplicate, forbidden, invalid, not_supported, required
+from ..state import POD_INDEXES
 from . import REGISTRY, KindInfo
 from .common import (
     as_dict,
@@ -45,6 +48,7 @@ from .common import (
     meta_finalizer_errors,
     nonnegative,
     not_found,
+    parse_go_int,
     port_name_errors,
     port_num_errors,
     qualified_name_errors,
@@ -915,7 +919,7 @@ def _validate_devices(devices: Any, mounts: Any, volumes: dict[str, Obj], field:
     return errs
 
 
-def _host_port_conflicts(containers: list[Any], field: str) -> list[FieldError]:
+def _host_port_conflicts(containers: Sequence[Any], field: str) -> list[FieldError]:
     errs: list[FieldError] = []
     seen: set[str] = set()
     for ci, c in enumerate(containers):
@@ -1299,11 +1303,7 @@ def _pod_specific_annotations(annotations: Any, field: str) -> list[FieldError]:
     cost = as_dict(annotations).get("controller.kubernetes.io/pod-deletion-cost")
     if cost is None:
         return []
-    try:
-        ok = -(2**31) <= int(str(cost)) <= MAX_INT32
-    except ValueError:
-        ok = False
-    if not ok:
+    if parse_go_int(cost, 32) is None:  # GetDeletionCostFromPodAnnotations: strconv.ParseInt(v, 10, 32)
         return [invalid(f"{field}[controller.kubernetes.io/pod-deletion-cost]", cost, "must be a 32bit integer")]
     return []
 
@@ -1336,7 +1336,7 @@ def _with_seconds_of(old: Any, new: Any) -> dict[str, Any]:
     return clone
 
 
-def _tolerations_only_added(new: list[Any], old: list[Any], field: str) -> list[FieldError]:
+def _tolerations_only_added(new: Sequence[Any], old: Sequence[Any], field: str) -> list[FieldError]:
     """validateOnlyAddedTolerations: existing tolerations stay (their tolerationSeconds may change)."""
     for o in old:
         if not any(_with_seconds_of(o, n) == as_dict(n) for n in new):
@@ -1394,5 +1394,6 @@ def _validate_pod_full_update(old: Obj, new: Obj) -> list[FieldError]:
 
 REGISTRY["Pod"] = KindInfo(
     "Pod", ("v1",), True, "pods", ("po",), default=default_pod, validate=validate_pod,
-    validate_update=_validate_pod_full_update,
+    validate_update=_validate_pod_full_update, prepare_create=prepare_pod, bind=bind_pod,
+    indexes=frozenset({POD_INDEXES}),
 )

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import FieldError, forbidden, invalid, not_supported, required
 from ..labels import selector_matches
+from ..state import ORPHAN_INDEX
 from . import REGISTRY, KindInfo
 from .common import (
     as_dict,
@@ -30,6 +31,7 @@ from .pod import default_pod_spec, validate_pod_template_spec
 
 __all__ = [
     "default_replicaset",
+    "selector_convertible",
     "selector_errors",
     "template_matches_selector",
     "validate_pod_template_spec_for_replica_set",
@@ -52,7 +54,7 @@ def default_replicaset(obj: Obj) -> None:
         default_pod_spec(tmpl["spec"])
 
 
-def _selector_convertible(selector: Obj) -> bool:
+def selector_convertible(selector: Obj) -> bool:
     """Whether ``LabelSelectorAsSelector`` succeeds (operators known, In/NotIn with values ...)."""
     for req in as_list(selector.get("matchExpressions")):
         r = as_dict(req)
@@ -74,7 +76,7 @@ def selector_errors(spec: Obj, field: str, kind_word: str) -> tuple[list[FieldEr
     errs = validate_label_selector(selector, f"{field}.selector")
     if not as_dict(selector.get("matchLabels")) and not as_list(selector.get("matchExpressions")):
         errs.append(invalid(f"{field}.selector", selector, f"empty selector is invalid for {kind_word}"))
-    return errs, _selector_convertible(selector)
+    return errs, selector_convertible(selector)
 
 
 def template_matches_selector(selector: Any, template: Any) -> bool:
@@ -135,4 +137,5 @@ def validate_replicaset_update(old: Obj, new: Obj) -> list[FieldError]:
 REGISTRY["ReplicaSet"] = KindInfo(
     "ReplicaSet", ("apps/v1",), True, "replicasets", ("rs",), default=default_replicaset,
     validate=validate_replicaset, validate_update=validate_replicaset_update, tracks_generation=True,
+    indexes=frozenset({ORPHAN_INDEX}),
 )

@@ -11,19 +11,25 @@ N``, positions as Go reports them). The type tables come from the v1.32 OpenAPI 
 ``tools/gen_schema.py`` (``_schema_data.py``). Messages for type errors follow kubectl's
 ``--validate=strict`` schema check (``data: Invalid value: "array": data in body must be of type
 object: "array"``).
-**Modelled:** every field of every modelled kind (Pod, Deployment, ReplicaSet, StatefulSet, Service,
-Endpoints, Namespace, ConfigMap, Secret, PersistentVolume, PersistentVolumeClaim, StorageClass, Node,
-status included) and ``metadata`` of every kind. Decoding normalises like Go does: ``null`` is the
-zero value (a ``null`` field is dropped, a ``null`` list item or map value becomes the zero value of
-its type) and a whole-number float (``3.0``, YAML ``1e3`` is a string) is an integer.
-**Not modelled (and why):** non-modelled (opaque) kinds are checked only in ``metadata``: their
-schemas are not part of the model; the exact Go error text for decode failures (a ``BadRequest``
-upstream) is replaced by a field error so every rejection carries a field path; duplicate keys are
-rejected earlier, by :mod:`refmodel.yamlio`.
+**Modelled:** every field of every served kind (the modelled ones, and ServiceAccount, the RBAC kinds,
+Job, CronJob, DaemonSet, Ingress ... too; status included), and ``metadata`` of every kind; a version with
+its own schema (``autoscaling/v1`` HorizontalPodAutoscaler) is checked against it. Integer fields are
+int32 or int64 as the Go types declare them, and a number out of range is refused as encoding/json refuses
+it (``json: cannot unmarshal number 4294967296 into Go struct field DeploymentSpec.spec.replicas of type
+int32``); a non-finite number (YAML ``.nan``, ``.inf``) anywhere, free-form fields included, is refused as
+``sigs.k8s.io/yaml`` refuses to turn it into JSON (``json: unsupported value: NaN``). Decoding normalises
+like Go does: ``null`` is the zero value (a ``null`` field is dropped, a ``null`` list item or map value
+becomes the zero value of its type) and a whole-number float (``3.0``, YAML ``1e3`` is a string) is an
+integer.
+**Not modelled (and why):** the exact Go error text for type mismatches (a ``BadRequest`` upstream) is
+replaced by kubectl's schema wording so every rejection carries a field path; duplicate keys are rejected
+earlier, by :mod:`refmodel.yamlio`; kinds without a schema (none are served today) are checked only in
+``metadata``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -31,7 +37,7 @@ from ..errors import FieldError, json_type
 from ..quantity import QuantityError, parse_quantity
 from ._schema_data import ROOTS, TYPES
 
-__all__ = ["base64_corrupt_at", "structural_errors"]
+__all__ = ["base64_corrupt_at", "root_type", "structural_errors"]
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -112,8 +118,49 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _check(value: Any, spec: str, path: str, errs: list[FieldError]) -> Any:
-    """Check ``value`` against ``spec``; return the decoded (normalised) value."""
+_VERSION_PREFIX = re.compile(r"^(?:[A-Z][a-z]+)?V\d+(?:alpha\d+|beta\d+)?(?=[A-Z])")
+
+
+def _go_struct(type_name: str) -> str:
+    """The Go struct name of a schema type (``V2HPAScalingPolicy`` -> ``HPAScalingPolicy``)."""
+    return _VERSION_PREFIX.sub("", type_name)
+
+
+def _range_error(path: str, n: int, bits: str, owner: str) -> FieldError:
+    """encoding/json's UnmarshalTypeError for a number out of range, with the decoder's field context:
+    ``json: cannot unmarshal number 4294967296 into Go struct field DeploymentSpec.spec.replicas of type
+    int32`` (the Go field path is the dotted JSON names, without list indices or map keys)."""
+    go_field = re.sub(r"\[[^\]]*\]", "", path)
+    where = f"Go struct field {_go_struct(owner)}.{go_field}" if owner else "Go value"
+    return FieldError("Invalid value", path, f"json: cannot unmarshal number {n} into {where} of type {bits}", n,
+                      True)
+
+
+def _non_finite(path: str, value: float) -> FieldError:
+    """YAML's ``.nan``/``.inf`` cannot become JSON: sigs.k8s.io/yaml's YAMLToJSON fails in json.Marshal."""
+    text = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+    return FieldError("Invalid value", path or "body", f"json: unsupported value: {text}", text, True)
+
+
+def _finite_errors(value: Any, path: str, errs: list[FieldError]) -> None:
+    """Non-finite numbers anywhere inside a free-form value."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            errs.append(_non_finite(path, value))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _finite_errors(v, f"{path}[{k}]" if path else str(k), errs)
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _finite_errors(v, f"{path}[{i}]", errs)
+
+
+def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str = "") -> Any:
+    """Check ``value`` against ``spec``; return the decoded (normalised) value. ``owner`` is the struct
+    whose field ``value`` is (for Go's decoding messages)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        errs.append(_non_finite(path, value))
+        return value
     if spec.startswith("[]"):
         if not isinstance(value, list):
             errs.append(_type_error(path, value, "array"))
@@ -121,7 +168,7 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError]) -> Any:
         item = spec[2:]
         for i, v in enumerate(value):
             p = f"{path}[{i}]"
-            value[i] = _zero(item) if v is None else _check(v, item, p, errs)
+            value[i] = _zero(item) if v is None else _check(v, item, p, errs, owner)
         return value
     if spec.startswith("{}"):
         if not isinstance(value, dict):
@@ -134,7 +181,7 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError]) -> Any:
                 errs.append(FieldError("Invalid value", p, "map keys must be strings", k, True))
                 continue
             v = value[k]
-            value[k] = _zero(item) if v is None else _check(v, item, p, errs)
+            value[k] = _zero(item) if v is None else _check(v, item, p, errs, owner)
         return value
     if spec == "string":
         if not isinstance(value, str):
@@ -155,8 +202,7 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError]) -> Any:
             return value
         lo, hi = _INT32 if spec == "int32" else _INT64
         if not lo <= n <= hi:
-            errs.append(FieldError("Invalid value", path,
-                                   f"cannot unmarshal number {n} into a Go value of type {spec}", n, True))
+            errs.append(_range_error(path, n, spec, owner))
         return n
     if spec == "int-or-string":
         if isinstance(value, str):
@@ -166,8 +212,7 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError]) -> Any:
             errs.append(_type_error(path, value, "integer or string"))
             return value
         if not _INT32[0] <= n <= _INT32[1]:
-            errs.append(FieldError("Invalid value", path,
-                                   f"cannot unmarshal number {n} into a Go value of type int32", n, True))
+            errs.append(_range_error(path, n, "int32", owner))
         return n
     if spec == "quantity":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -195,6 +240,7 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError]) -> Any:
                                    "date-time", value, True))
         return value
     if spec == "object":
+        _finite_errors(value, path, errs)
         return value
     fields = TYPES[spec]
     if not isinstance(value, dict):
@@ -210,17 +256,22 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError]) -> Any:
         if v is None:
             del value[k]  # null decodes to the zero value, which serialises as absent
             continue
-        value[k] = _check(v, sub, p, errs)
+        value[k] = _check(v, sub, p, errs, spec)
     return value
+
+
+def root_type(kind: str, api_version: str) -> str | None:
+    """The schema type of ``kind`` as served at ``api_version`` (a version with its own schema first)."""
+    return ROOTS.get(f"{api_version}:{kind}") or ROOTS.get(kind)
 
 
 def structural_errors(kind: str, api_version: str, obj: dict[str, Any]) -> list[FieldError]:
     """Unknown fields and wrong types in ``obj`` (a plain dict, normalised in place as Go decodes it).
 
-    Modelled kinds are checked in full; any other kind only in ``metadata``.
+    Every served kind is checked in full (a kind without a schema only in ``metadata``).
     """
     errs: list[FieldError] = []
-    root = ROOTS.get(kind)
+    root = root_type(kind, api_version)
     if root is not None and kind != "ObjectMeta":
         _check(obj, root, "", errs)
         return errs

@@ -1,4 +1,4 @@
-"""Service: defaulting, create and update validation (IP and port allocation live in the controller).
+"""Service: defaulting, create and update validation (cluster IPs and node ports are not allocated: `simulate` shows CLUSTER-IP <none>; see Not modelled).
 
 **Mirrors:** ``pkg/apis/core/v1/defaults.go`` (SetDefaults_Service), ``pkg/registry/core/service/strategy.go``
 (PrepareForCreate: NormalizeClusterIPs), ``pkg/registry/core/service/storage/storage.go`` (patchAllocatedValues
@@ -123,6 +123,8 @@ def _cluster_ip_fields(spec: Obj) -> list[FieldError]:
     for i, family in enumerate(as_list(spec.get("ipFamilies"))):
         if family not in ("IPv4", "IPv6"):
             errs.append(not_supported(f"spec.ipFamilies[{i}]", family, ("IPv4", "IPv6")))
+        if not isinstance(family, str):  # an ill-typed item (the structural check reports it)
+            continue
         if family in seen:
             errs.append(duplicate(f"spec.ipFamilies[{i}]", family))
         seen.add(family)

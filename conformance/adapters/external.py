@@ -1,0 +1,130 @@
+"""The built-in ``external`` adapter: the reference model behind the protocol only, as a third party's
+system would be.
+
+``--adapter external``. It keeps its own model state, answers every request with plain, thawed
+objects (``dict`` and ``list``, as JSON from an API server would be), and declares only powers a
+real system could offer: faults, virtual time, single controller turns and ``watch`` (what changed
+since the last observation, as a Kubernetes watch from a resourceVersion). It has no snapshot views,
+no event fast path and no intermediate states, and the harness cannot see its model: so the harness
+runs its own model beside it and every differential check is on. It is the suite's measure of the
+speed of the protocol path (``benchmarks/bench_machine_steps.py``), and the base that tests wrap to
+play a third party with one behaviour changed.
+
+``watch`` is cheap here because the model's state is persistent: the objects that changed since the
+state last shown are the map entries that are not the same object any more.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import refmodel as rm
+from refmodel import events as ev
+from refmodel.resources import REGISTRY
+from refmodel.state import ClusterState
+
+from . import CAPABILITIES, Changes, Outcome, Sandbox
+from .model import bounded_converge_steps
+
+__all__ = ["ExternalAdapter", "changes_between"]
+
+
+class ExternalAdapter:
+    """The reference model as an external system: protocol methods and declared powers only."""
+
+    name = "external"
+    capabilities: frozenset[str] = CAPABILITIES - {"snapshot", "intermediate", "events"}
+    max_settle_steps = 2000
+
+    def __init__(self) -> None:
+        self.state: ClusterState = Sandbox().build()
+        self._shown: ClusterState | None = None
+        self._version = 0
+
+    def _do(self, event: Any) -> Outcome:
+        result = rm.transition(self.state, event)
+        self.state = result.state
+        if result.rejection is not None:
+            r = result.rejection
+            return Outcome.rejected(r.reason, r.field, r.message)
+        return Outcome.ok(_json(result.obj) if isinstance(result.obj, Mapping) else None)
+
+    # ---- the protocol -----------------------------------------------------------------------
+    def reset(self, sandbox: Sandbox) -> None:
+        self.state = sandbox.build()
+        self._shown = None
+
+    def apply(self, obj: dict[str, Any]) -> Outcome:
+        return self._do(ev.Apply(obj))
+
+    def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> Outcome:
+        return self._do(ev.Delete(kind, namespace, name, propagation))
+
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> Outcome:
+        return self._do(ev.Scale(kind, namespace, name, replicas))
+
+    def rollout_undo(self, namespace: str, name: str, to_revision: int = 0) -> Outcome:
+        return self._do(ev.RolloutUndo(namespace, name, to_revision))
+
+    def inject(self, fault: object) -> Outcome:
+        return self._do(fault)
+
+    def settle(self, timeout: float = 60.0) -> bool:
+        try:
+            for _, state in bounded_converge_steps(self.state, self.max_settle_steps):
+                self.state = state
+        except rm.NotConverged:
+            return False
+        return True
+
+    def observe(self) -> list[dict[str, Any]]:
+        return _json([o for kind in REGISTRY for o in self.state.iter_kind(kind)])  # type: ignore[no-any-return]
+
+    def changes(self, since: str) -> Changes:
+        """Objects written or deleted since the observation ``since`` (capability ``watch``)."""
+        shown, self._shown = self._shown, self.state
+        relist = shown is None or since != str(self._version)
+        self._version += 1
+        if relist:
+            return str(self._version), True, self.observe(), []
+        assert shown is not None
+        upserts, deletes = changes_between(shown, self.state)
+        return str(self._version), False, _json(upserts), deletes
+
+    def close(self) -> None:
+        return None
+
+
+def _json(value: Any) -> Any:
+    """The value as it comes out of an API server: through JSON (plain dicts and lists)."""
+    return json.loads(json.dumps(value))
+
+
+def changes_between(old: ClusterState, new: ClusterState) -> tuple[list[Any], list[tuple[str, str, str]]]:
+    """The objects of ``new`` that are not those of ``old`` (as stored), and the keys ``new`` lost.
+
+    The stores are persistent maps, so unchanged kinds and namespaces are skipped by identity.
+    """
+    upserts: list[Any] = []
+    deletes: list[tuple[str, str, str]] = []
+    if old.objects is new.objects:
+        return upserts, deletes
+    for kind in set(old.objects.keys()) | set(new.objects.keys()):
+        ko, kn = old.objects.get(kind), new.objects.get(kind)
+        if ko is kn:
+            continue
+        ko = ko if ko is not None else {}
+        kn = kn if kn is not None else {}
+        for ns in set(ko.keys()) | set(kn.keys()):
+            mo, mn = ko.get(ns), kn.get(ns)
+            if mo is mn:
+                continue
+            mo = mo if mo is not None else {}
+            mn = mn if mn is not None else {}
+            for name, obj in mn.items():
+                if mo.get(name) is not obj:
+                    upserts.append(obj)
+            deletes.extend((kind, ns, name) for name in mo if name not in mn)
+    return upserts, deletes

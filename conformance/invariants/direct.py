@@ -1,0 +1,227 @@
+"""Direct effects of a request: what an accepted request must have stored, judged with no oracle.
+
+Each check reads the request, the adapter's answer and the views before and after; none asks the
+reference model what the answer should have been, so a system under test whose effects are wrong but
+self-consistent (scale lands one higher; an apply keeps the old image; deletes orphan instead of
+cascading) fails here even when the differential comparison is off (a real cluster).
+
+The ids these invariants cite are in :mod:`conformance.catalogue`; their upstream sources:
+
+* API-6 the scale subresource sets ``spec.replicas`` to ``scale.spec.replicas``
+  (``pkg/registry/apps/deployment/storage/storage.go`` and ``pkg/registry/apps/replicaset/storage/
+  storage.go``: ScaleREST.Update, scaleUpdatedObjectInfo.UpdatedObject copies ``Spec.Replicas``);
+* API-7 an accepted apply stores the fields of the manifest, after the kind's defaulting
+  (``staging/src/k8s.io/kubectl/pkg/cmd/apply/patcher.go`` Patch: a three-way strategic merge whose
+  result holds every field of the new manifest; ``pkg/apis/apps/v1/defaults.go`` SetDefaults_Deployment,
+  ``pkg/apis/core/v1/defaults.go`` SetDefaults_Pod run on the decoded object before it is stored);
+* API-8 an accepted DELETE removes the object or marks it (deletionTimestamp) for graceful deletion or
+  for its finalizers (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`` Delete,
+  updateForGracefulDeletionAndFinalizers);
+* GC-2, GC-3 Background and Foreground deletion delete the dependents unless another owner of theirs
+  is alive (``pkg/controller/garbagecollector/garbagecollector.go`` attemptToDeleteItem,
+  classifyReferences); Orphan is judged by ``orphaned_dependents_survive`` in :mod:`.gc`.
+
+**Not modelled (and why):** the apply check judges only the fields the manifest itself carries (values
+the server adds and fields a previous apply set are someone else's); lists are compared element by
+element with the manifest's own keys, as strategic merge keeps the manifest's order for the lists of the
+modelled kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from refmodel.frozen import thaw
+
+from ..view import View
+from . import Context, Invariant, Step, Verdict
+from ._helpers import name_of
+from .gc import _node_is_ready, _waits_for_failed_node
+
+__all__ = ["INVARIANTS"]
+
+Obj = Mapping[str, Any]
+_CLUSTER_SCOPED = ("Namespace", "Node")
+_OWNER_KINDS = ("Deployment", "ReplicaSet")
+_DEPENDENT_KINDS = ("ReplicaSet", "Pod")
+
+
+def _ns(kind: str, namespace: str | None) -> str:
+    return "" if kind in _CLUSTER_SCOPED else (namespace or "default")
+
+
+def _accepted(step: Step, event_type: str) -> bool:
+    return (not step.in_settle and type(step.event).__name__ == event_type and step.outcome is not None
+            and step.outcome.status == "ok")
+
+
+# ---- scale ------------------------------------------------------------------------------------
+def scale_sets_replicas(step: Step, ctx: Context) -> Verdict:
+    """API-6: after an accepted scale, ``spec.replicas`` is the number asked for (in the stored object
+    and in the answer, when the adapter returns one)."""
+    if not _accepted(step, "Scale"):
+        return 0, []
+    ev = step.event
+    want = ev.replicas
+    bad = []
+    stored = step.after.get(ev.kind, _ns(ev.kind, ev.namespace), ev.name)
+    answer = step.outcome.obj if step.outcome is not None else None
+    for what, obj in (("stored", stored), ("returned", answer)):
+        if not isinstance(obj, Mapping) or not isinstance(obj.get("spec"), Mapping):
+            continue
+        got = obj["spec"].get("replicas")
+        if got != want:
+            bad.append(f"{name_of(obj)}: {what} spec.replicas={got} after an accepted scale, but should be "
+                       f"{want}, the number asked for [after {ev}]")
+            break
+    return 1, bad
+
+
+# ---- apply ------------------------------------------------------------------------------------
+class _Defaulted:
+    """The manifest after its kind's defaulting, computed only when a stored value differs from the
+    manifest's own (defaulting fills fields in and normalises few values, so that is rare)."""
+
+    def __init__(self, manifest: Obj) -> None:
+        self.manifest = manifest
+        self._value: Any = None
+
+    def at(self, path: tuple[str | int, ...]) -> Any:
+        if self._value is None:
+            from refmodel.resources import REGISTRY
+
+            self._value = thaw(self.manifest)
+            info = REGISTRY.get(str(self._value.get("kind", "")))
+            if info is not None:
+                info.default(self._value)
+        v = self._value
+        for k in path:
+            v = v[k]
+        return v
+
+
+def _label(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".") or "(object)"
+
+
+def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted: _Defaulted) -> str | None:
+    """Where ``got`` (stored) differs from the manifest, defaulted, on the manifest's own keys."""
+    if isinstance(mine, Mapping):
+        if not isinstance(got, Mapping):
+            return f"{_label(path)} is {got!r}"
+        for k, v in mine.items():
+            if not path and k == "status":
+                continue  # apply does not write status (the status subresource does)
+            hit = _first_mismatch((*path, k), v, got.get(k), defaulted)
+            if hit:
+                return hit
+        return None
+    if isinstance(mine, Sequence) and not isinstance(mine, str):
+        if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != len(mine):
+            return f"{_label(path)} is {thaw(got)!r}, but the manifest has {len(mine)} item(s) there"
+        for i, (m, g) in enumerate(zip(mine, got)):
+            hit = _first_mismatch((*path, i), m, g, defaulted)
+            if hit:
+                return hit
+        return None
+    if got == mine:
+        return None
+    want = defaulted.at(path)
+    if got != want:
+        return f"{_label(path)}={got!r}, but the manifest (defaulted) has {want!r}"
+    return None
+
+
+def apply_stores_the_manifest(step: Step, ctx: Context) -> Verdict:
+    """API-7: every field an accepted apply's manifest carries is stored as sent, after defaulting."""
+    if not _accepted(step, "Apply"):
+        return 0, []
+    manifest = step.event.obj
+    md = manifest.get("metadata") or {}
+    kind = str(manifest.get("kind", ""))
+    if not md.get("name"):
+        return 0, []  # generateName: the stored name is the server's choice
+    stored = step.after.get(kind, _ns(kind, md.get("namespace")), md["name"])
+    if stored is None:
+        return 0, []  # already gone again (a real cluster's controllers run concurrently)
+    hit = _first_mismatch((), manifest, stored, _Defaulted(manifest))
+    if hit is None:
+        return 1, []
+    return 1, [f"{name_of(stored)}: {hit}; an accepted apply stores the fields of its manifest [after {step.event}]"]
+
+
+# ---- delete -----------------------------------------------------------------------------------
+def _dependents(view: View, uid: str) -> tuple[str, ...]:
+    return tuple(o["metadata"]["uid"] for kind in _DEPENDENT_KINDS for o in view.objects(kind)
+                 if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or ()))
+
+
+def delete_marks_or_removes(step: Step, ctx: Context) -> Verdict:
+    """API-8: after an accepted delete the object is gone or carries a deletionTimestamp. Also notes the
+    dependents of a Background or Foreground delete, for :func:`cascaded_dependents_are_deleted`."""
+    if not _accepted(step, "Delete"):
+        return 0, []
+    ev = step.event
+    ns = _ns(ev.kind, ev.namespace)
+    obj = step.before.get(ev.kind, ns, ev.name)
+    if obj is None:
+        return 0, []
+    uid = obj["metadata"]["uid"]
+    policy = ev.propagation or "Background"
+    if ev.kind in _OWNER_KINDS:
+        if policy == "Orphan":
+            ctx.cascades.pop(uid, None)
+        elif uid not in ctx.cascades and not obj["metadata"].get("deletionTimestamp"):
+            # a delete that changes the policy of a deletion in progress is not judged: upstream swaps the
+            # GC finalizer (registry/store.go deletionFinalizersForGarbageCollection), the model keeps the
+            # first one (tests/test_invariants_direct.py, the strict xfail)
+            ctx.cascades[uid] = (name_of(obj), policy, _dependents(step.before, uid))
+    after = step.after.by_uid(uid)
+    if after is not None and not after["metadata"].get("deletionTimestamp"):
+        return 1, [f"{name_of(obj)} is still there with no deletionTimestamp after an accepted delete, but it "
+                   f"should be gone or marked for deletion [after {ev}]"]
+    return 1, []
+
+
+def cascaded_dependents_are_deleted(view: View, ctx: Context) -> Verdict:
+    """GC-2, GC-3: after settle, the dependents an owner had when it was deleted with propagationPolicy
+    Background or Foreground are gone, unless another owner of theirs is alive or a pod on a failed node
+    holds them (NODE-4)."""
+    if not ctx.settled or not ctx.cascades:
+        return 0, []
+    n, bad = 0, []
+    stuck = {p["metadata"]["uid"]: p for p in view.objects("Pod")
+             if p["spec"].get("nodeName") and not _node_is_ready(view, p["spec"]["nodeName"])}
+    for owner_uid, (owner, policy, deps) in list(ctx.cascades.items()):
+        left = []
+        for uid in deps:
+            dep = view.by_uid(uid)
+            n += 1
+            if dep is None:
+                continue
+            left.append(uid)
+            others = [r for r in dep["metadata"].get("ownerReferences") or ()
+                      if r.get("uid") != owner_uid and view.by_uid(r.get("uid", "")) is not None]
+            if others or (dep["metadata"].get("deletionTimestamp") and _waits_for_failed_node(view, dep, stuck)):
+                continue
+            refs = [f"{r.get('kind')}/{r.get('name')}" for r in dep["metadata"].get("ownerReferences") or ()]
+            bad.append(f"{name_of(dep)} still exists after settle (ownerReferences={refs or 'none'}), but its "
+                       f"owner {owner} was deleted with propagationPolicy={policy}, so it should be deleted")
+        if left:
+            ctx.cascades[owner_uid] = (owner, policy, tuple(left))
+        else:
+            del ctx.cascades[owner_uid]
+    return n, bad
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant("after an accepted scale, spec.replicas is the number asked for", ("API-6",), "transition",
+              scale_sets_replicas),
+    Invariant("after an accepted apply, the object stores every field of its manifest (defaulted)",
+              ("API-7", "D-1"), "transition", apply_stores_the_manifest),
+    Invariant("after an accepted delete, the object is gone or marked for deletion", ("API-8", "P-8", "GC-2"),
+              "transition", delete_marks_or_removes),
+    Invariant("after settle, the dependents of an owner deleted in the background or foreground are gone",
+              ("GC-2", "GC-3"), "convergence", cascaded_dependents_are_deleted),
+)
