@@ -28,8 +28,6 @@ class Mutant:
     expect: tuple[str, ...] = ()  # invariant names expected to catch it (documentation; any kill counts)
     needs: str = ""  # a refmodel attribute path that must exist (e.g. a controller not yet written)
     examples: int = 400  # at most this many examples in the suite's own test (it stops at the first kill)
-    # why the external column cannot catch it yet (a known gap of the suite, reported, never counted as a kill)
-    external_gap: str = ""
 
 
 def _set(stack: ExitStack, obj: Any, name: str, value: Any) -> None:
@@ -748,7 +746,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "replicaset", ("after an accepted delete, the object is gone or marked for deletion",)),
     Mutant("evicts-early", "pods on a failed node are evicted after half their tolerationSeconds", _evicts_early,
            "nodes", ("a pod on a node with a NoExecute taint is evicted no earlier than its tolerationSeconds after "
-                     "the taint",), external_gap="a timer that fires early is masked when the harness drives the external adapter's settle with the oracle's own clock steps: the early deadline is never reached (issue 7)"),
+                     "the taint",)),
     Mutant("available-ignores-min-ready", "a ReplicaSet counts Ready pods available before minReadySeconds",
            _available_ignores_min_ready, "deployment",
            ("a ReplicaSet counts a pod available no earlier than minReadySeconds after it became Ready",)),
@@ -760,7 +758,7 @@ MUTANTS: tuple[Mutant, ...] = (
                           "5 minutes",)),
     Mutant("deadline-early", "a Deployment times out after half its progressDeadlineSeconds", _deadline_early,
            "deployment", ("a Deployment reports ProgressDeadlineExceeded no earlier than progressDeadlineSeconds "
-                          "after its last progress",), needs=_DEP, external_gap="a timer that fires early is masked when the harness drives the external adapter's settle with the oracle's own clock steps: the early deadline is never reached (issue 7)"),
+                          "after its last progress",), needs=_DEP),
     Mutant("undo-to-first-revision", "rollout undo without --to-revision goes to revision 1, not the previous one",
            _undo_to_first_revision, "rollout", ("rollout undo restores the template of the chosen revision",),
            needs=_DEP),
