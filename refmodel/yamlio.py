@@ -22,7 +22,9 @@ int); timestamps stay text. ``load(dump(x)) == x``.
 **Not modelled (and why):** YAML tags other than the core ones (``!!binary``, ``!!set``, local tags):
 kubectl's conversion to JSON refuses or mangles them, so they are refused with the tag named.
 The parser is libyaml through PyYAML's ``CParser`` when available (it is iterative, so nesting costs
-no Python recursion); the structure is built here, without recursion, from its events.
+no Python recursion); the structure is built here, without recursion, from its events. A stream of plain
+block YAML (the shape of most manifests; see "the fast reader" below) is read line by line instead,
+about three times faster, with the same result; anything else, and every error, goes through libyaml.
 """
 
 from __future__ import annotations
