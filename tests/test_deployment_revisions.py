@@ -86,4 +86,5 @@ def test_the_revision_invariant_catches_a_reused_number() -> None:
     s2 = s._transaction()
     s2.put(("ReplicaSet", "default", md["name"]), new, broken, False)
     n, bad = new_revision_is_the_highest(StateView(s2.finish({})), Context())
+    assert n == 1, n
     assert bad, "a new ReplicaSet at an old revision passed, but the invariant must reject it"
