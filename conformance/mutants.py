@@ -713,7 +713,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ("a paused Deployment starts no new rollout",), needs=_DEP),
     Mutant("dep-revision-reused", "a new ReplicaSet reuses the current revision number", _dep_revision_reused,
            "rollout", ("a Deployment's revision numbers only grow and a new revision exceeds all others",
-                          "no two ReplicaSets of a Deployment carry the same revision"), needs=_DEP),
+                          "a Deployment that observed its spec has a new ReplicaSet whose revision exceeds every "
+                          "old one's"), needs=_DEP),
     Mutant("dep-status-overcounts", "Deployment status.availableReplicas counts one too many", _dep_status_stale,
            "deployment", ("after settle, Deployment status and observedGeneration agree with its ReplicaSets",),
            needs=_DEP),

@@ -150,7 +150,7 @@ class ClusterState:
             return []
         pods = self.objects.get("Pod")
         out = []
-        for ns, name in keys:
+        for ns, name in sorted(keys):  # a fixed order: the index is a hash map
             pod = pods[ns][name]
             out.append(pod)
         return out

@@ -453,7 +453,7 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
                     keys.append(k)
         elif is_pod_active(pod):
             # an orphan: every ReplicaSet whose selector matches may adopt it (getPodReplicaSets)
-            for rs in state.iter_kind("ReplicaSet", ns):
+            for rs in sorted(state.iter_kind("ReplicaSet", ns), key=lambda o: o["metadata"]["name"]):  # hash-free
                 if selector_matches(rs["spec"].get("selector"), pod["metadata"].get("labels")):
                     k = ns_key(rs)
                     if k not in keys:
