@@ -34,6 +34,7 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
+from wsgiref.handlers import format_date_time
 
 from aiohttp import web
 
@@ -251,6 +252,13 @@ def make_app(cluster: Cluster, token: str) -> web.Application:
     app[CLUSTER] = cluster
     app[TOKEN] = token
     app.router.add_route("*", "/{tail:.*}", _dispatch)
+
+    async def stamp_date(request: web.Request, response: web.StreamResponse) -> None:
+        # the Date a client sees is the cluster's clock (the model's, which --time-scale speeds up), as a
+        # real API server's Date is its own clock: clients that judge ages (minReadySeconds) read it
+        response.headers["Date"] = format_date_time(_now(cluster))
+
+    app.on_response_prepare.append(stamp_date)
     return app
 
 
