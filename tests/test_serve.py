@@ -284,3 +284,45 @@ def test_fuzzed_bodies_never_get_5xx(server: Server) -> None:
 
     run()
     assert server.alive()
+
+
+def _pb_field(number: int, payload: bytes | int) -> bytes:
+    def varint(n: int) -> bytes:
+        out = b""
+        while True:
+            b, n = n & 0x7F, n >> 7
+            out += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return out
+    if isinstance(payload, int):
+        return varint(number << 3) + varint(payload)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def _pb_envelope(kind: str, raw: bytes) -> bytes:
+    type_meta = _pb_field(1, b"v1") + _pb_field(2, kind.encode())
+    return b"k8s\x00" + _pb_field(1, type_meta) + _pb_field(2, raw) + _pb_field(3, b"") + _pb_field(4, b"")
+
+
+def test_protobuf_bodies() -> None:
+    """The envelope and field numbers of generated.proto, as Go's encoder writes them (empty fields too)."""
+    from conformance.serve.protobuf import ProtobufError, decode
+
+    meta = (_pb_field(1, b"cfg") + _pb_field(2, b"") + _pb_field(3, b"default") + _pb_field(4, b"") +
+            _pb_field(8, b"") + _pb_field(11, _pb_field(1, b"app") + _pb_field(2, b"web")))
+    raw = _pb_field(1, meta) + _pb_field(2, _pb_field(1, b"a") + _pb_field(2, b"1")) + \
+        _pb_field(3, _pb_field(1, b"bin") + _pb_field(2, b"\x00\xff")) + _pb_field(4, 1)
+    assert decode(_pb_envelope("ConfigMap", raw)) == {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "cfg", "namespace": "default", "labels": {"app": "web"}},
+        "data": {"a": "1"}, "binaryData": {"bin": "AP8="}, "immutable": True}
+    with pytest.raises(ProtobufError) as unsupported:
+        decode(_pb_envelope("Deployment", b""))
+    assert unsupported.value.unsupported
+    with pytest.raises(ProtobufError) as unknown_field:
+        decode(_pb_envelope("ConfigMap", _pb_field(9, b"x")))
+    assert unknown_field.value.unsupported
+    for broken in (b"k8s\x00\x0a\xff", b"k8s\x00\x0a\x05ab", b"nope", b"k8s\x00\x0f"):
+        with pytest.raises(ProtobufError) as bad:
+            decode(broken)
+        assert not bad.value.unsupported, broken

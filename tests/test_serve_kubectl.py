@@ -210,3 +210,28 @@ def test_delete_cascades(server: Server, tmp_path: Path) -> None:
     server.wait_for("no pods of web", lambda: not _json(server, "get", "pods", "-l", "app=web")["items"])
     again = server.kubectl("delete", "deployment", "web", check=False)
     assert again.returncode == 1 and "NotFound" in again.stderr, again.stderr
+
+
+def test_create_from_literals_and_expose(server: Server, tmp_path: Path) -> None:
+    """kubectl's typed clients send protobuf bodies (conformance/serve/protobuf.py decodes these kinds)."""
+    assert server.kubectl("create", "configmap", "cfg", "--from-literal=a=1", "--from-literal=b=two").stdout.strip() \
+        == "configmap/cfg created"
+    assert _json(server, "get", "configmap", "cfg")["data"] == {"a": "1", "b": "two"}
+    server.kubectl("create", "secret", "generic", "pw", "--from-literal=password=s3cret")
+    secret = _json(server, "get", "secret", "pw")
+    assert (secret["type"], secret["data"]) == ("Opaque", {"password": "czNjcmV0"}), secret
+    server.kubectl("create", "namespace", "shop")
+    assert _json(server, "get", "namespace", "shop")["status"]["phase"] == "Active"
+    server.kubectl("create", "configmap", "in-shop", "-n", "shop", "--from-literal=k=v")
+    assert _json(server, "get", "configmap", "in-shop", "-n", "shop")["metadata"]["namespace"] == "shop"
+    dup = server.kubectl("create", "configmap", "cfg", "--from-literal=a=1", check=False)
+    assert dup.returncode == 1 and 'configmaps "cfg" already exists' in dup.stderr, dup.stderr
+    # a kind whose protobuf encoding the server does not decode: a clear 415, nothing created
+    refused = server.kubectl("create", "deployment", "d1", "--image=nginx", check=False)
+    assert refused.returncode == 1 and "not decoded by this server" in refused.stderr, refused.stderr
+    assert server.kubectl("get", "deployment", "d1", check=False).returncode == 1
+    # expose (an unstructured client: JSON)
+    server.kubectl("apply", "-f", _manifest(tmp_path, replicas=1))
+    assert server.kubectl("expose", "deployment", "web", "--port=80").stdout.strip() == "service/web exposed"
+    svc = _json(server, "get", "service", "web")
+    assert svc["spec"]["selector"] == {"app": "web"} and svc["spec"]["ports"][0]["port"] == 80, svc["spec"]

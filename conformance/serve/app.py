@@ -19,7 +19,8 @@ client asks for ``fieldValidation=Strict``, as kubectl does), with the body's na
 against the URL's; a watch from ``resourceVersion`` replays the log after it, ``0`` or none starts with
 ADDED for every current object, an expired one gets an ERROR event with ``410 Expired``.
 **Not modelled (and why):** server-side apply (``application/apply-patch+yaml`` is answered 415 by the
-model: no managedFields); protobuf and CBOR encodings (clients fall back to JSON); HTTP/2 (ALPN offers
+model: no managedFields); protobuf request bodies beyond the kinds :mod:`.protobuf` decodes (415), and
+protobuf or CBOR responses (clients accept JSON); HTTP/2 (ALPN offers
 ``http/1.1``); ``exec``, ``logs``, ``port-forward`` and ``eviction`` (no processes behind the pods).
 """
 
@@ -43,7 +44,7 @@ from refmodel.request import Request, status_of
 from refmodel.resources import KindInfo
 from refmodel.yamlio import MAX_DEPTH, load_yaml
 
-from . import discovery
+from . import discovery, protobuf
 from .cluster import Cluster, WatchEvent
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .tables import table
@@ -158,6 +159,13 @@ async def _body(request: web.Request, yaml_ok: bool = True) -> Any:
     raw = await request.read()
     if not raw:
         raise ApiError(400, "BadRequest", "the request body is empty")
+    if request.content_type == "application/vnd.kubernetes.protobuf":
+        try:
+            return protobuf.decode(raw)
+        except protobuf.ProtobufError as exc:
+            if exc.unsupported:
+                raise ApiError(415, "UnsupportedMediaType", str(exc)) from None
+            raise ApiError(400, "BadRequest", f"the protobuf body does not decode: {exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
