@@ -6,7 +6,7 @@ and the kubeconfig that names them, made once in the data directory and reused o
 ``localhost`` and the listen address; ``cmd/kubeadm/app/phases/kubeconfig``: ``admin.conf`` with
 ``certificate-authority-data``, one user and one context) and a static token file
 (``--token-auth-file``): the user authenticates with ``Authorization: Bearer <token>``.
-**Modelled:** RSA 2048 keys, SHA-256 signatures, a 10-year CA and a 1-year serving certificate with the
+**Modelled:** RSA 2048 keys, SHA256 signatures, a 10-year CA and a 1-year serving certificate with the
 subject alternative names a client may dial (the listen host, ``localhost``, ``127.0.0.1``, ``::1``);
 files written with mode 0600; a second start reuses them (the kubeconfig's server is rewritten when the
 port or host changes, the credentials stay).
