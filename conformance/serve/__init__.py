@@ -12,8 +12,9 @@ The HTTP stack is aiohttp (see the README, "Use kubectl against the model", for 
 
 **Mirrors:** ``cmd/kube-apiserver`` flags in spirit: ``--bind-address`` (``--host``), ``--secure-port``
 (``--port``), ``--cert-dir`` (``--data-dir``).
-**Not modelled (and why):** durability across restarts (the state lives in memory; a restart is a fresh
-cluster with the same credentials); server-side apply (415).
+With ``--data-dir`` every write is journaled (:mod:`.journal`) before it is acknowledged, and a restart
+(even after SIGKILL) gives back every acknowledged object and the clock.
+**Not modelled (and why):** server-side apply (415).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import NoReturn
 __all__ = ["main", "serve"]
 
 LOOPBACK_NAMES = ("localhost",)
+DEFAULT_DIR = os.path.join(Path.home(), ".kubeoracle", "serve")
 
 
 def _is_loopback(host: str) -> bool:
@@ -92,8 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1; another address "
                    "than loopback needs --allow-remote)")
     p.add_argument("--port", type=_port, default=6443, help="listen port (default 6443; 0 picks a free one)")
-    p.add_argument("--data-dir", default=os.path.join(Path.home(), ".kubeoracle", "serve"), metavar="DIR",
-                   help="where the CA, certificate, token and kubeconfig live (default ~/.kubeoracle/serve)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="where the CA, certificate, token, kubeconfig and the journal of every write live; a "
+                        "restart with the same DIR gives back the cluster (without it: credentials in "
+                        f"{DEFAULT_DIR}, the cluster in memory only)")
     p.add_argument("--time-scale", type=_positive, default=1.0, metavar="X",
                    help="virtual seconds per wall-clock second (default 1: real time)")
     p.add_argument("--nodes", type=_nodes, default=3, metavar="N", help="Ready nodes node-0..N-1 (default 3)")
@@ -105,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def serve(host: str, port: int, data_dir: Path, time_scale: float = 1.0, nodes: int = 3,
-                seeded_bug: str | None = None, ready: asyncio.Event | None = None) -> None:
+                seeded_bug: str | None = None, ready: asyncio.Event | None = None, persist: bool = False) -> None:
     """Run the server until cancelled (or SIGINT/SIGTERM)."""
     from aiohttp import web
 
@@ -114,7 +118,8 @@ async def serve(host: str, port: int, data_dir: Path, time_scale: float = 1.0, n
     from .tls import ensure_identity, write_kubeconfig
 
     ident, made = ensure_identity(data_dir, host)
-    cluster = Cluster(nodes=nodes, time_scale=time_scale, scale_bug=1 if seeded_bug == "scale-one-higher" else 0)
+    cluster = Cluster(nodes=nodes, time_scale=time_scale, scale_bug=1 if seeded_bug == "scale-one-higher" else 0,
+                      journal=data_dir / "journal.log" if persist else None)
     app = make_app(cluster, ident.token)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(str(ident.cert), str(ident.key))
@@ -129,6 +134,10 @@ async def serve(host: str, port: int, data_dir: Path, time_scale: float = 1.0, n
     url_host = f"[{host}]" if ":" in host else host
     kubeconfig = write_kubeconfig(ident, f"https://{url_host}:{actual}")
     print(f"{'created' if made else 'reusing'} the CA, certificate and token in {data_dir}", flush=True)
+    if cluster.journal is not None:
+        dropped = f" (a torn last record of {cluster.journal.dropped} bytes dropped)" if cluster.journal.dropped else ""
+        print(f"journal {cluster.journal.path}: {cluster.recovered} records recovered{dropped}" if cluster.recovered
+              else f"journal {cluster.journal.path}: a new cluster", flush=True)
     print(f"serving the Kubernetes API over the model on https://{url_host}:{actual}", flush=True)
     print(f"kubeconfig: {kubeconfig}", flush=True)
     print(f"  export KUBECONFIG={kubeconfig}; kubectl get nodes", flush=True)
@@ -169,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             if task is not None:
                 loop.add_signal_handler(sig, task.cancel)
-        await serve(args.host, args.port, Path(args.data_dir), args.time_scale, args.nodes, args.seeded_bug)
+        await serve(args.host, args.port, Path(args.data_dir or DEFAULT_DIR), args.time_scale, args.nodes,
+                    args.seeded_bug, persist=args.data_dir is not None)
 
     try:
         asyncio.run(run())

@@ -14,7 +14,9 @@ committed change (requests and controller turns alike) is found by comparing the
 before and after, stamped with its resourceVersion and appended to the log; a deletion takes a fresh
 resourceVersion, as etcd's delete revision; Events are recorded for what happened
 (:mod:`conformance.serve.recorder`).
-**Not modelled (and why):** durability across restarts (the state lives in memory); Event TTL.
+With a journal (:mod:`conformance.serve.journal`) every commit is appended, and a request's commit is
+on disk before the reply; a restart rebuilds the state from it and resyncs every controller.
+**Not modelled (and why):** Event TTL.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import itertools
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -31,10 +34,11 @@ import refmodel as rm
 from refmodel import apiserver
 from refmodel.controllers import CONTROLLERS, notify
 from refmodel.core import fire_due_timers
-from refmodel.frozen import FrozenDict, thaw, with_
+from refmodel.frozen import FrozenDict, freeze, thaw, with_
 from refmodel.request import Request, Response
 from refmodel.state import ClusterConfig, ClusterState
 
+from .journal import Journal
 from .recorder import events_for
 
 __all__ = ["Cluster", "WatchEvent"]
@@ -58,11 +62,20 @@ class Cluster:
 
     def __init__(self, nodes: int = 3, time_scale: float = 1.0, cpu: str = "4", memory: str = "16Gi",
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
-                 scale_bug: int = 0) -> None:
+                 scale_bug: int = 0, journal: Path | None = None) -> None:
         self.clock = clock
         self.time_scale = time_scale
-        config = ClusterConfig(start_time=int(wall()))
-        self.state: ClusterState = rm.new_cluster(nodes=nodes, cpu=cpu, memory=memory, config=config)
+        self.journal = Journal(journal) if journal is not None else None
+        self.recovered = 0  # records replayed from the journal
+        if self.journal is not None and self.journal.records:
+            self.state: ClusterState = self._recover(self.journal.records)
+        else:
+            config = ClusterConfig(start_time=int(wall()))
+            self.state = rm.new_cluster(nodes=nodes, cpu=cpu, memory=memory, config=config)
+            if self.journal is not None:  # the first record: the whole initial cluster
+                self.journal.append(self._record([(k, ns, None, o) for k, ns_map in self.state.objects.items()
+                                                  for ns, names in ns_map.items()
+                                                  for o in names.values()], self.state))
         self.t0_wall = clock()
         self.t0_virtual = self.state.now
         self.log: deque[WatchEvent] = deque(maxlen=LOG_CAPACITY)
@@ -82,7 +95,7 @@ class Cluster:
         new, response, changes = apiserver.handle(old, request)
         if changes:
             new = notify(new, changes)
-        self._commit(old, new)
+        self._commit(old, new, sync=True)
         return response
 
     def snapshot(self) -> ClusterState:
@@ -105,6 +118,8 @@ class Cluster:
         if target > self.state.now:
             old = self.state
             self._commit(old, fire_due_timers(old.replace(now=target)))
+            if self.journal is not None:  # the clock, for a restart (not synced: a tick acknowledges nothing)
+                self.journal.append({"now": self.state.now}, sync=False)
         for _ in range(max_steps):
             state = self.state
             if not state.dirty:
@@ -118,7 +133,7 @@ class Cluster:
         return bool(self.state.dirty)
 
     # ---- the change log --------------------------------------------------------------------------
-    def _commit(self, old: ClusterState, new: ClusterState) -> None:
+    def _commit(self, old: ClusterState, new: ClusterState, sync: bool = False) -> None:
         diff = list(_diff(old, new))
         if not diff:
             self.state = new
@@ -147,12 +162,44 @@ class Cluster:
             events.append(WatchEvent(rv, "DELETED", kind, ns, gone, before))
         if rv != new.rv:
             new = new.replace(rv=rv)
+        if self.journal is not None:  # durable before the reply (sync: a request's writes)
+            self.journal.append(self._record(diff, new), sync=sync)
         self.state = new
         if len(self.log) == self.log.maxlen and self.log:
             self.first_rv = self.log[0].rv
         self.log.extend(events)
         for listener in list(self.listeners):
             listener(events)
+
+    @staticmethod
+    def _record(diff: list[tuple[str, str, FrozenDict | None, FrozenDict | None]], state: ClusterState) -> dict[str, Any]:
+        return {"rv": state.rv, "now": state.now, "uid_seq": state.uid_seq, "ip_seq": state.ip_seq,
+                "start": state.config.start_time,
+                "puts": [[kind, ns, (after if after is not None else before)["metadata"]["name"],  # type: ignore[index]
+                          thaw(after) if after is not None else None] for kind, ns, before, after in diff]}
+
+    def _recover(self, records: list[dict[str, Any]]) -> ClusterState:
+        """The state the journal's records lead to, with every controller queued for every object (the
+        resync of a restarted controller manager)."""
+        first = records[0]
+        state = ClusterState(config=ClusterConfig(start_time=int(first["start"])))
+        last: dict[str, Any] = first
+        txn = state._transaction()
+        for record in records:
+            if "puts" not in record:
+                last = {**last, "now": record["now"]}
+                continue
+            last = record
+            for kind, ns, name, obj in record["puts"]:
+                ref = (kind, ns, name)
+                txn.put(ref, txn.get(kind, ns, name), freeze(obj) if obj is not None else None)
+        state = txn.finish({})
+        state = state.replace(rv=int(last["rv"]), now=int(last["now"]), uid_seq=int(last["uid_seq"]),
+                              ip_seq=int(last["ip_seq"]))
+        everything = [((kind, ns, name), None, obj, False) for kind, ns_map in state.objects.items()
+                      for ns, names in ns_map.items() for name, obj in names.items()]
+        self.recovered = len(records)
+        return notify(state, everything)
 
     def _event_name(self, name: str) -> str:
         n = (self.state.config.start_time + self.state.now) * 10**9 + next(self._event_seq)
