@@ -326,3 +326,17 @@ def test_protobuf_bodies() -> None:
         with pytest.raises(ProtobufError) as bad:
             decode(broken)
         assert not bad.value.unsupported, broken
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--host", "0.0.0.0"], "is not a loopback address; pass --allow-remote"),
+    (["--time-scale", "0"], "argument --time-scale: must be greater than 0"),
+    (["--port", "70000"], "argument --port: must be between 0 and 65535"),
+    (["--nodes", "-1"], "argument --nodes: must be between 0 and 5000"),
+])
+def test_serve_flags(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.serve import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err, err
