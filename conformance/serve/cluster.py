@@ -22,7 +22,9 @@ on disk before the reply; a restart rebuilds the state from it and resyncs every
 from __future__ import annotations
 
 import itertools
+import sys
 import time
+import traceback
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -127,7 +129,14 @@ class Cluster:
             _seq, item = min((seq, item) for item, seq in state.dirty.items())
             old = state
             state = state.replace(dirty=state.dirty.delete(item))
-            state = CONTROLLERS[item[0]].sync(state, item[1])
+            try:
+                state = CONTROLLERS[item[0]].sync(state, item[1])
+            except Exception:  # a bug in a controller: that turn is dropped, the server goes on
+                traceback.print_exc(file=sys.stderr)
+                print(f"kubeoracle serve: the {item[0]} controller failed on {item[1]!r}; that turn is dropped",
+                      file=sys.stderr)
+                self.state = state
+                continue
             self.steps += 1
             self._commit(old, state)
         return bool(self.state.dirty)
