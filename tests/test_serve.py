@@ -340,3 +340,38 @@ def test_serve_flags(argv: list[str], message: str, capsys: pytest.CaptureFixtur
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err, err
+
+
+def test_a_failing_controller_turn_does_not_stop_the_cluster(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.serve.cluster import Cluster
+    from refmodel.controllers import CONTROLLERS
+    from refmodel.request import Request
+
+    ticks = [0.0]
+    cluster = Cluster(clock=lambda: ticks[0])
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
+                  "spec": {"replicas": 2, "selector": {"matchLabels": {"a": "b"}},
+                           "template": {"metadata": {"labels": {"a": "b"}},
+                                        "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    real = CONTROLLERS["deployment"]
+
+    class Broken:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def sync(self, state: object, key: str) -> object:
+            raise RuntimeError("a controller bug")
+
+    monkeypatch.setitem(CONTROLLERS, "deployment", Broken())
+    assert cluster.request(Request("create", body=deployment)).code == 201
+    for _ in range(3):
+        ticks[0] += 1
+        cluster.tick()
+    assert "the deployment controller failed on 'default/w'" in capsys.readouterr().err
+    monkeypatch.setitem(CONTROLLERS, "deployment", real)
+    cluster.request(Request("patch", "Deployment", "default", "w", body={"spec": {"replicas": 1}}))
+    for _ in range(20):
+        ticks[0] += 1
+        cluster.tick()
+    assert cluster.state.count("Pod", "default") == 1  # the controller runs again once it works
