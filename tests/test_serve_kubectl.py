@@ -70,6 +70,7 @@ def _ready_deployment(server: Server, name: str, replicas: int) -> bool:
 def test_version_and_nodes(server: Server) -> None:
     out = server.kubectl("version").stdout
     assert "Server Version: v1.32" in out, out
+    assert server.kubectl("auth", "can-i", "create", "pods").stdout.strip() == "yes"
     nodes = server.kubectl("get", "nodes").stdout.splitlines()
     assert nodes[0].split()[:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"], nodes
     assert sorted(line.split()[0] for line in nodes[1:]) == ["node-0", "node-1", "node-2"], nodes

@@ -284,6 +284,11 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         return web.Response(text="ok", content_type="text/plain")
     if path.startswith("/openapi/"):
         return _openapi(request, path)
+    if path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" and request.method == "POST":
+        # ``kubectl auth can-i``: the one user holds the token that admits everything (AlwaysAllow)
+        await request.read()
+        return _json({"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "metadata": {},
+                      "spec": {}, "status": {"allowed": True}}, 201)
     if parts[0] == "api":
         if len(parts) == 1:
             return _json(discovery.api_versions(f"{request.host}"))
