@@ -85,6 +85,7 @@ REGISTRY: dict[str, str] = {
     "model": "conformance.adapters.model:ModelAdapter",
     "external": "conformance.adapters.external:ExternalAdapter",
     "subprocess": "conformance.adapters.process:SubprocessAdapter",
+    "kube": "conformance.adapters.kube:KubeAdapter",
 }
 #: the registry entry that is the reference model itself (differential checks do not apply to it)
 REFERENCE = "model"
