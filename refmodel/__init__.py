@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import apiserver, controllers, events, kubectl
+from . import apiserver, controllers, dns, events, kubectl
 from .controllers import send
 from .core import StepResult, converge, converge_steps, step, transition
+from .dns import Record, resolve
 from .errors import FieldError, Invalid, NotConverged, Rejection
 from .frozen import EMPTY, FrozenDict, freeze, thaw
+from .proxy import route
 from .request import Request, Response
 from .resources import REGISTRY
 from .state import ClusterConfig, ClusterState
@@ -33,6 +35,7 @@ __all__ = [
     "FieldError",
     "Invalid",
     "NotConverged",
+    "Record",
     "Rejection",
     "Request",
     "Response",
@@ -40,12 +43,15 @@ __all__ = [
     "apply_manifest",
     "converge",
     "converge_steps",
+    "dns",
     "dump_manifests",
     "events",
     "get",
     "list_objects",
     "load_manifests",
     "new_cluster",
+    "resolve",
+    "route",
     "step",
     "transition",
     "validate_manifest",

@@ -60,6 +60,9 @@ class ClusterConfig:
     node_port_range: tuple[int, int] = (30000, 32767)  # rule SVC-5
     pod_cidr_base: str = "10.244.0.0"
     cluster_domain: str = "cluster.local"
+    # the modelled cloud's pool of load-balancer addresses (refmodel/controllers/service.py); "" = no cloud:
+    # LoadBalancer Services stay pending, as on a cluster without a cloud-controller-manager (SVC-6)
+    load_balancer_ips: str = ""
     node_monitor_grace_period: int = 40  # seconds without a heartbeat before Ready=Unknown (NODE-1)
     default_toleration_seconds: int = 300  # DefaultTolerationSeconds admission (NODE-2)
     image_pull_seconds: int = 1  # virtual time a successful image pull takes
