@@ -642,6 +642,69 @@ def _deadline_early(stack: ExitStack) -> None:
     _wrap(stack, m, "requeue_stuck_deployment", make_requeue)
 
 
+# ---- networking (issue 10): allocators, endpoints controllers, DNS, kube-proxy --------------------------
+_NO_DATAPLANE = ("DNS answers and kube-proxy routes are not objects: a system behind the protocol shows them to "
+                 "no one, and the dataplane invariants need the dataplane capability (only the built-in model)")
+
+
+def _ep_other_namespaces(stack: ExitStack) -> None:
+    from refmodel.controllers import endpoints, endpointslice
+
+    def selected_pods(state: Any, svc: Any) -> Any:
+        selector = svc["spec"].get("selector")
+        if selector is None:
+            return []
+        return [p for p in state.iter_kind("Pod")
+                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
+    _set(stack, endpoints, "selected_pods", selected_pods)
+    _set(stack, endpointslice, "selected_pods", selected_pods)
+
+
+def _slices_always_ready(stack: ExitStack) -> None:
+    from refmodel.controllers import endpointslice
+
+    _set(stack, endpointslice, "is_pod_ready", lambda pod: True)
+
+
+def _dns_answers_not_ready(stack: ExitStack) -> None:
+    from refmodel import dns
+
+    _set(stack, dns, "answers_for", lambda conditions: True)
+
+
+def _proxy_routes_not_ready(stack: ExitStack) -> None:
+    from refmodel import proxy
+
+    _set(stack, proxy, "is_ready_endpoint", lambda conditions: True)
+
+
+def _alloc_node_port_ignores_holders(stack: ExitStack) -> None:
+    from refmodel import allocator
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def next_free(size: int, offset: int, taken: Callable[[int], bool]) -> int | None:
+            if size == 2768:  # the node-port range: the first dynamic port, whoever holds it
+                return offset
+            return orig(size, offset, taken)
+        return next_free
+    _wrap(stack, allocator, "_next_free", make)
+
+
+def _alloc_never_frees(stack: ExitStack) -> None:
+    from refmodel import state as st
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def put_allocations(self: Any, kind: str, ns: str, name: str, old: Any, new: Any) -> None:
+            holds = st._holds_of(kind)
+            kept = holds(old) if old is not None else frozenset()
+            now = holds(new) if new is not None else frozenset()
+            table = self._flat("allocations")
+            for value in now - kept:
+                table[value] = (ns, name)  # what the Service no longer carries stays held
+        return put_allocations
+    _wrap(stack, st._Txn, "_put_allocations", make)
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("rs-one-pod-short", "ReplicaSet never creates its last missing pod", _rs_one_short, "replicaset",
            ("after settle, every ReplicaSet not being deleted has exactly spec.replicas active pods",)),
@@ -763,6 +826,25 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("undo-to-first-revision", "rollout undo without --to-revision goes to revision 1, not the previous one",
            _undo_to_first_revision, "rollout", ("rollout undo restores the template of the chosen revision",),
            needs=_DEP),
+    # ---- networking (issue 10) ----
+    Mutant("ep-other-namespaces", "the endpoints controllers list matching pods of every namespace",
+           _ep_other_namespaces, "services",
+           ("after settle, a Service's Endpoints list exactly its matching pods, the ready ones as ready",)),
+    Mutant("slices-always-ready", "EndpointSlices mark every endpoint ready and serving", _slices_always_ready,
+           "services", ("after settle, a Service's EndpointSlices agree with its Endpoints",)),
+    Mutant("node-port-ignores-holders", "automatic node ports ignore the ports other Services hold",
+           _alloc_node_port_ignores_holders, "services",
+           ("no two Services share a cluster IP or a node port, and every allocated value is in its range",)),
+    Mutant("alloc-never-frees", "cluster IPs and node ports stay held after their Service lets them go",
+           _alloc_never_frees, "services",
+           ("a cluster IP or node port no other Service holds is never refused as already allocated",)),
+    Mutant("dns-answers-not-ready", "headless Service names resolve to endpoints that are not ready",
+           _dns_answers_not_ready, "services",
+           ("DNS answers agree with the Services and their ready endpoints, from any namespace",),
+           external_gap=_NO_DATAPLANE),
+    Mutant("proxy-routes-not-ready", "kube-proxy sends traffic to endpoints that are not ready",
+           _proxy_routes_not_ready, "services", ("kube-proxy sends a Service's traffic only to its ready endpoints",),
+           external_gap=_NO_DATAPLANE),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
