@@ -7,6 +7,7 @@
 ``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
 ``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)
+``statefulset`` StatefulSets under scaling, updates, partitions, rollbacks, deletes and pod/node faults
 =============  ==================================================================================
 
 Every machine also has ``settle``, ``clock_advanced`` and ``reconcile`` (one controller turn). Use
@@ -35,11 +36,12 @@ from .rules import (
     NodeRules,
     PodFaultRules,
     ReplicaSetRules,
+    StatefulSetRules,
     WorkloadRules,
 )
 
 __all__ = ["MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
-           "build", "factory"]
+           "StatefulSetMachine", "build", "factory"]
 
 
 class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, CrashLoopRules, ControlRules):
@@ -79,8 +81,13 @@ class NodesMachine(ReplicaSetRules, WorkloadRules, NodeRules, ControlRules):
 
 
 class MixedMachine(ReplicaSetRules, DeploymentRules, WorkloadRules, NamespaceRules, InvalidRules, NodeRules,
-                   PodFaultRules, ImageFaultRules, ControlRules):
+                   PodFaultRules, ImageFaultRules, ControlRules, StatefulSetRules):
     """Every rule: user operations, invalid manifests and every fault, interleaved."""
+
+
+class StatefulSetMachine(StatefulSetRules, PodFaultRules, ImageFaultRules, NodeRules, ControlRules):
+    """StatefulSets: apply, scale, template updates, partitions, rollbacks, retention policies and deletes,
+    interleaved with pod kills, readiness flaps, image failures and node failure."""
 
 
 MACHINES: dict[str, type[RuleBasedStateMachine]] = {
@@ -89,6 +96,7 @@ MACHINES: dict[str, type[RuleBasedStateMachine]] = {
     "rollout": RolloutMachine,
     "nodes": NodesMachine,
     "mixed": MixedMachine,
+    "statefulset": StatefulSetMachine,
 }
 
 
