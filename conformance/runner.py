@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="examples per machine (default: from the profile)")
     p.add_argument("--steps", type=_positive, default=None, metavar="N",
                    help="steps per example (default: from the profile)")
-    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: derandomized)")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: a new one each run; --profile ci derandomizes)")
     p.add_argument("--workers", type=_positive, default=1, metavar="N",
                    help="machines run in N parallel processes. Default: %(default)r")
     p.add_argument("--report", type=Path, default=None, metavar="DIR",
