@@ -847,6 +847,75 @@ MUTANTS: tuple[Mutant, ...] = (
            external_gap=_NO_DATAPLANE),
 )
 
+# ---- StatefulSet controller (statefulset helper) -----------------------------------------------------
+_SS = "refmodel.controllers.statefulset.sort_condemned"
+
+
+def _sts_ordered_ignores_readiness(stack: ExitStack) -> None:
+    from refmodel.controllers import statefulset as m
+
+    def blocks(pod: Any, min_ready: int, now: int) -> bool:
+        return m.is_terminating(pod) or not m.is_created(pod)  # waits for the pod to exist, not to be Ready
+    _set(stack, m, "blocks_ordered_progress", blocks)
+
+
+def _sts_scale_down_lowest_first(stack: ExitStack) -> None:
+    from refmodel.controllers import statefulset as m
+
+    def sort_condemned(condemned: list[Any]) -> None:
+        condemned.sort(key=m.get_ordinal)  # ascending: the lowest condemned ordinal goes first
+    _set(stack, m, "sort_condemned", sort_condemned)
+
+
+def _sts_generated_names(stack: ExitStack) -> None:
+    from refmodel.controllers import send
+    from refmodel.controllers import statefulset as m
+    from refmodel.request import Request
+
+    def create_stateful_pod(state: Any, sts: Any, pod: dict[str, Any]) -> Any:
+        state, err = m.create_persistent_volume_claims(state, sts, m.get_ordinal(pod))
+        if err:
+            return state, err
+        md = dict(pod["metadata"])
+        md["generateName"] = md.pop("name") + "-"  # named like a ReplicaSet's pods
+        state, r = send(state, Request("create", "Pod", md["namespace"], body={**pod, "metadata": md},
+                                       controller=m.NAME))
+        return state, r.rejection.message if r.rejection is not None else ""
+    _set(stack, m, "create_stateful_pod", create_stateful_pod)
+
+
+def _sts_claims_deleted_on_scale_down(stack: ExitStack) -> None:
+    from refmodel.controllers import delete
+    from refmodel.controllers import statefulset as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def process_condemned(self: Any, condemned: list[Any], i: int, first_unhealthy: Any) -> bool:
+            before = self.state
+            out: bool = orig(self, condemned, i, first_unhealthy)
+            pod = condemned[i]
+            if self.state is not before and not m.is_terminating(pod):  # it deleted the pod: the claims go too
+                for claim in list(m._claims_of(self.state, self.sts, m.get_ordinal(pod))):
+                    self.state = delete(self.state, m.NAME, "PersistentVolumeClaim", claim["metadata"]["namespace"],
+                                        claim["metadata"]["name"])[0]
+            return out
+        return process_condemned
+    _wrap(stack, m._Sync, "process_condemned", make)
+
+
+MUTANTS += (
+    Mutant("sts-ordered-ignores-readiness", "OrderedReady creates the next pod once the previous one exists, "
+           "before it is Running and Ready", _sts_ordered_ignores_readiness, "statefulset",
+           ("under OrderedReady a StatefulSet creates pod n only while pods start..n-1 exist, Running and Ready, "
+            "one pod per turn",), needs=_SS),
+    Mutant("sts-scale-down-lowest-first", "OrderedReady scale-down removes the lowest condemned ordinal first",
+           _sts_scale_down_lowest_first, "statefulset",
+           ("under OrderedReady a StatefulSet scales down from the highest ordinal, one pod at a time",), needs=_SS),
+    Mutant("sts-claims-deleted-on-scale-down", "scale-down deletes the condemned pod's claims whatever the policy",
+           _sts_claims_deleted_on_scale_down, "statefulset",
+           ("a StatefulSet's template claims are never deleted under Retain, and otherwise only through the "
+            "owner references its retention policy sets",), needs=_SS),
+)
+
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
 
 

@@ -93,8 +93,8 @@ def transition(state: ClusterState, event: Event) -> StepResult:
             return _sent(kubectl.delete(state, kind, ns, name, propagation))
         case Scale(kind=kind, namespace=ns, name=name, replicas=replicas):
             return _sent(kubectl.scale(state, kind, ns, name, replicas))
-        case RolloutUndo(namespace=ns, name=name, to_revision=rev):
-            return _sent(kubectl.rollout_undo(state, ns, name, rev))
+        case RolloutUndo(namespace=ns, name=name, to_revision=rev, kind=kind):
+            return _sent(kubectl.rollout_undo(state, ns, name, rev, kind))
         case RolloutPause(namespace=ns, name=name):
             return _sent(kubectl.rollout_pause(state, ns, name, True))
         case RolloutResume(namespace=ns, name=name):

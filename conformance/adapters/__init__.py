@@ -325,7 +325,7 @@ def perform(adapter: Bound | Adapter, event: object) -> Outcome:
                 return bound.delete(kind, ns, name, propagation)
             case ev.Scale(kind=kind, namespace=ns, name=name, replicas=replicas):
                 return bound.scale(kind, ns, name, replicas)
-            case ev.RolloutUndo(namespace=ns, name=name, to_revision=rev):
+            case ev.RolloutUndo(namespace=ns, name=name, to_revision=rev, kind="Deployment"):
                 return bound.rollout_undo(ns, name, rev)
             case _:
                 return bound.inject(event)
