@@ -29,6 +29,8 @@ class Mutant:
     expect: tuple[str, ...] = ()  # invariant names expected to catch it (documentation; any kill counts)
     needs: str = ""  # a refmodel attribute path that must exist (e.g. a controller not yet written)
     examples: int = 400  # at most this many examples in the suite's own test (it stops at the first kill)
+    # why the external column cannot see it (e.g. the dataplane is not objects: reported, never counted as a kill)
+    external_gap: str = ""
 
 
 def _set(stack: ExitStack, obj: Any, name: str, value: Any) -> None:
