@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -28,6 +29,8 @@ class Mutant:
     expect: tuple[str, ...] = ()  # invariant names expected to catch it (documentation; any kill counts)
     needs: str = ""  # a refmodel attribute path that must exist (e.g. a controller not yet written)
     examples: int = 400  # at most this many examples in the suite's own test (it stops at the first kill)
+    # why the external column cannot see it (e.g. the dataplane is not objects: reported, never counted as a kill)
+    external_gap: str = ""
 
 
 def _set(stack: ExitStack, obj: Any, name: str, value: Any) -> None:
@@ -939,15 +942,80 @@ def applied(mutant: Mutant) -> Iterator[None]:
         yield
 
 
-def kill_report(name: str, examples: int | None = None, steps: int = 30, column: str = "in-model") -> dict[str, Any]:
-    """Run one mutant's machine, derandomized, until the first failure: what ``tests/test_mutants.py``
-    checks, in a process of its own (``python -m conformance.mutants NAME [COLUMN]``) so that nothing a
-    test run imported or cached before can change which examples Hypothesis tries.
+# ---- witnesses: one event script per mutant, replayed before any random search ----------------------
+WITNESSES = Path(__file__).with_name("witnesses")
+
+
+def witness_events(mutant: Mutant) -> list[Any] | None:
+    """The mutant's witness script (``conformance/witnesses/NAME.yaml``: the requests of one example
+    that killed it, recorded by ``python -m conformance.mutants --record NAME``), or None."""
+    import yaml
+
+    from refmodel import events as ev
+
+    path = WITNESSES / f"{mutant.name}.yaml"
+    if not path.exists():
+        return None
+    # read as the events were sent, without the script loader's checks: the machines also send requests
+    # the API must refuse (a scale to -1), and the witness replays them as they were
+    return [None if e["event"] == "Settle" else getattr(ev, e["event"])(**{k: v for k, v in e.items() if k != "event"})
+            for e in yaml.safe_load(path.read_text())["events"]]
+
+
+def replay_witness(mutant: Mutant, column: str = "in-model", adapter: str = "model") -> str | None:
+    """The invariant the mutant's witness fails in ``column``; None when it has no witness, the witness
+    held, or the unmutated model fails the witness too (then it proves nothing).
+
+    A witness is events, not Hypothesis choices: renaming a rule or an argument, or adding one, does
+    not change what it sends, so a mutant it kills stays killed whatever the search draws."""
+    from contextlib import nullcontext
+
+    from .adapters import load
+    from .script import replay_events
+    from .selftest import external_spec
+
+    events = witness_events(mutant)
+    if events is None:
+        return None
+
+    def failures(spec: str, patched: bool) -> list[Any]:
+        sut = load(spec)
+        try:
+            with applied(mutant) if patched else nullcontext():
+                return replay_events(sut, events).failures
+        finally:
+            sut.close()
+
+    external = column == "external"
+    if failures(external_spec(None) if external else adapter, False):
+        return None
+    bad = failures(external_spec(mutant), False) if external else failures(adapter, True)
+    return bad[0].invariant if bad else None
+
+
+def kill_report(name: str, examples: int | None = None, steps: int = 30, column: str = "in-model",
+                *, witness: bool = True) -> dict[str, Any]:
+    """Run one mutant until the first failure: its witness script first (when it has one), then its
+    machine, derandomized. What ``tests/test_mutants.py`` checks, in a process of its own (``python -m
+    conformance.mutants NAME [COLUMN]``) so that nothing a test run imported or cached before can change
+    which examples Hypothesis tries.
 
     ``column`` is ``in-model`` (the mutant patches this process's model, the built-in adapter runs it)
     or ``external`` (the mutant runs in a child process behind the protocol, see
     :mod:`conformance.adapters.process`, and this process's model, the oracle, stays unmutated).
     """
+    mutant = BY_NAME[name]
+    if witness:
+        inv = replay_witness(mutant, column)
+        if inv is not None:
+            return {"mutant": name, "column": column, "killed": True, "invariant": inv, "by": "witness"}
+    failure = _search(mutant, column, examples, steps)
+    return {"mutant": name, "column": column, "killed": failure is not None,
+            "invariant": None if failure is None else failure.invariant, "by": "search"}
+
+
+def _search(mutant: Mutant, column: str, examples: int | None, steps: int) -> Any:
+    """The first failure of the mutant's machine (derandomized, no shrinking), or None."""
     from contextlib import nullcontext
 
     from hypothesis import HealthCheck, Phase, settings
@@ -958,7 +1026,6 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
     from .machines import factory
     from .selftest import external_spec
 
-    mutant = BY_NAME[name]
     budget = settings(max_examples=examples or mutant.examples, stateful_step_count=steps, derandomize=True,
                       database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
@@ -968,14 +1035,43 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
         try:
             run_state_machine_as_test(factory(mutant.machine, adapter, Stats()), settings=budget)
         except Violation as exc:
-            return {"mutant": name, "column": column, "killed": True, "invariant": exc.failure.invariant}
+            return exc.failure
         finally:
             adapter.close()
-    return {"mutant": name, "column": column, "killed": False, "invariant": None}
+    return None
+
+
+def record_witness(name: str) -> str:
+    """Search for the mutant in the model (its machine, derandomized), keep the killing example's requests
+    as its witness script, and check that the witness kills it in both columns; a line saying what
+    happened."""
+    from .script import dump_script
+
+    mutant = BY_NAME[name]
+    failure = _search(mutant, "in-model", None, 30)
+    if failure is None:
+        return f"{name}: not found by the search, no witness written"
+    path = WITNESSES / f"{name}.yaml"
+    old = path.read_text() if path.exists() else None
+    WITNESSES.mkdir(exist_ok=True)
+    path.write_text(dump_script(failure, failure.events, machine=mutant.machine, adapter="model"))
+    columns = {c: replay_witness(mutant, c) for c in ("in-model", "external")}
+    if columns["in-model"] is None:
+        if old is None:
+            path.unlink()
+        else:
+            path.write_text(old)
+        return f"{name}: the recorded example does not kill it on replay, no witness written"
+    return f"{name}: witness of {len(failure.events)} events written; " + ", ".join(
+        f"{c}: {inv or 'NOT killed'}" for c, inv in columns.items())
 
 
 if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(kill_report(sys.argv[1], column=sys.argv[2] if len(sys.argv) > 2 else "in-model")))
+    if sys.argv[1:2] == ["--record"]:  # python -m conformance.mutants --record [NAME ...]
+        for n in sys.argv[2:] or [m.name for m in MUTANTS if available(m)]:
+            print(record_witness(n), flush=True)
+    else:
+        print(json.dumps(kill_report(sys.argv[1], column=sys.argv[2] if len(sys.argv) > 2 else "in-model")))

@@ -151,9 +151,9 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
             result["adapter_error"] = {"method": crash.method, "frame": crash.frame}
         result["error"] = head + "\n" + "".join(traceback.format_exc(limit=12))
         if run is not None:
-            result["failure"] = {"invariant": None, "rules": [], "message": str(exc), "events": run.trace,
+            result["failure"] = {"invariant": None, "rules": [], "message": str(exc), "events": list(run.trace_script()),
                                  "program": _program(exc),
-                                 "script": dump_script(None, run.trace, machine=name, adapter=adapter_spec,
+                                 "script": dump_script(None, run.trace_script(), machine=name, adapter=adapter_spec,
                                                        error=f"{type(exc).__name__}: {exc}")}
     finally:
         with contextlib.suppress(Exception):
