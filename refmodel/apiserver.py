@@ -354,7 +354,13 @@ def _namespace_admits(txn: _Batch, info: resources.KindInfo, ns: str, name: str)
 
 
 def _insert(txn: _Batch, info: resources.KindInfo, ns: str, name: str, obj: FrozenDict) -> _Out:
-    """Admission (the kind's PrepareForCreate), uid, creationTimestamp, generation 1, resourceVersion."""
+    """Allocation, admission (the kind's PrepareForCreate), uid, creationTimestamp, generation 1,
+    resourceVersion."""
+    if info.allocate is not None:
+        allocated = info.allocate(txn.txn, None, obj)
+        if isinstance(allocated, list):
+            return Rejection.from_errors(info.kind, name, allocated)
+        obj = allocated
     prepare = info.prepare_create
     if prepare is not None:
         obj = prepare(txn.state, obj)
@@ -506,6 +512,11 @@ def _write_update(txn: _Batch, info: resources.KindInfo, old: FrozenDict, new: F
     an object being deleted that has lost its last finalizer is removed."""
     if new == old:
         return old
+    if info.allocate is not None and new.get("spec") != old.get("spec"):
+        allocated = info.allocate(txn.txn, old, new)
+        if isinstance(allocated, list):
+            return Rejection.from_errors(info.kind, new["metadata"]["name"], allocated)
+        new = allocated
     md = new["metadata"]
     changes: dict[str, Any] = {}
     if info.tracks_generation and new.get("spec") != old.get("spec"):
