@@ -109,8 +109,8 @@ def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, Any] | Non
 
 def services_selecting(state: ClusterState, ns: str, labels: Mapping[str, Any] | None) -> list[str]:
     """GetPodServiceMemberships: the Services of ``ns`` whose selector matches ``labels``."""
-    return [s["metadata"]["name"] for s in state.iter_kind("Service", ns)
-            if _selects((s.get("spec") or EMPTY).get("selector"), labels)]
+    return sorted(s["metadata"]["name"] for s in state.iter_kind("Service", ns)  # sorted: hash-seed free
+                  if _selects((s.get("spec") or EMPTY).get("selector"), labels))
 
 
 def selected_pods(state: ClusterState, svc: Mapping[str, Any]) -> list[FrozenDict]:
@@ -120,7 +120,7 @@ def selected_pods(state: ClusterState, svc: Mapping[str, Any]) -> list[FrozenDic
     if selector is None:
         return []
     if not selector:
-        return list(state.iter_kind("Pod", ns))
+        return sorted(state.iter_kind("Pod", ns), key=lambda p: p["metadata"]["name"])
     names = state.pods_with_labels(ns, list(selector.items()))
     return [p for p in (state.get("Pod", ns, n) for n in sorted(names)) if p is not None]
 
