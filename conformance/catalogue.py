@@ -679,6 +679,82 @@ RULES: Mapping[str, Rule] = _rules(
          ("pkg/controller/tainteviction/taint_eviction.go:Controller.processPodOnNode",
           "pkg/controller/controller_utils.go:IsPodActive"),
          (f"{_T}test_nodelifecycle.py",)),
+    # ---- networking: allocators, endpoints controllers, DNS, kube-proxy (issue 10) ---------------------
+    Rule("SVC-6", "Service types build on each other",
+         "A NodePort Service has a cluster IP and a node port per port; a LoadBalancer Service is a NodePort "
+         "Service (no node ports with allocateLoadBalancerNodePorts false) whose status.loadBalancer.ingress a "
+         "cloud controller fills; without one it stays pending. A type change allocates what the new type needs "
+         "and frees what it no longer carries; values are held until the Service is gone.",
+         ("pkg/registry/core/service/storage/alloc.go:Allocators.allocateCreate",
+          "pkg/registry/core/service/storage/alloc.go:Allocators.allocateUpdate",
+          "pkg/registry/core/service/strategy.go:dropTypeDependentFields"),
+         (f"{_T}test_service_allocation.py",)),
+    Rule("SVC-12", "kube-proxy sends traffic to ready endpoints",
+         "A connection to a cluster IP and port, a node IP and node port, or a load-balancer IP reaches one of "
+         "the Service's ready endpoints (the serving terminating ones only when none is ready); a Local traffic "
+         "policy keeps it on the node's own endpoints; headless and ExternalName Services are not proxied.",
+         ("pkg/proxy/topology.go:CategorizeEndpoints",)),
+    Rule("EP-2", "which pods are endpoints",
+         "Pods of the Service's namespace matching its selector, with an IP, not Succeeded or Failed (whatever "
+         "their restartPolicy); Endpoints leave out terminating pods unless publishNotReadyAddresses.",
+         ("staging/src/k8s.io/endpointslice/util/controller_utils.go:ShouldPodBeInEndpoints",),
+         (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-3", "ready and not-ready addresses",
+         "A listed pod is in addresses when it is Ready (or publishNotReadyAddresses), else in notReadyAddresses; "
+         "its phase does not matter.",
+         ("pkg/controller/endpoint/endpoints_controller.go:addEndpointSubset",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-4", "EndpointSlice conditions",
+         "serving is the pod's readiness, terminating whether it has a deletionTimestamp, ready is "
+         "publishNotReadyAddresses or (serving and not terminating); terminating pods stay in slices.",
+         ("staging/src/k8s.io/endpointslice/utils.go:podToEndpoint",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-5", "endpoint ports",
+         "Each Service port maps to the pod's port: a number as given, a name through the pod's container ports "
+         "of that name and protocol; a pod without the named port is left out of that port.",
+         ("pkg/api/v1/pod/util.go:FindPort",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-6", "endpoint hostnames",
+         "An address carries the pod's hostname when the pod sets hostname and its subdomain is the Service's "
+         "name in the same namespace.",
+         ("staging/src/k8s.io/endpointslice/util/controller_utils.go:ShouldSetHostname",),
+         (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-7", "Endpoints hold at most 1000 addresses",
+         "Beyond 1000 addresses the Endpoints object is truncated (ready addresses kept first, the cut spread over "
+         "subsets in proportion) and annotated endpoints.kubernetes.io/over-capacity: truncated, until it fits.",
+         ("pkg/controller/endpoint/endpoints_controller.go:truncateEndpoints",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-8", "EndpointSlices",
+         "Slices hold at most 100 endpoints, are labelled kubernetes.io/service-name and "
+         "endpointslice.kubernetes.io/managed-by, are owned by their Service, and a Service without endpoints "
+         "keeps one placeholder slice.",
+         ("staging/src/k8s.io/endpointslice/reconciler.go:Reconciler.reconcileByAddressType",
+          "staging/src/k8s.io/endpointslice/utils.go:newEndpointSlice"), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-9", "Endpoints shape",
+         "Endpoints carry the Service's labels (plus service.kubernetes.io/headless for a headless Service); "
+         "addresses are grouped into subsets by the ports they serve and sorted.",
+         ("pkg/api/v1/endpoints/util.go:RepackSubsets",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("DNS-2", "headless Services resolve to their ready endpoints",
+         "A headless Service name answers one A record per ready endpoint, NXDOMAIN when none is ready, and "
+         "<hostname>.<service>... for each ready endpoint with a hostname.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-3", "SRV records for named ports",
+         "_<port>._<proto>.<service>.<ns>.svc.<zone> exists only for named ports: the Service name for a "
+         "ClusterIP Service, one per ready endpoint for a headless one.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-4", "PTR records",
+         "A cluster IP reverses to its Service's name; a headless endpoint with a hostname to that hostname's name.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-5", "ExternalName is a CNAME",
+         "An ExternalName Service's name is a CNAME to spec.externalName.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-6", "pod names through hostname and subdomain",
+         "A pod with hostname and subdomain is <hostname>.<subdomain>.<ns>.svc.<zone> when a headless Service of "
+         "that name in its namespace lists it as a ready endpoint (the StatefulSet case).",
+         ("test/e2e/network/dns_common.go:createDNSPod",)),
+    Rule("DNS-7", "pod A records and case",
+         "<a-b-c-d>.<ns>.pod.<zone> answers the pod IP a-b-c-d; names compare case-insensitively.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-8", "the pod resolver",
+         "A ClusterFirst pod (the default dnsPolicy) asks kube-dns with the search list <ns>.svc.<zone> "
+         "svc.<zone> <zone> and ndots:5, so <service> and <service>.<ns> resolve from a pod.",
+         ("pkg/kubelet/network/dns/dns.go:Configurer.GetPodDNS",)),
 )
 
 

@@ -94,6 +94,7 @@ def _load() -> tuple[Invariant, ...]:
         differential,
         direct,
         gc,
+        networking,
         scheduling,
         statefulsets,
         timing,
@@ -108,6 +109,7 @@ def _load() -> tuple[Invariant, ...]:
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
         *timing.INVARIANTS,
+        *networking.INVARIANTS,
         *statefulsets.INVARIANTS,
         *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
