@@ -265,3 +265,38 @@ def test_the_report_opens_in_headless_chromium(tmp_path: Path, which: str) -> No
     if out:  # keep the screenshots (CI artefacts, or to look at them)
         Path(out).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(out) / f"{which}.png")
+
+
+# ---------------------------------------------------------------------------------------------
+# the replay report
+# ---------------------------------------------------------------------------------------------
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_replay_report_of_a_passing_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.replay import main as replay_main
+
+    script = str(EXAMPLES / "scale-script.yaml")
+    assert replay_main([script, "--quiet", "--report", str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "kubeoracle replay: PASSED" in page and "background:#2e7d32" in page
+    assert f"kubeoracle replay {script} --adapter model" in page
+    md = (tmp_path / "summary.md").read_text()
+    assert "| 2 | Scale ReplicaSet default/front replicas=4 | ok |  |" in md, md
+    assert_self_contained(page)
+
+
+def test_replay_report_of_a_seeded_bug(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With the scale-one-higher bug seeded into the model, the replay fails after the Scale event and the
+    report shows that violation, its rule and its first diverging field."""
+    from conformance.mutants import MUTANTS, applied
+    from conformance.replay import main as replay_main
+
+    mutant = next(m for m in MUTANTS if m.name == "scale-one-higher")
+    with applied(mutant):
+        rc = replay_main([str(EXAMPLES / "scale-script.yaml"), "--quiet", "--report", str(tmp_path)])
+    assert rc == 1
+    md = (tmp_path / "summary.md").read_text()
+    assert md.startswith("# kubeoracle replay: FAILED\n\n**FAILED**"), md[:200]
+    assert "### after event 2: after an accepted scale, spec.replicas is the number asked for [API-6]" in md, md
+    assert "First diverging field: `ReplicaSet/default/front: stored spec.replicas=5" in md, md
