@@ -19,8 +19,8 @@ import refmodel as rm
 from .conftest import sizes
 
 QUICK = os.environ.get("KUBEORACLE_BENCH_QUICK") == "1"
-SIZES = sizes(300, 1_000, 3_000, 10_000, 30_000, 100_000)
-LARGE = max(SIZES, default=300)
+SIZES = sizes(100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
+LARGE = max(SIZES, default=100)
 PER_WORKLOAD = 100
 
 

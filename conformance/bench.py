@@ -6,7 +6,7 @@ standard error (pytest's own output goes to ``DIR/pytest.log``). Writes ``DIR/be
 (pytest-benchmark's JSON), ``DIR/report.html`` and ``DIR/summary.md`` (:mod:`reports.bench`); without
 ``--report`` the directory is a new temporary one, whose path is printed.
 
-``--quick`` caps the sizes at 3,000 pods (``KUBEORACLE_BENCH_MAX``) and runs one round each
+``--quick`` caps the sizes at 1,000 pods (``KUBEORACLE_BENCH_MAX``) and runs one round each
 (``KUBEORACLE_BENCH_QUICK=1``). ``--compare PREVIOUS.json`` compares every figure with that run's,
 after calibration, and exits 1 when one is slower by more than the threshold (default 10%).
 Arguments it does not know are passed to pytest (``-k scheduler``, a file of ``benchmarks/``).
@@ -28,7 +28,7 @@ from pathlib import Path
 __all__ = ["QUICK_MAX", "main"]
 
 PROG = "kubeoracle bench"
-QUICK_MAX = 3_000
+QUICK_MAX = 1_000
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,9 +14,12 @@ import pytest
 _state = {"total": 0, "done": 0, "start": 0.0}
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _state["start"] = time.perf_counter()
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     _state["total"] = len(session.items)
-    _state["start"] = time.perf_counter()
     _write(f"kubeoracle bench: {len(session.items)} benchmarks\n")
 
 
