@@ -37,7 +37,7 @@ from .profiles import PROFILES, settings_for
 
 __all__ = ["main", "run_machine", "summarise"]
 
-DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed")
+DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "services", "statefulset")
 
 
 class _ArgParser(argparse.ArgumentParser):
@@ -96,7 +96,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
 
     from .adapters import AdapterError, load
     from .harness import AdapterCrash, Failure, Run, Stats, Violation
-    from .machines import factory
+    from .machines import EXAMPLE_SHARE, factory
     from .script import dump_script
 
     started = time.perf_counter()
@@ -120,7 +120,10 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
         last["run"] = run
         ticker.tick()
 
-    settings = settings_for(options.get("profile", "dev"), examples=options.get("examples"),
+    examples = options.get("examples")
+    if examples is None and name in EXAMPLE_SHARE:
+        examples = max(1, round(PROFILES[options.get("profile", "dev")]["max_examples"] * EXAMPLE_SHARE[name]))
+    settings = settings_for(options.get("profile", "dev"), examples=examples,
                             steps=options.get("steps"), database=options.get("database"),
                             seed=options.get("seed"), shrink=options.get("shrink", True))
     make = factory(name, adapter, stats, on_run=on_run, seed=options.get("seed"))

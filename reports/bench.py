@@ -10,7 +10,8 @@ machine is not a regression.
 **Curves.** A benchmark declares in ``extra_info`` its size (``size``, else ``pods``: the x axis) and
 the work its timed call does (``items``, with ``unit``; default: ``size`` pods). A benchmark of one
 event on a large cluster (``items`` 1, or ``one_event``/``incremental`` in its name) is plotted as
-events per second against the cluster's size. Benchmarks that differ only in their numeric parameters
+events per second against the cluster's size; ``events_per_round`` gives that many events per round,
+``documents`` (the validation benchmark) is both the size and the work. Benchmarks that differ only in their numeric parameters
 form one curve; its log-log slope says how throughput grows with size (0: the cost is linear in the
 work; -1: each item costs in proportion to the cluster). Throughput plots carry the anchors of
 :data:`reports.plots.ANCHORS` as reference lines.
@@ -76,12 +77,16 @@ def figures(data: Mapping[str, Any]) -> list[Result]:
         seconds = float(b["stats"]["min"])
         fullname = str(b.get("fullname", b.get("name", "")))
         stem = fullname.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
-        size = extra.get("size", extra.get("pods"))
+        size = extra.get("size", extra.get("pods", extra.get("documents")))
         one_event = bool(_ONE_EVENT.search(str(b.get("name", "")))) or extra.get("items") == 1
         if "steps_per_second" in extra and "steps" in extra:
             items, unit = float(extra["steps"]), "steps"
         elif one_event:
             items, unit = 1.0, str(extra.get("unit", "events"))
+        elif "events_per_round" in extra:
+            items, unit = float(extra["events_per_round"]), "events"
+        elif "documents" in extra and "items" not in extra:
+            items, unit = float(extra["documents"]), "documents"
         elif "items" in extra:
             items, unit = float(extra["items"]), str(extra.get("unit", "pods"))
         elif size is not None:
@@ -240,9 +245,10 @@ def bench_document(data: Mapping[str, Any], comparison: Comparison | None = None
         for unit, unit_curves in curves.items():
             if max(len(p) for p in unit_curves.values()) < 2:
                 continue
-            blocks.append(Figure(throughput_svg(f"{file}: {unit} per second", unit_curves, "cluster size (pods)",
+            xlabel = "documents" if unit == "documents" else "cluster size (pods)"
+            blocks.append(Figure(throughput_svg(f"{file}: {unit} per second", unit_curves, xlabel,
                                                 f"{unit} per second"),
-                                 f"{file}: {unit} per second against cluster size (log-log); dashed: the anchors"))
+                                 f"{file}: {unit} per second against {xlabel} (log-log); dashed: the anchors"))
         rows = []
         for f in sorted(members, key=lambda f: (f.curve, f.size or 0)):
             rows.append((f.curve, f"{f.size:,.0f}" if f.size is not None else "", _time(f.seconds),

@@ -88,7 +88,18 @@ class Invariant:
 
 
 def _load() -> tuple[Invariant, ...]:
-    from . import apiserver, deployments, differential, direct, gc, scheduling, timing, workloads
+    from . import (
+        apiserver,
+        deployments,
+        differential,
+        direct,
+        gc,
+        networking,
+        scheduling,
+        statefulsets,
+        timing,
+        workloads,
+    )
 
     return (
         *apiserver.INVARIANTS,
@@ -98,6 +109,8 @@ def _load() -> tuple[Invariant, ...]:
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
         *timing.INVARIANTS,
+        *networking.INVARIANTS,
+        *statefulsets.INVARIANTS,
         *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 

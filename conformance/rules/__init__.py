@@ -17,6 +17,8 @@ from .control import ControlRules
 from .deployments import DeploymentRules
 from .nodes import NodeRules
 from .pods import CrashLoopRules, ImageFaultRules, PodFaultRules
+from .services import ServiceRules
+from .statefulsets import StatefulSetRules
 from .workloads import InvalidRules, NamespaceRules, ReplicaSetRules, WorkloadRules
 
 __all__ = [
@@ -30,5 +32,7 @@ __all__ = [
     "NodeRules",
     "PodFaultRules",
     "ReplicaSetRules",
+    "ServiceRules",
+    "StatefulSetRules",
     "WorkloadRules",
 ]
