@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import attrs
 
@@ -127,11 +128,9 @@ class Document:
         return "\n".join(p for p in parts if p).rstrip("\n") + "\n"
 
 
-def write(directory: object, stem: str, doc: Document, markdown_name: str | None = None) -> None:
+def write(directory: Path | str, stem: str, doc: Document, markdown_name: str | None = None) -> None:
     """Write ``DIR/<stem>.html`` and ``DIR/<markdown_name or stem + '.md'>``."""
-    from pathlib import Path
-
-    d = Path(str(directory))
+    d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     (d / f"{stem}.html").write_text(doc.html(), encoding="utf-8")
     (d / (markdown_name or f"{stem}.md")).write_text(doc.markdown(), encoding="utf-8")
