@@ -182,12 +182,15 @@ def headlines(figs: Sequence[Result]) -> list[tuple[str, str, str, str]]:
         rate = top.per_second or 0.0
         what = (f"one-event cost ({file} {curve})" if top.unit == "events"
                 else f"{top.unit} per second ({file} {curve})")
-        value = f"{_time(top.seconds)} ({_rate(rate)} events/s)" if top.unit == "events" else f"{_rate(rate)}/s"
-        rows.append((what, value, f"{top.size:,.0f} pods", _ratios(rate)))
+        value = (f"{_time(1 / rate)} ({_rate(rate)} events/s)" if top.unit == "events" and rate
+                 else f"{_rate(rate)}/s")
+        rows.append((what, value, f"{top.size:,.0f} {'documents' if top.unit == 'documents' else 'pods'}",
+                     _ratios(rate)))
     for f in figs:
         if f.unit == "steps" and f.per_second is not None:
-            rows.append((f"conformance steps per second ({f.curve})", f"{_rate(f.per_second)}/s", "",
-                         _ratios(f.per_second)))
+            target = f.extra.get("target_steps_per_second")
+            ratio = f"{f.per_second / float(target):.2f}x the target of {target} steps/s" if target else ""
+            rows.append((f"conformance steps per second ({f.curve})", f"{_rate(f.per_second)}/s", "", ratio))
     return rows
 
 

@@ -219,6 +219,8 @@ def test_headlines_give_the_ratio_to_the_anchors() -> None:
     assert up[3] == "250x kube-controller-manager client limit, 50x scheduler target, 30x KWOK CI floor"
     one = rows["one-event cost (bench_replicaset test_replicaset_one_event_on_a_large_cluster)"]
     assert one[1] == "4.00 ms (250 events/s)"
+    steps = rows["conformance steps per second (test_machine_steps_per_second [mixed, model])"]
+    assert steps[1:] == ("1,500/s", "", "1.50x the target of 1000 steps/s")
 
 
 def test_compare_flags_a_slower_figure_after_calibration() -> None:
