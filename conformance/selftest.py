@@ -125,6 +125,10 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
                           **{c: {"verdict": v, "caught_by": d} for c, (v, d) in cells.items()}}
                          for m, cells in rows],
              "baseline": {f"{k[0]} ({k[1]})": v["valid"] for k, v in baseline.items()}}, indent=2) + "\n")
+        from reports.conformance import selftest_document
+        from reports.document import write
+
+        write(report, "report", selftest_document(json.loads((report / "selftest.json").read_text())), "summary.md")
     counts = {c: sum(1 for _, cells in rows if cells[c][0] == "killed") for c in COLUMNS}
     out("\nkilled: " + ", ".join(f"{c} {n}/{len(rows)}" for c, n in counts.items()) + f" in {seconds:.0f} s"
         + (f"; survived: {', '.join(survived)}" if survived else "")
