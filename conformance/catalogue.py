@@ -65,6 +65,9 @@ _STORE = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go"
 _GC = "pkg/controller/garbagecollector/garbagecollector.go"
 _SELECTOR = "staging/src/k8s.io/apimachinery/pkg/labels/selector.go"
 _T = "tests/"
+_SSCTL = "pkg/controller/statefulset/stateful_set_control.go"
+_SSUTIL = "pkg/controller/statefulset/stateful_set_utils.go"
+_SSPOD = "pkg/controller/statefulset/stateful_pod_control.go"
 
 RULES: Mapping[str, Rule] = _rules(
     # ---- API server: storage and object metadata --------------------------------------------------
@@ -406,6 +409,73 @@ RULES: Mapping[str, Rule] = _rules(
          "An update is refused (Forbidden) when it touches any spec field outside this set: replicas, ordinals, "
          "template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy, minReadySeconds.",
          (f"{_APPSVAL}:ValidateStatefulSetUpdate",), (f"{_T}test_validation.py",)),
+    # ---- StatefulSet controller (statefulset helper) ------------------------------------------------------
+    Rule("SS-2", "StatefulSet pod identity",
+         "Pod n of set s is named s-n (n from spec.ordinals.start on), with hostname s-n, subdomain serviceName "
+         "and the pod-name, pod-index and controller-revision-hash labels; a pod whose name has no ordinal is "
+         "ignored, and an ordinal is never held by two pods at once.",
+         (f"{_SSUTIL}:getParentNameAndOrdinal", f"{_SSUTIL}:initIdentity", f"{_SSUTIL}:updateIdentity"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-3", "StatefulSet claims",
+         "Each volumeClaimTemplate t gives ordinal n the claim t-s-n, labelled with the template's labels and the "
+         "selector's matchLabels, created before the pod and re-used by the same ordinal later.",
+         (f"{_SSUTIL}:getPersistentVolumeClaims", f"{_SSPOD}:StatefulPodControl.createPersistentVolumeClaims"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-4", "StatefulSet health and status",
+         "A pod is healthy when Running, Ready and not terminating; status counts created, ready, available, "
+         "current- and update-revision pods, and a rolling update completes (currentRevision := updateRevision) "
+         "when every replica is updated and ready.",
+         (f"{_SSCTL}:computeReplicaStatus", f"{_SSUTIL}:isHealthy", f"{_SSUTIL}:completeRollingUpdate"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-5", "OrderedReady scale-up",
+         "Replicas are processed in ascending ordinal; a sync stops at the first pod it creates or that is "
+         "terminating, not Running and Ready, or not available, so pod n is created only after 0..n-1 are healthy.",
+         (f"{_SSCTL}:defaultStatefulSetControl.processReplica",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-6", "OrderedReady scale-down and halt",
+         "Condemned pods go in descending ordinal, one at a time, each after the previous one is gone and only "
+         "once every replica is healthy; an unhealthy pod halts scale-down too unless it is the first unhealthy.",
+         (f"{_SSCTL}:defaultStatefulSetControl.processCondemned", f"{_SSCTL}:runForAll"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-7", "Parallel pod management",
+         "Under Parallel the controller creates every missing pod and deletes every condemned pod in one sync; "
+         "unhealthy pods block nothing. Rolling updates are unchanged.",
+         (f"{_SSCTL}:runForAll", f"{_SSCTL}:slowStartBatch"), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-8", "StatefulSet rolling update",
+         "Once scaling is done, the highest ordinal at or above the partition whose revision is not the update "
+         "revision is deleted (and re-created at the update revision); the update waits for each replacement to "
+         "be healthy, one pod at a time, in both pod management policies.",
+         (f"{_SSCTL}:defaultStatefulSetControl.updateStatefulSet",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-9", "StatefulSet partition",
+         "Ordinals below start+partition stay at the current revision, even when deleted and re-created.",
+         (f"{_SSUTIL}:newVersionedStatefulSetPod",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-10", "StatefulSet maxUnavailable",
+         "With the MaxUnavailableStatefulSet gate (alpha, off in v1.32), up to maxUnavailable (rounded down, at "
+         "least 1) minus the unhealthy replicas are replaced at once.",
+         (f"{_SSCTL}:updateStatefulSetAfterInvariantEstablished", f"{_SSUTIL}:getStatefulSetMaxUnavailable"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-11", "StatefulSet OnDelete",
+         "Under OnDelete the controller never deletes a pod to update it; a pod re-created after a deletion is "
+         "built from the update revision.",
+         (f"{_SSCTL}:defaultStatefulSetControl.updateStatefulSet",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-12", "StatefulSet revisions",
+         "ControllerRevisions hold the template as a patch; a new template is revision max+1, and a template "
+         "equal to an older revision renumbers that revision (a rollback); non-live revisions beyond "
+         "revisionHistoryLimit are deleted, oldest first.",
+         (f"{_SSCTL}:defaultStatefulSetControl.getStatefulSetRevisions",
+          f"{_SSCTL}:defaultStatefulSetControl.truncateHistory", "pkg/controller/history/controller_history.go:"
+          "HashControllerRevision"), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-13", "claim retention policy",
+         "Claims are never deleted under whenScaled=whenDeleted=Retain (the default). whenScaled=Delete gives a "
+         "condemned pod's claims an owner reference to that pod, whenDeleted=Delete gives the others one to the "
+         "set, and the garbage collector deletes them; a claim still owned by an earlier pod blocks re-creation.",
+         (f"{_SSUTIL}:isClaimOwnerUpToDate", f"{_SSUTIL}:updateClaimOwnerRefForSetAndPod",
+          f"{_SSPOD}:StatefulPodControl.PodClaimIsStale"), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-15", "StatefulSet deletion",
+         "A StatefulSet being deleted only updates its status; deletion gives no ordering guarantee.",
+         (f"{_SSCTL}:defaultStatefulSetControl.updateStatefulSet",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-16", "failed StatefulSet pods are replaced",
+         "A Failed or Succeeded replica is deleted and re-created under the same name once the old object is gone.",
+         (f"{_SSCTL}:defaultStatefulSetControl.processReplica",), (f"{_T}test_statefulset_controller.py",)),
     # ---- Services, Endpoints, DNS -------------------------------------------------------------------------
     Rule("SVC-1", "Service types and defaults",
          "type is ClusterIP (the default), NodePort, LoadBalancer or ExternalName; ports default protocol TCP "

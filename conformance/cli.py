@@ -61,13 +61,15 @@ MAX_FILE_BYTES = 64 * 2**20  # a guard, not an upstream limit: each object is st
 DELEGATED = {
     "conformance": "conformance.runner",
     "replay": "conformance.replay",
+    "serve": "conformance.serve",
 }
 DELEGATED_HELP = {
     "conformance": "run the conformance machines against an adapter (see 'kubeoracle conformance --help')",
     "replay": "replay an event script with every check (see 'kubeoracle replay --help')",
+    "serve": "the Kubernetes REST API over the model, for kubectl (see 'kubeoracle serve --help')",
 }
 # Commands that are planned but do not exist yet: named, so that trying one says so plainly.
-NOT_YET = {"serve": "issue 12"}
+NOT_YET: dict[str, str] = {}
 
 
 class UsageError(Exception):

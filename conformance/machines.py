@@ -8,6 +8,7 @@
 ``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)
 ``services``    Services of every type over ReplicaSets and pods, with readiness flaps, kills and node failure
+``statefulset`` StatefulSets under scaling, updates, partitions, rollbacks, deletes and pod/node faults
 =============  ==================================================================================
 
 Every machine also has ``settle``, ``clock_advanced`` and ``reconcile`` (one controller turn). Use
@@ -38,12 +39,12 @@ from .rules import (
     PodFaultRules,
     ReplicaSetRules,
     ServiceRules,
+    StatefulSetRules,
     WorkloadRules,
 )
 
 __all__ = ["EXAMPLE_SHARE", "MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
-           "ServicesMachine",
-           "build", "factory"]
+           "ServicesMachine", "StatefulSetMachine", "build", "factory"]
 
 
 class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, CrashLoopRules, ControlRules):
@@ -83,7 +84,7 @@ class NodesMachine(ReplicaSetRules, WorkloadRules, NodeRules, ControlRules):
 
 
 class MixedMachine(ReplicaSetRules, DeploymentRules, WorkloadRules, NamespaceRules, InvalidRules, NodeRules,
-                   PodFaultRules, ImageFaultRules, ServiceRules, ControlRules):
+                   PodFaultRules, ImageFaultRules, ServiceRules, ControlRules, StatefulSetRules):
     """Every rule: user operations, invalid manifests and every fault, interleaved."""
 
 
@@ -127,6 +128,11 @@ class ServicesMachine(ServiceRules, ReplicaSetRules, WorkloadRules, PodFaultRule
         raise NotImplementedError
 
 
+class StatefulSetMachine(StatefulSetRules, PodFaultRules, ImageFaultRules, NodeRules, ControlRules):
+    """StatefulSets: apply, scale, template updates, partitions, rollbacks, retention policies and deletes,
+    interleaved with pod kills, readiness flaps, image failures and node failure."""
+
+
 #: the share of the profile's examples a machine runs when ``--examples`` is not given: the services
 #: machine's examples each start with a Service and its pods, so fewer of them reach its invariants' premises
 EXAMPLE_SHARE: dict[str, float] = {"services": 0.4}
@@ -138,6 +144,7 @@ MACHINES: dict[str, type[RuleBasedStateMachine]] = {
     "nodes": NodesMachine,
     "mixed": MixedMachine,
     "services": ServicesMachine,
+    "statefulset": StatefulSetMachine,
 }
 
 

@@ -36,7 +36,7 @@ from .profiles import PROFILES, settings_for
 
 __all__ = ["main", "run_machine", "summarise"]
 
-DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "services")
+DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "services", "statefulset")
 
 
 class _ArgParser(argparse.ArgumentParser):

@@ -85,8 +85,6 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
                 rows.append((mutant, {c: ("n/a", f"the model has no {mutant.needs}") for c in COLUMNS}))
                 continue
             cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) for c in COLUMNS}
-            if mutant.external_gap and cells["external"][0] != "killed":
-                cells["external"] = ("gap", mutant.external_gap)
             rows.append((mutant, cells))
             out(f"  {mutant.name:<30} " + "  ".join(f"{c}: {v} ({d})" for c, (v, d) in cells.items()) + "\n")
     width = max(len(m.name) for m in MUTANTS)
@@ -103,7 +101,6 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
                     f"{str(f.get('message', base.get('error')))[:300]}\n")
     survived = sorted({f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items()
                        if v in ("SURVIVED", "error")})
-    gaps = sorted(f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items() if v == "gap")
     seconds = time.perf_counter() - started
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
@@ -115,6 +112,5 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
              "baseline": {f"{k[0]} ({k[1]})": v["valid"] for k, v in baseline.items()}}, indent=2) + "\n")
     counts = {c: sum(1 for _, cells in rows if cells[c][0] == "killed") for c in COLUMNS}
     out("\nkilled: " + ", ".join(f"{c} {n}/{len(rows)}" for c, n in counts.items()) + f" in {seconds:.0f} s"
-        + (f"; survived: {', '.join(survived)}" if survived else "")
-        + (f"; known gaps: {', '.join(gaps)}" if gaps else "") + "\n")
+        + (f"; survived: {', '.join(survived)}" if survived else "") + "\n")
     return 1 if survived else 0

@@ -132,7 +132,7 @@ def apply_manifest(state: ClusterState, obj: Mapping[str, Any]) -> ClusterState:
 
 def validate_manifest(state: ClusterState, obj: Mapping[str, Any]) -> Rejection | None:
     """What the API server would say to creating ``obj`` (None = accepted), without changing anything."""
-    return apiserver.handle(state, Request("create", body=obj, dry_run=True))[1].rejection
+    return apiserver.check_create(state, obj)
 
 
 def get(state: ClusterState, kind: str, name: str, namespace: str = "default") -> dict[str, Any] | None:

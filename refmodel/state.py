@@ -68,6 +68,7 @@ class ClusterConfig:
     image_pull_seconds: int = 1  # virtual time a successful image pull takes
     termination_seconds: int = 0  # virtual time between SIGTERM and the kubelet confirming termination
     burst_replicas: int = 500  # ReplicaSet BurstReplicas (RS-1)
+    max_unavailable_statefulset: bool = False  # feature gate MaxUnavailableStatefulSet: alpha, off in v1.32 (SS-10)
     max_backoff_seconds: int = 300  # kubelet crash/pull back-off cap (P-3)
     terminated_pod_gc_threshold: int = 12500  # PodGC (P-13)
     start_time: int = 1735689600  # 2025-01-01T00:00:00Z, the epoch of the virtual clock
@@ -155,7 +156,7 @@ class ClusterState:
             return []
         pods = self.objects.get("Pod")
         out = []
-        for ns, name in keys:
+        for ns, name in sorted(keys):  # a fixed order: the index is a hash map
             pod = pods[ns][name]
             out.append(pod)
         return out

@@ -96,6 +96,7 @@ def _load() -> tuple[Invariant, ...]:
         gc,
         networking,
         scheduling,
+        statefulsets,
         timing,
         workloads,
     )
@@ -109,6 +110,7 @@ def _load() -> tuple[Invariant, ...]:
         *gc.INVARIANTS,
         *timing.INVARIANTS,
         *networking.INVARIANTS,
+        *statefulsets.INVARIANTS,
         *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 

@@ -18,6 +18,7 @@ from .deployments import DeploymentRules
 from .nodes import NodeRules
 from .pods import CrashLoopRules, ImageFaultRules, PodFaultRules
 from .services import ServiceRules
+from .statefulsets import StatefulSetRules
 from .workloads import InvalidRules, NamespaceRules, ReplicaSetRules, WorkloadRules
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "PodFaultRules",
     "ReplicaSetRules",
     "ServiceRules",
+    "StatefulSetRules",
     "WorkloadRules",
 ]
