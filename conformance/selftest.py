@@ -77,14 +77,15 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
         kill_f = {(m.name, c): pool.submit(kill, m, adapter, {**opts, "examples": max(opts.get("examples") or 0,
                                                                                       m.examples),
                                                                "steps": opts.get("steps") or 30}, c)
-                  for m in mutants for c in COLUMNS}
+                  for m in mutants for c in COLUMNS if c in m.columns}
         baseline = {k: f.result() for k, f in base_f.items()}
         rows: list[tuple[Mutant, dict[str, tuple[str, str]]]] = []
         for mutant in MUTANTS:
             if not available(mutant):
                 rows.append((mutant, {c: ("n/a", f"the model has no {mutant.needs}") for c in COLUMNS}))
                 continue
-            cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) for c in COLUMNS}
+            cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) if c in mutant.columns
+                     else ("n/a", mutant.not_applicable) for c in COLUMNS}
             rows.append((mutant, cells))
             out(f"  {mutant.name:<30} " + "  ".join(f"{c}: {v} ({d})" for c, (v, d) in cells.items()) + "\n")
     width = max(len(m.name) for m in MUTANTS)
@@ -111,6 +112,7 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
                          for m, cells in rows],
              "baseline": {f"{k[0]} ({k[1]})": v["valid"] for k, v in baseline.items()}}, indent=2) + "\n")
     counts = {c: sum(1 for _, cells in rows if cells[c][0] == "killed") for c in COLUMNS}
-    out("\nkilled: " + ", ".join(f"{c} {n}/{len(rows)}" for c, n in counts.items()) + f" in {seconds:.0f} s"
+    applicable = {c: sum(1 for _, cells in rows if cells[c][0] != "n/a") for c in COLUMNS}
+    out("\nkilled: " + ", ".join(f"{c} {n}/{applicable[c]}" for c, n in counts.items()) + f" in {seconds:.0f} s"
         + (f"; survived: {', '.join(survived)}" if survived else "") + "\n")
     return 1 if survived else 0

@@ -313,3 +313,15 @@ def test_readiness_flip_costs_one_pod_visit(pods: int) -> None:
     assert counters.get("endpoints", "pod_visits") == 1, counters
     assert counters.get("endpointslice", "pod_visits") == 1, counters
     assert counters.get("endpointslice", "endpoints_written") <= MAX_ENDPOINTS_PER_SLICE, counters
+
+
+def test_endpoints_and_slices_pointing_to_api_server(base: rm.ClusterState) -> None:
+    # [sig-network] EndpointSlice should have Endpoints and EndpointSlices pointing to API Server [Conformance]
+    ep = rm.get(base, "Endpoints", "kubernetes")
+    (es,) = rm.list_objects(base, "EndpointSlice", "default", selector={SERVICE_NAME_LABEL: "kubernetes"})
+    assert ep is not None and len(ep["subsets"]) == 1
+    ips = [a["ip"] for a in ep["subsets"][0]["addresses"]]
+    assert ips == [a for e in es["endpoints"] for a in e["addresses"]] and len(ips) == 1
+    assert ep["subsets"][0]["ports"][0]["port"] == es["ports"][0]["port"] == 6443
+    svc = rm.get(base, "Service", "kubernetes")
+    assert svc is not None and svc["spec"]["ports"][0]["targetPort"] == 6443
