@@ -89,16 +89,15 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
         kill_f = {(m.name, c): pool.submit(kill, m, adapter, {**opts, "examples": max(opts.get("examples") or 0,
                                                                                       m.examples),
                                                                "steps": opts.get("steps") or 30}, c)
-                  for m in mutants for c in COLUMNS}
+                  for m in mutants for c in COLUMNS if c in m.columns}
         baseline = {k: f.result() for k, f in base_f.items()}
         rows: list[tuple[Mutant, dict[str, tuple[str, str]]]] = []
         for mutant in MUTANTS:
             if not available(mutant):
                 rows.append((mutant, {c: ("n/a", f"the model has no {mutant.needs}") for c in COLUMNS}))
                 continue
-            cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) for c in COLUMNS}
-            if mutant.external_gap and cells["external"][0] != "killed":
-                cells["external"] = ("gap", mutant.external_gap)
+            cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) if c in mutant.columns
+                     else ("n/a", mutant.not_applicable) for c in COLUMNS}
             rows.append((mutant, cells))
             out(f"  {mutant.name:<30} " + "  ".join(f"{c}: {v} ({d})" for c, (v, d) in cells.items()) + "\n")
     width = max(len(m.name) for m in MUTANTS)
@@ -115,7 +114,6 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
                     f"{str(f.get('message', base.get('error')))[:300]}\n")
     survived = sorted({f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items()
                        if v in ("SURVIVED", "error")})
-    gaps = sorted(f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items() if v == "gap")
     seconds = time.perf_counter() - started
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
@@ -130,7 +128,7 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
 
         write(report, "report", selftest_document(json.loads((report / "selftest.json").read_text())), "summary.md")
     counts = {c: sum(1 for _, cells in rows if cells[c][0] == "killed") for c in COLUMNS}
-    out("\nkilled: " + ", ".join(f"{c} {n}/{len(rows)}" for c, n in counts.items()) + f" in {seconds:.0f} s"
-        + (f"; survived: {', '.join(survived)}" if survived else "")
-        + (f"; known gaps: {', '.join(gaps)}" if gaps else "") + "\n")
+    applicable = {c: sum(1 for _, cells in rows if cells[c][0] != "n/a") for c in COLUMNS}
+    out("\nkilled: " + ", ".join(f"{c} {n}/{applicable[c]}" for c, n in counts.items()) + f" in {seconds:.0f} s"
+        + (f"; survived: {', '.join(survived)}" if survived else "") + "\n")
     return 1 if survived else 0

@@ -39,6 +39,7 @@ from typing import Any
 import attrs
 import immutables
 
+from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import is_pod_ready
 from ..state import ClusterState
@@ -204,7 +205,11 @@ class ServiceEndpoints:
 
 
 def _entry(pod: FrozenDict, svc: Mapping[str, Any]) -> Entry | None:
-    """The pod's address in the Service's Endpoints (None: not listed)."""
+    """The pod's address in the Service's Endpoints (None: not listed). Counted as a ``pod_visits`` work
+    unit (refmodel/counters.py): a readiness flip costs one, whatever the pods behind the Service."""
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "pod_visits")
     spec = svc.get("spec") or EMPTY
     publish = bool(spec.get("publishNotReadyAddresses"))
     if not should_be_in_endpoints(pod, publish):
