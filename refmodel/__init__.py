@@ -25,6 +25,7 @@ from .frozen import EMPTY, FrozenDict, freeze, thaw
 from .request import Request, Response
 from .resources import REGISTRY
 from .state import ClusterConfig, ClusterState
+from .volumes import container_view
 from .yamlio import dump_manifests, load_manifests
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Response",
     "StepResult",
     "apply_manifest",
+    "container_view",
     "converge",
     "converge_steps",
     "dump_manifests",
@@ -85,6 +87,8 @@ def new_cluster(
         state = _must(send(state, Request("create", body=node, controller="kubelet")))
     for obj in _builtin_objects():
         state = _must(send(state, Request("create", body=obj)))
+    if state.config.default_storage_class:
+        state = _must(send(state, Request("create", body=_default_storage_class(state.config.default_storage_class))))
     return converge(state)
 
 
@@ -103,6 +107,17 @@ def _builtin_objects() -> list[dict[str, Any]]:
                   "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
                             {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53}]}},
     ]
+
+
+def _default_storage_class(name: str) -> dict[str, Any]:
+    """The default class of a development cluster (``ClusterConfig.default_storage_class``): Immediate binding,
+    Delete reclaim, expandable, provisioned in memory (:data:`refmodel.provisioners.IN_MEMORY`)."""
+    from .provisioners import IN_MEMORY
+
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": name, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": IN_MEMORY, "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate",
+            "allowVolumeExpansion": True}
 
 
 def _must(result: tuple[ClusterState, Response]) -> ClusterState:

@@ -137,7 +137,8 @@ def split_key(key: str) -> tuple[str, str]:
 # Registration order is notification order: the controllers a write wakes are queued in this order,
 # which fixes the interleaving ``converge`` explores. It is explicit so that it never depends on which
 # module happens to import which.
-ORDER = ("replicaset", "deployment", "garbage_collector", "kubelet", "namespace", "nodelifecycle", "scheduler")
+ORDER = ("replicaset", "deployment", "garbage_collector", "kubelet", "namespace", "nodelifecycle", "scheduler",
+         "persistentvolume", "volumemanager")
 
 
 def _load() -> None:

@@ -85,6 +85,9 @@ class KindInfo:
     bind: Callable[[Any, FrozenDict, str], FrozenDict] | None = None
     # the secondary indexes state.py keeps for the kind (state.POD_INDEXES, state.ORPHAN_INDEX)
     indexes: frozenset[str] = frozenset()
+    # validating admission of a user's update that needs the cluster (PersistentVolumeClaimResize):
+    # (state, old, new) -> a Rejection, or None to admit
+    admit_update: Callable[[Any, Obj, Obj], Any] | None = None
 
 
 REGISTRY: dict[str, KindInfo] = {}
