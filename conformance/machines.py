@@ -7,6 +7,7 @@
 ``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
 ``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)
+``storage``     claims, volumes, classes, ConfigMaps, Secrets and the pods using them; pod kills, node failure
 =============  ==================================================================================
 
 Every machine also has ``settle``, ``clock_advanced`` and ``reconcile`` (one controller turn). Use
@@ -35,11 +36,12 @@ from .rules import (
     NodeRules,
     PodFaultRules,
     ReplicaSetRules,
+    StorageRules,
     WorkloadRules,
 )
 
-__all__ = ["MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
-           "build", "factory"]
+__all__ = ["BUDGET_SHARE", "MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
+           "StorageMachine", "build", "factory"]
 
 
 class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, CrashLoopRules, ControlRules):
@@ -78,8 +80,13 @@ class NodesMachine(ReplicaSetRules, WorkloadRules, NodeRules, ControlRules):
     """Workloads on nodes that are cordoned, fail and recover."""
 
 
+class StorageMachine(StorageRules, PodFaultRules, NodeRules, ControlRules):
+    """Claims, volumes, classes, ConfigMaps and Secrets, and the pods that use them, under pod kills and
+    node failure."""
+
+
 class MixedMachine(ReplicaSetRules, DeploymentRules, WorkloadRules, NamespaceRules, InvalidRules, NodeRules,
-                   PodFaultRules, ImageFaultRules, ControlRules):
+                   PodFaultRules, ImageFaultRules, StorageRules, ControlRules):
     """Every rule: user operations, invalid manifests and every fault, interleaved."""
 
 
@@ -89,6 +96,13 @@ MACHINES: dict[str, type[RuleBasedStateMachine]] = {
     "rollout": RolloutMachine,
     "nodes": NodesMachine,
     "mixed": MixedMachine,
+    "storage": StorageMachine,
+}
+
+#: a machine's share of the profile's examples when ``--examples`` is not given (the default run's time
+#: budget: the storage machine reaches its premises in a third of the examples)
+BUDGET_SHARE: dict[str, float] = {
+    "storage": 0.35,
 }
 
 

@@ -36,7 +36,7 @@ from .profiles import PROFILES, settings_for
 
 __all__ = ["main", "run_machine", "summarise"]
 
-DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed")
+DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "storage")
 
 
 class _ArgParser(argparse.ArgumentParser):
@@ -119,7 +119,12 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
         last["run"] = run
         ticker.tick()
 
-    settings = settings_for(options.get("profile", "dev"), examples=options.get("examples"),
+    from .machines import BUDGET_SHARE
+    from .profiles import PROFILES
+
+    examples = options.get("examples") or max(1, round(
+        PROFILES.get(options.get("profile", "dev"), PROFILES["dev"])["max_examples"] * BUDGET_SHARE.get(name, 1.0)))
+    settings = settings_for(options.get("profile", "dev"), examples=examples,
                             steps=options.get("steps"), database=options.get("database"),
                             seed=options.get("seed"), shrink=options.get("shrink", True))
     make = factory(name, adapter, stats, on_run=on_run, seed=options.get("seed"))

@@ -10,7 +10,7 @@ stands in for any cloud or CSI one: it creates a volume of exactly the requested
 at once, and deletes it at once. A class whose provisioner is not registered behaves as upstream does when
 no external provisioner runs: the claim stays Pending and the PV controller records ``ExternalProvisioning``.
 **Not modelled (and why):** provisioning latency and failures (a provisioner that fails would be another
-entry in the registry); topology (the in-memory volume is reachable from every node: ``allowedTopologies``
+entry in the registry), beyond refusing a StorageClass's own fields written among its ``parameters``; topology (the in-memory volume is reachable from every node: ``allowedTopologies``
 and the selected node are recorded, not enforced).
 """
 
@@ -24,6 +24,8 @@ import attrs
 __all__ = ["IN_MEMORY", "NO_PROVISIONER", "PROVISIONERS", "InMemoryProvisioner", "Provisioner", "register_provisioner"]
 
 IN_MEMORY = "kubeoracle.io/in-memory"
+STORAGE_CLASS_FIELDS = frozenset({"provisioner", "reclaimPolicy", "volumeBindingMode", "allowVolumeExpansion",
+                                  "mountOptions", "allowedTopologies"})
 NO_PROVISIONER = "kubernetes.io/no-provisioner"  # the documented "static volumes only" sentinel
 
 
@@ -37,6 +39,10 @@ class Provisioner(Protocol):
 
     def can_expand(self) -> bool:
         """Whether volumes it provisioned grow when their claim asks for more."""
+        ...
+
+    def parameter_errors(self, parameters: Mapping[str, Any]) -> list[str]:
+        """Why it cannot provision with these class parameters (none: it can)."""
         ...
 
 
@@ -53,6 +59,12 @@ class InMemoryProvisioner:
 
     def can_expand(self) -> bool:
         return True
+
+    def parameter_errors(self, parameters: Mapping[str, Any]) -> list[str]:
+        """Provider parameters (``type``, ``fsType`` ...) are accepted as a cloud driver's would be; the
+        StorageClass's own fields written under ``parameters`` are refused, as CSI drivers refuse unknown keys."""
+        return [f'invalid parameter "{k}": {k} is a field of the StorageClass itself and belongs at the top level, '
+                "not under parameters" for k in sorted(parameters) if k in STORAGE_CLASS_FIELDS]
 
 
 #: name -> provisioner. The model's clusters run these; any other provisioner name is "not running".

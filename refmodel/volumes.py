@@ -39,6 +39,8 @@ __all__ = ["container_view", "drop_data", "forget_pod", "kubelet_gate", "resolve
 _DATA = "volume_data"  # env: Map[pv name, tuple of tokens]
 _STARTED = "container_start"  # env: Map[pod uid, FrozenDict{container: FrozenDict{"env", "subpaths"}}]
 _BLOCKED = "volume_blocked"  # env: Map[(namespace, pod), node]
+_ATTACHED = "volume_attached"  # env: Map[pv name, Map[pod uid, node]]: the pods that started with it
+_POD_VOLUMES = "pod_volumes"  # env: Map[pod uid, tuple of pv names]: the same, by pod
 
 _NEEDS: dict[int, tuple[Any, bool]] = {}
 
@@ -214,18 +216,12 @@ def _multi_attached(state: ClusterState, pod: Mapping[str, Any], pv: Mapping[str
     modes = set(pv["spec"].get("accessModes") or ())
     if modes != {"ReadWriteOnce"}:
         return False
-    ref = pv["spec"].get("claimRef") or EMPTY
-    ns, claim = ref.get("namespace"), ref.get("name")
     node = pod["spec"].get("nodeName")
-    for other in state.iter_kind("Pod", str(ns or "")):
-        o_node = other["spec"].get("nodeName")
-        if not o_node or o_node == node or other["metadata"]["uid"] == pod["metadata"]["uid"]:
+    for uid, o_node in (_env_map(state, _ATTACHED).get(pv["metadata"]["name"]) or EMPTY).items():
+        if o_node == node or uid == pod["metadata"]["uid"]:
             continue
-        if (other.get("status") or EMPTY).get("phase") in ("Succeeded", "Failed"):
-            continue
-        if other["metadata"]["uid"] not in _env_map(state, _STARTED):
-            continue
-        if any((v.get("persistentVolumeClaim") or EMPTY).get("claimName") == claim for v in other["spec"].get("volumes") or ()):
+        other = state.by_uid_get(uid)
+        if other is not None and (other.get("status") or EMPTY).get("phase") not in ("Succeeded", "Failed"):
             return True
     return False
 
@@ -321,6 +317,17 @@ def _start(state: ClusterState, pod: FrozenDict) -> ClusterState:
                     subpaths[str(m["mountPath"])] = files[m["subPath"]]
         per_container[str(c["name"])] = {"env": env, "subpaths": subpaths}
     state = _set(state, _STARTED, _env_map(state, _STARTED).set(md["uid"], freeze(per_container)))
+    attached = _env_map(state, _ATTACHED)
+    names = []
+    for v in spec.get("volumes") or ():
+        pvc = v.get("persistentVolumeClaim")
+        pv = None if pvc is None else _claim_volume(state, ns, str(pvc.get("claimName", "")))
+        if pv is not None:
+            name = pv["metadata"]["name"]
+            names.append(name)
+            attached = attached.set(name, (attached.get(name) or _NO_MAP).set(md["uid"], spec.get("nodeName")))
+    if names:
+        state = _set(_set(state, _ATTACHED, attached), _POD_VOLUMES, _env_map(state, _POD_VOLUMES).set(md["uid"], tuple(names)))
     data = _env_map(state, _DATA)
     token = f"{ns}/{md['name']}@{md['uid']}"
     for claim in sorted(written):
@@ -408,4 +415,16 @@ def _running(pod: Mapping[str, Any], container: str) -> bool:
 def forget_pod(state: ClusterState, uid: str) -> ClusterState:
     """A pod is gone: its start record goes (its tokens stay with the volumes)."""
     started = _env_map(state, _STARTED)
-    return _set(state, _STARTED, started.delete(uid)) if uid in started else state
+    if uid not in started:
+        return state
+    state = _set(state, _STARTED, started.delete(uid))
+    volumes = _env_map(state, _POD_VOLUMES).get(uid)
+    if not volumes:
+        return state
+    attached = _env_map(state, _ATTACHED)
+    for name in volumes:
+        pods = attached.get(name)
+        if pods is not None and uid in pods:
+            rest = pods.delete(uid)
+            attached = attached.set(name, rest) if len(rest) else attached.delete(name)
+    return _set(_set(state, _ATTACHED, attached), _POD_VOLUMES, _env_map(state, _POD_VOLUMES).delete(uid))

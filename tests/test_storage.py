@@ -389,3 +389,108 @@ def test_volume_keeps_the_data_of_every_pod_that_used_it() -> None:
     assert data[0] == first[0] and len(data) == 2 and data[1].startswith("default/two@")
     view = rm.container_view(state, "default", "two", "app")
     assert view is not None and view["data"] == {"/data0": data}
+
+
+# ---------------------------------------------------------------------------------------------
+# the seed notes' StorageClass (its fields indented under metadata and parameters)
+# ---------------------------------------------------------------------------------------------
+SEED_NOTES_CLASS = """\
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  provisioner: kubernetes.io/aws-ebs
+  parameters:
+    type: gp2
+    fsType: ext4
+    reclaimPolicy: Delete
+    volumeBindingMode: Immediate
+"""
+
+
+def test_seed_notes_storage_class_is_rejected_saying_where_its_fields_belong() -> None:
+    state = rm.new_cluster(1, config=rm.ClusterConfig(default_storage_class=""))
+    (obj,) = rm.load_manifests(SEED_NOTES_CLASS)
+    with pytest.raises(rm.Invalid) as err:
+        rm.apply_manifest(state, obj)
+    text = str(err.value)
+    assert 'unknown field "metadata.provisioner": provisioner is a field of the StorageClass itself and belongs ' \
+           "at the top level" in text, text
+    assert 'unknown field "metadata.parameters"' in text, text
+
+
+def test_class_fields_written_as_parameters_fail_provisioning_saying_where_they_belong() -> None:
+    sc = storage_class("notes")
+    sc["parameters"] = {"type": "gp2", "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate"}
+    state = cluster(sc, pvc("c", "1Gi", cls="notes"))
+    assert phase(state, "PersistentVolumeClaim", "c") == "Pending"
+    (msg,) = events(state, "ProvisioningFailed")
+    assert 'invalid parameter "reclaimPolicy": reclaimPolicy is a field of the StorageClass itself and belongs at ' \
+           "the top level, not under parameters" in msg, msg
+
+
+# ---------------------------------------------------------------------------------------------
+# the corpus: storage manifests converge as on a cluster with a default class (kind, minikube)
+# ---------------------------------------------------------------------------------------------
+# file (the first of its group in tests/test_corpus.py) -> claim -> (phase, the event reason that says why)
+CORPUS_CLAIMS: dict[str, dict[str, tuple[str, str | None]]] = {
+    "k8s-examples__azure-pv.yaml": {"sample-storage-claim": ("Bound", None)},
+    "k8s-examples__nfs-pv.yaml": {"nfs": ("Bound", None)},  # storageClassName "" and volumeName: static
+    "k8s-examples__minio-standalone-pvc.yaml": {"minio-pv-claim": ("Bound", "ProvisioningSucceeded")},
+    "k8s-kubernetes__claim-01.yaml": {"myclaim-1": ("Bound", "ProvisioningSucceeded")},
+    "k8s-website__mysql-configmap.yaml": {"mysql-pv-claim": ("Bound", None)},  # class "manual", its PV in the group
+    "krane__redis.yaml": {"hello-cloud-redis": ("Bound", "ProvisioningSucceeded")},
+    "krane__pvc.yaml": {"without-storage-class": ("Bound", "ProvisioningSucceeded"),
+                        "with-storage-class": ("Pending", "ProvisioningFailed")},  # its class is not defined
+    # no class: admission gives it the default class, which the class-less PV it names does not have
+    "k8s-examples__pv.yaml": {"my-model-pvc": ("Pending", "VolumeMismatch")},
+    "k8s-website__pv-claim.yaml": {"task-pv-claim": ("Pending", "ProvisioningFailed")},  # class "manual" missing
+    # provisioners the files deploy as containers: the model runs no container code
+    "local-path__local-path-storage.yaml": {"local-path-pvc": ("Pending", "ExternalProvisioning"),
+                                            "local-rwop-volume-pvc": ("Pending", "WaitForFirstConsumer")},
+    "nfs-subdir__class.yaml": {"test-claim": ("Pending", "ExternalProvisioning")},
+}
+
+
+@pytest.mark.parametrize("first", sorted(CORPUS_CLAIMS))
+def test_corpus_claims_converge(manifests_dir: Any, first: str) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_corpus import GROUPS
+
+    group = next((g for g in GROUPS if g[0] == first), (first,))
+    objs = [o for n in group for o in rm.load_manifests((manifests_dir / "valid" / n).read_text(encoding="utf-8"))]
+    state = cluster(*sorted(objs, key=lambda o: o.get("kind") != "Namespace"), nodes=3)
+    got = {c["metadata"]["name"]: c["status"]["phase"] for c in rm.list_objects(state, "PersistentVolumeClaim")}
+    want = CORPUS_CLAIMS[first]
+    assert got == {k: v[0] for k, v in want.items()}, f"{first}: claims {got}, but should be {want}"
+    reasons = {(e["involvedObject"]["name"], e["reason"]) for e in rm.list_objects(state, "Event", namespace=None)}
+    for name, (_phase, reason) in want.items():
+        if reason is not None:
+            assert (name, reason) in reasons, f"{first}: claim {name} has events {sorted(reasons)}, but not {reason}"
+    for pod in rm.list_objects(state, "Pod", namespace=None):
+        claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["spec"].get("volumes") or ()
+                  if "persistentVolumeClaim" in v]
+        if claims and all(got.get(c) == "Bound" for c in claims) and not any(
+                ((cs.get("state") or {}).get("waiting") or {}).get("reason") == "CreateContainerConfigError"
+                for cs in pod["status"].get("containerStatuses") or ()):
+            assert pod["status"]["phase"] == "Running", f"{first}: pod {pod['metadata']['name']} with bound claims " \
+                                                        f"is {pod['status']['phase']}, but should be Running"
+
+
+def test_corpus_wordpress_waits_for_its_secret(manifests_dir: Any) -> None:
+    """The tutorial creates mysql-pass with a kustomization the corpus does not carry: the pods wait for it."""
+    objs = rm.load_manifests((manifests_dir / "valid" / "k8s-website__wordpress-mysql-deployment.yaml").read_text())
+    state = cluster(*objs, nodes=3)
+    assert bound_to(state, "mysql-pv-claim") is not None
+    (mysql,) = [p for p in rm.list_objects(state, "Pod") if p["metadata"]["labels"].get("tier") == "mysql"]
+    assert mysql["status"]["containerStatuses"][0]["state"]["waiting"] == {
+        "reason": "CreateContainerConfigError", "message": 'secret "mysql-pass" not found'}
+    state = rm.converge(rm.apply_manifest(state, {"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": "mysql-pass", "namespace": "default"}, "stringData": {"password": "s3cret"}}))
+    (mysql,) = [p for p in rm.list_objects(state, "Pod") if p["metadata"]["labels"].get("tier") == "mysql"]
+    assert mysql["status"]["phase"] == "Running"
+    view = rm.container_view(state, "default", mysql["metadata"]["name"], "mysql")
+    assert view is not None and view["env"]["MYSQL_ROOT_PASSWORD"] == "s3cret"

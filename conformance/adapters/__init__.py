@@ -73,6 +73,7 @@ Status = Literal["ok", "rejected", "unknown"]
 CAPABILITIES: frozenset[str] = frozenset({
     "node-faults", "pod-faults", "image-faults", "rollouts", "cordon", "virtual-time", "single-step",
     "intermediate", "snapshot", "events", "watch",
+    "container-view",  # what a container sees and volume data tokens (refmodel.volumes): the model only
 })
 
 #: the method each optional power binds (declared capability -> method name)

@@ -88,7 +88,17 @@ class Invariant:
 
 
 def _load() -> tuple[Invariant, ...]:
-    from . import apiserver, deployments, differential, direct, gc, scheduling, timing, workloads
+    from . import (
+        apiserver,
+        deployments,
+        differential,
+        direct,
+        gc,
+        scheduling,
+        storage,
+        timing,
+        workloads,
+    )
 
     return (
         *apiserver.INVARIANTS,
@@ -98,6 +108,7 @@ def _load() -> tuple[Invariant, ...]:
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
         *timing.INVARIANTS,
+        *storage.INVARIANTS,
         *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 

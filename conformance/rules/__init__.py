@@ -17,6 +17,7 @@ from .control import ControlRules
 from .deployments import DeploymentRules
 from .nodes import NodeRules
 from .pods import CrashLoopRules, ImageFaultRules, PodFaultRules
+from .storage import StorageRules
 from .workloads import InvalidRules, NamespaceRules, ReplicaSetRules, WorkloadRules
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "NodeRules",
     "PodFaultRules",
     "ReplicaSetRules",
+    "StorageRules",
     "WorkloadRules",
 ]

@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import immutables
+
 from ..frozen import EMPTY, FrozenDict, freeze, thaw
 from ..labels import selector_matches
 from ..provisioners import NO_PROVISIONER, PROVISIONERS
@@ -55,6 +57,7 @@ ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
 ANN_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
 ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
 ANN_DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+ANN_BETA_DEFAULT_CLASS = "storageclass.beta.kubernetes.io/is-default-class"
 ANN_BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
@@ -63,6 +66,7 @@ PVC = "PersistentVolumeClaim"
 PV = "PersistentVolume"
 
 Obj = Mapping[str, Any]
+_NO_MAP: Any = immutables.Map()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,11 +99,13 @@ def volume_capacity(pv: Obj) -> Any:
 
 
 def default_class(state: ClusterState) -> str | None:
-    """GetDefaultClass: of the classes annotated default, the newest (then the first by name)."""
+    """GetDefaultClass (``pkg/volume/util/storageclass.go``): of the classes annotated default (GA or beta
+    annotation), the newest, then the first by name."""
     best: tuple[str, str] | None = None
     for sc in state.iter_kind("StorageClass", ""):
         md = sc["metadata"]
-        if (md.get("annotations") or EMPTY).get(ANN_DEFAULT_CLASS) == "true":
+        ann = md.get("annotations") or EMPTY
+        if ann.get(ANN_DEFAULT_CLASS) == "true" or ann.get(ANN_BETA_DEFAULT_CLASS) == "true":
             key = (md.get("creationTimestamp", ""), md["name"])
             if best is None or key[0] > best[0] or (key[0] == best[0] and key[1] < best[1]):
                 best = key
@@ -147,20 +153,24 @@ def find_best_match(state: ClusterState, claim: Obj, delay_binding: bool, node: 
     vmode = _volume_mode(claim)
     cls = claim_class(claim) or ""
     selector = (claim.get("spec") or EMPTY).get("selector")
+
+    def usable(pv: FrozenDict | None) -> bool:
+        return pv is not None and not _deleting(pv) and _volume_mode(pv) == vmode and modes <= _modes(pv) and (
+            node is None or volume_fits_node(pv, node))
+
+    md = claim["metadata"]
+    claimed: Any = state.env.get(_CLAIMED) or EMPTY
+    prebound = state.get(PV, "", str(claimed.get((md["namespace"], md["name"])) or ""))
+    if prebound is not None and usable(prebound) and _prebound_to(prebound, claim) and (
+            volume_capacity(prebound) >= want):
+        return prebound
     best: tuple[int, Any, str] | None = None
     best_pv: FrozenDict | None = None
-    for pv in state.iter_kind(PV, ""):
-        if _deleting(pv) or _volume_mode(pv) != vmode:
-            continue
-        if not modes <= _modes(pv):
-            continue
-        if node is not None and not volume_fits_node(pv, node):
+    for name in state.env.get(_BINDABLE) or ():
+        pv = state.get(PV, "", name)
+        if pv is None or not usable(pv):
             continue
         size = volume_capacity(pv)
-        if _prebound_to(pv, claim):
-            if size >= want:
-                return pv
-            continue
         if (pv.get("spec") or EMPTY).get("claimRef") or _phase(pv) != "Available":
             continue
         if selector is not None and not selector_matches(selector, pv["metadata"].get("labels") or EMPTY):
@@ -173,6 +183,32 @@ def find_best_match(state: ClusterState, claim: Obj, delay_binding: bool, node: 
         if best is None or key < best:
             best, best_pv = key, pv
     return best_pv
+
+
+# The binder's index of volumes (``state.env``), kept by :func:`sync_volume` for every volume write: the
+# names of volumes with no claimRef (the candidates of a match) and, by claim, the volume whose claimRef names
+# it. Entries may be stale (each is checked against the object), never missing: a volume gets a claimRef
+# only from a write that wakes its sync, which runs before the claims the same write wakes. Static binding
+# scans the unclaimed volumes per claim, as upstream's index does; provisioned volumes cost no scan.
+_BINDABLE = "pv_bindable"  # Map[volume name, None]
+_CLAIMED = "pv_claimed"  # Map[(namespace, claim), volume name]
+
+
+def _index_volume(state: ClusterState, name: str, pv: Obj | None) -> ClusterState:
+    env = state.env
+    bindable = env.get(_BINDABLE) or _NO_MAP
+    claimed = env.get(_CLAIMED) or _NO_MAP
+    ref = None if pv is None else (pv.get("spec") or EMPTY).get("claimRef")
+    new_bindable = bindable.set(name, None) if pv is not None and not ref else (
+        bindable.delete(name) if name in bindable else bindable)
+    new_claimed = claimed
+    if ref and ref.get("name"):
+        key = (str(ref.get("namespace") or ""), str(ref["name"]))
+        if claimed.get(key) != name:
+            new_claimed = claimed.set(key, name)
+    if new_bindable is bindable and new_claimed is claimed:
+        return state
+    return state.replace(env=env.set(_BINDABLE, new_bindable).set(_CLAIMED, new_claimed))
 
 
 def _satisfies(pv: Obj, claim: Obj) -> str:
@@ -303,6 +339,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         claim = state.get(PVC, ns, name)
         return state if claim is None else sync_claim(state, claim)
     pv = state.get(PV, "", rest)
+    state = _index_volume(state, rest, pv)
     return state if pv is None else sync_volume(state, pv)
 
 
@@ -369,6 +406,11 @@ def _provision(state: ClusterState, claim: FrozenDict, sc: FrozenDict, node: str
     name = f"pvc-{claim['metadata']['uid']}"
     if state.get(PV, "", name) is not None:
         return state  # provisioned already: the volume's own sync binds it
+    problems = provisioner.parameter_errors(sc.get("parameters") or EMPTY)
+    if problems:
+        return record_event(state, claim, "Warning", "ProvisioningFailed",
+                            f"failed to provision volume with StorageClass \"{sc['metadata']['name']}\": "
+                            + "; ".join(problems))
     spec = thaw(claim["spec"])
     requests = (spec.get("resources") or {}).get("requests") or {}
     pv: dict[str, Any] = {
@@ -569,7 +611,7 @@ def _claim_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | N
 def _volume_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
     obj = new if new is not None else old
     assert obj is not None
-    keys = [f"volume/{obj['metadata']['name']}"] if new is not None else []
+    keys = [f"volume/{obj['metadata']['name']}"]
     ref = (obj.get("spec") or EMPTY).get("claimRef")
     if ref and ref.get("namespace") and ref.get("name"):
         keys.append(f"claim/{ref['namespace']}/{ref['name']}")
