@@ -15,7 +15,8 @@ a claim that is not Bound, or a ReadWriteOnce volume in use on another node, kee
 ContainerCreating. Volume data: a pod that mounts a claim read-write writes one content token (its name and
 uid) to the bound volume when it starts; the volume keeps its tokens for as long as it exists, and a
 volume that is deleted or recycled loses them. :func:`container_view` reads all of this back.
-**Not modelled (and why):** file modes and ownership (recorded nowhere a process could tell apart here);
+File modes (``defaultMode``, per-item ``mode``, 0644 by default).
+**Not modelled (and why):** file ownership (``fsGroup``, non-root users: no user ids are simulated);
 ``$(VAR)`` expansion and ``resourceFieldRef``; re-resolution of the environment on a container restart (a
 restarted container keeps its first start's environment); a per-container start when only one container's
 reference is missing (the pod waits as a whole); downward API volumes.
@@ -201,6 +202,22 @@ def volume_files(state: ClusterState, ns: str, volume: Mapping[str, Any]) -> tup
     return {}, None
 
 
+def file_modes(volume: Mapping[str, Any], paths: Any) -> dict[str, int]:
+    """The mode of each projected file: an item's ``mode``, else the source's ``defaultMode``, else 0644."""
+    sources: list[Mapping[str, Any]] = []
+    default = 0o644
+    for field in ("configMap", "secret"):
+        if volume.get(field) is not None:
+            sources = [volume[field]]
+            default = int(volume[field].get("defaultMode", 0o644))
+    if volume.get("projected") is not None:
+        default = int(volume["projected"].get("defaultMode", 0o644))
+        sources = [s.get("configMap") or s.get("secret") or EMPTY for s in volume["projected"].get("sources") or ()]
+    item_modes = {str(i.get("path")): int(i["mode"]) for s in sources for i in s.get("items") or ()
+                  if i.get("mode") is not None}
+    return {p: item_modes.get(p, default) for p in paths}
+
+
 # ---------------------------------------------------------------------------------------------
 # the kubelet's gate
 # ---------------------------------------------------------------------------------------------
@@ -363,8 +380,8 @@ def volume_data(state: ClusterState, volume: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------------------
 def container_view(state: ClusterState, namespace: str, pod: str, container: str) -> dict[str, Any] | None:
     """What a process in ``container`` of ``pod`` sees: ``env`` (fixed at start), ``files`` (mount path ->
-    content: ConfigMap/Secret/projected volumes as they are now, ``subPath`` files as they were at start) and
-    ``data`` (mount path -> the content tokens of the claimed volume). None while the container has not
+    content: ConfigMap/Secret/projected volumes as they are now, ``subPath`` files as they were at start), their
+    ``modes`` and ``data`` (mount path -> the content tokens of the claimed volume). None while the container has not
     started (or the pod or container does not exist)."""
     obj = state.get("Pod", namespace, pod)
     if obj is None:
@@ -386,6 +403,7 @@ def container_view(state: ClusterState, namespace: str, pod: str, container: str
             return None
     volumes = {v.get("name"): v for v in spec.get("volumes") or ()}
     files: dict[str, str | bytes] = {}
+    modes: dict[str, int] = {}
     data: dict[str, tuple[str, ...]] = {}
     for m in c.get("volumeMounts") or ():
         v = volumes.get(m.get("name")) or EMPTY
@@ -398,11 +416,14 @@ def container_view(state: ClusterState, namespace: str, pod: str, container: str
         if m.get("subPath"):
             if path in snapshot["subpaths"]:
                 files[path] = snapshot["subpaths"][path]
+                modes[path] = file_modes(v, (m["subPath"],))[m["subPath"]]
             continue
         current, _ = volume_files(state, namespace, v)
-        for rel, content in current.items():
-            files[f"{path}/{rel}"] = content
-    return {"env": thaw(snapshot["env"]), "files": dict(sorted(files.items())), "data": dict(sorted(data.items()))}
+        for rel, mode in file_modes(v, current).items():
+            files[f"{path}/{rel}"] = current[rel]
+            modes[f"{path}/{rel}"] = mode
+    return {"env": thaw(snapshot["env"]), "files": dict(sorted(files.items())), "modes": dict(sorted(modes.items())),
+            "data": dict(sorted(data.items()))}
 
 
 def _running(pod: Mapping[str, Any], container: str) -> bool:

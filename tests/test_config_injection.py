@@ -99,6 +99,20 @@ def test_configmap_should_be_consumable_from_pods_in_volume_with_mappings() -> N
     assert view(state)["files"] == {"/etc/configmap-volume/path/to/data-2": "value-2"}
 
 
+# [sig-storage] ConfigMap should be consumable from pods in volume with defaultMode set [Conformance];
+# ... with mappings and Item mode set [Conformance]; the default is 0644
+def test_configmap_volume_file_modes() -> None:
+    state = run(configmap("cm", {"data-1": "value-1", "data-2": "value-2"}),
+                pod("p", volumes=[{"name": "a", "configMap": {"name": "cm", "defaultMode": 0o400}},
+                                  {"name": "b", "configMap": {"name": "cm", "items": [
+                                      {"key": "data-2", "path": "x", "mode": 0o400}, {"key": "data-1", "path": "y"}]}},
+                                  {"name": "c", "configMap": {"name": "cm"}}],
+                    mounts=[{"name": "a", "mountPath": "/a"}, {"name": "b", "mountPath": "/b"},
+                            {"name": "c", "mountPath": "/c"}]))
+    assert view(state)["modes"] == {"/a/data-1": 0o400, "/a/data-2": 0o400, "/b/x": 0o400, "/b/y": 0o644,
+                                    "/c/data-1": 0o644, "/c/data-2": 0o644}
+
+
 # [sig-storage] ConfigMap binary data should be reflected in volume [Conformance]
 def test_configmap_binary_data_should_be_reflected_in_volume() -> None:
     state = run(configmap("cm", {"data-1": "value-1"}, {"dump.bin": b"\xde\xca\xfe\xba\xd0\xfe"}),
