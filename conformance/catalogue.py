@@ -66,6 +66,9 @@ _STORE = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go"
 _GC = "pkg/controller/garbagecollector/garbagecollector.go"
 _SELECTOR = "staging/src/k8s.io/apimachinery/pkg/labels/selector.go"
 _T = "tests/"
+_SSCTL = "pkg/controller/statefulset/stateful_set_control.go"
+_SSUTIL = "pkg/controller/statefulset/stateful_set_utils.go"
+_SSPOD = "pkg/controller/statefulset/stateful_pod_control.go"
 
 RULES: Mapping[str, Rule] = _rules(
     # ---- API server: storage and object metadata --------------------------------------------------
@@ -407,6 +410,73 @@ RULES: Mapping[str, Rule] = _rules(
          "An update is refused (Forbidden) when it touches any spec field outside this set: replicas, ordinals, "
          "template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy, minReadySeconds.",
          (f"{_APPSVAL}:ValidateStatefulSetUpdate",), (f"{_T}test_validation.py",)),
+    # ---- StatefulSet controller (statefulset helper) ------------------------------------------------------
+    Rule("SS-2", "StatefulSet pod identity",
+         "Pod n of set s is named s-n (n from spec.ordinals.start on), with hostname s-n, subdomain serviceName "
+         "and the pod-name, pod-index and controller-revision-hash labels; a pod whose name has no ordinal is "
+         "ignored, and an ordinal is never held by two pods at once.",
+         (f"{_SSUTIL}:getParentNameAndOrdinal", f"{_SSUTIL}:initIdentity", f"{_SSUTIL}:updateIdentity"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-3", "StatefulSet claims",
+         "Each volumeClaimTemplate t gives ordinal n the claim t-s-n, labelled with the template's labels and the "
+         "selector's matchLabels, created before the pod and re-used by the same ordinal later.",
+         (f"{_SSUTIL}:getPersistentVolumeClaims", f"{_SSPOD}:StatefulPodControl.createPersistentVolumeClaims"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-4", "StatefulSet health and status",
+         "A pod is healthy when Running, Ready and not terminating; status counts created, ready, available, "
+         "current- and update-revision pods, and a rolling update completes (currentRevision := updateRevision) "
+         "when every replica is updated and ready.",
+         (f"{_SSCTL}:computeReplicaStatus", f"{_SSUTIL}:isHealthy", f"{_SSUTIL}:completeRollingUpdate"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-5", "OrderedReady scale-up",
+         "Replicas are processed in ascending ordinal; a sync stops at the first pod it creates or that is "
+         "terminating, not Running and Ready, or not available, so pod n is created only after 0..n-1 are healthy.",
+         (f"{_SSCTL}:defaultStatefulSetControl.processReplica",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-6", "OrderedReady scale-down and halt",
+         "Condemned pods go in descending ordinal, one at a time, each after the previous one is gone and only "
+         "once every replica is healthy; an unhealthy pod halts scale-down too unless it is the first unhealthy.",
+         (f"{_SSCTL}:defaultStatefulSetControl.processCondemned", f"{_SSCTL}:runForAll"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-7", "Parallel pod management",
+         "Under Parallel the controller creates every missing pod and deletes every condemned pod in one sync; "
+         "unhealthy pods block nothing. Rolling updates are unchanged.",
+         (f"{_SSCTL}:runForAll", f"{_SSCTL}:slowStartBatch"), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-8", "StatefulSet rolling update",
+         "Once scaling is done, the highest ordinal at or above the partition whose revision is not the update "
+         "revision is deleted (and re-created at the update revision); the update waits for each replacement to "
+         "be healthy, one pod at a time, in both pod management policies.",
+         (f"{_SSCTL}:defaultStatefulSetControl.updateStatefulSet",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-9", "StatefulSet partition",
+         "Ordinals below start+partition stay at the current revision, even when deleted and re-created.",
+         (f"{_SSUTIL}:newVersionedStatefulSetPod",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-10", "StatefulSet maxUnavailable",
+         "With the MaxUnavailableStatefulSet gate (alpha, off in v1.32), up to maxUnavailable (rounded down, at "
+         "least 1) minus the unhealthy replicas are replaced at once.",
+         (f"{_SSCTL}:updateStatefulSetAfterInvariantEstablished", f"{_SSUTIL}:getStatefulSetMaxUnavailable"),
+         (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-11", "StatefulSet OnDelete",
+         "Under OnDelete the controller never deletes a pod to update it; a pod re-created after a deletion is "
+         "built from the update revision.",
+         (f"{_SSCTL}:defaultStatefulSetControl.updateStatefulSet",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-12", "StatefulSet revisions",
+         "ControllerRevisions hold the template as a patch; a new template is revision max+1, and a template "
+         "equal to an older revision renumbers that revision (a rollback); non-live revisions beyond "
+         "revisionHistoryLimit are deleted, oldest first.",
+         (f"{_SSCTL}:defaultStatefulSetControl.getStatefulSetRevisions",
+          f"{_SSCTL}:defaultStatefulSetControl.truncateHistory", "pkg/controller/history/controller_history.go:"
+          "HashControllerRevision"), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-13", "claim retention policy",
+         "Claims are never deleted under whenScaled=whenDeleted=Retain (the default). whenScaled=Delete gives a "
+         "condemned pod's claims an owner reference to that pod, whenDeleted=Delete gives the others one to the "
+         "set, and the garbage collector deletes them; a claim still owned by an earlier pod blocks re-creation.",
+         (f"{_SSUTIL}:isClaimOwnerUpToDate", f"{_SSUTIL}:updateClaimOwnerRefForSetAndPod",
+          f"{_SSPOD}:StatefulPodControl.PodClaimIsStale"), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-15", "StatefulSet deletion",
+         "A StatefulSet being deleted only updates its status; deletion gives no ordering guarantee.",
+         (f"{_SSCTL}:defaultStatefulSetControl.updateStatefulSet",), (f"{_T}test_statefulset_controller.py",)),
+    Rule("SS-16", "failed StatefulSet pods are replaced",
+         "A Failed or Succeeded replica is deleted and re-created under the same name once the old object is gone.",
+         (f"{_SSCTL}:defaultStatefulSetControl.processReplica",), (f"{_T}test_statefulset_controller.py",)),
     # ---- Services, Endpoints, DNS -------------------------------------------------------------------------
     Rule("SVC-1", "Service types and defaults",
          "type is ClusterIP (the default), NodePort, LoadBalancer or ExternalName; ports default protocol TCP "
@@ -610,6 +680,82 @@ RULES: Mapping[str, Rule] = _rules(
          ("pkg/controller/tainteviction/taint_eviction.go:Controller.processPodOnNode",
           "pkg/controller/controller_utils.go:IsPodActive"),
          (f"{_T}test_nodelifecycle.py",)),
+    # ---- networking: allocators, endpoints controllers, DNS, kube-proxy (issue 10) ---------------------
+    Rule("SVC-6", "Service types build on each other",
+         "A NodePort Service has a cluster IP and a node port per port; a LoadBalancer Service is a NodePort "
+         "Service (no node ports with allocateLoadBalancerNodePorts false) whose status.loadBalancer.ingress a "
+         "cloud controller fills; without one it stays pending. A type change allocates what the new type needs "
+         "and frees what it no longer carries; values are held until the Service is gone.",
+         ("pkg/registry/core/service/storage/alloc.go:Allocators.allocateCreate",
+          "pkg/registry/core/service/storage/alloc.go:Allocators.allocateUpdate",
+          "pkg/registry/core/service/strategy.go:dropTypeDependentFields"),
+         (f"{_T}test_service_allocation.py",)),
+    Rule("SVC-12", "kube-proxy sends traffic to ready endpoints",
+         "A connection to a cluster IP and port, a node IP and node port, or a load-balancer IP reaches one of "
+         "the Service's ready endpoints (the serving terminating ones only when none is ready); a Local traffic "
+         "policy keeps it on the node's own endpoints; headless and ExternalName Services are not proxied.",
+         ("pkg/proxy/topology.go:CategorizeEndpoints",)),
+    Rule("EP-2", "which pods are endpoints",
+         "Pods of the Service's namespace matching its selector, with an IP, not Succeeded or Failed (whatever "
+         "their restartPolicy); Endpoints leave out terminating pods unless publishNotReadyAddresses.",
+         ("staging/src/k8s.io/endpointslice/util/controller_utils.go:ShouldPodBeInEndpoints",),
+         (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-3", "ready and not-ready addresses",
+         "A listed pod is in addresses when it is Ready (or publishNotReadyAddresses), else in notReadyAddresses; "
+         "its phase does not matter.",
+         ("pkg/controller/endpoint/endpoints_controller.go:addEndpointSubset",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-4", "EndpointSlice conditions",
+         "serving is the pod's readiness, terminating whether it has a deletionTimestamp, ready is "
+         "publishNotReadyAddresses or (serving and not terminating); terminating pods stay in slices.",
+         ("staging/src/k8s.io/endpointslice/utils.go:podToEndpoint",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-5", "endpoint ports",
+         "Each Service port maps to the pod's port: a number as given, a name through the pod's container ports "
+         "of that name and protocol; a pod without the named port is left out of that port.",
+         ("pkg/api/v1/pod/util.go:FindPort",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-6", "endpoint hostnames",
+         "An address carries the pod's hostname when the pod sets hostname and its subdomain is the Service's "
+         "name in the same namespace.",
+         ("staging/src/k8s.io/endpointslice/util/controller_utils.go:ShouldSetHostname",),
+         (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-7", "Endpoints hold at most 1000 addresses",
+         "Beyond 1000 addresses the Endpoints object is truncated (ready addresses kept first, the cut spread over "
+         "subsets in proportion) and annotated endpoints.kubernetes.io/over-capacity: truncated, until it fits.",
+         ("pkg/controller/endpoint/endpoints_controller.go:truncateEndpoints",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-8", "EndpointSlices",
+         "Slices hold at most 100 endpoints, are labelled kubernetes.io/service-name and "
+         "endpointslice.kubernetes.io/managed-by, are owned by their Service, and a Service without endpoints "
+         "keeps one placeholder slice.",
+         ("staging/src/k8s.io/endpointslice/reconciler.go:Reconciler.reconcileByAddressType",
+          "staging/src/k8s.io/endpointslice/utils.go:newEndpointSlice"), (f"{_T}test_endpoints_controller.py",)),
+    Rule("EP-9", "Endpoints shape",
+         "Endpoints carry the Service's labels (plus service.kubernetes.io/headless for a headless Service); "
+         "addresses are grouped into subsets by the ports they serve and sorted.",
+         ("pkg/api/v1/endpoints/util.go:RepackSubsets",), (f"{_T}test_endpoints_controller.py",)),
+    Rule("DNS-2", "headless Services resolve to their ready endpoints",
+         "A headless Service name answers one A record per ready endpoint, NXDOMAIN when none is ready, and "
+         "<hostname>.<service>... for each ready endpoint with a hostname.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-3", "SRV records for named ports",
+         "_<port>._<proto>.<service>.<ns>.svc.<zone> exists only for named ports: the Service name for a "
+         "ClusterIP Service, one per ready endpoint for a headless one.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-4", "PTR records",
+         "A cluster IP reverses to its Service's name; a headless endpoint with a hostname to that hostname's name.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-5", "ExternalName is a CNAME",
+         "An ExternalName Service's name is a CNAME to spec.externalName.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-6", "pod names through hostname and subdomain",
+         "A pod with hostname and subdomain is <hostname>.<subdomain>.<ns>.svc.<zone> when a headless Service of "
+         "that name in its namespace lists it as a ready endpoint (the StatefulSet case).",
+         ("test/e2e/network/dns_common.go:createDNSPod",)),
+    Rule("DNS-7", "pod A records and case",
+         "<a-b-c-d>.<ns>.pod.<zone> answers the pod IP a-b-c-d; names compare case-insensitively.",
+         ("test/e2e/network/dns_common.go:createProbeCommand",)),
+    Rule("DNS-8", "the pod resolver",
+         "A ClusterFirst pod (the default dnsPolicy) asks kube-dns with the search list <ns>.svc.<zone> "
+         "svc.<zone> <zone> and ndots:5, so <service> and <service>.<ns> resolve from a pod.",
+         ("pkg/kubelet/network/dns/dns.go:Configurer.GetPodDNS",)),
     # ---- storage and configuration (PV, CM) ---------------------------------------------------------
     Rule("PV-1", "volume and claim phases",
          "A PersistentVolume is Pending, Available, Bound, Released or Failed; a claim is Pending, Bound, or Lost "

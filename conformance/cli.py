@@ -61,13 +61,15 @@ MAX_FILE_BYTES = 64 * 2**20  # a guard, not an upstream limit: each object is st
 DELEGATED = {
     "conformance": "conformance.runner",
     "replay": "conformance.replay",
+    "serve": "conformance.serve",
 }
 DELEGATED_HELP = {
     "conformance": "run the conformance machines against an adapter (see 'kubeoracle conformance --help')",
     "replay": "replay an event script with every check (see 'kubeoracle replay --help')",
+    "serve": "the Kubernetes REST API over the model, for kubectl (see 'kubeoracle serve --help')",
 }
 # Commands that are planned but do not exist yet: named, so that trying one says so plainly.
-NOT_YET = {"serve": "issue 12"}
+NOT_YET: dict[str, str] = {}
 
 
 class UsageError(Exception):
@@ -137,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--show-system", action="store_true",
                      help="also print the cluster's own objects (kube-system, the kubernetes Service, ...) in "
                           "the tables; -o yaml|json always lists every object")
+    sim.add_argument("--resolve", metavar="NAME", action="append",
+                     help="print what cluster DNS answers a pod for NAME (A, or the record type given as "
+                          "NAME/TYPE: SRV, CNAME, PTR) after the cluster settles; may be repeated")
+    sim.add_argument("--from", dest="resolve_from", metavar="NAMESPACE", default="default",
+                     help="the namespace of the pod asking (its search path), for --resolve (default: default)")
     sim.set_defaults(func=cmd_simulate)
 
     val = sub.add_parser("validate", help="check manifests the way the API server would (exit 1 if invalid)",
@@ -477,7 +484,24 @@ def cmd_simulate(ns: argparse.Namespace) -> int:
     objs = visible_objects(state, baseline=baseline, touched=frozenset(touched), namespace=ns.namespace,
                            show_system=ns.show_system or ns.output != "wide")
     _print_objects(state, objs, ns.output, ns.namespace)
+    for query in ns.resolve or ():
+        _print_answers(state, query, ns.resolve_from)
     return 0 if ok else 1
+
+
+def _print_answers(state: rm.ClusterState, query: str, namespace: str) -> None:
+    """``dig +noall +answer``'s shape: one line per record; NXDOMAIN (or no data) said as nslookup says it."""
+    name, _, rtype = query.partition("/")
+    rtype = (rtype or "A").upper()
+    if rtype not in rm.dns.TYPES:
+        raise UsageError(f"--resolve {query}: record type {rtype} is not served (use one of "
+                         f"{', '.join(rm.dns.TYPES)})")
+    records = rm.resolve(state, name, namespace, rtype)
+    if not records:
+        sys.stdout.write(f"** server can't find {name} ({rtype}, from namespace {namespace}): NXDOMAIN\n")
+        return
+    for r in records:
+        sys.stdout.write(f"{r.name}.\t30\tIN\t{r.type}\t{r.data}{'.' if r.type in ('CNAME', 'PTR', 'SRV') else ''}\n")
 
 
 def _print_objects(state: rm.ClusterState, objs: list[dict[str, Any]], fmt: str, namespace: str | None) -> None:

@@ -13,7 +13,10 @@ Then:
 2. the differential checks (:mod:`conformance.invariants.differential`): the adapter's answers, and its
    canonicalised objects after every step (virtual-time adapters: a deterministic adapter that can
    single-step is settled one model turn at a time, so a bug whose trace vanishes at settle is seen
-   at the turn it happens) and after ``settle``, against the model's.
+   at the turn it happens) and after ``settle``, against the model's. Such a settle stops the clock
+   one second before every deadline the model waits for and wakes that deadline's work early (a
+   probe), so a timer that fires early inside the adapter, which the protocol cannot show, acts
+   where the checks see it (:meth:`Run._driven_turns`).
 
 When the system under test is the built-in ``model`` adapter it *is* the reference model: no second
 model runs beside it and the differential checks are reported not applicable.
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -344,19 +347,20 @@ class Run:
 
     def _settle_in_turns(self, timeout: float, *, check_steps: bool) -> bool:
         """A settle driven by the model, for a deterministic adapter (``virtual-time`` and
-        ``single-step``): each controller turn and clock step the model takes goes to the adapter too,
-        and the objects it touched are compared on both sides; then the adapter's own ``settle``
-        finishes whatever else it has to do (nothing, when it behaves like the model)."""
+        ``single-step``): each controller turn and clock step the model takes (:meth:`_driven_turns`,
+        with a probe one second before every deadline) goes to the adapter too, and the objects it
+        touched are compared on both sides; then the adapter's own ``settle`` finishes whatever else it
+        has to do (nothing, when it behaves like the model)."""
         assert self._model is not None
         self.ctx.settle_start = prev = self.view
         try:
-            for event, state in bounded_converge_steps(self._model, SETTLE_TURNS):
+            for event in self._driven_turns(SETTLE_TURNS):
                 mprev = self._mview
                 out = perform(self.sut, event)
                 if out.status == "unknown":
                     self.diverged = True
                     self.stats.errors[out.message] += 1
-                self._set_model(state)
+                self._model_step(event)
                 view = self._observe()
                 self.stats.intermediate += 1
                 if check_steps:
@@ -375,6 +379,47 @@ class Run:
         if self.comparing:
             self._compare_step(prev, self.view, self._mview, "the adapter's own settle")
         return settled
+
+    def _driven_turns(self, limit: int) -> Iterator[ev.Event]:
+        """The events of the model's own settle (:func:`refmodel.converge_steps`: queued work in queue
+        order, then a clock jump to the next essential timer), read from the model as the harness steps
+        it, with one change: a jump of two seconds or more to a deadline ``t`` stops at ``t - 1``,
+        where the work that deadline will wake is reconciled once, early (a *probe*; a controller must
+        not act before its deadline however often it is woken, as informer resyncs wake it upstream).
+
+        The adapter's own timers are invisible through the protocol, so a jump straight to the
+        model's deadline would let an adapter whose timer fires early (an eviction before
+        tolerationSeconds, a progress deadline cut short) act at the same instant the model does; at
+        ``t - 1`` it acts a second early (timestamps are whole seconds), where the timing invariants
+        and the per-step comparison see it. Raises :class:`refmodel.NotConverged` after ``limit``
+        events."""
+        probed: set[int] = set()
+        n = 0
+        while True:
+            model = self._model
+            assert model is not None
+            queued = bool(model.dirty)
+            if queued:
+                batch = [ev.Reconcile(*item) for _, item in sorted((seq, item) for item, seq in model.dirty.items())]
+            else:
+                due = _next_deadline(model)
+                if due is None:
+                    return
+                seconds = due - model.now
+                if seconds >= 2 and due not in probed:
+                    probed.add(due)
+                    batch = [ev.ClockAdvanced(seconds - 1),
+                             *(ev.Reconcile(*item) for item in sorted(model.timers[due].keys()))]
+                else:
+                    batch = [ev.ClockAdvanced(max(seconds, 0))]
+            for event in batch:
+                if queued and (event.controller, event.key) not in self._model.dirty:  # type: ignore[union-attr]
+                    continue  # an earlier turn of this batch already took it
+                n += 1
+                if n > limit:
+                    raise rm.NotConverged(f"still busy after {limit} controller turns and clock steps "
+                                          f"(last: {event}), but should have settled")
+                yield event
 
     def _check_turn(self, event: object, prev: View, view: View) -> None:
         step = Step(event, None, prev, view, True)
@@ -465,6 +510,11 @@ class Run:
         self.failures.append(failure)
         if self.raise_on_violation:
             raise Violation(failure)
+
+
+def _next_deadline(state: rm.ClusterState) -> int | None:
+    """The time of the model's next essential timer (the one its settle waits for), or None."""
+    return min((t for t, slot in state.timers.items() if any(slot.values())), default=None)
 
 
 def _orphanable_dependents(view: View, owner: Mapping[str, Any]) -> tuple[str, ...]:

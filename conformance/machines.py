@@ -7,6 +7,8 @@
 ``rollout``     Deployments with no faults at all: clean rollouts, where the rollout bounds bite
 ``nodes``       ReplicaSets under cordon/uncordon and node failure/recovery
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)
+``services``    Services of every type over ReplicaSets and pods, with readiness flaps, kills and node failure
+``statefulset`` StatefulSets under scaling, updates, partitions, rollbacks, deletes and pod/node faults
 ``storage``     claims, volumes, classes, ConfigMaps, Secrets and the pods using them; pod kills, node failure
 =============  ==================================================================================
 
@@ -19,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis.stateful import RuleBasedStateMachine, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 import strategies as ks
+from strategies.services import services
 
 from .adapters import Adapter, Bound
 from .harness import Run, Stats
@@ -36,11 +39,14 @@ from .rules import (
     NodeRules,
     PodFaultRules,
     ReplicaSetRules,
+    ServiceRules,
+    StatefulSetRules,
     StorageRules,
     WorkloadRules,
 )
 
-__all__ = ["BUDGET_SHARE", "MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
+__all__ = ["EXAMPLE_SHARE", "MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
+           "ServicesMachine", "StatefulSetMachine",
            "StorageMachine", "build", "factory"]
 
 
@@ -86,9 +92,60 @@ class StorageMachine(StorageRules, PodFaultRules, NodeRules, ControlRules):
 
 
 class MixedMachine(ReplicaSetRules, DeploymentRules, WorkloadRules, NamespaceRules, InvalidRules, NodeRules,
-                   PodFaultRules, ImageFaultRules, StorageRules, ControlRules):
+                   PodFaultRules, ImageFaultRules, ServiceRules, ControlRules, StatefulSetRules,
+                   StorageRules):
     """Every rule: user operations, invalid manifests and every fault, interleaved."""
 
+
+class ServicesMachine(ServiceRules, ReplicaSetRules, WorkloadRules, PodFaultRules, NodeRules, ControlRules):
+    """Services of every type over ReplicaSets and bare pods: type and selector changes, deletion, readiness
+    flaps, pod kills, scaling and node failure (the endpoints, allocator, DNS and proxy invariants). Workloads
+    live in ``default`` and most Services too, so that selectors meet pods; some Services are in ``team-a``,
+    resolved from ``default`` by their qualified name."""
+
+    @rule(manifest=ks.replicasets(namespace="default"))
+    def apply_replicaset(self, manifest: dict[str, Any]) -> None:
+        self.apply(manifest)
+
+    @rule(manifest=ks.pods(namespace="default"))
+    def apply_pod(self, manifest: dict[str, Any]) -> None:
+        self.apply(manifest)
+
+    @rule(manifest=services(namespaces=("default", "default", "team-a"), selectors=(
+        {"rs": "front"}, {"rs": "back"}, {"track": "canary"}, {"rs": "front"}, {"rs": "back"}, None)))
+    def apply_service(self, manifest: dict[str, Any]) -> None:
+        self.apply(manifest)
+
+    @initialize(service=services(name="front", namespace="default", selectors=({"rs": "front"},)),
+                workload=ks.replicasets(name="front", namespace="default"))
+    def apply_front(self, service: dict[str, Any], workload: dict[str, Any]) -> None:
+        """Every example starts with a Service and a ReplicaSet in ``default`` (its selector may or may not
+        match the Service's), so that the endpoints invariants judge pods behind a Service."""
+        self.apply(workload)
+        self.apply(service)
+
+    def delete_orphan(self, prefer: str, pick: int) -> None:  # not a rule here: the workload machines have it
+        raise NotImplementedError
+
+    def delete(self, prefer: str, pick: int, propagation: str) -> None:  # not a rule here: delete_service, kills
+        raise NotImplementedError
+
+    def cordon(self, node: str) -> None:  # not a rule here
+        raise NotImplementedError
+
+    def uncordon(self, node: str) -> None:  # not a rule here
+        raise NotImplementedError
+
+
+class StatefulSetMachine(StatefulSetRules, PodFaultRules, ImageFaultRules, NodeRules, ControlRules):
+    """StatefulSets: apply, scale, template updates, partitions, rollbacks, retention policies and deletes,
+    interleaved with pod kills, readiness flaps, image failures and node failure."""
+
+
+#: the share of the profile's examples a machine runs when ``--examples`` is not given: the services
+#: machine's examples each start with a Service and its pods, so fewer of them reach its invariants' premises;
+#: the storage machine's rules aim at their premises, which a third of the examples reach
+EXAMPLE_SHARE: dict[str, float] = {"services": 0.4, "storage": 0.35}
 
 MACHINES: dict[str, type[RuleBasedStateMachine]] = {
     "replicaset": ReplicaSetMachine,
@@ -96,13 +153,9 @@ MACHINES: dict[str, type[RuleBasedStateMachine]] = {
     "rollout": RolloutMachine,
     "nodes": NodesMachine,
     "mixed": MixedMachine,
+    "services": ServicesMachine,
+    "statefulset": StatefulSetMachine,
     "storage": StorageMachine,
-}
-
-#: a machine's share of the profile's examples when ``--examples`` is not given (the default run's time
-#: budget: the storage machine reaches its premises in a third of the examples)
-BUDGET_SHARE: dict[str, float] = {
-    "storage": 0.35,
 }
 
 

@@ -47,7 +47,8 @@ __all__ = [
 Obj = Mapping[str, Any]
 
 # The order in which kinds are printed; kinds not listed follow in alphabetical order.
-KIND_ORDER = ("Node", "Namespace", "Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service")
+KIND_ORDER = ("Node", "Namespace", "Deployment", "StatefulSet", "ReplicaSet", "Pod", "Service", "Endpoints",
+              "EndpointSlice")
 
 _NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
 _NODE_ROLE_LABEL = "kubernetes.io/role"
@@ -264,6 +265,8 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "Node": ("NAME", "STATUS", "ROLES", "AGE", "VERSION"),
     "Service": ("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"),
     "Namespace": ("NAME", "STATUS", "AGE"),
+    "Endpoints": ("NAME", "ENDPOINTS", "AGE"),
+    "EndpointSlice": ("NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"),
 }
 _GENERIC_HEADERS = ("NAME", "AGE")
 
@@ -322,6 +325,33 @@ def _service_ports(svc: Obj) -> str:
     return ",".join(pieces) or "<none>"
 
 
+def _first_three(items: list[str]) -> str:
+    """kubectl's formatEndpoints/formatEndpointSlice: three entries, then `` + N more...``."""
+    if not items:
+        return "<none>"
+    shown = ",".join(items[:3])
+    return shown + (f" + {len(items) - 3} more..." if len(items) > 3 else "")
+
+
+def _endpoints_cell(ep: Obj) -> str:
+    """printEndpoints' ENDPOINTS column: ``ip:port`` of the ready addresses, each port of each subset."""
+    items: list[str] = []
+    for subset in ep.get("subsets") or ():
+        ports = subset.get("ports") or ()
+        for a in subset.get("addresses") or ():
+            if ports:
+                items.extend(f"{a.get('ip')}:{p.get('port')}" for p in ports)
+            else:
+                items.append(str(a.get("ip")))
+    return _first_three(items)
+
+
+def _slice_cells(es: Obj) -> tuple[str, str]:
+    ports = [str(p.get("port")) for p in es.get("ports") or ()]
+    addrs = [str(a) for e in es.get("endpoints") or () for a in e.get("addresses") or ()]
+    return (",".join(ports) if ports else "<unset>"), _first_three(addrs)
+
+
 def row_for(obj: Obj, now_epoch: int, name: str | None = None) -> tuple[str, ...]:
     """One table row for ``obj``, in the columns of :func:`headers_for` its kind."""
     kind = str(obj.get("kind", ""))
@@ -354,6 +384,11 @@ def row_for(obj: Obj, now_epoch: int, name: str | None = None) -> tuple[str, ...
     if kind == "Namespace":
         phase = str(status.get("phase") or ("Terminating" if md.get("deletionTimestamp") else "Active"))
         return (shown, phase, created)
+    if kind == "Endpoints":
+        return (shown, _endpoints_cell(obj), created)
+    if kind == "EndpointSlice":
+        ports, addrs = _slice_cells(obj)
+        return (shown, str(obj.get("addressType") or ""), ports, addrs, created)
     return (shown, created)
 
 

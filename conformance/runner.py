@@ -36,7 +36,7 @@ from .profiles import PROFILES, settings_for
 
 __all__ = ["main", "run_machine", "summarise"]
 
-DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "storage")
+DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "services", "statefulset", "storage")
 
 
 class _ArgParser(argparse.ArgumentParser):
@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="examples per machine (default: from the profile)")
     p.add_argument("--steps", type=_positive, default=None, metavar="N",
                    help="steps per example (default: from the profile)")
-    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: derandomized)")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: a new one each run; --profile ci derandomizes)")
     p.add_argument("--workers", type=_positive, default=1, metavar="N",
                    help="machines run in N parallel processes. Default: %(default)r")
     p.add_argument("--report", type=Path, default=None, metavar="DIR",
@@ -95,7 +95,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
 
     from .adapters import AdapterError, load
     from .harness import AdapterCrash, Failure, Run, Stats, Violation
-    from .machines import factory
+    from .machines import EXAMPLE_SHARE, factory
     from .script import dump_script
 
     started = time.perf_counter()
@@ -119,11 +119,9 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
         last["run"] = run
         ticker.tick()
 
-    from .machines import BUDGET_SHARE
-    from .profiles import PROFILES
-
-    examples = options.get("examples") or max(1, round(
-        PROFILES.get(options.get("profile", "dev"), PROFILES["dev"])["max_examples"] * BUDGET_SHARE.get(name, 1.0)))
+    examples = options.get("examples")
+    if examples is None and name in EXAMPLE_SHARE:
+        examples = max(1, round(PROFILES[options.get("profile", "dev")]["max_examples"] * EXAMPLE_SHARE[name]))
     settings = settings_for(options.get("profile", "dev"), examples=examples,
                             steps=options.get("steps"), database=options.get("database"),
                             seed=options.get("seed"), shrink=options.get("shrink", True))

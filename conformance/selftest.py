@@ -116,5 +116,5 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
     counts = {c: sum(1 for _, cells in rows if cells[c][0] == "killed") for c in COLUMNS}
     out("\nkilled: " + ", ".join(f"{c} {n}/{len(rows)}" for c, n in counts.items()) + f" in {seconds:.0f} s"
         + (f"; survived: {', '.join(survived)}" if survived else "")
-        + (f"; known gaps: {', '.join(gaps)}" if gaps else "") + "\n")
+        + (f"; not visible to the external column: {', '.join(gaps)}" if gaps else "") + "\n")
     return 1 if survived else 0

@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import apiserver, controllers, events, kubectl
+from . import apiserver, controllers, dns, events, kubectl
 from .controllers import send
 from .core import StepResult, converge, converge_steps, step, transition
+from .dns import Record, resolve
 from .errors import FieldError, Invalid, NotConverged, Rejection
 from .frozen import EMPTY, FrozenDict, freeze, thaw
+from .proxy import route
 from .request import Request, Response
 from .resources import REGISTRY
 from .state import ClusterConfig, ClusterState
@@ -34,6 +36,7 @@ __all__ = [
     "FieldError",
     "Invalid",
     "NotConverged",
+    "Record",
     "Rejection",
     "Request",
     "Response",
@@ -42,12 +45,15 @@ __all__ = [
     "container_view",
     "converge",
     "converge_steps",
+    "dns",
     "dump_manifests",
     "events",
     "get",
     "list_objects",
     "load_manifests",
     "new_cluster",
+    "resolve",
+    "route",
     "step",
     "transition",
     "validate_manifest",
@@ -85,25 +91,29 @@ def new_cluster(
         })
         # the node's kubelet registers it (with its status)
         state = _must(send(state, Request("create", body=node, controller="kubelet")))
-    for obj in _builtin_objects():
+    for obj in _builtin_objects(state.config):
         state = _must(send(state, Request("create", body=obj)))
     if state.config.default_storage_class:
         state = _must(send(state, Request("create", body=_default_storage_class(state.config.default_storage_class))))
     return converge(state)
 
 
-def _builtin_objects() -> list[dict[str, Any]]:
-    """The ``kubernetes`` Service (first IP of the service CIDR) and kube-dns (rules SVC-11, DNS-1)."""
+def _builtin_objects(config: ClusterConfig) -> list[dict[str, Any]]:
+    """The ``kubernetes`` Service (first IP of the service CIDR) and kube-dns (the tenth, as kubeadm
+    places it) (rules SVC-11, DNS-1)."""
+    from .allocator import ip_range
+
+    rng = ip_range(config.service_cidr)
     return [
         {"apiVersion": "v1", "kind": "Service",
          "metadata": {"name": "kubernetes", "namespace": "default",
                       "labels": {"component": "apiserver", "provider": "kubernetes"}},
-         "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.1",
+         "spec": {"type": "ClusterIP", "clusterIP": rng.first(),
                   "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}},
         {"apiVersion": "v1", "kind": "Service",
          "metadata": {"name": "kube-dns", "namespace": "kube-system",
                       "labels": {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}},
-         "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.10", "selector": {"k8s-app": "kube-dns"},
+         "spec": {"type": "ClusterIP", "clusterIP": rng.address(9), "selector": {"k8s-app": "kube-dns"},
                   "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
                             {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53}]}},
     ]
@@ -137,7 +147,7 @@ def apply_manifest(state: ClusterState, obj: Mapping[str, Any]) -> ClusterState:
 
 def validate_manifest(state: ClusterState, obj: Mapping[str, Any]) -> Rejection | None:
     """What the API server would say to creating ``obj`` (None = accepted), without changing anything."""
-    return apiserver.handle(state, Request("create", body=obj, dry_run=True))[1].rejection
+    return apiserver.check_create(state, obj)
 
 
 def get(state: ClusterState, kind: str, name: str, namespace: str = "default") -> dict[str, Any] | None:

@@ -16,8 +16,12 @@ write keeps spec and metadata; a main-resource write keeps status) and the scale
 the ``status`` and ``scale`` subresources; the checks in one fixed order (resolve the kind, the
 namespace, decode strictly, validate metadata, default, prepare, validate, admission, precondition,
 commit); uid, monotonically increasing resourceVersion, ``generation`` bumped iff the spec changes,
-finalizers, graceful deletion of pods, Foreground/Orphan/Background propagation, namespace termination,
-immortal namespaces, dry run, resourceVersion preconditions. A rejected request returns the unchanged
+finalizers, graceful deletion of pods, Foreground/Orphan/Background propagation (the GC finalizers of
+every DELETE, a repeated one included, as ``deletionFinalizersForGarbageCollection`` decides them: a
+second DELETE may swap ``orphan`` for ``foregroundDeletion`` or drop it, and an object left with no
+finalizer goes at once; not while a pod's graceful deletion is pending), namespace termination,
+immortal namespaces, dry run (and :func:`check_create`, a dry-run create that stops before storing, for
+``kubeoracle validate``), resourceVersion preconditions. A rejected request returns the unchanged
 state and a ``Status``-shaped :class:`~refmodel.request.Response`; an accepted one returns the committed
 writes (``changes``) for the watches. Controllers come through the same door, named in the request: they
 send objects built from validated templates, so only the checks that can fail for them run (names of
@@ -26,7 +30,9 @@ which validates their writes as a user's. A controller turn's writes may be one 
 (``Request.items``), committed together.
 **Not modelled (and why):** optimistic concurrency between controllers beyond resourceVersion
 preconditions (each controller writes within its own turn); authentication/authorization; server-side
-apply (415); status validation (no modelled kind validates
+apply (415); a DELETE that shortens a pending grace period to a non-zero one (only 0, a forced delete,
+is modelled); the core/v1 ReplicationController's orphaning default (its controller is not modelled);
+status validation (no modelled kind validates
 its status); watch requests (``changes`` go to the controllers' watches in :mod:`refmodel.core`).
 """
 
@@ -46,7 +52,7 @@ from .resources.common import NAME_RULES, validate_labels
 from .resources.schema import structural_errors
 from .state import ClusterState, Ref
 
-__all__ = ["IMMORTAL_NAMESPACES", "PROPAGATIONS", "SCALABLE", "handle", "resolve_kind"]
+__all__ = ["IMMORTAL_NAMESPACES", "PROPAGATIONS", "SCALABLE", "check_create", "gc_finalizers", "handle", "resolve_kind"]
 
 _dict_update = dict.update  # for building a FrozenDict before anyone sees it
 _dict_set = dict.__setitem__
@@ -256,6 +262,36 @@ def _create(txn: _Batch, request: Request, body: Any) -> _Out:
 
 
 def _create_from_user(txn: _Batch, request: Request, info: resources.KindInfo, body: Any) -> _Out:
+    admitted = _admit_create(txn, request, info, body)
+    if isinstance(admitted, Rejection):
+        return admitted
+    obj, ns, name = admitted
+    # fields the server sets are not taken from the request; status comes from PrepareForCreate
+    md = obj["metadata"]
+    for f in (*_SERVER_META, "managedFields", "selfLink"):
+        md.pop(f, None)
+    if info.has_status:
+        obj.pop("status", None)
+    return _insert(txn, info, ns, name, freeze(obj))
+
+
+def check_create(state: ClusterState, body: Any) -> Rejection | None:
+    """What a dry-run create of ``body`` answers (None: accepted), without building the object it would
+    store: every check of :func:`handle`'s create runs (decoding, metadata, defaulting and the kind's
+    validation, NamespaceLifecycle, AlreadyExists); only PrepareForCreate, which sets fields and never
+    refuses, and the stamping are left out. ``kubeoracle validate`` checks each document this way."""
+    request = Request("create", body=body, dry_run=True)
+    info = _kind_of(request, body)
+    if isinstance(info, Rejection):
+        return info
+    admitted = _admit_create(_Batch(state, request), request, info, body)
+    return admitted if isinstance(admitted, Rejection) else None
+
+
+def _admit_create(txn: _Batch, request: Request, info: resources.KindInfo,
+                  body: Any) -> tuple[dict[str, Any], str, str] | Rejection:
+    """A user's create up to storing: the decoded, defaulted and validated object (a copy of ``body``),
+    its namespace and name, or why the create is refused."""
     obj = thaw(body)
     kind = info.kind
     raw_md = obj.get("metadata")
@@ -285,12 +321,7 @@ def _create_from_user(txn: _Batch, request: Request, info: resources.KindInfo, b
             return Rejection.from_errors(kind, name, errs)
     if txn.get(kind, ns, name) is not None:
         return Rejection("AlreadyExists", f'{info.plural} "{name}" already exists', 409, kind, name)
-    # fields the server sets are not taken from the request; status comes from PrepareForCreate
-    for f in (*_SERVER_META, "managedFields", "selfLink"):
-        md.pop(f, None)
-    if info.has_status:
-        obj.pop("status", None)
-    return _insert(txn, info, ns, name, freeze(obj))
+    return obj, ns, name
 
 
 def _object_errors(info: resources.KindInfo, obj: dict[str, Any], defaulted: bool = True) -> list[FieldError]:
@@ -323,7 +354,13 @@ def _namespace_admits(txn: _Batch, info: resources.KindInfo, ns: str, name: str)
 
 
 def _insert(txn: _Batch, info: resources.KindInfo, ns: str, name: str, obj: FrozenDict) -> _Out:
-    """Admission (the kind's PrepareForCreate), uid, creationTimestamp, generation 1, resourceVersion."""
+    """Allocation, admission (the kind's PrepareForCreate), uid, creationTimestamp, generation 1,
+    resourceVersion."""
+    if info.allocate is not None:
+        allocated = info.allocate(txn.txn, None, obj)
+        if isinstance(allocated, list):
+            return Rejection.from_errors(info.kind, name, allocated)
+        obj = allocated
     prepare = info.prepare_create
     if prepare is not None:
         obj = prepare(txn.state, obj)
@@ -479,6 +516,11 @@ def _write_update(txn: _Batch, info: resources.KindInfo, old: FrozenDict, new: F
     an object being deleted that has lost its last finalizer is removed."""
     if new == old:
         return old
+    if info.allocate is not None and new.get("spec") != old.get("spec"):
+        allocated = info.allocate(txn.txn, old, new)
+        if isinstance(allocated, list):
+            return Rejection.from_errors(info.kind, new["metadata"]["name"], allocated)
+        new = allocated
     md = new["metadata"]
     changes: dict[str, Any] = {}
     if info.tracks_generation and new.get("spec") != old.get("spec"):
@@ -652,13 +694,12 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     ref = (kind, ns, name)
     md = obj["metadata"]
     finalizers = list(md.get("finalizers") or ())
-    if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
-        finalizers.append("foregroundDeletion")
-    if propagation == "Orphan" and "orphan" not in finalizers:
-        finalizers.append("orphan")
-    if propagation in (None, "Background"):
-        finalizers = [f for f in finalizers if f not in ("foregroundDeletion", "orphan")] if not md.get(
-            "deletionTimestamp") else finalizers
+    pending_grace = md.get("deletionGracePeriodSeconds") or 0
+    if not (md.get("deletionTimestamp") and pending_grace > 0
+            and (grace_seconds is None or grace_seconds >= pending_grace)):
+        # rest.BeforeDelete: while a graceful deletion is pending (and this one does not shorten it), the
+        # finalizers cannot be changed by a DELETE; otherwise they follow this request's policy
+        finalizers = gc_finalizers(finalizers, propagation)
     graceful = kind == "Pod" and _awaits_kubelet(obj)
     grace = 0
     if graceful:
@@ -693,6 +734,22 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
         txn.put(ref, obj, new)
         return new
     return _remove(txn, ref, obj)
+
+
+def gc_finalizers(finalizers: list[str], propagation: str | None) -> list[str]:
+    """The finalizers an object keeps after a DELETE with ``propagation`` (None: no policy given), as
+    registry/store.go ``deletionFinalizersForGarbageCollection`` computes them: ``orphan`` and
+    ``foregroundDeletion`` are removed, then the one the policy asks for is added. An explicit policy
+    decides (``shouldOrphanDependents``/``shouldDeleteDependents``); without one, the first of the two
+    already on the object decides, else the kind's default, which is to delete the dependents in the
+    background for every modelled kind. A set-equal result keeps the old list (and order)."""
+    gc = ("orphan", "foregroundDeletion")
+    if propagation is None:
+        policy = next((f for f in finalizers if f in gc), None)
+    else:
+        policy = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}.get(propagation)
+    out = [f for f in finalizers if f not in gc] + ([policy] if policy is not None else [])
+    return finalizers if set(out) == set(finalizers) else out
 
 
 def _remove(txn: _Batch, ref: Ref, old: FrozenDict) -> _Out:

@@ -24,6 +24,7 @@ import attrs
 
 from . import controllers, kubectl
 from .controllers import CONTROLLERS, kubelet, nodelifecycle
+from .counters import WorkCounters, counting
 from .errors import NotConverged, Rejection
 from .events import (
     Apply,
@@ -92,8 +93,8 @@ def transition(state: ClusterState, event: Event) -> StepResult:
             return _sent(kubectl.delete(state, kind, ns, name, propagation))
         case Scale(kind=kind, namespace=ns, name=name, replicas=replicas):
             return _sent(kubectl.scale(state, kind, ns, name, replicas))
-        case RolloutUndo(namespace=ns, name=name, to_revision=rev):
-            return _sent(kubectl.rollout_undo(state, ns, name, rev))
+        case RolloutUndo(namespace=ns, name=name, to_revision=rev, kind=kind):
+            return _sent(kubectl.rollout_undo(state, ns, name, rev, kind))
         case RolloutPause(namespace=ns, name=name):
             return _sent(kubectl.rollout_pause(state, ns, name, True))
         case RolloutResume(namespace=ns, name=name):
@@ -169,17 +170,26 @@ def converge(
     *,
     max_steps: int | None = None,
     horizon: int = 7 * 24 * 3600,
+    counters: WorkCounters | None = None,
 ) -> ClusterState:
     """Run controllers (and the environment) until nothing is left to do.
 
     With ``controllers`` given, only those run, the clock does not move and no environment actor
     (kubelet, node lifecycle) runs unless named. Raises :class:`NotConverged` if work keeps coming
-    after ``max_steps`` reconciles or past ``horizon`` virtual seconds.
+    after ``max_steps`` reconciles or past ``horizon`` virtual seconds. With ``counters`` given, the
+    reconciles of each controller (``reconciles``) and the controllers' per-object visits are counted
+    into it (:mod:`refmodel.counters`); the result is the same.
     """
     final = state
     with _cyclic_gc_paused():
-        for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
-            pass
+        if counters is None:
+            for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
+                pass
+            return final
+        with counting(counters):
+            for event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
+                if isinstance(event, Reconcile):
+                    counters.add(event.controller, "reconciles")
     return final
 
 
@@ -220,6 +230,7 @@ def converge_steps(
     if unknown:
         raise ValueError(f"unknown controller(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(CONTROLLERS))}")
     budget = max_steps if max_steps is not None else 200_000 + 20 * _size(state)
+    start_size = _size(state)
     start = state.now
     steps = 0
     while True:
@@ -234,6 +245,8 @@ def converge_steps(
                 state = CONTROLLERS[item[0]].sync(state, item[1])
                 steps += 1
                 yield Reconcile(item[0], item[1]), state
+            if steps > budget and state.dirty and max_steps is None:
+                budget = _budget(start_size, state)
             if steps > budget and state.dirty:
                 raise NotConverged(
                     f"still {len(state.dirty)} work item(s) after {steps} reconciles "
@@ -244,6 +257,8 @@ def converge_steps(
         t = _next_essential(state)
         if t is None:
             return
+        if steps > budget and max_steps is None:
+            budget = _budget(start_size, state)
         if steps > budget:
             raise NotConverged(
                 f"timers keep waking controllers: {steps} reconciles up to t={state.now}s, but the cluster "
@@ -257,3 +272,14 @@ def converge_steps(
 
 def _size(state: ClusterState) -> int:
     return sum(state.count(k) for k in ("Pod", "ReplicaSet", "Deployment", "Node"))
+
+
+def _budget(start_size: int, state: ClusterState) -> int:
+    """The default reconcile budget once the first one is spent: 20 per object at the start and per replica
+    the workloads ask for now (pod workers take a few reconciles per pod, so a converge from empty to n
+    replicas needs work in proportion to n, not to the objects it started with). Computed only when the
+    first budget runs out, so it costs nothing on the common path; pods created beyond what the
+    workloads ask for still exhaust it."""
+    wanted = sum(int((o.get("spec") or {}).get("replicas", 1) or 0)
+                 for kind in ("Deployment", "ReplicaSet") for o in state.iter_kind(kind))
+    return 200_000 + 20 * (start_size + wanted)

@@ -69,11 +69,13 @@ class Scale:
 
 @attrs.frozen
 class RolloutUndo:
-    """``kubectl rollout undo deployment/NAME [--to-revision=N]`` (0 = the previous revision)."""
+    """``kubectl rollout undo deployment/NAME [--to-revision=N]`` (0 = the previous revision); ``kind``
+    StatefulSet for ``kubectl rollout undo statefulset/NAME``."""
 
     namespace: str
     name: str
     to_revision: int = 0
+    kind: str = "Deployment"
 
 
 @attrs.frozen
@@ -211,6 +213,7 @@ _RANGES: dict[tuple[str, str], tuple[int, int]] = {
 }
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("Delete", "propagation"): ("Background", "Foreground", "Orphan"),
+    ("RolloutUndo", "kind"): ("Deployment", "StatefulSet"),
 }
 _NONEMPTY = frozenset({"kind", "name", "node", "image", "pod", "container", "key", "controller"})
 

@@ -89,6 +89,13 @@ def thaw(value: Any) -> Any:
 
 
 def _thaw(value: Any) -> Any:
+    t = type(value)
+    if t is str or t is int or t is bool or t is float or value is None:
+        return value
+    if t is FrozenDict or t is dict:
+        return {k: _thaw(v) for k, v in value.items()}
+    if t is tuple or t is list:
+        return [_thaw(v) for v in value]
     if isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

@@ -15,8 +15,11 @@ Apply keeps fields others set (a ``kubectl scale``, a controller), removes those
 and this one drops, merges keyed lists per element and clears keys of ``retainKeys`` fields the manifest
 leaves out (the strategic three-way merge of :mod:`refmodel.patch`).
 **Not modelled (and why):** apply sends the merged object as an update with the live resourceVersion
-rather than the patch itself (the stored result is the same); ``--server-side``; ``--prune``; undo of kinds other than Deployment (no other kind keeps
-revisions in the model).
+rather than the patch itself (the stored result is the same); ``--server-side``; ``--prune``; undo of DaemonSets
+(no DaemonSet controller keeps revisions in the model).
+StatefulSets: ``pkg/polymorphichelpers/rollback.go`` (``StatefulSetRollbacker.Rollback``, ``findHistory``,
+``statefulsetMatch``): the set's ControllerRevisions, the chosen one's data sent as a strategic patch
+(its ``$patch: replace`` replaces the template), "skipped rollback" when it already matches.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from .request import Change, Request, Response
 from .state import ClusterState
 
 __all__ = ["LAST_APPLIED", "Result", "apply", "cordon", "delete", "deployment_revision", "rollout_pause",
-           "rollout_undo", "scale"]
+           "rollout_undo", "rollout_undo_statefulset", "scale"]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -148,12 +151,15 @@ def _deployment(state: ClusterState, namespace: str, name: str) -> FrozenDict | 
     return got.obj
 
 
-def rollout_undo(state: ClusterState, namespace: str, name: str, to_revision: int = 0) -> Result:
+def rollout_undo(state: ClusterState, namespace: str, name: str, to_revision: int = 0,
+                 kind: str = "Deployment") -> Result:
     """``kubectl rollout undo deployment/NAME [--to-revision=N]`` (DeploymentRollbacker.Rollback).
 
     Copies the chosen ReplicaSet's template (without ``pod-template-hash``) and its annotations (but the
     skipped ones, which the Deployment keeps) into the Deployment; the controller then reuses that RS.
     """
+    if kind == "StatefulSet":
+        return rollout_undo_statefulset(state, namespace, name, to_revision)
     if to_revision < 0:
         return _fail(state, _revision_not_found(to_revision, name))
     d = _deployment(state, namespace, name)
@@ -231,3 +237,44 @@ def rollout_pause(state: ClusterState, namespace: str, name: str, paused: bool =
     patch = {"spec": {"paused": True if paused else None}}
     return handle(state, Request("patch", "Deployment", d["metadata"]["namespace"], name, body=patch,
                                  patch_type="strategic"))
+
+
+# ---------------------------------------------------------------------------------------------
+# rollout undo statefulset/NAME (StatefulSetRollbacker)
+# ---------------------------------------------------------------------------------------------
+def rollout_undo_statefulset(state: ClusterState, namespace: str, name: str, to_revision: int = 0) -> Result:
+    """``kubectl rollout undo statefulset/NAME [--to-revision=N]``: patch the set with a revision's data."""
+    from .controllers import statefulset as ssc
+
+    ns = namespace or "default"
+    if to_revision < 0:
+        return _fail(state, _sts_revision_not_found(to_revision, name))
+    state, got, _ = handle(state, Request("get", "StatefulSet", ns, name))
+    sts = got.obj
+    if sts is None:
+        return state, Response.failure(Rejection("NotFound", f'statefulsets.apps "{name}" not found', 404,
+                                                 "StatefulSet", name)), ()
+    _, listed, _ = handle(state, Request("list", "ControllerRevision", ns,
+                                         selector=sts["spec"].get("selector") or EMPTY))
+    history = sorted((r for r in listed.items if any(
+        ref.get("controller") and ref.get("uid") == sts["metadata"]["uid"]
+        for ref in r["metadata"].get("ownerReferences") or ())), key=lambda r: int(r.get("revision", 0)))
+    if len(history) <= 1:
+        return _fail(state, Rejection("BadRequest", "no last revision to roll back to", 400, "StatefulSet", name))
+    if to_revision == 0:
+        target = history[-2]
+    else:
+        found = [r for r in history if r.get("revision") == to_revision]
+        if not found:
+            return _fail(state, _sts_revision_not_found(to_revision, name))
+        target = found[0]
+    if ssc.get_patch(sts) == target.get("data"):
+        return state, Response(200, sts, (), None, f"skipped rollback (current template already matches "
+                                                   f"revision {to_revision})"), ()
+    request = Request("patch", "StatefulSet", ns, name, body=thaw(target["data"]), patch_type="strategic")
+    return _with_notice(handle(state, request), "rolled back")
+
+
+def _sts_revision_not_found(to_revision: int, name: str) -> Rejection:
+    return Rejection("NotFound", f"unable to find specified revision {to_revision} in history", 404,
+                     "StatefulSet", name)

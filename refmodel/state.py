@@ -28,6 +28,7 @@ import immutables
 from .frozen import FrozenDict
 
 __all__ = [
+    "ALLOCATION_INDEX",
     "ORPHAN_INDEX",
     "POD_INDEXES",
     "ClusterConfig",
@@ -59,11 +60,15 @@ class ClusterConfig:
     node_port_range: tuple[int, int] = (30000, 32767)  # rule SVC-5
     pod_cidr_base: str = "10.244.0.0"
     cluster_domain: str = "cluster.local"
+    # the modelled cloud's pool of load-balancer addresses (refmodel/controllers/service.py); "" = no cloud:
+    # LoadBalancer Services stay pending, as on a cluster without a cloud-controller-manager (SVC-6)
+    load_balancer_ips: str = ""
     node_monitor_grace_period: int = 40  # seconds without a heartbeat before Ready=Unknown (NODE-1)
     default_toleration_seconds: int = 300  # DefaultTolerationSeconds admission (NODE-2)
     image_pull_seconds: int = 1  # virtual time a successful image pull takes
     termination_seconds: int = 0  # virtual time between SIGTERM and the kubelet confirming termination
     burst_replicas: int = 500  # ReplicaSet BurstReplicas (RS-1)
+    max_unavailable_statefulset: bool = False  # feature gate MaxUnavailableStatefulSet: alpha, off in v1.32 (SS-10)
     max_backoff_seconds: int = 300  # kubelet crash/pull back-off cap (P-3)
     terminated_pod_gc_threshold: int = 12500  # PodGC (P-13)
     start_time: int = 1735689600  # 2025-01-01T00:00:00Z, the epoch of the virtual clock
@@ -91,6 +96,7 @@ class ClusterState:
     orphans: Any = _EMPTY  # Map[(kind, namespace), Map[name, None]]: ReplicaSets with no controller
     pod_stats: Any = _EMPTY  # Map[controller uid, PodStats] of its active pods
     node_usage: Any = _EMPTY  # Map[node, (cpu milli, memory, pods, non-zero cpu, non-zero memory)]
+    allocations: Any = _EMPTY  # Map[allocated value (("ip", addr) | ("port", n)), (namespace, name) holding it]
     dirty: Any = _EMPTY  # Map[WorkItem, seq]
     timers: Any = _EMPTY  # Map[time, Map[WorkItem, bool essential]]
     env: Any = _EMPTY  # Map[str, Any]: environment facts ("down_nodes", "bad_images", ...)
@@ -154,7 +160,7 @@ class ClusterState:
             return []
         pods = self.objects.get("Pod")
         out = []
-        for ns, name in keys:
+        for ns, name in sorted(keys):  # a fixed order: the index is a hash map
             pod = pods[ns][name]
             out.append(pod)
         return out
@@ -180,6 +186,11 @@ class ClusterState:
 
     def timestamp(self, offset: int = 0) -> str:
         return format_time(self.config.start_time + self.now + offset)
+
+    def holder(self, value: Any) -> tuple[str, str] | None:
+        """The (namespace, name) of the object holding ``value`` in the cluster's allocators, or None."""
+        got: tuple[str, str] | None = self.allocations.get(value)
+        return got
 
     def orphans_of_kind(self, kind: str, namespace: str) -> list[str]:
         """Names of the objects of ``kind`` (ReplicaSet) in ``namespace`` that have no controller."""
@@ -276,6 +287,16 @@ class _Txn:
             return obj
         return self.state.get(kind, ns, name)
 
+    def holder(self, value: Any) -> tuple[str, str] | None:
+        """:meth:`ClusterState.holder` as this transaction's writes left it."""
+        mm = self.flat.get("allocations")
+        got: tuple[str, str] | None = (mm if mm is not None else self.state.allocations).get(value)
+        return got
+
+    @property
+    def config(self) -> ClusterConfig:
+        return self.state.config
+
     def finish(self, extra: dict[str, Any]) -> ClusterState:
         state = self.state
         changes = extra
@@ -354,6 +375,23 @@ class _Txn:
                     self._inner("orphans", (kind, ns))[name] = None
                 else:
                     self._inner("orphans", (kind, ns)).pop(name, None)
+        if ALLOCATION_INDEX in indexes:
+            self._put_allocations(kind, ns, name, old, new)
+
+    def _put_allocations(self, kind: str, ns: str, name: str, old: FrozenDict | None,
+                         new: FrozenDict | None) -> None:
+        """The values (cluster IPs, node ports) an object holds move with it: a removed object frees them."""
+        holds = _holds_of(kind)
+        was = holds(old) if old is not None else frozenset()
+        now = holds(new) if new is not None else frozenset()
+        if was == now:
+            return
+        table = self._flat("allocations")
+        for value in was - now:
+            if table.get(value) == (ns, name):
+                del table[value]
+        for value in now - was:
+            table[value] = (ns, name)
 
     def _put_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
                  old_md: Any, new_md: Any, status_only: bool = False) -> None:
@@ -456,6 +494,7 @@ def index_errors(state: ClusterState) -> list[str]:
     pod_orphans: dict[str, set[str]] = {}
     stats: dict[str, PodStats] = {}
     orphans: dict[Any, set[str]] = {}
+    allocations: dict[Any, tuple[str, str]] = {}
     for kind, ns_map in state.objects.items():
         for ns, names in ns_map.items():
             for name, obj in names.items():
@@ -466,6 +505,9 @@ def index_errors(state: ClusterState) -> list[str]:
                     by_owner.setdefault(u, set()).add(ref)
                 if ORPHAN_INDEX in _indexes_of(kind) and not _has_controller(md.get("ownerReferences")):
                     orphans.setdefault((kind, ns), set()).add(name)
+                if ALLOCATION_INDEX in _indexes_of(kind):
+                    for value in _holds_of(kind)(obj):
+                        allocations[value] = (ns, name)
                 if POD_INDEXES not in _indexes_of(kind):
                     continue
                 ls = _label_set(md.get("labels"))
@@ -485,7 +527,8 @@ def index_errors(state: ClusterState) -> list[str]:
                         stats[uid] = stats.get(uid, PodStats()).add(fact, 1)
     want: dict[str, Any] = {"by_uid": by_uid, "by_owner": by_owner, "pod_labels": labels,
                             "pod_label_sets": label_sets, "pods_by_node": by_node,
-                            "node_usage": usage, "orphan_pods": pod_orphans, "pod_stats": stats, "orphans": orphans}
+                            "node_usage": usage, "orphan_pods": pod_orphans, "pod_stats": stats, "orphans": orphans,
+                            "allocations": allocations}
     got: dict[str, Any] = {
         "by_uid": dict(state.by_uid.items()),
         "by_owner": {k: set(v.keys()) for k, v in state.by_owner.items()},
@@ -496,6 +539,7 @@ def index_errors(state: ClusterState) -> list[str]:
         "orphan_pods": {k: set(v.keys()) for k, v in state.orphan_pods.items()},
         "pod_stats": dict(state.pod_stats.items()),
         "orphans": {k: set(v.keys()) for k, v in state.orphans.items()},
+        "allocations": dict(state.allocations.items()),
     }
     return [f"index {name}={got[name]}, but should be {want[name]}" for name in want if got[name] != want[name]]
 
@@ -614,7 +658,24 @@ def _node_use(pod: Any) -> tuple[str, tuple[int, int, int, int, int]] | None:
 # objects of the kind that have no controller (a ReplicaSet's adoption candidates).
 POD_INDEXES = "pods"
 ORPHAN_INDEX = "orphans"
+# ALLOCATION_INDEX keeps which object holds each value its ``KindInfo.holds`` names (a Service's cluster IPs
+# and node ports): the allocators' bitmaps, so a removed object frees its values and a rejected write,
+# never stored, holds none
+ALLOCATION_INDEX = "allocations"
 _INDEX_CACHE: dict[str, frozenset[str]] = {}
+_HOLDS_CACHE: dict[str, Any] = {}
+
+
+def _holds_of(kind: str) -> Any:
+    """The kind's ``KindInfo.holds``: object -> the allocated values it holds."""
+    got = _HOLDS_CACHE.get(kind)
+    if got is None:
+        from . import resources
+
+        info = resources.lookup(kind)
+        got = _HOLDS_CACHE[kind] = info.holds if info is not None and info.holds is not None else (
+            lambda obj: frozenset())
+    return got
 
 
 def _indexes_of(kind: str) -> frozenset[str]:

@@ -360,8 +360,8 @@ def wake_blocked(state: ClusterState, namespace: str) -> ClusterState:
     blocked = _env_map(state, _BLOCKED)
     if not blocked:
         return state
-    nodes = sorted({node for (ns, _pod), node in blocked.items() if ns == namespace and node})
-    return state.enqueue_many([("kubelet", n) for n in nodes])
+    return state.enqueue_many([("kubelet", f"{ns}/{pod}") for (ns, pod), node in sorted(blocked.items())
+                               if ns == namespace and node])
 
 
 def drop_data(state: ClusterState, volume: str) -> ClusterState:

@@ -22,7 +22,9 @@ int); timestamps stay text. ``load(dump(x)) == x``.
 **Not modelled (and why):** YAML tags other than the core ones (``!!binary``, ``!!set``, local tags):
 kubectl's conversion to JSON refuses or mangles them, so they are refused with the tag named.
 The parser is libyaml through PyYAML's ``CParser`` when available (it is iterative, so nesting costs
-no Python recursion); the structure is built here, without recursion, from its events.
+no Python recursion); the structure is built here, without recursion, from its events. A stream of plain
+block YAML (the shape of most manifests; see "the fast reader" below) is read line by line instead,
+about three times faster, with the same result; anything else, and every error, goes through libyaml.
 """
 
 from __future__ import annotations
@@ -417,6 +419,162 @@ def _yaml_type(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# the fast reader: plain block YAML, the shape most manifests have
+# ---------------------------------------------------------------------------------------------
+# libyaml hands Python one event object per scalar, key and collection (about 1.2 s for a 5 MB file
+# of small ConfigMaps). Most manifests are plain block YAML: ASCII, one key or list item per line,
+# plain or simply quoted scalars, no anchors, tags, flow collections or block scalars. Such a stream
+# is read here line by line (a line seen before is not matched again). Anything outside that shape,
+# and anything that would be an error (duplicate keys, NaN, a bad indentation, a non-mapping
+# document, an oversized one), makes the fast reader decline the whole stream, which then goes
+# through libyaml above: the fast reader never produces an error of its own, and what it produces is
+# what libyaml's path produces (tests/test_yamlio.py checks both paths on generated streams).
+_F_SAFE = re.compile(r"[^\x20-\x7e\n]")  # tabs, CR, BOM, control and non-ASCII characters: decline
+_W = r"(?:[^\s#:]|:(?=\S))"  # a character inside a plain scalar (no ': ', no ' #', no ':' at the end)
+_F_PLAIN = rf"(?:[A-Za-z0-9_./]|-(?=[0-9.])){_W}*(?: +[^\s#:]{_W}*)*"
+_F_LINE = re.compile(
+    rf"(?P<ind> *)(?P<dash>- )?(?:(?P<key>[A-Za-z0-9_./]{_W}*):(?: +(?P<val>"
+    rf"{_F_PLAIN}|\"[^\"\\]*\"|'[^']*'|\{{\}}|\[\]))?|(?P<item>{_F_PLAIN}|\"[^\"\\]*\"|'[^']*'|\{{\}}|\[\]))"
+    r"(?: +#.*)? *")
+_F_BLANK = re.compile(r" *(?:#.*)?")
+_F_DOC_BYTES = 2**20  # a larger document is left to libyaml, which checks the 3 MiB limit
+_F_DEPTH = 64  # deeper nesting is left to libyaml, which checks the 10,000-level limit
+_EMPTY_MAP, _EMPTY_SEQ, _NO_VALUE = object(), object(), object()
+_F_BLANK_LINE = (0, False, None, None)  # a blank or comment line (compared by identity)
+
+
+class _Decline(Exception):
+    """The stream is not plain block YAML (or holds an error): libyaml's path reads it."""
+
+
+def _f_scalar(text: str, cache: dict[str, Any]) -> Any:
+    got = cache.get(text, _NO_KEY)
+    if got is not _NO_KEY:
+        return got
+    c = text[0]
+    if c == '"' or c == "'":
+        value: Any = text[1:-1]
+    elif text == "{}":
+        value = _EMPTY_MAP
+    elif text == "[]":
+        value = _EMPTY_SEQ
+    else:
+        value = _implicit(text)
+        if value is _MERGE_KEY or (type(value) is float and not math.isfinite(value)):
+            raise _Decline
+    cache[text] = value
+    return value
+
+
+def _f_line(line: str, cache: dict[str, Any]) -> tuple[int, bool, str | None, Any]:
+    """``(indent, dash, key or None, value)`` of a content line; value is _NO_VALUE after ``key:``."""
+    m = _F_LINE.fullmatch(line)
+    if m is None:
+        raise _Decline
+    key = m.group("key")
+    if key is not None:
+        k = _f_scalar(key, cache)
+        if type(k) is not str:  # a key that resolves to a number, bool or null: libyaml's path words it
+            raise _Decline
+        val = m.group("val")
+        value = _NO_VALUE if val is None else _f_scalar(val, cache)
+    else:
+        if m.group("dash") is None:
+            raise _Decline  # a bare scalar line (a document that is a scalar, or a folded continuation)
+        k, value = None, _f_scalar(m.group("item"), cache)
+    return len(m.group("ind")), m.group("dash") is not None, k, value
+
+
+def _read_plain(text: str) -> list[Document] | None:
+    """The documents of a plain block-YAML stream, or None when the stream is not one (see above)."""
+    if _F_SAFE.search(text) is not None:
+        return None
+    out: list[Document] = []
+    lines: dict[str, tuple[int, bool, str | None, Any]] = {}  # a line -> what it says (or _F_BLANK_LINE)
+    scalars: dict[str, Any] = {}
+    blank = _F_BLANK.fullmatch
+    index = 0
+    # per document: the frames [indent, container, is_sequence] and the key waiting for a nested block
+    root: dict[str, Any] | None = None
+    frames: list[list[Any]] = []
+    pending: tuple[dict[str, Any], str, int] | None = None
+    size = 0
+
+    def end_document() -> None:
+        if pending is not None:
+            pending[0][pending[1]] = None
+        if index:
+            if size > _F_DOC_BYTES:
+                raise _Decline
+            _finish(root, index, size, [], out)
+
+    try:
+        for line in text.split("\n"):
+            if line == "---":
+                end_document()
+                index += 1
+                root, frames, pending, size = None, [], None, 0
+                continue
+            size += len(line) + 1
+            parsed = lines.get(line)
+            if parsed is None:
+                parsed = lines[line] = _F_BLANK_LINE if blank(line) is not None else _f_line(line, scalars)
+            if parsed is _F_BLANK_LINE:
+                continue
+            ind, dash, key, value = parsed
+            if root is None:
+                if ind or dash:
+                    raise _Decline
+                if not index:
+                    index = 1
+                root = {}
+                frames = [[0, root, False]]
+            if pending is not None:
+                p_map, p_key, p_ind = pending
+                pending = None
+                if ind > p_ind or (ind == p_ind and dash):
+                    if len(frames) >= _F_DEPTH:
+                        raise _Decline
+                    new: Any = [] if dash else {}
+                    p_map[p_key] = new
+                    frames.append([ind, new, dash])
+                else:
+                    p_map[p_key] = None
+            top = frames[-1]
+            while top[0] > ind or (top[0] == ind and top[2] and not dash):
+                frames.pop()
+                if not frames:
+                    raise _Decline
+                top = frames[-1]
+            if top[0] != ind:
+                raise _Decline
+            c = top[1]
+            if top[2]:  # a list item: a scalar, or the first key of a mapping at indent + 2
+                if key is None:
+                    c.append({} if value is _EMPTY_MAP else [] if value is _EMPTY_SEQ else value)
+                    continue
+                if len(frames) >= _F_DEPTH:
+                    raise _Decline
+                c = {}
+                top[1].append(c)
+                ind += 2
+                frames.append([ind, c, False])
+            elif dash or key is None:  # (a line without a dash always has a key)
+                raise _Decline
+            if key in c:
+                raise _Decline
+            if value is _NO_VALUE:
+                pending = (c, key, ind)
+                c[key] = None
+            else:
+                c[key] = {} if value is _EMPTY_MAP else [] if value is _EMPTY_SEQ else value
+        end_document()
+    except (_Decline, ValueError):
+        return None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # JSON streams
 # ---------------------------------------------------------------------------------------------
 def _no_constant(name: str) -> Any:
@@ -499,6 +657,9 @@ def documents_from(text: str) -> tuple[list[Document], Invalid | None]:
         if text.lstrip(" \t\r\n\ufeff")[:1] == "{":
             _read_json(text, out)
         else:
+            plain = _read_plain(text)
+            if plain is not None:
+                return plain, None
             _read_documents(text, lambda root, i, size, items: _finish(root, i, size, items, out))
     except Invalid as exc:
         return out, exc

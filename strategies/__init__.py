@@ -15,7 +15,7 @@ from .events import (
     faults,
     user_events,
 )
-from .invalid import invalid_manifests
+from .invalid import FOLDED_BY_MERGE, invalid_manifests
 from .manifests import (
     APPS,
     DEPLOYMENT_NAMES,
@@ -37,6 +37,7 @@ from .manifests import (
 __all__ = [
     "APPS",
     "DEPLOYMENT_NAMES",
+    "FOLDED_BY_MERGE",
     "IMAGES",
     "NAMESPACES",
     "NODES",

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from .manifests import deployments, pods, replicasets
 
-__all__ = ["CASES", "invalid_manifests"]
+__all__ = ["CASES", "FOLDED_BY_MERGE", "invalid_manifests"]
 
 Obj = dict[str, Any]
 Breaker = Callable[[Obj], str]  # mutates the manifest in place, returns the field that must be named
@@ -138,6 +138,12 @@ def _pod_missing_image(p: Obj) -> str:
     del p["spec"]["containers"][0]["image"]
     return "spec.containers[0].image"
 
+
+#: defects that only a create is sure to see: applied over an existing object, the manifest becomes a
+#: strategic merge patch, and upstream's merge (``mergeSliceWithoutSpecialElements`` in
+#: ``staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/patch.go``) folds two list entries with one
+#: merge key into the stored entry of that key, so the duplicate never reaches validation
+FOLDED_BY_MERGE = frozenset({"spec.template.spec.containers[1].name"})
 
 _WORKLOAD: tuple[Breaker, ...] = (
     _selector_mismatch, _negative_replicas, _template_restart_never, _template_missing_image,

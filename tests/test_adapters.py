@@ -35,6 +35,7 @@ from conformance.adapters.external import ExternalAdapter
 from conformance.adapters.model import ModelAdapter
 from conformance.harness import Stats, Violation
 from conformance.machines import factory
+from conformance.mutants import BY_NAME, applied
 from conformance.runner import main as conformance_main
 from conformance.runner import run_machine
 from conformance.script import load_script, replay_events
@@ -389,6 +390,62 @@ def test_proportional_scaling_bug_is_caught_mid_rollout_although_the_rollout_com
     assert "ReplicaSet/default/web-" in first.message, first.message
     settled = [f for f in bad.failures if f.invariant.startswith("after settle, the adapter's state")]
     assert len(settled) < len(bad.failures), "only the settled comparison saw it"
+
+
+# ---- timers that fire early: invisible through the protocol, seen at the probe a second early -------
+class EarlyTimers(ThirdParty):
+    """Its controllers' timers fire early (a seeded bug patched in only while its own code runs, so the
+    harness's model stays upstream's). The harness cannot see the adapter's timers, and a settle driven by
+    the model's clock steps would jump straight to the model's deadline, where both act at once."""
+
+    mutant = ""
+
+    def _mine(self, fn: Any, *args: Any) -> Any:
+        with applied(BY_NAME[self.mutant]):
+            return fn(*args)
+
+    def inject(self, fault: object) -> Outcome:
+        return self._mine(self.inner.inject, fault)  # type: ignore[no-any-return]
+
+    def settle(self, timeout: float) -> bool:
+        return self._mine(self.inner.settle, timeout)  # type: ignore[no-any-return]
+
+
+class EvictsEarly(EarlyTimers):
+    mutant = "evicts-early"
+
+
+class TimesOutEarly(EarlyTimers):
+    mutant = "deadline-early"
+
+
+def _workload(kind: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}}, **spec}}
+
+
+EVICTION = [ev.Apply(_workload("ReplicaSet")), None, ev.NodeFailed("node-0"), None]
+STUCK = _workload("Deployment", progressDeadlineSeconds=120)
+STUCK_NEW = copy.deepcopy(STUCK)
+STUCK_NEW["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:broken"
+DEADLINE = [ev.Apply(STUCK), None, ev.ImagePullFailed("nginx:broken"), ev.Apply(STUCK_NEW), None]
+
+
+@pytest.mark.parametrize("bug, script, caught_by", [
+    (EvictsEarly, EVICTION, "a pod on a node with a NoExecute taint is evicted no earlier than its tolerationSeconds "
+                            "after the taint"),
+    (TimesOutEarly, DEADLINE, "after every step, the objects it touched equal the model's (after canonicalisation)"),
+], ids=["evicts-early", "deadline-early"])
+def test_a_timer_that_fires_early_in_the_adapter_is_caught(bug: type[EarlyTimers], script: list[Any],
+                                                             caught_by: str) -> None:
+    good = replay_events(ThirdParty(), script)
+    assert not good.failures, f"the unchanged third party failed: {good.failures[0]}"
+    bad = replay_events(bug(), script)
+    names = [f.invariant for f in bad.failures]
+    assert caught_by in names, f"{bug.__name__}: failures {names}, but {caught_by!r} should be among them"
+    assert all(f.message for f in bad.failures), names
 
 
 # ---- nothing but the protocol and declared powers changes the verdict ----------------------------

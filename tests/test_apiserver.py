@@ -476,3 +476,51 @@ def test_a_write_of_a_version_no_longer_stored_is_a_conflict() -> None:
             f"response={response}, but a write of resourceVersion {pod['metadata']['resourceVersion']} over "
             f"{newer.get('Pod', 'default', pod['metadata']['name'])['metadata']['resourceVersion']} is a conflict")
         assert state is newer and changes == (), "a rejected write changed the state"
+
+
+# ---------------------------------------------------------------------------------------------
+# check_create (what `kubeoracle validate` asks) answers as a dry-run create does
+# ---------------------------------------------------------------------------------------------
+def _check_create_cases() -> list[Any]:
+    from conftest import shared_manifests
+
+    cases: list[Any] = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ok"}, "data": {"a": "1"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}, "data": {"a": 1}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "missing"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "gone"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "taken"}},
+        {"apiVersion": "v2", "kind": "ConfigMap", "metadata": {"name": "x"}},
+        {"kind": "ConfigMap", "metadata": {"name": "x"}},
+        _rs("web", 2),
+        _rs("web2", -1),
+        _pod("p"),
+        _pod("p2", restartPolicy="Sometimes"),
+        "not a mapping",
+    ]
+    d = shared_manifests()
+    for sub in ("valid", "invalid"):
+        for path in sorted((d / sub).glob("*.yaml")) if d is not None else []:
+            docs, _ = rm.yamlio.documents_from(path.read_text())
+            cases.extend(doc.obj for doc in docs)
+    return cases
+
+
+def test_check_create_answers_as_a_dry_run_create() -> None:
+    state = rm.new_cluster(nodes=1)
+    for name in ("gone",):
+        state = rm.apply_manifest(state, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    state = rm.apply_manifest(state, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "taken"}})
+    state = rm.apply_manifest(state, _rs("held", 1))
+    state, response, _ = apiserver.handle(state, Request("delete", "Namespace", "", "gone"))
+    assert response.ok, response
+    cases = _check_create_cases()
+    assert len(cases) > 11, "the shared manifest corpus was not found"
+    verdicts = {"accepted": 0, "rejected": 0}
+    for obj in cases:
+        want = apiserver.handle(state, Request("create", body=copy.deepcopy(obj), dry_run=True))[1].rejection
+        got = apiserver.check_create(state, copy.deepcopy(obj))
+        assert got == want, f"check_create says {got}, but a dry-run create says {want}, for {obj!r:.300}"
+        verdicts["rejected" if want is not None else "accepted"] += 1
+    assert verdicts["accepted"] and verdicts["rejected"], verdicts

@@ -392,7 +392,7 @@ OK = (("ok.yaml", CM), ("script.yaml", "- {event: Settle}\n"), ("afile", "x"))
 FLAGS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("no-command", (), 2, "a command is required"),
     ("unknown-command", ("frobnicate",), 2, "invalid choice: 'frobnicate'"),
-    ("serve-not-yet", ("serve",), 2, "'serve' is not available yet (see issue 12)"),
+    ("serve-port-word", ("serve", "--port", "https"), 2, "argument --port: must be a port number"),
     ("simulate-nothing", ("simulate",), 2, "simulate needs manifests"),
     ("simulate-nodes-word", ("simulate", "-f", "{tmp}/ok.yaml", "--nodes", "many"), 2, "argument --nodes"),
     ("simulate-nodes-negative", ("simulate", "-f", "{tmp}/ok.yaml", "--nodes", "-1"), 2, "must be between 0 and 5000"),
@@ -452,7 +452,7 @@ def test_bad_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str
 # a handful through the installed console script (a real process, a real timeout)
 # ---------------------------------------------------------------------------------------------
 CONSOLE = ["validate-billion-laughs", "simulate-deep-flow-lists", "replay-scale-2-to-the-70",
-           "simulate-events-event-name-list", "flags-serve-not-yet", "validate-json-trailing-comma-object"]
+           "simulate-events-event-name-list", "flags-serve-port-word", "validate-json-trailing-comma-object"]
 
 
 def _console() -> list[str]:

@@ -138,14 +138,53 @@ def test_cascaded_dependents_are_deleted_at_settle() -> None:
     assert n == 2 and len(bad) == 2 and "propagationPolicy=Foreground" in bad[0], bad
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: a second DELETE does not swap the GC finalizer of a deletion in "
-                   "progress (upstream registry/store.go deletionFinalizersForGarbageCollection removes 'orphan' and "
-                   "adds 'foregroundDeletion'); direct.py does not judge such re-deletes until it is fixed")
-def test_a_foreground_delete_after_an_orphan_delete_deletes_the_dependents() -> None:
+# TestStoreDeleteWithOrphanDependents (registry/store_test.go): a second DELETE re-decides the GC
+# finalizers; "orphan" is swapped for "foregroundDeletion", or dropped
+def test_store_delete_with_orphan_dependents_then_foreground_deletes_the_dependents() -> None:
     s = _cluster(RS)
     s = rm.transition(s, ev.Delete("ReplicaSet", "default", "front", "Orphan")).state
-    s = rm.converge(rm.transition(s, ev.Delete("ReplicaSet", "default", "front", "Foreground")).state)
+    rs = s.get("ReplicaSet", "default", "front")
+    assert rs is not None and rs["metadata"]["finalizers"] == ("orphan",), rs and rs["metadata"]
+    s = rm.transition(s, ev.Delete("ReplicaSet", "default", "front", "Foreground")).state
+    rs = s.get("ReplicaSet", "default", "front")
+    assert rs is not None and rs["metadata"]["finalizers"] == ("foregroundDeletion",), (
+        f"finalizers {rs and rs['metadata'].get('finalizers')}, but a Foreground re-delete swaps 'orphan' for "
+        "'foregroundDeletion'")
+    s = rm.converge(s)
     assert s.count("Pod", "default") == 0, [p["metadata"]["name"] for p in s.iter_kind("Pod", "default")]
+    assert s.get("ReplicaSet", "default", "front") is None
+
+
+def test_store_delete_with_orphan_dependents_then_background_deletes_the_owner_at_once() -> None:
+    s = _cluster(RS)
+    s = rm.transition(s, ev.Delete("ReplicaSet", "default", "front", "Orphan")).state
+    s = rm.transition(s, ev.Delete("ReplicaSet", "default", "front", "Background")).state
+    assert s.get("ReplicaSet", "default", "front") is None, (
+        "the ReplicaSet is still there, but a Background re-delete drops the 'orphan' finalizer and, with no "
+        "finalizer left, deletes it at once")
+    s = rm.converge(s)
+    assert s.count("Pod", "default") == 0, "the ReplicaSet's pods were orphaned, but the Background delete won"
+
+
+@pytest.mark.parametrize(("finalizers", "propagation", "want"), [
+    # deletionFinalizersForGarbageCollection, as TestStoreDeleteWithOrphanDependents's table checks it
+    ([], None, []),
+    ([], "Background", []),
+    ([], "Orphan", ["orphan"]),
+    ([], "Foreground", ["foregroundDeletion"]),
+    (["orphan"], None, ["orphan"]),
+    (["orphan"], "Background", []),
+    (["orphan"], "Foreground", ["foregroundDeletion"]),
+    (["foregroundDeletion"], None, ["foregroundDeletion"]),
+    (["foregroundDeletion"], "Orphan", ["orphan"]),
+    (["example.com/x", "orphan"], "Foreground", ["example.com/x", "foregroundDeletion"]),
+    (["example.com/x", "orphan"], "Orphan", ["example.com/x", "orphan"]),
+])
+def test_store_delete_with_orphan_dependents_table(finalizers: list[str], propagation: str | None, want: list[str]) -> None:
+    from refmodel.apiserver import gc_finalizers
+
+    got = gc_finalizers(finalizers, propagation)
+    assert got == want, f"finalizers {got}, but a DELETE with {propagation} on {finalizers} leaves {want}"
 
 
 # ---- the machines reach the premises; the seeded bugs exist -------------------------------------

@@ -17,6 +17,7 @@ import pytest
 
 import refmodel as rm
 from refmodel.controllers import kubelet
+from refmodel.counters import WorkCounters
 from refmodel.events import (
     ClockAdvanced,
     ContainerExited,
@@ -299,3 +300,67 @@ def test_deleted_pod_held_by_a_finalizer_is_stopped(node1: ClusterState) -> None
         "stopped a deleted pod, but should be terminal"
     assert _cond(pod, "Ready")["status"] == "False" and "terminated" in _cs(pod)["state"]
 
+
+
+# ---------------------------------------------------------------------------------------------
+# pod workers (pkg/kubelet/pod_workers.go) and the status manager's batches (status_manager.go syncBatch)
+# ---------------------------------------------------------------------------------------------
+def _bound(s: ClusterState, *names: str) -> ClusterState:
+    for name in names:
+        s = rm.apply_manifest(s, _pod(name))
+    return rm.step(s, Reconcile("scheduler", "queue"))
+
+
+def test_a_binding_queues_the_pods_own_worker(node1: ClusterState) -> None:
+    s = _bound(node1, "p")
+    kubelet_keys = sorted(k for c, k in s.dirty if c == "kubelet")
+    assert kubelet_keys == ["default/p"], f"kubelet work keys {kubelet_keys} after a binding, but should be the pod's"
+
+
+def test_pod_timers_are_per_pod(node1: ClusterState) -> None:
+    s = rm.step(_bound(node1, "p"), Reconcile("kubelet", "default/p"))
+    timed = sorted(k for slot in s.timers.values() for c, k in slot if c == "kubelet")
+    assert timed == ["default/p"], f"kubelet timers {timed} after admission, but should be the pod's (image pull)"
+
+
+def test_statuses_wait_for_the_nodes_status_key_and_are_written_together(node1: ClusterState) -> None:
+    s = _bound(node1, "a", "b")
+    s = rm.step(rm.step(s, Reconcile("kubelet", "default/a")), Reconcile("kubelet", "default/b"))
+    assert "status" not in _get(s, "a") or not _get(s, "a")["status"].get("podIP"), "a pod sync wrote its status"
+    assert ("kubelet", "status:node-0") in s.dirty, f"dirty {sorted(s.dirty)}: the node's status key is not queued"
+    rv = s.rv
+    s = rm.step(s, Reconcile("kubelet", "status:node-0"))
+    ips = {_get(s, n)["status"].get("podIP") for n in ("a", "b")}
+    assert None not in ips and len(ips) == 2, f"pod IPs {ips} after the status flush, but should be two"
+    assert s.rv == rv + 2 and s.env.get(kubelet.PENDING) is None, (
+        f"rv {s.rv} (was {rv}), pending {s.env.get(kubelet.PENDING)}: the two statuses should be written, once each")
+
+
+def test_a_status_for_a_pod_that_changed_is_dropped_and_the_pod_synced_again(node1: ClusterState) -> None:
+    s = rm.step(_bound(node1, "p"), Reconcile("kubelet", "default/p"))
+    s = rm.step(s, ReadinessChanged("default", "p", False))  # no write to the pod: the status stays pending
+    pod = _get(s)
+    raw = {k: v for k, v in pod.items() if k != "status"}
+    raw["metadata"] = {**raw["metadata"], "labels": {"changed": "yes"}}
+    s = rm.apply_manifest(s, raw)
+    s = rm.step(s, Reconcile("kubelet", "status:node-0"))  # must not raise a lost update
+    assert ("kubelet", "default/p") in s.dirty, "the pod whose pending status was dropped is not queued again"
+    s = rm.converge(s)
+    assert _get(s)["status"]["phase"] == "Running" and _get(s)["metadata"]["labels"] == {"changed": "yes"}
+
+
+def test_node_key_syncs_every_pod_of_the_node_at_once(node1: ClusterState) -> None:
+    # the work key of every pod before pods had their own, and what a node's recovery queues
+    s = _bound(node1, "a", "b")
+    s = rm.step(s, Reconcile("kubelet", "node-0"))
+    ips = {_get(s, n)["status"].get("podIP") for n in ("a", "b")}
+    assert None not in ips and len(ips) == 2, f"pod IPs {ips} after the node's sync, but should be two"
+    assert ("kubelet", "status:node-0") not in s.dirty, "the node sync left its status key queued"
+
+
+def test_one_new_pod_costs_its_own_syncs_not_its_nodes(node1: ClusterState) -> None:
+    s = rm.converge(_bound(node1, *(f"p{i}" for i in range(40))))
+    counters = WorkCounters()
+    rm.converge(_bound(s, "new"), counters=counters)
+    visits = counters.get("kubelet", "pod_visits")
+    assert 1 <= visits <= 3, f"{visits} kubelet pod visits for one new pod on a node of 40, but should be 2 (admit, start)"

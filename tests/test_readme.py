@@ -111,7 +111,7 @@ def test_readme_counts_are_the_codes() -> None:
         f"README says {invariants and invariants.group(1)} invariants, but conformance.invariants.ALL has {len(ALL)}"
     assert bugs and int(bugs.group(1)) == len(MUTANTS), \
         f"README says {bugs and bugs.group(1)} seeded bugs, but conformance.mutants.MUTANTS has {len(MUTANTS)}"
-    words = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+    words = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
     assert machines and words.get(machines.group(1)) == len(MACHINES), \
         f"README says {machines and machines.group(1)} machines, but there are {len(MACHINES)}: {list(MACHINES)}"
 
@@ -123,7 +123,6 @@ def test_help_lists_only_commands_that_exist() -> None:
                           text=True, timeout=60)
     assert proc.returncode == 0
     listed = set(re.findall(r"^    (\w+)", proc.stdout, flags=re.M))
-    assert "serve" not in listed, "--help lists serve, which is not available"
     assert listed <= {"simulate", "validate", "bench", *cli.DELEGATED}, listed
     for name in sorted(listed):
         sub = subprocess.run([sys.executable, "-m", "conformance", name, "--help"], env=_env(),

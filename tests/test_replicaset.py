@@ -11,13 +11,17 @@ matching pods on creation and release no longer matching pods" (test/e2e/apps/re
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import door
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as hst
 
 import refmodel as rm
 from refmodel.controllers import replicaset as rsc
+from refmodel.counters import WorkCounters
 from refmodel.events import Delete, PodKilled, ReadinessChanged, Reconcile, Scale
 from refmodel.frozen import FrozenDict, freeze, with_
 from refmodel.podutil import is_pod_active, is_pod_available
@@ -563,3 +567,63 @@ def test_scale_down_honours_pod_deletion_cost(cluster: ClusterState) -> None:
     s = rm.converge(rm.step(s, Scale("ReplicaSet", "default", "web", 1)))
     left = [p["metadata"]["name"] for p in _pods(s, "web")]
     assert left == [keep], f"pods left {left}, but the pod with the highest deletion cost ({keep}) should stay"
+
+
+# ---------------------------------------------------------------------------------------------
+# the sort key: one per pod, comparing exactly as ActivePodsWithRanks.Less
+# ---------------------------------------------------------------------------------------------
+# few distinct values, so that pods tie on the first criteria often (NOW - HOUR and NOW - HOUR - 5 share a
+# log-scale bucket: their order then comes from the uid or, for equal times, from restarts and creation)
+_TIMES = hst.sampled_from([None, NOW, NOW - HOUR, NOW - HOUR - 5, NOW - HOUR - 5, NOW - 2 * HOUR, NOW - 3 * HOUR,
+                           NOW - MONTH, NOW + 10])
+
+
+@hst.composite
+def _ranked_pods(draw: hst.DrawFn) -> list[tuple[FrozenDict, int]]:
+    out = []
+    for i in range(draw(hst.integers(2, 8))):
+        cost = draw(hst.sampled_from([None, None, None, "0", "5", "-3", "junk"]))
+        pod = _rank_pod(f"p{i}", draw(hst.sampled_from(["", "n1", "n1", "n1"])),
+                        draw(hst.sampled_from(["Pending", "Unknown", "Running", "Running", "Running"])),
+                        draw(hst.sampled_from([False, True, True, True])),
+                        draw(hst.sampled_from([0, 0, 7])), draw(_TIMES), draw(_TIMES),
+                        None if cost is None else {rsc.POD_DELETION_COST: cost}, uid=f"uid-{draw(hst.integers(0, 99)):02d}-{i}")
+        out.append((pod, draw(hst.sampled_from([0, 0, 0, 2]))))
+    return out
+
+
+# Less is not transitive here (a < b by restarts at equal ready times, b < c and c < a by uid at different
+# times in one bucket): each pair must still compare as Less says
+_CYCLE = [(_rank_pod("a", "n1", "Running", True, 5, NOW - HOUR, NOW - MONTH, uid="uid-3"), 0),
+          (_rank_pod("b", "n1", "Running", True, 0, NOW - HOUR, NOW - MONTH, uid="uid-1"), 0),
+          (_rank_pod("c", "n1", "Running", True, 0, NOW - HOUR - 5, NOW - MONTH, uid="uid-2"), 0)]
+
+
+# ready 2 h and 3 h ago: neighbouring log-scale buckets (42 and 43), so the bucket decides, not the uid
+_BUCKETS = [(_rank_pod("a", "n1", "Running", True, 0, NOW - 2 * HOUR, NOW - MONTH, uid="uid-2"), 0),
+            (_rank_pod("b", "n1", "Running", True, 0, NOW - 3 * HOUR, NOW - MONTH, uid="uid-1"), 0)]
+
+
+@settings(max_examples=300)
+@example(_CYCLE)
+@example(_BUCKETS)
+@given(_ranked_pods())
+def test_sort_keys_compare_as_less(pods: list[tuple[FrozenDict, int]]) -> None:
+    # every pair of pods of one ranking: key(a) < key(b) exactly when ActivePodsWithRanks.Less(a, b); so a
+    # selection by key picks what a comparison sort with Less picks whenever Less orders the pods
+    ranks = {("default", p["metadata"]["name"]): r for p, r in pods}
+    keys = rsc._sort_keys([p for p, _ in pods], ranks, NOW)
+    for (a, ka), (b, kb) in itertools.permutations(zip(pods, keys, strict=True), 2):
+        want = _less(a, b)
+        assert (ka < kb) == want, (
+            f"key({a[0]['metadata']['name']}) < key({b[0]['metadata']['name']}) is {ka < kb}, but Less says {want}")
+
+
+def test_scale_down_ranks_every_pod_once() -> None:
+    # a scale-down of k pods builds one key per pod (not a comparison of every pair), counted as "ranked"
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(2), _rs_manifest("rs", 40, "a")))
+    counters = WorkCounters()
+    s = rm.converge(rm.step(s, Scale("ReplicaSet", "default", "rs", 30)), counters=counters)
+    assert rsc.active_count(s, s.get("ReplicaSet", "default", "rs")["metadata"]["uid"]) == 30  # type: ignore[index]
+    assert counters.get("replicaset", "ranked") == 40, (
+        f"{counters.get('replicaset', 'ranked')} pods ranked for a scale-down of 10 out of 40, but should be 40")

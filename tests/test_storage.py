@@ -438,7 +438,9 @@ CORPUS_CLAIMS: dict[str, dict[str, tuple[str, str | None]]] = {
     "k8s-examples__nfs-pv.yaml": {"nfs": ("Bound", None)},  # storageClassName "" and volumeName: static
     "k8s-examples__minio-standalone-pvc.yaml": {"minio-pv-claim": ("Bound", "ProvisioningSucceeded")},
     "k8s-kubernetes__claim-01.yaml": {"myclaim-1": ("Bound", "ProvisioningSucceeded")},
-    "k8s-website__mysql-configmap.yaml": {"mysql-pv-claim": ("Bound", None)},  # class "manual", its PV in the group
+    # class "manual", its PV in the group; the StatefulSet's claim templates: the default class
+    "k8s-website__mysql-configmap.yaml": {"mysql-pv-claim": ("Bound", None),
+                                          **{f"data-mysql-{i}": ("Bound", "ProvisioningSucceeded") for i in range(3)}},
     "krane__redis.yaml": {"hello-cloud-redis": ("Bound", "ProvisioningSucceeded")},
     "krane__pvc.yaml": {"without-storage-class": ("Bound", "ProvisioningSucceeded"),
                         "with-storage-class": ("Pending", "ProvisioningFailed")},  # its class is not defined
@@ -447,7 +449,8 @@ CORPUS_CLAIMS: dict[str, dict[str, tuple[str, str | None]]] = {
     "k8s-website__pv-claim.yaml": {"task-pv-claim": ("Pending", "ProvisioningFailed")},  # class "manual" missing
     # provisioners the files deploy as containers: the model runs no container code
     "local-path__local-path-storage.yaml": {"local-path-pvc": ("Pending", "ExternalProvisioning"),
-                                            "local-rwop-volume-pvc": ("Pending", "WaitForFirstConsumer")},
+                                            "local-rwop-volume-pvc": ("Pending", "WaitForFirstConsumer"),
+                                            "www-web-0": ("Pending", "ExternalProvisioning")},  # the StatefulSet's
     "nfs-subdir__class.yaml": {"test-claim": ("Pending", "ExternalProvisioning")},
 }
 
@@ -494,3 +497,42 @@ def test_corpus_wordpress_waits_for_its_secret(manifests_dir: Any) -> None:
     assert mysql["status"]["phase"] == "Running"
     view = rm.container_view(state, "default", mysql["metadata"]["name"], "mysql")
     assert view is not None and view["env"]["MYSQL_ROOT_PASSWORD"] == "s3cret"
+
+
+# ---------------------------------------------------------------------------------------------
+# StatefulSets: their claims bind with the binder, and scale-down/up loses nothing
+# ---------------------------------------------------------------------------------------------
+def _statefulset(replicas: int) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": replicas, "serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "main", "image": "nginx",
+                                                           "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+                     "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}
+
+
+def _claims_volumes_data(state: rm.ClusterState) -> dict[str, tuple[str, tuple[str, ...]]]:
+    out = {}
+    for c in rm.list_objects(state, "PersistentVolumeClaim"):
+        assert c["status"]["phase"] == "Bound", f"claim {c['metadata']['name']} is {c['status']['phase']}"
+        out[c["metadata"]["name"]] = (c["spec"]["volumeName"], volumes.volume_data(state, c["spec"]["volumeName"]))
+    return out
+
+
+def test_statefulset_scaled_down_and_up_keeps_its_claims_volumes_and_data() -> None:
+    state = cluster(_statefulset(5), nodes=3)
+    first = _claims_volumes_data(state)
+    assert sorted(first) == [f"data-web-{i}" for i in range(5)]
+    assert all(len(tokens) == 1 and tokens[0].startswith(f"default/web-{name[-1]}@")
+               for name, (_pv, tokens) in first.items()), first
+    state = rm.converge(rm.apply_manifest(state, _statefulset(2)))
+    assert _claims_volumes_data(state) == first, "scale-down keeps every claim, its volume and its data"
+    state = rm.converge(rm.apply_manifest(state, _statefulset(5)))
+    again = _claims_volumes_data(state)
+    for name, (pv, tokens) in first.items():
+        assert again[name][0] == pv, f"{name} rebound to {again[name][0]}, but should keep volume {pv}"
+        assert again[name][1][: len(tokens)] == tokens, f"{name} lost data: {again[name][1]} after {tokens}"
+    for i in range(5):
+        view = rm.container_view(state, "default", f"web-{i}", "main")
+        assert view is not None and view["data"]["/data"] == again[f"data-web-{i}"][1]

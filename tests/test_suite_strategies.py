@@ -80,3 +80,30 @@ def test_event_sequences_replay_and_serialise(events: list) -> None:
         assert ev.event_from_dict(ev.event_to_dict(e)) == e, f"{e} does not survive event_to_dict/event_from_dict"
         state = rm.step(state, e)  # never raises for bad requests
     assert state.rv >= CLUSTER.rv
+
+
+# TestStrategicMergePatch (staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/patch_test.go): two
+# patch entries with one merge key merge into the one stored entry of that key
+def test_a_duplicate_container_defect_only_a_create_sees() -> None:
+    import copy
+
+    import door
+
+    from strategies.invalid import FOLDED_BY_MERGE, _template_duplicate_container
+
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "front", "namespace": "default"},
+          "spec": {"replicas": 1, "selector": {"matchLabels": {"rs": "front"}},
+                   "template": {"metadata": {"labels": {"rs": "front"}},
+                                "spec": {"containers": [{"name": "main", "image": "nginx:1.25"}]}}}}
+    broken = copy.deepcopy(rs)
+    field = _template_duplicate_container(broken)
+    assert field in FOLDED_BY_MERGE
+    created = door.apply(CLUSTER, broken)
+    assert created.rejection is not None and field in str(created.rejection), \
+        f"a create of two containers named main gave {created.rejection}, but it must be rejected naming {field}"
+    stored = door.apply(CLUSTER, rs).state
+    patched = door.apply(stored, broken)
+    assert patched.rejection is None, f"the apply over the stored ReplicaSet was rejected: {patched.rejection}"
+    containers = patched.state.get("ReplicaSet", "default", "front")["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["main"], \
+        f"the stored template has containers {[c['name'] for c in containers]}, but the merge folds the duplicate"

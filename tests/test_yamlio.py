@@ -166,3 +166,123 @@ def test_deep_values_freeze_and_thaw_without_recursion() -> None:
     for _ in range(9_000):
         back = back["x"][0]
     assert back == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast reader for plain block YAML: it reads exactly what libyaml's path reads, or declines
+# ---------------------------------------------------------------------------------------------
+def _libyaml_path(text: str) -> tuple[list[tuple[int, int | None, Any]], str | None]:
+    from refmodel import yamlio
+
+    out: list[yamlio.Document] = []
+    try:
+        yamlio._read_documents(text, lambda root, i, size, items: yamlio._finish(root, i, size, items, out))
+    except rm.Invalid as exc:
+        return [(d.index, d.item, d.obj) for d in out], exc.rejection.message
+    return [(d.index, d.item, d.obj) for d in out], None
+
+
+def _fast_path(text: str) -> list[tuple[int, int | None, Any]] | None:
+    from refmodel import yamlio
+
+    docs = yamlio._read_plain(text)
+    return None if docs is None else [(d.index, d.item, d.obj) for d in docs]
+
+
+def _mostly(good: list[str], odd: list[str]) -> st.SearchStrategy[str]:
+    """A value from ``good`` 24 times in 25, else from ``odd`` (YAML the fast reader must decline or
+    read as libyaml does)."""
+    return st.integers(0, 24).flatmap(lambda i: st.sampled_from(odd if i == 0 else good))
+
+
+_F_KEYS = _mostly(["a", "b", "name", "app.kubernetes.io/name", "x_1", "k:x"], ["on", "1", "null", "a b", "<<", "'q'"])
+_F_SCALARS = _mostly(
+    ["v", "a b", "a  b ", "x # c", "-1", "-.5", "0x1F", "yes", "2001-01-01", "'s'", '"d"', '"a # b"', "{}", "[]",
+     "nginx:1.27", "http://x", "1e3", "3", "true", ""],
+    ["a#b", "~", ".nan", "'it''s'", '"e\\n"', "{a: 1}", "- x", "a: b", "|", "&a x", "*a", "!!str 1", "a:", "%x", "@x", "-"])
+_F_JUNK = st.sampled_from(["---", "--- ", "...", "# comment", "", "  ", "%YAML 1.1", "--- x", "x", "- - a", "\t- a",
+                           "a: \u00e9", "a:\r"])
+
+
+@st.composite
+def _block_yaml(draw: st.DrawFn) -> str:
+    """A block-YAML stream written as people write manifests (nested maps, lists compact or indented,
+    comments, quotes), then with a few lines broken or re-indented now and then."""
+    lines: list[str] = []
+
+    def mapping(pad: int, depth: int, first_prefix: str | None = None) -> None:
+        for i, key in enumerate(draw(st.lists(_F_KEYS, min_size=1, max_size=4, unique=True))):
+            lead = first_prefix if (i == 0 and first_prefix is not None) else " " * pad
+            shape = draw(st.sampled_from(["scalar", "scalar", "map", "list"] if depth < 3 else ["scalar"]))
+            if shape == "scalar":
+                value = draw(_F_SCALARS)
+                lines.append(f"{lead}{key}:{' ' + value if value else ''}")
+            elif shape == "map":
+                lines.append(f"{lead}{key}:")
+                mapping(pad + draw(st.sampled_from([2, 4])), depth + 1)
+            else:
+                lines.append(f"{lead}{key}:")
+                items_pad = pad + draw(st.sampled_from([0, 2]))
+                for _ in range(draw(st.integers(1, 3))):
+                    if draw(st.booleans()):
+                        lines.append(f"{' ' * items_pad}- {draw(_F_SCALARS)}")
+                    else:
+                        mapping(items_pad + 2, depth + 1, first_prefix=f"{' ' * items_pad}- ")
+            if draw(st.integers(0, 9)) == 0:
+                lines.append(" " * draw(st.integers(0, 4)) + "# note")
+
+    for d in range(draw(st.integers(1, 3))):
+        if d or draw(st.booleans()):
+            lines.append("---")
+        if draw(st.integers(0, 5)):
+            mapping(0, 0)
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2])) if lines else 0):  # damage: a line replaced, re-indented or repeated
+        i = draw(st.integers(0, len(lines) - 1))
+        how = draw(st.sampled_from(["junk", "indent", "dedent", "repeat"]))
+        if how == "junk":
+            lines[i] = draw(_F_JUNK)
+        elif how == "indent":
+            lines[i] = " " + lines[i]
+        elif how == "dedent":
+            lines[i] = lines[i][1:]
+        else:
+            lines.insert(i, lines[i])
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n---\n"]))
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_block_yaml())
+def test_fast_reader_agrees_with_libyaml_or_declines(text: str) -> None:
+    fast = _fast_path(text)
+    if fast is None:
+        return
+    slow, error = _libyaml_path(text)
+    assert error is None, f"the fast reader read {fast}, but libyaml's path fails with {error!r} on {text!r}"
+    assert fast == slow, f"the fast reader read {fast}, but libyaml's path reads {slow} from {text!r}"
+
+
+@pytest.mark.parametrize("text", [
+    # the shapes of real manifests: nested maps, compact and indented lists, comments, quotes, {} and []
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # the name\n  labels:\n    app: web\n"
+    "spec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n"
+    "        args: []\n        resources: {}\n        ports:\n          - containerPort: 80\n            name: 'http'\n",
+    "# leading comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: \"v w\"\n---\n---\n"
+    "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s\n",
+])
+def test_fast_reader_takes_plain_manifests(text: str) -> None:
+    fast = _fast_path(text)
+    assert fast is not None, f"the fast reader declined {text!r}, but it is plain block YAML"
+    assert fast == _libyaml_path(text)[0], "the fast reader and libyaml's path read different objects"
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("a: 1\na: 2\n", 'key "a" already set in map'),
+    ("a: .nan\n", "unsupported value: NaN"),
+    ("a: x\n  b: 2\n", "mapping values are not allowed"),
+    ("- a\n", "an object must be a mapping"),
+    ("kind: List\nitems: 3\n", "items: must be a list"),
+])
+def test_errors_in_plain_streams_are_libyamls(text: str, error: str) -> None:
+    """The fast reader never words an error itself: a plain stream with an error reads as libyaml's path."""
+    assert _fast_path(text) is None, f"the fast reader read {text!r}, but it holds an error"
+    assert error in _message(text)

@@ -73,6 +73,7 @@ Status = Literal["ok", "rejected", "unknown"]
 CAPABILITIES: frozenset[str] = frozenset({
     "node-faults", "pod-faults", "image-faults", "rollouts", "cordon", "virtual-time", "single-step",
     "intermediate", "snapshot", "events", "watch",
+    "dataplane",  # the adapter's snapshot answers DNS (refmodel.resolve) and kube-proxy routes (refmodel.route)
     "container-view",  # what a container sees and volume data tokens (refmodel.volumes): the model only
 })
 
@@ -86,6 +87,7 @@ REGISTRY: dict[str, str] = {
     "model": "conformance.adapters.model:ModelAdapter",
     "external": "conformance.adapters.external:ExternalAdapter",
     "subprocess": "conformance.adapters.process:SubprocessAdapter",
+    "kube": "conformance.adapters.kube:KubeAdapter",
 }
 #: the registry entry that is the reference model itself (differential checks do not apply to it)
 REFERENCE = "model"
@@ -324,7 +326,7 @@ def perform(adapter: Bound | Adapter, event: object) -> Outcome:
                 return bound.delete(kind, ns, name, propagation)
             case ev.Scale(kind=kind, namespace=ns, name=name, replicas=replicas):
                 return bound.scale(kind, ns, name, replicas)
-            case ev.RolloutUndo(namespace=ns, name=name, to_revision=rev):
+            case ev.RolloutUndo(namespace=ns, name=name, to_revision=rev, kind="Deployment"):
                 return bound.rollout_undo(ns, name, rev)
             case _:
                 return bound.inject(event)

@@ -94,7 +94,9 @@ def _load() -> tuple[Invariant, ...]:
         differential,
         direct,
         gc,
+        networking,
         scheduling,
+        statefulsets,
         storage,
         timing,
         workloads,
@@ -108,6 +110,8 @@ def _load() -> tuple[Invariant, ...]:
         *scheduling.INVARIANTS,
         *gc.INVARIANTS,
         *timing.INVARIANTS,
+        *networking.INVARIANTS,
+        *statefulsets.INVARIANTS,
         *storage.INVARIANTS,
         *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )

@@ -190,19 +190,26 @@ def paused_starts_no_rollout(step: Step, ctx: Context) -> Verdict:
     return n, bad
 
 
-def revisions_are_distinct(view: View, ctx: Context) -> Verdict:
+def new_revision_is_the_highest(view: View, ctx: Context) -> Verdict:
+    """D-7, as getNewReplicaSet keeps it: once a Deployment has observed its spec, its new ReplicaSet's
+    revision is above every old ReplicaSet's (SetNewReplicaSetAnnotations raises it to MaxRevision(old) + 1).
+    Old ReplicaSets may share a number: one adopted from another Deployment keeps its own revision, and
+    upstream renumbers only the new one. Before the controller has observed a changed template, the
+    ReplicaSet that matches it may still carry an old number (a rollback by apply), so that is not judged."""
     n, bad = 0, []
     for d in view.objects("Deployment"):
+        status = d.get("status") or {}
+        if status.get("observedGeneration") != d["metadata"].get("generation"):
+            continue
         rss = deployment_replicasets(view, d)
-        if not rss:
+        new = _new_rs(d, rss)
+        if new is None:
             continue
         n += 1
-        seen: dict[int, str] = {}
-        for rs in rss:
-            r = revision(rs)
-            if r and r in seen:
-                bad.append(f"{name_of(rs)} and {seen[r]} both carry revision {r}, but revision numbers are never reused")
-            seen[r] = name_of(rs)
+        top = max(((revision(rs), name_of(rs)) for rs in rss if rs is not new), default=None)
+        if top is not None and revision(new) <= top[0]:
+            bad.append(f"{name_of(new)}, the new ReplicaSet of {name_of(d)}, carries revision {revision(new)} and "
+                       f"{top[1]} carries {top[0]}, but the new ReplicaSet's revision exceeds every old one's")
     return n, bad
 
 
@@ -324,8 +331,8 @@ INVARIANTS: tuple[Invariant, ...] = (
               needs=frozenset({"intermediate"})),
     Invariant("a Deployment's revision numbers only grow and a new revision exceeds all others",
               ("D-7", "D-21"), "transition", revisions_only_grow, intermediate=True),
-    Invariant("no two ReplicaSets of a Deployment carry the same revision", ("D-7",), "state",
-              revisions_are_distinct, reads=("ReplicaSet", "Deployment")),
+    Invariant("a Deployment that observed its spec has a new ReplicaSet whose revision exceeds every old one's",
+              ("D-7",), "state", new_revision_is_the_highest, reads=("ReplicaSet", "Deployment")),
     Invariant("rollout undo restores the template of the chosen revision", ("D-21",), "transition",
               undo_restores_the_revision, needs=frozenset({"rollouts"})),
     Invariant("a paused Deployment starts no new rollout", ("D-16",), "transition", paused_starts_no_rollout,

@@ -174,10 +174,9 @@ def delete_marks_or_removes(step: Step, ctx: Context) -> Verdict:
     if ev.kind in _OWNER_KINDS:
         if policy == "Orphan":
             ctx.cascades.pop(uid, None)
-        elif uid not in ctx.cascades and not obj["metadata"].get("deletionTimestamp"):
-            # a delete that changes the policy of a deletion in progress is not judged: upstream swaps the
-            # GC finalizer (registry/store.go deletionFinalizersForGarbageCollection), the model keeps the
-            # first one (tests/test_invariants_direct.py, the strict xfail)
+        elif uid not in ctx.cascades:
+            # a re-delete of an Orphan deletion in progress swaps the GC finalizer (registry/store.go
+            # deletionFinalizersForGarbageCollection): the dependents it still has then go
             ctx.cascades[uid] = (name_of(obj), policy, _dependents(step.before, uid))
     after = step.after.by_uid(uid)
     if after is not None and not after["metadata"].get("deletionTimestamp"):

@@ -17,6 +17,8 @@ from .control import ControlRules
 from .deployments import DeploymentRules
 from .nodes import NodeRules
 from .pods import CrashLoopRules, ImageFaultRules, PodFaultRules
+from .services import ServiceRules
+from .statefulsets import StatefulSetRules
 from .storage import StorageRules
 from .workloads import InvalidRules, NamespaceRules, ReplicaSetRules, WorkloadRules
 
@@ -31,6 +33,8 @@ __all__ = [
     "NodeRules",
     "PodFaultRules",
     "ReplicaSetRules",
+    "ServiceRules",
+    "StatefulSetRules",
     "StorageRules",
     "WorkloadRules",
 ]

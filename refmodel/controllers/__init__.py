@@ -138,6 +138,7 @@ def split_key(key: str) -> tuple[str, str]:
 # which fixes the interleaving ``converge`` explores. It is explicit so that it never depends on which
 # module happens to import which.
 ORDER = ("replicaset", "deployment", "garbage_collector", "kubelet", "namespace", "nodelifecycle", "scheduler",
+         "endpoints", "endpointslice", "service", "statefulset",
          "persistentvolume", "volumemanager")
 
 

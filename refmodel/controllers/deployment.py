@@ -151,11 +151,10 @@ def claim_replica_sets(state: ClusterState, d: FrozenDict) -> ClusterState:
     deleting = bool(md.get("deletionTimestamp"))
     selector = _selector(d)
     # the candidates: what we own (to release) and what nobody controls (to adopt), from the indexes
-    candidates: list[FrozenDict | None] = list(controlled(state, uid, "ReplicaSet"))
-    candidates += [state.get("ReplicaSet", ns, name) for name in state.orphans_of_kind("ReplicaSet", ns)]
-    for rs in candidates:
-        if rs is None:
-            continue
+    candidates = [*controlled(state, uid, "ReplicaSet"),
+                  *(rs for rs in (state.get("ReplicaSet", ns, name) for name in state.orphans_of_kind("ReplicaSet", ns))
+                    if rs is not None)]
+    for rs in du.sort_by_creation(candidates):  # one order whatever the indexes' (hash) order
         ref = get_controller_of(rs)
         matches = selector_matches(selector, _labels(rs))
         if ref is not None:
@@ -835,7 +834,9 @@ def _rs_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None
     if new is not None and get_controller_of(new) is None and (
             old is None or _labels(old) != _labels(new) or get_controller_of(old) is not None):
         ns = new["metadata"]["namespace"]
-        for d in state.iter_kind("Deployment", ns):
+        # getDeploymentsForReplicaSet: every matching Deployment, queued oldest first (the lister's order is
+        # a map's; the model's must not depend on the string-hash seed)
+        for d in du.sort_by_creation(state.iter_kind("Deployment", ns)):
             if selector_matches(_selector(d), _labels(new)):
                 k = _key(d)
                 if k not in keys:

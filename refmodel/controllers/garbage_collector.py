@@ -40,6 +40,12 @@ def _parse(key: str) -> Ref:
     return kind, ns, name
 
 
+def _dependents(state: ClusterState, uid: str) -> list[Ref]:
+    """The dependents of ``uid`` in one fixed order (kind, namespace, name): the owner index is a hash map,
+    and the order of the collector's writes must not depend on the string-hash seed."""
+    return sorted(state.dependents(uid))
+
+
 def classify_references(state: ClusterState, obj: Mapping[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
     """(solid, dangling, waitingForDependentsDeletion) owner references (classifyReferences)."""
     solid, dangling, waiting = [], [], []
@@ -87,11 +93,11 @@ def _attempt_to_delete(state: ClusterState, obj: FrozenDict) -> ClusterState:
         drop = {r["uid"] for r in (*dangling, *waiting)}
         refs = tuple(r for r in md["ownerReferences"] if r["uid"] not in drop)
         return update(state, NAME, with_(obj, metadata=with_(md, ownerReferences=refs or None)))[0]
-    if waiting and state.dependents(md["uid"]):
+    if waiting and _dependents(state, md["uid"]):
         # an owner waits for us and we have dependents of our own: delete in the foreground too; if one
         # of those dependents is itself deleting its dependents, this may be a cycle: first make our
         # owner references non-blocking (unblockOwnerReferencesStrategicMergePatch)
-        for dep_ref in state.dependents(md["uid"]):
+        for dep_ref in _dependents(state, md["uid"]):
             dep = state.get_ref(dep_ref)
             if dep is not None and dep["metadata"].get("deletionTimestamp") and FOREGROUND in (
                     dep["metadata"].get("finalizers") or ()):
@@ -113,7 +119,7 @@ def _attempt_to_delete(state: ClusterState, obj: FrozenDict) -> ClusterState:
 
 def _orphan_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
     uid = owner["metadata"]["uid"]
-    for dep_ref in state.dependents(uid):
+    for dep_ref in _dependents(state, uid):
         dep = state.get_ref(dep_ref)
         if dep is None:
             continue
@@ -127,7 +133,7 @@ def _orphan_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
 def _process_deleting_dependents(state: ClusterState, owner: FrozenDict) -> ClusterState:
     uid = owner["metadata"]["uid"]
     blocking = False
-    for dep_ref in state.dependents(uid):
+    for dep_ref in _dependents(state, uid):
         dep = state.get_ref(dep_ref)
         if dep is None:
             continue
@@ -148,7 +154,7 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
     keys: list[str] = []
     if new is None and old is not None:
         # the owner vanished: its dependents must be looked at
-        keys.extend(_ref_key(r) for r in state.dependents(old["metadata"]["uid"]))
+        keys.extend(_ref_key(r) for r in _dependents(state, old["metadata"]["uid"]))
         # a dependent that vanished may unblock an owner waiting in the foreground
         for r in old["metadata"].get("ownerReferences") or ():
             owner = state.by_uid_get(r.get("uid", ""))

@@ -11,9 +11,18 @@ gets an IP and its images are pulled (``config.image_pull_seconds`` of virtual t
 containers are ready when running and their readiness probe's initial delay has passed (or as a
 ``ReadinessChanged`` fact says); ``ContainerExited`` applies the restart policy with back-off; phases
 Succeeded/Failed for ``OnFailure``/``Never``; images that cannot be pulled retry with back-off forever;
-terminating pods are confirmed gone on the next sync; a failed node's kubelet does nothing. A node's
-sync queues the statuses it computes and writes them together at its end, as the status manager's
-syncBatch does (``pkg/kubelet/status/status_manager.go``).
+terminating pods are confirmed gone on the next sync; a failed node's kubelet does nothing.
+Work is per pod, as upstream's pod workers (``pkg/kubelet/pod_workers.go``: UpdatePod, podWorkerLoop, one
+worker per pod UID): the work key ``namespace/name`` syncs that pod alone, and its timers (image pull done,
+readiness delay, crash and pull back-off) are the pod's own; a binding, a spec change, a deletion, a
+finalizer change, a ``ReadinessChanged`` fact and an image becoming pullable queue the pods they touch. A
+pod's sync leaves its new status pending for its node's status manager (``status_manager.go``
+SetPodStatus), whose key ``status:<node>`` writes the node's pending statuses together (syncBatch); a
+status whose pod changed meanwhile is dropped and the pod synced again, and the next sync of a pod starts
+from its pending status (the status manager's cache). Node-level events fan out through the pods-by-node
+index: the key ``<node>`` (what a node's recovery queues, and the only key form before pods had their
+own) syncs every pod of the node and writes their statuses at its end. A sync costs what its pod costs,
+whatever the number of pods on the node.
 **Not modelled (and why):** liveness/startup probes (no container health is simulated beyond the
 explicit ``ContainerExited`` and ``ReadinessChanged`` facts); init containers run instantly and succeed
 (their ordering rules belong to the Pods issue); volumes are mounted instantly (storage issue);
@@ -30,6 +39,7 @@ import attrs
 import immutables
 
 from .. import volumes
+from ..counters import active as _counters
 from ..errors import Rejection
 from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from ..podutil import get_condition
@@ -59,10 +69,22 @@ def pod_ip(n: int) -> str:
 
 
 def node_ip(node: Mapping[str, Any]) -> str:
+    """The node's InternalIP; memoised by identity of the node (every pod sync asks)."""
+    hit = _NODE_IPS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    ip = ""
     for a in (node.get("status") or EMPTY).get("addresses") or ():
         if a.get("type") == "InternalIP":
-            return str(a.get("address"))
-    return ""
+            ip = str(a.get("address"))
+            break
+    if len(_NODE_IPS) > 20_000:
+        _NODE_IPS.clear()
+    _NODE_IPS[id(node)] = (node, ip)
+    return ip
+
+
+_NODE_IPS: dict[int, tuple[Any, str]] = {}
 
 
 @lru_cache(maxsize=8192)
@@ -185,22 +207,51 @@ def _phase(pod: Mapping[str, Any], statuses: list[Mapping[str, Any]]) -> str:
 # ---------------------------------------------------------------------------------------------
 @attrs.define
 class _StatusQueue:
-    """The kubelet's status manager during one node sync (``pkg/kubelet/status/status_manager.go``
-    SetPodStatus, syncBatch): the statuses syncPod computes wait here, with the pod IPs handed out, and
-    reach the API server together when the sync ends. It never outlives the sync."""
+    """The statuses a sync computes, with the pod IPs handed out (``pkg/kubelet/status/status_manager.go``
+    SetPodStatus). A node's pending statuses wait in the state (:data:`PENDING`) until its status key is
+    reconciled (:func:`_flush`, syncBatch); a node key's sync writes them at its end."""
 
     ip_seq: int
     now_s: str  # the sync's time, as status fields carry it
     host_ip: str
     writes: list[tuple[FrozenDict, FrozenDict]] = attrs.Factory(list)
 
-    def flush(self, state: ClusterState) -> ClusterState:
-        if self.ip_seq != state.ip_seq:
-            state = state.replace(ip_seq=self.ip_seq)
-        if self.writes:
-            state = update_status_many(state, NAME, [_with_status(pod, status) for pod, status in self.writes])
-            self.writes = []
+
+PENDING = "kubelet_pending_statuses"  # env: Map[node, Map[(namespace, name), (stored pod, status to write)]]
+STATUS_PREFIX = "status:"  # the work key of a node's status manager: "status:<node>"
+_EMPTY_MAP: Any = immutables.Map()
+
+
+def pod_key(pod: Mapping[str, Any]) -> str:
+    """A pod worker's work key: ``namespace/name`` (upstream keys its pod workers by UID)."""
+    md = pod["metadata"]
+    return f"{md['namespace']}/{md['name']}"
+
+
+def sync(state: ClusterState, key: str) -> ClusterState:
+    """One kubelet work item. Keys: ``namespace/name`` (one pod's worker), ``status:<node>`` (that node's
+    status manager writes the pending statuses), or a node name (the node-level sync: every pod of the node,
+    through the pods-by-node index, its statuses written at the end: what a node's recovery asks for, and
+    the work key of every pod before pods had their own)."""
+    if "/" in key:
+        ns, name = key.split("/", 1)
+        pod = state.get("Pod", ns, name)
+        if pod is None:
+            return state
+        node_name = pod["spec"].get("nodeName")
+        if not node_name or _down(state, node_name):
+            return state
+        node = state.get("Node", "", node_name)
+        if node is None:
+            return state
+        counters = _counters()
+        if counters is not None:
+            counters.add(NAME, "pod_visits")
+        state = _sync_one(state, pod, node, node_name)
         return state
+    if key.startswith(STATUS_PREFIX):
+        return _flush(state, key[len(STATUS_PREFIX):])
+    return _sync_node(state, key)
 
 
 def _with_status(pod: FrozenDict, status: FrozenDict) -> FrozenDict:
@@ -213,14 +264,75 @@ def _with_status(pod: FrozenDict, status: FrozenDict) -> FrozenDict:
 _dict_set = dict.__setitem__
 
 
-def sync(state: ClusterState, node_name: str) -> ClusterState:
+def _sync_node(state: ClusterState, node_name: str) -> ClusterState:
     node = state.get("Node", "", node_name)
     if node is None or _down(state, node_name):
         return state
+    pods = state.pods_on_node(node_name)
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "pod_visits", len(pods))
+    for pod in pods:
+        state = _sync_one(state, pod, node, node_name)
+    item = (NAME, STATUS_PREFIX + node_name)
+    if item in state.dirty:
+        state = state.replace(dirty=state.dirty.delete(item))
+    return _flush(state, node_name)
+
+
+def _sync_one(state: ClusterState, pod: FrozenDict, node: FrozenDict, node_name: str) -> ClusterState:
+    """syncPod for one pod, from the status its status manager holds for it (a pending one, if any): the
+    new status joins the node's pending statuses, and the node's status key is queued."""
+    md = pod["metadata"]
+    ref = (md["namespace"], md["name"])
+    table = state.env.get(PENDING)
+    pending = table.get(node_name) if table is not None else None
+    entry = pending.get(ref) if pending is not None else None
+    seen = pod if entry is None or entry[0] is not pod else with_(pod, status=entry[1])
     queue = _StatusQueue(state.ip_seq, state.timestamp(), node_ip(node))
-    for pod in state.pods_on_node(node_name):
-        state = sync_pod(state, pod, node, queue)
-    return queue.flush(state)
+    state = sync_pod(state, seen, node, queue)
+    if not queue.writes and queue.ip_seq == state.ip_seq:
+        return state
+    # one new state for the pending status, the IPs handed out and the status key queued (this runs once
+    # per pod event: a state per change would be three)
+    changes: dict[str, Any] = {}
+    if queue.ip_seq != state.ip_seq:
+        changes["ip_seq"] = queue.ip_seq
+    if queue.writes:
+        table = state.env.get(PENDING) or _EMPTY_MAP
+        pending = (table.get(node_name) or _EMPTY_MAP).set(ref, (pod, queue.writes[-1][1]))
+        changes["env"] = state.env.set(PENDING, table.set(node_name, pending))
+        item = (NAME, STATUS_PREFIX + node_name)
+        if item not in state.dirty:  # ClusterState.enqueue, folded into this state
+            changes["dirty"] = state.dirty.set(item, state.seq)
+            changes["seq"] = state.seq + 1
+    return state.replace(**changes)
+
+
+def _flush(state: ClusterState, node_name: str) -> ClusterState:
+    """The node's status manager (syncBatch): write its pending statuses together, in pod-key order. A
+    status whose pod changed or went since it was computed is dropped (the write would conflict) and that
+    pod's worker queued again, to compute it from the pod as it is now."""
+    table = state.env.get(PENDING)
+    pending = table.get(node_name) if table is not None else None
+    if pending is None:
+        return state
+    rest = table.delete(node_name)
+    state = state.replace(env=state.env.set(PENDING, rest) if len(rest) else state.env.delete(PENDING))
+    writes: list[tuple[FrozenDict, FrozenDict]] = []
+    retry: list[tuple[str, str]] = []
+    for ref in sorted(pending.keys()):
+        stored, status = pending[ref]
+        current = state.get("Pod", ref[0], ref[1])
+        if current is None:
+            continue
+        if current is stored:
+            writes.append((current, status))
+        else:
+            retry.append((NAME, f"{ref[0]}/{ref[1]}"))
+    if writes:
+        state = update_status_many(state, NAME, [_with_status(pod, status) for pod, status in writes])
+    return state.enqueue_many(retry)
 
 
 def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _StatusQueue) -> ClusterState:
@@ -256,7 +368,7 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
         # the common case of the loop below, without it: a pod untouched since admission
         pulled_at = parse_time(status["startTime"]) + state.config.image_pull_seconds
         if now < pulled_at:  # still pulling: nothing changes until the pull is done
-            return state.add_timer(pulled_at - state.config.start_time, NAME, node["metadata"]["name"])
+            return state.add_timer(pulled_at - state.config.start_time, NAME, pod_key(pod))
         fast = _fast_start(state, pod, containers, status, now_s)
         if fast is not None:
             queue.writes.append((pod, fast))
@@ -333,7 +445,7 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
                 for s in statuses):
             state = _clear_pull_backoff(state, pod)
     for at, essential in next_at:
-        state = state.add_timer(at - state.config.start_time, NAME, node["metadata"]["name"], essential)
+        state = state.add_timer(at - state.config.start_time, NAME, pod_key(pod), essential)
     return state
 
 
@@ -461,7 +573,7 @@ def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Statu
         status, _ADMITTED, now_s, phase="Pending", hostIP=host_ip, hostIPs=_host_ips(host_ip), podIP=ip,
         podIPs=(FrozenDict({"ip": ip}),), startTime=now_s, containerStatuses=statuses)))
     # pulls finish after the configured virtual time (a zero pull time still takes one more turn)
-    return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod["spec"]["nodeName"])
+    return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod_key(pod))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,14 +654,14 @@ def image_pull_recovered(state: ClusterState, image: str) -> ClusterState:
     state = _set_env(state, "bad_images", bad - {image})
     # pods waiting on that image pull again at once
     table = state.env.get("pull_backoff") or EMPTY
-    nodes = set()
+    keys = set()
     for uid in table:
         pod = state.by_uid_get(uid)
         if pod is not None and pod["spec"].get("nodeName"):
             if any(c.get("image") == image for c in pod["spec"].get("containers") or ()):
-                nodes.add(pod["spec"]["nodeName"])
+                keys.add(pod_key(pod))
                 state = _set_pull_backoff(state, pod, table[uid][0], state.config.start_time + state.now)
-    return state.enqueue_many([(NAME, n) for n in sorted(nodes)])
+    return state.enqueue_many([(NAME, k) for k in sorted(keys)])
 
 
 def _no_pod(state: ClusterState, name: str) -> tuple[ClusterState, Response]:
@@ -563,9 +675,8 @@ def readiness_changed(state: ClusterState, namespace: str, name: str, ready: boo
     # the readiness facts, keyed by (namespace, pod): an immutable map, as everything in the state
     table = state.env.get("readiness") or immutables.Map()
     state = _set_env(state, "readiness", table.set((namespace, name), ready))
-    node = pod["spec"].get("nodeName")
-    if node:
-        state = state.enqueue(NAME, node)
+    if pod["spec"].get("nodeName"):
+        state = state.enqueue(NAME, pod_key(pod))
     return state, Response(200, pod)
 
 
@@ -603,7 +714,7 @@ def container_exited(state: ClusterState, namespace: str, name: str, container: 
     if restart:
         now = state.config.start_time + state.now
         at = now + _crash_wait(state, pod, container, now) - state.config.start_time
-        state = state.add_timer(at, NAME, pod["spec"]["nodeName"], True)
+        state = state.add_timer(at, NAME, pod_key(pod), True)
     return state, r
 
 
@@ -611,18 +722,18 @@ def container_exited(state: ClusterState, namespace: str, name: str, container: 
 # watches
 # ---------------------------------------------------------------------------------------------
 def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    """A binding, a spec change, a deletion or a finalizer change queues the pod's own worker."""
     if new is None:
         return ()
-    node = new["spec"].get("nodeName")
-    if not node:
+    if not new["spec"].get("nodeName"):
         return ()
     if old is None or (old["spec"] is not new["spec"] and old["spec"] != new["spec"]):
-        return (node,)
+        return (pod_key(new),)
     old_md = old["metadata"]
     new_md = new["metadata"]
     if old_md.get("deletionTimestamp") != new_md.get("deletionTimestamp") or (
             old_md.get("finalizers") != new_md.get("finalizers")):
-        return (node,)
+        return (pod_key(new),)
     return ()
 
 

@@ -31,7 +31,7 @@ def sync(state: ClusterState, name: str) -> ClusterState:
     for info in REGISTRY.values():
         if not info.namespaced:
             continue
-        for obj in list(state.iter_kind(info.kind, name)):
+        for obj in sorted(state.iter_kind(info.kind, name), key=lambda o: o["metadata"]["name"]):  # hash-free
             md = obj["metadata"]
             if not md.get("deletionTimestamp"):
                 state = delete(state, NAME, info.kind, name, md["name"])[0]

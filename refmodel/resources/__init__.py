@@ -85,6 +85,12 @@ class KindInfo:
     bind: Callable[[Any, FrozenDict, str], FrozenDict] | None = None
     # the secondary indexes state.py keeps for the kind (state.POD_INDEXES, state.ORPHAN_INDEX)
     indexes: frozenset[str] = frozenset()
+    # the values an object holds in the cluster's allocators (state.ALLOCATION_INDEX): object -> frozenset
+    holds: Callable[[FrozenDict], frozenset[Any]] | None = None
+    # the registry's allocation step (a Service's cluster IP and node ports), run on every create and on
+    # every update that changes the spec, after validation: (transaction, old or None, new) -> the object
+    # with its values allocated, or the field errors (nothing is held: the write is not stored)
+    allocate: Callable[[Any, FrozenDict | None, FrozenDict], FrozenDict | list[FieldError]] | None = None
     # validating admission of a user's update that needs the cluster (PersistentVolumeClaimResize):
     # (state, old, new) -> a Rejection, or None to admit
     admit_update: Callable[[Any, Obj, Obj], Any] | None = None

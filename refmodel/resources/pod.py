@@ -709,18 +709,26 @@ def _overcommit_allowed(name: str) -> bool:
     return _is_native(name) and not _is_hugepages(name)
 
 
-def _is_integer_resource(name: str) -> bool:
-    return not _is_native(name) or name in ("pods", "services", "configmaps", "secrets")
+#: IsIntegerResourceName's standard names (``pkg/apis/core/helper/helpers.go`` integerResources)
+INTEGER_RESOURCES = frozenset({"pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps",
+                               "persistentvolumeclaims", "services.nodeports", "services.loadbalancers"})
 
 
-def _resource_quantity_value(name: str, value: Any, field: str) -> list[FieldError]:
+def is_extended_resource(name: str) -> bool:
+    """IsExtendedResourceName: outside the kubernetes.io domain, and ``requests.<name>`` a qualified name."""
+    return not _is_native(name) and not name.startswith("requests.") and not qualified_name_errors(f"requests.{name}")
+
+
+def resource_quantity_value_errors(name: str, value: Any, field: str) -> list[FieldError]:
+    """ValidateResourceQuantityValue (``pkg/apis/core/validation/validation.go``): non-negative, and whole for
+    the integer resources (object counts and extended resources)."""
     q = quantity(value)
     if q is None:
         return []
     errs: list[FieldError] = []
     if q < 0:
         errs.append(invalid(field, render_quantity(value), "must be greater than or equal to 0"))
-    if _is_integer_resource(name) and (q * 1000) % 1000 != 0:
+    if (name in INTEGER_RESOURCES or is_extended_resource(name)) and q.denominator != 1:
         errs.append(invalid(field, render_quantity(value), "must be an integer"))
     return errs
 
@@ -735,13 +743,13 @@ def validate_resource_requirements(resources: Any, field: str) -> list[FieldErro
     for name, value in limits.items():
         p = f"{field}.limits[{name}]"
         errs += _container_resource_name_errors(name, p)
-        errs += _resource_quantity_value(name, value, p)
+        errs += resource_quantity_value_errors(name, value, p)
         lim_huge = lim_huge or _is_hugepages(name)
         lim_cpu_mem = lim_cpu_mem or name in ("cpu", "memory")
     for name, value in requests.items():
         p = f"{field}.requests[{name}]"
         errs += _container_resource_name_errors(name, p)
-        errs += _resource_quantity_value(name, value, p)
+        errs += resource_quantity_value_errors(name, value, p)
         req = quantity(value)
         if name in limits:
             lim = quantity(limits[name])

@@ -37,6 +37,7 @@ from .common import (
     render_quantity,
 )
 from .pod import _container_resource_name_errors as container_resource_name_errors
+from .pod import resource_quantity_value_errors
 
 __all__ = ["validate_limit_range", "validate_resource_quota", "validate_resource_quota_update"]
 
@@ -48,7 +49,6 @@ _COUNTS = ("pods", "resourcequotas", "services", "replicationcontrollers", "secr
            "persistentvolumeclaims", "services.nodeports", "services.loadbalancers")
 STANDARD_QUOTA_RESOURCES = frozenset(_COMPUTE + _COUNTS + ("requests.storage",))
 STANDARD_RESOURCES = STANDARD_QUOTA_RESOURCES | {"storage"}
-INTEGER_RESOURCES = frozenset(_COUNTS)
 QUOTA_SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass",
                 "CrossNamespacePodAffinity")
 _POD_COMPUTE = frozenset({"cpu", "memory", "limits.cpu", "limits.memory", "requests.cpu", "requests.memory"})
@@ -65,11 +65,6 @@ def _is_native(name: str) -> bool:
     return "/" not in name or "kubernetes.io/" in name
 
 
-def _is_extended(name: str) -> bool:
-    """IsExtendedResourceName."""
-    return not _is_native(name) and not name.startswith("requests.") and not qualified_name_errors(f"requests.{name}")
-
-
 def _resource_name_errors(name: str, field: str) -> list[FieldError]:
     """validateResourceName."""
     errs = [invalid(field, name, m) for m in qualified_name_errors(name)]
@@ -83,19 +78,6 @@ def _quota_resource_name_errors(name: str, field: str) -> list[FieldError]:
     errs = _resource_name_errors(name, field)
     if "/" not in name and name not in STANDARD_QUOTA_RESOURCES and not _is_quota_hugepages(name):
         errs.append(invalid(field, name, "must be a standard resource for quota"))
-    return errs
-
-
-def _quantity_value_errors(name: str, value: Any, field: str) -> list[FieldError]:
-    """ValidateResourceQuantityValue: non-negative; whole for object counts and extended resources."""
-    q = quantity(value)
-    if q is None:
-        return []
-    errs: list[FieldError] = []
-    if q < 0:
-        errs.append(invalid(field, render_quantity(value), "must be greater than or equal to 0"))
-    if (name in INTEGER_RESOURCES or _is_extended(name)) and q.denominator != 1:
-        errs.append(invalid(field, render_quantity(value), "must be an integer"))
     return errs
 
 
@@ -175,7 +157,7 @@ def validate_resource_quota(obj: Obj) -> list[FieldError]:
     for name, value in hard.items():
         path = f"spec.hard[{name}]"
         errs += _quota_resource_name_errors(str(name), path)
-        errs += _quantity_value_errors(str(name), value, path)
+        errs += resource_quantity_value_errors(str(name), value, path)
     names = [str(k) for k in hard]
     return errs + _scopes_errors(spec, names) + _scope_selector_errors(spec, names)
 

@@ -175,6 +175,8 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
             errs.append(_type_error(path, value, "object"))
             return value
         item = spec[2:]
+        if item == "string" and all(type(k) is str and type(v) is str for k, v in value.items()):
+            return value  # the common case (labels, data), nothing to normalise or report
         for k in sorted(value, key=str):
             p = f"{path}[{k}]"
             if not isinstance(k, str):
@@ -247,12 +249,14 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
         errs.append(_type_error(path, value, "object"))
         return value
     for k in sorted(value, key=str):
-        p = f"{path}.{k}" if path else str(k)
         sub = fields.get(k) if isinstance(k, str) else None
+        v = value[k]
+        if sub is not None and type(v) is str and sub == "string":
+            continue  # the common leaf: nothing to normalise or report
+        p = f"{path}.{k}" if path else str(k)
         if sub is None:
             errs.append(_unknown(p))
             continue
-        v = value[k]
         if v is None:
             del value[k]  # null decodes to the zero value, which serialises as absent
             continue

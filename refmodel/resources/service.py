@@ -1,4 +1,4 @@
-"""Service: defaulting, create and update validation (cluster IPs and node ports are not allocated: `simulate` shows CLUSTER-IP <none>; see Not modelled).
+"""Service: defaulting, create and update validation, and the allocation step (:mod:`refmodel.allocator`).
 
 **Mirrors:** ``pkg/apis/core/v1/defaults.go`` (SetDefaults_Service), ``pkg/registry/core/service/strategy.go``
 (PrepareForCreate: NormalizeClusterIPs), ``pkg/registry/core/service/storage/storage.go`` (patchAllocatedValues
@@ -15,9 +15,11 @@ required and unique with more than one port, (port, protocol) and (nodePort, pro
 port number or IANA_SVC_NAME); external IPs, source ranges, session affinity, traffic policies; SVC-4
 (cluster IPs and IP families may not change, except to/from ExternalName; a replace that omits them keeps
 the allocated ones).
-**Not modelled (and why):** allocation itself and "provided IP is already allocated" (the service
-controller owns the allocators and the cluster's CIDR); the ``dropTypeDependentFields`` clean-up when a
-Service becomes ExternalName (needs the old object before validation runs, see the report).
+The kind declares its allocation (``allocate``, ``holds``: cluster IPs and node ports, see
+:mod:`refmodel.allocator`) and ``prepare_update`` (strategy.go PrepareForUpdate: patchAllocatedValues and
+dropTypeDependentFields, so a type change frees what the new type does not use).
+**Not modelled (and why):** the node-port range check reads the default range here (validation has no
+cluster config); a cluster configured with another range is checked again by the allocator.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ..allocator import (
+    allocate_service,
+    needs_cluster_ip,
+    needs_hc_node_port,
+    needs_node_port,
+    service_holds,
+)
 from ..errors import FieldError, duplicate, forbidden, invalid, not_supported, required
+from ..state import ALLOCATION_INDEX
 from . import REGISTRY, KindInfo
 from .common import (
     as_dict,
@@ -40,7 +50,8 @@ from .common import (
 )
 from .pod import PROTOCOLS, validate_port_num_or_name
 
-__all__ = ["NODE_PORT_RANGE", "default_service", "is_headless", "validate_service", "validate_service_update"]
+__all__ = ["NODE_PORT_RANGE", "default_service", "drop_type_dependent_fields", "is_headless", "validate_service",
+           "validate_service_update"]
 
 Obj = dict[str, Any]
 
@@ -369,7 +380,47 @@ def validate_service_update(old: Obj, new: Obj) -> list[FieldError]:
     return errs
 
 
+def _node_ports(spec: Obj) -> list[Any]:
+    return [as_dict(p).get("nodePort") or 0 for p in as_list(spec.get("ports"))]
+
+
+def drop_type_dependent_fields(old: Obj, new: Obj) -> None:
+    """PrepareForUpdate (patchAllocatedValues, then dropTypeDependentFields): a replace that omits
+    allocated values keeps them; values the new type cannot use are wiped when the user left them as they
+    were (the allocators free them with the write)."""
+    old_spec, new_spec = old.get("spec"), new.get("spec")
+    if not isinstance(old_spec, dict) or not isinstance(new_spec, dict):
+        return
+    _patch_allocated_values(old_spec, new_spec)
+    if needs_cluster_ip(old_spec) and not needs_cluster_ip(new_spec):
+        if (old_spec.get("clusterIP"), as_list(old_spec.get("clusterIPs"))) == (
+                new_spec.get("clusterIP"), as_list(new_spec.get("clusterIPs"))):
+            new_spec.pop("clusterIP", None)
+            new_spec.pop("clusterIPs", None)
+        if as_list(old_spec.get("ipFamilies")) == as_list(new_spec.get("ipFamilies")):
+            new_spec.pop("ipFamilies", None)
+        if old_spec.get("ipFamilyPolicy") == new_spec.get("ipFamilyPolicy"):
+            new_spec.pop("ipFamilyPolicy", None)
+    if needs_node_port(old_spec) and not needs_node_port(new_spec) and _node_ports(old_spec) == _node_ports(new_spec):
+        for p in as_list(new_spec.get("ports")):
+            if isinstance(p, dict):
+                p.pop("nodePort", None)
+    if needs_hc_node_port(old_spec) and not needs_hc_node_port(new_spec) and (
+            old_spec.get("healthCheckNodePort") == new_spec.get("healthCheckNodePort")):
+        new_spec.pop("healthCheckNodePort", None)
+    if old_spec.get("type") == "LoadBalancer" and new_spec.get("type") != "LoadBalancer":
+        if new_spec.get("allocateLoadBalancerNodePorts") is not None and (
+                old_spec.get("allocateLoadBalancerNodePorts") == new_spec.get("allocateLoadBalancerNodePorts")):
+            new_spec.pop("allocateLoadBalancerNodePorts", None)
+        if old_spec.get("loadBalancerClass") == new_spec.get("loadBalancerClass"):
+            new_spec.pop("loadBalancerClass", None)
+    if _externally_accessible(old_spec) and not _externally_accessible(new_spec):
+        if old_spec.get("externalTrafficPolicy") == new_spec.get("externalTrafficPolicy"):
+            new_spec.pop("externalTrafficPolicy", None)
+
+
 REGISTRY["Service"] = KindInfo(
     "Service", ("v1",), True, "services", ("svc",), name_rule="dns1035", default=default_service,
-    validate=validate_service, validate_update=validate_service_update, has_status=True,
+    validate=validate_service, validate_update=validate_service_update, prepare_update=drop_type_dependent_fields,
+    has_status=True, indexes=frozenset({ALLOCATION_INDEX}), holds=service_holds, allocate=allocate_service,
 )

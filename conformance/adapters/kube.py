@@ -1,0 +1,514 @@
+"""The built-in ``kube`` adapter: any Kubernetes API server (a real cluster, kind, minikube, KWOK, or
+``kubeoracle serve``) through a kubeconfig context, with the official Kubernetes Python client.
+
+``--adapter kube:CONTEXT`` (the context must be named: a test never runs against whatever cluster
+happens to be current). The kubeconfig is ``$KUBECONFIG`` or ``~/.kube/config``.
+
+**The sandbox.** Every ``reset`` makes fresh namespaces for the run, named
+``ko-<run>-<example>-<name>`` and labelled ``kubeoracle.io/sandbox=<run>``; the harness's namespace
+``default`` (or ``team-a``) is the sandbox's ``ko-...-default`` (``ko-...-team-a``) in every request,
+and every object read back is renamed the other way, so the harness sees the namespaces it asked
+for. The adapter writes nothing outside its sandbox: a write of another cluster-scoped object (a
+Node, a ClusterRole) is answered ``unknown`` and not sent, deleting a namespace the model keeps for
+ever (``default``) is refused as the API server refuses it, and the previous example's namespaces
+are deleted on the next ``reset``, on ``close``, at interpreter exit and on SIGTERM.
+
+**The requests.** The same as kubectl sends them (:mod:`refmodel.kubectl` is the client side of the
+model's own door): ``apply`` is client-side apply (GET, then POST with the
+``last-applied-configuration`` annotation, or PUT of the strategic three-way merge of the last
+applied configuration, the manifest and the live object, with the live resourceVersion), ``scale``
+a PUT of the scale subresource, ``delete`` a DELETE with ``propagationPolicy``, ``rollout undo`` the
+revision's template written back (``DeploymentRollbacker``), ``pause``/``resume`` a strategic patch.
+
+**Capabilities.** ``rollouts`` and ``snapshot`` (the observed objects with the cluster's clock, read
+from the ``Date`` of its answers, so age checks use the time the cluster acted on): the other faults need powers a real cluster does not give a
+tenant (node failure, container exits, image registries, the clock, single controller turns), so the
+rules and invariants that need them are reported not applicable. ``settle`` polls the sandbox until
+its objects stop changing for ``quiet`` seconds and every controller has observed the latest
+generation.
+
+**Differences a real cluster may legitimately show** (generated names, node choice, timing) are
+removed by the harness's canonical form (:mod:`conformance.canon`); the cluster's nodes must match
+the sandbox the harness asks for (their number and size), else ``reset`` says so.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import secrets
+import signal
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from refmodel import patch as smp
+from refmodel.apiserver import IMMORTAL_NAMESPACES
+from refmodel.controllers import deployment_util as du
+from refmodel.frozen import freeze, thaw
+from refmodel.kubectl import LAST_APPLIED, deployment_revision
+from refmodel.quantity import parse_quantity
+
+from . import AdapterError, Outcome, Sandbox
+
+__all__ = ["SANDBOX_LABEL", "KubeAdapter"]
+
+SANDBOX_LABEL = "kubeoracle.io/sandbox"
+NAME_LABEL = "kubernetes.io/metadata.name"
+#: what observe lists: the kinds the suite drives (conformance.canon.KINDS) and its API paths
+_PATHS = {
+    "Namespace": ("/api/v1", "namespaces", False),
+    "Node": ("/api/v1", "nodes", False),
+    "Deployment": ("/apis/apps/v1", "deployments", True),
+    "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
+    "Pod": ("/api/v1", "pods", True),
+}
+_API = {"v1": "/api/v1"}
+
+
+def _base(api_version: str) -> str:
+    return _API.get(api_version) or f"/apis/{api_version}"
+
+
+def _plural(kind: str) -> str:
+    from refmodel.resources import REGISTRY
+
+    info = REGISTRY.get(kind)
+    return info.plural if info is not None else kind.lower() + "s"
+
+
+def _namespaced(kind: str) -> bool:
+    from refmodel.resources import REGISTRY
+
+    info = REGISTRY.get(kind)
+    return info.namespaced if info is not None else True
+
+
+class _Answer:
+    def __init__(self, code: int, body: Any, date: str = "") -> None:
+        self.code = code
+        self.body = body
+        self.date = date
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.code < 300
+
+
+class KubeAdapter:
+    """A Kubernetes API server behind the protocol, inside sandbox namespaces it owns."""
+
+    name = "kube"
+    capabilities: frozenset[str] = frozenset({"rollouts", "snapshot"})
+
+    def __init__(self, context: str | None = None, *, quiet: float = 1.5, poll: float = 0.25) -> None:
+        if not context:
+            raise AdapterError("the kube adapter needs a kubeconfig context named explicitly: "
+                               "--adapter kube:CONTEXT (see 'kubectl config get-contexts')")
+        try:
+            from kubernetes import config
+        except ModuleNotFoundError as exc:
+            raise AdapterError("the kube adapter needs the Kubernetes Python client: "
+                               "pip install 'kubeoracle[kube]'") from exc
+        try:
+            # $KUBECONFIG as it is now (the client reads it once, when it is imported)
+            self.api = config.new_client_from_config(config_file=os.environ.get("KUBECONFIG") or None,
+                                                     context=context)
+        except Exception as exc:
+            raise AdapterError(f"kube:{context}: cannot load the context: {exc}") from exc
+        self.context = context
+        self.run = secrets.token_hex(3)
+        self.example = 0
+        self.quiet = quiet
+        self.poll = poll
+        self.mine: dict[str, str] = {}  # harness namespace -> sandbox namespace, this example
+        self.created: set[str] = set()  # sandbox namespaces not yet deleted (every example)
+        self.server_now: int | None = None  # the cluster's clock (the Date of its last answer)
+        self.local_at = 0.0
+        atexit.register(self.close)
+        try:
+            self._old_term = signal.signal(signal.SIGTERM, self._on_term)
+        except ValueError:  # not the main thread
+            self._old_term = None
+
+    # ---- HTTP ---------------------------------------------------------------------------------
+    def _call(self, method: str, path: str, body: Any = None, query: list[tuple[str, str]] | None = None,
+              content_type: str = "application/json", timeout: float = 30) -> _Answer:
+        from kubernetes.client.exceptions import ApiException
+
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        try:
+            resp = self.api.call_api(path, method, query_params=query or [], header_params=headers, body=body,
+                                     auth_settings=["BearerToken"], _preload_content=False,
+                                     _return_http_data_only=True, _request_timeout=timeout)
+            code, raw, date = resp.status, resp.data, resp.headers.get("Date", "")
+        except ApiException as exc:
+            code, raw = exc.status, exc.body
+            date = (exc.headers or {}).get("Date", "")
+        if date:
+            try:
+                self.server_now = int(parsedate_to_datetime(date).timestamp())
+                self.local_at = time.time()
+            except (TypeError, ValueError):
+                pass
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = raw
+        return _Answer(code, data, date)
+
+    # ---- names --------------------------------------------------------------------------------
+    def _sandbox_name(self, ns: str) -> str:
+        return self.mine.get(ns) or f"ko-{self.run}-{self.example}-{ns}"
+
+    def _harness_name(self, ns: str) -> str | None:
+        prefix = f"ko-{self.run}-{self.example}-"
+        return ns[len(prefix):] if ns.startswith(prefix) else None
+
+    def _to_sandbox(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """The object as sent to the cluster (None: not the adapter's to write)."""
+        kind = obj.get("kind")
+        md = obj.get("metadata")
+        if not isinstance(md, dict):
+            return obj
+        if kind == "Namespace":
+            name = md.get("name")
+            if isinstance(name, str) and name:
+                md["name"] = self._sandbox_name(name)
+                labels = md.get("labels") if isinstance(md.get("labels"), dict) else {}
+                md["labels"] = {**(labels or {}), SANDBOX_LABEL: self.run}
+            return obj
+        if isinstance(kind, str) and not _namespaced(kind):
+            return None
+        ns = md.get("namespace") or "default"
+        if isinstance(ns, str):
+            md["namespace"] = self._sandbox_name(ns)
+        return obj
+
+    def _from_sandbox(self, obj: Any) -> Any:
+        """An object read from the cluster, renamed to the harness's namespaces."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+            return obj
+        md = obj["metadata"]
+        if obj.get("kind") == "Namespace":
+            name = self._harness_name(md.get("name", ""))
+            if name is not None:
+                md["name"] = name
+                labels = {k: v for k, v in (md.get("labels") or {}).items() if k != SANDBOX_LABEL}
+                if NAME_LABEL in labels:
+                    labels[NAME_LABEL] = name
+                md["labels"] = labels
+                if not labels:
+                    md.pop("labels")
+        elif md.get("namespace"):
+            name = self._harness_name(md["namespace"])
+            if name is not None:
+                md["namespace"] = name
+        if isinstance(md.get("annotations"), dict) and LAST_APPLIED in md["annotations"]:
+            try:
+                last = json.loads(md["annotations"][LAST_APPLIED])
+                back = self._from_sandbox(last)
+                md["annotations"][LAST_APPLIED] = json.dumps(back, sort_keys=True, separators=(",", ":")) + "\n"
+            except ValueError:
+                pass
+        return obj
+
+    def _path(self, kind: str, api_version: str, ns: str, name: str = "", sub: str = "") -> str:
+        path = _base(api_version)
+        if _namespaced(kind):
+            path += f"/namespaces/{self._sandbox_name(ns or 'default')}"
+        path += f"/{_plural(kind)}"
+        if name:
+            path += f"/{name}"
+        if sub:
+            path += f"/{sub}"
+        return path
+
+    def _outcome(self, answer: _Answer) -> Outcome:
+        if answer.ok:
+            body = answer.body
+            if isinstance(body, dict) and body.get("kind") == "Status":
+                return Outcome.ok(None)
+            return Outcome.ok(self._from_sandbox(body) if isinstance(body, dict) else None)
+        body = answer.body if isinstance(answer.body, dict) else {}
+        if answer.code >= 500 or body.get("kind") != "Status":
+            return Outcome.unknown(f"HTTP {answer.code}: {str(answer.body)[:300]}")
+        causes = (body.get("details") or {}).get("causes") or [{}]
+        return Outcome.rejected(body.get("reason", ""), causes[0].get("field", ""), body.get("message", ""))
+
+    # ---- the protocol -------------------------------------------------------------------------
+    def reset(self, sandbox: Sandbox) -> None:
+        self._cleanup()
+        self.example += 1
+        self.mine = {}
+        self._check_nodes(sandbox)
+        for ns in sandbox.namespaces:
+            if ns in ("kube-system", "kube-public", "kube-node-lease"):
+                continue  # the cluster's own: the suite's machines write only in their namespaces
+            name = self._sandbox_name(ns)
+            answer = self._call("POST", "/api/v1/namespaces", {
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "labels": {SANDBOX_LABEL: self.run}}})
+            if not answer.ok:
+                raise AdapterError(f"kube:{self.context}: cannot create the sandbox namespace {name}: "
+                                   f"HTTP {answer.code} {answer.body}")
+            self.mine[ns] = name
+            self.created.add(name)
+
+    def _check_nodes(self, sandbox: Sandbox) -> None:
+        answer = self._call("GET", "/api/v1/nodes")
+        if not answer.ok:
+            raise AdapterError(f"kube:{self.context}: cannot list nodes: HTTP {answer.code} {answer.body}")
+        nodes = answer.body.get("items") or []
+        want_cpu, want_mem = parse_quantity(sandbox.cpu), parse_quantity(sandbox.memory)
+        sizes = sorted((n["metadata"]["name"], parse_quantity(n["status"]["allocatable"].get("cpu", "0")),
+                        parse_quantity(n["status"]["allocatable"].get("memory", "0"))) for n in nodes)
+        if len(nodes) != sandbox.nodes or any(c != want_cpu or m != want_mem for _, c, m in sizes):
+            seen = ", ".join(f"{n} ({c} CPU, {m} bytes)" for n, c, m in sizes) or "none"
+            raise AdapterError(f"kube:{self.context}: the cluster has {len(nodes)} node(s): {seen}; but the "
+                               f"sandbox needs {sandbox.nodes} of {sandbox.cpu} CPU and {sandbox.memory} (the "
+                               "harness's model must match the cluster it compares with)")
+
+    def apply(self, obj: dict[str, Any]) -> Outcome:
+        obj = json.loads(json.dumps(obj))
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        md = obj.get("metadata")
+        if not isinstance(kind, str) or not isinstance(api_version, str) or not isinstance(md, dict) \
+                or not isinstance(md.get("name"), str) or not md.get("name"):
+            return self._create_as_is(obj)
+        sent = self._to_sandbox(obj)
+        if sent is None:
+            return Outcome.unknown(f"the kube adapter writes only inside its sandbox namespaces, not a {kind}")
+        name = md["name"]
+        harness_ns = obj.get("metadata", {}).get("namespace") if kind != "Namespace" else ""
+        ns = self._harness_name(harness_ns) if harness_ns else ""
+        coll = self._path(kind, api_version, ns or "default") if kind != "Namespace" else "/api/v1/namespaces"
+        if kind == "Namespace":
+            self.mine[self._harness_name(name) or name] = name
+            self.created.add(name)
+        live = self._call("GET", f"{coll}/{name}")
+        manifest = {k: v for k, v in sent.items()}
+        applied = json.dumps(_without_last_applied(manifest), sort_keys=True, separators=(",", ":"))
+        if live.code == 404:
+            md = dict(manifest["metadata"])
+            annotations = md.get("annotations")
+            if annotations is None or isinstance(annotations, dict):
+                md["annotations"] = {**(annotations or {}), LAST_APPLIED: applied + "\n"}
+            manifest["metadata"] = md
+            return self._outcome(self._call("POST", coll, manifest))
+        if not live.ok:
+            return self._outcome(live)
+        current = live.body
+        last_text = ((current.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+        try:
+            last = json.loads(last_text) if last_text else {}
+        except ValueError:
+            last = {}
+        try:
+            merged = smp.three_way_strategic_merge(last, _without_last_applied(manifest), current, kind)
+        except smp.PatchError as exc:
+            return Outcome.rejected(exc.reason, exc.field, exc.message)
+        merged.setdefault("metadata", {}).setdefault("annotations", {})
+        if isinstance(merged["metadata"]["annotations"], dict):
+            merged["metadata"]["annotations"][LAST_APPLIED] = applied + "\n"
+        merged["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return self._outcome(self._call("PUT", f"{coll}/{name}", merged))
+
+    def _create_as_is(self, obj: dict[str, Any]) -> Outcome:
+        """A manifest without a usable kind or name: the server says why (POST to its kind's collection)."""
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if not isinstance(kind, str) or not isinstance(api_version, str):
+            return Outcome.unknown("a manifest without kind or apiVersion cannot be routed to an API server")
+        sent = self._to_sandbox(obj)
+        if sent is None:
+            return Outcome.unknown(f"the kube adapter writes only inside its sandbox namespaces, not a {kind}")
+        md = sent.get("metadata")
+        ns = self._harness_name(md.get("namespace", "")) if isinstance(md, dict) and md.get("namespace") else None
+        return self._outcome(self._call("POST", self._path(kind, api_version, ns or "default"), sent))
+
+    def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> Outcome:
+        if kind == "Namespace":
+            if name in IMMORTAL_NAMESPACES:
+                return Outcome.rejected("Forbidden", "", f'namespaces "{name}" is forbidden: this namespace may '
+                                        "not be deleted")
+            target = f"/api/v1/namespaces/{self._sandbox_name(name)}"
+        elif not _namespaced(kind):
+            return Outcome.unknown(f"the kube adapter deletes only inside its sandbox namespaces, not a {kind}")
+        else:
+            target = self._path(kind, _api_version(kind), namespace, name)
+        return self._outcome(self._call("DELETE", target, {"kind": "DeleteOptions", "apiVersion": "v1",
+                                                           "propagationPolicy": propagation}))
+
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> Outcome:
+        body = {"apiVersion": "autoscaling/v1", "kind": "Scale",
+                "metadata": {"name": name, "namespace": self._sandbox_name(namespace or "default")},
+                "spec": {"replicas": replicas}}
+        answer = self._call("PUT", self._path(kind, _api_version(kind), namespace, name, "scale"), body)
+        return self._outcome(answer)
+
+    def _deployment(self, namespace: str, name: str) -> dict[str, Any] | Outcome:
+        got = self._call("GET", self._path("Deployment", "apps/v1", namespace, name))
+        if not got.ok:
+            return self._outcome(got)
+        return got.body  # type: ignore[no-any-return]
+
+    def rollout_undo(self, namespace: str, name: str, to_revision: int = 0) -> Outcome:
+        """``DeploymentRollbacker.Rollback`` (``kubectl/pkg/polymorphichelpers/rollback.go``)."""
+        if to_revision < 0:
+            return Outcome.rejected("NotFound", "", f"unable to find specified revision {to_revision} in history")
+        d = self._deployment(namespace, name)
+        if isinstance(d, Outcome):
+            return d
+        sel = ",".join(f"{k}={v}" for k, v in sorted(((d["spec"].get("selector") or {}).get("matchLabels")
+                                                      or {}).items()))
+        listed = self._call("GET", self._path("ReplicaSet", "apps/v1", namespace), query=[("labelSelector", sel)])
+        if not listed.ok:
+            return self._outcome(listed)
+        uid = d["metadata"]["uid"]
+        rss = [freeze(rs) for rs in listed.body.get("items") or ()
+               if any(r.get("controller") and r.get("uid") == uid for r in rs["metadata"].get("ownerReferences") or ())]
+        target = deployment_revision(rss, to_revision)
+        if target is None:
+            if to_revision > 0:
+                return Outcome.rejected("NotFound", "", f"unable to find specified revision {to_revision} in history")
+            return Outcome.rejected("NotFound", "", f'no rollout history found for deployment "{name}"')
+        if d["spec"].get("paused"):
+            return Outcome.rejected("BadRequest", "", "you cannot rollback a paused deployment")
+        frozen = freeze(d)
+        template = target["spec"].get("template") or {}
+        if du.equal_ignore_hash(template, frozen["spec"].get("template")):
+            return Outcome.ok(self._from_sandbox(d))
+        new_d = thaw(du.set_from_replica_set_template(frozen, template))
+        annotations = {k: v for k, v in du.annotations_of(frozen).items() if du.skip_copy_annotation(k)}
+        annotations.update({k: v for k, v in du.annotations_of(target).items() if not du.skip_copy_annotation(k)})
+        new_d["metadata"]["annotations"] = annotations
+        if not annotations:
+            new_d["metadata"].pop("annotations")
+        return self._outcome(self._call("PUT", self._path("Deployment", "apps/v1", namespace, name), new_d))
+
+    def inject(self, fault: object) -> Outcome:
+        from refmodel import events as ev
+
+        match fault:
+            case ev.RolloutPause(namespace=ns, name=name) | ev.RolloutResume(namespace=ns, name=name):
+                paused = isinstance(fault, ev.RolloutPause)
+                d = self._deployment(ns, name)
+                if isinstance(d, Outcome):
+                    return d
+                if bool(d["spec"].get("paused")) == paused:
+                    word = "is already paused" if paused else "is not paused"
+                    return Outcome.rejected("BadRequest", "", f'deployments.apps "{name}" {word}')
+                answer = self._call("PATCH", self._path("Deployment", "apps/v1", ns, name),
+                                    {"spec": {"paused": True if paused else None}},
+                                    content_type="application/strategic-merge-patch+json")
+                return self._outcome(answer)
+        return Outcome.unknown(f"the kube adapter cannot inject {type(fault).__name__} into a real cluster")
+
+    def settle(self, timeout: float = 120.0) -> bool:
+        """Until the sandbox's objects stop changing for ``quiet`` seconds with every controller caught up
+        (observedGeneration == generation, no pod or namespace on its way out, every pod bound and past
+        Pending unless it cannot be scheduled)."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        since = time.monotonic()
+        while time.monotonic() < deadline:
+            objs = self._observe_sandbox()
+            fingerprint = sorted((o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"],
+                                  o["metadata"].get("resourceVersion", "")) for o in objs)
+            if fingerprint != last:
+                last, since = fingerprint, time.monotonic()
+            elif time.monotonic() - since >= self.quiet and all(_caught_up(o) for o in objs):
+                return True
+            time.sleep(self.poll)
+        return False
+
+    def _list(self, kind: str) -> list[dict[str, Any]]:
+        base, plural, _ = _PATHS[kind]
+        answer = self._call("GET", f"{base}/{plural}")
+        if not answer.ok:
+            raise RuntimeError(f"kube:{self.context}: GET {base}/{plural}: HTTP {answer.code} {answer.body}")
+        items = answer.body.get("items") or []
+        api_version = base[len("/apis/"):] if base.startswith("/apis/") else "v1"
+        for o in items:
+            o.setdefault("kind", kind)
+            o.setdefault("apiVersion", api_version)
+        return items  # type: ignore[no-any-return]
+
+    def _observe_sandbox(self) -> list[dict[str, Any]]:
+        prefix = f"ko-{self.run}-{self.example}-"
+        out = []
+        for kind, (_, _, namespaced) in _PATHS.items():
+            if kind == "Node":
+                continue
+            for o in self._list(kind):
+                where = o["metadata"].get("namespace", "") if namespaced else o["metadata"]["name"]
+                if where.startswith(prefix):
+                    out.append(o)
+        return out
+
+    def observe(self) -> list[dict[str, Any]]:
+        return [self._from_sandbox(o) for o in self._list("Node") + self._observe_sandbox()]
+
+    def snapshot(self) -> Any:
+        """``observe()`` as a view whose clock is the cluster's (the Date of the list answers), so the
+        invariants that judge ages (minReadySeconds, back-offs) read the time the cluster acted on."""
+        from ..view import ListView
+
+        objects = self.observe()
+        return ListView(objects, self.server_now)
+
+    def close(self) -> None:
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for name in sorted(self.created):
+            try:
+                answer = self._call("DELETE", f"/api/v1/namespaces/{name}",
+                                    {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
+                                    timeout=10)
+            except Exception:  # the server is gone: nothing left to clean
+                answer = _Answer(404, None)
+            if answer.ok or answer.code == 404:
+                self.created.discard(name)
+
+    def _on_term(self, signum: int, frame: Any) -> None:
+        self._cleanup()
+        old = self._old_term
+        if callable(old):
+            old(signum, frame)
+        else:
+            raise SystemExit(128 + signum)
+
+
+def _api_version(kind: str) -> str:
+    from refmodel.resources import REGISTRY
+
+    info = REGISTRY.get(kind)
+    return info.api_versions[0] if info is not None else "v1"
+
+
+def _without_last_applied(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(manifest)
+    md = out.get("metadata")
+    if isinstance(md, dict) and isinstance(md.get("annotations"), dict) and LAST_APPLIED in md["annotations"]:
+        md = dict(md)
+        md["annotations"] = {k: v for k, v in md["annotations"].items() if k != LAST_APPLIED}
+        if not md["annotations"]:
+            md.pop("annotations")
+        out["metadata"] = md
+    return out
+
+
+def _caught_up(obj: Mapping[str, Any]) -> bool:
+    md = obj["metadata"]
+    if md.get("deletionTimestamp"):
+        return False
+    kind = obj.get("kind")
+    status = obj.get("status") or {}
+    if kind in ("Deployment", "ReplicaSet"):
+        return bool(status.get("observedGeneration", 0) >= md.get("generation", 0))
+    if kind == "Namespace":
+        return status.get("phase", "Active") == "Active"
+    return True

@@ -1,0 +1,116 @@
+"""Work counters (refmodel/counters.py) and the scaling bounds they check (issue 9).
+
+The work one change causes must grow with the change, not with the cluster: converging n pods costs a
+bounded number of kubelet pod visits and ReplicaSet ranking comparisons (pods ranked) *per pod*, whatever
+n. The bounds are checked on counts (deterministic), not on time (the machine is shared): per-pod counts
+at two sizes ten times apart, on default-size nodes (one per 100 pods), must stay within 20% of each
+other, for a bulk converge from empty (10,000 and 100,000 pods) and for an image rollout of the same
+Deployment (1,000 and 10,000 pods: a 100,000-pod rollout is over the suite's time budget while the
+ReplicaSet's bursts re-rank every pod, the one bound not met; see ``_RS_ROLLOUT_GAP``).
+
+``KUBEORACLE_COUNTER_SIZES=bulk_small,bulk_large,rollout_small,rollout_large`` overrides the sizes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+import refmodel as rm
+from refmodel.core import converge_steps
+from refmodel.counters import WorkCounters, active, counting
+from refmodel.events import Reconcile
+
+_SIZES = [int(x) for x in os.environ.get("KUBEORACLE_COUNTER_SIZES", "10000,100000,1000,10000").split(",")]
+SIZES = {"bulk": (_SIZES[0], _SIZES[1]), "rollout": (_SIZES[2], _SIZES[3])}
+TOLERANCE = 0.20
+PER_POD = (("kubelet", "pod_visits"), ("replicaset", "ranked"))
+
+
+def _deployment(replicas: int, image: str = "nginx:1.27") -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "app", "image": image}]}}}}
+
+
+def _per_pod(counters: WorkCounters, pods: int) -> dict[str, float]:
+    return {f"{c}.{w}": counters.get(c, w) / pods for c, w in PER_POD}
+
+
+def _measure(scenario: str, pods: int) -> dict[str, float]:
+    """Per-pod counts of a bulk converge from empty, or of the image rollout after it, on default nodes."""
+    state = rm.apply_manifest(rm.new_cluster(nodes=pods // 100 + 1), _deployment(pods))
+    counters = WorkCounters()
+    state = rm.converge(state, counters=counters if scenario == "bulk" else None)
+    assert state.count("Pod", "default") == pods, f"{state.count('Pod', 'default')} pods, but should be {pods}"
+    if scenario == "bulk":
+        return _per_pod(counters, pods)
+    state = rm.converge(rm.apply_manifest(state, _deployment(pods, "nginx:1.28")), counters=counters)
+    images = {p["spec"]["containers"][0]["image"] for p in state.iter_kind("Pod", "default")}
+    assert state.count("Pod", "default") == pods and images == {"nginx:1.28"}, (
+        f"{state.count('Pod', 'default')} pods with images {images} after the rollout, "
+        f"but should be {pods} with nginx:1.28")
+    return _per_pod(counters, pods)
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[tuple[str, int], dict[str, float]]:
+    return {(scenario, n): _measure(scenario, n) for scenario, sizes in SIZES.items() for n in sizes}
+
+
+# The ReplicaSet ranking in a rollout is the one bound not met (issue 9): every burst of 500 deletions
+# lists and ranks all of the old ReplicaSet's pods again, as upstream's manageReplicas/getPodsToDelete
+# do on every sync, so pods ranked per pod grow with n / 500 (measured: 3.5 / 6.0 / 10.8 per pod at
+# 2,500 / 5,000 / 10,000 pods). Meeting it needs a ranking kept incrementally per (ReplicaSet, node); see
+# the header of refmodel/controllers/replicaset.py. Strict: the day it passes, the marker must go.
+_RS_ROLLOUT_GAP = pytest.mark.xfail(strict=True, reason="ReplicaSet scale-down bursts re-rank every pod (issue 9)")
+CASES = [pytest.param(f"{c}.{w}", scenario, marks=[_RS_ROLLOUT_GAP] if (c, w, scenario) == (
+    "replicaset", "ranked", "rollout") else []) for c, w in PER_POD for scenario in ("bulk", "rollout")]
+
+
+@pytest.mark.parametrize(("counter", "scenario"), CASES)
+def test_work_per_pod_does_not_grow_with_the_cluster(
+        measured: dict[tuple[str, int], dict[str, float]], counter: str, scenario: str) -> None:
+    n_small, n_large = SIZES[scenario]
+    small, large = measured[(scenario, n_small)][counter], measured[(scenario, n_large)][counter]
+    assert abs(large - small) <= TOLERANCE * max(small, large), (
+        f"{scenario}: {counter} per pod {large:.2f} at {n_large:,} pods against {small:.2f} at {n_small:,}, "
+        f"but should stay within {TOLERANCE:.0%} (the cost of a pod must not grow with the cluster)")
+
+
+def _rollout_start() -> rm.ClusterState:
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(nodes=3), _deployment(12)))
+    return rm.apply_manifest(s, _deployment(12, "nginx:1.28"))
+
+
+def test_counted_converge_returns_the_same_state() -> None:
+    start = _rollout_start()
+    counters = WorkCounters()
+    assert rm.converge(start, counters=counters) == rm.converge(start), "counting changed the converged state"
+    assert counters.get("replicaset", "ranked") > 0, f"{counters}: the rollout ranked no pod for deletion"
+
+
+def test_reconciles_are_counted_per_controller() -> None:
+    start = _rollout_start()
+    counters = WorkCounters()
+    rm.converge(start, counters=counters)
+    want: dict[str, int] = {}
+    for event, _ in converge_steps(start):
+        if isinstance(event, Reconcile):
+            want[event.controller] = want.get(event.controller, 0) + 1
+    got = {c: n for (c, w), n in counters.counts.items() if w == "reconciles"}
+    assert got == want, f"reconciles counted {got}, but converge_steps ran {want}"
+    assert counters.get("kubelet", "pod_visits") >= 12, f"{counters}: fewer kubelet visits than pods"
+
+
+def test_nothing_is_counted_outside_a_counted_converge() -> None:
+    assert active() is None, "counters active outside a counted converge"
+    counters = WorkCounters()
+    with counting(counters):
+        assert active() is counters
+    assert active() is None, "counting left its counters active"
+    rm.converge(_rollout_start())
+    assert counters.counts == {}, f"an uncounted converge counted {counters}"
