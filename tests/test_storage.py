@@ -536,3 +536,13 @@ def test_statefulset_scaled_down_and_up_keeps_its_claims_volumes_and_data() -> N
     for i in range(5):
         view = rm.container_view(state, "default", f"web-{i}", "main")
         assert view is not None and view["data"]["/data"] == again[f"data-web-{i}"][1]
+
+
+def test_volume_deleted_while_bound_goes_once_its_claim_is_gone() -> None:
+    # pvprotection: the volume waits for its claim, then goes (Retain keeps nothing once the PV object is gone)
+    state = cluster(pv("v", "1Gi"), pvc("c", "1Gi"))
+    state = _delete(state, "PersistentVolume", "v")
+    volume = rm.get(state, "PersistentVolume", "v")
+    assert volume is not None and volume["metadata"].get("deletionTimestamp") and bound_to(state, "c") == "v"
+    state = _delete(state, "PersistentVolumeClaim", "c")
+    assert rm.get(state, "PersistentVolume", "v") is None

@@ -513,8 +513,12 @@ def sync_volume(state: ClusterState, pv: FrozenDict) -> ClusterState:
     from .. import volumes
 
     if _deleting(pv):
+        # pvprotection isBeingUsed: Bound to a claim that still exists
         finalizers = tuple(pv["metadata"].get("finalizers") or ())
-        if PV_PROTECTION in finalizers and _phase(pv) != "Bound":
+        ref = pv["spec"].get("claimRef") or EMPTY
+        claim = state.get(PVC, str(ref.get("namespace") or ""), str(ref.get("name") or ""))
+        used = _phase(pv) == "Bound" and claim is not None and claim["metadata"]["uid"] == ref.get("uid")
+        if PV_PROTECTION in finalizers and not used:
             state = _write(state, _with_meta(pv, finalizers=tuple(f for f in finalizers if f != PV_PROTECTION)))[0]
         if state.get(PV, "", pv["metadata"]["name"]) is None:
             state = volumes.drop_data(state, pv["metadata"]["name"])
