@@ -710,6 +710,71 @@ def _alloc_never_frees(stack: ExitStack) -> None:
     _wrap(stack, st._Txn, "_put_allocations", make)
 
 
+
+# ---- storage and configuration ----------------------------------------------------------------
+def _pvc_shrink_admitted(stack: ExitStack) -> None:
+    from refmodel.resources import REGISTRY
+
+    info = REGISTRY["PersistentVolumeClaim"]
+
+    def validate_update(old: Any, new: Any) -> Any:
+        return [e for e in info.validate_update(old, new) if e.field != "spec.resources.requests.storage"]
+    REGISTRY["PersistentVolumeClaim"] = attrs.evolve(info, validate_update=validate_update)
+    stack.callback(REGISTRY.__setitem__, "PersistentVolumeClaim", info)
+
+
+def _claim_unbound_when_idle(stack: ExitStack) -> None:
+    from refmodel.controllers import persistentvolume as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def sync_bound_claim(state: Any, claim: Any) -> Any:
+            if m._phase(claim) == "Bound" and not m._claim_in_use(state, claim):
+                return m._write_status(state, claim, phase="Pending")[0]  # an unused claim is "freed"
+            return orig(state, claim)
+        return sync_bound_claim
+    _wrap(stack, m, "_sync_bound_claim", make)
+
+
+def _volume_data_overwritten(stack: ExitStack) -> None:
+    from refmodel import volumes as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def start(state: Any, pod: Any) -> Any:
+            before = state.env.get(m._DATA) or {}
+            after_state = orig(state, pod)
+            data = after_state.env.get(m._DATA)
+            for name, tokens in (data or {}).items():
+                if tokens != before.get(name):
+                    data = data.set(name, tokens[-1:])  # the new pod's write replaces the volume's content
+            return m._set(after_state, m._DATA, data) if data is not None else after_state
+        return start
+    _wrap(stack, m, "_start", make)
+
+
+def _rwop_ignored(stack: ExitStack) -> None:
+    from refmodel import volumebinding as m
+
+    _set(stack, m, "_rwop_conflict", lambda state, pod, claim_name: False)
+
+
+def _env_follows_configmap(stack: ExitStack) -> None:
+    from refmodel import volumes as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def container_view(state: Any, namespace: str, pod: str, container: str) -> Any:
+            view = orig(state, namespace, pod, container)
+            obj = state.get("Pod", namespace, pod)
+            if view is None or obj is None:
+                return view
+            c = next(x for x in obj["spec"]["containers"] if x["name"] == container)
+            return {**view, "env": m.resolve_env(state, obj, c)[0]}  # the environment read live
+        return container_view
+    _wrap(stack, m, "container_view", make)
+
+
+_MODEL_ONLY = ("volume data and container views are shown only by the model (capability container-view): the "
+               "external column cannot see them")
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("rs-one-pod-short", "ReplicaSet never creates its last missing pod", _rs_one_short, "replicaset",
            ("after settle, every ReplicaSet not being deleted has exactly spec.replicas active pods",)),
@@ -919,6 +984,18 @@ MUTANTS += (
            _sts_claims_deleted_on_scale_down, "statefulset",
            ("a StatefulSet's template claims are never deleted under Retain, and otherwise only through the "
             "owner references its retention policy sets",), needs=_SS),
+    Mutant("pvc-shrink-admitted", "a bound claim's storage request may shrink below its capacity",
+           _pvc_shrink_admitted, "storage", ("a claim's requested size never shrinks",)),
+    Mutant("claim-unbound-when-idle", "the binder marks a bound claim no pod uses Pending again",
+           _claim_unbound_when_idle, "storage", ("a bound claim stays bound to the same volume",)),
+    Mutant("volume-data-overwritten", "a pod that mounts a claim replaces the volume's data instead of adding to it",
+           _volume_data_overwritten, "storage", ("no data token is lost while its volume exists",),
+           columns=("in-model",), not_applicable=_MODEL_ONLY),
+    Mutant("rwop-ignored", "the scheduler places a second pod on a ReadWriteOncePod claim",
+           _rwop_ignored, "storage", ("one ReadWriteOncePod claim is used by at most one pod",)),
+    Mutant("env-follows-configmap", "a container's environment follows ConfigMap updates",
+           _env_follows_configmap, "storage", ("a ConfigMap update reaches volume views and never env views",),
+           columns=("in-model",), not_applicable=_MODEL_ONLY),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}

@@ -37,7 +37,7 @@ from .profiles import PROFILES, settings_for
 
 __all__ = ["main", "run_machine", "summarise"]
 
-DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "services", "statefulset")
+DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "services", "statefulset", "storage")
 
 
 class _ArgParser(argparse.ArgumentParser):

@@ -27,6 +27,7 @@ from .proxy import route
 from .request import Request, Response
 from .resources import REGISTRY
 from .state import ClusterConfig, ClusterState
+from .volumes import container_view
 from .yamlio import dump_manifests, load_manifests
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Response",
     "StepResult",
     "apply_manifest",
+    "container_view",
     "converge",
     "converge_steps",
     "dns",
@@ -91,6 +93,8 @@ def new_cluster(
         state = _must(send(state, Request("create", body=node, controller="kubelet")))
     for obj in _builtin_objects(state.config):
         state = _must(send(state, Request("create", body=obj)))
+    if state.config.default_storage_class:
+        state = _must(send(state, Request("create", body=_default_storage_class(state.config.default_storage_class))))
     return converge(state)
 
 
@@ -130,6 +134,17 @@ def _builtin_objects(config: ClusterConfig) -> list[dict[str, Any]]:
 
 #: the model's one API server (the kubernetes Service's endpoint); nodes are 172.18.0.2 and up
 API_SERVER_IP = "172.18.0.1"
+
+
+def _default_storage_class(name: str) -> dict[str, Any]:
+    """The default class of a development cluster (``ClusterConfig.default_storage_class``): Immediate binding,
+    Delete reclaim, expandable, provisioned in memory (:data:`refmodel.provisioners.IN_MEMORY`)."""
+    from .provisioners import IN_MEMORY
+
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": name, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": IN_MEMORY, "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate",
+            "allowVolumeExpansion": True}
 
 
 def _must(result: tuple[ClusterState, Response]) -> ClusterState:

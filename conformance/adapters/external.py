@@ -35,7 +35,7 @@ class ExternalAdapter:
     """The reference model as an external system: protocol methods and declared powers only."""
 
     name = "external"
-    capabilities: frozenset[str] = CAPABILITIES - {"snapshot", "intermediate", "events", "dataplane"}
+    capabilities: frozenset[str] = CAPABILITIES - {"snapshot", "intermediate", "events", "dataplane", "container-view"}
     max_settle_steps = 2000
 
     def __init__(self) -> None:

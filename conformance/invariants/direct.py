@@ -156,6 +156,8 @@ def apply_stores_the_manifest(step: Step, ctx: Context) -> Verdict:
     stored = step.after.get(kind, _ns(kind, md.get("namespace")), md["name"])
     if stored is None:
         return 0, []  # already gone again (a real cluster's controllers run concurrently)
+    if kind == "Secret" and "stringData" in manifest:  # write-only, merged into data (CM-7)
+        manifest = {k: v for k, v in manifest.items() if k != "stringData"}
     hit = _first_mismatch((), manifest, stored, _Defaulted(manifest))
     if hit is None:
         return 1, []
