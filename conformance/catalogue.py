@@ -56,6 +56,7 @@ def _rules(*rules: Rule) -> Mapping[str, Rule]:
 
 
 _DU = "pkg/controller/deployment/util/deployment_util.go"
+_PVC = "pkg/controller/volume/persistentvolume/pv_controller.go"
 _DSYNC = "pkg/controller/deployment/sync.go"
 _DROLL = "pkg/controller/deployment/rolling.go"
 _APPSVAL = "pkg/apis/apps/validation/validation.go"
@@ -755,6 +756,67 @@ RULES: Mapping[str, Rule] = _rules(
          "A ClusterFirst pod (the default dnsPolicy) asks kube-dns with the search list <ns>.svc.<zone> "
          "svc.<zone> <zone> and ndots:5, so <service> and <service>.<ns> resolve from a pod.",
          ("pkg/kubelet/network/dns/dns.go:Configurer.GetPodDNS",)),
+    # ---- storage and configuration (PV, CM) ---------------------------------------------------------
+    Rule("PV-1", "volume and claim phases",
+         "A PersistentVolume is Pending, Available, Bound, Released or Failed; a claim is Pending, Bound, or Lost "
+         "once the volume it was bound to is gone.",
+         (f"{_PVC}:PersistentVolumeController.syncVolume", f"{_PVC}:PersistentVolumeController.syncBoundClaim"),
+         (f"{_T}test_storage.py",)),
+    Rule("PV-2", "what matches a claim",
+         "A volume matches a claim when it is pre-bound to it, or is Available and unclaimed, not being deleted, "
+         "of the same volume mode and class (an empty class only matches an empty class), its labels match the "
+         "claim's selector, its capacity covers the request and its access modes include the claim's. A "
+         "WaitForFirstConsumer class leaves the choice to the scheduler, which also checks node affinity.",
+         ("staging/src/k8s.io/component-helpers/storage/volume/pv_helpers.go:FindMatchingVolume",
+          "pkg/scheduler/framework/plugins/volumebinding/volume_binding.go:VolumeBinding.Filter"),
+         (f"{_T}test_storage.py",)),
+    Rule("PV-3", "the best match",
+         "Of the matching volumes the binder takes those whose access-mode set has the fewest modes, and among "
+         "them the smallest capacity that covers the request.",
+         ("pkg/controller/volume/persistentvolume/index.go:persistentVolumeOrderedIndex.findBestMatchForClaim",
+          "pkg/controller/volume/persistentvolume/index.go:persistentVolumeOrderedIndex.allPossibleMatchingAccessModes"),
+         (f"{_T}test_storage.py",)),
+    Rule("PV-4", "binding is one to one",
+         "Binding sets the volume's claimRef (with the claim's uid) and the claim's volumeName; both become "
+         "Bound and the claim reports the volume's capacity and access modes. A bound claim stays bound to "
+         "that volume.",
+         (f"{_PVC}:PersistentVolumeController.bind",), (f"{_T}test_storage.py",)),
+    Rule("PV-5", "dynamic provisioning",
+         "A claim that no volume matches is provisioned by its class's provisioner (a volume of the requested "
+         "size, the class's reclaim policy, pre-bound to the claim). A claim with no class gets the default "
+         "class at admission; an empty class means static volumes only; a class whose provisioner does not "
+         "run leaves the claim Pending with an ExternalProvisioning event.",
+         (f"{_PVC}:PersistentVolumeController.provisionClaimOperation",
+          "plugin/pkg/admission/storageclass/setdefault/admission.go:claimDefaulterPlugin.Admit"),
+         (f"{_T}test_storage.py",)),
+    Rule("PV-6", "reclaim",
+         "Deleting a bound claim releases its volume. Retain keeps it Released and not bindable again; Delete "
+         "removes it and its data; Recycle scrubs it back to Available. Volumes created by hand default to "
+         "Retain.",
+         (f"{_PVC}:PersistentVolumeController.reclaimVolume",), (f"{_T}test_storage.py",)),
+    Rule("PV-9", "in-use protection",
+         "A claim a pod uses is not removed until no pod uses it; a bound volume is not removed while Bound. "
+         "ReadWriteOnce volumes attach to one node; a ReadWriteOncePod claim is used by one pod.",
+         ("pkg/controller/volume/pvcprotection/pvc_protection_controller.go:Controller.processPVC",
+          "pkg/scheduler/framework/plugins/volumerestrictions/volume_restrictions.go:VolumeRestrictions.PreFilter"),
+         (f"{_T}test_storage.py",)),
+    Rule("CM-1", "environment values are snapshots",
+         "Values taken from ConfigMaps and Secrets into a container's environment (env valueFrom, envFrom) are "
+         "resolved when the container starts and never change afterwards.",
+         ("pkg/kubelet/kubelet_pods.go:Kubelet.makeEnvironmentVariables",), (f"{_T}test_config_injection.py",)),
+    Rule("CM-2", "one file per key",
+         "A ConfigMap or Secret volume holds one file per key (binaryData too), or with items only the listed "
+         "keys at the given paths.",
+         ("pkg/volume/configmap/configmap.go:MakePayload", "pkg/volume/secret/secret.go:MakePayload"),
+         (f"{_T}test_config_injection.py",)),
+    Rule("CM-3", "volumes are refreshed",
+         "Updated ConfigMap and Secret values reach mounted volumes after the kubelet's next sync; subPath mounts "
+         "keep what they had at container start.",
+         ("pkg/volume/util/atomic_writer.go:AtomicWriter.Write",), (f"{_T}test_config_injection.py",)),
+    Rule("CM-6", "missing references",
+         "A container whose non-optional ConfigMap or Secret (or key) is missing does not start "
+         "(CreateContainerConfigError; a volume's waits to mount); optional references are skipped.",
+         ("pkg/kubelet/kubelet_pods.go:Kubelet.makeEnvironmentVariables",), (f"{_T}test_config_injection.py",)),
 )
 
 

@@ -9,6 +9,7 @@
 ``mixed``       everything at once, including invalid manifests (the benchmark's machine)
 ``services``    Services of every type over ReplicaSets and pods, with readiness flaps, kills and node failure
 ``statefulset`` StatefulSets under scaling, updates, partitions, rollbacks, deletes and pod/node faults
+``storage``     claims, volumes, classes, ConfigMaps, Secrets and the pods using them; pod kills, node failure
 =============  ==================================================================================
 
 Every machine also has ``settle``, ``clock_advanced`` and ``reconcile`` (one controller turn). Use
@@ -40,11 +41,13 @@ from .rules import (
     ReplicaSetRules,
     ServiceRules,
     StatefulSetRules,
+    StorageRules,
     WorkloadRules,
 )
 
 __all__ = ["EXAMPLE_SHARE", "MACHINES", "DeploymentMachine", "MixedMachine", "NodesMachine", "ReplicaSetMachine", "RolloutMachine",
-           "ServicesMachine", "StatefulSetMachine", "build", "factory"]
+           "ServicesMachine", "StatefulSetMachine",
+           "StorageMachine", "build", "factory"]
 
 
 class ReplicaSetMachine(ReplicaSetRules, WorkloadRules, NamespaceRules, PodFaultRules, CrashLoopRules, ControlRules):
@@ -83,8 +86,14 @@ class NodesMachine(ReplicaSetRules, WorkloadRules, NodeRules, ControlRules):
     """Workloads on nodes that are cordoned, fail and recover."""
 
 
+class StorageMachine(StorageRules, PodFaultRules, NodeRules, ControlRules):
+    """Claims, volumes, classes, ConfigMaps and Secrets, and the pods that use them, under pod kills and
+    node failure."""
+
+
 class MixedMachine(ReplicaSetRules, DeploymentRules, WorkloadRules, NamespaceRules, InvalidRules, NodeRules,
-                   PodFaultRules, ImageFaultRules, ServiceRules, ControlRules, StatefulSetRules):
+                   PodFaultRules, ImageFaultRules, ServiceRules, ControlRules, StatefulSetRules,
+                   StorageRules):
     """Every rule: user operations, invalid manifests and every fault, interleaved."""
 
 
@@ -134,8 +143,9 @@ class StatefulSetMachine(StatefulSetRules, PodFaultRules, ImageFaultRules, NodeR
 
 
 #: the share of the profile's examples a machine runs when ``--examples`` is not given: the services
-#: machine's examples each start with a Service and its pods, so fewer of them reach its invariants' premises
-EXAMPLE_SHARE: dict[str, float] = {"services": 0.4}
+#: machine's examples each start with a Service and its pods, so fewer of them reach its invariants' premises;
+#: the storage machine's rules aim at their premises, which a third of the examples reach
+EXAMPLE_SHARE: dict[str, float] = {"services": 0.4, "storage": 0.35}
 
 MACHINES: dict[str, type[RuleBasedStateMachine]] = {
     "replicaset": ReplicaSetMachine,
@@ -145,6 +155,7 @@ MACHINES: dict[str, type[RuleBasedStateMachine]] = {
     "mixed": MixedMachine,
     "services": ServicesMachine,
     "statefulset": StatefulSetMachine,
+    "storage": StorageMachine,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -28,6 +29,10 @@ class Mutant:
     expect: tuple[str, ...] = ()  # invariant names expected to catch it (documentation; any kill counts)
     needs: str = ""  # a refmodel attribute path that must exist (e.g. a controller not yet written)
     examples: int = 400  # at most this many examples in the suite's own test (it stops at the first kill)
+    # the self-test columns where the bug is observable at all, and why not elsewhere: DNS answers and routes
+    # are not objects, so a system behind the protocol (the external column) cannot show them
+    columns: tuple[str, ...] = ("in-model", "external")
+    not_applicable: str = ""
 
 
 def _set(stack: ExitStack, obj: Any, name: str, value: Any) -> None:
@@ -705,6 +710,71 @@ def _alloc_never_frees(stack: ExitStack) -> None:
     _wrap(stack, st._Txn, "_put_allocations", make)
 
 
+
+# ---- storage and configuration ----------------------------------------------------------------
+def _pvc_shrink_admitted(stack: ExitStack) -> None:
+    from refmodel.resources import REGISTRY
+
+    info = REGISTRY["PersistentVolumeClaim"]
+
+    def validate_update(old: Any, new: Any) -> Any:
+        return [e for e in info.validate_update(old, new) if e.field != "spec.resources.requests.storage"]
+    REGISTRY["PersistentVolumeClaim"] = attrs.evolve(info, validate_update=validate_update)
+    stack.callback(REGISTRY.__setitem__, "PersistentVolumeClaim", info)
+
+
+def _claim_unbound_when_idle(stack: ExitStack) -> None:
+    from refmodel.controllers import persistentvolume as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def sync_bound_claim(state: Any, claim: Any) -> Any:
+            if m._phase(claim) == "Bound" and not m._claim_in_use(state, claim):
+                return m._write_status(state, claim, phase="Pending")[0]  # an unused claim is "freed"
+            return orig(state, claim)
+        return sync_bound_claim
+    _wrap(stack, m, "_sync_bound_claim", make)
+
+
+def _volume_data_overwritten(stack: ExitStack) -> None:
+    from refmodel import volumes as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def start(state: Any, pod: Any) -> Any:
+            before = state.env.get(m._DATA) or {}
+            after_state = orig(state, pod)
+            data = after_state.env.get(m._DATA)
+            for name, tokens in (data or {}).items():
+                if tokens != before.get(name):
+                    data = data.set(name, tokens[-1:])  # the new pod's write replaces the volume's content
+            return m._set(after_state, m._DATA, data) if data is not None else after_state
+        return start
+    _wrap(stack, m, "_start", make)
+
+
+def _rwop_ignored(stack: ExitStack) -> None:
+    from refmodel import volumebinding as m
+
+    _set(stack, m, "_rwop_conflict", lambda state, pod, claim_name: False)
+
+
+def _env_follows_configmap(stack: ExitStack) -> None:
+    from refmodel import volumes as m
+
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def container_view(state: Any, namespace: str, pod: str, container: str) -> Any:
+            view = orig(state, namespace, pod, container)
+            obj = state.get("Pod", namespace, pod)
+            if view is None or obj is None:
+                return view
+            c = next(x for x in obj["spec"]["containers"] if x["name"] == container)
+            return {**view, "env": m.resolve_env(state, obj, c)[0]}  # the environment read live
+        return container_view
+    _wrap(stack, m, "container_view", make)
+
+
+_MODEL_ONLY = ("volume data and container views are shown only by the model (capability container-view): the "
+               "external column cannot see them")
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("rs-one-pod-short", "ReplicaSet never creates its last missing pod", _rs_one_short, "replicaset",
            ("after settle, every ReplicaSet not being deleted has exactly spec.replicas active pods",)),
@@ -841,10 +911,10 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("dns-answers-not-ready", "headless Service names resolve to endpoints that are not ready",
            _dns_answers_not_ready, "services",
            ("DNS answers agree with the Services and their ready endpoints, from any namespace",),
-           external_gap=_NO_DATAPLANE),
+           columns=("in-model",), not_applicable=_NO_DATAPLANE),
     Mutant("proxy-routes-not-ready", "kube-proxy sends traffic to endpoints that are not ready",
            _proxy_routes_not_ready, "services", ("kube-proxy sends a Service's traffic only to its ready endpoints",),
-           external_gap=_NO_DATAPLANE),
+           columns=("in-model",), not_applicable=_NO_DATAPLANE),
 )
 
 # ---- StatefulSet controller (statefulset helper) -----------------------------------------------------
@@ -914,6 +984,18 @@ MUTANTS += (
            _sts_claims_deleted_on_scale_down, "statefulset",
            ("a StatefulSet's template claims are never deleted under Retain, and otherwise only through the "
             "owner references its retention policy sets",), needs=_SS),
+    Mutant("pvc-shrink-admitted", "a bound claim's storage request may shrink below its capacity",
+           _pvc_shrink_admitted, "storage", ("a claim's requested size never shrinks",)),
+    Mutant("claim-unbound-when-idle", "the binder marks a bound claim no pod uses Pending again",
+           _claim_unbound_when_idle, "storage", ("a bound claim stays bound to the same volume",)),
+    Mutant("volume-data-overwritten", "a pod that mounts a claim replaces the volume's data instead of adding to it",
+           _volume_data_overwritten, "storage", ("no data token is lost while its volume exists",),
+           columns=("in-model",), not_applicable=_MODEL_ONLY),
+    Mutant("rwop-ignored", "the scheduler places a second pod on a ReadWriteOncePod claim",
+           _rwop_ignored, "storage", ("one ReadWriteOncePod claim is used by at most one pod",)),
+    Mutant("env-follows-configmap", "a container's environment follows ConfigMap updates",
+           _env_follows_configmap, "storage", ("a ConfigMap update reaches volume views and never env views",),
+           columns=("in-model",), not_applicable=_MODEL_ONLY),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
@@ -939,15 +1021,80 @@ def applied(mutant: Mutant) -> Iterator[None]:
         yield
 
 
-def kill_report(name: str, examples: int | None = None, steps: int = 30, column: str = "in-model") -> dict[str, Any]:
-    """Run one mutant's machine, derandomized, until the first failure: what ``tests/test_mutants.py``
-    checks, in a process of its own (``python -m conformance.mutants NAME [COLUMN]``) so that nothing a
-    test run imported or cached before can change which examples Hypothesis tries.
+# ---- witnesses: one event script per mutant, replayed before any random search ----------------------
+WITNESSES = Path(__file__).with_name("witnesses")
+
+
+def witness_events(mutant: Mutant) -> list[Any] | None:
+    """The mutant's witness script (``conformance/witnesses/NAME.yaml``: the requests of one example
+    that killed it, recorded by ``python -m conformance.mutants --record NAME``), or None."""
+    import yaml
+
+    from refmodel import events as ev
+
+    path = WITNESSES / f"{mutant.name}.yaml"
+    if not path.exists():
+        return None
+    # read as the events were sent, without the script loader's checks: the machines also send requests
+    # the API must refuse (a scale to -1), and the witness replays them as they were
+    return [None if e["event"] == "Settle" else getattr(ev, e["event"])(**{k: v for k, v in e.items() if k != "event"})
+            for e in yaml.safe_load(path.read_text())["events"]]
+
+
+def replay_witness(mutant: Mutant, column: str = "in-model", adapter: str = "model") -> str | None:
+    """The invariant the mutant's witness fails in ``column``; None when it has no witness, the witness
+    held, or the unmutated model fails the witness too (then it proves nothing).
+
+    A witness is events, not Hypothesis choices: renaming a rule or an argument, or adding one, does
+    not change what it sends, so a mutant it kills stays killed whatever the search draws."""
+    from contextlib import nullcontext
+
+    from .adapters import load
+    from .script import replay_events
+    from .selftest import external_spec
+
+    events = witness_events(mutant)
+    if events is None:
+        return None
+
+    def failures(spec: str, patched: bool) -> list[Any]:
+        sut = load(spec)
+        try:
+            with applied(mutant) if patched else nullcontext():
+                return replay_events(sut, events).failures
+        finally:
+            sut.close()
+
+    external = column == "external"
+    if failures(external_spec(None) if external else adapter, False):
+        return None
+    bad = failures(external_spec(mutant), False) if external else failures(adapter, True)
+    return bad[0].invariant if bad else None
+
+
+def kill_report(name: str, examples: int | None = None, steps: int = 30, column: str = "in-model",
+                *, witness: bool = True) -> dict[str, Any]:
+    """Run one mutant until the first failure: its witness script first (when it has one), then its
+    machine, derandomized. What ``tests/test_mutants.py`` checks, in a process of its own (``python -m
+    conformance.mutants NAME [COLUMN]``) so that nothing a test run imported or cached before can change
+    which examples Hypothesis tries.
 
     ``column`` is ``in-model`` (the mutant patches this process's model, the built-in adapter runs it)
     or ``external`` (the mutant runs in a child process behind the protocol, see
     :mod:`conformance.adapters.process`, and this process's model, the oracle, stays unmutated).
     """
+    mutant = BY_NAME[name]
+    if witness:
+        inv = replay_witness(mutant, column)
+        if inv is not None:
+            return {"mutant": name, "column": column, "killed": True, "invariant": inv, "by": "witness"}
+    failure = _search(mutant, column, examples, steps)
+    return {"mutant": name, "column": column, "killed": failure is not None,
+            "invariant": None if failure is None else failure.invariant, "by": "search"}
+
+
+def _search(mutant: Mutant, column: str, examples: int | None, steps: int) -> Any:
+    """The first failure of the mutant's machine (derandomized, no shrinking), or None."""
     from contextlib import nullcontext
 
     from hypothesis import HealthCheck, Phase, settings
@@ -958,7 +1105,6 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
     from .machines import factory
     from .selftest import external_spec
 
-    mutant = BY_NAME[name]
     budget = settings(max_examples=examples or mutant.examples, stateful_step_count=steps, derandomize=True,
                       database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
@@ -968,14 +1114,43 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
         try:
             run_state_machine_as_test(factory(mutant.machine, adapter, Stats()), settings=budget)
         except Violation as exc:
-            return {"mutant": name, "column": column, "killed": True, "invariant": exc.failure.invariant}
+            return exc.failure
         finally:
             adapter.close()
-    return {"mutant": name, "column": column, "killed": False, "invariant": None}
+    return None
+
+
+def record_witness(name: str) -> str:
+    """Search for the mutant in the model (its machine, derandomized), keep the killing example's requests
+    as its witness script, and check that the witness kills it in both columns; a line saying what
+    happened."""
+    from .script import dump_script
+
+    mutant = BY_NAME[name]
+    failure = _search(mutant, "in-model", None, 30)
+    if failure is None:
+        return f"{name}: not found by the search, no witness written"
+    path = WITNESSES / f"{name}.yaml"
+    old = path.read_text() if path.exists() else None
+    WITNESSES.mkdir(exist_ok=True)
+    path.write_text(dump_script(failure, failure.events, machine=mutant.machine, adapter="model"))
+    columns = {c: replay_witness(mutant, c) for c in ("in-model", "external")}
+    if columns["in-model"] is None:
+        if old is None:
+            path.unlink()
+        else:
+            path.write_text(old)
+        return f"{name}: the recorded example does not kill it on replay, no witness written"
+    return f"{name}: witness of {len(failure.events)} events written; " + ", ".join(
+        f"{c}: {inv or 'NOT killed'}" for c, inv in columns.items())
 
 
 if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(kill_report(sys.argv[1], column=sys.argv[2] if len(sys.argv) > 2 else "in-model")))
+    if sys.argv[1:2] == ["--record"]:  # python -m conformance.mutants --record [NAME ...]
+        for n in sys.argv[2:] or [m.name for m in MUTANTS if available(m)]:
+            print(record_witness(n), flush=True)
+    else:
+        print(json.dumps(kill_report(sys.argv[1], column=sys.argv[2] if len(sys.argv) > 2 else "in-model")))

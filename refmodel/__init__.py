@@ -27,6 +27,7 @@ from .proxy import route
 from .request import Request, Response
 from .resources import REGISTRY
 from .state import ClusterConfig, ClusterState
+from .volumes import container_view
 from .yamlio import dump_manifests, load_manifests
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Response",
     "StepResult",
     "apply_manifest",
+    "container_view",
     "converge",
     "converge_steps",
     "dns",
@@ -91,6 +93,8 @@ def new_cluster(
         state = _must(send(state, Request("create", body=node, controller="kubelet")))
     for obj in _builtin_objects(state.config):
         state = _must(send(state, Request("create", body=obj)))
+    if state.config.default_storage_class:
+        state = _must(send(state, Request("create", body=_default_storage_class(state.config.default_storage_class))))
     return converge(state)
 
 
@@ -112,7 +116,35 @@ def _builtin_objects(config: ClusterConfig) -> list[dict[str, Any]]:
          "spec": {"type": "ClusterIP", "clusterIP": rng.address(9), "selector": {"k8s-app": "kube-dns"},
                   "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
                             {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53}]}},
+        # the API server's own reconciler keeps the kubernetes Service's Endpoints and EndpointSlice on the
+        # API server's address (SVC-11; pkg/controlplane/reconcilers): one API server, 6443
+        {"apiVersion": "v1", "kind": "Endpoints",
+         "metadata": {"name": "kubernetes", "namespace": "default",
+                      "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+         "subsets": [{"addresses": [{"ip": API_SERVER_IP}], "ports": [{"name": "https", "port": 6443,
+                                                                        "protocol": "TCP"}]}]},
+        {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+         "metadata": {"name": "kubernetes", "namespace": "default",
+                      "labels": {"kubernetes.io/service-name": "kubernetes"}},
+         "addressType": "IPv4",
+         "endpoints": [{"addresses": [API_SERVER_IP], "conditions": {"ready": True}}],
+         "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]},
     ]
+
+
+#: the model's one API server (the kubernetes Service's endpoint); nodes are 172.18.0.2 and up
+API_SERVER_IP = "172.18.0.1"
+
+
+def _default_storage_class(name: str) -> dict[str, Any]:
+    """The default class of a development cluster (``ClusterConfig.default_storage_class``): Immediate binding,
+    Delete reclaim, expandable, provisioned in memory (:data:`refmodel.provisioners.IN_MEMORY`)."""
+    from .provisioners import IN_MEMORY
+
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": name, "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": IN_MEMORY, "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate",
+            "allowVolumeExpansion": True}
 
 
 def _must(result: tuple[ClusterState, Response]) -> ClusterState:

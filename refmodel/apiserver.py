@@ -475,6 +475,10 @@ def _update_from_user(txn: _Batch, request: Request, info: resources.KindInfo, o
         errs += info.validate_update(old_thawed, obj)
         if errs:
             return Rejection.from_errors(info.kind, name, errs)
+        if info.admit_update is not None:
+            admitted = info.admit_update(txn.state, old_thawed, obj)
+            if admitted is not None:
+                return admitted  # type: ignore[no-any-return]
     for f in _SERVER_META:
         if f in old["metadata"]:
             md[f] = thaw(old["metadata"][f])

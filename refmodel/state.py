@@ -76,6 +76,10 @@ class ClusterConfig:
     # writes what the API would reject is caught. Off by default (controllers build their objects from
     # validated templates, and validating each pod costs); the test suite turns it on (tests/conftest.py)
     strict: bool = attrs.field(factory=lambda: STRICT_BY_DEFAULT)
+    # the default StorageClass a new cluster has ("" for none, as a bare kube-apiserver): like kind's and
+    # minikube's "standard", served by the model's in-memory provisioner (refmodel/provisioners.py), so that
+    # claims with no class (a StatefulSet's volumeClaimTemplates) bind as they do on a development cluster
+    default_storage_class: str = "standard"
 
 
 @attrs.frozen

@@ -30,6 +30,10 @@ SKIP = {
     "kubeoracle conformance --self-test":
         "runs every seeded bug (minutes); tests/test_mutants.py runs the same kill matrix",
     "pytest --pyargs conformance --adapter model": "runs the machines at full budget; test_conformance covers it",
+    "kubeoracle bench --quick --report bench-report/":
+        "runs every benchmark (minutes); tests/test_bench_cli.py runs the command on a subset",
+    "kubeoracle bench --report bench-report/ --compare previous/bench.json":
+        "needs a previous run; tests/test_bench_cli.py runs --compare against a slowed controller",
 }
 BUDGET = ["--examples", "2", "--steps", "5", "--machines", "replicaset"]
 
@@ -111,7 +115,7 @@ def test_readme_counts_are_the_codes() -> None:
         f"README says {invariants and invariants.group(1)} invariants, but conformance.invariants.ALL has {len(ALL)}"
     assert bugs and int(bugs.group(1)) == len(MUTANTS), \
         f"README says {bugs and bugs.group(1)} seeded bugs, but conformance.mutants.MUTANTS has {len(MUTANTS)}"
-    words = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+    words = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
     assert machines and words.get(machines.group(1)) == len(MACHINES), \
         f"README says {machines and machines.group(1)} machines, but there are {len(MACHINES)}: {list(MACHINES)}"
 

@@ -74,6 +74,7 @@ CAPABILITIES: frozenset[str] = frozenset({
     "node-faults", "pod-faults", "image-faults", "rollouts", "cordon", "virtual-time", "single-step",
     "intermediate", "snapshot", "events", "watch",
     "dataplane",  # the adapter's snapshot answers DNS (refmodel.resolve) and kube-proxy routes (refmodel.route)
+    "container-view",  # what a container sees and volume data tokens (refmodel.volumes): the model only
 })
 
 #: the method each optional power binds (declared capability -> method name)

@@ -41,7 +41,7 @@ class SubprocessAdapter:
     """The protocol, forwarded to a child process that runs the (optionally mutated) model."""
 
     name = "subprocess"
-    capabilities: frozenset[str] = CAPABILITIES - {"snapshot", "intermediate", "events", "dataplane"}
+    capabilities: frozenset[str] = CAPABILITIES - {"snapshot", "intermediate", "events", "dataplane", "container-view"}
 
     def __init__(self, patches: str | None = None) -> None:
         self.patches = tuple(p.strip() for p in (patches or "").split(",") if p.strip())

@@ -97,6 +97,7 @@ def _load() -> tuple[Invariant, ...]:
         networking,
         scheduling,
         statefulsets,
+        storage,
         timing,
         workloads,
     )
@@ -111,6 +112,7 @@ def _load() -> tuple[Invariant, ...]:
         *timing.INVARIANTS,
         *networking.INVARIANTS,
         *statefulsets.INVARIANTS,
+        *storage.INVARIANTS,
         *differential.INVARIANTS,  # the harness runs these itself (they need both sides)
     )
 

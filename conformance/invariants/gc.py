@@ -8,6 +8,7 @@ from typing import Any
 from ..view import View
 from . import Context, Invariant, Step, Verdict
 from ._helpers import name_of, node_ready
+from .storage import protected_in_use
 
 __all__ = ["INVARIANTS"]
 
@@ -103,7 +104,7 @@ def deleted_objects_are_gone(view: View, ctx: Context) -> Verdict:
         n += 1
         if obj is None:
             continue
-        if _waits_for_failed_node(view, obj, stuck):
+        if _waits_for_failed_node(view, obj, stuck) or protected_in_use(view, obj):
             continue
         bad.append(f"{name_of(obj)} still exists after settle (deletionTimestamp="
                    f"{obj['metadata'].get('deletionTimestamp')}, finalizers={list(obj['metadata'].get('finalizers') or ())}), "

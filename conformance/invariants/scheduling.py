@@ -13,6 +13,7 @@ from ._helpers import (
     pod_requests,
     schedulable_for,
 )
+from .storage import unschedulable_for_volumes
 
 __all__ = ["INVARIANTS"]
 
@@ -85,6 +86,8 @@ def pending_pods_have_no_room(view: View, ctx: Context) -> Verdict:
     nodes = list(view.objects("Node"))
     for pod in view.objects("Pod"):
         if pod["spec"].get("nodeName") or not active(pod):
+            continue
+        if unschedulable_for_volumes(view, pod):  # its claims hold it back (PV-2, PV-9)
             continue
         n += 1
         req = pod_requests(pod["spec"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..view import View, controller_uid, index
 from . import Context, Invariant, Verdict
 from ._helpers import active, available, name_of, node_ready, ready, selector_matches
+from .storage import held_by_storage
 
 __all__ = ["INVARIANTS"]
 
@@ -105,6 +106,8 @@ def settled_pods_run(view: View, ctx: Context) -> Verdict:
         status = pod.get("status") or {}
         if any(((cs.get("state") or {}).get("waiting") or {}).get("reason") in _PULL_ERRORS
                for cs in status.get("containerStatuses") or ()):
+            continue
+        if held_by_storage(view, pod):  # a claim not usable yet, a missing ConfigMap/Secret (CM-6, PV-9)
             continue
         n += 1
         if status.get("phase") != "Running" or not ready(pod):

@@ -19,6 +19,7 @@ from .nodes import NodeRules
 from .pods import CrashLoopRules, ImageFaultRules, PodFaultRules
 from .services import ServiceRules
 from .statefulsets import StatefulSetRules
+from .storage import StorageRules
 from .workloads import InvalidRules, NamespaceRules, ReplicaSetRules, WorkloadRules
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "ReplicaSetRules",
     "ServiceRules",
     "StatefulSetRules",
+    "StorageRules",
     "WorkloadRules",
 ]

@@ -138,7 +138,8 @@ def split_key(key: str) -> tuple[str, str]:
 # which fixes the interleaving ``converge`` explores. It is explicit so that it never depends on which
 # module happens to import which.
 ORDER = ("replicaset", "deployment", "garbage_collector", "kubelet", "namespace", "nodelifecycle", "scheduler",
-         "endpoints", "endpointslice", "service", "statefulset")
+         "endpoints", "endpointslice", "service", "statefulset",
+         "persistentvolume", "volumemanager")
 
 
 def _load() -> None:

@@ -37,6 +37,7 @@ from typing import Any
 
 import immutables
 
+from .. import volumes
 from ..counters import active as _counters
 from ..errors import Rejection
 from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
@@ -373,6 +374,11 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
     now = state.config.start_time + state.now
     if not status.get("startTime"):
         return _admit(state, pod, node, queue)
+    state, held = volumes.kubelet_gate(state, pod, status)  # claims, ConfigMaps, Secrets: refmodel/volumes.py
+    if held is not None:
+        if held is not status:
+            queue.writes.append((pod, held))
+        return state
     bad = state.env.get("bad_images") or EMPTY
     containers = pod["spec"].get("containers") or ()
     if phase == "Pending" and status.get("containerStatuses") is _creating_statuses(containers) and not (

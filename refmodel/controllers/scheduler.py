@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from operator import add
 from typing import Any
 
+from .. import volumebinding
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition, pod_requests_vector
 from ..quantity import milli_value, value_ceil
@@ -247,6 +248,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     if not pods:
         return state
     pods.sort(key=_queue_order)
+    state, pods = volumebinding.schedule_claim_pods(state, pods)  # pods with claims: refmodel/volumebinding.py
+    if not pods:
+        return state
     node_map = (state.objects.get("Node") or {}).get("") or {}
     nodes: Mapping[str, FrozenDict] = node_map
     base = state.node_usage

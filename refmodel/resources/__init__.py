@@ -91,6 +91,9 @@ class KindInfo:
     # every update that changes the spec, after validation: (transaction, old or None, new) -> the object
     # with its values allocated, or the field errors (nothing is held: the write is not stored)
     allocate: Callable[[Any, FrozenDict | None, FrozenDict], FrozenDict | list[FieldError]] | None = None
+    # validating admission of a user's update that needs the cluster (PersistentVolumeClaimResize):
+    # (state, old, new) -> a Rejection, or None to admit
+    admit_update: Callable[[Any, Obj, Obj], Any] | None = None
 
 
 REGISTRY: dict[str, KindInfo] = {}

@@ -14,9 +14,11 @@ volume mode are immutable, a claim's spec is immutable except ``volumeName`` onc
 ``resources.requests`` (with RecoverVolumeExpansionFailure, beta and on in v1.32, a request may shrink but
 not to or below ``status.capacity``), the legacy ``volume.beta.kubernetes.io/storage-class`` annotation
 upgrade path.
-**Not modelled (and why):** the PersistentVolumeClaimResize admission plugin (growth needs a class with
-``allowVolumeExpansion``) and DefaultStorageClass admission: both need the cluster state, which
-validation does not see (see the report); VolumeAttributesClass (beta, off by default in v1.32); the
+Admission (``plugin/pkg/admission/storage/persistentvolume/resize``, ``plugin/pkg/admission/storageclass/
+setdefault``, ``plugin/pkg/admission/storage/storageobjectinuseprotection``): a claim grows only when its class
+has ``allowVolumeExpansion``; a claim with no class gets the default class; claims and volumes get their
+protection finalizers; both start in phase Pending (the binder is ``refmodel/controllers/persistentvolume.py``).
+**Not modelled (and why):** VolumeAttributesClass (beta, off by default in v1.32); the
 in-tree plugins' less common fields (ISCSI IQN formats, Azure disk URIs).
 """
 
@@ -327,11 +329,70 @@ def validate_pvc_update(old: Obj, new: Obj) -> list[FieldError]:
     return errs
 
 
+# ---------------------------------------------------------------------------------------------
+# admission (the plugins that need the cluster) and PrepareForCreate
+# ---------------------------------------------------------------------------------------------
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+PV_PROTECTION = "kubernetes.io/pv-protection"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+
+
+def _with_finalizer(md: Any, finalizer: str) -> Any:
+    from ..frozen import with_
+
+    finalizers = tuple(md.get("finalizers") or ())
+    return md if finalizer in finalizers else with_(md, finalizers=(*finalizers, finalizer))
+
+
+def prepare_pvc(state: Any, pvc: Any) -> Any:
+    """PrepareForCreate (phase Pending), the DefaultStorageClass admission plugin (an unset class becomes the
+    default class, if there is one) and StorageObjectInUseProtection (the pvc-protection finalizer)."""
+    from ..frozen import FrozenDict, with_
+
+    spec = pvc["spec"]
+    annotations = pvc["metadata"].get("annotations") or {}
+    if spec.get("storageClassName") is None and BETA_STORAGE_CLASS_ANNOTATION not in annotations:
+        from ..controllers.persistentvolume import default_class
+
+        default = default_class(state)
+        if default is not None:
+            spec = with_(spec, storageClassName=default)
+    md = _with_finalizer(pvc["metadata"], PVC_PROTECTION)
+    return with_(pvc, metadata=md, spec=spec, status=FrozenDict({"phase": "Pending"}))
+
+
+def prepare_persistent_volume(state: Any, pv: Any) -> Any:
+    """PrepareForCreate (phase Pending) and StorageObjectInUseProtection (the pv-protection finalizer)."""
+    from ..frozen import FrozenDict, with_
+
+    return with_(pv, metadata=_with_finalizer(pv["metadata"], PV_PROTECTION), status=FrozenDict({"phase": "Pending"}))
+
+
+def admit_pvc_update(state: Any, old: Obj, new: Obj) -> Any:
+    """The PersistentVolumeClaimResize admission plugin: a claim may grow only if its class allows expansion."""
+    from ..errors import Rejection
+
+    new_size = quantity(as_dict(as_dict(as_dict(new.get("spec")).get("resources")).get("requests")).get("storage"))
+    old_size = quantity(as_dict(as_dict(as_dict(old.get("spec")).get("resources")).get("requests")).get("storage"))
+    if new_size is None or old_size is None or new_size <= old_size:
+        return None
+    cls = _str(as_dict(new.get("spec")).get("storageClassName"))
+    sc = state.get("StorageClass", "", cls) if cls else None
+    if sc is not None and sc.get("allowVolumeExpansion") is True:
+        return None
+    name = _str(as_dict(new.get("metadata")).get("name"))
+    return Rejection("Forbidden", f'persistentvolumeclaims "{name}" is forbidden: only dynamically provisioned pvc '
+                     "can be resized and the storageclass that provisions the pvc must support resize", 403,
+                     "PersistentVolumeClaim", name)
+
+
 REGISTRY["PersistentVolume"] = KindInfo(
     "PersistentVolume", ("v1",), False, "persistentvolumes", ("pv",), default=default_persistent_volume,
     validate=validate_persistent_volume, validate_update=validate_persistent_volume_update,
+    prepare_create=prepare_persistent_volume,
 )
 REGISTRY["PersistentVolumeClaim"] = KindInfo(
     "PersistentVolumeClaim", ("v1",), True, "persistentvolumeclaims", ("pvc",), default=default_pvc,
-    validate=validate_pvc, validate_update=validate_pvc_update,
+    validate=validate_pvc, validate_update=validate_pvc_update, prepare_create=prepare_pvc,
+    admit_update=admit_pvc_update,
 )

@@ -278,10 +278,28 @@ def structural_errors(kind: str, api_version: str, obj: dict[str, Any]) -> list[
     root = root_type(kind, api_version)
     if root is not None and kind != "ObjectMeta":
         _check(obj, root, "", errs)
-        return errs
+        return _placement_hints(kind, errs)
     md = obj.get("metadata")
     if md is None:
         obj.pop("metadata", None)
     else:
         obj["metadata"] = _check(md, ROOTS["ObjectMeta"], "metadata", errs)
     return errs
+
+
+def _placement_hints(kind: str, errs: list[FieldError]) -> list[FieldError]:
+    """An unknown ``metadata.X`` where X is one of the kind's own top-level fields (a StorageClass's
+    ``provisioner`` indented under metadata) says where the field belongs."""
+    from . import REGISTRY
+
+    info = REGISTRY.get(kind)
+    if info is None or not errs:
+        return errs
+    out = []
+    for e in errs:
+        head, _, leaf = e.field.rpartition(".")
+        if e.type == "strict decoding error" and head == "metadata" and leaf in info.top_level:
+            e = FieldError(e.type, e.field, f"{e.detail}: {leaf} is a field of the {kind} itself and belongs at the "
+                                            "top level, beside metadata, not inside it", e.value, e.has_value)
+        out.append(e)
+    return out
