@@ -4,6 +4,13 @@ Each mutant monkeypatches one function of ``refmodel`` with a plausible bug. ``k
 --self-test`` (and ``tests/test_mutants.py``) runs the named machine against the mutated model with the
 default budget and records which invariant caught it: the kill matrix. A mutant that survives means an
 invariant is missing or too weak. Patches are applied in a context and always undone.
+
+Each mutant may have a *witness* (``conformance/witnesses/NAME.yaml``): the requests of one example that
+killed it, as an event script. The self-test and the suite's test replay it before any random search
+(:func:`replay_witness`, which also checks that the unmutated model passes it), so a kill does not hang
+on what a derandomized search happens to draw after a rule is renamed or added; the search still runs
+for a mutant without a witness, or whose witness stopped killing it (a model change can do that:
+re-record with ``python -m conformance.mutants --record NAME``, or write the script by hand).
 """
 
 from __future__ import annotations
