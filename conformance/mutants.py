@@ -917,7 +917,7 @@ MUTANTS: tuple[Mutant, ...] = (
            ("a cluster IP or node port no other Service holds is never refused as already allocated",)),
     Mutant("dns-answers-not-ready", "headless Service names resolve to endpoints that are not ready",
            _dns_answers_not_ready, "services",
-           ("DNS answers agree with the Services and their ready endpoints, from any namespace",),
+           ("cluster DNS answers agree with the Services and their ready endpoints, from any namespace",),
            columns=("in-model",), not_applicable=_NO_DATAPLANE),
     Mutant("proxy-routes-not-ready", "kube-proxy sends traffic to endpoints that are not ready",
            _proxy_routes_not_ready, "services", ("kube-proxy sends a Service's traffic only to its ready endpoints",),
