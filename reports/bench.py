@@ -10,8 +10,8 @@ machine is not a regression.
 **Curves.** A benchmark declares in ``extra_info`` its size (``size``, else ``pods``: the x axis) and
 the work its timed call does (``items``, with ``unit``; default: ``size`` pods). A benchmark of one
 event on a large cluster (``items`` 1, or ``one_event``/``incremental`` in its name) is plotted as
-events per second against the cluster's size; ``events_per_round`` gives that many events per round,
-``documents`` (the validation benchmark) is both the size and the work. Benchmarks that differ only in their numeric parameters
+events per second against the cluster's size; ``events_per_round`` gives that many events per round;
+``documents`` (validation) and ``claims`` (volume binding) name a size that is also the work. Benchmarks that differ only in their numeric parameters
 form one curve; its log-log slope says how throughput grows with size (0: the cost is linear in the
 work; -1: each item costs in proportion to the cluster). Throughput plots carry the anchors of
 :data:`reports.plots.ANCHORS` as reference lines.
@@ -33,6 +33,8 @@ __all__ = ["DEFAULT_THRESHOLD", "Comparison", "Result", "bench_document", "compa
 DEFAULT_THRESHOLD = 0.10
 _ONE_EVENT = re.compile(r"one_event|incremental")
 _CALIBRATION = "calibration"
+# what a benchmark may name its size by in extra_info (after "size"); without "items", the size is the work
+_SIZE_UNITS = ("pods", "documents", "claims")
 
 
 @attrs.frozen
@@ -77,7 +79,8 @@ def figures(data: Mapping[str, Any]) -> list[Result]:
         seconds = float(b["stats"]["min"])
         fullname = str(b.get("fullname", b.get("name", "")))
         stem = fullname.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
-        size = extra.get("size", extra.get("pods", extra.get("documents")))
+        key = next((k for k in ("size", *_SIZE_UNITS) if k in extra), None)
+        size = extra[key] if key else None
         one_event = bool(_ONE_EVENT.search(str(b.get("name", "")))) or extra.get("items") == 1
         if "steps_per_second" in extra and "steps" in extra:
             items, unit = float(extra["steps"]), "steps"
@@ -85,12 +88,10 @@ def figures(data: Mapping[str, Any]) -> list[Result]:
             items, unit = 1.0, str(extra.get("unit", "events"))
         elif "events_per_round" in extra:
             items, unit = float(extra["events_per_round"]), "events"
-        elif "documents" in extra and "items" not in extra:
-            items, unit = float(extra["documents"]), "documents"
         elif "items" in extra:
             items, unit = float(extra["items"]), str(extra.get("unit", "pods"))
         elif size is not None:
-            items, unit = float(size), "pods"
+            items, unit = float(size), key if key in _SIZE_UNITS else "pods"
         else:
             items, unit = None, ""
         out.append(Result(fullname=fullname, file=stem, curve=_curve(b), seconds=seconds,
@@ -184,7 +185,7 @@ def headlines(figs: Sequence[Result]) -> list[tuple[str, str, str, str]]:
                 else f"{top.unit} per second ({file} {curve})")
         value = (f"{_time(1 / rate)} ({_rate(rate)} events/s)" if top.unit == "events" and rate
                  else f"{_rate(rate)}/s")
-        rows.append((what, value, f"{top.size:,.0f} {'documents' if top.unit == 'documents' else 'pods'}",
+        rows.append((what, value, f"{top.size:,.0f} {top.unit if top.unit in _SIZE_UNITS[1:] else 'pods'}",
                      _ratios(rate)))
     for f in figs:
         if f.unit == "steps" and f.per_second is not None:
@@ -248,7 +249,7 @@ def bench_document(data: Mapping[str, Any], comparison: Comparison | None = None
         for unit, unit_curves in curves.items():
             if max(len(p) for p in unit_curves.values()) < 2:
                 continue
-            xlabel = "documents" if unit == "documents" else "cluster size (pods)"
+            xlabel = unit if unit in _SIZE_UNITS[1:] else "cluster size (pods)"
             blocks.append(Figure(throughput_svg(f"{file}: {unit} per second", unit_curves, xlabel,
                                                 f"{unit} per second"),
                                  f"{file}: {unit} per second against {xlabel} (log-log); dashed: the anchors"))

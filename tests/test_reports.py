@@ -185,14 +185,17 @@ def test_figures_are_calibrated_and_read_as_throughput() -> None:
 
 
 def test_other_benchmarks_declare_their_work_in_extra_info() -> None:
-    """Endpoint churn (two events a round on a cluster of ``pods``) and validation (``documents``)."""
+    """Endpoint churn (two events a round on a cluster of ``pods``), validation (``documents``) and volume
+    binding (``claims``)."""
     def one(name: str, extra: dict[str, Any]) -> dict[str, Any]:
         return {"name": name, "fullname": f"benchmarks/bench_x.py::{name}", "params": {}, "extra_info": extra,
                 "stats": {"min": 0.5, "rounds": 1}}
 
     figs = figures({"benchmarks": [one("test_endpoint_churn[50]", {"pods": 50, "events_per_round": 2}),
-                                   one("test_validate_configmaps[6000]", {"documents": 6000, "bytes": 1})]})
-    assert [(f.size, f.unit, f.per_second) for f in figs] == [(50, "events", 4.0), (6000, "documents", 12000.0)]
+                                   one("test_validate_configmaps[6000]", {"documents": 6000, "bytes": 1}),
+                                   one("test_bind_claims[100]", {"claims": 100, "binding": "static"})]})
+    assert [(f.size, f.unit, f.per_second) for f in figs] == [(50, "events", 4.0), (6000, "documents", 12000.0),
+                                                              (100, "claims", 200.0)]
 
 
 def test_the_bench_page_has_tables_plots_slopes_and_the_machine() -> None:
