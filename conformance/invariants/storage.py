@@ -128,7 +128,7 @@ def held_by_storage(view: View, pod: Obj) -> bool:
                 return True
             if set((pv.get("spec") or {}).get("accessModes") or ()) == {"ReadWriteOnce"} and any(
                     o["spec"].get("nodeName") not in (None, "", node) and o["metadata"].get("uid") != pod["metadata"].get("uid")
-                    and (o.get("status") or {}).get("phase") == "Running"
+                    and (o.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
                     and any((w.get("persistentVolumeClaim") or {}).get("claimName") == ref.get("claimName")
                             for w in o["spec"].get("volumes") or ())
                     for o in view.objects("Pod", ns)):
