@@ -16,6 +16,7 @@ Rules SS-2..SS-13, SS-15 and SS-16.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -574,3 +575,34 @@ def test_corpus_statefulsets_converge(manifests_dir: Any) -> None:
                     name = f"{t['metadata']['name']}-{o['metadata']['name']}-{i}"
                     assert rm.get(state, "PersistentVolumeClaim", name, ns) is not None, f"{path.name}: {name}"
     assert found >= 3
+
+
+# ---------------------------------------------------------------------------------------------
+# the prefix memo (work in O(what changed)) changes nothing
+# ---------------------------------------------------------------------------------------------
+def _scenario(state: rm.ClusterState) -> list[Any]:
+    """A scale-up with readiness flaps, kills, a rolling update and a scale-down, one turn at a time."""
+    seen = []
+    events: list[Any] = [Scale("StatefulSet", NS, "web", 6), ReadinessChanged(NS, "web-1", False),
+                         PodKilled(NS, "web-0"), ReadinessChanged(NS, "web-1", True),
+                         Apply(sts(replicas=6, image="nginx:2")), Scale("StatefulSet", NS, "web", 2)]
+    for e in events:
+        state = rm.core.transition(state, e).state
+        for _ in range(12):
+            steps = list(itertools.islice(converge_steps(state), 5))
+            if not steps:
+                break
+            state = steps[-1][1]
+            seen.append(sorted((p["metadata"]["name"], p["metadata"].get("deletionTimestamp") is not None,
+                                p["status"].get("phase")) for p in rm.list_objects(state, "Pod")))
+    state = rm.converge(state)
+    seen.append([rm.get(state, "StatefulSet", "web", NS)["status"], sorted(claims(state))])
+    return seen
+
+
+def test_the_prefix_memo_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = cluster(sts(replicas=1))
+    with_memo = _scenario(base)
+    monkeypatch.setattr(ssc, "_valid_prefix", lambda state, s: None)
+    without = _scenario(base)
+    assert with_memo == without
