@@ -944,21 +944,23 @@ def _sts_scale_down_lowest_first(stack: ExitStack) -> None:
     _set(stack, m, "sort_condemned", sort_condemned)
 
 
-def _sts_generated_names(stack: ExitStack) -> None:
+def _sts_replaces_terminating(stack: ExitStack) -> None:
     from refmodel.controllers import send
     from refmodel.controllers import statefulset as m
     from refmodel.request import Request
 
-    def create_stateful_pod(state: Any, sts: Any, pod: dict[str, Any]) -> Any:
-        state, err = m.create_persistent_volume_claims(state, sts, m.get_ordinal(pod))
-        if err:
-            return state, err
-        md = dict(pod["metadata"])
-        md["generateName"] = md.pop("name") + "-"  # named like a ReplicaSet's pods
-        state, r = send(state, Request("create", "Pod", md["namespace"], body={**pod, "metadata": md},
-                                       controller=m.NAME))
-        return state, r.rejection.message if r.rejection is not None else ""
-    _set(stack, m, "create_stateful_pod", create_stateful_pod)
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def process_replica(self: Any, replicas: list[Any], i: int) -> bool:
+            pod = self.replica(i)
+            if m.is_created(pod) and m.is_terminating(pod):  # does not wait for the old pod to be gone
+                new = self.new_versioned_pod(m.get_ordinal(pod))
+                new["metadata"]["name"] += "-next"
+                self.state = send(self.state, Request("create", "Pod", new["metadata"]["namespace"], body=new,
+                                                      controller=m.NAME))[0]
+            out: bool = orig(self, replicas, i)
+            return out
+        return process_replica
+    _wrap(stack, m._Sync, "process_replica", make)
 
 
 def _sts_claims_deleted_on_scale_down(stack: ExitStack) -> None:
@@ -987,6 +989,9 @@ MUTANTS += (
     Mutant("sts-scale-down-lowest-first", "OrderedReady scale-down removes the lowest condemned ordinal first",
            _sts_scale_down_lowest_first, "statefulset",
            ("under OrderedReady a StatefulSet scales down from the highest ordinal, one pod at a time",), needs=_SS),
+    Mutant("sts-replaces-terminating", "a terminating StatefulSet pod gets its replacement before it is gone",
+           _sts_replaces_terminating, "statefulset",
+           ("a StatefulSet never has more than one pod per identity (ordinal)",), needs=_SS),
     Mutant("sts-claims-deleted-on-scale-down", "scale-down deletes the condemned pod's claims whatever the policy",
            _sts_claims_deleted_on_scale_down, "statefulset",
            ("a StatefulSet's template claims are never deleted under Retain, and otherwise only through the "

@@ -524,6 +524,7 @@ class _Sync:
         self.error = ""
         self.current_delta = 0
         self.passed: set[int] = set()  # replicas that were healthy and needed nothing (the next prefix)
+        self.replaced: set[int] = set()  # replicas this sync deleted for an update
 
     def fail(self, err: str) -> bool:
         if err and not self.error:
@@ -690,6 +691,7 @@ def update_statefulset(s: _Sync, pods: list[FrozenDict], prefix: _Prefix | None 
             if r.rejection is not None and r.rejection.reason != "NotFound":
                 s.fail(r.rejection.message)
             s.current_delta -= 1
+            s.replaced.add(target)
             return status()
         if not is_healthy(pod):
             return status()
@@ -724,6 +726,7 @@ def _update_after_invariant_established(s: _Sync, replicas: list[Any], update_mi
                 break
             budget -= 1
             s.current_delta -= 1
+            s.replaced.add(target)
     return status()
 
 
@@ -745,15 +748,18 @@ def _status_value(status: dict[str, Any]) -> FrozenDict:
 # ---------------------------------------------------------------------------------------------
 # sync
 # ---------------------------------------------------------------------------------------------
-def _claim_pods(state: ClusterState, sts: FrozenDict, known: frozenset[str] = frozenset()
-                ) -> tuple[ClusterState, list[FrozenDict]]:
-    """getPodsForStatefulSet: ClaimPods with the isMemberOf filter (``known``: pods of a valid prefix, left out)."""
+def _claim_pods(state: ClusterState, sts: FrozenDict, known: frozenset[str] = frozenset(),
+                others: tuple[str, ...] | None = None) -> tuple[ClusterState, list[FrozenDict]]:
+    """getPodsForStatefulSet: ClaimPods with the isMemberOf filter (``known``: pods of a valid prefix, left
+    out; ``others``: the set's other pods, when the owner index says they are all there is)."""
     md = sts["metadata"]
     selector = sts["spec"].get("selector")
     pods = []
     ns, uid = md["namespace"], md["uid"]
-    names = _owned(state, uid)[0]
-    for pname in (names if not known else sorted(known.symmetric_difference(names))):
+    if others is None:
+        names = _owned(state, uid)[0]
+        others = names if not known else tuple(sorted(known.symmetric_difference(names)))
+    for pname in others:
         pod = state.get("Pod", ns, pname)
         ref = get_controller_of(pod) if pod is not None else None
         if pod is None or ref is None or ref.get("uid") != uid:
@@ -780,27 +786,42 @@ def _claim_pods(state: ClusterState, sts: FrozenDict, known: frozenset[str] = fr
 # work in O(what changed): the prefix of healthy replicas an earlier sync saw
 # ---------------------------------------------------------------------------------------------
 class _Prefix:
-    """Replicas ``start..start+j-1`` that an earlier sync found healthy and needing nothing, by object:
-    while the set's spec, its revisions, these pods and their claims are the very same objects, the
-    sync's verdict on them is the same, so it need not look at them again (upstream looks at every pod
-    on every sync; an OrderedReady scale-up of n pods then costs O(n^2)). Nothing here depends on the
-    state they came from: the objects themselves are the key, so any state holding them may use it."""
+    """Replicas ``start..start+j-1`` that an earlier sync found healthy and needing nothing: while the set's
+    spec and revisions are the same objects, these pods are still active, Ready and labelled as they were,
+    and their claims carry the same owner references, the sync's verdict on them is the same, so it need
+    not look at them again (upstream looks at every pod on every sync; an OrderedReady scale-up of n pods
+    then costs O(n^2)). The check is O(the other pods): the state's per-controller pod counts
+    (``ClusterState.pod_stats``) keep their label-set map while no active pod of the set comes, goes or is
+    relabelled, and their ready count then accounts for every prefix pod when it equals the prefix's length
+    plus the ready pods among the others. Nothing here depends on the state it came from: the objects
+    themselves are the keys."""
 
-    __slots__ = ("claim_names", "claims", "counts", "cur", "name_set", "names", "pods", "pvc_map", "revisions",
-                 "spec", "stale_max", "upd")
+    __slots__ = ("_name_set", "claim_names", "claim_refs", "counts", "cur", "label_sets", "names", "others",
+                 "owned", "pods", "pvc_map", "revisions", "spec", "stale_max", "upd")
 
     def __init__(self, spec: Any, cur: str, upd: str, names: tuple[str, ...], pods: tuple[Any, ...],
-                 claim_names: tuple[str, ...], claims: tuple[Any, ...], counts: dict[str, int],
+                 claim_names: tuple[str, ...], claim_refs: tuple[Any, ...], counts: dict[str, int],
                  revisions: frozenset[str], stale_max: int) -> None:
         self.spec, self.cur, self.upd = spec, cur, upd
-        self.names, self.pods, self.claim_names, self.claims = names, pods, claim_names, claims
+        self.names, self.pods, self.claim_names, self.claim_refs = names, pods, claim_names, claim_refs
         self.counts, self.revisions, self.stale_max = counts, revisions, stale_max
-        self.pvc_map: Any = None  # a claims map known to hold exactly ``claims`` under ``claim_names``
-        self.name_set = frozenset(names)
+        self._name_set: frozenset[str] | None = None
+        self.pvc_map: Any = None  # a claims map known to hold ``claim_refs`` under ``claim_names``
+        self.label_sets: Any = None  # ClusterState.pod_stats[uid].label_sets when the others were listed
+        self.owned: Any = None  # ClusterState.by_owner[uid] then
+        self.others: tuple[str, ...] = ()  # the set's other pods then
+
+    @property
+    def name_set(self) -> frozenset[str]:
+        if self._name_set is None:
+            self._name_set = frozenset(self.names)
+        return self._name_set
 
 
 _PREFIXES: dict[str, _Prefix] = {}
 _OWNED: dict[str, tuple[Any, tuple[str, ...], tuple[Any, ...]]] = {}
+_METADATA = operator.itemgetter("metadata")
+_OWNER_REFS = operator.methodcaller("get", "ownerReferences")
 
 
 def _owned(state: ClusterState, uid: str) -> tuple[tuple[str, ...], tuple[Any, ...]]:
@@ -809,46 +830,76 @@ def _owned(state: ClusterState, uid: str) -> tuple[tuple[str, ...], tuple[Any, .
     hit = _OWNED.get(uid)
     if hit is not None and hit[0] is deps:
         return hit[1], hit[2]
-    refs = tuple(deps.keys()) if deps else ()
-    out = (tuple(r[2] for r in refs if r[0] == "Pod"), tuple(r for r in refs if r[0] == "ControllerRevision"))
+    refs = tuple(deps) if deps else ()
+    out = (tuple([r[2] for r in refs if r[0] == "Pod"]), tuple([r for r in refs if r[0] == "ControllerRevision"]))
     if len(_OWNED) > 10_000:
         _OWNED.clear()
     _OWNED[uid] = (deps, *out)
     return out
 
 
+def _claim_refs(state: ClusterState, ns: str, names: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The ownerReferences of each named claim (None when one is missing)."""
+    pvcs = (state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns) or EMPTY
+    try:
+        return tuple(map(_OWNER_REFS, map(_METADATA, map(pvcs.get, names))))
+    except TypeError:
+        return None
+
+
+def _ready_active(pod: Any) -> bool:
+    return pod is not None and not is_terminating(pod) and _phase(pod) not in ("Failed", "Succeeded") and \
+        is_pod_ready(pod)
+
+
 def _valid_prefix(state: ClusterState, sts: FrozenDict) -> _Prefix | None:
-    p = _PREFIXES.get(sts["metadata"]["uid"])
+    uid = sts["metadata"]["uid"]
+    p = _PREFIXES.get(uid)
     if p is None or p.spec is not sts["spec"] or not p.names or sts["metadata"].get("deletionTimestamp"):
         return None
     ns = sts["metadata"]["namespace"]
     pods = (state.objects.get("Pod") or EMPTY).get(ns) or EMPTY
-    if not all(map(operator.is_, map(pods.get, p.names), p.pods)):
-        return None
+    stats = state.pod_stats.get(uid)
+    fast = stats is not None and stats.label_sets is p.label_sets and stats.ready == len(p.names) + sum(
+        1 for o in map(pods.get, p.others) if _ready_active(o))
+    if not fast:
+        # something came, went or was relabelled: compare the prefix pods themselves
+        if not all(map(operator.is_, map(pods.get, p.names), p.pods)):
+            return None
     if p.claim_names:
         pvcs = (state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns) or EMPTY
-        if pvcs is not p.pvc_map and not all(map(operator.is_, map(pvcs.get, p.claim_names), p.claims)):
-            return None
-        p.pvc_map = pvcs  # the claims are the same objects in this map too
+        if pvcs is not p.pvc_map:
+            refs = _claim_refs(state, ns, p.claim_names)
+            if refs is None or not all(map(operator.is_, refs, p.claim_refs)):
+                return None
+            p.pvc_map = pvcs
     return p
 
 
-def _next_prefix(state: ClusterState, s: _Sync, prefix: _Prefix | None, replicas: list[Any]) -> None:
-    """Remember the replicas from ``start`` on that this sync (or the prefix) found healthy and fine."""
+def _next_prefix(s: _Sync, prefix: _Prefix | None, replicas: list[Any]) -> None:
+    """Remember the replicas from ``start`` on that this sync (or the prefix) found healthy and fine, with
+    what the state holds after this sync's own writes."""
     uid = s.sts["metadata"]["uid"]
     j = len(prefix.pods) if prefix is not None else 0
     k = j
     while k in s.passed:
         k += 1
+    k = min(k, *s.replaced) if s.replaced else k  # a pod deleted for an update is no longer what the prefix remembers
+    if k < j:  # the prefix itself lost a pod: start again
+        prefix, j = None, 0
+        k = 0
     if k == 0 or s.min_ready or s.error:
         _PREFIXES.pop(uid, None)
         return
     cur, upd = s.current["metadata"]["name"], s.update["metadata"]["name"]
     new = replicas[j:k]
     ns = s.sts["metadata"]["namespace"]
-    pvcs = (state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns) or EMPTY
     templates = _claim_templates(s.sts)
     new_claim_names = tuple(claim_name(t, s.sts, get_ordinal(p)) for p in new for t in templates)
+    new_refs = _claim_refs(s.state, ns, new_claim_names)
+    if new_refs is None:
+        _PREFIXES.pop(uid, None)
+        return
     counts = compute_replica_status(new, 0, s.now, cur, upd)
     stale = [j + i for i, p in enumerate(new) if _revision_of(p) != upd]
     if prefix is not None:
@@ -858,12 +909,19 @@ def _next_prefix(state: ClusterState, s: _Sync, prefix: _Prefix | None, replicas
                 (prefix.names if prefix else ()) + tuple(q["metadata"]["name"] for q in new),
                 (prefix.pods if prefix else ()) + tuple(new),
                 (prefix.claim_names if prefix else ()) + new_claim_names,
-                (prefix.claims if prefix else ()) + tuple(map(pvcs.get, new_claim_names)),
+                (prefix.claim_refs if prefix else ()) + new_refs,
                 counts, (prefix.revisions if prefix else frozenset()) | {_revision_of(q) for q in new},
                 max(stale) if stale else (prefix.stale_max if prefix else -1))
-    if None in p.claims:
-        _PREFIXES.pop(uid, None)
-        return
+    stats = s.state.pod_stats.get(uid)
+    owned = s.state.by_owner.get(uid)
+    # the claims this sync leaves (the prefix's claims were checked at its start, and a passing replica's
+    # claims are not written)
+    p.pvc_map = (s.state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns)
+    if stats is not None and prefix is not None and prefix.owned is owned and k == j:
+        p.others = prefix.others
+    else:
+        p.others = tuple(sorted(p.name_set.symmetric_difference(_owned(s.state, uid)[0])))
+    p.label_sets, p.owned = (stats.label_sets if stats is not None else None), owned
     if len(_PREFIXES) > 10_000:
         _PREFIXES.clear()
     _PREFIXES[uid] = p
@@ -881,7 +939,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
 
     state = adopt_orphan_revisions(state, NAME, sts, matches)
     prefix = _valid_prefix(state, sts)
-    state, pods = _claim_pods(state, sts, prefix.name_set if prefix is not None else frozenset())
+    state, pods = _claim_pods(state, sts, prefix.name_set if prefix is not None else frozenset(),
+                              prefix.others if prefix is not None and prefix.owned is state.by_owner.get(
+                                  sts["metadata"]["uid"]) else None)
     revisions = sort_controller_revisions(list_controller_revisions(state, sts, matches, _owned(state, sts["metadata"]["uid"])[1]))
     state, current, update_rev, collision_count, _err = get_statefulset_revisions(state, sts, revisions)
     if current is None or update_rev is None:
@@ -891,7 +951,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         prefix = None
     s = _Sync(state, sts, current, update_rev, collision_count)
     status = update_statefulset(s, pods, prefix)
-    _next_prefix(state, s, prefix, s.replicas)
+    _next_prefix(s, prefix, s.replicas)
     state = s.state
     complete_rolling_update(sts, status)
     live = state.get("StatefulSet", ns, name)
