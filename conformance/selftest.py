@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .mutants import MUTANTS, Mutant, applied, available, replay_witness
+from .mutants import MUTANTS, Mutant, applied, available, replay_witness, witness_events
 from .runner import run_machine
 
 __all__ = ["COLUMNS", "external_spec", "kill", "run_self_test"]
@@ -46,8 +46,15 @@ def kill(mutant: Mutant, adapter: str, options: dict[str, Any], column: str = "i
     a kill there needs no search), else its machine; the machine result."""
     inv = replay_witness(mutant, column, adapter)
     if inv is not None:
-        return {"machine": mutant.machine, "valid": False, "failure": {"invariant": inv}, "error": None,
-                "witness": True}
+        from refmodel import events as ev
+
+        from .script import dump_script
+
+        events = [{"event": "Settle"} if e is None else ev.event_to_dict(e) for e in witness_events(mutant) or ()]
+        spec = external_spec(mutant) if column == "external" else adapter
+        script = dump_script(None, events, machine=mutant.machine, adapter=spec)
+        return {"machine": mutant.machine, "valid": False, "error": None, "witness": True,
+                "failure": {"invariant": inv, "events": events, "script": script}}
     if column == "external":
         return run_machine(mutant.machine, external_spec(mutant), options)
     with applied(mutant):
