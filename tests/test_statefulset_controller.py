@@ -567,6 +567,16 @@ def test_corpus_statefulsets_converge(manifests_dir: Any) -> None:
             got = rm.get(state, "StatefulSet", o["metadata"]["name"], ns)
             want = int(got["spec"]["replicas"])
             st = got["status"]
+            claims = rm.list_objects(state, "PersistentVolumeClaim", ns)
+            waiting = {((cs.get("state") or {}).get("waiting") or {}).get("reason")
+                       for p in rm.list_objects(state, "Pod", ns) for cs in p["status"].get("containerStatuses") or ()}
+            if any(c["status"].get("phase") != "Bound" for c in claims) or waiting & {
+                    "ContainerCreating", "CreateContainerConfigError"}:
+                # a claim whose class no running provisioner serves ("thin-disk", vSphere's), or a ConfigMap the
+                # file does not carry: pod 0 waits for it, as upstream's does (tests/test_storage.py,
+                # test_config_injection.py), and OrderedReady stops there
+                assert st.get("readyReplicas", 0) == 0 and st["replicas"] == 1, f"{path.name}: {st}"
+                continue
             assert st.get("readyReplicas", 0) == st["replicas"] == want, f"{path.name}: {st}"
             templates = got["spec"].get("volumeClaimTemplates") or ()
             for t in templates:
