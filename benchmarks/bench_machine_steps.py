@@ -16,6 +16,7 @@ Run: ``pytest benchmarks/bench_machine_steps.py --benchmark-only`` (add ``--benc
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -28,7 +29,9 @@ from conformance.harness import Stats
 from conformance.machines import factory
 
 TARGET_STEPS_PER_SECOND = 1000
-BUDGET = settings(max_examples=150, stateful_step_count=40, derandomize=True, database=None, deadline=None,
+QUICK = os.environ.get("KUBEORACLE_BENCH_QUICK") == "1"  # kubeoracle bench --quick: 30 examples, one round
+EXAMPLES = 30 if QUICK else 150
+BUDGET = settings(max_examples=EXAMPLES, stateful_step_count=40, derandomize=True, database=None, deadline=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 
 
@@ -44,7 +47,8 @@ def _run_machine(name: str, adapter: str) -> tuple[Stats, float]:
 @pytest.mark.parametrize("adapter", ["model", "external"])
 @pytest.mark.parametrize("machine", ["mixed"])
 def test_machine_steps_per_second(benchmark: Any, machine: str, adapter: str) -> None:
-    stats, seconds = benchmark.pedantic(_run_machine, args=(machine, adapter), rounds=3, iterations=1)
+    stats, seconds = benchmark.pedantic(_run_machine, args=(machine, adapter), rounds=1 if QUICK else 3,
+                                          iterations=1)
     rate = stats.steps / seconds
     benchmark.extra_info.update({
         "adapter": adapter, "steps": stats.steps, "examples": stats.examples,
@@ -53,7 +57,7 @@ def test_machine_steps_per_second(benchmark: Any, machine: str, adapter: str) ->
     })
     print(f"\n{machine} on {adapter}: {stats.steps} steps, {stats.intermediate} intermediate states, "
           f"{rate:.0f} steps/s (target {TARGET_STEPS_PER_SECOND})")
-    assert stats.examples >= 150 and stats.steps > 150 * 10, f"{stats.steps} steps in {stats.examples} examples"
+    assert stats.examples >= EXAMPLES and stats.steps > EXAMPLES * 10, f"{stats.steps} steps in {stats.examples} examples"
     assert sum(stats.checks.values()) > stats.steps, "invariants were not checked on every step"
     if adapter == "external":
         touched = "after every step, the objects it touched equal the model's (after canonicalisation)"

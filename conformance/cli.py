@@ -13,7 +13,7 @@ converging after each event; ``validate`` dry-run-creates every document into on
 order (namespaces are created for real, so later documents can use them; a namespace defined nowhere
 is assumed to exist, with a note); duplicates within one invocation are reported like kubeconform does.
 ``conformance``, ``replay`` and ``serve`` hand their arguments, untouched, to ``conformance.runner``,
-``conformance.replay`` and ``conformance.serve``; ``bench`` runs ``pytest benchmarks --benchmark-only``.
+``conformance.replay`` and ``conformance.serve``; ``bench`` is ``conformance.bench``.
 Exit codes: 0 ok, 1 invalid input or a failed check, 2 usage. Bad input never gives a traceback (an
 unexpected exception is reported in one line too; ``KUBEORACLE_DEBUG=1`` shows its traceback).
 **Not modelled (and why):** ``-R`` (recursive directories), URLs as ``-f`` (no network I/O), kustomize
@@ -27,7 +27,6 @@ import importlib
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -165,9 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in DELEGATED:
         d = sub.add_parser(name, add_help=False, help=DELEGATED_HELP[name])
         d.add_argument("args", nargs=argparse.REMAINDER)
-    b = sub.add_parser("bench", help="run the benchmarks (pytest benchmarks --benchmark-only)")
-    b.add_argument("--report", metavar="DIR", help="also write DIR/bench.json")
-    b.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    b = sub.add_parser("bench", add_help=False,
+                       help="run the benchmarks and write a report (see 'kubeoracle bench --help')")
+    b.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -767,28 +766,7 @@ def _delegate(command: str, rest: list[str]) -> int:
     return int(rc or 0)
 
 
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
 def cmd_bench(argv: list[str]) -> int:
-    parser = _Parser(prog=f"{PROG} bench", description="Run the pytest-benchmark suites in benchmarks/.")
-    parser.add_argument("--report", metavar="DIR", help="also write the results to DIR/bench.json")
-    try:
-        ns, extra = parser.parse_known_args(argv)
-    except SystemExit as exc:
-        return _exit_code(exc)
-    bench_dir = _repo_root() / "benchmarks"
-    if not bench_dir.is_dir() or not any(bench_dir.glob("*.py")):
-        _err("error: 'bench' is not available in this build")
-        return 2
-    if importlib.util.find_spec("pytest_benchmark") is None:
-        _err("error: 'bench' needs pytest-benchmark (pip install 'kubeoracle[bench]')")
-        return 2
-    cmd = [sys.executable, "-m", "pytest", str(bench_dir), "--benchmark-only"]
-    if ns.report:
-        report = Path(ns.report)
-        report.mkdir(parents=True, exist_ok=True)
-        cmd += ["--benchmark-json", str(report / "bench.json")]
-    rc = subprocess.run([*cmd, *extra], cwd=_repo_root(), check=False).returncode
-    return {0: 0, 4: 2}.get(rc, 1)
+    from .bench import main as bench_main
+
+    return bench_main(argv)

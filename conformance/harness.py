@@ -181,7 +181,7 @@ class Run:
         self.drive_settle = self.per_step and "single-step" in caps
         self.diverged = False  # an unknown outcome: the model may no longer match; differential off
         self._cache: dict[str, tuple[tuple[object, ...], Verdict]] = {}
-        self.trace: list[dict[str, Any]] = []
+        self.trace: list[ev.Event | None] = []  # the requests so far (None: a settle), as sent
         self._watch: WatchView | None = None
         sandbox = self.sut.sandbox
         self._model: rm.ClusterState | None = sandbox.build() if self.differential else None
@@ -255,7 +255,7 @@ class Run:
         if cap is not None and cap not in self.ctx.capabilities:
             self.stats.not_applicable.add(event_label(event))
             return Outcome.unknown(f"the adapter lacks {cap}")
-        self.trace.append(ev.event_to_dict(event))
+        self.trace.append(event)  # written out as a script only when a check fails (trace_script)
         self.stats.rules[event_label(event)] += 1
         self.stats.steps += 1
         before, mbefore = self.view, self._mview
@@ -285,7 +285,7 @@ class Run:
     def settle(self, timeout: float = 120.0) -> bool:
         """Let the cluster quiesce, checking every intermediate state the adapter shows; then the
         convergence properties; then an hour with no writes, and the same properties again."""
-        self.trace.append(dict(SETTLE))
+        self.trace.append(None)
         self.stats.rules["Settle"] += 1
         self.stats.steps += 1
         self.stats.settles += 1
@@ -479,6 +479,10 @@ class Run:
         self.ctx.orphaned.clear()
         self.ctx.orphan_nodes.clear()
 
+    def trace_script(self) -> tuple[dict[str, Any], ...]:
+        """The trace as event-script entries (:mod:`conformance.script`)."""
+        return tuple(dict(SETTLE) if e is None else ev.event_to_dict(e) for e in self.trace)
+
     # ---- judging -----------------------------------------------------------------------------
     def _check_state(self, view: View, invs: list[Invariant]) -> None:
         for inv in invs:
@@ -506,7 +510,7 @@ class Run:
             self._fail(inv, violations[0] + extra)
 
     def _fail(self, inv: Invariant, message: str) -> None:
-        failure = Failure(inv.name, inv.rules, message, tuple(self.trace))
+        failure = Failure(inv.name, inv.rules, message, self.trace_script())
         self.failures.append(failure)
         if self.raise_on_violation:
             raise Violation(failure)

@@ -4,12 +4,20 @@ Each mutant monkeypatches one function of ``refmodel`` with a plausible bug. ``k
 --self-test`` (and ``tests/test_mutants.py``) runs the named machine against the mutated model with the
 default budget and records which invariant caught it: the kill matrix. A mutant that survives means an
 invariant is missing or too weak. Patches are applied in a context and always undone.
+
+Each mutant may have a *witness* (``conformance/witnesses/NAME.yaml``): the requests of one example that
+killed it, as an event script. The self-test and the suite's test replay it before any random search
+(:func:`replay_witness`, which also checks that the unmutated model passes it), so a kill does not hang
+on what a derandomized search happens to draw after a rule is renamed or added; the search still runs
+for a mutant without a witness, or whose witness stopped killing it (a model change can do that:
+re-record with ``python -m conformance.mutants --record NAME``, or write the script by hand).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -28,9 +36,10 @@ class Mutant:
     expect: tuple[str, ...] = ()  # invariant names expected to catch it (documentation; any kill counts)
     needs: str = ""  # a refmodel attribute path that must exist (e.g. a controller not yet written)
     examples: int = 400  # at most this many examples in the suite's own test (it stops at the first kill)
-    # why the external column cannot see it: what it breaks is shown only through a capability the protocol
-    # does not carry (container views, DNS answers); reported as a gap, never counted as a kill
-    external_gap: str = ""
+    # the self-test columns where the bug is observable at all, and why not elsewhere: DNS answers and routes
+    # are not objects, so a system behind the protocol (the external column) cannot show them
+    columns: tuple[str, ...] = ("in-model", "external")
+    not_applicable: str = ""
 
 
 def _set(stack: ExitStack, obj: Any, name: str, value: Any) -> None:
@@ -908,11 +917,11 @@ MUTANTS: tuple[Mutant, ...] = (
            ("a cluster IP or node port no other Service holds is never refused as already allocated",)),
     Mutant("dns-answers-not-ready", "headless Service names resolve to endpoints that are not ready",
            _dns_answers_not_ready, "services",
-           ("DNS answers agree with the Services and their ready endpoints, from any namespace",),
-           external_gap=_NO_DATAPLANE),
+           ("cluster DNS answers agree with the Services and their ready endpoints, from any namespace",),
+           columns=("in-model",), not_applicable=_NO_DATAPLANE),
     Mutant("proxy-routes-not-ready", "kube-proxy sends traffic to endpoints that are not ready",
            _proxy_routes_not_ready, "services", ("kube-proxy sends a Service's traffic only to its ready endpoints",),
-           external_gap=_NO_DATAPLANE),
+           columns=("in-model",), not_applicable=_NO_DATAPLANE),
 )
 
 # ---- StatefulSet controller (statefulset helper) -----------------------------------------------------
@@ -935,21 +944,23 @@ def _sts_scale_down_lowest_first(stack: ExitStack) -> None:
     _set(stack, m, "sort_condemned", sort_condemned)
 
 
-def _sts_generated_names(stack: ExitStack) -> None:
+def _sts_replaces_terminating(stack: ExitStack) -> None:
     from refmodel.controllers import send
     from refmodel.controllers import statefulset as m
     from refmodel.request import Request
 
-    def create_stateful_pod(state: Any, sts: Any, pod: dict[str, Any]) -> Any:
-        state, err = m.create_persistent_volume_claims(state, sts, m.get_ordinal(pod))
-        if err:
-            return state, err
-        md = dict(pod["metadata"])
-        md["generateName"] = md.pop("name") + "-"  # named like a ReplicaSet's pods
-        state, r = send(state, Request("create", "Pod", md["namespace"], body={**pod, "metadata": md},
-                                       controller=m.NAME))
-        return state, r.rejection.message if r.rejection is not None else ""
-    _set(stack, m, "create_stateful_pod", create_stateful_pod)
+    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def process_replica(self: Any, replicas: list[Any], i: int) -> bool:
+            pod = self.replica(i)
+            if m.is_created(pod) and m.is_terminating(pod):  # does not wait for the old pod to be gone
+                new = self.new_versioned_pod(m.get_ordinal(pod))
+                new["metadata"]["name"] += "-next"
+                self.state = send(self.state, Request("create", "Pod", new["metadata"]["namespace"], body=new,
+                                                      controller=m.NAME))[0]
+            out: bool = orig(self, replicas, i)
+            return out
+        return process_replica
+    _wrap(stack, m._Sync, "process_replica", make)
 
 
 def _sts_claims_deleted_on_scale_down(stack: ExitStack) -> None:
@@ -978,6 +989,9 @@ MUTANTS += (
     Mutant("sts-scale-down-lowest-first", "OrderedReady scale-down removes the lowest condemned ordinal first",
            _sts_scale_down_lowest_first, "statefulset",
            ("under OrderedReady a StatefulSet scales down from the highest ordinal, one pod at a time",), needs=_SS),
+    Mutant("sts-replaces-terminating", "a terminating StatefulSet pod gets its replacement before it is gone",
+           _sts_replaces_terminating, "statefulset",
+           ("a StatefulSet never has more than one pod per identity (ordinal)",), needs=_SS),
     Mutant("sts-claims-deleted-on-scale-down", "scale-down deletes the condemned pod's claims whatever the policy",
            _sts_claims_deleted_on_scale_down, "statefulset",
            ("a StatefulSet's template claims are never deleted under Retain, and otherwise only through the "
@@ -988,12 +1002,12 @@ MUTANTS += (
            _claim_unbound_when_idle, "storage", ("a bound claim stays bound to the same volume",)),
     Mutant("volume-data-overwritten", "a pod that mounts a claim replaces the volume's data instead of adding to it",
            _volume_data_overwritten, "storage", ("no data token is lost while its volume exists",),
-           external_gap=_MODEL_ONLY),
+           columns=("in-model",), not_applicable=_MODEL_ONLY),
     Mutant("rwop-ignored", "the scheduler places a second pod on a ReadWriteOncePod claim",
            _rwop_ignored, "storage", ("one ReadWriteOncePod claim is used by at most one pod",)),
     Mutant("env-follows-configmap", "a container's environment follows ConfigMap updates",
            _env_follows_configmap, "storage", ("a ConfigMap update reaches volume views and never env views",),
-           external_gap=_MODEL_ONLY),
+           columns=("in-model",), not_applicable=_MODEL_ONLY),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
@@ -1019,15 +1033,80 @@ def applied(mutant: Mutant) -> Iterator[None]:
         yield
 
 
-def kill_report(name: str, examples: int | None = None, steps: int = 30, column: str = "in-model") -> dict[str, Any]:
-    """Run one mutant's machine, derandomized, until the first failure: what ``tests/test_mutants.py``
-    checks, in a process of its own (``python -m conformance.mutants NAME [COLUMN]``) so that nothing a
-    test run imported or cached before can change which examples Hypothesis tries.
+# ---- witnesses: one event script per mutant, replayed before any random search ----------------------
+WITNESSES = Path(__file__).with_name("witnesses")
+
+
+def witness_events(mutant: Mutant) -> list[Any] | None:
+    """The mutant's witness script (``conformance/witnesses/NAME.yaml``: the requests of one example
+    that killed it, recorded by ``python -m conformance.mutants --record NAME``), or None."""
+    import yaml
+
+    from refmodel import events as ev
+
+    path = WITNESSES / f"{mutant.name}.yaml"
+    if not path.exists():
+        return None
+    # read as the events were sent, without the script loader's checks: the machines also send requests
+    # the API must refuse (a scale to -1), and the witness replays them as they were
+    return [None if e["event"] == "Settle" else getattr(ev, e["event"])(**{k: v for k, v in e.items() if k != "event"})
+            for e in yaml.safe_load(path.read_text())["events"]]
+
+
+def replay_witness(mutant: Mutant, column: str = "in-model", adapter: str = "model") -> str | None:
+    """The invariant the mutant's witness fails in ``column``; None when it has no witness, the witness
+    held, or the unmutated model fails the witness too (then it proves nothing).
+
+    A witness is events, not Hypothesis choices: renaming a rule or an argument, or adding one, does
+    not change what it sends, so a mutant it kills stays killed whatever the search draws."""
+    from contextlib import nullcontext
+
+    from .adapters import load
+    from .script import replay_events
+    from .selftest import external_spec
+
+    events = witness_events(mutant)
+    if events is None:
+        return None
+
+    def failures(spec: str, patched: bool) -> list[Any]:
+        sut = load(spec)
+        try:
+            with applied(mutant) if patched else nullcontext():
+                return replay_events(sut, events).failures
+        finally:
+            sut.close()
+
+    external = column == "external"
+    if failures(external_spec(None) if external else adapter, False):
+        return None
+    bad = failures(external_spec(mutant), False) if external else failures(adapter, True)
+    return bad[0].invariant if bad else None
+
+
+def kill_report(name: str, examples: int | None = None, steps: int = 30, column: str = "in-model",
+                *, witness: bool = True) -> dict[str, Any]:
+    """Run one mutant until the first failure: its witness script first (when it has one), then its
+    machine, derandomized. What ``tests/test_mutants.py`` checks, in a process of its own (``python -m
+    conformance.mutants NAME [COLUMN]``) so that nothing a test run imported or cached before can change
+    which examples Hypothesis tries.
 
     ``column`` is ``in-model`` (the mutant patches this process's model, the built-in adapter runs it)
     or ``external`` (the mutant runs in a child process behind the protocol, see
     :mod:`conformance.adapters.process`, and this process's model, the oracle, stays unmutated).
     """
+    mutant = BY_NAME[name]
+    if witness:
+        inv = replay_witness(mutant, column)
+        if inv is not None:
+            return {"mutant": name, "column": column, "killed": True, "invariant": inv, "by": "witness"}
+    failure = _search(mutant, column, examples, steps)
+    return {"mutant": name, "column": column, "killed": failure is not None,
+            "invariant": None if failure is None else failure.invariant, "by": "search"}
+
+
+def _search(mutant: Mutant, column: str, examples: int | None, steps: int) -> Any:
+    """The first failure of the mutant's machine (derandomized, no shrinking), or None."""
     from contextlib import nullcontext
 
     from hypothesis import HealthCheck, Phase, settings
@@ -1038,7 +1117,6 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
     from .machines import factory
     from .selftest import external_spec
 
-    mutant = BY_NAME[name]
     budget = settings(max_examples=examples or mutant.examples, stateful_step_count=steps, derandomize=True,
                       database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
@@ -1048,14 +1126,43 @@ def kill_report(name: str, examples: int | None = None, steps: int = 30, column:
         try:
             run_state_machine_as_test(factory(mutant.machine, adapter, Stats()), settings=budget)
         except Violation as exc:
-            return {"mutant": name, "column": column, "killed": True, "invariant": exc.failure.invariant}
+            return exc.failure
         finally:
             adapter.close()
-    return {"mutant": name, "column": column, "killed": False, "invariant": None}
+    return None
+
+
+def record_witness(name: str) -> str:
+    """Search for the mutant in the model (its machine, derandomized), keep the killing example's requests
+    as its witness script, and check that the witness kills it in both columns; a line saying what
+    happened."""
+    from .script import dump_script
+
+    mutant = BY_NAME[name]
+    failure = _search(mutant, "in-model", None, 30)
+    if failure is None:
+        return f"{name}: not found by the search, no witness written"
+    path = WITNESSES / f"{name}.yaml"
+    old = path.read_text() if path.exists() else None
+    WITNESSES.mkdir(exist_ok=True)
+    path.write_text(dump_script(failure, failure.events, machine=mutant.machine, adapter="model"))
+    columns = {c: replay_witness(mutant, c) for c in ("in-model", "external")}
+    if columns["in-model"] is None:
+        if old is None:
+            path.unlink()
+        else:
+            path.write_text(old)
+        return f"{name}: the recorded example does not kill it on replay, no witness written"
+    return f"{name}: witness of {len(failure.events)} events written; " + ", ".join(
+        f"{c}: {inv or 'NOT killed'}" for c, inv in columns.items())
 
 
 if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(kill_report(sys.argv[1], column=sys.argv[2] if len(sys.argv) > 2 else "in-model")))
+    if sys.argv[1:2] == ["--record"]:  # python -m conformance.mutants --record [NAME ...]
+        for n in sys.argv[2:] or [m.name for m in MUTANTS if available(m)]:
+            print(record_witness(n), flush=True)
+    else:
+        print(json.dumps(kill_report(sys.argv[1], column=sys.argv[2] if len(sys.argv) > 2 else "in-model")))

@@ -1,7 +1,8 @@
 """``kubeoracle replay SCRIPT [--adapter NAME]``: run an event script and every check on an adapter.
 
 Prints each event with the adapter's outcome as it runs, every violation right after the event that
-caused it (invariant, upstream rules, message), then the verdict. The script is read by
+caused it (invariant, upstream rules, message), then the verdict; ``--report DIR`` writes the same as
+``DIR/report.html`` and ``DIR/summary.md`` (:mod:`reports.replay`). The script is read by
 :func:`conformance.script.read_script` (the format ``simulate --events`` reads too), every field checked
 before the first event runs. Exit codes: 0 no invariant failed, 1 an invariant failed (the failure
 reproduces) or the script is invalid, 2 usage (and adapters that cannot be loaded).
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -33,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--adapter", default=None, metavar="NAME[:ARG]",
                    help="system under test (default: the script's adapter, else 'model')")
     p.add_argument("--quiet", action="store_true", help="print only violations and the verdict")
+    p.add_argument("--report", type=Path, default=None, metavar="DIR",
+                   help="write report.html and summary.md (every event's outcome, every violation) into DIR")
     try:
         args = p.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:
@@ -57,7 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    steps: list[dict[str, Any]] = []
+
     def on_step(i: int, event: object, outcome: str, failures: list[Failure]) -> None:
+        steps.append({"event": describe(event), "outcome": outcome,  # type: ignore[arg-type]
+                      "violations": [{"invariant": f.invariant, "rules": list(f.rules), "message": f.message}
+                                     for f in failures]})
         if not args.quiet:
             print(f"{i:>4}  {describe(event)}  -> {outcome}", flush=True)  # type: ignore[arg-type]
         for f in failures:
@@ -73,6 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nnote: the script was recorded for {meta['invariant']!r}, which held on adapter {spec}")
     print(f"\n{'FAILED' if run.failures else 'PASSED'}: {len(events)} events on adapter {spec}, "
           f"{len(run.failures)} violation(s)")
+    if args.report is not None:
+        from reports.document import write
+        from reports.replay import replay_document
+
+        text = "" if args.script == "-" else Path(args.script).read_text(encoding="utf-8", errors="replace")
+        write(args.report, "report", replay_document(args.script, spec, steps, text, meta.get("invariant")),
+              "summary.md")
+        print(f"report: {args.report / 'report.html'}")
     return 1 if run.failures else 0
 
 

@@ -7,7 +7,8 @@
                            [--database DIR|none] [--self-test]
 
 Writes ``DIR/results.json`` (Jepsen-shaped: ``valid`` is true, false or "unknown"; per machine and per
-invariant the counts, premises, violations and the counterexample script) and ``DIR/summary.md``, and
+invariant the counts, premises, violations and the counterexample script), ``DIR/report.html`` and
+``DIR/summary.md`` (:mod:`reports.conformance`), and
 ``DIR/counterexamples/<machine>.yaml`` for every failure. ``--self-test`` runs every seeded bug of
 :mod:`conformance.mutants` twice, in the model and as an external adapter, and prints the kill
 matrix. Exit codes: 0 passed, 1 a check failed, 2 usage error or UNKNOWN (nothing failed, but the
@@ -60,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=1, metavar="N",
                    help="machines run in N parallel processes. Default: %(default)r")
     p.add_argument("--report", type=Path, default=None, metavar="DIR",
-                   help="write results.json, summary.md and counterexample scripts into DIR")
+                   help="write results.json, report.html, summary.md and counterexample scripts into DIR")
     p.add_argument("--machines", default=",".join(DEFAULT_MACHINES), metavar="A,B",
                    help="machines to run. Default: %(default)r")
     p.add_argument("--profile", default="dev", choices=sorted(PROFILES),
@@ -151,9 +152,9 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
             result["adapter_error"] = {"method": crash.method, "frame": crash.frame}
         result["error"] = head + "\n" + "".join(traceback.format_exc(limit=12))
         if run is not None:
-            result["failure"] = {"invariant": None, "rules": [], "message": str(exc), "events": run.trace,
+            result["failure"] = {"invariant": None, "rules": [], "message": str(exc), "events": list(run.trace_script()),
                                  "program": _program(exc),
-                                 "script": dump_script(None, run.trace, machine=name, adapter=adapter_spec,
+                                 "script": dump_script(None, run.trace_script(), machine=name, adapter=adapter_spec,
                                                        error=f"{type(exc).__name__}: {exc}")}
     finally:
         with contextlib.suppress(Exception):
@@ -282,7 +283,7 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
 
 
 def _write_report(directory: Path, summary: dict[str, Any]) -> None:
-    from reports.markdown import render
+    from reports.conformance import conformance_document
 
     directory.mkdir(parents=True, exist_ok=True)
     for name, m in summary["machines"].items():
@@ -292,7 +293,9 @@ def _write_report(directory: Path, summary: dict[str, Any]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(failure["script"])
     (directory / "results.json").write_text(json.dumps(summary, indent=2, sort_keys=False, default=str) + "\n")
-    (directory / "summary.md").write_text(render(summary))
+    doc = conformance_document(summary, directory=str(directory))
+    (directory / "summary.md").write_text(doc.markdown())
+    (directory / "report.html").write_text(doc.html())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -408,7 +411,7 @@ def _print_verdict(summary: dict[str, Any], report: Path | None, out: Callable[[
         for v in summary["vacuous"]:
             out(f"  - {v}\n")
     verdict = {True: "PASSED", False: "FAILED", "unknown": "UNKNOWN"}[summary["valid"]]
-    out(f"\n{verdict}" + (f"  (report: {report}/summary.md)" if report else "") + "\n")
+    out(f"\n{verdict}" + (f"  (report: {report}/report.html, {report}/summary.md)" if report else "") + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

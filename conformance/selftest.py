@@ -9,7 +9,12 @@ Each mutant of :mod:`conformance.mutants` is run in two columns:
   the protocol; the harness's own model, in this process, stays unmutated, so the differential
   checks are on. It is how the suite judges a third party's system.
 
-A mutant is *killed* in a column when its machine fails there while the unmutated model passes the
+Each mutant's witness script (``conformance/witnesses/NAME.yaml``, the requests of one example that
+killed it, replayed as they were sent) runs first; only when it has none, or it no longer kills, does
+the machine's random search run. Renaming or adding a rule shifts what a derandomized search draws,
+never what a witness sends, so a kill does not hang on the draw.
+
+A mutant is *killed* in a column when its witness or its machine fails there while the unmutated model passes the
 same machine in the same column; the invariant that failed is recorded. When the unmutated model already fails a machine, kills on that machine are *indistinct* unless a different
 invariant fails. Mutants run in parallel worker processes (``--workers``, at least 2 here).
 """
@@ -23,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .mutants import MUTANTS, Mutant, applied, available
+from .mutants import MUTANTS, Mutant, applied, available, replay_witness
 from .runner import run_machine
 
 __all__ = ["COLUMNS", "external_spec", "kill", "run_self_test"]
@@ -37,7 +42,12 @@ def external_spec(mutant: Mutant | None) -> str:
 
 
 def kill(mutant: Mutant, adapter: str, options: dict[str, Any], column: str = "in-model") -> dict[str, Any]:
-    """Run the mutant's machine in one column; the machine result."""
+    """The mutant in one column: its witness script first (:func:`conformance.mutants.replay_witness`;
+    a kill there needs no search), else its machine; the machine result."""
+    inv = replay_witness(mutant, column, adapter)
+    if inv is not None:
+        return {"machine": mutant.machine, "valid": False, "failure": {"invariant": inv}, "error": None,
+                "witness": True}
     if column == "external":
         return run_machine(mutant.machine, external_spec(mutant), options)
     with applied(mutant):
@@ -51,6 +61,8 @@ def _baseline(machine: str, adapter: str, options: dict[str, Any], column: str) 
 def _verdict(r: dict[str, Any], base: dict[str, Any]) -> tuple[str, str]:
     inv = (r.get("failure") or {}).get("invariant")
     base_inv = (base.get("failure") or {}).get("invariant")
+    if r.get("witness"):  # the unmutated model passed the same script (replay_witness checks it)
+        return "killed", f"{inv} (witness)"
     if r["valid"] is False and inv and (base["valid"] is not False or inv != base_inv):
         return "killed", inv
     if r["valid"] is False:
@@ -77,16 +89,15 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
         kill_f = {(m.name, c): pool.submit(kill, m, adapter, {**opts, "examples": max(opts.get("examples") or 0,
                                                                                       m.examples),
                                                                "steps": opts.get("steps") or 30}, c)
-                  for m in mutants for c in COLUMNS}
+                  for m in mutants for c in COLUMNS if c in m.columns}
         baseline = {k: f.result() for k, f in base_f.items()}
         rows: list[tuple[Mutant, dict[str, tuple[str, str]]]] = []
         for mutant in MUTANTS:
             if not available(mutant):
                 rows.append((mutant, {c: ("n/a", f"the model has no {mutant.needs}") for c in COLUMNS}))
                 continue
-            cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) for c in COLUMNS}
-            if mutant.external_gap and cells["external"][0] != "killed":
-                cells["external"] = ("gap", mutant.external_gap)
+            cells = {c: _verdict(kill_f[(mutant.name, c)].result(), baseline[(mutant.machine, c)]) if c in mutant.columns
+                     else ("n/a", mutant.not_applicable) for c in COLUMNS}
             rows.append((mutant, cells))
             out(f"  {mutant.name:<30} " + "  ".join(f"{c}: {v} ({d})" for c, (v, d) in cells.items()) + "\n")
     width = max(len(m.name) for m in MUTANTS)
@@ -103,7 +114,6 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
                     f"{str(f.get('message', base.get('error')))[:300]}\n")
     survived = sorted({f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items()
                        if v in ("SURVIVED", "error")})
-    gaps = sorted(f"{m.name} ({c})" for m, cells in rows for c, (v, _) in cells.items() if v == "gap")
     seconds = time.perf_counter() - started
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
@@ -113,8 +123,12 @@ def run_self_test(adapter: str, options: dict[str, Any], *, out: Callable[[str],
                           **{c: {"verdict": v, "caught_by": d} for c, (v, d) in cells.items()}}
                          for m, cells in rows],
              "baseline": {f"{k[0]} ({k[1]})": v["valid"] for k, v in baseline.items()}}, indent=2) + "\n")
+        from reports.conformance import selftest_document
+        from reports.document import write
+
+        write(report, "report", selftest_document(json.loads((report / "selftest.json").read_text())), "summary.md")
     counts = {c: sum(1 for _, cells in rows if cells[c][0] == "killed") for c in COLUMNS}
-    out("\nkilled: " + ", ".join(f"{c} {n}/{len(rows)}" for c, n in counts.items()) + f" in {seconds:.0f} s"
-        + (f"; survived: {', '.join(survived)}" if survived else "")
-        + (f"; not visible to the external column: {', '.join(gaps)}" if gaps else "") + "\n")
+    applicable = {c: sum(1 for _, cells in rows if cells[c][0] != "n/a") for c in COLUMNS}
+    out("\nkilled: " + ", ".join(f"{c} {n}/{applicable[c]}" for c, n in counts.items()) + f" in {seconds:.0f} s"
+        + (f"; survived: {', '.join(survived)}" if survived else "") + "\n")
     return 1 if survived else 0

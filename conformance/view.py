@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from refmodel.frozen import freeze
+from refmodel.frozen import FrozenDict, freeze
 from refmodel.state import ClusterState
 
-__all__ = ["ListView", "StateView", "View", "WatchView", "controller_uid", "diff_kind", "index", "view_of"]
+__all__ = ["ListView", "StateView", "View", "WatchView", "controller_uid", "diff_kind", "freeze_plain", "index",
+           "view_of"]
 
 Obj = Mapping[str, Any]
 
@@ -90,7 +91,7 @@ class ListView(_Memo):
         self._uids: dict[str, Obj] = {}
         self.now = int(time.time()) if now is None else now
         self.duplicates: list[tuple[str, str, str]] = []
-        for obj in map(freeze, objects):
+        for obj in map(freeze_plain, objects):
             md = obj.get("metadata") or {}
             key = (md.get("namespace", "") or "", md.get("name", ""))
             bucket = self._by_kind.setdefault(obj.get("kind", ""), {})
@@ -155,7 +156,7 @@ class WatchView(_Memo):
                 by_kind[kind] = dict(by_kind.get(kind) or {})
             return by_kind[kind]
 
-        for obj in map(freeze, upserts):
+        for obj in map(freeze_plain, upserts):
             md = obj.get("metadata") or {}
             kind, key = obj.get("kind", ""), (md.get("namespace", "") or "", md.get("name", ""))
             bucket(kind)[key] = obj
@@ -188,6 +189,30 @@ class WatchView(_Memo):
 def _uids(view: View) -> dict[str, Obj]:
     return {o["metadata"]["uid"]: o for kind in list(view._by_kind)  # type: ignore[attr-defined]
             for o in view.objects(kind) if o["metadata"].get("uid")}
+
+
+_SCALARS = frozenset({str, int, bool, float, type(None), FrozenDict})
+
+
+def _freeze_json(value: Any) -> Any:
+    t = type(value)
+    if t is dict:
+        return FrozenDict({k: v if type(v) in _SCALARS else _freeze_json(v) for k, v in value.items()})
+    if t is list:
+        return tuple([v if type(v) in _SCALARS else _freeze_json(v) for v in value])
+    return freeze(value)  # anything else (a tuple, a Mapping that is not a dict): the general path
+
+
+def freeze_plain(value: Any) -> Any:
+    """:func:`refmodel.frozen.freeze` for what an adapter reports, usually JSON-decoded values (plain
+    ``dict``, ``list`` and scalars, checked by exact type, so no ABC ``isinstance`` per node); the same
+    result as ``freeze`` for any input."""
+    if type(value) in _SCALARS:
+        return value
+    try:
+        return _freeze_json(value)
+    except RecursionError:  # a deeply nested report: freeze has a walk that does not recurse
+        return freeze(value)
 
 
 def view_of(objects: Any, now: int | None = None) -> View:

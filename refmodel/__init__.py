@@ -116,7 +116,24 @@ def _builtin_objects(config: ClusterConfig) -> list[dict[str, Any]]:
          "spec": {"type": "ClusterIP", "clusterIP": rng.address(9), "selector": {"k8s-app": "kube-dns"},
                   "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
                             {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53}]}},
+        # the API server's own reconciler keeps the kubernetes Service's Endpoints and EndpointSlice on the
+        # API server's address (SVC-11; pkg/controlplane/reconcilers): one API server, 6443
+        {"apiVersion": "v1", "kind": "Endpoints",
+         "metadata": {"name": "kubernetes", "namespace": "default",
+                      "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+         "subsets": [{"addresses": [{"ip": API_SERVER_IP}], "ports": [{"name": "https", "port": 6443,
+                                                                        "protocol": "TCP"}]}]},
+        {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+         "metadata": {"name": "kubernetes", "namespace": "default",
+                      "labels": {"kubernetes.io/service-name": "kubernetes"}},
+         "addressType": "IPv4",
+         "endpoints": [{"addresses": [API_SERVER_IP], "conditions": {"ready": True}}],
+         "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]},
     ]
+
+
+#: the model's one API server (the kubernetes Service's endpoint); nodes are 172.18.0.2 and up
+API_SERVER_IP = "172.18.0.1"
 
 
 def _default_storage_class(name: str) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import assert_never
+from operator import itemgetter
+from typing import Any, assert_never
 
 import attrs
 
@@ -183,7 +184,7 @@ def converge(
     final = state
     with _cyclic_gc_paused():
         if counters is None:
-            for _event, final in converge_steps(state, controllers, max_steps=max_steps, horizon=horizon):  # noqa: B007
+            for final in _run(state, controllers, max_steps, horizon):  # noqa: B007
                 pass
             return final
         with counting(counters):
@@ -225,6 +226,18 @@ def converge_steps(
     and every ``ClockAdvanced`` it performs, so callers can check every intermediate state.
     ``functools.reduce(step, [e for e, _ in converge_steps(s)], s)`` gives the same final state.
     """
+    log: list[tuple[str, Any]] = []
+    for out in _run(state, controllers, max_steps, horizon, log):
+        what, arg = log.pop()
+        yield (Reconcile(what, arg) if what else ClockAdvanced(arg)), out
+
+
+def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: int | None, horizon: int,
+         log: list[tuple[str, Any]] | None = None) -> Iterator[ClusterState]:
+    """The loop of ``converge``: yields the state after every reconcile and every clock advance; with
+    ``log`` given, appends what each step was (``(controller, key)``, or ``("", seconds)``) before yielding
+    it (``converge`` alone builds no event values: one per reconcile was a measurable share of a bulk
+    converge)."""
     allowed = None if controllers is None else frozenset(controllers)
     unknown = (allowed or frozenset()) - set(CONTROLLERS)
     if unknown:
@@ -234,17 +247,21 @@ def converge_steps(
     start = state.now
     steps = 0
     while True:
-        items = sorted(
-            (seq, item) for item, seq in state.dirty.items() if allowed is None or item[0] in allowed
-        )
+        if allowed is None:
+            items = sorted(state.dirty.items(), key=_seq_of)  # queue order: seq numbers are unique
+        else:
+            items = sorted(((item, seq) for item, seq in state.dirty.items() if item[0] in allowed), key=_seq_of)
         if items:
-            for _, item in items:
-                if item not in state.dirty:
+            for item, _ in items:
+                dirty = state.dirty
+                if item not in dirty:
                     continue
-                state = state.replace(dirty=state.dirty.delete(item))
+                state = state.replace(dirty=dirty.delete(item))
                 state = CONTROLLERS[item[0]].sync(state, item[1])
                 steps += 1
-                yield Reconcile(item[0], item[1]), state
+                if log is not None:
+                    log.append(item)
+                yield state
             if steps > budget and state.dirty and max_steps is None:
                 budget = _budget(start_size, state)
             if steps > budget and state.dirty:
@@ -267,7 +284,12 @@ def converge_steps(
             raise NotConverged(f"timers still pending at t={t}s, more than {horizon}s after the start at t={start}s")
         seconds = max(t - state.now, 0)
         state = fire_due_timers(state.replace(now=state.now + seconds))
-        yield ClockAdvanced(seconds), state
+        if log is not None:
+            log.append(("", seconds))
+        yield state
+
+
+_seq_of = itemgetter(1)
 
 
 def _size(state: ClusterState) -> int:

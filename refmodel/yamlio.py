@@ -439,6 +439,7 @@ _F_LINE = re.compile(
 _F_BLANK = re.compile(r" *(?:#.*)?")
 _F_DOC_BYTES = 2**20  # a larger document is left to libyaml, which checks the 3 MiB limit
 _F_DEPTH = 64  # deeper nesting is left to libyaml, which checks the 10,000-level limit
+_F_LINE_CHARS = 4096  # a longer line (a big value) is left to libyaml: matching it here would cost as much
 _EMPTY_MAP, _EMPTY_SEQ, _NO_VALUE = object(), object(), object()
 _F_BLANK_LINE = (0, False, None, None)  # a blank or comment line (compared by identity)
 
@@ -468,7 +469,7 @@ def _f_scalar(text: str, cache: dict[str, Any]) -> Any:
 
 def _f_line(line: str, cache: dict[str, Any]) -> tuple[int, bool, str | None, Any]:
     """``(indent, dash, key or None, value)`` of a content line; value is _NO_VALUE after ``key:``."""
-    m = _F_LINE.fullmatch(line)
+    m = _F_LINE.fullmatch(line) if len(line) <= _F_LINE_CHARS else None
     if m is None:
         raise _Decline
     key = m.group("key")

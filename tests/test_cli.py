@@ -800,36 +800,6 @@ def test_delegated_command_system_exit_becomes_the_exit_code(monkeypatch: pytest
     assert rc == 2
 
 
-def test_bench_runs_pytest_benchmark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
-    bench = tmp_path / "benchmarks"
-    bench.mkdir()
-    (bench / "bench_x.py").write_text("", encoding="utf-8")
-    calls: list[list[str]] = []
-
-    def fake_run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, 0)
-
-    monkeypatch.setattr(cli, "_repo_root", lambda: tmp_path)
-    monkeypatch.setattr(subprocess, "run", fake_run)
-    report = tmp_path / "report"
-    rc, _, err = run(capsys, "bench", "--report", str(report))
-    if rc == 2 and "pytest-benchmark" in err:
-        pytest.skip("pytest-benchmark is not installed")
-    assert rc == 0, err
-    assert calls == [[sys.executable, "-m", "pytest", str(bench), "--benchmark-only",
-                      "--benchmark-json", str(report / "bench.json")]], calls
-    assert report.is_dir()
-
-
-def test_bench_without_benchmarks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(cli, "_repo_root", lambda: tmp_path)
-    rc, _, err = run(capsys, "bench")
-    assert rc == 2 and err == "error: 'bench' is not available in this build\n", (rc, err)
-
-
 # ---------------------------------------------------------------------------------------------
 # the installed console script
 # ---------------------------------------------------------------------------------------------

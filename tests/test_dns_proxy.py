@@ -213,3 +213,19 @@ def test_load_balancer_ingress_from_the_cloud() -> None:
     svc = rm.get(state, "Service", "web")
     assert svc is not None and not svc["status"].get("loadBalancer") and not svc["metadata"].get("finalizers")
     assert rm.route(state, "node-0", "203.0.113.1", 80) == frozenset()
+
+
+def test_statefulset_pods_resolve_through_their_headless_service(base: rm.ClusterState) -> None:
+    # DNS-6: <set>-<i>.<serviceName>.<ns>.svc.<zone> for the ready pods of a StatefulSet whose headless
+    # Service exists ([sig-apps] StatefulSet ... should provide basic identity)
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+           "spec": {"serviceName": "db", "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
+                    "template": {"metadata": {"labels": {"app": "db"}},
+                                 "spec": {"containers": [{"name": "main", "image": "postgres"}]}}}}
+    state = apply_all(base, service("db", clusterIP="None", selector={"app": "db"}, ports=[{"port": 5432}]), sts)
+    if rm.get(state, "Pod", "db-1") is None:
+        pytest.skip("the StatefulSet controller is not in this tree")
+    for i in range(2):
+        fqdn = f"db-{i}.db.default.svc.{ZONE}"
+        assert rm.resolve(state, f"db-{i}.db", "default") == (Record("A", fqdn, ip_of(state, f"db-{i}")),)
+    assert a_records(rm.resolve(state, "db", "default")) == {ip_of(state, "db-0"), ip_of(state, "db-1")}

@@ -287,3 +287,41 @@ def test_label_change_moves_pod(base: rm.ClusterState) -> None:
     state = apply_all(state, pod("a", labels={"app": "other"}))
     assert addresses(state) == ([], [])
     assert slice_endpoints(state) == {}
+
+
+# ---- incremental: a readiness flip is one pod's work ----------------------------------------------
+@pytest.mark.parametrize("pods", [50, 2_000])
+def test_readiness_flip_costs_one_pod_visit(pods: int) -> None:
+    # the work counters (refmodel/counters.py): each controller computes the flipped pod's endpoint once,
+    # and the slice controller rewrites one slice (at most 100 endpoints), whatever the pods behind the Service
+    from door import update_status
+
+    from refmodel.counters import WorkCounters, counting
+    from refmodel.frozen import freeze, with_
+
+    state = rm.new_cluster(nodes=0, config=rm.ClusterConfig(strict=False))
+    state = _many(rm.converge(rm.apply_manifest(state, service())), pods, ready=pods)
+    counters = WorkCounters()
+    with counting(counters):
+        p = state.get("Pod", "default", "p0007")
+        assert p is not None
+        conds = ({"type": "Ready", "status": "False"},)
+        state = update_status(state, with_(p, status=with_(p["status"], conditions=freeze(conds))),
+                              controller="kubelet").state
+        state = rm.converge(state, controllers=EP_ONLY)
+    assert "p0007" in addresses(state)[1] or pods > MAX_CAPACITY
+    assert counters.get("endpoints", "pod_visits") == 1, counters
+    assert counters.get("endpointslice", "pod_visits") == 1, counters
+    assert counters.get("endpointslice", "endpoints_written") <= MAX_ENDPOINTS_PER_SLICE, counters
+
+
+def test_endpoints_and_slices_pointing_to_api_server(base: rm.ClusterState) -> None:
+    # [sig-network] EndpointSlice should have Endpoints and EndpointSlices pointing to API Server [Conformance]
+    ep = rm.get(base, "Endpoints", "kubernetes")
+    (es,) = rm.list_objects(base, "EndpointSlice", "default", selector={SERVICE_NAME_LABEL: "kubernetes"})
+    assert ep is not None and len(ep["subsets"]) == 1
+    ips = [a["ip"] for a in ep["subsets"][0]["addresses"]]
+    assert ips == [a for e in es["endpoints"] for a in e["addresses"]] and len(ips) == 1
+    assert ep["subsets"][0]["ports"][0]["port"] == es["ports"][0]["port"] == 6443
+    svc = rm.get(base, "Service", "kubernetes")
+    assert svc is not None and svc["spec"]["ports"][0]["targetPort"] == 6443

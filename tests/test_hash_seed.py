@@ -45,6 +45,15 @@ def rs(name, app, replicas=2, ns="default"):
                                            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}})
 
 
+def svc(name, app, **spec):
+    return ev.Apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
+                     "spec": {"selector": {"app": app}, "ports": [{"port": 80, "targetPort": 80}], **spec}})
+
+
+STS = ev.Apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+                "spec": {"serviceName": "db", "replicas": 3, "selector": {"matchLabels": {"app": "db"}},
+                         "template": {"metadata": {"labels": {"app": "db"}},
+                                      "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}})
 NS = ev.Apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
 SCENARIOS = {
     # the mixed-machine case: an Orphan delete, then other Deployments of the same selector adopt
@@ -63,6 +72,11 @@ SCENARIOS = {
                  ev.Delete("Deployment", "default", "beta", "Background"), None],
     "namespace": [NS, dep("alpha", "web", 3, ns="team"), rs("one", "db", 2, ns="team"), None,
                   ev.Delete("Namespace", "", "team"), None],
+    # Services selecting the same pods: the (Service, pod) work items and the generated slice names
+    "services-and-statefulset": [svc("web", "web"), svc("db", "db", clusterIP="None"), svc("np", "web", type="NodePort"),
+                                 STS, dep("web", "web", 5), None, ev.NodeFailed("node-0"), ev.ClockAdvanced(400),
+                                 None, ev.Scale("StatefulSet", "default", "db", 1),
+                                 ev.Delete("Deployment", "default", "web", "Background"), None],
     "node-failure": [dep("alpha", "web", 6), dep("beta", "api", 4), None, ev.NodeFailed("node-0"),
                      ev.ClockAdvanced(400), None, ev.NodeRecovered("node-0"), None],
 }
@@ -108,7 +122,8 @@ def two_seeds() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @pytest.mark.parametrize("scenario", ["orphan-then-adopt", "orphan-then-adopt-settled", "rollout-then-orphan",
-                                      "orphan-pods-two-replicasets", "cascades", "namespace", "node-failure"])
+                                      "orphan-pods-two-replicasets", "cascades", "namespace", "node-failure",
+                                      "services-and-statefulset"])
 def test_final_state_is_the_same_under_two_hash_seeds(two_seeds: tuple[dict[str, Any], dict[str, Any]],
                                                       scenario: str) -> None:
     one, two = two_seeds

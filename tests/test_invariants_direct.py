@@ -90,6 +90,34 @@ def test_apply_stores_the_manifest_after_defaulting() -> None:
     assert n == 1 and bad and "spec.template.spec.containers[0].image='nginx:1.25'" in bad[0], bad
 
 
+def test_apply_after_an_undo_keeps_a_container_the_last_apply_did_not_have() -> None:
+    # conformance --machines rollout --seed 29 (shrunk by hand): an undo restores a sidecar that the last
+    # applied manifest does not list; the next apply's three-way strategic merge keeps it (it was "added by
+    # others"), so the stored list has more items than the manifest, and that is not a violation
+    two = copy.deepcopy(DEPLOY)
+    two["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "redis:7.2"})
+    one = copy.deepcopy(DEPLOY)
+    one["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.26"
+    s = _cluster(two, one)
+    s = rm.converge(rm.transition(s, ev.RolloutUndo("default", "web")).state)
+    d = s.get("Deployment", "default", "web")
+    assert d is not None and [c["name"] for c in d["spec"]["template"]["spec"]["containers"]] == ["main", "sidecar"]
+    again = copy.deepcopy(one)
+    again["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.27"
+    step, after = _step(s, ev.Apply(again))
+    stored = after.get("Deployment", "default", "web")
+    assert stored is not None and [c["name"] for c in stored["spec"]["template"]["spec"]["containers"]] == [
+        "main", "sidecar"], "the sidecar restored by the undo was dropped, but apply keeps what others added"
+    assert direct.apply_stores_the_manifest(step, Context()) == (1, [])
+
+    def drop_main(o: dict[str, Any]) -> None:
+        o["spec"]["template"]["spec"]["containers"] = o["spec"]["template"]["spec"]["containers"][1:]
+
+    wrong = _edited(step.after, "Deployment", "default", "web", drop_main)
+    n, bad = direct.apply_stores_the_manifest(Step(step.event, Outcome.ok(), step.before, wrong), Context())
+    assert n == 1 and bad and "missing" in bad[0], bad
+
+
 def test_apply_judges_defaulted_values_and_not_fields_the_manifest_omits() -> None:
     # the stored object has more than the manifest (status, defaults, annotations): only the manifest's own
     # fields are compared, with the values defaulting gives them

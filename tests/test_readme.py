@@ -30,6 +30,10 @@ SKIP = {
     "kubeoracle conformance --self-test":
         "runs every seeded bug (minutes); tests/test_mutants.py runs the same kill matrix",
     "pytest --pyargs conformance --adapter model": "runs the machines at full budget; test_conformance covers it",
+    "kubeoracle bench --quick --report bench-report/":
+        "runs every benchmark (minutes); tests/test_bench_cli.py runs the command on a subset",
+    "kubeoracle bench --report bench-report/ --compare previous/bench.json":
+        "needs a previous run; tests/test_bench_cli.py runs --compare against a slowed controller",
 }
 BUDGET = ["--examples", "2", "--steps", "5", "--machines", "replicaset"]
 

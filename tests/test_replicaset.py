@@ -16,7 +16,7 @@ from typing import Any
 
 import door
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as hst
 
 import refmodel as rm
@@ -604,7 +604,7 @@ _BUCKETS = [(_rank_pod("a", "n1", "Running", True, 0, NOW - 2 * HOUR, NOW - MONT
             (_rank_pod("b", "n1", "Running", True, 0, NOW - 3 * HOUR, NOW - MONTH, uid="uid-1"), 0)]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # slow on a loaded machine
 @example(_CYCLE)
 @example(_BUCKETS)
 @given(_ranked_pods())

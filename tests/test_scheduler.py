@@ -556,3 +556,40 @@ def test_fits_agrees_with_fit_reasons() -> None:
         assert _fits(alloc, used, req) == (not _fit_reasons(alloc, used, req)), (alloc, used, req)
 
     check()
+
+
+# ---------------------------------------------------------------------------------------------
+# a lone pod's placement (issue 9: the filter and the score inlined into one pass over the nodes)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(4))
+def test_lone_pod_placement_is_fit_then_highest_least_allocated_score(seed: int) -> None:
+    # TestLeastAllocatedScoringStrategy with fitsRequest first: the inlined pass must choose what the
+    # plugins' functions choose (the feasible node that fits with the highest score, lowest name of equals)
+    import random
+
+    from refmodel.controllers.scheduler import _ZERO, _allocatables, _best_node, _fits
+
+    rng = random.Random(seed)
+    for trial in range(60):
+        state = rm.new_cluster(nodes=rng.randint(1, 25), cpu=rng.choice(["1", "4", "64"]),
+                               memory=rng.choice(["1Gi", "16Gi"]), pods_per_node=rng.randint(1, 20))
+        usage = state.node_usage
+        for name in state.objects["Node"][""]:
+            if rng.random() < 0.7:
+                usage = usage.set(name, (rng.randint(0, 5000), rng.randint(0, 2**34), rng.randint(0, 20),
+                                         rng.randint(0, 5000), rng.randint(0, 2**34)))
+        state = state.replace(node_usage=usage)
+        nodes = state.objects["Node"][""]
+        feasible = sorted(nodes.keys())
+        req = (rng.choice([0, 10, 500, 3000]), rng.choice([0, 2**20, 2**30]), 1, rng.choice([100, 500]),
+               rng.choice([200 * 2**20, 2**30]))
+        allocs = _allocatables(nodes)
+        want, want_score = None, -1
+        for name in feasible:
+            used = usage.get(name) or _ZERO
+            if _fits(allocs[name], used, req):
+                score = least_allocated_score(allocs[name], used, req)
+                if score > want_score:
+                    want, want_score = name, score
+        got = _best_node(state, nodes, feasible, req)
+        assert got == want, f"lone pod placed on {got}, but should be on {want} (score {want_score}) [trial {trial}, req {req}]"

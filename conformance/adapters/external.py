@@ -42,6 +42,7 @@ class ExternalAdapter:
         self.state: ClusterState = Sandbox().build()
         self._shown: ClusterState | None = None
         self._version = 0
+        self._answered: tuple[Any, Any] = (None, None)  # (stored object, its JSON form) of the last answer
 
     def _do(self, event: Any) -> Outcome:
         result = rm.transition(self.state, event)
@@ -49,12 +50,17 @@ class ExternalAdapter:
         if result.rejection is not None:
             r = result.rejection
             return Outcome.rejected(r.reason, r.field, r.message)
-        return Outcome.ok(_json(result.obj) if isinstance(result.obj, Mapping) else None)
+        if not isinstance(result.obj, Mapping):
+            return Outcome.ok(None)
+        plain = _json(result.obj)
+        self._answered = (result.obj, plain)  # the watch sends the same object: encoded once
+        return Outcome.ok(plain)
 
     # ---- the protocol -----------------------------------------------------------------------
     def reset(self, sandbox: Sandbox) -> None:
         self.state = sandbox.build()
         self._shown = None
+        self._answered = (None, None)
 
     def apply(self, obj: dict[str, Any]) -> Outcome:
         return self._do(ev.Apply(obj))
@@ -91,7 +97,12 @@ class ExternalAdapter:
             return str(self._version), True, self.observe(), []
         assert shown is not None
         upserts, deletes = changes_between(shown, self.state)
-        return str(self._version), False, _json(upserts), deletes
+        answered, plain = self._answered
+        self._answered = (None, None)
+        if answered is None or not any(o is answered for o in upserts):
+            return str(self._version), False, _json(upserts), deletes
+        rest = iter(_json([o for o in upserts if o is not answered]))
+        return str(self._version), False, [plain if o is answered else next(rest) for o in upserts], deletes
 
     def close(self) -> None:
         return None

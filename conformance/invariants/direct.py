@@ -118,6 +118,22 @@ def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted:
                 return hit
         return None
     if isinstance(mine, Sequence) and not isinstance(mine, str):
+        if mine and all(isinstance(m, Mapping) and "name" in m for m in mine) and isinstance(got, Sequence):
+            # a list merged by name (containers, env, volumes): the three-way strategic merge keeps the
+            # items others added that the last applied manifest did not have (a rollout undo restores them).
+            # Some such lists merge on another key (volumeMounts on mountPath) and may repeat a name: an item
+            # is stored when some stored item of its name carries it
+            by_name: dict[Any, list[Any]] = {}
+            for g in got:
+                if isinstance(g, Mapping):
+                    by_name.setdefault(g.get("name"), []).append(g)
+            for i, m in enumerate(mine):
+                if m["name"] not in by_name:
+                    return f"{_label((*path, i))} (name {m['name']!r}) is missing"
+                hits = [_first_mismatch((*path, i), m, g, defaulted) for g in by_name[m["name"]]]
+                if None not in hits:
+                    return hits[0]
+            return None
         if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != len(mine):
             return f"{_label(path)} is {thaw(got)!r}, but the manifest has {len(mine)} item(s) there"
         for i, (m, g) in enumerate(zip(mine, got)):

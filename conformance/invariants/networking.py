@@ -350,7 +350,7 @@ INVARIANTS: tuple[Invariant, ...] = (
               ("SVC-2", "SVC-5"), "state", allocations_unique_and_in_range, intermediate=True, reads=("Service",)),
     Invariant("a cluster IP or node port no other Service holds is never refused as already allocated",
               ("SVC-2", "SVC-5", "SVC-6"), "transition", free_values_allocatable),
-    Invariant("DNS answers agree with the Services and their ready endpoints, from any namespace",
+    Invariant("cluster DNS answers agree with the Services and their ready endpoints, from any namespace",
               ("DNS-1", "DNS-2", "DNS-5", "NS-3"), "state", dns_agrees, needs=_DATAPLANE,
               reads=("Service", "EndpointSlice")),
     Invariant("kube-proxy sends a Service's traffic only to its ready endpoints",

@@ -39,6 +39,7 @@ from typing import Any
 import attrs
 import immutables
 
+from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import is_pod_ready
 from ..state import ClusterState
@@ -109,8 +110,8 @@ def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, Any] | Non
 
 def services_selecting(state: ClusterState, ns: str, labels: Mapping[str, Any] | None) -> list[str]:
     """GetPodServiceMemberships: the Services of ``ns`` whose selector matches ``labels``."""
-    return [s["metadata"]["name"] for s in state.iter_kind("Service", ns)
-            if _selects((s.get("spec") or EMPTY).get("selector"), labels)]
+    return sorted(s["metadata"]["name"] for s in state.iter_kind("Service", ns)  # sorted: hash-seed free
+                  if _selects((s.get("spec") or EMPTY).get("selector"), labels))
 
 
 def selected_pods(state: ClusterState, svc: Mapping[str, Any]) -> list[FrozenDict]:
@@ -120,7 +121,7 @@ def selected_pods(state: ClusterState, svc: Mapping[str, Any]) -> list[FrozenDic
     if selector is None:
         return []
     if not selector:
-        return list(state.iter_kind("Pod", ns))
+        return sorted(state.iter_kind("Pod", ns), key=lambda p: p["metadata"]["name"])
     names = state.pods_with_labels(ns, list(selector.items()))
     return [p for p in (state.get("Pod", ns, n) for n in sorted(names)) if p is not None]
 
@@ -204,7 +205,11 @@ class ServiceEndpoints:
 
 
 def _entry(pod: FrozenDict, svc: Mapping[str, Any]) -> Entry | None:
-    """The pod's address in the Service's Endpoints (None: not listed)."""
+    """The pod's address in the Service's Endpoints (None: not listed). Counted as a ``pod_visits`` work
+    unit (refmodel/counters.py): a readiness flip costs one, whatever the pods behind the Service."""
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "pod_visits")
     spec = svc.get("spec") or EMPTY
     publish = bool(spec.get("publishNotReadyAddresses"))
     if not should_be_in_endpoints(pod, publish):

@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 import immutables
 
+from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
 from ..podutil import is_pod_ready
 from ..state import ClusterState
@@ -67,7 +68,10 @@ class ServiceSlices:
 
 
 def _endpoint(pod: FrozenDict, svc: Mapping[str, Any]) -> tuple[PortKey, FrozenDict] | None:
-    """podToEndpoint, with the port set the pod serves (None: the pod is not an endpoint)."""
+    """podToEndpoint, with the port set the pod serves (None: the pod is not an endpoint); one ``pod_visits``."""
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "pod_visits")
     spec = svc.get("spec") or EMPTY
     if not should_be_in_endpoints(pod, True):
         return None
@@ -150,6 +154,13 @@ def _key_of(s: FrozenDict) -> PortKey | None:
                         for p in s["ports"]))
 
 
+def _count_slice_write(n: int) -> None:
+    """``endpoints_written``: the endpoints of the slices this controller rewrote (at most 100 a slice)."""
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "endpoints_written", n)
+
+
 def _pod_of(ep: Mapping[str, Any]) -> str:
     return str((ep.get("targetRef") or EMPTY).get("name", ""))
 
@@ -206,6 +217,7 @@ def _sync_pod(state: ClusterState, svc: FrozenDict, cache: ServiceSlices, pod_na
         if want is not None and want[0] == key:
             if eps[i] == want[1]:
                 return state
+            _count_slice_write(len(eps))
             return update(state, NAME, with_(current, endpoints=(*eps[:i], want[1], *eps[i + 1:])))[0]
         rest = (*eps[:i], *eps[i + 1:])
         where = cache.where.delete(pod_name)

@@ -96,12 +96,13 @@ def find_equal_revisions(revisions: Iterable[FrozenDict], needle: Mapping[str, A
     return [r for r in revisions if equal_revision(r, needle)]
 
 
-def list_controller_revisions(state: ClusterState, parent: Mapping[str, Any], selector_matches: Any
-                              ) -> list[FrozenDict]:
-    """ListControllerRevisions: the revisions in the parent's namespace its selector matches that it controls."""
+def list_controller_revisions(state: ClusterState, parent: Mapping[str, Any], selector_matches: Any,
+                              refs: Iterable[Any] | None = None) -> list[FrozenDict]:
+    """ListControllerRevisions: the revisions in the parent's namespace its selector matches that it controls
+    (``refs``: the candidates, when the caller already has them; else everything that references the parent)."""
     md = parent["metadata"]
     out = []
-    for ref in state.dependents(md["uid"]):
+    for ref in state.dependents(md["uid"]) if refs is None else refs:
         if ref[0] != "ControllerRevision":
             continue
         rev = state.get_ref(ref)

@@ -35,7 +35,6 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-import attrs
 import immutables
 
 from .. import volumes
@@ -205,16 +204,20 @@ def _phase(pod: Mapping[str, Any], statuses: list[Mapping[str, Any]]) -> str:
 # ---------------------------------------------------------------------------------------------
 # sync
 # ---------------------------------------------------------------------------------------------
-@attrs.define
 class _StatusQueue:
     """The statuses a sync computes, with the pod IPs handed out (``pkg/kubelet/status/status_manager.go``
-    SetPodStatus). A node's pending statuses wait in the state (:data:`PENDING`) until its status key is
-    reconciled (:func:`_flush`, syncBatch); a node key's sync writes them at its end."""
+    SetPodStatus) and the pod's timers. A node's pending statuses wait in the state (:data:`PENDING`) until
+    its status key is reconciled (:func:`_flush`, syncBatch); a node key's sync writes them at its end.
+    A plain slotted class: one is built per pod sync."""
 
-    ip_seq: int
-    now_s: str  # the sync's time, as status fields carry it
-    host_ip: str
-    writes: list[tuple[FrozenDict, FrozenDict]] = attrs.Factory(list)
+    __slots__ = ("host_ip", "ip_seq", "now_s", "timers", "writes")
+
+    def __init__(self, ip_seq: int, now_s: str, host_ip: str) -> None:
+        self.ip_seq = ip_seq
+        self.now_s = now_s  # the sync's time, as status fields carry it
+        self.host_ip = host_ip
+        self.writes: list[tuple[FrozenDict, FrozenDict]] = []
+        self.timers: list[tuple[int, bool]] = []  # (virtual time, essential) for the pod's own key
 
 
 PENDING = "kubelet_pending_statuses"  # env: Map[node, Map[(namespace, name), (stored pod, status to write)]]
@@ -291,13 +294,15 @@ def _sync_one(state: ClusterState, pod: FrozenDict, node: FrozenDict, node_name:
     seen = pod if entry is None or entry[0] is not pod else with_(pod, status=entry[1])
     queue = _StatusQueue(state.ip_seq, state.timestamp(), node_ip(node))
     state = sync_pod(state, seen, node, queue)
-    if not queue.writes and queue.ip_seq == state.ip_seq:
+    if not queue.writes and queue.ip_seq == state.ip_seq and not queue.timers:
         return state
-    # one new state for the pending status, the IPs handed out and the status key queued (this runs once
-    # per pod event: a state per change would be three)
+    # one new state for the pending status, the IPs handed out, the pod's timers and the status key queued
+    # (this runs once per pod event: a state per change would be four)
     changes: dict[str, Any] = {}
     if queue.ip_seq != state.ip_seq:
         changes["ip_seq"] = queue.ip_seq
+    if queue.timers:
+        changes["timers"] = _with_timers(state, (NAME, f"{ref[0]}/{ref[1]}"), queue.timers)
     if queue.writes:
         table = state.env.get(PENDING) or _EMPTY_MAP
         pending = (table.get(node_name) or _EMPTY_MAP).set(ref, (pod, queue.writes[-1][1]))
@@ -307,6 +312,19 @@ def _sync_one(state: ClusterState, pod: FrozenDict, node: FrozenDict, node_name:
             changes["dirty"] = state.dirty.set(item, state.seq)
             changes["seq"] = state.seq + 1
     return state.replace(**changes)
+
+
+def _with_timers(state: ClusterState, item: tuple[str, str], timers: list[tuple[int, bool]]) -> Any:
+    """``state.timers`` after ``ClusterState.add_timer`` for each of ``timers`` (in one map update)."""
+    table = state.timers
+    for at, essential in timers:
+        at = max(at, state.now)
+        slot = table.get(at) or _EMPTY_MAP
+        was = slot.get(item)
+        if was is True or was == essential:
+            continue
+        table = table.set(at, slot.set(item, essential or bool(was)))
+    return table
 
 
 def _flush(state: ClusterState, node_name: str) -> ClusterState:
@@ -368,7 +386,8 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
         # the common case of the loop below, without it: a pod untouched since admission
         pulled_at = parse_time(status["startTime"]) + state.config.image_pull_seconds
         if now < pulled_at:  # still pulling: nothing changes until the pull is done
-            return state.add_timer(pulled_at - state.config.start_time, NAME, pod_key(pod))
+            queue.timers.append((pulled_at - state.config.start_time, True))
+            return state
         fast = _fast_start(state, pod, containers, status, now_s)
         if fast is not None:
             queue.writes.append((pod, fast))
@@ -444,8 +463,8 @@ def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Sta
                 (s.get("state") or EMPTY).get("waiting", EMPTY).get("reason") in ("ErrImagePull", "ImagePullBackOff")
                 for s in statuses):
             state = _clear_pull_backoff(state, pod)
-    for at, essential in next_at:
-        state = state.add_timer(at - state.config.start_time, NAME, pod_key(pod), essential)
+    start = state.config.start_time
+    queue.timers.extend((at - start, essential) for at, essential in next_at)
     return state
 
 
@@ -573,7 +592,8 @@ def _admit(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _Statu
         status, _ADMITTED, now_s, phase="Pending", hostIP=host_ip, hostIPs=_host_ips(host_ip), podIP=ip,
         podIPs=(FrozenDict({"ip": ip}),), startTime=now_s, containerStatuses=statuses)))
     # pulls finish after the configured virtual time (a zero pull time still takes one more turn)
-    return state.add_timer(state.now + state.config.image_pull_seconds, NAME, pod_key(pod))
+    queue.timers.append((state.now + state.config.image_pull_seconds, True))
+    return state
 
 
 # ---------------------------------------------------------------------------------------------

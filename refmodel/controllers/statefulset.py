@@ -36,6 +36,7 @@ one batch that stops at the first rejection, the same pods either way).
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -47,7 +48,7 @@ from ..podutil import get_controller_of, is_pod_available, is_pod_ready, ready_s
 from ..request import Request
 from ..state import ClusterState
 from . import Controller, delete, ns_key, register, send, split_key, update, update_status
-from .controller_ref_manager import adopt, controlled, controller_ref, release
+from .controller_ref_manager import adopt, controller_ref, release
 from .history import (
     adopt_orphan_revisions,
     create_controller_revision,
@@ -253,16 +254,40 @@ def get_patch(sts: Obj) -> FrozenDict:
     return patch
 
 
+_REVISION_CACHE: dict[tuple[int, int, int], tuple[Any, Any, FrozenDict]] = {}
+
+
 def new_revision(sts: Obj, number: int, collision_count: int) -> FrozenDict:
-    return new_controller_revision(sts, ((sts["spec"]["template"].get("metadata") or EMPTY).get("labels")),
-                                   get_patch(sts), number, collision_count)
+    """newRevision (memoised by the template and annotations objects: every sync computes it)."""
+    key = (id(sts["spec"]["template"]), number, collision_count)
+    hit = _REVISION_CACHE.get(key)
+    if hit is not None and hit[0] is sts["spec"]["template"] and hit[1] is sts["metadata"].get("annotations"):
+        return hit[2]
+    rev = new_controller_revision(sts, ((sts["spec"]["template"].get("metadata") or EMPTY).get("labels")),
+                                  get_patch(sts), number, collision_count)
+    if len(_REVISION_CACHE) > 1000:
+        _REVISION_CACHE.clear()
+    _REVISION_CACHE[key] = (sts["spec"]["template"], sts["metadata"].get("annotations"), rev)
+    return rev
+
+
+_TEMPLATE_CACHE: dict[int, tuple[Any, FrozenDict]] = {}
 
 
 def apply_revision(sts: FrozenDict, revision: Obj) -> FrozenDict:
     """ApplyRevision: the set with the revision's template (its strategic patch replaces the template)."""
-    template = thaw(((revision.get("data") or EMPTY).get("spec") or EMPTY).get("template") or EMPTY)
-    template.pop("$patch", None)
-    return with_(sts, spec=with_(sts["spec"], template=freeze(template)))
+    data = revision.get("data")
+    hit = _TEMPLATE_CACHE.get(id(data))
+    if hit is not None and hit[0] is data:
+        frozen = hit[1]
+    else:
+        template = thaw(((data or EMPTY).get("spec") or EMPTY).get("template") or EMPTY)
+        template.pop("$patch", None)
+        frozen = freeze(template)
+        if len(_TEMPLATE_CACHE) > 1000:
+            _TEMPLATE_CACHE.clear()
+        _TEMPLATE_CACHE[id(data)] = (data, frozen)
+    return with_(sts, spec=with_(sts["spec"], template=frozen))
 
 
 def _next_revision(revisions: list[FrozenDict]) -> int:
@@ -292,9 +317,13 @@ def get_statefulset_revisions(state: ClusterState, sts: FrozenDict, revisions: l
 
 
 def truncate_history(state: ClusterState, sts: Obj, pods: Iterable[Obj], revisions: list[FrozenDict],
-                     current: Obj | None, update_rev: Obj | None) -> ClusterState:
-    """truncateHistory: delete the oldest revisions no pod and neither status revision uses, beyond the limit."""
-    live = {r["metadata"]["name"] for r in (current, update_rev) if r is not None}
+                     current: Obj | None, update_rev: Obj | None, used: frozenset[str] = frozenset()
+                     ) -> ClusterState:
+    """truncateHistory: delete the oldest revisions no pod and neither status revision uses, beyond the limit
+    (``used``: revisions of pods not in ``pods``)."""
+    if len(revisions) <= int(sts["spec"].get("revisionHistoryLimit", 10)):
+        return state  # fewer revisions than the limit: nothing can be beyond it
+    live = {r["metadata"]["name"] for r in (current, update_rev) if r is not None} | used
     live.update(_revision_of(p) for p in pods)
     history = [r for r in revisions if r["metadata"]["name"] not in live]
     limit = int(sts["spec"].get("revisionHistoryLimit", 10))
@@ -481,6 +510,8 @@ class _Sync:
     def __init__(self, state: ClusterState, sts: FrozenDict, current: FrozenDict, update_rev: FrozenDict,
                  collision_count: int) -> None:
         self.state = state
+        self.replicas: list[Any] = []
+        self.replica: Callable[[int], Any] = self.replicas.__getitem__
         self.sts = sts
         self.current = current
         self.update = update_rev
@@ -492,6 +523,8 @@ class _Sync:
         self.monotonic = sts["spec"].get("podManagementPolicy", "OrderedReady") != "Parallel"
         self.error = ""
         self.current_delta = 0
+        self.passed: set[int] = set()  # replicas that were healthy and needed nothing (the next prefix)
+        self.replaced: set[int] = set()  # replicas this sync deleted for an update
 
     def fail(self, err: str) -> bool:
         if err and not self.error:
@@ -500,7 +533,7 @@ class _Sync:
 
     # processReplica: True = stop (monotonic), or an error
     def process_replica(self, replicas: list[Any], i: int) -> bool:
-        pod = replicas[i]
+        pod = self.replica(i)
         phase = _phase(pod)
         if phase in ("Failed", "Succeeded"):
             if not is_terminating(pod):
@@ -511,6 +544,8 @@ class _Sync:
         if not is_created(pod):
             if pod_claim_is_stale(self.state, self.sts, pod):
                 return True
+            if "kind" not in pod:  # the placeholder of a missing replica: newVersionedStatefulSetPod
+                pod = replicas[i] = self.new_versioned_pod(get_ordinal(pod))
             self.state, err = create_stateful_pod(self.state, self.sts, pod)
             return self.fail(err) or self.monotonic
         if phase == "Pending":
@@ -521,6 +556,8 @@ class _Sync:
             return True
         if (identity_matches(self.sts, pod) and storage_matches(self.sts, pod)
                 and claims_match_retention_policy(self.state, self.update_set, pod)):
+            if not self.min_ready and is_healthy(pod):
+                self.passed.add(i)
             return False
         self.state, err = update_stateful_pod(self.state, self.update_set, pod)
         return self.fail(err)
@@ -544,9 +581,10 @@ class _Sync:
             return self.fail(err)
         return False
 
-    def run_for_all(self, pods: list[Any], fn: Callable[[list[Any], int], bool]) -> bool:
-        """runForAll: in order, stopping at the first ``True`` when monotonic; else every pod (errors stop)."""
-        for i in range(len(pods)):
+    def run_for_all(self, pods: list[Any], fn: Callable[[list[Any], int], bool], first: int = 0) -> bool:
+        """runForAll: in order, stopping at the first ``True`` when monotonic; else every pod (errors stop).
+        ``first``: the pods before it are known to pass (:class:`_Prefix`)."""
+        for i in range(first, len(pods)):
             if fn(pods, i) and (self.monotonic or self.error):
                 return True
         return bool(self.error)
@@ -584,12 +622,16 @@ def compute_replica_status(pods: Iterable[Any], min_ready: int, now: int, curren
     return out
 
 
-def update_statefulset(s: _Sync, pods: list[FrozenDict]) -> dict[str, Any]:
-    """updateStatefulSet: the writes of one sync (into ``s.state``) and the status it computes."""
+def update_statefulset(s: _Sync, pods: list[FrozenDict], prefix: _Prefix | None = None) -> dict[str, Any]:
+    """updateStatefulSet: the writes of one sync (into ``s.state``) and the status it computes.
+
+    ``prefix``: replicas ``0..j-1`` known (by object identity) to be the healthy, up-to-date pods an earlier
+    sync saw; ``pods`` are then the others. The result is the same as without it."""
     sts = s.sts
     cur_name, upd_name = s.current["metadata"]["name"], s.update["metadata"]["name"]
     start, count = _start(sts), _replicas(sts)
-    replicas: list[Any] = [None] * count
+    j = len(prefix.pods) if prefix is not None else 0
+    replicas: list[Any] = [*prefix.pods, *([None] * (count - j))] if prefix is not None else [None] * count
     condemned: list[Any] = []
     for pod in pods:
         ordinal = get_ordinal(pod)
@@ -597,16 +639,26 @@ def update_statefulset(s: _Sync, pods: list[FrozenDict]) -> dict[str, Any]:
             replicas[ordinal - start] = pod
         elif ordinal >= 0:
             condemned.append(pod)
-    for i in range(count):
+    ns = sts["metadata"]["namespace"]
+
+    def replica(i: int) -> Any:
+        """A missing replica is built only when it is created; until then a placeholder with its name."""
         if replicas[i] is None:
-            replicas[i] = s.new_versioned_pod(start + i)
+            replicas[i] = FrozenDict({"metadata": FrozenDict({"name": f"{sts['metadata']['name']}-{start + i}",
+                                                              "namespace": ns}), "spec": EMPTY})
+        return replicas[i]
+
     sort_condemned(condemned)
-    first_unhealthy = next((p for p in replicas if not is_healthy(p)), None)
+    first_unhealthy = next((replica(i) for i in range(j, count) if not is_healthy(replica(i))), None)
     if first_unhealthy is None:
         first_unhealthy = next((p for p in reversed(condemned) if not is_healthy(p)), None)
 
     def status() -> dict[str, Any]:
-        counts = compute_replica_status([*replicas, *condemned], s.min_ready, s.now, cur_name, upd_name)
+        counts = compute_replica_status([*filter(None, replicas[j:]), *condemned], s.min_ready, s.now, cur_name,
+                                        upd_name)
+        if prefix is not None:
+            for k, v in prefix.counts.items():
+                counts[k] += v
         counts["currentReplicas"] += s.current_delta
         return {"observedGeneration": sts["metadata"].get("generation", 1), **counts,
                 "currentRevision": cur_name, "updateRevision": upd_name, "collisionCount": s.collision_count}
@@ -615,7 +667,9 @@ def update_statefulset(s: _Sync, pods: list[FrozenDict]) -> dict[str, Any]:
         return {"observedGeneration": sts["metadata"].get("generation", 1),
                 **compute_replica_status(pods, s.min_ready, s.now, cur_name, upd_name),
                 "currentRevision": cur_name, "updateRevision": upd_name, "collisionCount": s.collision_count}
-    if s.run_for_all(replicas, s.process_replica):
+    s.replicas = replicas
+    s.replica = replica
+    if s.run_for_all(replicas, s.process_replica, j):
         return status()
     if s.run_for_all(condemned, s.fix_pod_claim):
         return status()
@@ -627,14 +681,17 @@ def update_statefulset(s: _Sync, pods: list[FrozenDict]) -> dict[str, Any]:
     ru = strategy.get("rollingUpdate") or EMPTY
     update_min = int(ru.get("partition") or 0)
     if s.state.config.max_unavailable_statefulset:
-        return _update_after_invariant_established(s, replicas, update_min, status)
+        return _update_after_invariant_established(s, [replica(i) for i in range(count)], update_min, status)
     for target in range(len(replicas) - 1, update_min - 1, -1):
-        pod = replicas[target]
+        if target < j and prefix is not None and target > prefix.stale_max:
+            continue  # healthy and at this revision (the prefix says so): nothing to do here
+        pod = replica(target)
         if _revision_of(pod) != upd_name and not is_terminating(pod):
             s.state, r = delete(s.state, NAME, "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
             if r.rejection is not None and r.rejection.reason != "NotFound":
                 s.fail(r.rejection.message)
             s.current_delta -= 1
+            s.replaced.add(target)
             return status()
         if not is_healthy(pod):
             return status()
@@ -669,6 +726,7 @@ def _update_after_invariant_established(s: _Sync, replicas: list[Any], update_mi
                 break
             budget -= 1
             s.current_delta -= 1
+            s.replaced.add(target)
     return status()
 
 
@@ -690,12 +748,22 @@ def _status_value(status: dict[str, Any]) -> FrozenDict:
 # ---------------------------------------------------------------------------------------------
 # sync
 # ---------------------------------------------------------------------------------------------
-def _claim_pods(state: ClusterState, sts: FrozenDict) -> tuple[ClusterState, list[FrozenDict]]:
-    """getPodsForStatefulSet: ClaimPods with the isMemberOf filter."""
+def _claim_pods(state: ClusterState, sts: FrozenDict, known: frozenset[str] = frozenset(),
+                others: tuple[str, ...] | None = None) -> tuple[ClusterState, list[FrozenDict]]:
+    """getPodsForStatefulSet: ClaimPods with the isMemberOf filter (``known``: pods of a valid prefix, left
+    out; ``others``: the set's other pods, when the owner index says they are all there is)."""
     md = sts["metadata"]
     selector = sts["spec"].get("selector")
     pods = []
-    for pod in list(controlled(state, md["uid"], "Pod")):
+    ns, uid = md["namespace"], md["uid"]
+    if others is None:
+        names = _owned(state, uid)[0]
+        others = names if not known else tuple(sorted(known.symmetric_difference(names)))
+    for pname in others:
+        pod = state.get("Pod", ns, pname)
+        ref = get_controller_of(pod) if pod is not None else None
+        if pod is None or ref is None or ref.get("uid") != uid:
+            continue
         if selector_matches(selector, pod["metadata"].get("labels")) and is_member_of(sts, pod):
             pods.append(pod)
         else:
@@ -714,6 +782,151 @@ def _claim_pods(state: ClusterState, sts: FrozenDict) -> tuple[ClusterState, lis
     return state, pods
 
 
+# ---------------------------------------------------------------------------------------------
+# work in O(what changed): the prefix of healthy replicas an earlier sync saw
+# ---------------------------------------------------------------------------------------------
+class _Prefix:
+    """Replicas ``start..start+j-1`` that an earlier sync found healthy and needing nothing: while the set's
+    spec and revisions are the same objects, these pods are still active, Ready and labelled as they were,
+    and their claims carry the same owner references, the sync's verdict on them is the same, so it need
+    not look at them again (upstream looks at every pod on every sync; an OrderedReady scale-up of n pods
+    then costs O(n^2)). The check is O(the other pods): the state's per-controller pod counts
+    (``ClusterState.pod_stats``) keep their label-set map while no active pod of the set comes, goes or is
+    relabelled, and their ready count then accounts for every prefix pod when it equals the prefix's length
+    plus the ready pods among the others. Nothing here depends on the state it came from: the objects
+    themselves are the keys."""
+
+    __slots__ = ("_name_set", "claim_names", "claim_refs", "counts", "cur", "label_sets", "names", "others",
+                 "owned", "pods", "pvc_map", "revisions", "spec", "stale_max", "upd")
+
+    def __init__(self, spec: Any, cur: str, upd: str, names: tuple[str, ...], pods: tuple[Any, ...],
+                 claim_names: tuple[str, ...], claim_refs: tuple[Any, ...], counts: dict[str, int],
+                 revisions: frozenset[str], stale_max: int) -> None:
+        self.spec, self.cur, self.upd = spec, cur, upd
+        self.names, self.pods, self.claim_names, self.claim_refs = names, pods, claim_names, claim_refs
+        self.counts, self.revisions, self.stale_max = counts, revisions, stale_max
+        self._name_set: frozenset[str] | None = None
+        self.pvc_map: Any = None  # a claims map known to hold ``claim_refs`` under ``claim_names``
+        self.label_sets: Any = None  # ClusterState.pod_stats[uid].label_sets when the others were listed
+        self.owned: Any = None  # ClusterState.by_owner[uid] then
+        self.others: tuple[str, ...] = ()  # the set's other pods then
+
+    @property
+    def name_set(self) -> frozenset[str]:
+        if self._name_set is None:
+            self._name_set = frozenset(self.names)
+        return self._name_set
+
+
+_PREFIXES: dict[str, _Prefix] = {}
+_OWNED: dict[str, tuple[Any, tuple[str, ...], tuple[Any, ...]]] = {}
+_METADATA = operator.itemgetter("metadata")
+_OWNER_REFS = operator.methodcaller("get", "ownerReferences")
+
+
+def _owned(state: ClusterState, uid: str) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """(names of the pods, refs of the revisions) that reference the set, memoised by the owner index entry."""
+    deps = state.by_owner.get(uid)
+    hit = _OWNED.get(uid)
+    if hit is not None and hit[0] is deps:
+        return hit[1], hit[2]
+    refs = tuple(deps) if deps else ()
+    out = (tuple([r[2] for r in refs if r[0] == "Pod"]), tuple([r for r in refs if r[0] == "ControllerRevision"]))
+    if len(_OWNED) > 10_000:
+        _OWNED.clear()
+    _OWNED[uid] = (deps, *out)
+    return out
+
+
+def _claim_refs(state: ClusterState, ns: str, names: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The ownerReferences of each named claim (None when one is missing)."""
+    pvcs = (state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns) or EMPTY
+    try:
+        return tuple(map(_OWNER_REFS, map(_METADATA, map(pvcs.get, names))))
+    except TypeError:
+        return None
+
+
+def _ready_active(pod: Any) -> bool:
+    return pod is not None and not is_terminating(pod) and _phase(pod) not in ("Failed", "Succeeded") and \
+        is_pod_ready(pod)
+
+
+def _valid_prefix(state: ClusterState, sts: FrozenDict) -> _Prefix | None:
+    uid = sts["metadata"]["uid"]
+    p = _PREFIXES.get(uid)
+    if p is None or p.spec is not sts["spec"] or not p.names or sts["metadata"].get("deletionTimestamp"):
+        return None
+    ns = sts["metadata"]["namespace"]
+    pods = (state.objects.get("Pod") or EMPTY).get(ns) or EMPTY
+    stats = state.pod_stats.get(uid)
+    fast = stats is not None and stats.label_sets is p.label_sets and stats.ready == len(p.names) + sum(
+        1 for o in map(pods.get, p.others) if _ready_active(o))
+    if not fast:
+        # something came, went or was relabelled: compare the prefix pods themselves
+        if not all(map(operator.is_, map(pods.get, p.names), p.pods)):
+            return None
+    if p.claim_names:
+        pvcs = (state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns) or EMPTY
+        if pvcs is not p.pvc_map:
+            refs = _claim_refs(state, ns, p.claim_names)
+            if refs is None or not all(map(operator.is_, refs, p.claim_refs)):
+                return None
+            p.pvc_map = pvcs
+    return p
+
+
+def _next_prefix(s: _Sync, prefix: _Prefix | None, replicas: list[Any]) -> None:
+    """Remember the replicas from ``start`` on that this sync (or the prefix) found healthy and fine, with
+    what the state holds after this sync's own writes."""
+    uid = s.sts["metadata"]["uid"]
+    j = len(prefix.pods) if prefix is not None else 0
+    k = j
+    while k in s.passed:
+        k += 1
+    k = min(k, *s.replaced) if s.replaced else k  # a pod deleted for an update is no longer what the prefix remembers
+    if k < j:  # the prefix itself lost a pod: start again
+        prefix, j = None, 0
+        k = 0
+    if k == 0 or s.min_ready or s.error:
+        _PREFIXES.pop(uid, None)
+        return
+    cur, upd = s.current["metadata"]["name"], s.update["metadata"]["name"]
+    new = replicas[j:k]
+    ns = s.sts["metadata"]["namespace"]
+    templates = _claim_templates(s.sts)
+    new_claim_names = tuple(claim_name(t, s.sts, get_ordinal(p)) for p in new for t in templates)
+    new_refs = _claim_refs(s.state, ns, new_claim_names)
+    if new_refs is None:
+        _PREFIXES.pop(uid, None)
+        return
+    counts = compute_replica_status(new, 0, s.now, cur, upd)
+    stale = [j + i for i, p in enumerate(new) if _revision_of(p) != upd]
+    if prefix is not None:
+        for key, v in prefix.counts.items():
+            counts[key] += v
+    p = _Prefix(s.sts["spec"], cur, upd,
+                (prefix.names if prefix else ()) + tuple(q["metadata"]["name"] for q in new),
+                (prefix.pods if prefix else ()) + tuple(new),
+                (prefix.claim_names if prefix else ()) + new_claim_names,
+                (prefix.claim_refs if prefix else ()) + new_refs,
+                counts, (prefix.revisions if prefix else frozenset()) | {_revision_of(q) for q in new},
+                max(stale) if stale else (prefix.stale_max if prefix else -1))
+    stats = s.state.pod_stats.get(uid)
+    owned = s.state.by_owner.get(uid)
+    # the claims this sync leaves (the prefix's claims were checked at its start, and a passing replica's
+    # claims are not written)
+    p.pvc_map = (s.state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns)
+    if stats is not None and prefix is not None and prefix.owned is owned and k == j:
+        p.others = prefix.others
+    else:
+        p.others = tuple(sorted(p.name_set.symmetric_difference(_owned(s.state, uid)[0])))
+    p.label_sets, p.owned = (stats.label_sets if stats is not None else None), owned
+    if len(_PREFIXES) > 10_000:
+        _PREFIXES.clear()
+    _PREFIXES[uid] = p
+
+
 def sync(state: ClusterState, key: str) -> ClusterState:
     ns, name = split_key(key)
     sts = state.get("StatefulSet", ns, name)
@@ -725,13 +938,20 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         return selector_matches(selector, labels)
 
     state = adopt_orphan_revisions(state, NAME, sts, matches)
-    state, pods = _claim_pods(state, sts)
-    revisions = sort_controller_revisions(list_controller_revisions(state, sts, matches))
+    prefix = _valid_prefix(state, sts)
+    state, pods = _claim_pods(state, sts, prefix.name_set if prefix is not None else frozenset(),
+                              prefix.others if prefix is not None and prefix.owned is state.by_owner.get(
+                                  sts["metadata"]["uid"]) else None)
+    revisions = sort_controller_revisions(list_controller_revisions(state, sts, matches, _owned(state, sts["metadata"]["uid"])[1]))
     state, current, update_rev, collision_count, _err = get_statefulset_revisions(state, sts, revisions)
     if current is None or update_rev is None:
         return state.add_timer(state.now + 1, NAME, key, essential=False)
+    if prefix is not None and (prefix.cur, prefix.upd) != (current["metadata"]["name"], update_rev["metadata"]["name"]):
+        pods = [*prefix.pods, *pods]
+        prefix = None
     s = _Sync(state, sts, current, update_rev, collision_count)
-    status = update_statefulset(s, pods)
+    status = update_statefulset(s, pods, prefix)
+    _next_prefix(s, prefix, s.replicas)
     state = s.state
     complete_rolling_update(sts, status)
     live = state.get("StatefulSet", ns, name)
@@ -741,7 +961,8 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             state = update_status(state, NAME, with_(live, status=new_status))[0]
     if status["currentRevision"] == update_rev["metadata"]["name"]:
         current = update_rev  # a completed rolling update: what the next sync would read from the status
-    state = truncate_history(state, sts, pods, revisions, current, update_rev)
+    state = truncate_history(state, sts, pods, revisions, current, update_rev,
+                             prefix.revisions if prefix is not None else frozenset())
     if s.error:
         # the sync failed: the work queue retries it with back-off (the model waits a second)
         state = state.add_timer(state.now + 1, NAME, key, essential=False)
@@ -756,11 +977,15 @@ def sync(state: ClusterState, key: str) -> ClusterState:
 # watches (addPod/updatePod/deletePod, addStatefulSet/updateStatefulSet)
 # ---------------------------------------------------------------------------------------------
 def _pod_view(pod: Obj) -> tuple[Any, ...]:
-    """What of a pod the controller reads: a pod write that changes none of it needs no sync."""
+    """What of a pod the controller's decisions and status read: a pod write that changes none of it needs
+    no sync (Pending and Running differ only for a pod that is not Ready, where they lead to the same)."""
     status = pod.get("status") or EMPTY
+    phase = status.get("phase")
     ready = next((c for c in status.get("conditions") or () if c.get("type") == "Ready"), None)
+    ready_since = ready.get("lastTransitionTime") if ready is not None and ready.get("status") == "True" else None
     md = pod["metadata"]
-    return (status.get("phase"), ready, md.get("deletionTimestamp"), md.get("labels"), md.get("ownerReferences"))
+    return (phase if phase in ("", None, "Failed", "Succeeded") else "live", phase == "Running" and bool(ready_since),
+            ready_since, md.get("deletionTimestamp"), md.get("labels"), md.get("ownerReferences"))
 
 
 def _set_keys_for(state: ClusterState, pod: Obj) -> list[str]:
