@@ -34,7 +34,8 @@ class Provisioner(Protocol):
 
     def volume_source(self, claim: Mapping[str, Any], storage_class: Mapping[str, Any],
                       node: str | None) -> dict[str, Any]:
-        """The PersistentVolumeSource (one member, e.g. ``{"csi": {...}}``) of a new volume for ``claim``."""
+        """The PersistentVolumeSource (one member, e.g. ``{"csi": {...}}``) of a new volume for ``claim``, and
+        its ``nodeAffinity`` when the volume lives on one node."""
         ...
 
     def can_expand(self) -> bool:
@@ -51,11 +52,16 @@ class InMemoryProvisioner:
     """A volume held by the model: a CSI source named after the provisioner, one handle per claim."""
 
     driver: str = IN_MEMORY
+    node_local: bool = False  # a volume on the node the scheduler picked (kind's local-path): node affinity to it
 
     def volume_source(self, claim: Mapping[str, Any], storage_class: Mapping[str, Any],
                       node: str | None) -> dict[str, Any]:
         uid = claim["metadata"]["uid"]
-        return {"csi": {"driver": self.driver, "volumeHandle": f"pvc-{uid}", "fsType": "ext4"}}
+        source: dict[str, Any] = {"csi": {"driver": self.driver, "volumeHandle": f"pvc-{uid}", "fsType": "ext4"}}
+        if self.node_local and node:
+            source["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}
+        return source
 
     def can_expand(self) -> bool:
         return True
@@ -67,8 +73,14 @@ class InMemoryProvisioner:
                 "not under parameters" for k in sorted(parameters) if k in STORAGE_CLASS_FIELDS]
 
 
-#: name -> provisioner. The model's clusters run these; any other provisioner name is "not running".
-PROVISIONERS: dict[str, Provisioner] = {IN_MEMORY: InMemoryProvisioner()}
+#: name -> provisioner. The model's clusters run these; any other provisioner name is "not running". Besides
+#: the model's own, the in-memory provisioner stands in for the ones development clusters run (kind's
+#: local-path, minikube's hostpath), so manifests written for them bind as they do there.
+PROVISIONERS: dict[str, Provisioner] = {
+    IN_MEMORY: InMemoryProvisioner(),
+    "rancher.io/local-path": InMemoryProvisioner("rancher.io/local-path", node_local=True),
+    "k8s.io/minikube-hostpath": InMemoryProvisioner("k8s.io/minikube-hostpath"),
+}
 
 
 def register_provisioner(name: str, provisioner: Provisioner) -> None:

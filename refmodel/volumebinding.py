@@ -130,6 +130,8 @@ def _schedule_one(state: ClusterState, pod: FrozenDict) -> ClusterState:
             return _unschedulable(state, pod, len(nodes), "pod has unbound immediate PersistentVolumeClaims")
         delayed.append((claim, sc))
     feasible = sched._feasible_nodes(nodes, spec)
+    # a delayed claim with a volume pre-bound to it (provisioned for the node picked before) goes where it is
+    prebound = [pvc_ctl.find_best_match(state, c, True, None) for c, _sc in delayed]
     allowed: list[str] = []
     conflict = missing = 0
     for name in feasible:
@@ -137,9 +139,10 @@ def _schedule_one(state: ClusterState, pod: FrozenDict) -> ClusterState:
         if not all(volume_fits_node(pv, node) for pv in bound):
             conflict += 1
             continue
-        if not all(pvc_ctl.find_best_match(state, c, True, node) is not None
-                   or (sc is not None and sc.get("provisioner") != NO_PROVISIONER and _class_allows_node(sc, node))
-                   for c, sc in delayed):
+        if not all(volume_fits_node(pre, node) if pre is not None else (
+                pvc_ctl.find_best_match(state, c, True, node) is not None
+                or (sc is not None and sc.get("provisioner") != NO_PROVISIONER and _class_allows_node(sc, node)))
+                   for (c, sc), pre in zip(delayed, prebound, strict=True)):
             missing += 1
             continue
         allowed.append(name)

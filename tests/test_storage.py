@@ -447,10 +447,11 @@ CORPUS_CLAIMS: dict[str, dict[str, tuple[str, str | None]]] = {
     # no class: admission gives it the default class, which the class-less PV it names does not have
     "k8s-examples__pv.yaml": {"my-model-pvc": ("Pending", "VolumeMismatch")},
     "k8s-website__pv-claim.yaml": {"task-pv-claim": ("Pending", "ProvisioningFailed")},  # class "manual" missing
-    # provisioners the files deploy as containers: the model runs no container code
-    "local-path__local-path-storage.yaml": {"local-path-pvc": ("Pending", "ExternalProvisioning"),
+    # kind's provisioner runs (an in-memory stand-in); WaitForFirstConsumer: bound once a pod uses the claim
+    "local-path__local-path-storage.yaml": {"local-path-pvc": ("Bound", "ProvisioningSucceeded"),
                                             "local-rwop-volume-pvc": ("Pending", "WaitForFirstConsumer"),
-                                            "www-web-0": ("Pending", "ExternalProvisioning")},  # the StatefulSet's
+                                            "www-web-0": ("Bound", "ProvisioningSucceeded")},  # the StatefulSet's
+    # a provisioner the files deploy as a container: the model runs no container code
     "nfs-subdir__class.yaml": {"test-claim": ("Pending", "ExternalProvisioning")},
 }
 
