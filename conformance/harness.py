@@ -59,6 +59,7 @@ from .invariants.differential import (
     touched_like_the_model,
 )
 from .invariants.differential import INVARIANTS as DIFFERENTIAL
+from .script import script_entries
 from .view import ListView, StateView, View, WatchView, view_of
 
 __all__ = ["SETTLE", "AdapterCrash", "Failure", "Run", "Stats", "Violation", "event_label"]
@@ -182,6 +183,8 @@ class Run:
         self.diverged = False  # an unknown outcome: the model may no longer match; differential off
         self._cache: dict[str, tuple[tuple[object, ...], Verdict]] = {}
         self.trace: list[ev.Event | None] = []  # the requests so far (None: a settle), as sent
+        # trace index -> the field an invalid manifest's rejection must name (ctx.expect_rejection then)
+        self.expectations: dict[int, str] = {}
         self._watch: WatchView | None = None
         sandbox = self.sut.sandbox
         self._model: rm.ClusterState | None = sandbox.build() if self.differential else None
@@ -256,6 +259,8 @@ class Run:
             self.stats.not_applicable.add(event_label(event))
             return Outcome.unknown(f"the adapter lacks {cap}")
         self.trace.append(event)  # written out as a script only when a check fails (trace_script)
+        if self.ctx.expect_rejection is not None:
+            self.expectations[len(self.trace) - 1] = self.ctx.expect_rejection
         self.stats.rules[event_label(event)] += 1
         self.stats.steps += 1
         before, mbefore = self.view, self._mview
@@ -480,8 +485,9 @@ class Run:
         self.ctx.orphan_nodes.clear()
 
     def trace_script(self) -> tuple[dict[str, Any], ...]:
-        """The trace as event-script entries (:mod:`conformance.script`)."""
-        return tuple(dict(SETTLE) if e is None else ev.event_to_dict(e) for e in self.trace)
+        """The trace as event-script entries (:mod:`conformance.script`); an invalid manifest's entry carries
+        the field its rejection must name (``rejectedNaming``), so that a replay judges it as the run did."""
+        return script_entries(self.trace, self.expectations)
 
     # ---- judging -----------------------------------------------------------------------------
     def _check_state(self, view: View, invs: list[Invariant]) -> None:

@@ -1037,20 +1037,15 @@ def applied(mutant: Mutant) -> Iterator[None]:
 WITNESSES = Path(__file__).with_name("witnesses")
 
 
-def witness_events(mutant: Mutant) -> list[Any] | None:
+def witness_script(mutant: Mutant) -> tuple[dict[str, Any], list[Any]] | None:
     """The mutant's witness script (``conformance/witnesses/NAME.yaml``: the requests of one example
-    that killed it, recorded by ``python -m conformance.mutants --record NAME``), or None."""
-    import yaml
-
-    from refmodel import events as ev
+    that killed it, recorded by ``python -m conformance.mutants --record NAME``) as ``(metadata, events)``,
+    read by the script loader (scripts carry the requests the API must refuse, a scale to -1, as sent, and
+    the field an invalid manifest's rejection must name), or None."""
+    from .script import read_script
 
     path = WITNESSES / f"{mutant.name}.yaml"
-    if not path.exists():
-        return None
-    # read as the events were sent, without the script loader's checks: the machines also send requests
-    # the API must refuse (a scale to -1), and the witness replays them as they were
-    return [None if e["event"] == "Settle" else getattr(ev, e["event"])(**{k: v for k, v in e.items() if k != "event"})
-            for e in yaml.safe_load(path.read_text())["events"]]
+    return read_script(str(path)) if path.exists() else None
 
 
 def replay_witness(mutant: Mutant, column: str = "in-model", adapter: str = "model") -> str | None:
@@ -1065,15 +1060,16 @@ def replay_witness(mutant: Mutant, column: str = "in-model", adapter: str = "mod
     from .script import replay_events
     from .selftest import external_spec
 
-    events = witness_events(mutant)
-    if events is None:
+    script = witness_script(mutant)
+    if script is None:
         return None
+    meta, events = script
 
     def failures(spec: str, patched: bool) -> list[Any]:
         sut = load(spec)
         try:
             with applied(mutant) if patched else nullcontext():
-                return replay_events(sut, events).failures
+                return replay_events(sut, events, expect_rejection=meta.get("expect_rejection")).failures
         finally:
             sut.close()
 

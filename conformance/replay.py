@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from .script import replay_events
 
-        run = replay_events(adapter, events, Stats(), on_step)
+        run = replay_events(adapter, events, Stats(), on_step, meta.get("expect_rejection"))
     finally:
         adapter.close()
     if meta.get("invariant") and not any(f.invariant == meta["invariant"] for f in run.failures):

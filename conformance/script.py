@@ -16,7 +16,9 @@
 A script is that mapping or a bare list of events. Events are :func:`refmodel.events.event_to_dict`
 mappings, checked field by field by :func:`refmodel.events.event_from_dict`; ``{event: Settle}`` asks the
 harness to let the cluster quiesce and run the convergence checks (it is not a model event; ``simulate``
-converges after every event anyway). The YAML is read by :func:`refmodel.yamlio.load_yaml`, with the
+converges after every event anyway). An Apply the run made with an invalid manifest carries
+``rejectedNaming: FIELD``, the field its rejection must name; a replay checks it as the run did (the
+loader returns these in the metadata as ``expect_rejection``, event index -> field). The YAML is read by :func:`refmodel.yamlio.load_yaml`, with the
 limits of manifests (aliases, depth, NaN). Every problem is reported, each with its field path.
 """
 
@@ -36,10 +38,12 @@ if TYPE_CHECKING:
     from .adapters import Adapter
     from .harness import Failure, Run, Stats
 
-__all__ = ["SETTLE", "ScriptError", "dump_script", "load_script", "replay_events", "write_script"]
+__all__ = ["EXPECT_KEY", "SETTLE", "ScriptError", "dump_script", "load_script", "replay_events", "script_entries",
+           "write_script"]
 
 HEADER = "# kubeoracle event script: replay with `kubeoracle replay THIS_FILE [--adapter NAME]`\n"
 SETTLE = "Settle"
+EXPECT_KEY = "rejectedNaming"  # on an Apply entry: the field path an invalid manifest's rejection must name
 
 # What a script may say about itself, besides its events (what dump_script writes).
 _META: dict[str, tuple[type, ...]] = {
@@ -54,6 +58,15 @@ class ScriptError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+def script_entries(events: Iterable[ev.Event | None],
+                   expect_rejection: Mapping[int, str] | None = None) -> tuple[dict[str, Any], ...]:
+    """Events (None: a settle) as script entries, an invalid manifest's Apply with its ``rejectedNaming``."""
+    out = [{"event": SETTLE} if e is None else ev.event_to_dict(e) for e in events]
+    for i, field in (expect_rejection or {}).items():
+        out[i][EXPECT_KEY] = field
+    return tuple(out)
 
 
 def dump_script(failure: Failure | None, events: Iterable[Mapping[str, Any]], **meta: Any) -> str:
@@ -100,8 +113,17 @@ def load_script(text: str) -> tuple[dict[str, Any], list[ev.Event | None]]:
         problems.append(f"events: Required value: a list of events (got {shown})")
         items = []
     out: list[ev.Event | None] = []
+    expect: dict[int, str] = {}
     for i, item in enumerate(items):
         path = f"events[{i}]"
+        if isinstance(item, dict) and EXPECT_KEY in item:
+            item = dict(item)
+            field = item.pop(EXPECT_KEY)
+            if item.get("event") != "Apply" or not isinstance(field, str) or not field:
+                problems.append(f"{path}.{EXPECT_KEY}: Invalid value: {field!r:.60}: only an Apply carries it, "
+                                "as a non-empty field path")
+            else:
+                expect[i] = field
         if isinstance(item, dict) and item.get("event") == SETTLE:
             extra = sorted(set(item) - {"event"})
             if extra:
@@ -114,7 +136,10 @@ def load_script(text: str) -> tuple[dict[str, Any], list[ev.Event | None]]:
             problems.extend(str(exc).split("; "))
     if problems:
         raise ScriptError(problems)
-    return {k: v for k, v in doc.items() if k != "events"}, out
+    meta = {k: v for k, v in doc.items() if k != "events"}
+    if expect:
+        meta["expect_rejection"] = expect
+    return meta, out
 
 
 def read_script(path_arg: str, stdin_text: str | None = None) -> tuple[dict[str, Any], list[ev.Event | None]]:
@@ -158,7 +183,8 @@ def describe(event: ev.Event | None) -> str:
 
 
 def replay_events(adapter: Adapter, events: Iterable[ev.Event | None], stats: Stats | None = None,
-                  on_step: Callable[[int, ev.Event | None, str, list[Failure]], None] | None = None) -> Run:
+                  on_step: Callable[[int, ev.Event | None, str, list[Failure]], None] | None = None,
+                  expect_rejection: Mapping[int, str] | None = None) -> Run:
     """Run the harness over a script (every check, no stopping): the run's ``failures`` say what broke.
 
     ``on_step(i, event, outcome, new_failures)`` is called after each event, as it runs: ``outcome`` is
@@ -172,7 +198,11 @@ def replay_events(adapter: Adapter, events: Iterable[ev.Event | None], stats: St
         if event is None:
             text = "settled" if run.settle() else "did not settle"
         else:
-            o = run.do(event)
+            run.ctx.expect_rejection = (expect_rejection or {}).get(i)
+            try:
+                o = run.do(event)
+            finally:
+                run.ctx.expect_rejection = None
             text = o.status
             if o.status != "ok" and (o.reason or o.message):
                 text += f" ({o.reason}{': ' if o.reason and o.message else ''}{o.message})"

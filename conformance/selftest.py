@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .mutants import MUTANTS, Mutant, applied, available, replay_witness, witness_events
+from .mutants import MUTANTS, Mutant, applied, available, replay_witness, witness_script
 from .runner import run_machine
 
 __all__ = ["COLUMNS", "external_spec", "kill", "run_self_test"]
@@ -46,11 +46,10 @@ def kill(mutant: Mutant, adapter: str, options: dict[str, Any], column: str = "i
     a kill there needs no search), else its machine; the machine result."""
     inv = replay_witness(mutant, column, adapter)
     if inv is not None:
-        from refmodel import events as ev
+        from .script import dump_script, script_entries
 
-        from .script import dump_script
-
-        events = [{"event": "Settle"} if e is None else ev.event_to_dict(e) for e in witness_events(mutant) or ()]
+        meta, sent = witness_script(mutant) or ({}, [])
+        events = list(script_entries(sent, meta.get("expect_rejection")))
         spec = external_spec(mutant) if column == "external" else adapter
         script = dump_script(None, events, machine=mutant.machine, adapter=spec)
         return {"machine": mutant.machine, "valid": False, "error": None, "witness": True,

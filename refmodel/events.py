@@ -204,9 +204,11 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 # Field ranges as upstream types them: replicas and exit codes are int32 (ScaleSpec.Replicas,
 # ContainerStateTerminated.ExitCode), a revision is int64 (kubectl rollout undo --to-revision), a
 # clock jump is a time.Duration (int64 nanoseconds). Strings that name a choice list the choices.
+# A negative scale is a request the wire carries and the API server refuses (spec.replicas must be >= 0):
+# a script holds it as the run sent it, so that replaying the script meets the same rejection.
 _INT32 = 2**31 - 1
 _RANGES: dict[tuple[str, str], tuple[int, int]] = {
-    ("Scale", "replicas"): (0, _INT32),
+    ("Scale", "replicas"): (-(2**31), _INT32),
     ("RolloutUndo", "to_revision"): (0, 2**63 - 1),
     ("ContainerExited", "exit_code"): (-(2**31), _INT32),
     ("ClockAdvanced", "seconds"): (0, (2**63 - 1) // 10**9),

@@ -252,9 +252,9 @@ WRONG: dict[str, tuple[Any, str]] = {  # attrs type -> (a value of another type,
 }
 RANGES: list[tuple[str, dict[str, Any], str]] = [
     ("scale-2-to-the-70", {"event": "Scale", "kind": "ReplicaSet", "namespace": "default", "name": "r",
-                           "replicas": 2**70}, "events[0].replicas: Invalid value: 1180591620717411303424: must be between 0 and 2147483647"),
-    ("scale-negative", {"event": "Scale", "kind": "ReplicaSet", "namespace": "default", "name": "r",
-                        "replicas": -1}, "events[0].replicas: Invalid value: -1"),
+                           "replicas": 2**70}, "events[0].replicas: Invalid value: 1180591620717411303424: must be between -2147483648 and 2147483647"),
+    ("scale-below-int32", {"event": "Scale", "kind": "ReplicaSet", "namespace": "default", "name": "r",
+                           "replicas": -(2**31) - 1}, "events[0].replicas: Invalid value: -2147483649"),
     ("scale-replicas-string", {"event": "Scale", "kind": "ReplicaSet", "namespace": "default", "name": "r",
                                "replicas": "3"}, 'events[0].replicas: Invalid value: "3": must be an integer'),
     ("scale-replicas-float", {"event": "Scale", "kind": "ReplicaSet", "namespace": "default", "name": "r",

@@ -18,7 +18,7 @@ import pytest
 from test_adapters import BUGGY
 
 from conformance import output, runner
-from conformance.script import load_script
+from conformance.script import ScriptError, load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -98,3 +98,43 @@ def test_the_shipped_script_replays_and_simulates(name: str, tmp_path: Path) -> 
         proc = subprocess.run([sys.executable, "-m", "conformance", *argv], env=env, capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode == 0, proc.stderr[-1500:]
+
+
+def test_a_script_keeps_a_negative_scale_the_run_sent(tmp_path: Path) -> None:
+    """The machines draw ``replicas: -1`` (the API server must refuse it); a counterexample holding that event
+    replays, and the replay meets the same rejection instead of refusing the script."""
+    script = tmp_path / "neg.yaml"
+    script.write_text("machine: replicaset\nevents:\n"
+                      "- event: Apply\n  obj:\n    apiVersion: apps/v1\n    kind: ReplicaSet\n"
+                      "    metadata: {name: r, namespace: default}\n"
+                      "    spec:\n      replicas: 1\n      selector: {matchLabels: {app: r}}\n"
+                      "      template:\n        metadata: {labels: {app: r}}\n"
+                      "        spec: {containers: [{name: c, image: nginx}]}\n"
+                      "- {event: Scale, kind: ReplicaSet, namespace: default, name: r, replicas: -1}\n")
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "conformance", "replay", str(script)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-1500:]
+    assert re.search(r"Scale ReplicaSet default/r.*rejected \(Invalid: .*spec\.replicas", proc.stdout), proc.stdout
+
+
+@pytest.mark.parametrize(("naming", "rc"), [("metadata.labels", 0), ("spec.replicas", 1)])
+def test_a_replay_judges_an_invalid_manifest_as_the_run_did(naming: str, rc: int, tmp_path: Path) -> None:
+    """The run knew which field an invalid manifest breaks; the script carries it (``rejectedNaming``), so
+    the replay checks the rejection names it: right field, pass; another field, the same violation."""
+    script = tmp_path / "invalid.yaml"
+    script.write_text("machine: mixed\nevents:\n"
+                      f"- event: Apply\n  rejectedNaming: {naming}\n  obj:\n    apiVersion: v1\n    kind: Pod\n"
+                      "    metadata: {name: p, namespace: default, labels: {team: -bad value-}}\n"
+                      "    spec: {containers: [{name: c, image: nginx}]}\n")
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "conformance", "replay", str(script)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == rc, proc.stdout[-1500:] + proc.stderr[-1500:]
+    if rc:
+        assert "a manifest that breaks a validation rule is rejected, naming the field" in proc.stdout, proc.stdout
+
+
+def test_rejected_naming_belongs_to_an_apply() -> None:
+    with pytest.raises(ScriptError, match=r"events\[0\]\.rejectedNaming: Invalid value"):
+        load_script("- {event: Settle, rejectedNaming: spec.replicas}\n")
