@@ -152,9 +152,9 @@ def pod_watch(controller: str) -> Any:
         old_labels = old["metadata"].get("labels") if old is not None else None
         new_labels = new["metadata"].get("labels") if new is not None else None
         if old_labels is new_labels or old_labels == new_labels:
-            if pod_key(old) == pod_key(new):
+            names = services_selecting(state, ns, new_labels)  # first: most pods are behind no Service
+            if not names or pod_key(old) == pod_key(new):
                 return ()
-            names = services_selecting(state, ns, new_labels)
         else:
             names = sorted(set(services_selecting(state, ns, old_labels)) | set(
                 services_selecting(state, ns, new_labels)))
