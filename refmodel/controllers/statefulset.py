@@ -1003,8 +1003,12 @@ def _set_keys_for(state: ClusterState, pod: Obj) -> list[str]:
 
 
 def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
-    if old is not None and new is not None and _pod_view(old) == _pod_view(new):
-        return ()
+    if old is not None and new is not None:
+        ref = get_controller_of(new)
+        if ref is not None and ref.get("kind") != "StatefulSet" and get_controller_of(old) == ref:
+            return ()  # another controller's pod before and after (updatePod resolves only its controllerRef)
+        if _pod_view(old) == _pod_view(new):
+            return ()
     keys: list[str] = []
     for pod in (old, new):
         if pod is not None:
