@@ -21,6 +21,8 @@ from typing import Any
 
 from refmodel.frozen import thaw
 
+from ..output import human_duration
+
 __all__ = ["human_duration", "table"]
 
 Obj = Mapping[str, Any]
@@ -30,37 +32,6 @@ _DESC = {
             "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
     "Age": "CreationTimestamp is a timestamp representing the server time when this object was created.",
 }
-
-
-def human_duration(seconds: int) -> str:
-    """``duration.HumanDuration``."""
-    if seconds < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 10:
-        s = seconds % 60
-        return f"{minutes}m" if s == 0 else f"{minutes}m{s}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = seconds // 3600
-    if hours < 8:
-        m = minutes % 60
-        return f"{hours}h" if m == 0 else f"{hours}h{m}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        h = hours % 24
-        return f"{hours // 24}d" if h == 0 else f"{hours // 24}d{h}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        dy = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if dy == 0 else f"{hours // 24 // 365}y{dy}d"
-    return f"{hours // 24 // 365}y"
 
 
 def _parse_time(text: Any) -> int | None:

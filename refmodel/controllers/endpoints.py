@@ -49,10 +49,12 @@ __all__ = [
     "HEADLESS_LABEL",
     "MAX_CAPACITY",
     "OVER_CAPACITY",
+    "caches",
     "find_port",
     "pod_key",
     "selected_pods",
     "services_selecting",
+    "set_cache",
     "should_be_in_endpoints",
     "should_set_hostname",
 ]
@@ -284,19 +286,21 @@ def render(cache: ServiceEndpoints) -> tuple[tuple[FrozenDict, ...], bool]:
 # ---------------------------------------------------------------------------------------------
 # sync
 # ---------------------------------------------------------------------------------------------
-def _caches(state: ClusterState) -> Any:
-    return state.env.get(CACHE) or _MAP
+def caches(state: ClusterState, name: str = CACHE) -> Any:
+    """A controller's per-Service cache (``state.env[name]``: (namespace, Service) -> its last sync's view)."""
+    return state.env.get(name) or _MAP
 
 
-def _set_cache(state: ClusterState, ref: tuple[str, str], cache: ServiceEndpoints | None) -> ClusterState:
-    table = _caches(state)
+def set_cache(state: ClusterState, ref: tuple[str, str], cache: Any, name: str = CACHE) -> ClusterState:
+    """``state`` with ``ref``'s entry of the ``name`` cache replaced (None: removed)."""
+    table = caches(state, name)
     if cache is None:
         if ref not in table:
             return state
         table = table.delete(ref)
     else:
         table = table.set(ref, cache)
-    return state.replace(env=state.env.set(CACHE, table))
+    return state.replace(env=state.env.set(name, table))
 
 
 def _managed(svc: FrozenDict | None) -> bool:
@@ -311,13 +315,13 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     ns, name = service_key.split("/", 1)
     svc = state.get("Service", ns, name)
     if svc is None:
-        state = _set_cache(state, (ns, name), None)
+        state = set_cache(state, (ns, name), None)
         if state.get("Endpoints", ns, name) is not None:
             state = delete(state, NAME, "Endpoints", ns, name)[0]
         return state
     if not _managed(svc):
-        return _set_cache(state, (ns, name), None)
-    cache = _caches(state).get((ns, name))
+        return set_cache(state, (ns, name), None)
+    cache = caches(state).get((ns, name))
     if pod_name and cache is not None:
         pod = state.get("Pod", ns, pod_name)
         entry = _entry(pod, svc) if pod is not None and _selects(svc["spec"]["selector"],
@@ -329,7 +333,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         new_cache = ServiceEndpoints()
         for pod in selected_pods(state, svc):
             new_cache = new_cache.put(pod["metadata"]["name"], _entry(pod, svc))
-    state = _set_cache(state, (ns, name), new_cache)
+    state = set_cache(state, (ns, name), new_cache)
     return _write(state, svc, new_cache)
 
 

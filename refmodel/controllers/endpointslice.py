@@ -41,10 +41,12 @@ from .endpoints import (
     HEADLESS_LABEL,
     SEP,
     PortKey,
+    caches,
     find_port,
     pod_watch,
     selected_pods,
     service_watch,
+    set_cache,
     should_be_in_endpoints,
     should_set_hostname,
 )
@@ -168,21 +170,6 @@ def _pod_of(ep: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------
 # sync
 # ---------------------------------------------------------------------------------------------
-def _caches(state: ClusterState) -> Any:
-    return state.env.get(CACHE) or _MAP
-
-
-def _set_cache(state: ClusterState, ref: tuple[str, str], cache: ServiceSlices | None) -> ClusterState:
-    table = _caches(state)
-    if cache is None:
-        if ref not in table:
-            return state
-        table = table.delete(ref)
-    else:
-        table = table.set(ref, cache)
-    return state.replace(env=state.env.set(CACHE, table))
-
-
 def sync(state: ClusterState, key: str) -> ClusterState:
     service_key, _, pod_name = key.partition(SEP)
     ns, name = service_key.split("/", 1)
@@ -190,8 +177,8 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     spec = (svc.get("spec") or EMPTY) if svc is not None else EMPTY
     if svc is None or spec.get("type") == "ExternalName" or spec.get("selector") is None:
         # the garbage collector removes the slices of a deleted Service (owner references)
-        return _set_cache(state, (ns, name), None)
-    cache = _caches(state).get((ns, name))
+        return set_cache(state, (ns, name), None, CACHE)
+    cache = caches(state, CACHE).get((ns, name))
     if pod_name and cache is not None:
         return _sync_pod(state, svc, cache, pod_name)
     return _sync_service(state, svc)
@@ -237,7 +224,7 @@ def _sync_pod(state: ClusterState, svc: FrozenDict, cache: ServiceSlices, pod_na
     if want is not None:
         state, cache = _add(state, svc, cache, pod_name, want)
     state, cache = _placeholder(state, svc, cache)
-    return _set_cache(state, (ns, svc["metadata"]["name"]), cache)
+    return set_cache(state, (ns, svc["metadata"]["name"]), cache, CACHE)
 
 
 def _add(state: ClusterState, svc: FrozenDict, cache: ServiceSlices, pod_name: str,
@@ -250,7 +237,7 @@ def _add(state: ClusterState, svc: FrozenDict, cache: ServiceSlices, pod_name: s
         current = state.get("EndpointSlice", ns, slice_name)
         if current is None:  # gone behind the controller's back: rebuild from the slices that exist
             state = _sync_service(state, svc)
-            return state, _caches(state).get((ns, svc["metadata"]["name"])) or ServiceSlices()
+            return state, caches(state, CACHE).get((ns, svc["metadata"]["name"])) or ServiceSlices()
         eps = (*(current.get("endpoints") or ()), ep)
         state = update(state, NAME, with_(current, endpoints=eps))[0]
     else:
@@ -315,7 +302,7 @@ def _sync_service(state: ClusterState, svc: FrozenDict) -> ClusterState:
         if pod_name not in where:
             state, cache = _add(state, svc, cache, pod_name, wanted[pod_name])
     state, cache = _placeholder(state, svc, cache)
-    return _set_cache(state, (ns, md["name"]), cache)
+    return set_cache(state, (ns, md["name"]), cache, CACHE)
 
 
 register(Controller(NAME, sync, {"Service": service_watch, "Pod": pod_watch(NAME)}, status_blind=frozenset()))
