@@ -37,7 +37,7 @@ from .request import Change, Request, Response
 from .state import ClusterState
 
 __all__ = ["LAST_APPLIED", "Result", "apply", "cordon", "delete", "deployment_revision", "rollout_pause",
-           "rollout_undo", "rollout_undo_statefulset", "scale"]
+           "rollout_undo", "rollout_undo_statefulset", "scale", "without_last_applied"]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -74,7 +74,7 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     if not isinstance(md["name"], str):
         return handle(state, Request("create", info.kind, body=raw))  # the server says why
     ns = (md.get("namespace") or "default") if info.namespaced else ""
-    applied = json.dumps(_without_last_applied(manifest), sort_keys=True, separators=(",", ":"), default=str)
+    applied = json.dumps(without_last_applied(manifest), sort_keys=True, separators=(",", ":"), default=str)
     state, got, _ = handle(state, Request("get", info.kind, ns, md["name"]))
     live = got.obj
     if live is None:
@@ -89,7 +89,7 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     except ValueError:
         last = {}
     try:
-        merged = patch.three_way_strategic_merge(last, _without_last_applied(manifest), thaw(live), info.kind)
+        merged = patch.three_way_strategic_merge(last, without_last_applied(manifest), thaw(live), info.kind)
     except patch.PatchError as e:
         return _fail(state, e.rejection(info.kind, md["name"]))
     merged.setdefault("metadata", {}).setdefault("annotations", {})
@@ -99,7 +99,8 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     return handle(state, Request("update", info.kind, ns, md["name"], body=merged))
 
 
-def _without_last_applied(manifest: dict[str, Any]) -> dict[str, Any]:
+def without_last_applied(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest as kubectl records it in the last-applied annotation: without that annotation."""
     out = dict(manifest)
     md = out.get("metadata")
     if isinstance(md, dict) and isinstance(md.get("annotations"), dict) and LAST_APPLIED in md["annotations"]:

@@ -48,7 +48,7 @@ from refmodel import patch as smp
 from refmodel.apiserver import IMMORTAL_NAMESPACES
 from refmodel.controllers import deployment_util as du
 from refmodel.frozen import freeze, thaw
-from refmodel.kubectl import LAST_APPLIED, deployment_revision
+from refmodel.kubectl import LAST_APPLIED, deployment_revision, without_last_applied
 from refmodel.quantity import parse_quantity
 
 from . import AdapterError, Outcome, Sandbox
@@ -290,7 +290,7 @@ class KubeAdapter:
             self.created.add(name)
         live = self._call("GET", f"{coll}/{name}")
         manifest = {k: v for k, v in sent.items()}
-        applied = json.dumps(_without_last_applied(manifest), sort_keys=True, separators=(",", ":"))
+        applied = json.dumps(without_last_applied(manifest), sort_keys=True, separators=(",", ":"))
         if live.code == 404:
             md = dict(manifest["metadata"])
             annotations = md.get("annotations")
@@ -307,7 +307,7 @@ class KubeAdapter:
         except ValueError:
             last = {}
         try:
-            merged = smp.three_way_strategic_merge(last, _without_last_applied(manifest), current, kind)
+            merged = smp.three_way_strategic_merge(last, without_last_applied(manifest), current, kind)
         except smp.PatchError as exc:
             return Outcome.rejected(exc.reason, exc.field, exc.message)
         merged.setdefault("metadata", {}).setdefault("annotations", {})
@@ -487,18 +487,6 @@ def _api_version(kind: str) -> str:
 
     info = REGISTRY.get(kind)
     return info.api_versions[0] if info is not None else "v1"
-
-
-def _without_last_applied(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(manifest)
-    md = out.get("metadata")
-    if isinstance(md, dict) and isinstance(md.get("annotations"), dict) and LAST_APPLIED in md["annotations"]:
-        md = dict(md)
-        md["annotations"] = {k: v for k, v in md["annotations"].items() if k != LAST_APPLIED}
-        if not md["annotations"]:
-            md.pop("annotations")
-        out["metadata"] = md
-    return out
 
 
 def _caught_up(obj: Mapping[str, Any]) -> bool:
