@@ -141,7 +141,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
 
     from .adapters import AdapterError, load
     from .harness import AdapterCrash, Failure, Run, Stats, Violation
-    from .machines import EXAMPLE_SHARE, factory
+    from .machines import factory
     from .script import dump_script
 
     started = time.perf_counter()
@@ -165,10 +165,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
         last["run"] = run
         ticker.tick()
 
-    examples = options.get("examples")
-    if examples is None and name in EXAMPLE_SHARE:
-        examples = examples_for(name, options)
-    settings = settings_for(options.get("profile", "dev"), examples=examples,
+    settings = settings_for(options.get("profile", "dev"), examples=examples_for(name, options),
                             steps=options.get("steps"), database=options.get("database"),
                             seed=options.get("seed"), shrink=options.get("shrink", True))
     make = factory(name, adapter, stats, on_run=on_run, seed=options.get("seed"))
@@ -342,8 +339,7 @@ def run_config(adapter: str, machines: Sequence[str], options: dict[str, Any], c
     """What every shard of one run must agree on (``report merge`` compares it key by key)."""
     import refmodel
 
-    config = {"adapter": adapter, "machines": list(machines), "shards": count,
-              "version": getattr(refmodel, "__version__", "?")}
+    config = {"adapter": adapter, "machines": list(machines), "shards": count, "version": refmodel.__version__}
     config.update({k: options.get(k) for k in CONFIG_KEYS if k not in ("adapter", "machines")})
     return config
 
@@ -539,7 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.shard is not None:
         results, shard_info = _run_shard(machines, options, args.shard, args.run_id, args.adapter, args.workers, out)
     else:
-        results = _run_all([Unit(m, 1, 1, 0, None) for m in machines], args.adapter, options, args.workers, out)
+        results = _run_all(plan(machines, options, 1)[0], args.adapter, options, args.workers, out)
     options["wall_seconds"] = time.perf_counter() - wall
     summary = summarise(results, args.adapter, options, judge_vacuity=shard_info is None)
     summary["options"].pop("wall_seconds", None)
@@ -613,11 +609,17 @@ def _print_verdict(summary: dict[str, Any], report: Path | None, out: Callable[[
                     f"{report}/counterexamples/{name}.yaml\n")
         elif m["valid"] == "unknown":
             out(f"\nUNKNOWN {name}: {str(m.get('error', ''))[:600]}\n")
-    if summary["vacuous"]:
+    shard = summary.get("shard")
+    if summary["vacuous"] and shard:
+        out(f"\n{len(summary['vacuous'])} invariant(s) had no premise hold in this shard; 'kubeoracle report merge' "
+            f"judges vacuity over all {shard['count']} shards\n")
+    elif summary["vacuous"]:
         out("\nVACUOUS (their premise never held, so they proved nothing):\n")
         for v in summary["vacuous"]:
             out(f"  - {v}\n")
     verdict = {True: "PASSED", False: "FAILED", "unknown": "UNKNOWN"}[summary["valid"]]
+    if shard:
+        verdict += f" (shard {shard['index']}/{shard['count']})"
     out(f"\n{verdict}" + (f"  (report: {report}/report.html, {report}/summary.md)" if report else "") + "\n")
 
 
