@@ -9,6 +9,7 @@ package is absent.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -55,7 +56,8 @@ BUGGY = textwrap.dedent('''
 
 
 @pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of this module's own: its URL without a database number."""
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)")
     redis = pytest.importorskip("redis", reason="the Redis example database needs 'kubeoracle[redis]'")
@@ -66,8 +68,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
+    url = f"redis://127.0.0.1:{port}"
+    client = redis.Redis.from_url(url + "/0")
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -91,6 +93,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+_DATABASES = itertools.count(1)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """A database of its own on the module's server: what one test's processes save, another's never
+    replay (the example database key is the machine's, whatever the adapter)."""
+    return f"{redis_server}/{next(_DATABASES)}"
 
 
 def _start(cwd: Path, *argv: str) -> subprocess.Popen[str]:
