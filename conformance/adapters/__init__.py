@@ -39,6 +39,8 @@ missing capability is not run and is reported as *not applicable*:
 ``watch``           ``changes(since) -> (version, relist, upserts, deletes)``: what changed since the
                     observation ``since`` names, as a Kubernetes watch from a resourceVersion does
                     (``since=""`` or an unknown version: ``relist=True`` and every object)
+``live``            not a power but what the system is (:data:`NATURE`): a running cluster whose
+                    controllers and clock act between requests; the harness's model follows its clock
 ==================  =============================================================================
 """
 
@@ -76,6 +78,11 @@ CAPABILITIES: frozenset[str] = frozenset({
     "dataplane",  # the adapter's snapshot answers DNS (refmodel.resolve) and kube-proxy routes (refmodel.route)
     "container-view",  # what a container sees and volume data tokens (refmodel.volumes): the model only
 })
+
+#: what a system under test *is* rather than a power it offers, so never among the "all of them" a
+#: simulator claims: ``live``, a running cluster whose controllers and clock act between requests (a
+#: view's ``now`` is its clock; the harness's model follows it, :meth:`conformance.harness.Run._follow_clock`)
+NATURE: frozenset[str] = frozenset({"live"})
 
 #: the method each optional power binds (declared capability -> method name)
 _POWERS: dict[str, str] = {"intermediate": "settle_steps", "snapshot": "snapshot", "events": "step",
@@ -252,10 +259,10 @@ def bind(adapter: Any, spec: str = "", *, sandbox: Sandbox | None = None, refere
         lack = f"lacks {', '.join(missing)}" if missing else "has no capabilities set"
         raise AdapterError(f"{where}{what}, which {lack}; see conformance.adapters.Adapter")
     caps = frozenset(caps)
-    unknown = sorted(caps - CAPABILITIES)
+    unknown = sorted(caps - CAPABILITIES - NATURE)
     if unknown:
         raise AdapterError(f"{where}{what} declares capabilities {unknown}, but the suite knows only "
-                           f"{sorted(CAPABILITIES)}")
+                           f"{sorted(CAPABILITIES | NATURE)}")
     name = getattr(adapter, "name", "")
     if not name or not isinstance(name, str):
         raise AdapterError(f"{where}the adapter {what} has no name")
