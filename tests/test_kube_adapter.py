@@ -16,6 +16,7 @@ from serving import ROOT, Server, need_serve_deps, start
 
 from conformance.adapters import AdapterError, Sandbox, load
 from conformance.machines import MACHINES
+from refmodel import events as ev
 
 SCRIPT = """\
 machine: deployment
@@ -140,7 +141,17 @@ def test_the_adapter_stays_in_its_sandbox(server: Server) -> None:
     observed = bound.observe()
     assert {o["metadata"].get("namespace") for o in observed if o["kind"] == "Pod"} <= {"default"}
     assert [o["metadata"]["name"] for o in observed if o["kind"] == "Namespace"] == ["default"], observed
+    # the faults a tenant can cause: a force delete; a cordon of the cluster's node, undone when the example ends
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    assert bound.apply(pod).status == "ok"
+    assert bound.inject(ev.PodKilled("default", "p")).status == "ok"
+    assert server.call("GET", f"/api/v1/namespaces/{sandboxes[0]}/pods/p")[0] == 404  # gone at once
+    assert bound.inject(ev.Cordon("node-0")).status == "ok"
+    assert server.call("GET", "/api/v1/nodes/node-0")[1]["spec"].get("unschedulable") is True
+    assert bound.inject(ev.NodeFailed("node-0")).status == "unknown"  # not a tenant's power
     bound.close()
+    assert not server.call("GET", "/api/v1/nodes/node-0")[1]["spec"].get("unschedulable")
     left = server.call("GET", f"/api/v1/namespaces/{sandboxes[0]}")[1]
     assert left.get("code") == 404 or left["status"]["phase"] == "Terminating", left
     assert server.call("GET", "/api/v1/namespaces/not-the-suites")[0] == 200

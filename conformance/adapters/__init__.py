@@ -25,7 +25,8 @@ missing capability is not run and is reported as *not applicable*:
 
 ==================  =============================================================================
 ``node-faults``     ``inject(NodeFailed | NodeRecovered)``
-``pod-faults``      ``inject(PodKilled | ContainerExited | ReadinessChanged)``
+``pod-faults``      ``inject(PodKilled | ContainerExited | ReadinessChanged)`` (implies ``pod-kill``)
+``pod-kill``        ``inject(PodKilled)`` alone: a force delete, what any cluster allows a tenant
 ``image-faults``    ``inject(ImagePullFailed | ImagePullRecovered)``
 ``rollouts``        ``rollout_undo`` and ``inject(RolloutPause | RolloutResume)``
 ``cordon``          ``inject(Cordon | Uncordon)``
@@ -73,7 +74,7 @@ __all__ = [
 Status = Literal["ok", "rejected", "unknown"]
 
 CAPABILITIES: frozenset[str] = frozenset({
-    "node-faults", "pod-faults", "image-faults", "rollouts", "cordon", "virtual-time", "single-step",
+    "node-faults", "pod-faults", "pod-kill", "image-faults", "rollouts", "cordon", "virtual-time", "single-step",
     "intermediate", "snapshot", "events", "watch",
     "dataplane",  # the adapter's snapshot answers DNS (refmodel.resolve) and kube-proxy routes (refmodel.route)
     "container-view",  # what a container sees and volume data tokens (refmodel.volumes): the model only
@@ -258,7 +259,7 @@ def bind(adapter: Any, spec: str = "", *, sandbox: Sandbox | None = None, refere
     if missing or not isinstance(caps, frozenset | set):
         lack = f"lacks {', '.join(missing)}" if missing else "has no capabilities set"
         raise AdapterError(f"{where}{what}, which {lack}; see conformance.adapters.Adapter")
-    caps = frozenset(caps)
+    caps = frozenset(caps) | ({"pod-kill"} if "pod-faults" in caps else set())
     unknown = sorted(caps - CAPABILITIES - NATURE)
     if unknown:
         raise AdapterError(f"{where}{what} declares capabilities {unknown}, but the suite knows only "
@@ -308,7 +309,7 @@ def required_capability(event: object) -> str | None:
 
 EVENT_CAPS: dict[str, str] = {
     "NodeFailed": "node-faults", "NodeRecovered": "node-faults",
-    "PodKilled": "pod-faults", "ContainerExited": "pod-faults", "ReadinessChanged": "pod-faults",
+    "PodKilled": "pod-kill", "ContainerExited": "pod-faults", "ReadinessChanged": "pod-faults",
     "ImagePullFailed": "image-faults", "ImagePullRecovered": "image-faults",
     "RolloutUndo": "rollouts", "RolloutPause": "rollouts", "RolloutResume": "rollouts",
     "Cordon": "cordon", "Uncordon": "cordon",
@@ -387,7 +388,7 @@ def load(spec: str, *, sandbox: Sandbox | None = None) -> Bound:
     except Exception as exc:
         raise AdapterError(f"--adapter={spec!r}: {target} failed: {type(exc).__name__}: {exc}") from exc
     reference = name == REFERENCE
-    if reference:  # model:N is the sandbox's node count
+    if reference or name == "kube":  # model:N is the sandbox's node count; a cluster's own nodes are its sandbox's
         sandbox = sandbox or Sandbox(nodes=adapter.nodes, cpu=adapter.cpu, memory=adapter.memory)
     return bind(adapter, spec, sandbox=sandbox, reference=reference)
 

@@ -20,7 +20,8 @@ last applied configuration, the manifest and the live object, as ``kubectl apply
 a PUT of the scale subresource, ``delete`` a DELETE with ``propagationPolicy``, ``rollout undo`` the
 revision's template written back (``DeploymentRollbacker``), ``pause``/``resume`` a strategic patch.
 
-**Capabilities.** ``rollouts``, ``snapshot`` (the observed objects with the cluster's clock, read from
+**Capabilities.** ``rollouts``, ``pod-kill`` (a force delete), ``cordon`` (``kubectl cordon``: the
+cluster's own nodes, so every node the adapter cordoned is uncordoned when the example ends), ``snapshot`` (the observed objects with the cluster's clock, read from
 the ``Date`` of its answers, so age checks use the time the cluster acted on) and ``live`` (its
 controllers and clock run between requests: the harness brings its model to the cluster's time before
 each request, :meth:`conformance.harness.Run._follow_clock`). The other faults need powers a real
@@ -66,6 +67,7 @@ __all__ = ["SANDBOX_LABEL", "KubeAdapter"]
 
 SANDBOX_LABEL = "kubeoracle.io/sandbox"
 NAME_LABEL = "kubernetes.io/metadata.name"
+_CORDONED = "node.kubernetes.io/unschedulable"  # the taint of a cordon (it follows spec.unschedulable)
 #: what observe lists, in this order, at one resourceVersion: the kinds the suite's machines write or its
 #: invariants read, with their API paths (cluster-scoped kinds are listed whole; PersistentVolumes are kept
 #: only when bound to a sandbox claim)
@@ -122,7 +124,7 @@ class KubeAdapter:
     """A Kubernetes API server behind the protocol, inside sandbox namespaces it owns."""
 
     name = "kube"
-    capabilities: frozenset[str] = frozenset({"rollouts", "snapshot", "live"})
+    capabilities: frozenset[str] = frozenset({"rollouts", "snapshot", "live", "pod-kill", "cordon"})
 
     def __init__(self, context: str | None = None, *, quiet: float = 1.0, poll: float = 0.2) -> None:
         if not context:
@@ -146,8 +148,10 @@ class KubeAdapter:
         self.poll = poll
         self.mine: dict[str, str] = {}  # harness namespace -> sandbox namespace, this example
         self.created: set[str] = set()  # sandbox namespaces not yet deleted (every example)
+        self.cordoned: set[str] = set()  # the cluster's nodes this adapter cordoned (uncordoned at cleanup)
         self.server_now: int | None = None  # the cluster's clock (the Date of its last answer)
         self.local_at = 0.0
+        self.nodes, self.cpu, self.memory = self._node_shape()
         atexit.register(self.close)
         try:
             self._old_term = signal.signal(signal.SIGTERM, self._on_term)
@@ -296,6 +300,23 @@ class KubeAdapter:
             self.mine[ns] = name
             self.created.add(name)
 
+    def _node_shape(self) -> tuple[int, str, str]:
+        """The sandbox the cluster's nodes make (their number, and the CPU and memory each can allocate),
+        which the harness builds its model from; the default sandbox when the nodes differ (``reset``
+        then says how)."""
+        try:
+            answer = self._call("GET", "/api/v1/nodes", timeout=15)
+        except Exception as exc:
+            raise AdapterError(f"kube:{self.context}: cannot reach the API server: {exc}") from exc
+        if answer.code in (401, 403):
+            raise AdapterError(f"kube:{self.context}: the API server refuses to list nodes (HTTP {answer.code}): "
+                               "the suite needs to read the nodes its sandbox runs on")
+        nodes = (answer.body or {}).get("items") or [] if answer.ok else []
+        if not nodes:
+            return Sandbox().nodes, Sandbox().cpu, Sandbox().memory
+        alloc = nodes[0]["status"].get("allocatable") or {}
+        return len(nodes), str(alloc.get("cpu", "0")), str(alloc.get("memory", "0"))
+
     def _check_nodes(self, sandbox: Sandbox) -> None:
         answer = self._call("GET", "/api/v1/nodes")
         if not answer.ok:
@@ -308,7 +329,14 @@ class KubeAdapter:
             seen = ", ".join(f"{n} ({c} CPU, {m} bytes)" for n, c, m in sizes) or "none"
             raise AdapterError(f"kube:{self.context}: the cluster has {len(nodes)} node(s): {seen}; but the "
                                f"sandbox needs {sandbox.nodes} of {sandbox.cpu} CPU and {sandbox.memory} (the "
-                               "harness's model must match the cluster it compares with)")
+                               "harness's model must match the cluster it compares with: nodes of one size)")
+        tainted = sorted(n["metadata"]["name"] for n in nodes
+                         if any(t.get("effect") in ("NoSchedule", "NoExecute") and t.get("key") != _CORDONED
+                                for t in (n.get("spec") or {}).get("taints") or ()))
+        if tainted:
+            raise AdapterError(f"kube:{self.context}: node(s) {', '.join(tainted)} carry NoSchedule or NoExecute "
+                               "taints, but the sandbox's nodes have none (the harness's model would place pods "
+                               "there): untaint them, or use a cluster whose nodes all take pods")
 
     def apply(self, obj: dict[str, Any]) -> Outcome:
         obj = json.loads(json.dumps(obj))
@@ -446,7 +474,30 @@ class KubeAdapter:
                                     {"spec": {"paused": True if paused else None}},
                                     content_type="application/strategic-merge-patch+json")
                 return self._outcome(answer)
+            case ev.PodKilled(namespace=ns, name=name):  # a force delete, as kubectl delete --force --grace-period=0
+                return self._outcome(self._call("DELETE", self._path("Pod", "v1", ns, name), {
+                    "kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0}))
+            case ev.Cordon(node=node) | ev.Uncordon(node=node):
+                return self._cordon(node, isinstance(fault, ev.Cordon))
         return Outcome.unknown(f"the kube adapter cannot inject {type(fault).__name__} into a real cluster")
+
+    def _cordon(self, node: str, unschedulable: bool) -> Outcome:
+        """``kubectl cordon``/``uncordon``: a strategic patch of ``spec.unschedulable`` (a node already so is
+        left alone). The nodes are the cluster's, not the sandbox's: every node the adapter cordoned is
+        uncordoned again when the example ends (:meth:`_cleanup`)."""
+        got = self._call("GET", f"/api/v1/nodes/{node}")
+        if not got.ok:
+            return self._outcome(got)
+        if bool((got.body.get("spec") or {}).get("unschedulable")) == unschedulable:
+            return Outcome.ok(got.body)
+        answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True if unschedulable else None}},
+                            content_type="application/strategic-merge-patch+json")
+        if answer.ok:
+            if unschedulable:
+                self.cordoned.add(node)
+            else:
+                self.cordoned.discard(node)
+        return self._outcome(answer)
 
     def settle(self, timeout: float = 120.0) -> bool:
         """Until the sandbox is stable: one consistent snapshot after another (:meth:`_snapshot`), and
@@ -527,6 +578,14 @@ class KubeAdapter:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        for node in sorted(self.cordoned):
+            try:
+                answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": None}},
+                                    content_type="application/strategic-merge-patch+json", timeout=10)
+            except Exception:  # the server is gone: nothing left to restore
+                answer = _Answer(404, None)
+            if answer.ok or answer.code == 404:
+                self.cordoned.discard(node)
         for name in sorted(self.created):
             try:
                 answer = self._call("DELETE", f"/api/v1/namespaces/{name}",
