@@ -49,6 +49,7 @@ from .adapters import (
     required_capability,
 )
 from .adapters.model import bounded_converge_steps, outcome_of
+from .canon import counterpart
 from .invariants import ALL, Context, Invariant, Step, Verdict
 from .invariants.differential import (
     ANSWERS,
@@ -269,7 +270,7 @@ class Run:
             self._follow_clock()
         before, mbefore = self.view, self._mview
         outcome = perform(self.sut, event)
-        model_outcome = self._model_step(event)
+        model_outcome = self._model_step(self._counterpart(event) if self.live else event)
         self.stats.outcomes[outcome.status] += 1
         if outcome.status == "unknown":
             self.diverged = True
@@ -435,6 +436,17 @@ class Run:
         for inv in self.intermediate_transition:
             self._judge(inv, inv.check(step, self.ctx))
         self._check_state(view, self.intermediate_state)
+
+    def _counterpart(self, event: ev.Event) -> ev.Event:
+        """The event as the model must take it: a pod the cluster named (a kill, a delete) is the model's
+        pod at the same place among those sharing its generateName (the names themselves are random)."""
+        if self._mview is None:
+            return event
+        if isinstance(event, ev.PodKilled) or (isinstance(event, ev.Delete) and event.kind == "Pod"):
+            ns = event.namespace or "default"
+            name = counterpart(self.view, self._mview, "Pod", ns, event.name)
+            return attrs.evolve(event, name=name) if name != event.name else event
+        return event
 
     def _follow_clock(self) -> None:
         """A live cluster's controllers and clock run between requests: before the next request the model

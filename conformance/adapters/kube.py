@@ -284,6 +284,7 @@ class KubeAdapter:
     # ---- the protocol -------------------------------------------------------------------------
     def reset(self, sandbox: Sandbox) -> None:
         self._cleanup()
+        self._wait_for_the_cluster_alone()
         self.example += 1
         self.mine = {}
         self._check_nodes(sandbox)
@@ -299,6 +300,31 @@ class KubeAdapter:
                                    f"HTTP {answer.code} {answer.body}")
             self.mine[ns] = name
             self.created.add(name)
+
+    def _wait_for_the_cluster_alone(self, timeout: float = 120.0) -> None:
+        """Until no sandbox namespace is left, ours being deleted (their pods still hold node capacity the
+        next example's model does not know of) or another run's: two runs on one cluster share its nodes,
+        so neither's model would know what the scheduler sees (run the kube adapter with one worker)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._call("GET", "/api/v1/namespaces", query=[("labelSelector", SANDBOX_LABEL)])
+            if not answer.ok:
+                raise AdapterError(f"kube:{self.context}: cannot list namespaces: HTTP {answer.code} {answer.body}")
+            left = answer.body.get("items") or []
+            others = sorted(n["metadata"]["name"] for n in left
+                            if (n["metadata"].get("labels") or {}).get(SANDBOX_LABEL) != self.run
+                            and not n["metadata"].get("deletionTimestamp"))
+            if others:
+                raise AdapterError(f"kube:{self.context}: another kubeoracle run's sandbox is on this cluster "
+                                   f"({', '.join(others[:3])}): its pods would take node capacity this run's model "
+                                   "does not know of; run one at a time (--workers 1), or delete stale ones with "
+                                   f"'kubectl delete namespace -l {SANDBOX_LABEL}'")
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                raise AdapterError(f"kube:{self.context}: sandbox namespaces still terminating after {timeout:.0f} s: "
+                                   + ", ".join(sorted(n["metadata"]["name"] for n in left)[:5]))
+            time.sleep(self.poll)
 
     def _node_shape(self) -> tuple[int, str, str]:
         """The sandbox the cluster's nodes make (their number, and the CPU and memory each can allocate),
