@@ -12,7 +12,8 @@ write keeps spec and metadata; a main-resource write keeps status) and the scale
 ``pkg/apis/autoscaling/validation`` ``ValidateScale``), the admission plugins ``NamespaceLifecycle``
 (``plugin/pkg/admission/namespace/lifecycle``) and those each kind declares (``prepare_create``).
 **Modelled:** :func:`handle` for get, list, create, update, patch (merge, JSON and strategic, applied by
-:mod:`refmodel.patch`), delete,
+:mod:`refmodel.patch`; server-side apply and the managedFields of every write that names a field
+manager, by :mod:`refmodel.managedfields`), delete,
 the ``status`` and ``scale`` subresources; the checks in one fixed order (resolve the kind, the
 namespace, decode strictly, validate metadata, default, prepare, validate, admission, precondition,
 commit); uid, monotonically increasing resourceVersion, ``generation`` bumped iff the spec changes,
@@ -29,8 +30,7 @@ objects they name, namespace lifecycle, AlreadyExists, preconditions) unless ``C
 which validates their writes as a user's. A controller turn's writes may be one batch request
 (``Request.items``), committed together.
 **Not modelled (and why):** optimistic concurrency between controllers beyond resourceVersion
-preconditions (each controller writes within its own turn); authentication/authorization; server-side
-apply (415); a DELETE that shortens a pending grace period to a non-zero one (only 0, a forced delete,
+preconditions (each controller writes within its own turn); authentication/authorization; a DELETE that shortens a pending grace period to a non-zero one (only 0, a forced delete,
 is modelled); the core/v1 ReplicationController's orphaning default (its controller is not modelled);
 status validation (no modelled kind validates
 its status); watch requests (``changes`` go to the controllers' watches in :mod:`refmodel.core`).

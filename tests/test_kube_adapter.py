@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -155,3 +156,25 @@ def test_the_adapter_stays_in_its_sandbox(server: Server) -> None:
     left = server.call("GET", f"/api/v1/namespaces/{sandboxes[0]}")[1]
     assert left.get("code") == 404 or left["status"]["phase"] == "Terminating", left
     assert server.call("GET", "/api/v1/namespaces/not-the-suites")[0] == 200
+
+
+def test_an_interrupted_run_cleans_up(server: Server, tmp_path: Path) -> None:
+    """SIGTERM in the middle of a run: the adapter deletes its sandbox namespaces before the process ends."""
+    env = dict(os.environ, KUBECONFIG=str(server.kubeconfig),
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "conformance", "--adapter", "kube:kubeoracle",
+                             "--machines", "replicaset", "--examples", "50", "--database", "none", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=str(ROOT))
+    try:
+        def active() -> list[str]:
+            items = server.call("GET", "/api/v1/namespaces?labelSelector=kubeoracle.io/sandbox")[1]["items"]
+            return [n["metadata"]["name"] for n in items if not n["metadata"].get("deletionTimestamp")]
+
+        server.wait_for("a sandbox namespace of the running suite", active, timeout=90)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert active() == [], "sandbox namespaces left active after SIGTERM, but the adapter must delete them"
