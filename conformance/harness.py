@@ -49,6 +49,7 @@ from .adapters import (
     required_capability,
 )
 from .adapters.model import bounded_converge_steps, outcome_of
+from .canon import counterpart
 from .invariants import ALL, Context, Invariant, Step, Verdict
 from .invariants.differential import (
     ANSWERS,
@@ -179,6 +180,8 @@ class Run:
         self.intermediate_transition = [i for i in self.transition_invs if i.intermediate]
         self.differential = "differential" in caps
         self.per_step = self.differential and "virtual-time" in caps
+        self.live = "live" in caps  # the model follows the cluster's clock (_follow_clock)
+        self._epoch: int | None = None  # a live cluster's time when the model's clock read 0
         self.drive_settle = self.per_step and "single-step" in caps
         self.diverged = False  # an unknown outcome: the model may no longer match; differential off
         self._cache: dict[str, tuple[tuple[object, ...], Verdict]] = {}
@@ -263,9 +266,11 @@ class Run:
             self.expectations[len(self.trace) - 1] = self.ctx.expect_rejection
         self.stats.rules[event_label(event)] += 1
         self.stats.steps += 1
+        if self.live:
+            self._follow_clock()
         before, mbefore = self.view, self._mview
         outcome = perform(self.sut, event)
-        model_outcome = self._model_step(event)
+        model_outcome = self._model_step(self._counterpart(event) if self.live else event)
         self.stats.outcomes[outcome.status] += 1
         if outcome.status == "unknown":
             self.diverged = True
@@ -431,6 +436,38 @@ class Run:
         for inv in self.intermediate_transition:
             self._judge(inv, inv.check(step, self.ctx))
         self._check_state(view, self.intermediate_state)
+
+    def _counterpart(self, event: ev.Event) -> ev.Event:
+        """The event as the model must take it: a pod the cluster named (a kill, a delete) is the model's
+        pod at the same place among those sharing its generateName (the names themselves are random)."""
+        if self._mview is None:
+            return event
+        if isinstance(event, ev.PodKilled) or (isinstance(event, ev.Delete) and event.kind == "Pod"):
+            ns = event.namespace or "default"
+            name = counterpart(self.view, self._mview, "Pod", ns, event.name)
+            return attrs.evolve(event, name=name) if name != event.name else event
+        return event
+
+    def _follow_clock(self) -> None:
+        """A live cluster's controllers and clock run between requests: before the next request the model
+        does what they did, its controllers and its timers up to the cluster's time (the last view's
+        ``now``), so that both answer the request from the same state."""
+        if self._model is None:
+            return
+        if self._epoch is None or self.view.now - self._epoch < self._model.now:
+            self._epoch = self.view.now - self._model.now  # (re)anchored: the model is never set back
+        target = self.view.now - self._epoch
+        state = self._model
+        try:
+            for event, turn in bounded_converge_steps(state, SETTLE_TURNS):
+                if isinstance(event, ev.ClockAdvanced) and turn.now > target:
+                    break
+                state = turn
+        except rm.NotConverged:
+            pass
+        if target > state.now:
+            state = rm.transition(state, ev.ClockAdvanced(target - state.now)).state
+        self._set_model(state)
 
     def _converge_model(self) -> None:
         if self._model is None:
