@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from operator import is_
 from typing import Any
 
 import attrs
@@ -491,18 +492,23 @@ class Run:
 
     # ---- judging -----------------------------------------------------------------------------
     def _check_state(self, view: View, invs: list[Invariant]) -> None:
+        """Every state invariant of ``invs`` over ``view``; one whose ``reads`` kinds are all the same
+        objects (by identity) as when it was last checked reuses that verdict."""
+        tokens = view.versions()
+        cache, ctx = self._cache, self.ctx
         for inv in invs:
-            if inv.reads:
-                key = tuple(view.version(k) for k in inv.reads)
-                hit = self._cache.get(inv.name)
-                if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0], key)):
-                    self._judge(inv, hit[1])
-                    continue
-                verdict = inv.check(view, self.ctx)
-                self._cache[inv.name] = (key, verdict)
-                self._judge(inv, verdict)
+            reads = inv.reads
+            if reads:
+                key = tuple(map(tokens.get, reads))
+                hit = cache.get(inv.name)
+                if hit is not None and all(map(is_, hit[0], key)):
+                    verdict = hit[1]
+                else:
+                    verdict = inv.check(view, ctx)
+                    cache[inv.name] = (key, verdict)
             else:
-                self._judge(inv, inv.check(view, self.ctx))
+                verdict = inv.check(view, ctx)
+            self._judge(inv, verdict)
 
     def _judge(self, inv: Invariant, verdict: Verdict) -> None:
         premises, violations = verdict

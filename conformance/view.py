@@ -37,6 +37,8 @@ class View(Protocol):
 
     def version(self, kind: str) -> object: ...
 
+    def versions(self) -> Mapping[str, object]: ...
+
     def memo(self, key: str, build: Callable[[View], Any]) -> Any: ...
 
 
@@ -79,6 +81,9 @@ class StateView(_Memo):
     def version(self, kind: str) -> object:
         return self.state.objects.get(kind)
 
+    def versions(self) -> Mapping[str, object]:
+        return self.state.objects  # type: ignore[return-value]
+
 
 class ListView(_Memo):
     """A view of the objects an adapter reported (normalised with ``freeze``)."""
@@ -116,6 +121,9 @@ class ListView(_Memo):
 
     def version(self, kind: str) -> object:
         return self._by_kind.get(kind)
+
+    def versions(self) -> Mapping[str, object]:
+        return self._by_kind
 
 
 Key = tuple[str, str]  # (namespace, name)
@@ -184,6 +192,9 @@ class WatchView(_Memo):
 
     def version(self, kind: str) -> object:
         return self._by_kind.get(kind)
+
+    def versions(self) -> Mapping[str, object]:
+        return self._by_kind
 
 
 def _uids(view: View) -> dict[str, Obj]:
