@@ -262,8 +262,12 @@ def diff_kind(before: View, after: View, kind: str) -> Iterator[tuple[Obj | None
     O(what changed); on adapter views it compares every object.
     """
     vb, va = before.version(kind), after.version(kind)
-    if vb is va:
-        return
+    if vb is va:  # the common case (most steps touch few kinds): no generator at all
+        return iter(())
+    return _diff_kind(before, after, kind, vb, va)
+
+
+def _diff_kind(before: View, after: View, kind: str, vb: Any, va: Any) -> Iterator[tuple[Obj | None, Obj | None]]:
     if isinstance(after, WatchView) and after.prev is before and after.changed is not None:
         for key in after.changed.get(kind, ()):
             ob, oa = before.get(kind, *key), after.get(kind, *key)
