@@ -111,9 +111,37 @@ def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, Any] | Non
 
 
 def services_selecting(state: ClusterState, ns: str, labels: Mapping[str, Any] | None) -> list[str]:
-    """GetPodServiceMemberships: the Services of ``ns`` whose selector matches ``labels``."""
-    return sorted(s["metadata"]["name"] for s in state.iter_kind("Service", ns)  # sorted: hash-seed free
-                  if _selects((s.get("spec") or EMPTY).get("selector"), labels))
+    """GetPodServiceMemberships: the Services of ``ns`` whose selector matches ``labels``, in name order
+    (hash-seed free). Only the Services with a selector are tried (:func:`_selector_services`): the
+    ``kubernetes`` Service of ``default`` has none, and every pod write of that namespace asks."""
+    labels = labels or EMPTY
+    return [name for name, selector in _selector_services(state, ns)
+            if all(labels.get(k) == v for k, v in selector)]
+
+
+_SELECTORS: dict[int, tuple[Any, tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]]] = {}
+
+
+def _selector_services(state: ClusterState, ns: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """(name, selector items) of the Services of ``ns`` that have a selector, sorted by name; memoised by
+    identity of the namespace's Service map (Services change rarely, pods often; the cache holds the map,
+    so its id stays valid)."""
+    names = (state.objects.get("Service") or _MAP).get(ns)
+    if names is None:
+        return ()
+    hit = _SELECTORS.get(id(names))
+    if hit is not None and hit[0] is names:
+        return hit[1]
+    out = []
+    for name, svc in names.items():
+        selector = (svc.get("spec") or EMPTY).get("selector")
+        if selector is not None:
+            out.append((name, tuple(selector.items())))
+    got = tuple(sorted(out))
+    if len(_SELECTORS) > 1024:
+        _SELECTORS.clear()
+    _SELECTORS[id(names)] = (names, got)
+    return got
 
 
 def selected_pods(state: ClusterState, svc: Mapping[str, Any]) -> list[FrozenDict]:
@@ -149,7 +177,7 @@ def pod_watch(controller: str) -> Any:
         assert pod is not None
         md = pod["metadata"]
         ns = md.get("namespace", "")
-        if state.count("Service", ns) == 0:
+        if not _selector_services(state, ns):
             return ()
         old_labels = old["metadata"].get("labels") if old is not None else None
         new_labels = new["metadata"].get("labels") if new is not None else None
