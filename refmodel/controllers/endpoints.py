@@ -53,6 +53,7 @@ __all__ = [
     "find_port",
     "pod_key",
     "selected_pods",
+    "selector_namespaces",
     "services_selecting",
     "set_cache",
     "should_be_in_endpoints",
@@ -142,6 +143,22 @@ def _selector_services(state: ClusterState, ns: str) -> tuple[tuple[str, tuple[t
         _SELECTORS.clear()
     _SELECTORS[id(names)] = (names, got)
     return got
+
+
+def selector_namespaces(state: ClusterState) -> frozenset[str]:
+    """The namespaces with a Service that has a selector: the gate of the pod watch (:func:`pod_watch`
+    returns no key for a pod elsewhere). Memoised by identity of the Services' namespace map."""
+    by_ns = state.objects.get("Service")
+    if by_ns is None:
+        return frozenset()
+    if _GATE and _GATE[0][0] is by_ns:
+        return _GATE[0][1]
+    found = frozenset(ns for ns in by_ns if _selector_services(state, ns))
+    _GATE[:] = [(by_ns, found)]
+    return found
+
+
+_GATE: list[tuple[Any, frozenset[str]]] = []  # at most one: (the Services' namespace map, its gate)
 
 
 def selected_pods(state: ClusterState, svc: Mapping[str, Any]) -> list[FrozenDict]:
@@ -401,4 +418,4 @@ def _write(state: ClusterState, svc: FrozenDict, cache: ServiceEndpoints) -> Clu
     return update(state, NAME, new)[0]
 
 
-register(Controller(NAME, sync, {"Service": service_watch, "Pod": pod_watch(NAME)}, status_blind=frozenset()))
+register(Controller(NAME, sync, {"Service": service_watch, "Pod": pod_watch(NAME)}, gates={"Pod": selector_namespaces}))
