@@ -9,6 +9,8 @@ removes it; a controller can ask to be re-queued after a delay, ``AddAfter``).
 feed the controllers' watches (:func:`refmodel.controllers.notify`), as informers deliver them; ``converge`` runs the dirty work
 items in queue order, and when none is left advances the virtual clock to the next essential timer;
 it stops when only back-off retries remain, and raises :class:`NotConverged` when work never runs out.
+``converge`` takes a run of queued kubelet pod keys in one go (:func:`refmodel.controllers.kubelet.sync_pods`:
+the same final state, no state built per pod); ``converge_steps`` steps one key at a time.
 **Not modelled (and why):** real concurrency: one interleaving at a time is chosen (queue order); the
 conformance machines explore others by firing ``Reconcile`` events in other orders.
 """
