@@ -317,3 +317,25 @@ def test_converge_pauses_the_cyclic_collector_and_restores_it(cluster: ClusterSt
         assert not gc.isenabled(), "converge turned on a collector its caller had turned off"
     finally:
         gc.enable()
+
+
+def test_converge_leaves_what_it_built_in_the_oldest_generation(cluster: ClusterState) -> None:
+    # the returned state's containers are not walked again by the next young collection, nothing is left
+    # frozen, and a caller's own frozen objects stay frozen
+    import gc
+
+    out = rm.converge(rm.apply_manifest(cluster, _rs()))
+    pod = rm.list_objects(out, "Pod")[0]
+    stored = out.get("Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
+    assert gc.get_freeze_count() == 0, f"{gc.get_freeze_count()} objects left frozen by converge, but should be 0"
+    assert any(o is stored for o in gc.get_objects(generation=2)), "a pod converge stored is not in the oldest generation"
+    assert not any(o is stored for o in gc.get_objects(generation=0)), "a pod converge stored is in the young generation"
+    mine: list[list[int]] = [[]]
+    gc.freeze()
+    try:
+        rm.converge(rm.apply_manifest(cluster, _rs()))
+        assert gc.get_freeze_count() > 0 and not any(o is mine[0] for o in gc.get_objects()), (
+            "converge released the caller's frozen objects, but they should stay frozen")
+    finally:
+        gc.unfreeze()
+    assert any(o is mine[0] for o in gc.get_objects()), "the caller's object is not tracked after unfreeze"

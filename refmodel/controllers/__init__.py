@@ -7,7 +7,9 @@ it makes dirty.
 **Modelled:** registration; the controllers' client (:func:`send` and its shorthands): every write is a
 :class:`~refmodel.request.Request` naming the controller, served by :func:`refmodel.apiserver.handle`,
 and the writes it commits go to the watches (:func:`notify`) before the controller reads again, as an
-informer delivers them; the write -> work-queue notification.
+informer delivers them; the write -> work-queue notification, where a watch may be declared blind to a
+kind's status writes (``status_blind``) or gated to the namespaces where it can have work (``gates``), so
+that the common write costs no call to it.
 **Not modelled:** leader election, informer resync periods (a controller that needs time to pass asks for
 a timer instead).
 """

@@ -333,10 +333,12 @@ class _Run:
     after the syncs before would): the work queue, the pods' timers, the pending statuses and the IPs
     handed out."""
 
-    __slots__ = ("base", "dirty", "ip_seq", "pending", "pendings", "seq", "slots")
+    __slots__ = ("base", "dirty", "down", "ip_seq", "now_s", "pending", "pendings", "seq", "slots")
 
     def __init__(self, base: ClusterState) -> None:
         self.base = base
+        self.now_s = base.timestamp()
+        self.down = base.env.get("down_nodes") or EMPTY
         self.dirty = base.dirty.mutate()
         self.seq = base.seq
         self.ip_seq = base.ip_seq
@@ -384,7 +386,7 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
         if pod is None:
             continue
         node_name = pod["spec"].get("nodeName")
-        if not node_name or _down(base, node_name):
+        if not node_name or node_name in run.down:
             continue
         node = base.get("Node", "", node_name)
         if node is None:
@@ -395,7 +397,7 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
             pending = run.pending.get(node_name)
         entry = pending.get(ref) if pending is not None else None
         seen = pod if entry is None or entry[0] is not pod else with_(pod, status=entry[1])
-        queue = _StatusQueue(run.ip_seq, base.timestamp(), node_ip(node))
+        queue = _StatusQueue(run.ip_seq, run.now_s, node_ip(node))
         if sync_pod(base, seen, node, queue) is not base:
             # more than the run keeps: this pod again, by sync, on the state the syncs before it left
             run = _Run(sync(run.state(), key))
