@@ -36,9 +36,10 @@ from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
+from ..request import Request
 from ..resources.common import parse_go_int
 from ..state import ClusterState, parse_time
-from . import Controller, create_many, delete, ns_key, register, split_key, update_status
+from . import Controller, create_many, delete, ns_key, register, send, split_key, update_status
 from .controller_ref_manager import adopt, controlled, controller_ref, release
 
 __all__ = ["active_pods_with_ranks_less", "calculate_status", "get_pods_to_delete", "pod_from_template"]
@@ -535,11 +536,26 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
     elif diff > 0:
         n = min(diff, burst)
         chosen = _take(state, rs, n) if pods is None else get_pods_to_delete(state, rs, pods, n)
-        for pod in chosen:
-            state = delete(state, NAME, "Pod", ns, pod["metadata"]["name"])[0]
+        state = _delete_pods(state, chosen)
         if pods is None:
             _taken(state, rs["metadata"]["uid"], chosen)
     return state, ""
+
+
+def _delete_pods(state: ClusterState, pods: list[FrozenDict]) -> ClusterState:
+    """The burst's DELETEs, in order, as one batch (one turn's writes, one transaction). Upstream sends
+    them in parallel and each stands alone: when one is rejected (the batch stops there), the pods the batch
+    did not reach are deleted one by one, and the rejected one is simply rejected again (a rejected request
+    changes nothing)."""
+    if not pods:
+        return state
+    state, response = send(state, Request("delete", controller=NAME, items=tuple(pods)))
+    if response.rejection is not None:
+        for pod in pods:
+            md = pod["metadata"]
+            if state.get("Pod", md["namespace"], md["name"]) is pod:
+                state = delete(state, NAME, "Pod", md["namespace"], md["name"])[0]
+    return state
 
 
 # ---------------------------------------------------------------------------------------------
