@@ -20,6 +20,9 @@ moved (the log-scale buckets move with it): a rollout of n pods ranks each pod a
 rolling update, whatever n, where upstream's getPodsToDelete lists and sorts every pod on every burst.
 The selection is the one a full ranking makes (``tests/test_replicaset.py`` checks every burst of a rollout
 against it). A scale-down whose pods keep being written between bursts rebuilds on each burst, as upstream.
+Left as upstream does it: with ``minReadySeconds`` set, each sync counts the available pods and finds the
+next one to become available by listing the ReplicaSet's pods (O(pods) per sync; the state keeps ready
+counts, not ready times).
 **Not modelled (and why):** expectations (writes are visible at once in the model, so they are always
 satisfied); slow-start batch failures (creates fail only when the namespace is terminating, which the
 model reports as the ``ReplicaFailure`` condition).
@@ -36,9 +39,10 @@ from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
+from ..request import Request
 from ..resources.common import parse_go_int
 from ..state import ClusterState, parse_time
-from . import Controller, create_many, delete, ns_key, register, split_key, update_status
+from . import Controller, create_many, delete, ns_key, register, send, split_key, update_status
 from .controller_ref_manager import adopt, controlled, controller_ref, release
 
 __all__ = ["active_pods_with_ranks_less", "calculate_status", "get_pods_to_delete", "pod_from_template"]
@@ -262,17 +266,33 @@ def _keyed(pods: list[FrozenDict], now: int) -> list[Keyed]:
     ready_ats: list[int | None] = []
     uids: list[str] = []
     groups: dict[tuple[Any, ...], list[int]] = {}
+    buckets: dict[int, int] = {}  # time -> its log-scale bucket at ``now`` (a template's pods share times)
     for i, p in enumerate(pods):
         hit = _KEY_PARTS.get(id(p))
-        if hit is not None and hit[0] is p and hit[1] == now:
-            parts = hit[2]
+        if hit is not None and hit[0] is p:
+            parts = hit[1]
         else:
-            parts = _key_parts(p, now)
+            parts = _key_parts(p)
             if len(_KEY_PARTS) > 400_000:
                 _KEY_PARTS.clear()
-            _KEY_PARTS[id(p)] = (p, now, parts)
-        first, ready_part, ready_at, tail, uid = parts
-        if ready_part:
+            _KEY_PARTS[id(p)] = (p, parts)
+        first, ready, ready_at, created, restarts, uid = parts
+        if created is None:
+            tail: tuple[Any, ...] = (restarts, 0, 0, uid)
+        else:
+            b = buckets.get(created)
+            if b is None:
+                b = buckets[created] = _log_bucket(now, created)
+            tail = (restarts, 1, b, uid)
+        ready_part: tuple[int, ...] = ()
+        if ready:
+            if ready_at is None:
+                ready_part = (0, 0)
+            else:
+                b = buckets.get(ready_at)
+                if b is None:
+                    b = buckets[ready_at] = _log_bucket(now, ready_at)
+                ready_part = (1, b)
             groups.setdefault((first, ready_part), []).append(i)
         heads.append((first, ready_part))
         tails.append(tail)
@@ -296,27 +316,22 @@ def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: i
             for p, (first, rest) in zip(pods, _keyed(pods, now), strict=True)]
 
 
-KeyParts = tuple[tuple[int, int, int, int], tuple[int, ...], int | None, tuple[Any, ...], str]
-_KEY_PARTS: dict[int, tuple[Any, int, KeyParts]] = {}
+KeyParts = tuple[tuple[int, int, int, int], bool, int | None, int | None, int, str]
+_KEY_PARTS: dict[int, tuple[Any, KeyParts]] = {}
 
 
-def _key_parts(p: Mapping[str, Any], now: int) -> KeyParts:
-    """What a pod's sort key holds besides its rank: criteria 1-4, the ready-time part (empty for a pod
-    that is not ready), its ready time, the tail and the uid. Memoised by identity of the pod and ``now``
-    (a scale-down's bursts rank the same pods again at the same virtual time)."""
+def _key_parts(p: Mapping[str, Any]) -> KeyParts:
+    """What a pod's sort key is made of, but the clock: criteria 1-4, whether it is ready, its ready time,
+    creation time, restarts (negated) and uid. Memoised by identity of the pod (a scale-down ranks the
+    same pods again, at later times too)."""
     md = p["metadata"]
     status = p.get("status") or EMPTY
     ready = is_pod_ready(p)
-    uid = md.get("uid", "")
     ct = md.get("creationTimestamp")
-    created = parse_time(ct) if ct else None
-    restarts = -_max_restarts(p)
-    tail = (restarts, 0, 0, uid) if created is None else (restarts, 1, _log_bucket(now, created), uid)
     first = (1 if p["spec"].get("nodeName") else 0, _PHASE_ORDER.get(status.get("phase", ""), 0), 1 if ready else 0,
              _deletion_cost(p))
-    ready_at = ready_since(p) if ready else None
-    ready_part: tuple[int, ...] = () if not ready else (0, 0) if ready_at is None else (1, _log_bucket(now, ready_at))
-    return first, ready_part, ready_at, tail, uid
+    return (first, ready, ready_since(p) if ready else None, parse_time(ct) if ct else None, -_max_restarts(p),
+            md.get("uid", ""))
 
 
 def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict], diff: int) -> list[FrozenDict]:
@@ -535,11 +550,26 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
     elif diff > 0:
         n = min(diff, burst)
         chosen = _take(state, rs, n) if pods is None else get_pods_to_delete(state, rs, pods, n)
-        for pod in chosen:
-            state = delete(state, NAME, "Pod", ns, pod["metadata"]["name"])[0]
+        state = _delete_pods(state, chosen)
         if pods is None:
             _taken(state, rs["metadata"]["uid"], chosen)
     return state, ""
+
+
+def _delete_pods(state: ClusterState, pods: list[FrozenDict]) -> ClusterState:
+    """The burst's DELETEs, in order, as one batch (one turn's writes, one transaction). Upstream sends
+    them in parallel and each stands alone: when one is rejected (the batch stops there), the pods the batch
+    did not reach are deleted one by one, and the rejected one is simply rejected again (a rejected request
+    changes nothing)."""
+    if not pods:
+        return state
+    state, response = send(state, Request("delete", controller=NAME, items=tuple(pods)))
+    if response.rejection is not None:
+        for pod in pods:
+            md = pod["metadata"]
+            if state.get("Pod", md["namespace"], md["name"]) is pod:
+                state = delete(state, NAME, "Pod", md["namespace"], md["name"])[0]
+    return state
 
 
 # ---------------------------------------------------------------------------------------------
