@@ -219,6 +219,11 @@ class KubeAdapter:
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
             return obj
         md = obj["metadata"]
+        if obj.get("kind") == "Node" and SIMULATED in (md.get("annotations") or {}):
+            # the simulator's mark (KWOK, kubeoracle serve), not part of the node the model describes
+            md["annotations"] = {k: v for k, v in md["annotations"].items() if k != SIMULATED}
+            if not md["annotations"]:
+                md.pop("annotations")
         if obj.get("kind") == "Namespace":
             name = self._harness_name(md.get("name", ""))
             if name is not None:
