@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from operator import is_
 from typing import Any
 
 import attrs
@@ -279,8 +280,7 @@ class Run:
         self._learn(event, outcome, before, after)
         self.view = after
         step = Step(event, outcome, before, after, False, model_outcome)
-        for inv in self.transition_invs:
-            self._judge(inv, inv.check(step, self.ctx))
+        self._check_all(self.transition_invs, step)
         if self.comparing and model_outcome is not None:
             self._judge(ANSWERS, answers_like_the_model(outcome, model_outcome, event))
             if self.per_step:
@@ -312,8 +312,7 @@ class Run:
             settled = self._settle_once(timeout, check_steps=False)
             later = self.view
         self.ctx.later = later
-        for inv in self.convergence_invs:
-            self._judge(inv, inv.check(settled_view, self.ctx))
+        self._check_all(self.convergence_invs, settled_view)
         if self.comparing and self.ctx.settled and self._mview is not None:
             self._judge(SETTLED, settled_like_the_model(later if later is not None else settled_view,
                                                         self._mview, NAMESPACES))
@@ -433,8 +432,7 @@ class Run:
 
     def _check_turn(self, event: object, prev: View, view: View) -> None:
         step = Step(event, None, prev, view, True)
-        for inv in self.intermediate_transition:
-            self._judge(inv, inv.check(step, self.ctx))
+        self._check_all(self.intermediate_transition, step)
         self._check_state(view, self.intermediate_state)
 
     def _counterpart(self, event: ev.Event) -> ev.Event:
@@ -527,24 +525,45 @@ class Run:
         return script_entries(self.trace, self.expectations)
 
     # ---- judging -----------------------------------------------------------------------------
-    def _check_state(self, view: View, invs: list[Invariant]) -> None:
+    def _check_all(self, invs: list[Invariant], arg: object) -> None:
+        """Every invariant of ``invs`` over ``arg`` (a step, or a view for convergence invariants)."""
+        ctx, checks = self.ctx, self.stats.checks
         for inv in invs:
-            if inv.reads:
-                key = tuple(view.version(k) for k in inv.reads)
-                hit = self._cache.get(inv.name)
-                if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0], key)):
-                    self._judge(inv, hit[1])
-                    continue
-                verdict = inv.check(view, self.ctx)
-                self._cache[inv.name] = (key, verdict)
-                self._judge(inv, verdict)
+            premises, violations = inv.check(arg, ctx)
+            checks[inv.name] += 1
+            if premises or violations:
+                self._tally(inv, premises, violations)
+
+    def _check_state(self, view: View, invs: list[Invariant]) -> None:
+        """Every state invariant of ``invs`` over ``view``; one whose ``reads`` kinds are all the same
+        objects (by identity) as when it was last checked reuses that verdict."""
+        tokens = view.versions()
+        cache, ctx, checks = self._cache, self.ctx, self.stats.checks
+        for inv in invs:
+            reads = inv.reads
+            if reads:
+                key = tuple(map(tokens.get, reads))
+                hit = cache.get(inv.name)
+                if hit is not None and all(map(is_, hit[0], key)):
+                    premises, violations = hit[1]
+                else:
+                    verdict = inv.check(view, ctx)
+                    cache[inv.name] = (key, verdict)
+                    premises, violations = verdict
             else:
-                self._judge(inv, inv.check(view, self.ctx))
+                premises, violations = inv.check(view, ctx)
+            checks[inv.name] += 1
+            if premises or violations:
+                self._tally(inv, premises, violations)
 
     def _judge(self, inv: Invariant, verdict: Verdict) -> None:
-        premises, violations = verdict
+        self.stats.checks[inv.name] += 1
+        if verdict[0] or verdict[1]:
+            self._tally(inv, *verdict)
+
+    def _tally(self, inv: Invariant, premises: int, violations: list[str]) -> None:
+        """Count a checked invariant's premises and violations (its check is counted by the caller)."""
         name = inv.name
-        self.stats.checks[name] += 1
         if premises:
             self.stats.premises[name] += premises
         if violations:

@@ -281,15 +281,29 @@ def check_create(state: ClusterState, body: Any) -> Rejection | None:
     store: every check of :func:`handle`'s create runs (decoding, metadata, defaulting and the kind's
     validation, NamespaceLifecycle, AlreadyExists); only PrepareForCreate, which sets fields and never
     refuses, and the stamping are left out. ``kubeoracle validate`` checks each document this way."""
-    request = Request("create", body=body, dry_run=True)
-    info = _kind_of(request, body)
+    info = _kind_of(_DRY_CREATE, body)
     if isinstance(info, Rejection):
         return info
-    admitted = _admit_create(_Batch(state, request), request, info, body)
+    admitted = _admit_create(_Reads(state), _DRY_CREATE, info, body)
     return admitted if isinstance(admitted, Rejection) else None
 
 
-def _admit_create(txn: _Batch, request: Request, info: resources.KindInfo,
+_DRY_CREATE = Request("create", dry_run=True)
+
+
+class _Reads:
+    """What :func:`_admit_create` reads of a request in flight, for a check that writes nothing: the state
+    as it is (a :class:`_Batch` costs a transaction, a clock reading and a Request per document)."""
+
+    __slots__ = ("get", "live_ns", "uid_seq")
+
+    def __init__(self, state: ClusterState) -> None:
+        self.get = state.get
+        self.live_ns: set[str] = set()
+        self.uid_seq = state.uid_seq
+
+
+def _admit_create(txn: _Batch | _Reads, request: Request, info: resources.KindInfo,
                   body: Any) -> tuple[dict[str, Any], str, str] | Rejection:
     """A user's create up to storing: the decoded, defaulted and validated object (a copy of ``body``),
     its namespace and name, or why the create is refused."""
@@ -337,7 +351,7 @@ def _object_errors(info: resources.KindInfo, obj: dict[str, Any], defaulted: boo
     return info.validate(obj)
 
 
-def _namespace_admits(txn: _Batch, info: resources.KindInfo, ns: str, name: str) -> Rejection | None:
+def _namespace_admits(txn: _Batch | _Reads, info: resources.KindInfo, ns: str, name: str) -> Rejection | None:
     """The NamespaceLifecycle admission plugin: no new content in a missing or terminating namespace."""
     if not info.namespaced or ns in txn.live_ns:
         return None
@@ -975,7 +989,7 @@ def _validate_meta(info: resources.KindInfo, obj: dict[str, Any]) -> list[FieldE
     return errs
 
 
-def _generated_name(txn: _Batch, prefix: str, kind: str, namespace: str) -> str:
+def _generated_name(txn: _Batch | _Reads, prefix: str, kind: str, namespace: str) -> str:
     """``prefix`` + 5 characters of utilrand's alphabet; deterministic (from the next uid sequence
     number), and never an existing name nor one written earlier in the batch.
 
