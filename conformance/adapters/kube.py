@@ -21,7 +21,10 @@ a PUT of the scale subresource, ``delete`` a DELETE with ``propagationPolicy``, 
 revision's template written back (``DeploymentRollbacker``), ``pause``/``resume`` a strategic patch.
 
 **Capabilities.** ``rollouts``, ``pod-kill`` (a force delete), ``cordon`` (``kubectl cordon``: the
-cluster's own nodes, so every node the adapter cordoned is uncordoned when the example ends), ``snapshot`` (the observed objects with the cluster's clock, read from
+cluster's own nodes, so every node the adapter cordoned is uncordoned when the example ends),
+``node-faults`` only where every node carries KWOK's mark ``kwok.x-k8s.io/node: fake`` (KWOK's, or
+``kubeoracle serve``'s, nodes: removing the mark stops the node's heartbeat, restoring it starts it
+again; every node failed is recovered when the example ends), ``snapshot`` (the observed objects with the cluster's clock, read from
 the ``Date`` of its answers, so age checks use the time the cluster acted on) and ``live`` (its
 controllers and clock run between requests: the harness brings its model to the cluster's time before
 each request, :meth:`conformance.harness.Run._follow_clock`). The other faults need powers a real
