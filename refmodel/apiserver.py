@@ -723,9 +723,12 @@ def _track(txn: _Batch, info: resources.KindInfo, old: FrozenDict | None, new: F
     were computed by :func:`_server_side_apply`); a write that names no field manager (the model's own
     controllers) leaves them as they were."""
     request = txn.request
-    if not txn.user or not request.field_manager:
-        return new if old is None or new["metadata"].get("managedFields") == old["metadata"].get("managedFields") \
-            else with_(new, metadata=with_(new["metadata"], managedFields=old["metadata"].get("managedFields")))
+    if not txn.user or not request.field_manager:  # what was recorded stays as it was
+        kept = None if old is None else old["metadata"].get("managedFields")
+        if new["metadata"].get("managedFields") == kept:
+            return new
+        md = freeze({k: v for k, v in new["metadata"].items() if k != "managedFields"})
+        return with_(new, metadata=md if kept is None else with_(md, managedFields=kept))
     entries = txn.managed
     if entries is None:
         entries = managedfields.update(old, new, info.kind, request.field_manager, now=txn.now,

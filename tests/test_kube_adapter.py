@@ -150,9 +150,14 @@ def test_the_adapter_stays_in_its_sandbox(server: Server) -> None:
     assert server.call("GET", f"/api/v1/namespaces/{sandboxes[0]}/pods/p")[0] == 404  # gone at once
     assert bound.inject(ev.Cordon("node-0")).status == "ok"
     assert server.call("GET", "/api/v1/nodes/node-0")[1]["spec"].get("unschedulable") is True
-    assert bound.inject(ev.NodeFailed("node-0")).status == "unknown"  # not a tenant's power
+    # the served nodes are simulated as KWOK's are: a node fails when its KWOK mark goes, and comes back with it
+    assert "node-faults" in bound.capabilities
+    assert bound.inject(ev.NodeFailed("node-1")).status == "ok"
+    server.wait_for("node-1 NotReady", lambda: _ready(server, "node-1") != "True", timeout=30)
     bound.close()
-    assert not server.call("GET", "/api/v1/nodes/node-0")[1]["spec"].get("unschedulable")
+    node = server.call("GET", "/api/v1/nodes/node-0")[1]
+    assert not node["spec"].get("unschedulable"), node["spec"]
+    server.wait_for("node-1 Ready again", lambda: _ready(server, "node-1") == "True", timeout=30)
     left = server.call("GET", f"/api/v1/namespaces/{sandboxes[0]}")[1]
     assert left.get("code") == 404 or left["status"]["phase"] == "Terminating", left
     assert server.call("GET", "/api/v1/namespaces/not-the-suites")[0] == 200
@@ -178,3 +183,8 @@ def test_an_interrupted_run_cleans_up(server: Server, tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert active() == [], "sandbox namespaces left active after SIGTERM, but the adapter must delete them"
+
+
+def _ready(server: Server, node: str) -> str | None:
+    conditions = server.call("GET", f"/api/v1/nodes/{node}")[1]["status"].get("conditions") or ()
+    return next((c["status"] for c in conditions if c["type"] == "Ready"), None)

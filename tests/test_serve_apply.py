@@ -200,3 +200,19 @@ def test_prune_removes_what_only_the_applier_stopped_applying() -> None:
     assert [c["name"] for c in kept["spec"]["template"]["spec"]["containers"]] == ["c", "side"]
     gone = _apply(_apply(None, two, "a"), DEPLOY, "a")
     assert [c["name"] for c in gone["spec"]["template"]["spec"]["containers"]] == ["c"]
+
+
+@pytest.mark.parametrize("body", [
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: h}\nspec: [1, 2]\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: h}\nspec: {template: {spec: {containers: [1, {name: 3}]}}}\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: h, managedFields: []}\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\n",
+    "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: h}\n",
+    "- just\n- a list\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: [h]\n",
+])
+def test_hostile_apply_bodies_get_4xx(server: Server, body: str) -> None:
+    code, status = server.call("PATCH", "/apis/apps/v1/namespaces/default/deployments/h?fieldManager=fuzz",
+                               raw=body.encode(), content_type="application/apply-patch+yaml")
+    assert 400 <= code < 500 and status["kind"] == "Status", (code, status)
+    assert server.call("GET", "/apis/apps/v1/namespaces/default/deployments/h")[0] == 404  # nothing half-made

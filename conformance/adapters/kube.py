@@ -21,7 +21,10 @@ a PUT of the scale subresource, ``delete`` a DELETE with ``propagationPolicy``, 
 revision's template written back (``DeploymentRollbacker``), ``pause``/``resume`` a strategic patch.
 
 **Capabilities.** ``rollouts``, ``pod-kill`` (a force delete), ``cordon`` (``kubectl cordon``: the
-cluster's own nodes, so every node the adapter cordoned is uncordoned when the example ends), ``snapshot`` (the observed objects with the cluster's clock, read from
+cluster's own nodes, so every node the adapter cordoned is uncordoned when the example ends),
+``node-faults`` only where every node carries KWOK's mark ``kwok.x-k8s.io/node: fake`` (KWOK's, or
+``kubeoracle serve``'s, nodes: removing the mark stops the node's heartbeat, restoring it starts it
+again; every node failed is recovered when the example ends), ``snapshot`` (the observed objects with the cluster's clock, read from
 the ``Date`` of its answers, so age checks use the time the cluster acted on) and ``live`` (its
 controllers and clock run between requests: the harness brings its model to the cluster's time before
 each request, :meth:`conformance.harness.Run._follow_clock`). The other faults need powers a real
@@ -68,6 +71,7 @@ __all__ = ["SANDBOX_LABEL", "KubeAdapter"]
 SANDBOX_LABEL = "kubeoracle.io/sandbox"
 NAME_LABEL = "kubernetes.io/metadata.name"
 _CORDONED = "node.kubernetes.io/unschedulable"  # the taint of a cordon (it follows spec.unschedulable)
+SIMULATED = "kwok.x-k8s.io/node"  # KWOK heart-beats a node marked "fake", and stops when the mark is gone
 #: what observe lists, in this order, at one resourceVersion: the kinds the suite's machines write or its
 #: invariants read, with their API paths (cluster-scoped kinds are listed whole; PersistentVolumes are kept
 #: only when bound to a sandbox claim)
@@ -151,6 +155,7 @@ class KubeAdapter:
         self.cordoned: set[str] = set()  # the cluster's nodes this adapter cordoned (uncordoned at cleanup)
         self.server_now: int | None = None  # the cluster's clock (the Date of its last answer)
         self.local_at = 0.0
+        self.failed: set[str] = set()  # simulated nodes this adapter failed (recovered at cleanup)
         self.nodes, self.cpu, self.memory = self._node_shape()
         atexit.register(self.close)
         try:
@@ -217,6 +222,11 @@ class KubeAdapter:
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
             return obj
         md = obj["metadata"]
+        if obj.get("kind") == "Node" and SIMULATED in (md.get("annotations") or {}):
+            # the simulator's mark (KWOK, kubeoracle serve), not part of the node the model describes
+            md["annotations"] = {k: v for k, v in md["annotations"].items() if k != SIMULATED}
+            if not md["annotations"]:
+                md.pop("annotations")
         if obj.get("kind") == "Namespace":
             name = self._harness_name(md.get("name", ""))
             if name is not None:
@@ -340,14 +350,23 @@ class KubeAdapter:
         nodes = (answer.body or {}).get("items") or [] if answer.ok else []
         if not nodes:
             return Sandbox().nodes, Sandbox().cpu, Sandbox().memory
+        if all((n["metadata"].get("annotations") or {}).get(SIMULATED) == "fake" for n in nodes):
+            self.capabilities = self.capabilities | {"node-faults"}  # KWOK's nodes, or kubeoracle serve's
         alloc = nodes[0]["status"].get("allocatable") or {}
         return len(nodes), str(alloc.get("cpu", "0")), str(alloc.get("memory", "0"))
 
-    def _check_nodes(self, sandbox: Sandbox) -> None:
-        answer = self._call("GET", "/api/v1/nodes")
-        if not answer.ok:
-            raise AdapterError(f"kube:{self.context}: cannot list nodes: HTTP {answer.code} {answer.body}")
-        nodes = answer.body.get("items") or []
+    def _check_nodes(self, sandbox: Sandbox, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:  # a node recovered or uncordoned at cleanup takes a moment to be Ready and untainted again
+            answer = self._call("GET", "/api/v1/nodes")
+            if not answer.ok:
+                raise AdapterError(f"kube:{self.context}: cannot list nodes: HTTP {answer.code} {answer.body}")
+            nodes = answer.body.get("items") or []
+            if time.monotonic() > deadline or all(
+                    _condition(n, "Ready").get("status") == "True" and not (n.get("spec") or {}).get("taints")
+                    for n in nodes):
+                break
+            time.sleep(self.poll)
         want_cpu, want_mem = parse_quantity(sandbox.cpu), parse_quantity(sandbox.memory)
         sizes = sorted((n["metadata"]["name"], parse_quantity(n["status"]["allocatable"].get("cpu", "0")),
                         parse_quantity(n["status"]["allocatable"].get("memory", "0"))) for n in nodes)
@@ -505,7 +524,22 @@ class KubeAdapter:
                     "kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0}))
             case ev.Cordon(node=node) | ev.Uncordon(node=node):
                 return self._cordon(node, isinstance(fault, ev.Cordon))
+            case ev.NodeFailed(node=node) | ev.NodeRecovered(node=node) if "node-faults" in self.capabilities:
+                return self._fail(node, isinstance(fault, ev.NodeFailed))
         return Outcome.unknown(f"the kube adapter cannot inject {type(fault).__name__} into a real cluster")
+
+    def _fail(self, node: str, failed: bool) -> Outcome:
+        """A simulated node stops (its KWOK mark removed: nothing heart-beats it any more) or starts again
+        (the mark back); every node the adapter failed is recovered when the example ends."""
+        answer = self._call("PATCH", f"/api/v1/nodes/{node}",
+                            {"metadata": {"annotations": {SIMULATED: None if failed else "fake"}}},
+                            content_type="application/merge-patch+json")
+        if answer.ok:
+            if failed:
+                self.failed.add(node)
+            else:
+                self.failed.discard(node)
+        return self._outcome(answer)
 
     def _cordon(self, node: str, unschedulable: bool) -> Outcome:
         """``kubectl cordon``/``uncordon``: a strategic patch of ``spec.unschedulable`` (a node already so is
@@ -540,7 +574,8 @@ class KubeAdapter:
                                   o["metadata"].get("resourceVersion", "")) for o in objs if o["kind"] != "Node")
             if fingerprint != last:
                 last, since = fingerprint, time.monotonic()
-            elif time.monotonic() - since >= self.quiet and _pending(objs) is None and not _room(objs):
+            elif time.monotonic() - since >= self.quiet and _pending(objs, frozenset(self.failed)) is None \
+                    and not _room(objs):
                 return True
             time.sleep(self.poll)
         return False
@@ -604,6 +639,14 @@ class KubeAdapter:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        for node in sorted(self.failed):
+            try:
+                answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"metadata": {"annotations": {SIMULATED: "fake"}}},
+                                    content_type="application/merge-patch+json", timeout=10)
+            except Exception:  # the server is gone: nothing left to restore
+                answer = _Answer(404, None)
+            if answer.ok or answer.code == 404:
+                self.failed.discard(node)
         for node in sorted(self.cordoned):
             try:
                 answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": None}},
@@ -670,12 +713,35 @@ def _room(objs: list[dict[str, Any]]) -> bool:
     return bool(pending_pods_have_no_room(ListView(objs), Context())[1])
 
 
-def _pending(objs: list[dict[str, Any]]) -> str | None:
+def _evicted(pod: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
+    """Whether the node lifecycle controller will evict ``pod`` from ``node`` (a NoExecute taint it does
+    not tolerate for ever: ``taint_eviction.go``)."""
+    if pod["metadata"].get("deletionTimestamp"):
+        return False
+    for taint in (node.get("spec") or {}).get("taints") or ():
+        if taint.get("effect") != "NoExecute":
+            continue
+        forever = any(t.get("effect") in (None, "", "NoExecute") and t.get("tolerationSeconds") is None
+                      and (t.get("key") == taint.get("key") or (not t.get("key") and t.get("operator") == "Exists"))
+                      for t in (pod.get("spec") or {}).get("tolerations") or ())
+        if not forever:
+            return True
+    return False
+
+
+def _pending(objs: list[dict[str, Any]], failed: frozenset[str] = frozenset()) -> str | None:
     """What in the sandbox still waits for the cluster to act (None: nothing): the work that happens
     without a request, which the harness's model does at its settle, so the comparison with it waits for
     the cluster to have done it too."""
     uids = {o["metadata"].get("uid") for o in objs}
-    stuck = {o["metadata"].get("uid") for o in objs if o["kind"] == "Pod" and _stuck(o)}
+    down = {o["metadata"]["name"]: o for o in objs if o["kind"] == "Node" and _condition(o, "Ready").get("status") != "True"}
+    for name in sorted(failed):
+        if name not in down:
+            return f"Node/{name} failed, but the node lifecycle controller has not noticed yet"
+    stuck = {o["metadata"].get("uid") for o in objs if o["kind"] == "Pod" and (_stuck(o) or o["spec"].get("nodeName") in down)}
+    # a pod Terminating on a node that is down holds its namespace's or owner's deletion for as long
+    blocked = any(o["kind"] == "Pod" and o["metadata"].get("deletionTimestamp") and o["spec"].get("nodeName") in down
+                  for o in objs)
     for o in objs:
         md, kind = o["metadata"], o["kind"]
         spec, status = o.get("spec") or {}, o.get("status") or {}
@@ -683,13 +749,19 @@ def _pending(objs: list[dict[str, Any]]) -> str | None:
         if kind in ("Node", "StorageClass"):
             continue
         if md.get("deletionTimestamp"):
-            return f"{where} is being deleted"
+            if kind == "Pod" and spec.get("nodeName") in down:
+                continue  # no kubelet confirms it: it stays Terminating, in the model too
+            if not blocked:
+                return f"{where} is being deleted"
+            continue
         if any(r.get("uid") not in uids for r in md.get("ownerReferences") or ()
                if r.get("kind") in _PATHS and r.get("kind") not in ("Node",)):
             return f"{where} has an owner that is gone (the garbage collector has not deleted it yet)"
         if kind in ("Deployment", "ReplicaSet", "StatefulSet") and \
                 status.get("observedGeneration", 0) < md.get("generation", 0):
             return f"{where}: generation {md.get('generation')} not observed yet"
+        if kind == "Pod" and spec.get("nodeName") in down and _evicted(o, down[spec["nodeName"]]):
+            return f"{where} is on a node that is not Ready and will be evicted once its toleration runs out"
         if kind == "Pod" and status.get("phase", "Pending") in ("Pending", "Running") and md.get("uid") not in stuck:
             if not spec.get("nodeName"):
                 return f"{where} is not scheduled yet"

@@ -74,7 +74,7 @@ class Cluster:
             self.state: ClusterState = self._recover(self.journal.records)
         else:
             config = ClusterConfig(start_time=int(wall()))
-            self.state = rm.new_cluster(nodes=nodes, cpu=cpu, memory=memory, config=config)
+            self.state = _simulated(rm.new_cluster(nodes=nodes, cpu=cpu, memory=memory, config=config))
             if self.journal is not None:  # the first record: the whole initial cluster
                 self.journal.append(self._record([(k, ns, None, o) for k, ns_map in self.state.objects.items()
                                                   for ns, names in ns_map.items()
@@ -99,6 +99,7 @@ class Cluster:
         new, response, changes = apiserver.handle(old, request)
         if changes:
             new = notify(new, changes)
+            new = _node_environment(new, changes)
         self._commit(old, new, sync=True)
         return response
 
@@ -239,6 +240,37 @@ class Cluster:
 
     def plain(self, obj: Any) -> Any:
         return thaw(obj)
+
+
+#: KWOK's mark of a node it simulates (``kwok.x-k8s.io/node: fake``, ``kwok/pkg/kwok/controllers``): its
+#: controller heart-beats such nodes and stops when the annotation is gone. The served nodes carry it and
+#: behave alike: removing it stops the node's kubelet (the model's ``NodeFailed``), putting it back starts
+#: it again (``NodeRecovered``), so a client fails a node here as on a KWOK cluster.
+SIMULATED = "kwok.x-k8s.io/node"
+
+
+def _simulated(state: ClusterState) -> ClusterState:
+    for node in list(state.iter_kind("Node", None)):
+        name = node["metadata"]["name"]
+        state, _response, _changes = apiserver.handle(state, Request(
+            "patch", "Node", "", name, body={"metadata": {"annotations": {SIMULATED: "fake"}}}, patch_type="merge"))
+    return state
+
+
+def _node_environment(state: ClusterState, changes: Any) -> ClusterState:
+    """A node whose KWOK mark was removed fails; one whose mark came back recovers."""
+    from refmodel.controllers import nodelifecycle
+
+    for (kind, _ns, name), before, after, _status in changes:
+        if kind != "Node" or before is None or after is None:
+            continue
+        was = (before["metadata"].get("annotations") or {}).get(SIMULATED) == "fake"
+        now = (after["metadata"].get("annotations") or {}).get(SIMULATED) == "fake"
+        if was and not now:
+            state = nodelifecycle.node_failed(state, name)
+        elif now and not was:
+            state = nodelifecycle.node_recovered(state, name)
+    return state
 
 
 def _bump_scale(request: Request, by: int) -> Request:
