@@ -266,10 +266,11 @@ def test_the_in_cluster_job_runs_its_shards_and_merge_against_kubeoracle_serve(r
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "SHARDS": str(shards), "RUN_ID": "uid-1",
                "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
                "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-        procs = [subprocess.Popen(["/bin/sh", "-c", shard_script], env={**env, "JOB_COMPLETION_INDEX": str(i)},
-                                  cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                 for i in range(shards)]
-        for i, (rc, out) in enumerate(_finish(procs)):
+        assert job["spec"]["parallelism"] == 1, "the shards share the cluster's nodes: one at a time"
+        for i in range(shards):  # one at a time, as the Job's parallelism runs them
+            proc = subprocess.Popen(["/bin/sh", "-c", shard_script], env={**env, "JOB_COMPLETION_INDEX": str(i)},
+                                    cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            ((rc, out),) = _finish([proc])
             assert rc == 0, f"completion index {i}: exit {rc}\n{out}"
             shard = json.loads((results / "uid-1" / f"shard-{i + 1}" / "results.json").read_text())
             assert shard["valid"] is True and shard["adapter"] == "kube:in-cluster", (i, shard["valid"], out)
