@@ -329,6 +329,11 @@ def test_the_indexed_job_runs_one_shard_per_index_with_the_in_cluster_context() 
     assert env["KUBECONFIG"]["value"].startswith(next(m["mountPath"] for m in container["volumeMounts"]
                                                       if m["name"] == "kubeconfig"))
     assert "controller-uid" in env["RUN_ID"]["valueFrom"]["fieldRef"]["fieldPath"]
+    # the kube adapter's model takes the nodes' whole capacity to be its sandbox's: the example's own pods
+    # must request none of it (BestEffort), or the scheduler and the model would disagree about what fits
+    for doc in _docs("20-redis.yaml", "40-job.yaml", "merge/merge-job.yaml"):
+        for c in (doc.get("spec") or {}).get("template", {}).get("spec", {}).get("containers", ()):
+            assert not c.get("resources"), f"{doc['kind']}/{doc['metadata']['name']}: {c.get('resources')}"
 
 
 def test_a_shard_in_worker_processes_is_the_same_shard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
