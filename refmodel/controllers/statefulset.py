@@ -948,9 +948,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
 
     state = adopt_orphan_revisions(state, NAME, sts, matches)
     prefix = _valid_prefix(state, sts)
-    state, pods = _claim_pods(state, sts, prefix.name_set if prefix is not None else frozenset(),
-                              prefix.others if prefix is not None and prefix.owned is state.by_owner.get(
-                                  sts["metadata"]["uid"]) else None)
+    others = prefix.others if prefix is not None and prefix.owned is state.by_owner.get(sts["metadata"]["uid"]) else None
+    state, pods = _claim_pods(state, sts, prefix.name_set if prefix is not None and others is None else frozenset(),
+                              others)
     revisions = sort_controller_revisions(list_controller_revisions(state, sts, matches, _owned(state, sts["metadata"]["uid"])[1]))
     state, current, update_rev, collision_count, _err = get_statefulset_revisions(state, sts, revisions)
     if current is None or update_rev is None:
