@@ -4,7 +4,8 @@ Every pod is created by the ReplicaSet controller, scheduled, pulled, started an
 ReplicaSet and Deployment statuses are brought up to date. Two cluster shapes (see ``conftest.py``):
 default-size nodes, where every scheduler turn spreads its bindings over every node, and large nodes.
 Compare the means across sizes: the 100k/10k ratio stays near 10 when nothing is quadratic (target:
-<= 11, and 100k on default nodes under 10 s). The 1,000,000-pod stretch (10,001 nodes) runs only with
+<= 11, and 100k on default nodes under 10 s). ``extra_info["peak_rss_mib"]`` is the process's peak resident
+set after the run (target: under 1 GiB at 100k). The 1,000,000-pod stretch (10,001 nodes) runs only with
 ``KUBEORACLE_BENCH_STRETCH=1``.
 
     pytest benchmarks/bench_calibration.py benchmarks/bench_bulk.py --benchmark-only
@@ -12,6 +13,9 @@ Compare the means across sizes: the 100k/10k ratio stays near 10 when nothing is
 """
 
 from __future__ import annotations
+
+import resource
+import sys
 
 import pytest
 
@@ -27,7 +31,7 @@ def test_bulk_converge_one_deployment(benchmark: pytest.FixtureRequest, replicas
     rounds = 1 if replicas >= 100_000 else 3
     result = benchmark.pedantic(rm.converge, args=(start,), rounds=rounds, iterations=1)  # type: ignore[attr-defined]
     assert_deployment_converged(result, "web", replicas)
-    benchmark.extra_info.update({"pods": replicas, "shape": shape})  # type: ignore[attr-defined]
+    benchmark.extra_info.update({"pods": replicas, "shape": shape, "peak_rss_mib": peak_rss_mib()})  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
@@ -38,4 +42,11 @@ def test_bulk_converge_one_million_pods(benchmark: pytest.FixtureRequest) -> Non
     start = rm.apply_manifest(cluster_for(replicas, "default-nodes"), deployment("web", replicas))
     result = benchmark.pedantic(rm.converge, args=(start,), rounds=1, iterations=1)  # type: ignore[attr-defined]
     assert_deployment_converged(result, "web", replicas)
-    benchmark.extra_info.update({"pods": replicas, "shape": "default-nodes"})  # type: ignore[attr-defined]
+    benchmark.extra_info.update({"pods": replicas, "shape": "default-nodes", "peak_rss_mib": peak_rss_mib()})  # type: ignore[attr-defined]
+
+
+def peak_rss_mib() -> int:
+    """The process's peak resident set so far (``getrusage``; Linux reports KiB, macOS bytes): the peak
+    of the largest benchmark run so far in this process, the one just run included."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak / (1024 * 1024 if sys.platform == "darwin" else 1024))

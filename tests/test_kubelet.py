@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import attrs
 import pytest
 
 import refmodel as rm
@@ -364,3 +365,61 @@ def test_one_new_pod_costs_its_own_syncs_not_its_nodes(node1: ClusterState) -> N
     rm.converge(_bound(s, "new"), counters=counters)
     visits = counters.get("kubelet", "pod_visits")
     assert 1 <= visits <= 3, f"{visits} kubelet pod visits for one new pod on a node of 40, but should be 2 (admit, start)"
+
+
+# ---------------------------------------------------------------------------------------------
+# converge's runs of pod syncs (kubelet.sync_pods): the same state as the syncs one at a time
+# ---------------------------------------------------------------------------------------------
+def _mixed_pods(s: ClusterState) -> ClusterState:
+    """Pods that take every way through a pod sync: plain, probed, a bad image (pull back-off table), a
+    readiness fact, a finalizer (the deleted pod is stopped and reported), a missing ConfigMap (volume gate)."""
+    pods = [_pod(f"plain{i}") for i in range(6)] + [_pod("probed", probe_delay=3), _pod("bad", image="nginx:broken"),
+                                                      _pod("fact")]
+    held = _pod("held")
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    gated = _pod("gated")
+    gated["spec"]["volumes"] = [{"name": "cfg", "configMap": {"name": "absent"}}]
+    gated["spec"]["containers"][0]["volumeMounts"] = [{"name": "cfg", "mountPath": "/etc/cfg"}]
+    for raw in (*pods, held, gated):
+        s = rm.apply_manifest(s, raw)
+    return rm.step(s, ImagePullFailed("nginx:broken"))
+
+
+def _one_at_a_time(s: ClusterState) -> ClusterState:
+    final = s
+    for _event, final in rm.converge_steps(s):  # noqa: B007
+        pass
+    return final
+
+
+@pytest.mark.parametrize("nodes", [1, 3])
+def test_converge_runs_of_pod_syncs_end_where_one_at_a_time_ends(nodes: int) -> None:
+    # converge takes a run of queued pod keys in one go (kubelet.sync_pods); converge_steps one key at a time
+    s = _mixed_pods(rm.new_cluster(nodes))
+    for when, start in (("from creation", s),
+                        ("after a readiness fact and a delete", rm.step(rm.step(
+                            rm.converge(s), ReadinessChanged("default", "fact", False)), Delete("Pod", "default", "held")))):
+        batched, single = rm.converge(start), _one_at_a_time(start)
+        diff = [f.name for f in attrs.fields(ClusterState) if getattr(batched, f.name) != getattr(single, f.name)]
+        assert not diff, f"{when}: converge differs from converge_steps in {diff}, but should end in the same state"
+        assert rm.get(batched, "Pod", "plain0")["status"]["phase"] == "Running", "the plain pods did not start"
+
+
+def test_sync_pods_is_the_syncs_of_its_keys_one_after_another() -> None:
+    s = _mixed_pods(rm.new_cluster(2))
+    s = rm.step(s, Reconcile("scheduler", "queue"))
+    keys = sorted(k for c, k in s.dirty if c == "kubelet" and "/" in k)
+    assert len(keys) >= 10, f"kubelet pod keys {keys} after the bindings, but every pod should have one"
+    keys.insert(3, "default/not-queued")  # a key no longer queued is skipped, as converge skips it
+    for rounds in range(4):  # admission, again before the flush (from the pending statuses), then start ...
+        batched, done = kubelet.sync_pods(s, keys)
+        single = s
+        for key in keys:
+            if ("kubelet", key) in single.dirty:
+                single = kubelet.sync(single.replace(dirty=single.dirty.delete(("kubelet", key))), key)
+        assert done == len(keys) - 1, f"round {rounds}: {done} pod syncs counted, but {len(keys) - 1} keys were queued"
+        diff = [f.name for f in attrs.fields(ClusterState) if getattr(batched, f.name) != getattr(single, f.name)]
+        assert not diff, f"round {rounds}: sync_pods differs from the syncs one at a time in {diff}"
+        if rounds % 2 == 1:  # the statuses written, then the clock moves (pulls done, back-off due)
+            batched = rm.step(rm.converge(batched, ("kubelet",)), ClockAdvanced(5))
+        s = batched.enqueue_many([("kubelet", k) for k in keys if k != "default/not-queued"])

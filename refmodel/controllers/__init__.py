@@ -14,7 +14,7 @@ a timer instead).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -28,6 +28,7 @@ __all__ = ["CONTROLLERS", "Controller", "Watch", "bind_many", "create_many", "de
            "update_many", "update_status", "update_status_many"]
 
 Watch = Callable[[ClusterState, FrozenDict | None, FrozenDict | None], Iterable[str]]
+Gate = Callable[[ClusterState], Container[str]]
 Sync = Callable[[ClusterState, str], ClusterState]
 
 
@@ -38,13 +39,18 @@ class Controller:
     watches: Mapping[str, Watch] = attrs.field(factory=dict)
     environment: bool = False  # True for the node-side actors (kubelet, node lifecycle)
     # kinds whose status-only writes (the status subresource) can never make this controller's watch
-    # return a key: notify skips the call (tests/test_core.py checks the claim on every such write)
+    # return a key: notify skips the call (tests/test_notify.py checks the claim on every such write)
     status_blind: frozenset[str] = frozenset()
+    # kind -> the namespaces in which the kind's watch may return a key, as a function of the state (the
+    # endpoints controllers' pod watch: those with a Service that has a selector): notify calls the watch
+    # only for writes there (tests/test_notify.py checks the claim on every write)
+    gates: Mapping[str, Gate] = attrs.field(factory=dict)
 
 
 CONTROLLERS: dict[str, Controller] = {}
 _WATCHERS: dict[str, list[tuple[str, Watch]]] = {}
 _STATUS_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}
+_GATES: dict[tuple[str, str], Gate] = {}  # (controller, kind) -> its gate
 
 
 def register(controller: Controller) -> Controller:
@@ -53,17 +59,32 @@ def register(controller: Controller) -> Controller:
         _WATCHERS.setdefault(kind, []).append((controller.name, watch))
         if kind not in controller.status_blind:
             _STATUS_WATCHERS.setdefault(kind, []).append((controller.name, watch))
+        gate = controller.gates.get(kind)
+        if gate is not None:
+            _GATES[(controller.name, kind)] = gate
     return controller
 
 
 def notify(state: ClusterState, changes: Iterable[Change]) -> ClusterState:
     """Queue the work keys the controllers' watches derive from committed writes, in order, all seen
-    against ``state`` (a status-only write wakes only the watches not blind to it)."""
+    against ``state`` (a status-only write wakes only the watches not blind to it; a gated watch is called
+    only for writes in the namespaces its gate names in ``state``)."""
     items: list[tuple[str, str]] = []
+    append = items.append
+    batch: dict[tuple[str, bool], list[tuple[str, Watch, Container[str] | None]]] = {}  # (kind, status_only) ->
     for ref, old, new, status_only in changes:
-        for name, watch in (_STATUS_WATCHERS if status_only else _WATCHERS).get(ref[0]) or ():
-            for key in watch(state, old, new):
-                items.append((name, key))
+        watchers = batch.get((ref[0], status_only))
+        if watchers is None:
+            watchers = batch[(ref[0], status_only)] = [
+                (name, watch, _GATES[(name, ref[0])](state) if (name, ref[0]) in _GATES else None)
+                for name, watch in (_STATUS_WATCHERS if status_only else _WATCHERS).get(ref[0]) or ()]
+        for name, watch, namespaces in watchers:
+            if namespaces is not None and ref[1] not in namespaces:
+                continue
+            keys = watch(state, old, new)
+            if keys:
+                for key in keys:
+                    append((name, key))
     return state.enqueue_many(items)
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "find_port",
     "pod_key",
     "selected_pods",
+    "selector_namespaces",
     "services_selecting",
     "set_cache",
     "should_be_in_endpoints",
@@ -111,9 +112,53 @@ def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, Any] | Non
 
 
 def services_selecting(state: ClusterState, ns: str, labels: Mapping[str, Any] | None) -> list[str]:
-    """GetPodServiceMemberships: the Services of ``ns`` whose selector matches ``labels``."""
-    return sorted(s["metadata"]["name"] for s in state.iter_kind("Service", ns)  # sorted: hash-seed free
-                  if _selects((s.get("spec") or EMPTY).get("selector"), labels))
+    """GetPodServiceMemberships: the Services of ``ns`` whose selector matches ``labels``, in name order
+    (hash-seed free). Only the Services with a selector are tried (:func:`_selector_services`): the
+    ``kubernetes`` Service of ``default`` has none, and every pod write of that namespace asks."""
+    labels = labels or EMPTY
+    return [name for name, selector in _selector_services(state, ns)
+            if all(labels.get(k) == v for k, v in selector)]
+
+
+_SELECTORS: dict[int, tuple[Any, tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]]] = {}
+
+
+def _selector_services(state: ClusterState, ns: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """(name, selector items) of the Services of ``ns`` that have a selector, sorted by name; memoised by
+    identity of the namespace's Service map (Services change rarely, pods often; the cache holds the map,
+    so its id stays valid)."""
+    names = (state.objects.get("Service") or _MAP).get(ns)
+    if names is None:
+        return ()
+    hit = _SELECTORS.get(id(names))
+    if hit is not None and hit[0] is names:
+        return hit[1]
+    out = []
+    for name, svc in names.items():
+        selector = (svc.get("spec") or EMPTY).get("selector")
+        if selector is not None:
+            out.append((name, tuple(selector.items())))
+    got = tuple(sorted(out))
+    if len(_SELECTORS) > 1024:
+        _SELECTORS.clear()
+    _SELECTORS[id(names)] = (names, got)
+    return got
+
+
+def selector_namespaces(state: ClusterState) -> frozenset[str]:
+    """The namespaces with a Service that has a selector: the gate of the pod watch (:func:`pod_watch`
+    returns no key for a pod elsewhere). Memoised by identity of the Services' namespace map."""
+    by_ns = state.objects.get("Service")
+    if by_ns is None:
+        return frozenset()
+    if _GATE and _GATE[0][0] is by_ns:
+        return _GATE[0][1]
+    found = frozenset(ns for ns in by_ns if _selector_services(state, ns))
+    _GATE[:] = [(by_ns, found)]
+    return found
+
+
+_GATE: list[tuple[Any, frozenset[str]]] = []  # at most one: (the Services' namespace map, its gate)
 
 
 def selected_pods(state: ClusterState, svc: Mapping[str, Any]) -> list[FrozenDict]:
@@ -149,7 +194,7 @@ def pod_watch(controller: str) -> Any:
         assert pod is not None
         md = pod["metadata"]
         ns = md.get("namespace", "")
-        if state.count("Service", ns) == 0:
+        if not _selector_services(state, ns):
             return ()
         old_labels = old["metadata"].get("labels") if old is not None else None
         new_labels = new["metadata"].get("labels") if new is not None else None
@@ -373,4 +418,4 @@ def _write(state: ClusterState, svc: FrozenDict, cache: ServiceEndpoints) -> Clu
     return update(state, NAME, new)[0]
 
 
-register(Controller(NAME, sync, {"Service": service_watch, "Pod": pod_watch(NAME)}, status_blind=frozenset()))
+register(Controller(NAME, sync, {"Service": service_watch, "Pod": pod_watch(NAME)}, gates={"Pod": selector_namespaces}))

@@ -45,6 +45,7 @@ from .endpoints import (
     find_port,
     pod_watch,
     selected_pods,
+    selector_namespaces,
     service_watch,
     set_cache,
     should_be_in_endpoints,
@@ -305,4 +306,4 @@ def _sync_service(state: ClusterState, svc: FrozenDict) -> ClusterState:
     return set_cache(state, (ns, md["name"]), cache, CACHE)
 
 
-register(Controller(NAME, sync, {"Service": service_watch, "Pod": pod_watch(NAME)}, status_blind=frozenset()))
+register(Controller(NAME, sync, {"Service": service_watch, "Pod": pod_watch(NAME)}, gates={"Pod": selector_namespaces}))
