@@ -3,6 +3,9 @@
 * every file in ``valid/`` loads, every object is accepted (created into a fresh cluster, with the
   namespaces it names but does not define, and with its companion files as SOURCES.md groups them),
   re-applying it is accepted too, and the cluster then converges;
+* every file holding storage or configuration kinds converges with what a user adds beside it
+  (PREREQUISITES): every claim Bound to a volume that names it (or Pending where upstream keeps it so,
+  with its event: STAYS_PENDING), every pod Running and Ready, every StatefulSet fully Ready;
 * every file in ``invalid/`` is rejected at the stage and with the field/error text that SOURCES.md's
   reason gives (the expectations below are written from those reasons, decided as upstream v1.32 decides
   with kubectl's default ``--validate=strict`` and ``create`` semantics).
@@ -24,8 +27,10 @@ import door
 import pytest
 
 import refmodel as rm
+from refmodel.controllers import statefulset as ssc
 from refmodel.errors import Rejection
 from refmodel.frozen import freeze
+from refmodel.provisioners import PROVISIONERS, InMemoryProvisioner
 from refmodel.resources import lookup
 from refmodel.resources.schema import structural_errors
 
@@ -390,3 +395,127 @@ def test_frozen_invalid_objects_still_rejected() -> None:
     errs = info.validate(freeze(decoded))
     assert any(e.field == "spec.containers[0].ports[0].containerPort" for e in errs), \
         f"got {[str(e) for e in errs]}, but a frozen pod with containerPort 0 is invalid"
+
+
+# ---------------------------------------------------------------------------------------------
+# storage and configuration: the corpus's claims bind and its pods become Ready (issue 11)
+# ---------------------------------------------------------------------------------------------
+# What a user applies beside a file that names objects no corpus file defines: written here, for a
+# development cluster (minikube's provisioner serves a cloud's class name; the tutorial's generated
+# Secret). Upstream leaves a claim of a missing class Pending ("storageclass ... not found") and a
+# container whose Secret is missing waiting (CreateContainerConfigError), as the model does without these.
+PREREQUISITES: dict[str, list[Obj]] = {
+    "k8s-examples__simple-statefulset.yaml": [  # its claims ask for vSphere's "thin-disk" class
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "thin-disk"},
+         "provisioner": "k8s.io/minikube-hostpath"}],
+    "k8s-website__wordpress-deployment.yaml": [  # the tutorial's kustomization generates it
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "mysql-pass"},
+         "stringData": {"password": "corpus-test-only"}}],
+}
+PREREQUISITES["k8s-website__wordpress-mysql-deployment.yaml"] = PREREQUISITES["k8s-website__wordpress-deployment.yaml"]
+
+# Files one tutorial or fixture directory applies together that SOURCES.md does not group (beside GROUPS).
+TUTORIALS: tuple[tuple[str, ...], ...] = (
+    ("krane__pvc.yaml", "krane__wait_for_first_consumer_storage_class.yaml"),  # krane's test/fixtures/pvc/
+    ("k8s-website__pv-volume.yaml", "k8s-website__pv-claim.yaml", "k8s-website__pv-pod.yaml"),
+    ("k8s-website__wordpress-mysql-deployment.yaml", "k8s-website__wordpress-deployment.yaml"),
+)
+
+# Claims upstream v1.32 leaves Pending whatever the user adds, with the event that says why.
+STAYS_PENDING: dict[str, tuple[str, str]] = {
+    # WaitForFirstConsumer classes bind a claim only once a pod using it is scheduled; none does
+    "default/with-storage-class": ("WaitForFirstConsumer", "waiting for first consumer to be created before binding"),
+    "default/local-rwop-volume-pvc": ("WaitForFirstConsumer",
+                                      "waiting for first consumer to be created before binding"),
+    # DefaultStorageClass admission gives the claim the default class ("standard"); its pre-bound volume has
+    # none, and checkVolumeSatisfyClaim refuses the pair (on a cluster without a default class it binds:
+    # test_prebound_claim_without_a_class_binds_where_no_class_is_default)
+    "default/my-model-pvc": ("VolumeMismatch", 'Cannot bind to requested volume "my-model-pv": storageClassName '
+                                               "does not match"),
+}
+
+NFS_PROVISIONER = "k8s-sigs.io/nfs-subdir-external-provisioner"
+_STORAGE_KINDS = {"StatefulSet", "PersistentVolume", "PersistentVolumeClaim", "StorageClass", "ConfigMap", "Secret"}
+
+
+def _storage_files() -> list[str]:
+    base = _corpus_dir()
+    if base is None:
+        return []
+    return [n for n in _files("valid") if n not in UPSTREAM_REJECTS_VALID
+            and {o.get("kind") for o in rm.load_manifests((base / "valid" / n).read_text(encoding="utf-8"))}
+            & _STORAGE_KINDS]
+
+
+def _applied_with(name: str) -> tuple[str, ...]:
+    for group in (*GROUPS, *TUTORIALS):
+        if name in group:
+            return tuple(dict.fromkeys(n for g in (*GROUPS, *TUTORIALS) if set(g) & set(group) for n in g))
+    return (name,)
+
+
+def _warnings(state: rm.ClusterState, kind: str, ns: str, name: str) -> list[tuple[str, str]]:
+    return [(e.get("reason", ""), e.get("message", "")) for e in rm.list_objects(state, "Event", namespace=ns)
+            if (e.get("involvedObject") or {}).get("kind") == kind and (e.get("involvedObject") or {}).get("name") == name]
+
+
+@pytest.mark.parametrize("name", _storage_files())
+def test_storage_file_converges_claims_bound_pods_ready(manifests_dir: Path, name: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    files = _applied_with(name)
+    objs = [o for n in files for o in _load(manifests_dir, "valid", n)]
+    objs += [copy.deepcopy(o) for n in files for o in PREREQUISITES.get(n, [])]
+    if any(o.get("kind") == "StorageClass" and o.get("provisioner") == NFS_PROVISIONER for o in objs):
+        # the file's Deployment runs this provisioner (against an NFS server): the model's stands in for it
+        monkeypatch.setitem(PROVISIONERS, NFS_PROVISIONER, InMemoryProvisioner(NFS_PROVISIONER))
+    base = rm.new_cluster(nodes=3)
+    if any(o.get("kind") == "StorageClass" and base.get("StorageClass", "", o["metadata"]["name"]) is not None
+           for o in objs):  # a file defining the default class's name ("standard"): a cluster without it
+        base = rm.new_cluster(nodes=3, config=rm.ClusterConfig(default_storage_class=""))
+    state = _with_namespaces(base, objs)
+    for o in sorted(objs, key=lambda o: o.get("kind") != "Namespace"):
+        state = rm.apply_manifest(state, o)
+    state = rm.converge(state)
+    for claim in rm.list_objects(state, "PersistentVolumeClaim"):
+        md = claim["metadata"]
+        key, phase = f"{md['namespace']}/{md['name']}", claim["status"].get("phase")
+        events = _warnings(state, "PersistentVolumeClaim", md["namespace"], md["name"])
+        if key in STAYS_PENDING:
+            assert phase == "Pending" and STAYS_PENDING[key] in events, (
+                f"{name}: claim {key} is {phase} with events {events}, but upstream leaves it Pending with "
+                f"{STAYS_PENDING[key]}")
+            continue
+        assert phase == "Bound", f"{name}: claim {key} is {phase} with events {events}, but should be Bound"
+        pv = rm.get(state, "PersistentVolume", claim["spec"]["volumeName"])
+        assert pv is not None and pv["status"].get("phase") == "Bound", f"{name}: {key}'s volume is {pv}"
+        ref = pv["spec"].get("claimRef") or {}
+        assert (ref.get("namespace"), ref.get("name"), ref.get("uid")) == (md["namespace"], md["name"], md["uid"]), (
+            f"{name}: volume {pv['metadata']['name']} has claimRef {ref}, but should name {key}")
+    for pod in rm.list_objects(state, "Pod"):
+        md = pod["metadata"]
+        if md["namespace"] == "kube-system":
+            continue
+        uses = [v["persistentVolumeClaim"]["claimName"] for v in pod["spec"].get("volumes") or ()
+                if v.get("persistentVolumeClaim")]
+        if any(f"{md['namespace']}/{c}" in STAYS_PENDING for c in uses):
+            continue
+        done = pod["spec"].get("restartPolicy") == "Never" and pod["status"].get("phase") == "Succeeded"
+        assert done or ssc.is_running_and_ready(pod), (
+            f"{name}: pod {md['name']} is {pod['status'].get('phase')} ({pod['status'].get('conditions')}), "
+            "but should be Running and Ready")
+    for sts in rm.list_objects(state, "StatefulSet"):
+        st = sts.get("status") or {}
+        assert st.get("readyReplicas") == st.get("replicas") == sts["spec"]["replicas"], (
+            f"{name}: StatefulSet {sts['metadata']['name']} has status {st}, but all {sts['spec']['replicas']} "
+            "replicas should be Ready")
+
+
+def test_prebound_claim_without_a_class_binds_where_no_class_is_default(manifests_dir: Path) -> None:
+    # the pair STAYS_PENDING keeps Pending on a cluster with a default class binds on one without
+    state = rm.new_cluster(nodes=3, config=rm.ClusterConfig(default_storage_class=""))
+    for n in ("k8s-examples__pv.yaml", "k8s-examples__pvc.yaml"):
+        for o in _load(manifests_dir, "valid", n):
+            state = rm.apply_manifest(state, o)
+    claim = rm.get(rm.converge(state), "PersistentVolumeClaim", "my-model-pvc")
+    assert claim is not None and claim["status"].get("phase") == "Bound" and \
+        claim["spec"]["volumeName"] == "my-model-pv", f"my-model-pvc is {claim}, but should be Bound to my-model-pv"

@@ -618,3 +618,44 @@ def test_the_prefix_memo_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(ssc, "_valid_prefix", lambda state, s: None)
     without = _scenario(base)
     assert with_memo == without
+
+
+def _claim_edits(state: rm.ClusterState) -> list[Any]:
+    """A healthy set's claims edited by hand while its prefix is remembered (no pod changes): an owner
+    reference to the set (the Retain policies want none), then a claim being deleted; after each, a
+    stray claim of the set's name pattern comes and goes, which wakes the set (a claim's removal does)."""
+    owner = rm.get(state, "StatefulSet", "web", NS)
+    assert owner is not None
+    seen = []
+    for name, change in (("data-web-1", "owner"), ("data-web-0", "delete")):
+        claim = rm.get(state, "PersistentVolumeClaim", name, NS)
+        assert claim is not None
+        if change == "owner":
+            claim["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web",
+                                                     "uid": owner["metadata"]["uid"]}]
+            state = rm.apply_manifest(state, claim)
+        else:
+            state = step(state, Delete("PersistentVolumeClaim", NS, name))
+        stray = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data-web-9", "namespace": NS},
+                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+        state = rm.converge(step(rm.apply_manifest(state, stray), Delete("PersistentVolumeClaim", NS, "data-web-9")))
+        seen.append({c["metadata"]["name"]: ([r["kind"] for r in c["metadata"].get("ownerReferences") or ()],
+                                             bool(c["metadata"].get("deletionTimestamp")))
+                     for c in rm.list_objects(state, "PersistentVolumeClaim")})
+    return seen
+
+
+def test_the_prefix_memo_sees_claims_edited_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    # TestClaimOwnerUpToDate's Retain/Retain row, on a claim of a replica the prefix memo holds: the
+    # owner reference the claim gains is found and dropped (the binder's writes to a claim are skipped
+    # over only while no claim of the prefix gains an owner), and a claim being deleted (kept by the
+    # pvc-protection finalizer while its pod runs) changes no verdict
+    base = cluster(sts(replicas=3))
+    with_memo = _claim_edits(base)
+    assert with_memo[0]["data-web-1"] == ([], False), (
+        f"data-web-1 is {with_memo[0]['data-web-1']} (owner kinds, being deleted) after a sync, but under the "
+        "Retain policies the controller drops a reference to the set")
+    assert with_memo[1]["data-web-0"] == ([], True), f"data-web-0 is {with_memo[1]['data-web-0']}, but should be " \
+        "kept by pvc-protection while web-0 runs"
+    monkeypatch.setattr(ssc, "_valid_prefix", lambda state, s: None)
+    assert with_memo == _claim_edits(base)

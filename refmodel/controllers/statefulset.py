@@ -797,7 +797,7 @@ class _Prefix:
     themselves are the keys."""
 
     __slots__ = ("_name_set", "claim_names", "claim_refs", "counts", "cur", "label_sets", "names", "others",
-                 "owned", "pods", "pvc_map", "revisions", "spec", "stale_max", "upd")
+                 "owned", "owners", "pods", "pvc_map", "revisions", "spec", "stale_max", "unowned", "upd")
 
     def __init__(self, spec: Any, cur: str, upd: str, names: tuple[str, ...], pods: tuple[Any, ...],
                  claim_names: tuple[str, ...], claim_refs: tuple[Any, ...], counts: dict[str, int],
@@ -807,6 +807,11 @@ class _Prefix:
         self.counts, self.revisions, self.stale_max = counts, revisions, stale_max
         self._name_set: frozenset[str] | None = None
         self.pvc_map: Any = None  # a claims map known to hold ``claim_refs`` under ``claim_names``
+        # no claim of the prefix has an owner (the claims of the Retain policies): while the owner index
+        # (ClusterState.by_owner) is the same object, none has gained one since, so each is as it was or
+        # gone, and a missing claim matches the retention policy as a claim without owners does
+        self.unowned = not any(claim_refs)
+        self.owners: Any = None  # ClusterState.by_owner when the claims were last found as ``claim_refs`` say
         self.label_sets: Any = None  # ClusterState.pod_stats[uid].label_sets when the others were listed
         self.owned: Any = None  # ClusterState.by_owner[uid] then
         self.others: tuple[str, ...] = ()  # the set's other pods then
@@ -869,9 +874,12 @@ def _valid_prefix(state: ClusterState, sts: FrozenDict) -> _Prefix | None:
     if p.claim_names:
         pvcs = (state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns) or EMPTY
         if pvcs is not p.pvc_map:
-            refs = _claim_refs(state, ns, p.claim_names)
-            if refs is None or not all(map(operator.is_, refs, p.claim_refs)):
-                return None
+            # (the binder's writes to a claim change the map, never the owner index)
+            if not (p.unowned and state.by_owner is p.owners):
+                refs = _claim_refs(state, ns, p.claim_names)
+                if refs is None or not all(map(operator.is_, refs, p.claim_refs)):
+                    return None
+                p.owners = state.by_owner
             p.pvc_map = pvcs
     return p
 
@@ -917,6 +925,7 @@ def _next_prefix(s: _Sync, prefix: _Prefix | None, replicas: list[Any]) -> None:
     # the claims this sync leaves (the prefix's claims were checked at its start, and a passing replica's
     # claims are not written)
     p.pvc_map = (s.state.objects.get("PersistentVolumeClaim") or EMPTY).get(ns)
+    p.owners = s.state.by_owner
     if stats is not None and prefix is not None and prefix.owned is owned and k == j:
         p.others = prefix.others
     else:
@@ -939,9 +948,9 @@ def sync(state: ClusterState, key: str) -> ClusterState:
 
     state = adopt_orphan_revisions(state, NAME, sts, matches)
     prefix = _valid_prefix(state, sts)
-    state, pods = _claim_pods(state, sts, prefix.name_set if prefix is not None else frozenset(),
-                              prefix.others if prefix is not None and prefix.owned is state.by_owner.get(
-                                  sts["metadata"]["uid"]) else None)
+    others = prefix.others if prefix is not None and prefix.owned is state.by_owner.get(sts["metadata"]["uid"]) else None
+    state, pods = _claim_pods(state, sts, prefix.name_set if prefix is not None and others is None else frozenset(),
+                              others)
     revisions = sort_controller_revisions(list_controller_revisions(state, sts, matches, _owned(state, sts["metadata"]["uid"])[1]))
     state, current, update_rev, collision_count, _err = get_statefulset_revisions(state, sts, revisions)
     if current is None or update_rev is None:
