@@ -131,7 +131,12 @@ def ordered_scale_down(step: Step, ctx: Context) -> Verdict:
             continue
         ordinal, pod = gone[0]
         start, end = _range(sts)
-        waiting = [p for p in pods if _terminating(p)]
+        # what upstream waits for (stateful_set_control.go): processReplica stops at a terminating replica,
+        # and processCondemned walks the condemned pods from the highest ordinal down and stops at the first
+        # terminating one; a lower condemned pod that is terminating (evicted, deleted by hand) is not
+        # reached yet, so it does not hold the deletion of a higher one
+        waiting = [p for p in pods if _terminating(p) and (
+            start <= (o := _ordinal(p["metadata"]["name"])[1]) < end or o > ordinal)]
         if waiting:
             bad.append(f"{label} deleted {name_of(pod)} while {name_of(waiting[0])} was still terminating, but "
                        f"OrderedReady waits for each pod to be gone [{step.event}]")
