@@ -28,7 +28,7 @@ from typing import Any
 
 from .view import StateView, View
 
-__all__ = ["KINDS", "canonical", "first_difference", "first_difference_in", "group_of"]
+__all__ = ["KINDS", "canonical", "counterpart", "first_difference", "first_difference_in", "group_of"]
 
 KINDS: tuple[str, ...] = ("Namespace", "Node", "Deployment", "ReplicaSet", "Pod")
 _DROP_META = frozenset({"uid", "resourceVersion", "creationTimestamp", "managedFields", "selfLink"})
@@ -231,3 +231,25 @@ def _first(x: Any, y: Any, path: str) -> str | None:
 def _short(v: Any) -> str:
     text = json.dumps(v, sort_keys=True, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def counterpart(a: View, b: View, kind: str, namespace: str, name: str) -> str:
+    """The name in ``b`` of the object ``a`` calls ``name``: the same name, unless ``a`` generated it (P-12);
+    then the name of the object at the same place among its group's canonical bodies in ``b`` (a request
+    that names a generated pod, a kill, reaches the model's counterpart of the cluster's pod)."""
+    obj = a.get(kind, namespace, name)
+    gen = obj["metadata"].get("generateName") if obj is not None else None
+    if not gen:
+        return name
+
+    def ordered(view: View) -> list[Mapping[str, Any]]:
+        replace = _hashes(view)
+        key = _clean(gen, _hashes(a))
+        same = [o for (k, ns, g), objs in _generated(view).items() if k == kind and ns == namespace
+                and _clean(g, replace) == key for o in objs]
+        return sorted(same, key=lambda o: json.dumps(_canonical_object(o, replace), sort_keys=True, default=str))
+
+    mine = [o["metadata"].get("name") for o in ordered(a)]
+    theirs = ordered(b)
+    i = mine.index(name)
+    return str(theirs[i]["metadata"].get("name", name)) if i < len(theirs) else name

@@ -12,8 +12,8 @@ script (a YAML list of ``{event: Name, ...}`` mappings, parsed by ``refmodel.eve
 converging after each event; ``validate`` dry-run-creates every document into one scratch cluster in
 order (namespaces are created for real, so later documents can use them; a namespace defined nowhere
 is assumed to exist, with a note); duplicates within one invocation are reported like kubeconform does.
-``conformance``, ``replay`` and ``serve`` hand their arguments, untouched, to ``conformance.runner``,
-``conformance.replay`` and ``conformance.serve``; ``bench`` is ``conformance.bench``.
+``conformance``, ``replay``, ``serve`` and ``report`` hand their arguments, untouched, to ``conformance.runner``,
+``conformance.replay``, ``conformance.serve`` and ``reports.merge``; ``bench`` is ``conformance.bench``.
 Exit codes: 0 ok, 1 invalid input or a failed check, 2 usage. Bad input never gives a traceback (an
 unexpected exception is reported in one line too; ``KUBEORACLE_DEBUG=1`` shows its traceback).
 **Not modelled (and why):** ``-R`` (recursive directories), URLs as ``-f`` (no network I/O), kustomize
@@ -61,11 +61,13 @@ DELEGATED = {
     "conformance": "conformance.runner",
     "replay": "conformance.replay",
     "serve": "conformance.serve",
+    "report": "reports.merge",
 }
 DELEGATED_HELP = {
     "conformance": "run the conformance machines against an adapter (see 'kubeoracle conformance --help')",
     "replay": "replay an event script with every check (see 'kubeoracle replay --help')",
     "serve": "the Kubernetes REST API over the model, for kubectl (see 'kubeoracle serve --help')",
+    "report": "merge the reports of a sharded conformance run (see 'kubeoracle report merge --help')",
 }
 # Commands that are planned but do not exist yet: named, so that trying one says so plainly.
 NOT_YET: dict[str, str] = {}

@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from operator import is_
 from typing import Any
 
 import attrs
@@ -49,6 +50,7 @@ from .adapters import (
     required_capability,
 )
 from .adapters.model import bounded_converge_steps, outcome_of
+from .canon import counterpart
 from .invariants import ALL, Context, Invariant, Step, Verdict
 from .invariants.differential import (
     ANSWERS,
@@ -179,6 +181,8 @@ class Run:
         self.intermediate_transition = [i for i in self.transition_invs if i.intermediate]
         self.differential = "differential" in caps
         self.per_step = self.differential and "virtual-time" in caps
+        self.live = "live" in caps  # the model follows the cluster's clock (_follow_clock)
+        self._epoch: int | None = None  # a live cluster's time when the model's clock read 0
         self.drive_settle = self.per_step and "single-step" in caps
         self.diverged = False  # an unknown outcome: the model may no longer match; differential off
         self._cache: dict[str, tuple[tuple[object, ...], Verdict]] = {}
@@ -263,9 +267,11 @@ class Run:
             self.expectations[len(self.trace) - 1] = self.ctx.expect_rejection
         self.stats.rules[event_label(event)] += 1
         self.stats.steps += 1
+        if self.live:
+            self._follow_clock()
         before, mbefore = self.view, self._mview
         outcome = perform(self.sut, event)
-        model_outcome = self._model_step(event)
+        model_outcome = self._model_step(self._counterpart(event) if self.live else event)
         self.stats.outcomes[outcome.status] += 1
         if outcome.status == "unknown":
             self.diverged = True
@@ -274,8 +280,7 @@ class Run:
         self._learn(event, outcome, before, after)
         self.view = after
         step = Step(event, outcome, before, after, False, model_outcome)
-        for inv in self.transition_invs:
-            self._judge(inv, inv.check(step, self.ctx))
+        self._check_all(self.transition_invs, step)
         if self.comparing and model_outcome is not None:
             self._judge(ANSWERS, answers_like_the_model(outcome, model_outcome, event))
             if self.per_step:
@@ -307,8 +312,7 @@ class Run:
             settled = self._settle_once(timeout, check_steps=False)
             later = self.view
         self.ctx.later = later
-        for inv in self.convergence_invs:
-            self._judge(inv, inv.check(settled_view, self.ctx))
+        self._check_all(self.convergence_invs, settled_view)
         if self.comparing and self.ctx.settled and self._mview is not None:
             self._judge(SETTLED, settled_like_the_model(later if later is not None else settled_view,
                                                         self._mview, NAMESPACES))
@@ -428,9 +432,40 @@ class Run:
 
     def _check_turn(self, event: object, prev: View, view: View) -> None:
         step = Step(event, None, prev, view, True)
-        for inv in self.intermediate_transition:
-            self._judge(inv, inv.check(step, self.ctx))
+        self._check_all(self.intermediate_transition, step)
         self._check_state(view, self.intermediate_state)
+
+    def _counterpart(self, event: ev.Event) -> ev.Event:
+        """The event as the model must take it: a pod the cluster named (a kill, a delete) is the model's
+        pod at the same place among those sharing its generateName (the names themselves are random)."""
+        if self._mview is None:
+            return event
+        if isinstance(event, ev.PodKilled) or (isinstance(event, ev.Delete) and event.kind == "Pod"):
+            ns = event.namespace or "default"
+            name = counterpart(self.view, self._mview, "Pod", ns, event.name)
+            return attrs.evolve(event, name=name) if name != event.name else event
+        return event
+
+    def _follow_clock(self) -> None:
+        """A live cluster's controllers and clock run between requests: before the next request the model
+        does what they did, its controllers and its timers up to the cluster's time (the last view's
+        ``now``), so that both answer the request from the same state."""
+        if self._model is None:
+            return
+        if self._epoch is None or self.view.now - self._epoch < self._model.now:
+            self._epoch = self.view.now - self._model.now  # (re)anchored: the model is never set back
+        target = self.view.now - self._epoch
+        state = self._model
+        try:
+            for event, turn in bounded_converge_steps(state, SETTLE_TURNS):
+                if isinstance(event, ev.ClockAdvanced) and turn.now > target:
+                    break
+                state = turn
+        except rm.NotConverged:
+            pass
+        if target > state.now:
+            state = rm.transition(state, ev.ClockAdvanced(target - state.now)).state
+        self._set_model(state)
 
     def _converge_model(self) -> None:
         if self._model is None:
@@ -490,24 +525,45 @@ class Run:
         return script_entries(self.trace, self.expectations)
 
     # ---- judging -----------------------------------------------------------------------------
-    def _check_state(self, view: View, invs: list[Invariant]) -> None:
+    def _check_all(self, invs: list[Invariant], arg: object) -> None:
+        """Every invariant of ``invs`` over ``arg`` (a step, or a view for convergence invariants)."""
+        ctx, checks = self.ctx, self.stats.checks
         for inv in invs:
-            if inv.reads:
-                key = tuple(view.version(k) for k in inv.reads)
-                hit = self._cache.get(inv.name)
-                if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0], key)):
-                    self._judge(inv, hit[1])
-                    continue
-                verdict = inv.check(view, self.ctx)
-                self._cache[inv.name] = (key, verdict)
-                self._judge(inv, verdict)
+            premises, violations = inv.check(arg, ctx)
+            checks[inv.name] += 1
+            if premises or violations:
+                self._tally(inv, premises, violations)
+
+    def _check_state(self, view: View, invs: list[Invariant]) -> None:
+        """Every state invariant of ``invs`` over ``view``; one whose ``reads`` kinds are all the same
+        objects (by identity) as when it was last checked reuses that verdict."""
+        tokens = view.versions()
+        cache, ctx, checks = self._cache, self.ctx, self.stats.checks
+        for inv in invs:
+            reads = inv.reads
+            if reads:
+                key = tuple(map(tokens.get, reads))
+                hit = cache.get(inv.name)
+                if hit is not None and all(map(is_, hit[0], key)):
+                    premises, violations = hit[1]
+                else:
+                    verdict = inv.check(view, ctx)
+                    cache[inv.name] = (key, verdict)
+                    premises, violations = verdict
             else:
-                self._judge(inv, inv.check(view, self.ctx))
+                premises, violations = inv.check(view, ctx)
+            checks[inv.name] += 1
+            if premises or violations:
+                self._tally(inv, premises, violations)
 
     def _judge(self, inv: Invariant, verdict: Verdict) -> None:
-        premises, violations = verdict
+        self.stats.checks[inv.name] += 1
+        if verdict[0] or verdict[1]:
+            self._tally(inv, *verdict)
+
+    def _tally(self, inv: Invariant, premises: int, violations: list[str]) -> None:
+        """Count a checked invariant's premises and violations (its check is counted by the caller)."""
         name = inv.name
-        self.stats.checks[name] += 1
         if premises:
             self.stats.premises[name] += premises
         if violations:

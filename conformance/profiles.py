@@ -9,8 +9,11 @@ profile        examples   steps  notes
 ``thorough``   1500       60     for nightly runs or before a release
 =============  =========  =====  ===================================================================
 
-``--examples``, ``--steps``, ``--seed`` and ``--database DIR|none`` override a profile; the
-environment variable ``KUBEORACLE_DATABASE`` sets the default database directory.
+``--examples``, ``--steps``, ``--seed`` and ``--database DIR|URL|none`` override a profile; the
+environment variable ``KUBEORACLE_DATABASE`` sets the default database directory. A ``redis://HOST:PORT/DB``
+(or ``rediss://``) URL shares the database between machines through Hypothesis's own
+``hypothesis.extra.redis.RedisExampleDatabase`` (``pip install 'kubeoracle[redis]'``); a directory can
+be shared too, on a network file system.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-__all__ = ["PROFILES", "database_for", "settings_for"]
+__all__ = ["PROFILES", "DatabaseError", "database_for", "redis_database", "settings_for"]
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
@@ -32,10 +35,46 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
+class DatabaseError(ValueError):
+    """``--database`` names a database that cannot be used (the message says why and what to do)."""
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def redis_database(url: str, *, check: bool = False) -> Any:
+    """Hypothesis's ``RedisExampleDatabase`` on the server at ``url``; ``check`` pings it first."""
+    try:
+        import redis
+        from hypothesis.extra.redis import RedisExampleDatabase
+    except ImportError:
+        raise DatabaseError(f"--database {url}: a Redis example database needs the Python package 'redis': "
+                            "pip install 'kubeoracle[redis]'") from None
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+    except ValueError as exc:
+        raise DatabaseError(f"--database {url}: not a Redis URL ({exc}); write redis://HOST:PORT/DB") from None
+    if check:
+        try:
+            client.ping()
+        except redis.exceptions.RedisError as exc:
+            raise DatabaseError(f"--database {url}: cannot reach the Redis server ({exc}); is it running, "
+                                "and is the address right?") from None
+    return RedisExampleDatabase(client)
+
+
 def database_for(profile: str, database: str | None) -> Any:
-    """The example database: a directory by default (``ci``: none); ``"none"`` disables it."""
+    """The example database: a directory by default (``ci``: none); ``"none"`` disables it; a
+    ``redis://`` URL is a Redis server shared by every machine that names it."""
     if database is not None:
-        return None if database.lower() == "none" else DirectoryBasedExampleDatabase(database)
+        if database.lower() == "none":
+            return None
+        if database.startswith(REDIS_SCHEMES):
+            return redis_database(database)
+        if "://" in database:
+            raise DatabaseError(f"--database {database}: unknown scheme; give a directory, a redis://HOST:PORT/DB "
+                                "URL or none")
+        return DirectoryBasedExampleDatabase(database)
     if profile == "ci":
         return None
     return DirectoryBasedExampleDatabase(os.environ.get("KUBEORACLE_DATABASE", ".hypothesis/kubeoracle"))

@@ -4,7 +4,8 @@
 
     kubeoracle conformance [--adapter NAME[:ARG] | --adapter module:factory] [--examples N] [--steps N]
                            [--seed S] [--workers N] [--report DIR] [--machines a,b] [--profile P]
-                           [--database DIR|none] [--self-test]
+                           [--database DIR|redis://HOST:PORT/DB|none] [--shard K/N [--run-id ID]]
+                           [--self-test]
 
 Writes ``DIR/results.json`` (Jepsen-shaped: ``valid`` is true, false or "unknown"; per machine and per
 invariant the counts, premises, violations and the counterexample script), ``DIR/report.html`` and
@@ -13,6 +14,18 @@ invariant the counts, premises, violations and the counterexample script), ``DIR
 :mod:`conformance.mutants` twice, in the model and as an external adapter, and prints the kill
 matrix. Exit codes: 0 passed, 1 a check failed, 2 usage error or UNKNOWN (nothing failed, but the
 run could not tell: an adapter error stopped examples, or an invariant was vacuous).
+
+**Sharding** (``--shard K/N``): the run is cut into units of work, the same plan in every shard
+(:func:`plan`, a function of the machines, their example counts, the seed and N only): with N up to
+the number of machines a unit is a whole machine, run exactly as the unsharded run runs it (same
+examples, steps, seed and database key), so N shards together run what one unsharded run runs and
+their merge (``kubeoracle report merge``, :mod:`reports.merge`) has its verdicts and counts. With more
+shards than machines each machine's examples are split into parts that add up to its count; a part
+draws its own examples from a seed derived from the run's (Hypothesis draws an example from what it
+has seen, so a slice of one run cannot be run alone): the same amount of testing, other draws. The
+units go to the shard with the fewest examples so far, largest first. A shard's ``results.json``
+carries the plan, its index and the run's configuration, which the merge checks; vacuity is judged
+by the merge only (a shard runs some machines, so a premise another shard reaches is no gap).
 
 What a pass means (soundness): for the examples Hypothesis generated, every invariant held at every
 step, and the adapter agreed with the reference model. What it cannot mean (completeness): it is a
@@ -24,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
+import re
 import sys
 import time
 import traceback
@@ -33,9 +48,18 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from .profiles import PROFILES, settings_for
+import attrs
 
-__all__ = ["main", "run_machine", "summarise"]
+from .profiles import (
+    PROFILES,
+    REDIS_SCHEMES,
+    DatabaseError,
+    database_for,
+    redis_database,
+    settings_for,
+)
+
+__all__ = ["Unit", "combine", "main", "parse_shard", "plan", "run_machine", "summarise"]
 
 DEFAULT_MACHINES = ("replicaset", "deployment", "rollout", "nodes", "mixed", "services", "statefulset", "storage")
 
@@ -66,14 +90,35 @@ def _parser() -> argparse.ArgumentParser:
                    help="machines to run. Default: %(default)r")
     p.add_argument("--profile", default="dev", choices=sorted(PROFILES),
                    help="Hypothesis profile. Default: %(default)r")
-    p.add_argument("--database", default=None, metavar="DIR|none",
-                   help="example database directory ('none' disables; default: from the profile)")
+    p.add_argument("--database", default=None, metavar="DIR|URL|none",
+                   help="example database: a directory, redis://HOST:PORT/DB (shared between machines; needs "
+                        "'kubeoracle[redis]'), or 'none' (default: from the profile)")
+    p.add_argument("--shard", type=parse_shard, default=None, metavar="K/N",
+                   help="run shard K of N (1 <= K <= N): N runs with the same options cover one unsharded "
+                        "run; combine their reports with 'kubeoracle report merge'")
+    p.add_argument("--run-id", default=None, metavar="ID",
+                   help="a name the shards of one run share (written to results.json; 'report merge' refuses "
+                        "shards whose IDs differ)")
     p.add_argument("--shrink-seconds", type=_positive, default=60, metavar="S",
                    help="stop shrinking a failure after S seconds (Hypothesis' own cap is 300). Default: %(default)r")
     p.add_argument("--self-test", action="store_true",
                    help="run every seeded model bug and print which invariant caught it (the kill matrix)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return p
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` -> (K, N), 1 <= K <= N; a clear message otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if m is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N: give the shard to run and the number of shards, "
+                                         "e.g. --shard 2/4")
+    k, n = int(m.group(1)), int(m.group(2))
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text}: the number of shards N is {n}, but must be at least 1")
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"{text}: shard K is {k}, but must be from 1 to {n} (shards count from 1)")
+    return k, n
 
 
 def _positive(text: str) -> int:
@@ -96,7 +141,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
 
     from .adapters import AdapterError, load
     from .harness import AdapterCrash, Failure, Run, Stats, Violation
-    from .machines import EXAMPLE_SHARE, factory
+    from .machines import factory
     from .script import dump_script
 
     started = time.perf_counter()
@@ -120,10 +165,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
         last["run"] = run
         ticker.tick()
 
-    examples = options.get("examples")
-    if examples is None and name in EXAMPLE_SHARE:
-        examples = max(1, round(PROFILES[options.get("profile", "dev")]["max_examples"] * EXAMPLE_SHARE[name]))
-    settings = settings_for(options.get("profile", "dev"), examples=examples,
+    settings = settings_for(options.get("profile", "dev"), examples=examples_for(name, options),
                             steps=options.get("steps"), database=options.get("database"),
                             seed=options.get("seed"), shrink=options.get("shrink", True))
     make = factory(name, adapter, stats, on_run=on_run, seed=options.get("seed"))
@@ -220,10 +262,143 @@ class _Ticker:
 
 
 # ---------------------------------------------------------------------------------------------
+# shards
+# ---------------------------------------------------------------------------------------------
+def examples_for(name: str, options: dict[str, Any]) -> int:
+    """The examples machine ``name`` runs: ``--examples``, else its share of the profile's."""
+    from .machines import EXAMPLE_SHARE
+
+    if options.get("examples"):
+        return int(options["examples"])
+    base = PROFILES[options.get("profile") or "dev"]["max_examples"]
+    return max(1, round(base * EXAMPLE_SHARE.get(name, 1.0)))
+
+
+@attrs.frozen
+class Unit:
+    """A unit of a sharded run: machine ``machine``'s part ``part`` of ``parts`` (1 of 1: the whole
+    machine, run as the unsharded run runs it), with its examples and (for a part) its own seed."""
+
+    machine: str
+    part: int
+    parts: int
+    examples: int
+    seed: int | None
+
+    def options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The run options of this unit (a whole machine: the run's own, untouched)."""
+        if self.parts == 1:
+            return options
+        return {**options, "examples": self.examples, "seed": self.seed}
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def plan(machines: Sequence[str], options: dict[str, Any], count: int) -> list[list[Unit]]:
+    """The units of each of ``count`` shards (index 0 is shard 1); the same for every shard of a run.
+
+    Raises ValueError when the run has fewer units than shards (a shard would have nothing to do)."""
+    parts = 1 if count <= len(machines) else -(-count // len(machines))
+    units: list[Unit] = []
+    for name in machines:
+        total = examples_for(name, options)
+        p = min(parts, total)
+        for i in range(p):
+            share = total // p + (1 if i < total % p else 0)
+            units.append(Unit(name, i + 1, p, share, None if p == 1 else _part_seed(name, i + 1, p, options)))
+    if len(units) < count:
+        raise ValueError(f"--shard: {count} shards, but the run has only {len(units)} units of work "
+                         f"({len(machines)} machine(s), {sum(u.examples for u in units)} examples in all); "
+                         f"use at most {len(units)} shards or more --examples")
+    loads = [0] * count
+    shards: list[list[Unit]] = [[] for _ in range(count)]
+    order = {u: i for i, u in enumerate(units)}
+    for u in sorted(units, key=lambda u: (-u.examples, order[u])):
+        k = min(range(count), key=lambda i: (loads[i], i))
+        shards[k].append(u)
+        loads[k] += u.examples
+    return [sorted(s, key=order.__getitem__) for s in shards]
+
+
+def _part_seed(name: str, part: int, parts: int, options: dict[str, Any]) -> int | None:
+    """A part's seed: derived from the run's seed (or, derandomized, from the machine's name), so every
+    shard derives the same; None in a random run (each part then draws at random, as the run would)."""
+    seed = options.get("seed")
+    if seed is None and not PROFILES[options.get("profile") or "dev"]["derandomize"]:
+        return None
+    digest = hashlib.sha256(f"kubeoracle:{name}:{seed}:{part}/{parts}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+#: the options that make two shards parts of the same run (the database and workers do not change what runs)
+CONFIG_KEYS = ("adapter", "machines", "examples", "steps", "seed", "profile", "shrink_seconds")
+
+
+def run_config(adapter: str, machines: Sequence[str], options: dict[str, Any], count: int) -> dict[str, Any]:
+    """What every shard of one run must agree on (``report merge`` compares it key by key)."""
+    import refmodel
+
+    config = {"adapter": adapter, "machines": list(machines), "shards": count, "version": refmodel.__version__}
+    config.update({k: options.get(k) for k in CONFIG_KEYS if k not in ("adapter", "machines")})
+    return config
+
+
+def combine(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One machine's result from the results of its parts (each carrying ``parts``: the part numbers it
+    covers, and ``of``): the verdict is the worst, the counts add up, the failure is the first part's."""
+    from .harness import Stats
+
+    results = sorted(results, key=lambda r: min(r.get("parts") or [1]))
+    if len(results) == 1:
+        return results[0]
+    stats = Stats()
+    for r in results:
+        stats.merge(Stats.from_json(r.get("stats") or {}))
+    verdicts = [r["valid"] for r in results]
+    valid: Any = False if False in verdicts else "unknown" if "unknown" in verdicts else True
+    failing = [r for r in results if r["valid"] is False] or [r for r in results if r.get("failure")]
+    out: dict[str, Any] = {
+        "machine": results[0]["machine"], "valid": valid,
+        "failure": failing[0].get("failure") if failing else None,
+        "error": "\n".join(str(r["error"]) for r in results if r.get("error")) or None,
+        "stats": {**stats.to_json(), "runs": sum(int((r.get("stats") or {}).get("runs", 0)) for r in results)},
+        "seconds": round(sum(float(r.get("seconds", 0.0)) for r in results), 3),
+        "parts": sorted(p for r in results for p in r.get("parts") or []),
+        "of": results[0].get("of"),
+    }
+    adapter_error = next((r["adapter_error"] for r in results if r.get("adapter_error")), None)
+    if adapter_error:
+        out["adapter_error"] = adapter_error
+    return out
+
+
+def _run_shard(machines: list[str], options: dict[str, Any], shard: tuple[int, int], run_id: str | None,
+               adapter: str, workers: int, out: Callable[[str], None] | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    k, n = shard
+    shards = plan(machines, options, n)
+    units = shards[k - 1]
+    if out is not None:
+        names = ", ".join(u.machine if u.parts == 1 else f"{u.machine} (part {u.part}/{u.parts}, {u.examples} examples)"
+                          for u in units)
+        out(f"shard {k}/{n}: {names}\n")
+    raw = _run_all(units, adapter, options, workers, out)
+    by_machine: dict[str, list[dict[str, Any]]] = {}
+    for u, r in zip(units, raw):
+        by_machine.setdefault(u.machine, []).append(r if u.parts == 1 else {**r, "parts": [u.part], "of": u.parts})
+    results = [combine(rs) for rs in by_machine.values()]
+    info = {"index": k, "count": n, "run_id": run_id, "config": run_config(adapter, machines, options, n),
+            "plan": [[u.to_json() for u in s] for s in shards]}
+    return results, info
+
+
+# ---------------------------------------------------------------------------------------------
 # the whole run
 # ---------------------------------------------------------------------------------------------
-def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[str, Any]) -> dict[str, Any]:
-    """results.json: overall validity, per machine, per invariant (with vacuity), per rule."""
+def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[str, Any],
+              *, judge_vacuity: bool = True) -> dict[str, Any]:
+    """results.json: overall validity, per machine, per invariant (with vacuity), per rule. A shard
+    (``judge_vacuity=False``) lists its vacuous invariants, but they do not make its verdict unknown."""
     from .harness import Stats
     from .invariants import ALL
 
@@ -258,7 +433,7 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
         errors.append({"machine": "*", "error": f"adapter error: every request raised, e.g. {faults.most_common(1)[0][0]}"})
     if any(r["valid"] is False for r in results):
         valid: Any = False
-    elif errors or vacuous:
+    elif errors or (vacuous and judge_vacuity):
         valid = "unknown"
     else:
         valid = True
@@ -326,6 +501,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     options = {"examples": args.examples, "steps": args.steps, "seed": args.seed, "profile": args.profile,
                "database": args.database, "workers": args.workers, "shrink_seconds": args.shrink_seconds}
+    if args.database is not None:
+        try:  # the package, the URL and the server, once, before any machine runs
+            if args.database.startswith(REDIS_SCHEMES):
+                redis_database(args.database, check=True)
+            else:
+                database_for(args.profile, args.database)
+        except DatabaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.shard is not None:
+        if args.self_test:
+            print("error: --shard: the self-test is not sharded; run it without --shard", file=sys.stderr)
+            return 2
+        try:
+            plan(machines, options, args.shard[1])
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    elif args.run_id is not None:
+        print("error: --run-id names the run a shard belongs to; give it with --shard K/N", file=sys.stderr)
+        return 2
     out = None if args.quiet else _printer()
     if args.self_test:
         from .selftest import run_self_test
@@ -335,10 +531,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         out(f"kubeoracle conformance: adapter {args.adapter}, machines {', '.join(machines)}, "
             f"profile {args.profile}, workers {args.workers}\n")
     wall = time.perf_counter()
-    results = _run_all(machines, args.adapter, options, args.workers, out)
+    shard_info = None
+    if args.shard is not None:
+        results, shard_info = _run_shard(machines, options, args.shard, args.run_id, args.adapter, args.workers, out)
+    else:
+        results = _run_all(plan(machines, options, 1)[0], args.adapter, options, args.workers, out)
     options["wall_seconds"] = time.perf_counter() - wall
-    summary = summarise(results, args.adapter, options)
+    summary = summarise(results, args.adapter, options, judge_vacuity=shard_info is None)
     summary["options"].pop("wall_seconds", None)
+    if shard_info is not None:
+        summary["shard"] = shard_info
     report = args.report
     if report is None and any(r.get("failure") and r["failure"].get("script") for r in results):
         import tempfile
@@ -356,13 +558,15 @@ def exit_code(valid: Any) -> int:
     return 0 if valid is True else 1 if valid is False else 2
 
 
-def _run_all(machines: list[str], adapter: str, options: dict[str, Any], workers: int,
+def _run_all(units: list[Unit], adapter: str, options: dict[str, Any], workers: int,
              out: Callable[[str], None] | None) -> list[dict[str, Any]]:
-    if workers <= 1 or len(machines) == 1:
-        return [run_machine(m, adapter, options, out) for m in machines]
-    results = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(machines))) as pool:
-        futures = {pool.submit(run_machine, m, adapter, options, None): m for m in machines}
+    """Run the units (in ``workers`` processes); the results in the units' order."""
+    if workers <= 1 or len(units) == 1:
+        return [run_machine(u.machine, adapter, u.options(options), out) for u in units]
+    results: dict[int, dict[str, Any]] = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(units))) as pool:
+        futures = {pool.submit(run_machine, u.machine, adapter, u.options(options), None): i
+                   for i, u in enumerate(units)}
         for fut in as_completed(futures):
             r = fut.result()
             if out is not None:
@@ -370,9 +574,8 @@ def _run_all(machines: list[str], adapter: str, options: dict[str, Any], workers
                 s = r["stats"]
                 out(f"  {r['machine']:<11} {verdict:<7} {s['examples']:>5} examples  {s['steps']:>7} steps  "
                     f"{r['seconds']:>7.1f} s\n")
-            results.append(r)
-    order = {m: i for i, m in enumerate(machines)}
-    return sorted(results, key=lambda r: order[r["machine"]])
+            results[futures[fut]] = r
+    return [results[i] for i in range(len(units))]
 
 
 def _printer() -> Callable[[str], None]:
@@ -406,11 +609,17 @@ def _print_verdict(summary: dict[str, Any], report: Path | None, out: Callable[[
                     f"{report}/counterexamples/{name}.yaml\n")
         elif m["valid"] == "unknown":
             out(f"\nUNKNOWN {name}: {str(m.get('error', ''))[:600]}\n")
-    if summary["vacuous"]:
+    shard = summary.get("shard")
+    if summary["vacuous"] and shard:
+        out(f"\n{len(summary['vacuous'])} invariant(s) had no premise hold in this shard; 'kubeoracle report merge' "
+            f"judges vacuity over all {shard['count']} shards\n")
+    elif summary["vacuous"]:
         out("\nVACUOUS (their premise never held, so they proved nothing):\n")
         for v in summary["vacuous"]:
             out(f"  - {v}\n")
     verdict = {True: "PASSED", False: "FAILED", "unknown": "UNKNOWN"}[summary["valid"]]
+    if shard:
+        verdict += f" (shard {shard['index']}/{shard['count']})"
     out(f"\n{verdict}" + (f"  (report: {report}/report.html, {report}/summary.md)" if report else "") + "\n")
 
 

@@ -37,6 +37,8 @@ class View(Protocol):
 
     def version(self, kind: str) -> object: ...
 
+    def versions(self) -> Mapping[str, object]: ...
+
     def memo(self, key: str, build: Callable[[View], Any]) -> Any: ...
 
 
@@ -79,6 +81,9 @@ class StateView(_Memo):
     def version(self, kind: str) -> object:
         return self.state.objects.get(kind)
 
+    def versions(self) -> Mapping[str, object]:
+        return self.state.objects  # type: ignore[return-value]
+
 
 class ListView(_Memo):
     """A view of the objects an adapter reported (normalised with ``freeze``)."""
@@ -116,6 +121,9 @@ class ListView(_Memo):
 
     def version(self, kind: str) -> object:
         return self._by_kind.get(kind)
+
+    def versions(self) -> Mapping[str, object]:
+        return self._by_kind
 
 
 Key = tuple[str, str]  # (namespace, name)
@@ -185,6 +193,9 @@ class WatchView(_Memo):
     def version(self, kind: str) -> object:
         return self._by_kind.get(kind)
 
+    def versions(self) -> Mapping[str, object]:
+        return self._by_kind
+
 
 def _uids(view: View) -> dict[str, Obj]:
     return {o["metadata"]["uid"]: o for kind in list(view._by_kind)  # type: ignore[attr-defined]
@@ -251,8 +262,12 @@ def diff_kind(before: View, after: View, kind: str) -> Iterator[tuple[Obj | None
     O(what changed); on adapter views it compares every object.
     """
     vb, va = before.version(kind), after.version(kind)
-    if vb is va:
-        return
+    if vb is va:  # the common case (most steps touch few kinds): no generator at all
+        return iter(())
+    return _diff_kind(before, after, kind, vb, va)
+
+
+def _diff_kind(before: View, after: View, kind: str, vb: Any, va: Any) -> Iterator[tuple[Obj | None, Obj | None]]:
     if isinstance(after, WatchView) and after.prev is before and after.changed is not None:
         for key in after.changed.get(kind, ()):
             ob, oa = before.get(kind, *key), after.get(kind, *key)

@@ -12,7 +12,8 @@ write keeps spec and metadata; a main-resource write keeps status) and the scale
 ``pkg/apis/autoscaling/validation`` ``ValidateScale``), the admission plugins ``NamespaceLifecycle``
 (``plugin/pkg/admission/namespace/lifecycle``) and those each kind declares (``prepare_create``).
 **Modelled:** :func:`handle` for get, list, create, update, patch (merge, JSON and strategic, applied by
-:mod:`refmodel.patch`), delete,
+:mod:`refmodel.patch`; server-side apply and the managedFields of every write that names a field
+manager, by :mod:`refmodel.managedfields`), delete,
 the ``status`` and ``scale`` subresources; the checks in one fixed order (resolve the kind, the
 namespace, decode strictly, validate metadata, default, prepare, validate, admission, precondition,
 commit); uid, monotonically increasing resourceVersion, ``generation`` bumped iff the spec changes,
@@ -29,8 +30,7 @@ objects they name, namespace lifecycle, AlreadyExists, preconditions) unless ``C
 which validates their writes as a user's. A controller turn's writes may be one batch request
 (``Request.items``), committed together.
 **Not modelled (and why):** optimistic concurrency between controllers beyond resourceVersion
-preconditions (each controller writes within its own turn); authentication/authorization; server-side
-apply (415); a DELETE that shortens a pending grace period to a non-zero one (only 0, a forced delete,
+preconditions (each controller writes within its own turn); authentication/authorization; a DELETE that shortens a pending grace period to a non-zero one (only 0, a forced delete,
 is modelled); the core/v1 ReplicationController's orphaning default (its controller is not modelled);
 status validation (no modelled kind validates
 its status); watch requests (``changes`` go to the controllers' watches in :mod:`refmodel.core`).
@@ -43,7 +43,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import patch, resources
+from . import managedfields, patch, resources
 from .errors import FieldError, Rejection, forbidden, invalid, required
 from .frozen import EMPTY, FrozenDict, freeze, freeze_dict, thaw, with_
 from .labels import selector_matches, selector_pairs
@@ -128,7 +128,7 @@ class _Batch:
     """The writes of one request being prepared: reads see the writes before them; nothing is stored
     until :meth:`commit`, which applies them all in one state transaction."""
 
-    __slots__ = ("live_ns", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user", "writes")
+    __slots__ = ("live_ns", "managed", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user", "writes")
 
     def __init__(self, state: ClusterState, request: Request) -> None:
         self.state = state
@@ -141,6 +141,7 @@ class _Batch:
         self.txn = state._transaction()  # writes are applied as they come: reads see them
         self.live_ns: set[str] = set()  # namespaces seen active in this request (NamespaceLifecycle)
         self.now = state.timestamp()
+        self.managed: list[dict[str, Any]] | None = None  # a server-side apply's managedFields, once computed
 
     def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
         return self.txn.get(kind, namespace, name)
@@ -280,15 +281,29 @@ def check_create(state: ClusterState, body: Any) -> Rejection | None:
     store: every check of :func:`handle`'s create runs (decoding, metadata, defaulting and the kind's
     validation, NamespaceLifecycle, AlreadyExists); only PrepareForCreate, which sets fields and never
     refuses, and the stamping are left out. ``kubeoracle validate`` checks each document this way."""
-    request = Request("create", body=body, dry_run=True)
-    info = _kind_of(request, body)
+    info = _kind_of(_DRY_CREATE, body)
     if isinstance(info, Rejection):
         return info
-    admitted = _admit_create(_Batch(state, request), request, info, body)
+    admitted = _admit_create(_Reads(state), _DRY_CREATE, info, body)
     return admitted if isinstance(admitted, Rejection) else None
 
 
-def _admit_create(txn: _Batch, request: Request, info: resources.KindInfo,
+_DRY_CREATE = Request("create", dry_run=True)
+
+
+class _Reads:
+    """What :func:`_admit_create` reads of a request in flight, for a check that writes nothing: the state
+    as it is (a :class:`_Batch` costs a transaction, a clock reading and a Request per document)."""
+
+    __slots__ = ("get", "live_ns", "uid_seq")
+
+    def __init__(self, state: ClusterState) -> None:
+        self.get = state.get
+        self.live_ns: set[str] = set()
+        self.uid_seq = state.uid_seq
+
+
+def _admit_create(txn: _Batch | _Reads, request: Request, info: resources.KindInfo,
                   body: Any) -> tuple[dict[str, Any], str, str] | Rejection:
     """A user's create up to storing: the decoded, defaulted and validated object (a copy of ``body``),
     its namespace and name, or why the create is refused."""
@@ -336,7 +351,7 @@ def _object_errors(info: resources.KindInfo, obj: dict[str, Any], defaulted: boo
     return info.validate(obj)
 
 
-def _namespace_admits(txn: _Batch, info: resources.KindInfo, ns: str, name: str) -> Rejection | None:
+def _namespace_admits(txn: _Batch | _Reads, info: resources.KindInfo, ns: str, name: str) -> Rejection | None:
     """The NamespaceLifecycle admission plugin: no new content in a missing or terminating namespace."""
     if not info.namespaced or ns in txn.live_ns:
         return None
@@ -364,6 +379,8 @@ def _insert(txn: _Batch, info: resources.KindInfo, ns: str, name: str, obj: Froz
     prepare = info.prepare_create
     if prepare is not None:
         obj = prepare(txn.state, obj)
+    if txn.user:
+        obj = _track(txn, info, None, obj)
     txn.uid_seq += 1
     changes: dict[str, Any] = {"name": name, "uid": _new_uid(txn.uid_seq), "creationTimestamp": txn.now}
     if info.tracks_generation:
@@ -514,6 +531,7 @@ def _precondition(info: resources.KindInfo, old: FrozenDict, body_rv: Any, asked
 def _write_update(txn: _Batch, info: resources.KindInfo, old: FrozenDict, new: FrozenDict) -> _Out:
     """Store ``new`` over ``old``: a no-op when nothing changed; generation bumped iff the spec changed;
     an object being deleted that has lost its last finalizer is removed."""
+    new = _track(txn, info, old, new)
     if new == old:
         return old
     if info.allocate is not None and new.get("spec") != old.get("spec"):
@@ -625,9 +643,12 @@ def _patch(txn: _Batch, request: Request, body: Any) -> _Out:
     info = _kind_of(request, None)
     if isinstance(info, Rejection):
         return info
+    if request.patch_type == "apply" and not request.subresource:
+        return _server_side_apply(txn, request, info, body)
     if request.patch_type not in PATCH_TYPES or request.patch_type == "apply":
         return Rejection("UnsupportedMediaType", f'the patch type "{request.patch_type}" is not supported '
-                         "by the model (supported: merge, json, strategic)", 415, info.kind, request.name)
+                         "by the model here (supported: merge, json, strategic; apply on the main resource)", 415,
+                         info.kind, request.name)
     ns = _namespace_of(info, request.namespace)
     old = txn.get(info.kind, ns, request.name)
     if old is None:
@@ -649,6 +670,72 @@ def _patch(txn: _Batch, request: Request, body: Any) -> _Out:
     if txn.user:
         return _update_from_user(txn, request, info, patched)
     return _update(txn, request, freeze(patched))
+
+
+def _server_side_apply(txn: _Batch, request: Request, info: resources.KindInfo, body: Any) -> _Out:
+    """A server-side apply (``handlers/patch.go`` applyPatcher, :mod:`refmodel.managedfields`): the applied
+    configuration merged into the stored object, or the object it creates; 409 with every conflicting
+    field and its manager unless ``force``."""
+    name = request.name
+    if not request.field_manager:
+        return Rejection("Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is '
+                         "required for apply patch", 422, "PatchOptions", "",
+                         (required("fieldManager", "is required for apply patch"),))
+    if not isinstance(body, Mapping):
+        return Rejection("BadRequest", "the body of an apply patch must be an object (the applied configuration)",
+                         400, info.kind, name)
+    config = thaw(body)
+    expected = info.api_versions[0]
+    if config.get("apiVersion") != expected:
+        return Rejection("BadRequest", "Incorrect version specified in apply patch. Specified patch version: "
+                         f"{config.get('apiVersion') or ''}, expected: {expected}", 400, info.kind, name)
+    if config.get("kind") != info.kind:
+        return Rejection("BadRequest", f"the kind in the apply patch ({config.get('kind') or ''}) does not match "
+                         f"the resource's ({info.kind})", 400, info.kind, name)
+    md = config.get("metadata")
+    if not isinstance(md, dict):
+        md = config["metadata"] = {}
+    if md.get("managedFields") is not None:
+        return Rejection("BadRequest", "metadata.managedFields must be nil", 400, info.kind, name)
+    if md.get("name", name) != name:
+        return Rejection("BadRequest", f"the name of the object ({md.get('name')}) does not match the name on "
+                         f"the URL ({name})", 400, info.kind, name)
+    md["name"] = name
+    ns = _namespace_of(info, request.namespace)
+    if info.namespaced:
+        md.setdefault("namespace", ns)
+    old = txn.get(info.kind, ns, name)
+    applied = managedfields.apply(old, config, info.kind, request.field_manager, force=request.force,
+                                  now=txn.now, api_version=expected)
+    if isinstance(applied, managedfields.Conflict):
+        return Rejection("Conflict", applied.message, 409, "", "", tuple(
+            FieldError("FieldManagerConflict", c["field"], c["message"]) for c in applied.causes()))
+    merged, entries = applied
+    txn.managed = entries
+    if old is None:
+        return _create_from_user(txn, request, info, merged)
+    merged.setdefault("metadata", {})["resourceVersion"] = old["metadata"]["resourceVersion"]
+    return _update_from_user(txn, request, info, merged)
+
+
+def _track(txn: _Batch, info: resources.KindInfo, old: FrozenDict | None, new: FrozenDict) -> FrozenDict:
+    """``new`` with the managedFields a user's write leaves (``fieldmanager.UpdateNoErrors``; an apply's
+    were computed by :func:`_server_side_apply`); a write that names no field manager (the model's own
+    controllers) leaves them as they were."""
+    request = txn.request
+    if not txn.user or not request.field_manager:
+        return new if old is None or new["metadata"].get("managedFields") == old["metadata"].get("managedFields") \
+            else with_(new, metadata=with_(new["metadata"], managedFields=old["metadata"].get("managedFields")))
+    entries = txn.managed
+    if entries is None:
+        entries = managedfields.update(old, new, info.kind, request.field_manager, now=txn.now,
+                                       api_version=info.api_versions[0], subresource=request.subresource)
+    frozen = freeze(entries)
+    md = new["metadata"]
+    if not entries:
+        return with_(new, metadata=freeze({k: v for k, v in md.items() if k != "managedFields"})) \
+            if "managedFields" in md else new
+    return new if md.get("managedFields") == frozen else with_(new, metadata=with_(md, managedFields=frozen))
 
 
 def _apply_patch(patch_type: str, doc: dict[str, Any], body: Any, kind: str) -> Any:
@@ -899,7 +986,7 @@ def _validate_meta(info: resources.KindInfo, obj: dict[str, Any]) -> list[FieldE
     return errs
 
 
-def _generated_name(txn: _Batch, prefix: str, kind: str, namespace: str) -> str:
+def _generated_name(txn: _Batch | _Reads, prefix: str, kind: str, namespace: str) -> str:
     """``prefix`` + 5 characters of utilrand's alphabet; deterministic (from the next uid sequence
     number), and never an existing name nor one written earlier in the batch.
 

@@ -92,10 +92,10 @@ def _thaw(value: Any) -> Any:
     t = type(value)
     if t is str or t is int or t is bool or t is float or value is None:
         return value
-    if t is FrozenDict or t is dict:
-        return {k: _thaw(v) for k, v in value.items()}
+    if t is FrozenDict or t is dict:  # (a str leaf, the commonest value, is kept without a call)
+        return {k: v if type(v) is str else _thaw(v) for k, v in value.items()}
     if t is tuple or t is list:
-        return [_thaw(v) for v in value]
+        return [v if type(v) is str else _thaw(v) for v in value]
     if isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

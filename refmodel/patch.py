@@ -32,7 +32,8 @@ RFC 7386 keeps them; ``$patch: merge`` on a map is an unknown patch type; a
 new list element is appended as sent; a new patch item goes before live-only items it cannot be ordered against).
 Types are found by walking the v1.32 OpenAPI type table (:mod:`refmodel.resources._schema_data`) from the kind's
 root struct; a kind outside it knows only ``metadata``.
-**Not modelled (and why):** server-side apply (managed fields; a separate feature); the ``overwrite=false``
+**Not modelled (and why):** server-side apply is :mod:`refmodel.managedfields` (a merge by field ownership,
+not a patch document); the ``overwrite=false``
 conflict check of ``CreateThreeWayMergePatch`` (kubectl apply always overwrites); json-patch v5 behaviour (the API
 server uses v4); Go's random map order (keys are processed in patch order, which upstream's results do not depend
 on); ``$patch`` directives in ``diffMaps``' original (upstream's own TODO says apply never produces them);

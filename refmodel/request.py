@@ -57,11 +57,12 @@ class Request:
     propagation: str | None = None
     grace_period_seconds: int | None = None
     dry_run: bool = False
-    field_manager: str = ""
+    field_manager: str = ""  # who writes (managedFields): ``fieldManager`` or the client's user agent; "" tracks none
     resource_version: str = ""  # precondition: the write fails with Conflict unless the stored object has it
     selector: Any = None  # list: a matchLabels map or a LabelSelector
     controller: str = ""  # who asks: "" for a user, else the controller's name
     items: tuple[Any, ...] = ()
+    force: bool = False  # server-side apply: take the fields other managers own (``force=true``)
 
     @property
     def by_user(self) -> bool:
@@ -109,7 +110,7 @@ _CAUSE = {
 
 
 def _cause(err: FieldError) -> dict[str, Any]:
-    message = str(err)
+    message = err.detail if err.type == "FieldManagerConflict" else str(err)
     if err.field and message.startswith(err.field + ": "):
         message = message[len(err.field) + 2:]
     return {"reason": _CAUSE.get(err.type, err.type), "message": message, "field": err.field}

@@ -4,7 +4,7 @@
 (``staging/src/k8s.io/client-go/tools/cache`` indexers, ``util/workqueue``).
 **Modelled:** objects by kind, namespace and name in persistent maps (``immutables.Map``); secondary
 indexes kept incrementally on every write (uid and owner uid for every kind; the pod indexes (label sets,
-pods by node, node usage, per-controller pod counts, orphan pods) and the no-controller index for the
+pods by node, node usage, per-controller pod counts and pods per node, orphan pods) and the no-controller index for the
 kinds whose registry entry declares them, ``KindInfo.indexes``), checked against a recomputation by :func:`index_errors`; writes
 applied through a transaction (:class:`_Txn`) that mutates the maps it changes in place and builds one
 new state per batch of writes; the set of dirty ``(controller, key)`` work items and the timers that
@@ -257,10 +257,15 @@ class _Txn:
     with every add/update/delete).
     """
 
-    __slots__ = ("flat", "names", "nested", "state")
+    __slots__ = ("flat", "names", "nested", "state", "written")
 
     def __init__(self, state: ClusterState) -> None:
         self.state = state
+        # the controllers (uids) one of whose active pods was written: :meth:`finish` gives each a new
+        # ``PodStats`` entry (equal, unless a count moved), so the entry's identity changes with every write
+        # of an active pod of its controller (the ReplicaSet's deletion ranking keeps its order while the
+        # entry stays the same object: refmodel/controllers/replicaset.py)
+        self.written: set[str] = set()
         self.flat: dict[str, Any] = {}  # field -> MapMutation of a flat index
         self.nested: dict[tuple[str, Any], Any] = {}  # (field, key) -> MapMutation of an inner map
         self.names: dict[tuple[str, str], Any] = {}  # (kind, namespace) -> MapMutation of the objects' names
@@ -300,6 +305,13 @@ class _Txn:
     def finish(self, extra: dict[str, Any]) -> ClusterState:
         state = self.state
         changes = extra
+        if self.written:
+            stats = self._flat("pod_stats")
+            before = state.pod_stats
+            for uid in self.written:
+                entry = stats.get(uid)
+                if entry is not None and entry is before.get(uid):  # (not replaced by a count that moved)
+                    stats[uid] = _pod_stats(entry.active, entry.ready, entry.label_sets, entry.nodes)
         for field, mm in self.flat.items():
             changes[field] = mm.finish()
         outers: dict[str, Any] = {}
@@ -426,25 +438,32 @@ class _Txn:
                 old_md is not None and new_md is not None and old_labels is new_labels and (
                     old_md.get("ownerReferences") is new_md.get("ownerReferences")) and (
                     old_md.get("deletionTimestamp") == new_md.get("deletionTimestamp")))):
-            # the common update (a status write): only readiness can change what the pod counts for
+            # the common update (a status write or a binding): only readiness and the node can change what
+            # the pod counts for
             if old_terminal or new_md.get("deletionTimestamp"):
                 return
+            uid = _controller_uid(new_md.get("ownerReferences"))
+            if uid is None:
+                return
+            self.written.add(uid)
             old_conds = old_status.get("conditions")
             new_conds = new_status.get("conditions")
-            if old_conds is new_conds:
-                return
-            ready = _is_ready(new_conds)
-            if ready == _is_ready(old_conds):
-                return
-            uid = _controller_uid(new_md.get("ownerReferences"))
-            if uid is not None:
+            ready = 0 if old_conds is new_conds else _is_ready(new_conds) - _is_ready(old_conds)
+            old_node = new_node = ""
+            if not status_only:
+                old_node = old["spec"].get("nodeName") or ""  # type: ignore[index]
+                new_node = new["spec"].get("nodeName") or ""  # type: ignore[index]
+            if ready or old_node != new_node:
                 stats = self._flat("pod_stats")
                 entry = stats.get(uid) or PodStats()
-                stats[uid] = PodStats(entry.active, entry.ready + (1 if ready else -1), entry.label_sets)
+                nodes = _count(_count(entry.nodes, old_node, -1), new_node, 1) if old_node != new_node else entry.nodes
+                stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, nodes)
             return
         old_c, old_fact = _pod_fact(old)
         new_c, new_fact = _pod_fact(new)
         if old_c == new_c and old_fact == new_fact:
+            if new_c is not None and new_fact is not None:
+                self.written.add(new_c)
             return
         for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
             if fact is None:
@@ -566,24 +585,54 @@ _generate_replace()
 
 @attrs.frozen
 class PodStats:
-    """Counts over the active pods of one controller, kept incrementally (what calculateStatus counts)."""
+    """Counts over the active pods of one controller, kept incrementally (what calculateStatus counts, and
+    the pods per node the ReplicaSet's deletion ranking counts). Replaced on every write of one of those
+    pods, even when no count moves: the ReplicaSet controller keeps a deletion order while the entry is the
+    same object (``refmodel/controllers/replicaset.py``)."""
 
     active: int = 0
     ready: int = 0
     label_sets: Any = _EMPTY  # Map[frozenset of label items, count]
+    nodes: Any = _EMPTY  # Map[node name, count] of the pods bound to a node
 
-    def add(self, fact: tuple[bool, frozenset[tuple[str, str]]], sign: int) -> PodStats:
-        ready, labels = fact
+    def add(self, fact: tuple[bool, frozenset[tuple[str, str]], str], sign: int) -> PodStats:
+        ready, labels, node = fact
         n = self.label_sets.get(labels, 0) + sign
         sets = self.label_sets.set(labels, n) if n else self.label_sets.delete(labels)
-        return PodStats(self.active + sign, self.ready + (sign if ready else 0), sets)
+        return _pod_stats(self.active + sign, self.ready + (sign if ready else 0), sets, _count(self.nodes, node, sign))
+
+
+def _slot_setters() -> tuple[Any, ...]:
+    return tuple(getattr(PodStats, a.name).__set__ for a in attrs.fields(PodStats))
+
+
+_SET_ACTIVE, _SET_READY, _SET_LABEL_SETS, _SET_NODES = _slot_setters()
+
+
+def _pod_stats(active: int, ready: int, label_sets: Any, nodes: Any) -> PodStats:
+    """``PodStats(...)`` through the slots' own setters: a third of the frozen ``__init__``'s cost (one is
+    built on every write of a controller's active pod)."""
+    new: PodStats = object.__new__(PodStats)
+    _SET_ACTIVE(new, active)
+    _SET_READY(new, ready)
+    _SET_LABEL_SETS(new, label_sets)
+    _SET_NODES(new, nodes)
+    return new
+
+
+def _count(counts: Any, key: str, sign: int) -> Any:
+    """``counts`` (a Map of positive counts) with ``key``'s count moved by ``sign``; the empty key is not counted."""
+    if not key:
+        return counts
+    n = counts.get(key, 0) + sign
+    return counts.set(key, n) if n else counts.delete(key)
 
 
 _TERMINAL = ("Succeeded", "Failed")
 
 
-def _pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, str]]] | None]:
-    """(controller uid, (ready, labels)) for an active pod; (uid, None) for inactive or absent ones."""
+def _pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, str]], str] | None]:
+    """(controller uid, (ready, labels, node)) for an active pod; (uid, None) for inactive or absent ones."""
     if pod is None:
         return None, None
     md = pod["metadata"]
@@ -591,7 +640,8 @@ def _pod_fact(pod: Any) -> tuple[str | None, tuple[bool, frozenset[tuple[str, st
     status = pod.get("status")
     if md.get("deletionTimestamp") or (status and status.get("phase") in _TERMINAL):
         return uid, None
-    return uid, (_is_ready(status.get("conditions") if status else None), _label_set(md.get("labels")))
+    return uid, (_is_ready(status.get("conditions") if status else None), _label_set(md.get("labels")),
+                 pod["spec"].get("nodeName") or "")
 
 
 _UID_CACHE: dict[int, tuple[Any, str | None]] = {}

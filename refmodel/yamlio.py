@@ -432,16 +432,23 @@ def _yaml_type(value: Any) -> str:
 _F_SAFE = re.compile(r"[^\x20-\x7e\n]")  # tabs, CR, BOM, control and non-ASCII characters: decline
 _W = r"(?:[^\s#:]|:(?=\S))"  # a character inside a plain scalar (no ': ', no ' #', no ':' at the end)
 _F_PLAIN = rf"(?:[A-Za-z0-9_./]|-(?=[0-9.])){_W}*(?: +[^\s#:]{_W}*)*"
+_F_SCALAR = rf"{_F_PLAIN}|\"[^\"\\]*\"|'[^']*'|\{{\}}|\[\]"
+# a ``key: value`` line in two pieces, split at its first ": " (a key holds no ": "): the head (indent,
+# dash, key), read once per distinct head, and the rest (the value, a comment); together they are
+# exactly _F_LINE's key-and-value lines, with the same groups
+_F_HEAD = re.compile(rf"( *)(- )?([A-Za-z0-9_./]{_W}*)")
+_F_REST = re.compile(rf" *({_F_SCALAR})(?: +#.*)? *")
 _F_LINE = re.compile(
-    rf"(?P<ind> *)(?P<dash>- )?(?:(?P<key>[A-Za-z0-9_./]{_W}*):(?: +(?P<val>"
-    rf"{_F_PLAIN}|\"[^\"\\]*\"|'[^']*'|\{{\}}|\[\]))?|(?P<item>{_F_PLAIN}|\"[^\"\\]*\"|'[^']*'|\{{\}}|\[\]))"
+    rf"(?P<ind> *)(?P<dash>- )?(?:(?P<key>[A-Za-z0-9_./]{_W}*):(?: +(?P<val>{_F_SCALAR}))?|(?P<item>{_F_SCALAR}))"
     r"(?: +#.*)? *")
 _F_BLANK = re.compile(r" *(?:#.*)?")
 _F_DOC_BYTES = 2**20  # a larger document is left to libyaml, which checks the 3 MiB limit
 _F_DEPTH = 64  # deeper nesting is left to libyaml, which checks the 10,000-level limit
+_F_CACHE = 2**16  # distinct lines, heads and scalars remembered (the common ones come early; most others are names)
 _F_LINE_CHARS = 4096  # a longer line (a big value) is left to libyaml: matching it here would cost as much
 _EMPTY_MAP, _EMPTY_SEQ, _NO_VALUE = object(), object(), object()
-_F_BLANK_LINE = (0, False, None, None)  # a blank or comment line (compared by identity)
+_F_BLANK_LINE = (-2, False, None, None)  # a blank or comment line (compared by identity)
+_F_DOC_LINE = (-3, False, None, None)  # a line "---"
 
 
 class _Decline(Exception):
@@ -463,13 +470,34 @@ def _f_scalar(text: str, cache: dict[str, Any]) -> Any:
         value = _implicit(text)
         if value is _MERGE_KEY or (type(value) is float and not math.isfinite(value)):
             raise _Decline
-    cache[text] = value
+    if len(cache) < _F_CACHE:
+        cache[text] = value
     return value
 
 
-def _f_line(line: str, cache: dict[str, Any]) -> tuple[int, bool, str | None, Any]:
-    """``(indent, dash, key or None, value)`` of a content line; value is _NO_VALUE after ``key:``."""
-    m = _F_LINE.fullmatch(line) if len(line) <= _F_LINE_CHARS else None
+def _f_line(line: str, cache: dict[str, Any],
+            heads: dict[str, tuple[int, bool, str] | None]) -> tuple[int, bool, str | None, Any]:
+    """``(indent, dash, key or None, value)`` of a line (_F_BLANK_LINE for a blank or comment line);
+    value is _NO_VALUE after ``key:``. ``heads`` keeps what each ``key: value`` line's head says."""
+    if len(line) > _F_LINE_CHARS:
+        raise _Decline
+    head, sep, rest = line.partition(": ")
+    if sep:  # most new lines are a known head and a new value: the head is not matched again
+        if head in heads:
+            h = heads[head]
+        else:
+            hm = _F_HEAD.fullmatch(head)
+            k = _f_scalar(hm.group(3), cache) if hm is not None else None
+            h = (len(hm[1]), hm[2] is not None, k) if hm is not None and type(k) is str else None
+            if len(heads) < _F_CACHE:
+                heads[head] = h
+        if h is not None:
+            m = _F_REST.fullmatch(rest)
+            if m is not None:
+                return h[0], h[1], h[2], _f_scalar(m.group(1), cache)
+    if _F_BLANK.fullmatch(line) is not None:
+        return _F_BLANK_LINE
+    m = _F_LINE.fullmatch(line)
     if m is None:
         raise _Decline
     key = m.group("key")
@@ -490,39 +518,49 @@ def _read_plain(text: str) -> list[Document] | None:
     """The documents of a plain block-YAML stream, or None when the stream is not one (see above)."""
     if _F_SAFE.search(text) is not None:
         return None
+    if len(text) > _F_DOC_BYTES and any(len(d) > _F_DOC_BYTES for d in text.split("\n---\n")):
+        return None  # (a document's text lies within one piece)
     out: list[Document] = []
-    lines: dict[str, tuple[int, bool, str | None, Any]] = {}  # a line -> what it says (or _F_BLANK_LINE)
+    lines: dict[str, tuple[int, bool, str | None, Any]] = {"---": _F_DOC_LINE}  # a line -> what it says
     scalars: dict[str, Any] = {}
-    blank = _F_BLANK.fullmatch
+    heads: dict[str, tuple[int, bool, str] | None] = {}
     index = 0
     # per document: the frames [indent, container, is_sequence] and the key waiting for a nested block
     root: dict[str, Any] | None = None
     frames: list[list[Any]] = []
     pending: tuple[dict[str, Any], str, int] | None = None
-    size = 0
-
-    def end_document() -> None:
-        if pending is not None:
-            pending[0][pending[1]] = None
-        if index:
-            if size > _F_DOC_BYTES:
-                raise _Decline
-            _finish(root, index, size, [], out)
-
+    # the mapping the next line most likely adds a key to (frames[-1] when it is a mapping and no key
+    # waits for a nested block), and its indent (-1: none; the general path below decides)
+    cur: dict[str, Any] = {}
+    cur_ind = -1
     try:
         for line in text.split("\n"):
-            if line == "---":
-                end_document()
-                index += 1
-                root, frames, pending, size = None, [], None, 0
-                continue
-            size += len(line) + 1
             parsed = lines.get(line)
             if parsed is None:
-                parsed = lines[line] = _F_BLANK_LINE if blank(line) is not None else _f_line(line, scalars)
+                parsed = _f_line(line, scalars, heads)
+                if len(lines) < _F_CACHE:
+                    lines[line] = parsed
+            ind, dash, key, value = parsed
+            if ind == cur_ind and not dash:  # the next key of the current mapping (most lines)
+                if key in cur:
+                    raise _Decline
+                if value is _NO_VALUE:
+                    pending = (cur, key, ind)  # type: ignore[assignment]  # (a key: a line without a dash has one)
+                    cur[key] = None  # type: ignore[index]
+                    cur_ind = -1
+                else:
+                    cur[key] = {} if value is _EMPTY_MAP else [] if value is _EMPTY_SEQ else value  # type: ignore[index]
+                continue
             if parsed is _F_BLANK_LINE:
                 continue
-            ind, dash, key, value = parsed
+            if parsed is _F_DOC_LINE:
+                if pending is not None:
+                    pending[0][pending[1]] = None
+                if index:
+                    _finish(root, index, 0, [], out)
+                index += 1
+                root, frames, pending, cur_ind = None, [], None, -1
+                continue
             if root is None:
                 if ind or dash:
                     raise _Decline
@@ -553,6 +591,7 @@ def _read_plain(text: str) -> list[Document] | None:
             if top[2]:  # a list item: a scalar, or the first key of a mapping at indent + 2
                 if key is None:
                     c.append({} if value is _EMPTY_MAP else [] if value is _EMPTY_SEQ else value)
+                    cur_ind = -1
                     continue
                 if len(frames) >= _F_DEPTH:
                     raise _Decline
@@ -567,9 +606,14 @@ def _read_plain(text: str) -> list[Document] | None:
             if value is _NO_VALUE:
                 pending = (c, key, ind)
                 c[key] = None
+                cur_ind = -1
             else:
                 c[key] = {} if value is _EMPTY_MAP else [] if value is _EMPTY_SEQ else value
-        end_document()
+                cur, cur_ind = c, ind
+        if pending is not None:
+            pending[0][pending[1]] = None
+        if index:
+            _finish(root, index, 0, [], out)
     except (_Decline, ValueError):
         return None
     return out

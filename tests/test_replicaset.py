@@ -22,7 +22,7 @@ from hypothesis import strategies as hst
 import refmodel as rm
 from refmodel.controllers import replicaset as rsc
 from refmodel.counters import WorkCounters
-from refmodel.events import Delete, PodKilled, ReadinessChanged, Reconcile, Scale
+from refmodel.events import ClockAdvanced, Delete, PodKilled, ReadinessChanged, Reconcile, Scale
 from refmodel.frozen import FrozenDict, freeze, with_
 from refmodel.podutil import is_pod_active, is_pod_available
 from refmodel.state import ClusterConfig, ClusterState, format_time
@@ -627,3 +627,103 @@ def test_scale_down_ranks_every_pod_once() -> None:
     assert rsc.active_count(s, s.get("ReplicaSet", "default", "rs")["metadata"]["uid"]) == 30  # type: ignore[index]
     assert counters.get("replicaset", "ranked") == 40, (
         f"{counters.get('replicaset', 'ranked')} pods ranked for a scale-down of 10 out of 40, but should be 40")
+
+
+# ---------------------------------------------------------------------------------------------
+# the deletion order kept across the bursts of a scale-down (issue 9)
+# ---------------------------------------------------------------------------------------------
+def _bursts_cluster(pods: int, nodes: int = 3) -> tuple[ClusterState, str]:
+    """A converged ReplicaSet of ``pods`` replicas in bursts of 4, scaled down to 2: each sync deletes 4."""
+    s = rm.new_cluster(nodes, config=ClusterConfig(burst_replicas=4, strict=True))
+    s = rm.converge(rm.apply_manifest(s, _rs_manifest("web", pods, "web")))
+    return rm.step(s, Scale("ReplicaSet", "default", "web", 2)), "default/web"
+
+
+def _burst(s: ClusterState, key: str) -> tuple[ClusterState, list[str], list[str]]:
+    """One sync of a scale-down burst: the pods it deleted, and the ones a full ranking of every active pod
+    (getPodsToDelete as upstream runs it on each sync) picks for that state."""
+    rs = s.get("ReplicaSet", "default", "web")
+    assert rs is not None
+    active = rsc.active_pods(s, rs["metadata"]["uid"])
+    want = [p["metadata"]["name"] for p in rsc.get_pods_to_delete(s, rs, active, 4)]
+    after = rm.step(s, Reconcile("replicaset", key))
+    still = set(p["metadata"]["name"] for p in rsc.active_pods(after, rs["metadata"]["uid"]))
+    gone = [p["metadata"]["name"] for p in active if p["metadata"]["name"] not in still]
+    return after, sorted(gone), sorted(want)
+
+
+def test_kept_deletion_order_sees_a_pod_written_between_bursts() -> None:
+    # a pod annotated with a low deletion cost between two bursts goes first in the next one: the order
+    # the first burst kept is dropped when one of the ReplicaSet's active pods is written
+    s, key = _bursts_cluster(20)
+    s, gone, want = _burst(s, key)
+    assert gone == want, f"first burst deleted {gone}, but a full ranking picks {want}"
+    rs = s.get("ReplicaSet", "default", "web")
+    assert rs is not None
+    active = rsc.active_pods(s, rs["metadata"]["uid"])
+    last = rsc.get_pods_to_delete(s, rs, active, len(active) - 1)
+    keep = next(p for p in active if p not in last)  # the pod a full ranking deletes last
+    annotations = {**(keep["metadata"].get("annotations") or {}), rsc.POD_DELETION_COST: "-100"}
+    r = door.update(s, with_(keep, metadata=with_(keep["metadata"], annotations=freeze(annotations))))
+    assert r.ok, f"annotating {keep['metadata']['name']} failed: {r.rejection}"
+    s, gone, want = _burst(r.state, key)
+    assert keep["metadata"]["name"] in want, f"a full ranking picks {want}, but should pick the annotated pod"
+    assert gone == want, f"second burst deleted {gone}, but a full ranking picks {want} (a stale order was kept)"
+
+
+def test_kept_deletion_order_follows_the_clock() -> None:
+    # the log-scale ready-time buckets move with the clock: an hour later, pods ready a second apart share
+    # a bucket and go by uid, so the order the first burst kept must be rebuilt
+    s = rm.new_cluster(3, config=ClusterConfig(burst_replicas=4, strict=True))
+    s = rm.converge(rm.apply_manifest(s, _rs_manifest("web", 10, "web")))
+    s = rm.converge(rm.step(rm.step(s, ClockAdvanced(5)), Scale("ReplicaSet", "default", "web", 20)))
+    s = rm.step(rm.step(s, ClockAdvanced(1)), Scale("ReplicaSet", "default", "web", 2))
+    key = "default/web"
+    rs = s.get("ReplicaSet", "default", "web")
+    assert rs is not None
+    active = rsc.active_pods(s, rs["metadata"]["uid"])
+    s, gone, want = _burst(s, key)
+    assert gone == want, f"first burst deleted {gone}, but a full ranking picks {want}"
+    later = rm.step(s, ClockAdvanced(3600))
+    order_now = [p["metadata"]["name"] for p in rsc.get_pods_to_delete(s, rs, active, 10)]
+    order_later = [p["metadata"]["name"] for p in rsc.get_pods_to_delete(later, rs, active, 10)]
+    assert order_now != order_later, f"the order {order_now} is the same an hour later: the test shows nothing"
+    s = later
+    for _ in range(3):
+        s, gone, want = _burst(s, key)
+        assert gone == want, f"a burst an hour later deleted {gone}, but a full ranking picks {want}"
+
+
+@pytest.mark.parametrize("shape", ["default-nodes", "large-nodes"])
+def test_rollout_bursts_delete_what_a_full_ranking_picks(monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    # every burst of an image rollout (ranks move between bursts: new pods land, old ones go) picks the pods
+    # that a full ranking of every active pod picks, in the same order
+    picks: list[int] = []
+    take = rsc._take
+
+    def checked(state: ClusterState, rs: FrozenDict, diff: int) -> list[FrozenDict]:
+        want = rsc.get_pods_to_delete(state, rs, rsc.active_pods(state, rs["metadata"]["uid"]), diff)
+        got = take(state, rs, diff)
+        names = [p["metadata"]["name"] for p in got]
+        assert names == [p["metadata"]["name"] for p in want], (
+            f"burst of {diff} deleted {names}, but a full ranking picks {[p['metadata']['name'] for p in want]}")
+        picks.append(diff)
+        return got
+
+    monkeypatch.setattr(rsc, "_take", checked)
+    n = 240
+    if shape == "default-nodes":
+        s = rm.new_cluster(n // 100 + 1, config=ClusterConfig(burst_replicas=16, strict=True))
+    else:
+        s = rm.new_cluster(n // 20 + 1, cpu="64", memory="256Gi", pods_per_node=20,
+                           config=ClusterConfig(burst_replicas=16, strict=True))
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+           "spec": {"replicas": n, "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}}}
+    s = rm.converge(rm.apply_manifest(s, dep))
+    dep["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.28"
+    s = rm.converge(rm.apply_manifest(s, dep))
+    images = {p["spec"]["containers"][0]["image"] for p in s.iter_kind("Pod", "default")}
+    assert images == {"nginx:1.28"} and s.count("Pod", "default") == n, f"{s.count('Pod', 'default')} pods {images}"
+    assert len(picks) >= 5, f"{len(picks)} ranked bursts in the rollout, but should be several"

@@ -120,7 +120,10 @@ def test_merge_patch(web: ClusterState) -> None:
 def test_patch_is_validated_and_unsupported_types_are_refused(web: ClusterState) -> None:
     _rejected(web, Request("patch", "Deployment", "default", "web", body={"spec": {"replicas": -1}}),
               "Invalid", "spec.replicas")
+    # server-side apply needs a field manager (upstream's PatchOptions validation); an unknown type is 415
     _rejected(web, Request("patch", "Deployment", "default", "web", body={"spec": {}}, patch_type="apply"),
+              "Invalid", "fieldManager")
+    _rejected(web, Request("patch", "Deployment", "default", "web", body={"spec": {}}, patch_type="yaml"),
               "UnsupportedMediaType")
     # a JSON patch whose test operation fails is refused (json-patch's "testing value ... failed")
     _rejected(web, Request("patch", "Deployment", "default", "web", patch_type="json",

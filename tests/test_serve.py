@@ -152,8 +152,15 @@ def test_status_errors_carry_upstream_reasons(server: Server) -> None:
     code, body = server.call("POST", "/api/v1/namespaces/kube-system/configmaps",
                              {**_cm("x"), "metadata": {"name": "x", "namespace": "default"}})
     assert (code, body["reason"]) == (400, "BadRequest"), body
+    # ValidatePatchOptions: an apply names its field manager; force is for applies only
     code, body = server.call("PATCH", f"{NS}/configmaps/dup", {"data": {"b": "2"}}, content_type="application/apply-patch+yaml")
-    assert (code, body["reason"]) == (415, "UnsupportedMediaType"), body
+    assert (code, body["reason"], body["details"]["kind"]) == (422, "Invalid", "PatchOptions"), body
+    assert body["message"] == 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for ' \
+        "apply patch", body
+    code, body = server.call("PATCH", f"{NS}/configmaps/dup?force=true", {"data": {"b": "2"}},
+                             content_type="application/merge-patch+json")
+    assert (code, body["reason"]) == (422, "Invalid"), body
+    assert "force: Forbidden: may not be specified for non-apply patch" in body["message"], body
     code, body = server.call("PUT", f"{NS}/configmaps/dup", {**live, "metadata": {**live["metadata"], "name": "other"}})
     assert (code, body["reason"]) == (400, "BadRequest"), body
 
@@ -207,6 +214,23 @@ def test_watch_replays_from_a_resource_version_and_expires_old_ones(server: Serv
     gone = server.stream(f"{NS}/configmaps?watch=1&resourceVersion=1&timeoutSeconds=2")
     assert len(gone) == 1 and gone[0]["type"] == "ERROR", gone
     assert (gone[0]["object"]["code"], gone[0]["object"]["reason"]) == (410, "Expired"), gone
+
+
+# etcd3/store.go GetList with resourceVersionMatch=Exact (what the kube adapter's consistent cuts read)
+def test_list_at_an_exact_resource_version(server: Server) -> None:
+    _code, listed = server.call("GET", f"{NS}/configmaps")
+    rv = listed["metadata"]["resourceVersion"]
+    names = sorted(o["metadata"]["name"] for o in listed["items"])
+    assert server.call("POST", f"{NS}/configmaps", _cm("exact-1"))[0] == 201
+    code, then = server.call("GET", f"{NS}/configmaps?resourceVersion={rv}&resourceVersionMatch=Exact")
+    assert code == 200 and then["metadata"]["resourceVersion"] == rv, then
+    assert sorted(o["metadata"]["name"] for o in then["items"]) == names, then["items"]  # not exact-1: later
+    code, now = server.call("GET", f"{NS}/configmaps")
+    assert "exact-1" in {o["metadata"]["name"] for o in now["items"]}, now
+    code, body = server.call("GET", f"{NS}/configmaps?resourceVersion=1&resourceVersionMatch=Exact")
+    assert (code, body["reason"]) == (410, "Expired"), body
+    code, body = server.call("GET", f"{NS}/configmaps?resourceVersion=99999999&resourceVersionMatch=Exact")
+    assert (code, body["reason"]) == (504, "Timeout"), body
 
 
 def test_delete_with_options(server: Server) -> None:

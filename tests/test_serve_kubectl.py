@@ -198,8 +198,6 @@ def test_errors_read_like_a_cluster(server: Server, tmp_path: Path) -> None:
                        .replace("  replicas: 1", "  replicas: 1\n  replicaz: 2"))
     out = server.kubectl("apply", "-f", str(unknown), check=False)
     assert out.returncode == 1 and 'unknown field "spec.replicaz"' in out.stderr, out.stderr
-    ssa = server.kubectl("apply", "--server-side", "-f", _manifest(tmp_path, replicas=1), check=False)
-    assert ssa.returncode == 1 and "not supported" in ssa.stderr, ssa.stderr
 
 
 def test_delete_cascades(server: Server, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ other, for a bulk converge from empty and for an image rollout of the same Deplo
 CI-sized clusters (bulk 1,000 and 10,000 pods, rollout 500 and 5,000); the issue's sizes (bulk 10,000 and
 100,000, rollout 1,000 and 10,000, several minutes on a shared machine) run with
 ``KUBEORACLE_COUNTER_SIZES=10000,100000,1000,10000`` (``bulk_small,bulk_large,rollout_small,rollout_large``).
-The ReplicaSet's bursts re-rank every pod in a rollout: the one bound not met (``_RS_ROLLOUT_GAP``).
 """
 
 from __future__ import annotations
@@ -61,14 +60,7 @@ def measured() -> dict[tuple[str, int], dict[str, float]]:
     return {(scenario, n): _measure(scenario, n) for scenario, sizes in SIZES.items() for n in sizes}
 
 
-# The ReplicaSet ranking in a rollout is the one bound not met (issue 9): every burst of 500 deletions
-# lists and ranks all of the old ReplicaSet's pods again, as upstream's manageReplicas/getPodsToDelete
-# do on every sync, so pods ranked per pod grow with n / 500 (measured: 3.5 / 6.0 / 10.8 per pod at
-# 2,500 / 5,000 / 10,000 pods). Meeting it needs a ranking kept incrementally per (ReplicaSet, node); see
-# the header of refmodel/controllers/replicaset.py. Strict: the day it passes, the marker must go.
-_RS_ROLLOUT_GAP = pytest.mark.xfail(strict=True, reason="ReplicaSet scale-down bursts re-rank every pod (issue 9)")
-CASES = [pytest.param(f"{c}.{w}", scenario, marks=[_RS_ROLLOUT_GAP] if (c, w, scenario) == (
-    "replicaset", "ranked", "rollout") else []) for c, w in PER_POD for scenario in ("bulk", "rollout")]
+CASES = [(f"{c}.{w}", scenario) for c, w in PER_POD for scenario in ("bulk", "rollout")]
 
 
 @pytest.mark.parametrize(("counter", "scenario"), CASES)

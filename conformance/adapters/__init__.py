@@ -25,7 +25,8 @@ missing capability is not run and is reported as *not applicable*:
 
 ==================  =============================================================================
 ``node-faults``     ``inject(NodeFailed | NodeRecovered)``
-``pod-faults``      ``inject(PodKilled | ContainerExited | ReadinessChanged)``
+``pod-faults``      ``inject(PodKilled | ContainerExited | ReadinessChanged)`` (implies ``pod-kill``)
+``pod-kill``        ``inject(PodKilled)`` alone: a force delete, what any cluster allows a tenant
 ``image-faults``    ``inject(ImagePullFailed | ImagePullRecovered)``
 ``rollouts``        ``rollout_undo`` and ``inject(RolloutPause | RolloutResume)``
 ``cordon``          ``inject(Cordon | Uncordon)``
@@ -39,6 +40,8 @@ missing capability is not run and is reported as *not applicable*:
 ``watch``           ``changes(since) -> (version, relist, upserts, deletes)``: what changed since the
                     observation ``since`` names, as a Kubernetes watch from a resourceVersion does
                     (``since=""`` or an unknown version: ``relist=True`` and every object)
+``live``            not a power but what the system is (:data:`NATURE`): a running cluster whose
+                    controllers and clock act between requests; the harness's model follows its clock
 ==================  =============================================================================
 """
 
@@ -71,11 +74,16 @@ __all__ = [
 Status = Literal["ok", "rejected", "unknown"]
 
 CAPABILITIES: frozenset[str] = frozenset({
-    "node-faults", "pod-faults", "image-faults", "rollouts", "cordon", "virtual-time", "single-step",
+    "node-faults", "pod-faults", "pod-kill", "image-faults", "rollouts", "cordon", "virtual-time", "single-step",
     "intermediate", "snapshot", "events", "watch",
     "dataplane",  # the adapter's snapshot answers DNS (refmodel.resolve) and kube-proxy routes (refmodel.route)
     "container-view",  # what a container sees and volume data tokens (refmodel.volumes): the model only
 })
+
+#: what a system under test *is* rather than a power it offers, so never among the "all of them" a
+#: simulator claims: ``live``, a running cluster whose controllers and clock act between requests (a
+#: view's ``now`` is its clock; the harness's model follows it, :meth:`conformance.harness.Run._follow_clock`)
+NATURE: frozenset[str] = frozenset({"live"})
 
 #: the method each optional power binds (declared capability -> method name)
 _POWERS: dict[str, str] = {"intermediate": "settle_steps", "snapshot": "snapshot", "events": "step",
@@ -251,11 +259,11 @@ def bind(adapter: Any, spec: str = "", *, sandbox: Sandbox | None = None, refere
     if missing or not isinstance(caps, frozenset | set):
         lack = f"lacks {', '.join(missing)}" if missing else "has no capabilities set"
         raise AdapterError(f"{where}{what}, which {lack}; see conformance.adapters.Adapter")
-    caps = frozenset(caps)
-    unknown = sorted(caps - CAPABILITIES)
+    caps = frozenset(caps) | ({"pod-kill"} if "pod-faults" in caps else set())
+    unknown = sorted(caps - CAPABILITIES - NATURE)
     if unknown:
         raise AdapterError(f"{where}{what} declares capabilities {unknown}, but the suite knows only "
-                           f"{sorted(CAPABILITIES)}")
+                           f"{sorted(CAPABILITIES | NATURE)}")
     name = getattr(adapter, "name", "")
     if not name or not isinstance(name, str):
         raise AdapterError(f"{where}the adapter {what} has no name")
@@ -301,7 +309,7 @@ def required_capability(event: object) -> str | None:
 
 EVENT_CAPS: dict[str, str] = {
     "NodeFailed": "node-faults", "NodeRecovered": "node-faults",
-    "PodKilled": "pod-faults", "ContainerExited": "pod-faults", "ReadinessChanged": "pod-faults",
+    "PodKilled": "pod-kill", "ContainerExited": "pod-faults", "ReadinessChanged": "pod-faults",
     "ImagePullFailed": "image-faults", "ImagePullRecovered": "image-faults",
     "RolloutUndo": "rollouts", "RolloutPause": "rollouts", "RolloutResume": "rollouts",
     "Cordon": "cordon", "Uncordon": "cordon",
@@ -380,7 +388,7 @@ def load(spec: str, *, sandbox: Sandbox | None = None) -> Bound:
     except Exception as exc:
         raise AdapterError(f"--adapter={spec!r}: {target} failed: {type(exc).__name__}: {exc}") from exc
     reference = name == REFERENCE
-    if reference:  # model:N is the sandbox's node count
+    if reference or name == "kube":  # model:N is the sandbox's node count; a cluster's own nodes are its sandbox's
         sandbox = sandbox or Sandbox(nodes=adapter.nodes, cpu=adapter.cpu, memory=adapter.memory)
     return bind(adapter, spec, sandbox=sandbox, reference=reference)
 

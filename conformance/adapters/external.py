@@ -16,12 +16,12 @@ state last shown are the map entries that are not the same object any more.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import refmodel as rm
 from refmodel import events as ev
+from refmodel.frozen import thaw
 from refmodel.resources import REGISTRY
 from refmodel.state import ClusterState
 
@@ -109,8 +109,10 @@ class ExternalAdapter:
 
 
 def _json(value: Any) -> Any:
-    """The value as it comes out of an API server: through JSON (plain dicts and lists)."""
-    return json.loads(json.dumps(value))
+    """The value as it comes out of an API server, decoded from JSON: plain dicts and lists sharing
+    nothing with the model's state. The model's objects hold JSON values only, so :func:`thaw` gives
+    what ``json.loads(json.dumps(value))`` would, at half the cost."""
+    return thaw(value)
 
 
 def changes_between(old: ClusterState, new: ClusterState) -> tuple[list[Any], list[tuple[str, str, str]]]:

@@ -15,17 +15,27 @@ are deleted on the next ``reset``, on ``close``, at interpreter exit and on SIGT
 
 **The requests.** The same as kubectl sends them (:mod:`refmodel.kubectl` is the client side of the
 model's own door): ``apply`` is client-side apply (GET, then POST with the
-``last-applied-configuration`` annotation, or PUT of the strategic three-way merge of the last
-applied configuration, the manifest and the live object, with the live resourceVersion), ``scale``
+``last-applied-configuration`` annotation, or a PATCH of the strategic three-way merge patch of the
+last applied configuration, the manifest and the live object, as ``kubectl apply`` sends it), ``scale``
 a PUT of the scale subresource, ``delete`` a DELETE with ``propagationPolicy``, ``rollout undo`` the
 revision's template written back (``DeploymentRollbacker``), ``pause``/``resume`` a strategic patch.
 
-**Capabilities.** ``rollouts`` and ``snapshot`` (the observed objects with the cluster's clock, read
-from the ``Date`` of its answers, so age checks use the time the cluster acted on): the other faults need powers a real cluster does not give a
-tenant (node failure, container exits, image registries, the clock, single controller turns), so the
-rules and invariants that need them are reported not applicable. ``settle`` polls the sandbox until
-its objects stop changing for ``quiet`` seconds and every controller has observed the latest
-generation.
+**Capabilities.** ``rollouts``, ``pod-kill`` (a force delete), ``cordon`` (``kubectl cordon``: the
+cluster's own nodes, so every node the adapter cordoned is uncordoned when the example ends), ``snapshot`` (the observed objects with the cluster's clock, read from
+the ``Date`` of its answers, so age checks use the time the cluster acted on) and ``live`` (its
+controllers and clock run between requests: the harness brings its model to the cluster's time before
+each request, :meth:`conformance.harness.Run._follow_clock`). The other faults need powers a real
+cluster does not give a tenant (node failure, container exits, image registries, the clock, single
+controller turns), so the rules and invariants that need them are reported not applicable.
+
+**Observing.** Every observation is one consistent cut: the first list (Namespaces) fixes a
+resourceVersion and every other kind is listed at exactly that one (``resourceVersionMatch=Exact``, as
+``storage/etcd3/store.go`` GetList serves it), so no invariant sees a Deployment from one moment and its
+ReplicaSets from another; a 410 for a version the cluster no longer keeps starts the cut over.
+``settle`` takes such cuts until the sandbox has not changed for ``quiet`` seconds and nothing in it
+still waits for the cluster (:func:`_pending`: an unobserved generation, an object being deleted, a
+dependent whose owner is gone, a pod not yet scheduled or Ready unless it is stuck, a minReadySeconds
+or a progress deadline still running): the work the harness's model does at its own settle.
 
 **Differences a real cluster may legitimately show** (generated names, node choice, timing) are
 removed by the harness's canonical form (:mod:`conformance.canon`); the cluster's nodes must match
@@ -57,13 +67,26 @@ __all__ = ["SANDBOX_LABEL", "KubeAdapter"]
 
 SANDBOX_LABEL = "kubeoracle.io/sandbox"
 NAME_LABEL = "kubernetes.io/metadata.name"
-#: what observe lists: the kinds the suite drives (conformance.canon.KINDS) and its API paths
+_CORDONED = "node.kubernetes.io/unschedulable"  # the taint of a cordon (it follows spec.unschedulable)
+#: what observe lists, in this order, at one resourceVersion: the kinds the suite's machines write or its
+#: invariants read, with their API paths (cluster-scoped kinds are listed whole; PersistentVolumes are kept
+#: only when bound to a sandbox claim)
 _PATHS = {
     "Namespace": ("/api/v1", "namespaces", False),
     "Node": ("/api/v1", "nodes", False),
+    "StorageClass": ("/apis/storage.k8s.io/v1", "storageclasses", False),
+    "PersistentVolume": ("/api/v1", "persistentvolumes", False),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
+    "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
+    "ControllerRevision": ("/apis/apps/v1", "controllerrevisions", True),
     "Pod": ("/api/v1", "pods", True),
+    "Service": ("/api/v1", "services", True),
+    "Endpoints": ("/api/v1", "endpoints", True),
+    "EndpointSlice": ("/apis/discovery.k8s.io/v1", "endpointslices", True),
+    "PersistentVolumeClaim": ("/api/v1", "persistentvolumeclaims", True),
+    "ConfigMap": ("/api/v1", "configmaps", True),
+    "Secret": ("/api/v1", "secrets", True),
 }
 _API = {"v1": "/api/v1"}
 
@@ -101,9 +124,9 @@ class KubeAdapter:
     """A Kubernetes API server behind the protocol, inside sandbox namespaces it owns."""
 
     name = "kube"
-    capabilities: frozenset[str] = frozenset({"rollouts", "snapshot"})
+    capabilities: frozenset[str] = frozenset({"rollouts", "snapshot", "live", "pod-kill", "cordon"})
 
-    def __init__(self, context: str | None = None, *, quiet: float = 1.5, poll: float = 0.25) -> None:
+    def __init__(self, context: str | None = None, *, quiet: float = 1.0, poll: float = 0.2) -> None:
         if not context:
             raise AdapterError("the kube adapter needs a kubeconfig context named explicitly: "
                                "--adapter kube:CONTEXT (see 'kubectl config get-contexts')")
@@ -125,8 +148,10 @@ class KubeAdapter:
         self.poll = poll
         self.mine: dict[str, str] = {}  # harness namespace -> sandbox namespace, this example
         self.created: set[str] = set()  # sandbox namespaces not yet deleted (every example)
+        self.cordoned: set[str] = set()  # the cluster's nodes this adapter cordoned (uncordoned at cleanup)
         self.server_now: int | None = None  # the cluster's clock (the Date of its last answer)
         self.local_at = 0.0
+        self.nodes, self.cpu, self.memory = self._node_shape()
         atexit.register(self.close)
         try:
             self._old_term = signal.signal(signal.SIGTERM, self._on_term)
@@ -206,6 +231,9 @@ class KubeAdapter:
             name = self._harness_name(md["namespace"])
             if name is not None:
                 md["namespace"] = name
+        for key, value in obj.items():
+            if key != "metadata":
+                self._rename_refs(value)
         if isinstance(md.get("annotations"), dict) and LAST_APPLIED in md["annotations"]:
             try:
                 last = json.loads(md["annotations"][LAST_APPLIED])
@@ -214,6 +242,21 @@ class KubeAdapter:
             except ValueError:
                 pass
         return obj
+
+    def _rename_refs(self, value: Any) -> None:
+        """References to sandbox namespaces inside an object (a claimRef, an endpoint's targetRef), renamed
+        to the harness's namespaces in place."""
+        if isinstance(value, dict):
+            ns = value.get("namespace")
+            if isinstance(ns, str):
+                name = self._harness_name(ns)
+                if name is not None:
+                    value["namespace"] = name
+            for v in value.values():
+                self._rename_refs(v)
+        elif isinstance(value, list):
+            for v in value:
+                self._rename_refs(v)
 
     def _path(self, kind: str, api_version: str, ns: str, name: str = "", sub: str = "") -> str:
         path = _base(api_version)
@@ -241,6 +284,7 @@ class KubeAdapter:
     # ---- the protocol -------------------------------------------------------------------------
     def reset(self, sandbox: Sandbox) -> None:
         self._cleanup()
+        self._wait_for_the_cluster_alone()
         self.example += 1
         self.mine = {}
         self._check_nodes(sandbox)
@@ -257,6 +301,48 @@ class KubeAdapter:
             self.mine[ns] = name
             self.created.add(name)
 
+    def _wait_for_the_cluster_alone(self, timeout: float = 120.0) -> None:
+        """Until no sandbox namespace is left, ours being deleted (their pods still hold node capacity the
+        next example's model does not know of) or another run's: two runs on one cluster share its nodes,
+        so neither's model would know what the scheduler sees (run the kube adapter with one worker)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._call("GET", "/api/v1/namespaces", query=[("labelSelector", SANDBOX_LABEL)])
+            if not answer.ok:
+                raise AdapterError(f"kube:{self.context}: cannot list namespaces: HTTP {answer.code} {answer.body}")
+            left = answer.body.get("items") or []
+            others = sorted(n["metadata"]["name"] for n in left
+                            if (n["metadata"].get("labels") or {}).get(SANDBOX_LABEL) != self.run
+                            and not n["metadata"].get("deletionTimestamp"))
+            if others:
+                raise AdapterError(f"kube:{self.context}: another kubeoracle run's sandbox is on this cluster "
+                                   f"({', '.join(others[:3])}): its pods would take node capacity this run's model "
+                                   "does not know of; run one at a time (--workers 1), or delete stale ones with "
+                                   f"'kubectl delete namespace -l {SANDBOX_LABEL}'")
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                raise AdapterError(f"kube:{self.context}: sandbox namespaces still terminating after {timeout:.0f} s: "
+                                   + ", ".join(sorted(n["metadata"]["name"] for n in left)[:5]))
+            time.sleep(self.poll)
+
+    def _node_shape(self) -> tuple[int, str, str]:
+        """The sandbox the cluster's nodes make (their number, and the CPU and memory each can allocate),
+        which the harness builds its model from; the default sandbox when the nodes differ (``reset``
+        then says how)."""
+        try:
+            answer = self._call("GET", "/api/v1/nodes", timeout=15)
+        except Exception as exc:
+            raise AdapterError(f"kube:{self.context}: cannot reach the API server: {exc}") from exc
+        if answer.code in (401, 403):
+            raise AdapterError(f"kube:{self.context}: the API server refuses to list nodes (HTTP {answer.code}): "
+                               "the suite needs to read the nodes its sandbox runs on")
+        nodes = (answer.body or {}).get("items") or [] if answer.ok else []
+        if not nodes:
+            return Sandbox().nodes, Sandbox().cpu, Sandbox().memory
+        alloc = nodes[0]["status"].get("allocatable") or {}
+        return len(nodes), str(alloc.get("cpu", "0")), str(alloc.get("memory", "0"))
+
     def _check_nodes(self, sandbox: Sandbox) -> None:
         answer = self._call("GET", "/api/v1/nodes")
         if not answer.ok:
@@ -269,7 +355,14 @@ class KubeAdapter:
             seen = ", ".join(f"{n} ({c} CPU, {m} bytes)" for n, c, m in sizes) or "none"
             raise AdapterError(f"kube:{self.context}: the cluster has {len(nodes)} node(s): {seen}; but the "
                                f"sandbox needs {sandbox.nodes} of {sandbox.cpu} CPU and {sandbox.memory} (the "
-                               "harness's model must match the cluster it compares with)")
+                               "harness's model must match the cluster it compares with: nodes of one size)")
+        tainted = sorted(n["metadata"]["name"] for n in nodes
+                         if any(t.get("effect") in ("NoSchedule", "NoExecute") and t.get("key") != _CORDONED
+                                for t in (n.get("spec") or {}).get("taints") or ()))
+        if tainted:
+            raise AdapterError(f"kube:{self.context}: node(s) {', '.join(tainted)} carry NoSchedule or NoExecute "
+                               "taints, but the sandbox's nodes have none (the harness's model would place pods "
+                               "there): untaint them, or use a cluster whose nodes all take pods")
 
     def apply(self, obj: dict[str, Any]) -> Outcome:
         obj = json.loads(json.dumps(obj))
@@ -306,15 +399,18 @@ class KubeAdapter:
             last = json.loads(last_text) if last_text else {}
         except ValueError:
             last = {}
-        try:
-            merged = smp.three_way_strategic_merge(last, without_last_applied(manifest), current, kind)
+        modified = without_last_applied(manifest)
+        md = dict(modified.get("metadata") or {})
+        md["annotations"] = {**(md.get("annotations") or {}), LAST_APPLIED: applied + "\n"}
+        modified["metadata"] = md
+        try:  # kubectl apply: a three-way strategic merge PATCH, no resourceVersion (controllers may write meanwhile)
+            body = smp.create_three_way_merge_patch(last, modified, current, kind)
         except smp.PatchError as exc:
             return Outcome.rejected(exc.reason, exc.field, exc.message)
-        merged.setdefault("metadata", {}).setdefault("annotations", {})
-        if isinstance(merged["metadata"]["annotations"], dict):
-            merged["metadata"]["annotations"][LAST_APPLIED] = applied + "\n"
-        merged["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        return self._outcome(self._call("PUT", f"{coll}/{name}", merged))
+        if not body:
+            return Outcome.ok(self._from_sandbox(current))  # "unchanged": kubectl sends nothing
+        return self._outcome(self._call("PATCH", f"{coll}/{name}", body,
+                                        content_type="application/strategic-merge-patch+json"))
 
     def _create_as_is(self, obj: dict[str, Any]) -> Outcome:
         """A manifest without a usable kind or name: the server says why (POST to its kind's collection)."""
@@ -404,29 +500,60 @@ class KubeAdapter:
                                     {"spec": {"paused": True if paused else None}},
                                     content_type="application/strategic-merge-patch+json")
                 return self._outcome(answer)
+            case ev.PodKilled(namespace=ns, name=name):  # a force delete, as kubectl delete --force --grace-period=0
+                return self._outcome(self._call("DELETE", self._path("Pod", "v1", ns, name), {
+                    "kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0}))
+            case ev.Cordon(node=node) | ev.Uncordon(node=node):
+                return self._cordon(node, isinstance(fault, ev.Cordon))
         return Outcome.unknown(f"the kube adapter cannot inject {type(fault).__name__} into a real cluster")
 
+    def _cordon(self, node: str, unschedulable: bool) -> Outcome:
+        """``kubectl cordon``/``uncordon``: a strategic patch of ``spec.unschedulable`` (a node already so is
+        left alone). The nodes are the cluster's, not the sandbox's: every node the adapter cordoned is
+        uncordoned again when the example ends (:meth:`_cleanup`)."""
+        got = self._call("GET", f"/api/v1/nodes/{node}")
+        if not got.ok:
+            return self._outcome(got)
+        if bool((got.body.get("spec") or {}).get("unschedulable")) == unschedulable:
+            return Outcome.ok(got.body)
+        answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True if unschedulable else None}},
+                            content_type="application/strategic-merge-patch+json")
+        if answer.ok:
+            if unschedulable:
+                self.cordoned.add(node)
+            else:
+                self.cordoned.discard(node)
+        return self._outcome(answer)
+
     def settle(self, timeout: float = 120.0) -> bool:
-        """Until the sandbox's objects stop changing for ``quiet`` seconds with every controller caught up
-        (observedGeneration == generation, no pod or namespace on its way out, every pod bound and past
-        Pending unless it cannot be scheduled)."""
+        """Until the sandbox is stable: one consistent snapshot after another (:meth:`_snapshot`), and
+        the sandbox counts as settled once its objects have not changed for ``quiet`` seconds and none of
+        them still waits for a controller, a kubelet or a timer the cluster runs (:func:`_pending`: a
+        generation not yet observed, an object on its way out, a dependent whose owner is gone, a pod
+        starting or not yet Ready, a minReadySeconds or progress deadline still running)."""
         deadline = time.monotonic() + timeout
         last: Any = None
         since = time.monotonic()
         while time.monotonic() < deadline:
-            objs = self._observe_sandbox()
+            objs = self._snapshot()
             fingerprint = sorted((o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"],
-                                  o["metadata"].get("resourceVersion", "")) for o in objs)
+                                  o["metadata"].get("resourceVersion", "")) for o in objs if o["kind"] != "Node")
             if fingerprint != last:
                 last, since = fingerprint, time.monotonic()
-            elif time.monotonic() - since >= self.quiet and all(_caught_up(o) for o in objs):
+            elif time.monotonic() - since >= self.quiet and _pending(objs) is None and not _room(objs):
                 return True
             time.sleep(self.poll)
         return False
 
-    def _list(self, kind: str) -> list[dict[str, Any]]:
+    def _list(self, kind: str, rv: str = "") -> tuple[list[dict[str, Any]], str]:
+        """Every object of ``kind`` at resourceVersion ``rv`` exactly (``resourceVersionMatch=Exact``; the
+        newest when ``rv`` is empty), and the list's resourceVersion. A 410 (``rv`` expired) is
+        :class:`_Expired`: the caller lists again from the newest."""
         base, plural, _ = _PATHS[kind]
-        answer = self._call("GET", f"{base}/{plural}")
+        query = [("resourceVersion", rv), ("resourceVersionMatch", "Exact")] if rv else []
+        answer = self._call("GET", f"{base}/{plural}", query=query)
+        if answer.code == 410:
+            raise _Expired(rv)
         if not answer.ok:
             raise RuntimeError(f"kube:{self.context}: GET {base}/{plural}: HTTP {answer.code} {answer.body}")
         items = answer.body.get("items") or []
@@ -434,22 +561,36 @@ class KubeAdapter:
         for o in items:
             o.setdefault("kind", kind)
             o.setdefault("apiVersion", api_version)
-        return items  # type: ignore[no-any-return]
+        return items, str((answer.body.get("metadata") or {}).get("resourceVersion") or "")
 
-    def _observe_sandbox(self) -> list[dict[str, Any]]:
+    def _snapshot(self) -> list[dict[str, Any]]:
+        """The cluster's nodes and the sandbox's objects as of one resourceVersion: the first list fixes
+        it and every other list asks for exactly that one (one consistent cut, not kinds read at
+        different moments); a 410 for an expired version starts over from the newest."""
         prefix = f"ko-{self.run}-{self.example}-"
-        out = []
-        for kind, (_, _, namespaced) in _PATHS.items():
-            if kind == "Node":
+        for _attempt in range(5):
+            try:
+                rv = ""
+                out: list[dict[str, Any]] = []
+                for kind, (_, _, namespaced) in _PATHS.items():
+                    items, listed = self._list(kind, rv)
+                    rv = rv or listed
+                    for o in items:
+                        if kind == "Node" or kind == "StorageClass":
+                            out.append(o)
+                        elif kind == "PersistentVolume":
+                            if str(((o.get("spec") or {}).get("claimRef") or {}).get("namespace", "")).startswith(prefix):
+                                out.append(o)
+                        elif (o["metadata"].get("namespace", "") if namespaced else o["metadata"]["name"]).startswith(prefix):
+                            out.append(o)
+                return out
+            except _Expired:
                 continue
-            for o in self._list(kind):
-                where = o["metadata"].get("namespace", "") if namespaced else o["metadata"]["name"]
-                if where.startswith(prefix):
-                    out.append(o)
-        return out
+        raise RuntimeError(f"kube:{self.context}: every list at one resourceVersion expired before the next "
+                           "(the cluster changes faster than it can be read)")
 
     def observe(self) -> list[dict[str, Any]]:
-        return [self._from_sandbox(o) for o in self._list("Node") + self._observe_sandbox()]
+        return [self._from_sandbox(o) for o in self._snapshot()]
 
     def snapshot(self) -> Any:
         """``observe()`` as a view whose clock is the cluster's (the Date of the list answers), so the
@@ -463,6 +604,14 @@ class KubeAdapter:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        for node in sorted(self.cordoned):
+            try:
+                answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": None}},
+                                    content_type="application/strategic-merge-patch+json", timeout=10)
+            except Exception:  # the server is gone: nothing left to restore
+                answer = _Answer(404, None)
+            if answer.ok or answer.code == 404:
+                self.cordoned.discard(node)
         for name in sorted(self.created):
             try:
                 answer = self._call("DELETE", f"/api/v1/namespaces/{name}",
@@ -489,14 +638,73 @@ def _api_version(kind: str) -> str:
     return info.api_versions[0] if info is not None else "v1"
 
 
-def _caught_up(obj: Mapping[str, Any]) -> bool:
-    md = obj["metadata"]
-    if md.get("deletionTimestamp"):
-        return False
-    kind = obj.get("kind")
-    status = obj.get("status") or {}
-    if kind in ("Deployment", "ReplicaSet"):
-        return bool(status.get("observedGeneration", 0) >= md.get("generation", 0))
-    if kind == "Namespace":
-        return status.get("phase", "Active") == "Active"
-    return True
+class _Expired(Exception):
+    """A list at a resourceVersion the cluster no longer keeps (410 Gone)."""
+
+
+def _condition(obj: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
+    return next((c for c in (obj.get("status") or {}).get("conditions") or () if c.get("type") == kind), {})
+
+
+_STUCK = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError")
+
+
+def _stuck(pod: Mapping[str, Any]) -> bool:
+    """A pod that waits for something no controller will do by itself: a node it fits on (the scheduler
+    said Unschedulable), an image that cannot be pulled, a container that keeps crashing, a missing
+    ConfigMap or Secret."""
+    if _condition(pod, "PodScheduled").get("reason") == "Unschedulable":
+        return True
+    status = pod.get("status") or {}
+    return any(((c.get("state") or {}).get("waiting") or {}).get("reason") in _STUCK
+               for c in (*(status.get("initContainerStatuses") or ()), *(status.get("containerStatuses") or ())))
+
+
+def _room(objs: list[dict[str, Any]]) -> bool:
+    """Whether a pending pod fits on a Ready, schedulable node: the scheduler retries it (upstream on a
+    cluster event or its back-off), so the sandbox is not settled yet."""
+    from ..invariants import Context
+    from ..invariants.scheduling import pending_pods_have_no_room
+    from ..view import ListView
+
+    return bool(pending_pods_have_no_room(ListView(objs), Context())[1])
+
+
+def _pending(objs: list[dict[str, Any]]) -> str | None:
+    """What in the sandbox still waits for the cluster to act (None: nothing): the work that happens
+    without a request, which the harness's model does at its settle, so the comparison with it waits for
+    the cluster to have done it too."""
+    uids = {o["metadata"].get("uid") for o in objs}
+    stuck = {o["metadata"].get("uid") for o in objs if o["kind"] == "Pod" and _stuck(o)}
+    for o in objs:
+        md, kind = o["metadata"], o["kind"]
+        spec, status = o.get("spec") or {}, o.get("status") or {}
+        where = f"{kind}/{md.get('namespace', '')}/{md['name']}"
+        if kind in ("Node", "StorageClass"):
+            continue
+        if md.get("deletionTimestamp"):
+            return f"{where} is being deleted"
+        if any(r.get("uid") not in uids for r in md.get("ownerReferences") or ()
+               if r.get("kind") in _PATHS and r.get("kind") not in ("Node",)):
+            return f"{where} has an owner that is gone (the garbage collector has not deleted it yet)"
+        if kind in ("Deployment", "ReplicaSet", "StatefulSet") and \
+                status.get("observedGeneration", 0) < md.get("generation", 0):
+            return f"{where}: generation {md.get('generation')} not observed yet"
+        if kind == "Pod" and status.get("phase", "Pending") in ("Pending", "Running") and md.get("uid") not in stuck:
+            if not spec.get("nodeName"):
+                return f"{where} is not scheduled yet"
+            if _condition(o, "Ready").get("status") != "True":
+                return f"{where} is starting (not Ready yet)"
+        if kind in ("ReplicaSet", "StatefulSet"):
+            # an OrderedReady StatefulSet stops at a pod that cannot start, and waits for it for ever
+            if status.get("replicas", 0) != spec.get("replicas", 1) and not (kind == "StatefulSet" and stuck):
+                return f"{where} has {status.get('replicas', 0)} pods of {spec.get('replicas', 1)}"
+            if status.get("availableReplicas", 0) < status.get("readyReplicas", 0):
+                return f"{where}: ready pods not yet available (minReadySeconds)"
+        if kind == "Deployment" and not spec.get("paused"):
+            want = spec.get("replicas", 1)
+            complete = status.get("updatedReplicas", 0) == want and status.get("replicas", 0) == want and \
+                status.get("availableReplicas", 0) == want
+            if not complete and _condition(o, "Progressing").get("status") != "False":
+                return f"{where}: its rollout is neither complete nor past its progress deadline"
+    return None

@@ -82,9 +82,12 @@ class Invariant:
     needs: frozenset[str] = frozenset()  # adapter capabilities without which it is not applicable
     intermediate: bool = False
     reads: tuple[str, ...] = ()  # kinds a state check reads: unchanged kinds => cached verdict
+    # judgeable across a live cluster's step, where any number of controller turns (reacting to earlier
+    # requests too) lie between two observations; False: sound only from one request or turn to the next
+    live: bool = True
 
     def applicable(self, capabilities: frozenset[str]) -> bool:
-        return self.needs <= capabilities
+        return self.needs <= capabilities and (self.live or "live" not in capabilities)
 
 
 def _load() -> tuple[Invariant, ...]:

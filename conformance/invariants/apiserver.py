@@ -76,6 +76,7 @@ def rejected_write_changes_nothing(step: Step, ctx: Context) -> Verdict:
     if step.in_settle or step.outcome is None or step.outcome.status != "rejected":
         return 0, []
     whole = "single-step" in ctx.capabilities  # nothing else runs between two requests
+    live = "virtual-time" not in ctx.capabilities  # the cluster's controllers run while the request is made
     target = _target(step.event)
     bad = []
     for kind in TRACKED:
@@ -84,10 +85,24 @@ def rejected_write_changes_nothing(step: Step, ctx: Context) -> Verdict:
             assert obj is not None
             if not whole and (kind, obj["metadata"].get("namespace") or "", obj["metadata"]["name"]) != target:
                 continue
+            if live and old is not None and (old["metadata"].get("deletionTimestamp") if new is None
+                                              else _users_part(old) == _users_part(new)):
+                continue  # meanwhile a controller wrote its status (its owner's, its spec) or ended its deletion
             what = "appeared" if old is None else "disappeared" if new is None else "changed"
             bad.append(f"{name_of(obj)} {what}, but a rejected request ({step.outcome.reason}) must change "
                        f"nothing [after {step.event}]")
     return 1, bad
+
+
+def _users_part(obj: object) -> object:
+    """What only a user's request writes, on a cluster whose controllers keep running: the spec (but
+    the node a pod is bound to, the volume a claim is bound to) and the labels; nothing of an object
+    another controller owns (its owner's controller writes its spec)."""
+    md = obj["metadata"]  # type: ignore[index]
+    if any(r.get("controller") for r in md.get("ownerReferences") or ()):
+        return None
+    spec = {k: v for k, v in (obj.get("spec") or {}).items() if k not in ("nodeName", "volumeName")}  # type: ignore[attr-defined]
+    return spec, md.get("labels")
 
 
 def _target(event: object) -> tuple[str, str, str] | None:

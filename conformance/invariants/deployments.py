@@ -325,7 +325,7 @@ def rollout_completes_without_faults(view: View, ctx: Context) -> Verdict:
 
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("whenever a Deployment's ReplicaSets grow, they stay within replicas + maxSurge",
-              ("D-11", "D-13", "D-15", "D-3"), "transition", growth_within_surge, intermediate=True),
+              ("D-11", "D-13", "D-15", "D-3"), "transition", growth_within_surge, intermediate=True, live=False),
     Invariant("during a rollout with no fault active, available pods never drop below replicas - maxUnavailable",
               ("D-12", "D-13", "D-4"), "transition", availability_floor_during_rollout, intermediate=True,
               needs=frozenset({"intermediate"})),

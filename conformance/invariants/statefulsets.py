@@ -217,5 +217,5 @@ INVARIANTS: tuple[Invariant, ...] = (
               one_pod_per_identity, intermediate=True, reads=("Pod",)),
     Invariant("a StatefulSet's template claims are never deleted under Retain, and otherwise only through the "
               "owner references its retention policy sets", ("SS-3", "SS-13"), "transition",
-              claims_deleted_only_by_policy, intermediate=True),
+              claims_deleted_only_by_policy, intermediate=True, live=False),
 )

@@ -14,7 +14,9 @@ The HTTP stack is aiohttp (see the README, "Use kubectl against the model", for 
 (``--port``), ``--cert-dir`` (``--data-dir``).
 With ``--data-dir`` every write is journaled (:mod:`.journal`) before it is acknowledged, and a restart
 (even after SIGKILL) gives back every acknowledged object and the clock.
-**Not modelled (and why):** server-side apply (415).
+Server-side apply and ``managedFields`` are the model's (:mod:`refmodel.managedfields`); a list at
+``resourceVersionMatch=Exact`` reads the state as of that version (the last 512 kept, 410 before).
+**Not modelled (and why):** ``application/apply-patch+cbor`` (kubectl sends YAML).
 """
 
 from __future__ import annotations

@@ -18,8 +18,11 @@ is a ``metav1.Status``: ``apimachinery/pkg/api/errors/errors.go`` reasons and co
 client asks for ``fieldValidation=Strict``, as kubectl does), with the body's namespace and name checked
 against the URL's; a watch from ``resourceVersion`` replays the log after it, ``0`` or none starts with
 ADDED for every current object, an expired one gets an ERROR event with ``410 Expired``.
-**Not modelled (and why):** server-side apply (``application/apply-patch+yaml`` is answered 415 by the
-model: no managedFields); protobuf request bodies beyond the kinds :mod:`.protobuf` decodes (415), and
+Every write names its field manager (``fieldManager``, else the user agent's first word, as
+``handlers/rest.go`` ``managerOrUserAgent``), so ``managedFields`` are kept and a server-side apply
+(``application/apply-patch+yaml``, ``force=true``) is judged by :mod:`refmodel.managedfields`; ``force`` on
+another patch and an apply without ``fieldManager`` are 422 (``ValidatePatchOptions``).
+**Not modelled (and why):** ``application/apply-patch+cbor`` bodies (415: kubectl sends YAML); protobuf request bodies beyond the kinds :mod:`.protobuf` decodes (415), and
 protobuf or CBOR responses (clients accept JSON); HTTP/2 (ALPN offers
 ``http/1.1``); ``exec``, ``logs``, ``port-forward`` and ``eviction`` (no processes behind the pods).
 """
@@ -74,7 +77,9 @@ class ApiError(Exception):
 
 def _status(rejection: Rejection, plural: str = "") -> web.Response:
     body = status_of(rejection)
-    if plural and "details" in body and "kind" in body["details"]:
+    if rejection.kind == "PatchOptions":  # an options object, named by its group (errors.NewInvalid)
+        body["details"]["group"] = "meta.k8s.io"
+    elif plural and "details" in body and "kind" in body["details"]:
         body["details"]["kind"] = plural
     return _json(body, rejection.code)
 
@@ -399,6 +404,22 @@ def _now(cluster: Cluster) -> int:
     return cluster.state.config.start_time + cluster.state.now
 
 
+def _exact_state(cluster: Cluster, rv_text: str) -> Any:
+    """A list at exactly ``resourceVersion`` (``storage/cacher`` and ``etcd3/store.go`` GetList with
+    ``resourceVersionMatch=Exact``): the state as of that revision, 410 Expired once it is too old."""
+    try:
+        rv = int(rv_text)
+    except ValueError:
+        raise ApiError(400, "BadRequest", f'resourceVersionMatch: Invalid value: "Exact": resourceVersionMatch '
+                       f'"Exact" is forbidden for resourceVersion "{rv_text}"') from None
+    if rv > cluster.state.rv:
+        raise ApiError(504, "Timeout", f"Too large resource version: {rv}, current: {cluster.state.rv}")
+    state = cluster.state_at(rv)
+    if state is None:
+        raise ApiError(410, "Expired", f"too old resource version: {rv} ({cluster.history[0].rv})")
+    return state
+
+
 def _list(request: web.Request, cluster: Cluster, t: _Target) -> web.Response:
     labels, fields = _matchers(request, t)
     limit = _int_param(request, "limit") or 0
@@ -414,6 +435,8 @@ def _list(request: web.Request, cluster: Cluster, t: _Target) -> web.Response:
         if state is None:
             raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent list "
                            "result. You can start a new list without the continue parameter.")
+    elif request.query.get("resourceVersionMatch") == "Exact":
+        state = _exact_state(cluster, request.query.get("resourceVersion", ""))
     else:
         state = cluster.snapshot() if limit else cluster.state
     ns = t.ns or None
@@ -440,11 +463,17 @@ def _list(request: web.Request, cluster: Cluster, t: _Target) -> web.Response:
     return _json({"kind": f"{t.info.kind}List", "apiVersion": t.gv, "metadata": meta, "items": items})
 
 
-def _write_options(request: web.Request) -> dict[str, Any]:
+def _write_options(request: web.Request, apply: bool = False) -> dict[str, Any]:
     dry = request.query.getall("dryRun", [])
     if any(d != "All" for d in dry):
         raise ApiError(400, "BadRequest", f'dryRun: Unsupported value: "{dry[0]}": supported values: "All"')
-    return {"dry_run": bool(dry), "field_manager": request.query.get("fieldManager", "")}
+    manager = request.query.get("fieldManager", "")
+    if len(manager) > 128 or any(not c.isprintable() for c in manager):
+        raise ApiError(422, "Invalid", f'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: '
+                       f'"{manager[:140]}": must be at most 128 printable characters')
+    if not manager and not apply:  # handlers/rest.go managerOrUserAgent: an apply must name its manager
+        manager = request.headers.get("User-Agent", "").split("/")[0]
+    return {"dry_run": bool(dry), "field_manager": manager}
 
 
 async def _post(request: web.Request, cluster: Cluster, t: _Target) -> web.Response:
@@ -488,7 +517,14 @@ async def _patch(request: web.Request, cluster: Cluster, t: _Target) -> web.Resp
     if patch_type is None:
         raise ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted '
                        f'media types include: {", ".join(_PATCH_TYPES)}')
-    opts = _write_options(request)
+    if patch_type == "apply" and request.content_type != "application/apply-patch+yaml":
+        raise ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted '
+                       f'media types include: {", ".join(t for t in _PATCH_TYPES if t.endswith(("json", "yaml")))}')
+    force = request.query.get("force")
+    if force is not None and patch_type != "apply":
+        raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be '
+                       "specified for non-apply patch")
+    opts = _write_options(request, apply=patch_type == "apply")
     body = await _body(request)
     if patch_type == "merge" and body is not None and not isinstance(body, dict) and \
             request.query.get("fieldValidation", "Warn") != "Ignore":
@@ -497,8 +533,10 @@ async def _patch(request: web.Request, cluster: Cluster, t: _Target) -> web.Resp
             "string" if isinstance(body, str) else "number"
         raise ApiError(400, "BadRequest", f"error decoding patch: json: cannot unmarshal {go_type} into Go value "
                        "of type map[string]interface {}", t.info.kind, t.name)
+    created = patch_type == "apply" and cluster.state.get(t.info.kind, t.ns if t.info.namespaced else "", t.name) is None
     return _answer(cluster, t, Request("patch", t.info.kind, t.ns, t.name, body=body, subresource=t.sub,
-                                       patch_type=patch_type, **opts))
+                                       patch_type=patch_type, force=force in ("true", "1"), **opts),
+                   ok_code=201 if created else None)
 
 
 async def _delete_options(request: web.Request) -> tuple[str | None, int | None, str, str]:

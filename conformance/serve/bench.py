@@ -5,7 +5,10 @@ free port in a temporary directory, then measures:
 
 1. ``kubectl apply -f`` of a manifest of ``--objects`` objects (half Deployments of 2 replicas, half
    ConfigMaps) and the time until every pod of those Deployments is Ready (real time, ``--time-scale 1``);
-2. sustained writes per second (ConfigMap creates) from ``--clients`` concurrent HTTPS clients.
+2. sustained writes per second (ConfigMap creates) from ``--clients`` concurrent HTTPS clients;
+3. the conformance suite's steps per second through the ``kube`` adapter against a second server
+   (``--time-scale 20``): ``--suite-examples`` examples of ``--suite-steps`` steps on each default
+   machine, one worker (``--suite-examples 0`` skips it). The run must pass (no violation).
 
 Each figure is checked (every object created, every pod Ready, every write answered 201) before it is
 printed.
@@ -27,9 +30,9 @@ import urllib.request
 from pathlib import Path
 
 
-def _start(tmp: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "conformance", "serve", "--port", "0", "--data-dir", str(tmp)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def _start(tmp: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "serve", "--port", "0", "--data-dir", str(tmp),
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
         if "serving the Kubernetes API" in line:
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--objects", type=int, default=100)
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--suite-examples", type=int, default=2)
+    p.add_argument("--suite-steps", type=int, default=8)
     args = p.parse_args(argv)
     kubectl = shutil.which("kubectl")
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -112,7 +117,33 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+        if args.suite_examples > 0:
+            _suite(Path(tmp_name) / "suite", args.suite_examples, args.suite_steps)
     return 0
+
+
+def _suite(tmp: Path, examples: int, steps: int) -> None:
+    """The suite through the kube adapter against ``kubeoracle serve --time-scale 20``: steps per second."""
+    tmp.mkdir()
+    proc, _url = _start(tmp / "server", "--time-scale", "20")
+    try:
+        env = dict(os.environ, KUBECONFIG=str(tmp / "server" / "kubeconfig"))
+        t0 = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "conformance", "conformance", "--adapter", "kube:kubeoracle",
+                               "--examples", str(examples), "--steps", str(steps), "--seed", "1", "--database",
+                               "none", "--quiet", "--report", str(tmp / "out")], capture_output=True, text=True,
+                              env=env)
+        wall = time.monotonic() - t0
+        results = json.loads((tmp / "out" / "results.json").read_text())
+        failed = sorted(k for k, v in results["invariants"].items() if v.get("violations"))
+        assert done.returncode in (0, 2) and not failed, (done.returncode, failed, done.stdout[-2000:])
+        print(f"the suite through the kube adapter (kubeoracle serve --time-scale 20, every default machine, "
+              f"{examples} examples of {steps} steps): {results['steps']} steps ({results['settles']} settles) "
+              f"in {results['seconds']:.0f} s = {results['steps'] / results['seconds']:.1f} steps/s "
+              f"({wall:.0f} s with start-up), no violation")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 if __name__ == "__main__":

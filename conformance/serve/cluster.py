@@ -47,6 +47,7 @@ __all__ = ["Cluster", "WatchEvent"]
 
 LOG_CAPACITY = 50_000  # watch events kept (the watch cache's window)
 SNAPSHOTS = 64  # list states kept for continue tokens
+HISTORY = 512  # recent states kept for lists at an exact resourceVersion
 
 
 @attrs.frozen
@@ -83,6 +84,7 @@ class Cluster:
         self.log: deque[WatchEvent] = deque(maxlen=LOG_CAPACITY)
         self.first_rv = self.state.rv  # watches from this rv on can be served
         self.snapshots: OrderedDict[int, ClusterState] = OrderedDict()
+        self.history: deque[ClusterState] = deque([self.state], maxlen=HISTORY)  # by resourceVersion
         self.listeners: list[Callable[[list[WatchEvent]], None]] = []
         self._event_seq = itertools.count()
         self.scale_bug = scale_bug  # a seeded bug for the tests: scale lands this many replicas higher
@@ -108,6 +110,17 @@ class Cluster:
         while len(self.snapshots) > SNAPSHOTS:
             self.snapshots.popitem(last=False)
         return state
+
+    def state_at(self, rv: int) -> ClusterState | None:
+        """The state as of resourceVersion ``rv`` (a list with ``resourceVersionMatch=Exact``): the newest
+        kept state whose resourceVersion is at most ``rv``; None when ``rv`` is older than what is kept
+        (410 Expired) or newer than the cluster (504 upstream: too large resource version)."""
+        if rv > self.state.rv:
+            return None
+        for state in reversed(self.history):
+            if state.rv <= rv:
+                return state
+        return None
 
     # ---- the clock and the controllers ---------------------------------------------------------
     def virtual_target(self) -> int:
@@ -174,6 +187,7 @@ class Cluster:
         if self.journal is not None:  # durable before the reply (sync: a request's writes)
             self.journal.append(self._record(diff, new), sync=sync)
         self.state = new
+        self.history.append(new)
         if len(self.log) == self.log.maxlen and self.log:
             self.first_rv = self.log[0].rv
         self.log.extend(events)

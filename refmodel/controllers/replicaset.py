@@ -7,17 +7,19 @@ getPodsToDelete, getPodsRankedByRelatedPodsOnSameNode, slowStartBatch), ``replic
 ``pkg/controller/controller_ref_manager.go`` (ClaimPods: adopt and release).
 **Modelled:** rules RS-1..RS-6: diff against active owned pods, bursts capped at 500 per sync, deletion
 ranking with upstream's eight criteria (log-scale timestamps, pod-deletion-cost) as one sort key per pod that
-compares as ``Less`` does pair by pair, and a partial selection of the pods to delete (``heapq.nsmallest``:
-a scale-down of k of n pods builds n keys once and sorts only the k chosen), adoption of matching
+compares as ``Less`` does pair by pair, and a partial selection of the pods to delete, adoption of matching
 orphans and release of owned pods whose labels stop matching, status counts, observedGeneration,
 requeue after ``minReadySeconds`` so availability is noticed.
-**Cost (issue 9):** a sync that creates or deletes costs the pods it touches plus, for a scale-down, one
-pass over the ReplicaSet's active pods and its related pods (listing them, ranking them by node, one key
-per pod, memoised by pod and time): what upstream's manageReplicas/getPodsToDelete do on every sync. A
-scale-down of k pods comes in bursts of 500, each re-listing and re-ranking the remaining pods, so a
-rollout of n pods ranks O(n^2 / 500) pods (3.5 / 6.0 / 10.8 per pod at 2,500 / 5,000 / 10,000 pods;
-``tests/test_work_counters.py`` keeps this as a strict xfail). Removing it needs a ranking kept
-incrementally per (ReplicaSet, node) in the state, with per-node related-pod counts: not done yet.
+**Cost (issue 9):** a sync that creates or deletes costs the pods it touches. A scale-down keeps its
+deletion order between bursts (:class:`_Ranking`): the first burst lists the ReplicaSet's active pods and
+builds one key per pod (``ranked``), per node; each later burst merges the per-node queues under the nodes'
+current ranks (the related pods per node come from the state's per-controller node counts) and takes the
+``burst`` most deletable, in O(nodes + burst log nodes). The order is rebuilt (O(pods)) when one of the
+ReplicaSet's active pods was written since (its ``PodStats`` entry is then another object) or the clock
+moved (the log-scale buckets move with it): a rollout of n pods ranks each pod about once per wave of the
+rolling update, whatever n, where upstream's getPodsToDelete lists and sorts every pod on every burst.
+The selection is the one a full ranking makes (``tests/test_replicaset.py`` checks every burst of a rollout
+against it). A scale-down whose pods keep being written between bursts rebuilds on each burst, as upstream.
 **Not modelled (and why):** expectations (writes are visible at once in the model, so they are always
 satisfied); slow-start batch failures (creates fail only when the namespace is terminating, which the
 model reports as the ``ReplicaFailure`` condition).
@@ -197,32 +199,38 @@ def active_pods_with_ranks_less(a: Mapping[str, Any], rank_a: int, b: Mapping[st
     return bool(a["metadata"].get("uid", "") < b["metadata"].get("uid", ""))
 
 
-def _ranks(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> dict[tuple[str, str], int]:
-    """getPodsRankedByRelatedPodsOnSameNode: active pods of all RSs with the same controller, per node."""
+def _related_nodes(state: ClusterState, rs: FrozenDict) -> list[Any]:
+    """getPodsRankedByRelatedPodsOnSameNode's related pods, counted per node: the active pods of every
+    ReplicaSet with the same controller (this one too), as the state's per-controller node counts
+    (``PodStats.nodes``). A ReplicaSet without a controller has no related ReplicaSets
+    (getReplicaSetsWithSameController returns nothing), so every rank is 0."""
     owner = get_controller_of(rs)
-    related: list[FrozenDict] = []
-    if owner is not None:
-        for kind, ns, name in state.dependents(owner["uid"]):
-            if kind == "ReplicaSet":
-                other = state.get(kind, ns, name)
-                if other is not None:
-                    related.extend(p for p in owned_pods(state, other["metadata"]["uid"]) if is_pod_active(p))
-    # a ReplicaSet without a controller has no related ReplicaSets (getReplicaSetsWithSameController
-    # returns nothing), so every rank is 0
-    per_node: dict[str, int] = {}
-    for p in related:
-        node = p["spec"].get("nodeName") or ""
-        if node:
-            per_node[node] = per_node.get(node, 0) + 1
-    return {
-        (p["metadata"]["namespace"], p["metadata"]["name"]): per_node.get(p["spec"].get("nodeName") or "", 0)
-        if p["spec"].get("nodeName") else 0
-        for p in pods
-    }
+    if owner is None:
+        return []
+    out = []
+    for kind, ns, name in state.dependents(owner["uid"]):
+        if kind == "ReplicaSet":
+            other = state.get(kind, ns, name)
+            stats = None if other is None else state.pod_stats.get(other["metadata"]["uid"])
+            if stats is not None and stats.nodes:
+                out.append(stats.nodes)
+    return out
+
+
+def _rank_on(related: list[Any], node: str) -> int:
+    """The rank of a pod on ``node``: how many related pods it shares the node with (0 when unscheduled)."""
+    return sum(counts.get(node, 0) for counts in related) if node else 0
+
+
+def _ranks(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> dict[tuple[str, str], int]:
+    """getPodsRankedByRelatedPodsOnSameNode: each pod's rank, by (namespace, name)."""
+    related = _related_nodes(state, rs)
+    return {(p["metadata"]["namespace"], p["metadata"]["name"]): _rank_on(related, p["spec"].get("nodeName") or "")
+            for p in pods}
 
 
 class _ReadyTie:
-    """The tail of the sort key of a ready pod whose group (same criteria 1-5 and ready-time bucket) mixes
+    """The tail of the sort key of a ready pod whose group (same criteria 1-4 and ready-time bucket) mixes
     equal and different ready times: ``Less`` compares such pods by uid when their ready times differ and by
     restarts, creation time and uid when they are equal, which no tuple expresses, so it is compared here."""
 
@@ -237,14 +245,19 @@ class _ReadyTie:
         return self.tail < other.tail
 
 
-def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: int) -> list[tuple[Any, ...]]:
-    """One sort key per pod, in the order of ``active_pods_with_ranks_less`` (ActivePodsWithRanks.Less):
-    key(a) < key(b) exactly when Less(a, b), wherever Less is a strict order. A key is
-    (criteria 1-5, ready-time bucket, tail): criteria 1-5 are unscheduled, phase, not ready, deletion cost
-    and rank; a ready pod then goes by its ready-time bucket (6); the tail is (restarts, creation bucket,
-    uid) (criteria 7, 8 and the uid tie-break), or the uid alone for ready pods whose ready times differ
-    within one bucket (Less's rankDiff == 0 rule), or :class:`_ReadyTie` when a group mixes both."""
-    heads: list[tuple[Any, ...]] = []
+Keyed = tuple[tuple[int, int, int, int], tuple[Any, ...]]
+
+
+def _keyed(pods: list[FrozenDict], now: int) -> list[Keyed]:
+    """Each pod's sort key but its rank, as (criteria 1-4, rest): the full key, in the order of
+    ``active_pods_with_ranks_less`` (ActivePodsWithRanks.Less), is ``(*first, -rank, *rest)``, and
+    key(a) < key(b) exactly when Less(a, b), wherever Less is a strict order. Criteria 1-4 are unscheduled,
+    phase, not ready and deletion cost (5 is the rank); a ready pod then goes by its ready-time bucket (6);
+    the tail is (restarts, creation bucket, uid) (criteria 7, 8 and the uid tie-break), or the uid alone for
+    ready pods whose ready times differ within one bucket (Less's rankDiff == 0 rule), or :class:`_ReadyTie`
+    when a group mixes both. Groups are taken without the rank (each is a union of groups of one rank), so
+    the keys stay right whatever the ranks are when they are compared. Counted as ``ranked``."""
+    heads: list[tuple[tuple[int, int, int, int], tuple[int, ...]]] = []
     tails: list[tuple[Any, ...]] = []
     ready_ats: list[int | None] = []
     uids: list[str] = []
@@ -259,11 +272,9 @@ def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: i
                 _KEY_PARTS.clear()
             _KEY_PARTS[id(p)] = (p, now, parts)
         first, ready_part, ready_at, tail, uid = parts
-        md = p["metadata"]
-        head = (*first, -ranks[(md["namespace"], md["name"])], *ready_part)
         if ready_part:
-            groups.setdefault(head, []).append(i)
-        heads.append(head)
+            groups.setdefault((first, ready_part), []).append(i)
+        heads.append((first, ready_part))
         tails.append(tail)
         ready_ats.append(ready_at)
         uids.append(uid)
@@ -273,7 +284,16 @@ def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: i
             continue  # equal ready times: restarts, creation, uid (the tails as built)
         for i in members:
             tails[i] = (uids[i],) if distinct == len(members) else (_ReadyTie(ready_ats[i], tails[i], uids[i]),)
-    return [(*h, *t) for h, t in zip(heads, tails, strict=True)]
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "ranked", len(pods))
+    return [(first, (*ready_part, *tail)) for (first, ready_part), tail in zip(heads, tails, strict=True)]
+
+
+def _sort_keys(pods: list[FrozenDict], ranks: dict[tuple[str, str], int], now: int) -> list[tuple[Any, ...]]:
+    """One full sort key per pod (see :func:`_keyed`), with the ranks given by (namespace, name)."""
+    return [(*first, -ranks[(p["metadata"]["namespace"], p["metadata"]["name"])], *rest)
+            for p, (first, rest) in zip(pods, _keyed(pods, now), strict=True)]
 
 
 KeyParts = tuple[tuple[int, int, int, int], tuple[int, ...], int | None, tuple[Any, ...], str]
@@ -306,10 +326,102 @@ def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDic
         return list(pods)
     keys = _sort_keys(pods, _ranks(state, rs, pods), state.config.start_time + state.now)
     chosen = heapq.nsmallest(diff, range(len(pods)), key=keys.__getitem__)
-    counters = _counters()
-    if counters is not None:
-        counters.add(NAME, "ranked", len(pods))
     return [pods[i] for i in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# the deletion order kept across the bursts of a scale-down
+# ---------------------------------------------------------------------------------------------
+class _Ranking:
+    """A ReplicaSet's active pods in deletion order, per node, as the last burst of its scale-down left
+    them: valid while the state's ``PodStats`` entry of the ReplicaSet is the same object (no active pod of
+    it was written since, but for the deletions that burst made) and the clock has not moved (the log-scale
+    buckets move with it). Within a node every pod has the same rank, so a node's pods sort by their keys
+    without it; a burst merges the nodes' queues under each node's current rank (the related pods a node
+    has change between bursts: a ranking is never stored, only the per-node orders). ``queues`` hold the
+    most deletable pod last."""
+
+    __slots__ = ("now", "queues", "stats")
+
+    def __init__(self, stats: Any, now: int, queues: dict[str, list[tuple[Any, Any, FrozenDict]]]) -> None:
+        self.stats, self.now, self.queues = stats, now, queues
+
+
+_RANKINGS: dict[str, _Ranking] = {}
+_STALE = object()
+
+
+def _ranking(state: ClusterState, uid: str, now: int) -> _Ranking:
+    stats = state.pod_stats.get(uid)
+    r = _RANKINGS.get(uid)
+    if r is not None and r.stats is stats and r.now == now:
+        return r
+    pods = active_pods(state, uid)
+    queues: dict[str, list[tuple[Any, Any, FrozenDict]]] = {}
+    for p, (first, rest) in zip(pods, _keyed(pods, now), strict=True):
+        node = p["spec"].get("nodeName") or ""
+        q = queues.get(node)
+        if q is None:
+            q = queues[node] = []
+        q.append((first, rest, p))
+    for q in queues.values():
+        q.sort(key=_without_pod, reverse=True)
+    if len(_RANKINGS) > 64:
+        _RANKINGS.clear()
+    r = _RANKINGS[uid] = _Ranking(stats, now, queues)
+    return r
+
+
+def _without_pod(entry: tuple[Any, Any, FrozenDict]) -> tuple[Any, Any]:
+    return entry[0], entry[1]
+
+
+def _take(state: ClusterState, rs: FrozenDict, diff: int) -> list[FrozenDict]:
+    """getPodsToDelete over the ReplicaSet's active pods, from its kept order: the ``diff`` most deletable,
+    in order, by a merge of the per-node queues (O(nodes + diff log nodes) when the order is still valid,
+    O(pods) to rebuild it). The same pods as :func:`get_pods_to_delete` over :func:`active_pods`."""
+    uid = rs["metadata"]["uid"]
+    if diff >= active_count(state, uid):
+        _RANKINGS.pop(uid, None)
+        return active_pods(state, uid)
+    r = _ranking(state, uid, state.config.start_time + state.now)
+    r.stats = _STALE  # until :func:`_taken` sees the deletions done
+    related = _related_nodes(state, rs)
+    ranks: dict[str, int] = {}
+    heap: list[tuple[tuple[Any, ...], str]] = []
+    for node, q in r.queues.items():
+        if q:
+            first, rest, _ = q[-1]
+            rank = ranks[node] = _rank_on(related, node)
+            heap.append(((*first, -rank, *rest), node))
+    heapq.heapify(heap)
+    out: list[FrozenDict] = []
+    while len(out) < diff:
+        node = heap[0][1]
+        q = r.queues[node]
+        out.append(q.pop()[2])
+        if q:
+            first, rest, _ = q[-1]
+            heapq.heapreplace(heap, ((*first, -ranks[node], *rest), node))
+        else:
+            heapq.heappop(heap)
+            del r.queues[node]
+    return out
+
+
+def _taken(state: ClusterState, uid: str, deleted: list[FrozenDict]) -> None:
+    """After a burst's deletions: the kept order stays valid for the state they left, if each of them made
+    its pod inactive (a rejected deletion leaves a pod the order no longer holds)."""
+    r = _RANKINGS.get(uid)
+    if r is None:
+        return
+    for pod in deleted:
+        now = state.get("Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
+        if now is not None and is_pod_active(now):
+            del _RANKINGS[uid]
+            return
+    if r.stats is _STALE:
+        r.stats = state.pod_stats.get(uid)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,10 +534,11 @@ def manage_replicas(state: ClusterState, rs: FrozenDict, count: int,
             return state, rejection.message
     elif diff > 0:
         n = min(diff, burst)
-        if pods is None:
-            pods = active_pods(state, rs["metadata"]["uid"])
-        for pod in get_pods_to_delete(state, rs, pods, n):
+        chosen = _take(state, rs, n) if pods is None else get_pods_to_delete(state, rs, pods, n)
+        for pod in chosen:
             state = delete(state, NAME, "Pod", ns, pod["metadata"]["name"])[0]
+        if pods is None:
+            _taken(state, rs["metadata"]["uid"], chosen)
     return state, ""
 
 

@@ -161,6 +161,27 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
     if isinstance(value, float) and not math.isfinite(value):
         errs.append(_non_finite(path, value))
         return value
+    fields = TYPES.get(spec)
+    if fields is not None:  # a struct: the most common spec, checked first
+        if not isinstance(value, dict):
+            errs.append(_type_error(path, value, "object"))
+            return value
+        for k in _sorted_keys(value):
+            sub = fields.get(k)
+            v = value[k]
+            if type(v) is str and sub == "string":
+                continue  # the common leaf: nothing to normalise or report
+            if sub == "{}string" and type(v) is dict and _all_strings(v):
+                continue  # labels, annotations, data: nothing to normalise or report
+            p = f"{path}.{k}" if path else str(k)
+            if sub is None:
+                errs.append(_unknown(p))
+                continue
+            if v is None:
+                del value[k]  # null decodes to the zero value, which serialises as absent
+                continue
+            value[k] = _check(v, sub, p, errs, spec)
+        return value
     if spec.startswith("[]"):
         if not isinstance(value, list):
             errs.append(_type_error(path, value, "array"))
@@ -175,9 +196,9 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
             errs.append(_type_error(path, value, "object"))
             return value
         item = spec[2:]
-        if item == "string" and all(type(k) is str and type(v) is str for k, v in value.items()):
+        if item == "string" and _all_strings(value):
             return value  # the common case (labels, data), nothing to normalise or report
-        for k in sorted(value, key=str):
+        for k in _sorted_keys(value):
             p = f"{path}[{k}]"
             if not isinstance(k, str):
                 errs.append(FieldError("Invalid value", p, "map keys must be strings", k, True))
@@ -243,25 +264,23 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
         return value
     if spec == "object":
         _finite_errors(value, path, errs)
-        return value
-    fields = TYPES[spec]
-    if not isinstance(value, dict):
-        errs.append(_type_error(path, value, "object"))
-        return value
-    for k in sorted(value, key=str):
-        sub = fields.get(k) if isinstance(k, str) else None
-        v = value[k]
-        if sub is not None and type(v) is str and sub == "string":
-            continue  # the common leaf: nothing to normalise or report
-        p = f"{path}.{k}" if path else str(k)
-        if sub is None:
-            errs.append(_unknown(p))
-            continue
-        if v is None:
-            del value[k]  # null decodes to the zero value, which serialises as absent
-            continue
-        value[k] = _check(v, sub, p, errs, spec)
     return value
+
+
+def _all_strings(value: dict[Any, Any]) -> bool:
+    """Every key and every value of ``value`` is a str."""
+    return all(type(k) is str and type(v) is str for k, v in value.items())
+
+
+def _sorted_keys(value: dict[Any, Any]) -> list[Any]:
+    """The keys of ``value`` in the order their errors are reported: by their text."""
+    try:
+        keys = sorted(value)
+    except TypeError:  # keys of several types (only strings are allowed; the check names the others)
+        return sorted(value, key=str)
+    if keys and type(keys[0]) is not str:  # numbers alone sort by value, not by text
+        return sorted(value, key=str)
+    return keys
 
 
 def root_type(kind: str, api_version: str) -> str | None:
@@ -290,10 +309,12 @@ def structural_errors(kind: str, api_version: str, obj: dict[str, Any]) -> list[
 def _placement_hints(kind: str, errs: list[FieldError]) -> list[FieldError]:
     """An unknown ``metadata.X`` where X is one of the kind's own top-level fields (a StorageClass's
     ``provisioner`` indented under metadata) says where the field belongs."""
+    if not errs:
+        return errs
     from . import REGISTRY
 
     info = REGISTRY.get(kind)
-    if info is None or not errs:
+    if info is None:
         return errs
     out = []
     for e in errs:
