@@ -21,7 +21,7 @@ from hypothesis import strategies as hst
 
 import refmodel as rm
 from refmodel.controllers import replicaset as rsc
-from refmodel.counters import WorkCounters
+from refmodel.counters import WorkCounters, counting
 from refmodel.events import ClockAdvanced, Delete, PodKilled, ReadinessChanged, Reconcile, Scale
 from refmodel.frozen import FrozenDict, freeze, with_
 from refmodel.podutil import is_pod_active, is_pod_available
@@ -727,3 +727,21 @@ def test_rollout_bursts_delete_what_a_full_ranking_picks(monkeypatch: pytest.Mon
     images = {p["spec"]["containers"][0]["image"] for p in s.iter_kind("Pod", "default")}
     assert images == {"nginx:1.28"} and s.count("Pod", "default") == n, f"{s.count('Pod', 'default')} pods {images}"
     assert len(picks) >= 5, f"{len(picks)} ranked bursts in the rollout, but should be several"
+
+
+def test_kept_deletion_order_survives_a_clock_move_within_its_buckets() -> None:
+    # pods ready an hour ago: a second later every ready and creation time is in the same log-scale bucket,
+    # so the next burst takes from the kept order without keying a pod again (and still picks what a full
+    # ranking picks)
+    s, key = _bursts_cluster(20)
+    s = rm.step(s, ClockAdvanced(3600))
+    s, gone, want = _burst(s, key)
+    assert gone == want, f"first burst deleted {gone}, but a full ranking picks {want}"
+    s = rm.step(s, ClockAdvanced(1))
+    counters = WorkCounters()
+    with counting(counters):
+        _, gone, want = _burst(s, key)
+    assert gone == want, f"a burst a second later deleted {gone}, but a full ranking picks {want}"
+    assert counters.get("replicaset", "ranked") == 16, (
+        f"{counters.get('replicaset', 'ranked')} pods keyed in the second burst, but should be only the 16 the "
+        "full ranking of the check keyed (the kept order is still valid a second later)")

@@ -16,7 +16,7 @@ builds one key per pod (``ranked``), per node; each later burst merges the per-n
 current ranks (the related pods per node come from the state's per-controller node counts) and takes the
 ``burst`` most deletable, in O(nodes + burst log nodes). The order is rebuilt (O(pods)) when one of the
 ReplicaSet's active pods was written since (its ``PodStats`` entry is then another object) or the clock
-moved (the log-scale buckets move with it): a rollout of n pods ranks each pod about once per wave of the
+moved a ready or creation time into another log-scale bucket: a rollout of n pods ranks each pod about once per wave of the
 rolling update, whatever n, where upstream's getPodsToDelete lists and sorts every pod on every burst.
 The selection is the one a full ranking makes (``tests/test_replicaset.py`` checks every burst of a rollout
 against it). A scale-down whose pods keep being written between bursts rebuilds on each burst, as upstream.
@@ -252,7 +252,7 @@ class _ReadyTie:
 Keyed = tuple[tuple[int, int, int, int], tuple[Any, ...]]
 
 
-def _keyed(pods: list[FrozenDict], now: int) -> list[Keyed]:
+def _keyed(pods: list[FrozenDict], now: int, buckets: dict[int, int] | None = None) -> list[Keyed]:
     """Each pod's sort key but its rank, as (criteria 1-4, rest): the full key, in the order of
     ``active_pods_with_ranks_less`` (ActivePodsWithRanks.Less), is ``(*first, -rank, *rest)``, and
     key(a) < key(b) exactly when Less(a, b), wherever Less is a strict order. Criteria 1-4 are unscheduled,
@@ -266,7 +266,8 @@ def _keyed(pods: list[FrozenDict], now: int) -> list[Keyed]:
     ready_ats: list[int | None] = []
     uids: list[str] = []
     groups: dict[tuple[Any, ...], list[int]] = {}
-    buckets: dict[int, int] = {}  # time -> its log-scale bucket at ``now`` (a template's pods share times)
+    if buckets is None:
+        buckets = {}  # time -> its log-scale bucket at ``now`` (a template's pods share times)
     for i, p in enumerate(pods):
         hit = _KEY_PARTS.get(id(p))
         if hit is not None and hit[0] is p:
@@ -350,16 +351,18 @@ def get_pods_to_delete(state: ClusterState, rs: FrozenDict, pods: list[FrozenDic
 class _Ranking:
     """A ReplicaSet's active pods in deletion order, per node, as the last burst of its scale-down left
     them: valid while the state's ``PodStats`` entry of the ReplicaSet is the same object (no active pod of
-    it was written since, but for the deletions that burst made) and the clock has not moved (the log-scale
-    buckets move with it). Within a node every pod has the same rank, so a node's pods sort by their keys
+    it was written since, but for the deletions that burst made) and no ready or creation time its keys hold
+    has moved into another log-scale bucket since (``buckets``). Within a node every pod has the same rank, so a node's pods sort by their keys
     without it; a burst merges the nodes' queues under each node's current rank (the related pods a node
     has change between bursts: a ranking is never stored, only the per-node orders). ``queues`` hold the
     most deletable pod last."""
 
-    __slots__ = ("now", "queues", "stats")
+    __slots__ = ("buckets", "now", "queues", "stats")
 
-    def __init__(self, stats: Any, now: int, queues: dict[str, list[tuple[Any, Any, FrozenDict]]]) -> None:
+    def __init__(self, stats: Any, now: int, queues: dict[str, list[tuple[Any, Any, FrozenDict]]],
+                 buckets: dict[int, int]) -> None:
         self.stats, self.now, self.queues = stats, now, queues
+        self.buckets = buckets  # every ready and creation time the keys hold -> its bucket at ``now``
 
 
 _RANKINGS: dict[str, _Ranking] = {}
@@ -369,11 +372,15 @@ _STALE = object()
 def _ranking(state: ClusterState, uid: str, now: int) -> _Ranking:
     stats = state.pod_stats.get(uid)
     r = _RANKINGS.get(uid)
-    if r is not None and r.stats is stats and r.now == now:
-        return r
+    if r is not None and r.stats is stats:
+        if r.now != now and all(_log_bucket(now, t) == b for t, b in r.buckets.items()):
+            r.now = now  # the clock moved, but no time changed bucket: the keys are the same
+        if r.now == now:
+            return r
     pods = active_pods(state, uid)
     queues: dict[str, list[tuple[Any, Any, FrozenDict]]] = {}
-    for p, (first, rest) in zip(pods, _keyed(pods, now), strict=True):
+    buckets: dict[int, int] = {}
+    for p, (first, rest) in zip(pods, _keyed(pods, now, buckets), strict=True):
         node = p["spec"].get("nodeName") or ""
         q = queues.get(node)
         if q is None:
@@ -383,7 +390,7 @@ def _ranking(state: ClusterState, uid: str, now: int) -> _Ranking:
         q.sort(key=_without_pod, reverse=True)
     if len(_RANKINGS) > 64:
         _RANKINGS.clear()
-    r = _RANKINGS[uid] = _Ranking(stats, now, queues)
+    r = _RANKINGS[uid] = _Ranking(stats, now, queues, buckets)
     return r
 
 
