@@ -38,6 +38,7 @@ import attrs
 import refmodel as rm
 from refmodel import apiserver, kubectl
 from refmodel.controllers import notify
+from refmodel.core import cyclic_gc_paused
 from refmodel.events import Event
 from refmodel.frozen import thaw
 from refmodel.quantity import parse_quantity
@@ -587,6 +588,13 @@ def _name_of(obj: dict[str, Any]) -> str:
 
 
 def cmd_validate(ns: argparse.Namespace) -> int:
+    # the documents read and checked are trees of plain values: the cyclic collector's full collections
+    # walk the growing heap and free nothing (about 10% of validating 60,000 ConfigMaps)
+    with cyclic_gc_paused():
+        return _validate(ns)
+
+
+def _validate(ns: argparse.Namespace) -> int:
     items: list[Item] = []
     verdicts = Verdicts()
     failed = False

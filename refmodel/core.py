@@ -52,7 +52,7 @@ from .events import (
 from .request import Response
 from .state import ClusterState
 
-__all__ = ["StepResult", "converge", "converge_steps", "fire_due_timers", "step", "transition"]
+__all__ = ["StepResult", "converge", "converge_steps", "cyclic_gc_paused", "fire_due_timers", "step", "transition"]
 
 
 @attrs.frozen
@@ -184,7 +184,7 @@ def converge(
     into it (:mod:`refmodel.counters`); the result is the same.
     """
     final = state
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         if counters is None:
             for final in _run(state, controllers, max_steps, horizon):  # noqa: B007
                 pass
@@ -197,8 +197,10 @@ def converge(
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector for one ``converge`` call, then restore it.
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector for one ``converge`` call (or another bulk build of
+    acyclic values: ``kubeoracle validate`` reads and checks whole manifest files under it), then
+    restore it.
 
     Every value ``converge`` builds is immutable (FrozenDict, tuple, ``immutables.Map``, frozen attrs
     records), and an immutable value can only refer to values that existed before it: they cannot form a
