@@ -122,10 +122,15 @@ def start(tmp: Path, *extra: str) -> Iterator[Server]:
             raise AssertionError(f"kubeoracle serve did not start: {err[-2000:]}")
         yield Server(proc, tmp, url)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """Stop a server process the test started: SIGTERM, then SIGKILL after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serving import stop
 from test_shard import comparable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,12 +86,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         client.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         if proc.stdout is not None:
             proc.stdout.close()
 

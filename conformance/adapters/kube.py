@@ -531,15 +531,8 @@ class KubeAdapter:
     def _fail(self, node: str, failed: bool) -> Outcome:
         """A simulated node stops (its KWOK mark removed: nothing heart-beats it any more) or starts again
         (the mark back); every node the adapter failed is recovered when the example ends."""
-        answer = self._call("PATCH", f"/api/v1/nodes/{node}",
-                            {"metadata": {"annotations": {SIMULATED: None if failed else "fake"}}},
-                            content_type="application/merge-patch+json")
-        if answer.ok:
-            if failed:
-                self.failed.add(node)
-            else:
-                self.failed.discard(node)
-        return self._outcome(answer)
+        return self._patch_node(node, {"metadata": {"annotations": {SIMULATED: None if failed else "fake"}}},
+                                "application/merge-patch+json", self.failed, failed)
 
     def _cordon(self, node: str, unschedulable: bool) -> Outcome:
         """``kubectl cordon``/``uncordon``: a strategic patch of ``spec.unschedulable`` (a node already so is
@@ -550,13 +543,15 @@ class KubeAdapter:
             return self._outcome(got)
         if bool((got.body.get("spec") or {}).get("unschedulable")) == unschedulable:
             return Outcome.ok(got.body)
-        answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True if unschedulable else None}},
-                            content_type="application/strategic-merge-patch+json")
+        return self._patch_node(node, {"spec": {"unschedulable": True if unschedulable else None}},
+                                "application/strategic-merge-patch+json", self.cordoned, unschedulable)
+
+    def _patch_node(self, node: str, body: dict[str, Any], content_type: str, undo: set[str], on: bool) -> Outcome:
+        """Patch a node of the cluster; ``undo`` (the nodes cleanup restores) gains it when ``on``, loses it
+        otherwise, once the patch is accepted."""
+        answer = self._call("PATCH", f"/api/v1/nodes/{node}", body, content_type=content_type)
         if answer.ok:
-            if unschedulable:
-                self.cordoned.add(node)
-            else:
-                self.cordoned.discard(node)
+            (undo.add if on else undo.discard)(node)
         return self._outcome(answer)
 
     def settle(self, timeout: float = 120.0) -> bool:
