@@ -302,6 +302,7 @@ class KubeAdapter:
             if ns in ("kube-system", "kube-public", "kube-node-lease"):
                 continue  # the cluster's own: the suite's machines write only in their namespaces
             name = self._sandbox_name(ns)
+            self.created.add(name)  # before the POST: a SIGTERM between the server's create and our record leaks it
             answer = self._call("POST", "/api/v1/namespaces", {
                 "apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": name, "labels": {SANDBOX_LABEL: self.run}}})
@@ -309,7 +310,6 @@ class KubeAdapter:
                 raise AdapterError(f"kube:{self.context}: cannot create the sandbox namespace {name}: "
                                    f"HTTP {answer.code} {answer.body}")
             self.mine[ns] = name
-            self.created.add(name)
 
     def _wait_for_the_cluster_alone(self, timeout: float = 120.0) -> None:
         """Until no sandbox namespace is left, ours being deleted (their pods still hold node capacity the
