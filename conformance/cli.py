@@ -241,6 +241,19 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def report_dir_problem(path: Path) -> str | None:
+    """Why a ``--report DIR`` could not be written, found before a run rather than after it (None: it can
+    be): DIR, or the nearest part of its path that exists, is a file, or that directory is read-only."""
+    p = path
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    if not p.is_dir():
+        return f'"{path}" exists and is not a directory' if p == path else f'"{p}" (in "{path}") is a file, not a directory'
+    if not os.access(p, os.W_OK | os.X_OK):
+        return f'"{p}" is not writable'
+    return None
+
+
 def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -420,11 +433,14 @@ def visible_objects(state: rm.ClusterState, *, baseline: frozenset[Ref], touched
     return out
 
 
-def _parse_sources(sources: Iterable[Source]) -> Iterator[tuple[Source, Document | None, str | None]]:
+def _parse_sources(sources: Iterable[Source], progress: _Progress | None = None,
+                   ) -> Iterator[tuple[Source, Document | None, str | None]]:
     """Every document of every source, then (when a source stops early) its error:
     ``(source, document, None)`` or ``(source, None, error text)``."""
     for src in sources:
-        docs, err = documents_from(src.text)
+        docs, err = documents_from(src.text, progress)
+        if progress is not None:
+            progress.finish(docs[-1].index if docs else 0)
         for d in docs:
             yield src, d, None
         if err is not None:
@@ -545,22 +561,13 @@ class Item:
         return f"{kind_text}/{name if isinstance(name, str) and name else '<no name>'}"
 
 
-def _namespace_of(obj: dict[str, Any]) -> str | None:
-    """The namespace a namespaced object lands in (None for cluster-scoped or undecodable objects)."""
-    info = REGISTRY.get(str(obj.get("kind")))
-    md = obj.get("metadata")
-    if info is None or not info.namespaced or not isinstance(md, dict):
-        return None
-    ns = md.get("namespace") or "default"
-    return ns if isinstance(ns, str) else None
-
-
 @attrs.define
 class Verdicts:
-    """What ``validate`` found: ``(label, where, item or None, status, errors)`` per document (None for
-    the unreadable rest of a file); the JSON entries are built only when asked for."""
+    """What ``validate`` found: ``(label, where, item, status, errors)`` per document: ``where`` is None
+    for a document (its Item says where it is), and item is None for the unreadable rest of a file;
+    the JSON entries are built only when asked for."""
 
-    results: list[tuple[str, str, Item | None, str, list[str]]] = attrs.field(factory=list)
+    results: list[tuple[str, str | None, Item | None, str, list[str]]] = attrs.field(factory=list)
     valid: int = 0
     invalid: int = 0
     skipped: int = 0
@@ -573,7 +580,7 @@ class Verdicts:
         """kubeconform's ``-output json`` resources: file, document, object, status, errors (and -o name)."""
         out = []
         for label, where, item, status, errors in self.results:
-            entry: dict[str, Any] = {"filename": label, "document": where,
+            entry: dict[str, Any] = {"filename": label, "document": item.doc.where if item is not None else where,
                                      "object": item.ident if item is not None else None, "status": status,
                                      "errors": errors}
             if item is not None and status != "invalid":
@@ -605,21 +612,24 @@ def _validate(ns: argparse.Namespace) -> int:
             _err(f"error: {exc}")
             failed = True
             continue
-        if ns.progress or sys.stderr.isatty():
-            for src in sources:
-                if len(src.text) >= 2**20:
-                    _err(f"reading {src.label} ({len(src.text) / 2**20:.1f} MiB)")
-        for src, doc, error in _parse_sources(sources):
-            if doc is None:
-                where, _, message = str(error).partition(": ")
-                verdicts.add(src.label, where, None, "invalid", [message])
-            else:
-                items.append(Item(src.label, doc))
+        for src in sources:
+            reading = None
+            if ns.progress or (sys.stderr.isatty() and len(src.text) >= PROGRESS_BYTES):
+                # about the number of documents: the "---" lines between them (a List counts as one)
+                reading = _Progress(f"reading {src.label}:", src.text.count("\n---") + 1, "documents")
+            for _, doc, error in _parse_sources([src], reading):
+                if doc is None:
+                    where, _, message = str(error).partition(": ")
+                    verdicts.add(src.label, where, None, "invalid", [message])
+                else:
+                    items.append(Item(src.label, doc))
     if not items and not verdicts.results:
         if not failed:
             _err("error: no objects passed to validate")
         return 1
-    progress = _Progress(len(items)) if (ns.progress or (sys.stderr.isatty() and len(items) >= 2000)) else None
+    progress = None
+    if ns.progress or (sys.stderr.isatty() and len(items) >= PROGRESS_OBJECTS):
+        progress = _Progress("validated", len(items), "objects")
     validate_items(items, verdicts, progress)
     _report(verdicts, ns.output)
     if failed or verdicts.invalid or (ns.strict and verdicts.skipped):
@@ -627,30 +637,50 @@ def _validate(ns: argparse.Namespace) -> int:
     return 0
 
 
-class _Progress:
-    """``validated 12000/60000 objects`` on stderr: rewritten in place on a terminal (4 times a second),
-    a line every 2 seconds otherwise."""
+# progress on stderr (never stdout): asked for with --progress, or on a terminal for inputs this large
+PROGRESS_BYTES = 2**20  # a file of 1 MiB or more is read with progress (about 12,000 small objects)
+PROGRESS_OBJECTS = 2000  # this many objects are checked with progress
 
-    def __init__(self, total: int) -> None:
-        self.total = total
+
+class _Progress:
+    """``reading big.yaml: 12000/600000 documents`` or ``validated 12000/60000 objects`` on stderr:
+    rewritten in place on a terminal (4 times a second), a line every 2 seconds otherwise; ``done``
+    never goes back (a re-read after the fast reader declines restarts its count) and the last call
+    (``finish``) ends the line."""
+
+    def __init__(self, what: str, total: int, unit: str) -> None:
+        self.what, self.total, self.unit = what, total, unit
+        self.done = 0
         self.last = 0.0
         self.tty = sys.stderr.isatty()
+        self.finished = False
 
     def __call__(self, done: int) -> None:
+        self.done = max(self.done, done)
+        if self.done >= self.total:
+            self.finish(self.done)
+            return
         now = time.monotonic()
-        if done != self.total and now - self.last < (0.25 if self.tty else 2.0):
+        if now - self.last < (0.25 if self.tty else 2.0):
             return
         self.last = now
-        start = "\r" if self.tty else ""
-        end = "\n" if done == self.total or not self.tty else ""
-        sys.stderr.write(f"{start}validated {done}/{self.total} objects{end}")
+        self._write(f"{self.what} {self.done}/{self.total} {self.unit}", "" if self.tty else "\n")
+
+    def finish(self, done: int) -> None:
+        """The end (once): ``done`` of them, the total now known."""
+        if not self.finished:
+            self.finished = True
+            self._write(f"{self.what} {done}/{done} {self.unit}", "\n")
+
+    def _write(self, text: str, end: str) -> None:
+        sys.stderr.write(("\r\x1b[K" if self.tty else "") + text + end)
         sys.stderr.flush()
 
 
 def _report(v: Verdicts, fmt: str) -> None:
     for label, where, item, status, errors in v.results:
         if status == "invalid":
-            what = f"{where}: {item.ident}" if item is not None else where
+            what = f"{item.doc.where}: {item.ident}" if item is not None else where
             verb = "validating" if item is not None else "parsing"
             for e in errors:
                 _err(f'error: error {verb} "{label}": {what}: {e}')
@@ -677,28 +707,43 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
     scratch = rm.new_cluster(nodes=0)
     defined_ns: dict[str, int] = {}  # namespace name -> index of the first document defining it
     for i, d in enumerate(items):
-        name = _meta(d.obj).get("name")
-        if d.obj.get("kind") == "Namespace" and isinstance(name, str):
-            defined_ns.setdefault(name, i)
+        if d.doc.obj.get("kind") == "Namespace":
+            name = _meta(d.doc.obj).get("name")
+            if isinstance(name, str):
+                defined_ns.setdefault(name, i)
     first_seen: dict[Ref, Item] = {}
     noted_ns: set[str] = set()
     known_ns = {ns for ns in ("default", *SYSTEM_NAMESPACES) if scratch.get("Namespace", "", ns) is not None}
     cross_file: list[tuple[Item, Item]] = []
     results = verdicts.results
     counts = {"valid": 0, "invalid": 0, "skipped": 0}
+    check, registry = apiserver.check_create, REGISTRY
     for i, item in enumerate(items):
-        if progress is not None and i % 500 == 0:
+        if progress is not None and not i % 500:
             progress(i)
         obj = item.doc.obj
         errors: list[str] = []
-        ref = _ref_of(obj)
-        first = first_seen.get(ref) if ref is not None else None
-        if first is not None and first.label == item.label:
-            errors.append(f"Duplicate value: {item.ident} is already defined as {first.doc.where} of this "
-                          "file; kubectl create -f fails with AlreadyExists here, kubectl apply -f overwrites "
-                          "the first copy")
+        # the object's (kind, namespace, name) as the API server would store it (_ref_of) and the
+        # namespace it lands in (_namespace_of), read once
+        kind = obj.get("kind")
+        info = registry.get(kind) if isinstance(kind, str) else None
+        md = obj.get("metadata")
+        ref: Ref | None = None
+        ns_name: str | None = None
+        first: Item | None = None
+        if info is not None and isinstance(md, dict):
+            ns = md.get("namespace") or "default"
+            name = md.get("name")
+            if isinstance(name, str):
+                ref = (kind, str(ns) if info.namespaced else "", name)  # type: ignore[assignment]
+                first = first_seen.get(ref)  # type: ignore[arg-type]
+                if first is not None and first.label == item.label:
+                    errors.append(f"Duplicate value: {item.ident} is already defined as {first.doc.where} of "
+                                  "this file; kubectl create -f fails with AlreadyExists here, kubectl apply -f "
+                                  "overwrites the first copy")
+            if info.namespaced:
+                ns_name = ref[1] if ref is not None else ns if isinstance(ns, str) else None
         target = scratch
-        ns_name = ref[1] if ref is not None and ref[1] else _namespace_of(obj)
         if ns_name is not None and ns_name not in known_ns and scratch.get("Namespace", "", ns_name) is None:
             if ns_name not in noted_ns:
                 noted_ns.add(ns_name)
@@ -715,7 +760,7 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
                 if ns_name not in defined_ns:  # assumed to exist from now on
                     scratch = target
                     known_ns.add(ns_name)
-        rej = rm.validate_manifest(target, obj)
+        rej = check(target, obj)  # rm.validate_manifest
         if rej is not None and rej.reason != "AlreadyExists":
             if rej.reason == "Invalid" and rej.causes:
                 errors.extend(str(c) for c in rej.causes)
@@ -723,13 +768,11 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
                 errors.append(rej.message)
         if errors:
             counts["invalid"] += 1
-            results.append((item.label, item.doc.where, item, "invalid", errors))
+            results.append((item.label, None, item, "invalid", errors))
             continue
-        kind = obj.get("kind")
-        info = REGISTRY.get(kind) if isinstance(kind, str) else None
         status = "valid" if info is not None and info.modelled else "skipped"
         counts[status] += 1
-        results.append((item.label, item.doc.where, item, status, []))
+        results.append((item.label, None, item, status, []))
         if first is not None:
             cross_file.append((item, first))
         if ref is not None:

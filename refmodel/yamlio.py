@@ -45,6 +45,7 @@ from .frozen import thaw
 __all__ = [
     "MAX_DEPTH",
     "MAX_OBJECT_BYTES",
+    "PROGRESS_EVERY",
     "Document",
     "documents_from",
     "dump_manifests",
@@ -55,6 +56,7 @@ __all__ = [
 
 MAX_DEPTH = 10_000  # go-yaml's max_flow_level / max_indents, encoding/json's maxNestingDepth
 MAX_OBJECT_BYTES = 3 * 1024 * 1024  # kube-apiserver's MaxRequestBodyBytes
+PROGRESS_EVERY = 1000  # documents between two calls of documents_from's progress callback
 _ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000  # go-yaml v2 decode.go alias_ratio_range_low/high
 
 try:
@@ -225,6 +227,7 @@ def _copy(value: Any) -> Any:
 
 
 _OnDocument = Callable[[Any, int, int, list[int]], None]
+Progress = Callable[[int], None]  # called with the number of documents read so far
 
 
 def _read_documents(text: str, on_document: _OnDocument) -> None:
@@ -514,7 +517,7 @@ def _f_line(line: str, cache: dict[str, Any],
     return len(m.group("ind")), m.group("dash") is not None, k, value
 
 
-def _read_plain(text: str) -> list[Document] | None:
+def _read_plain(text: str, progress: Progress | None = None) -> list[Document] | None:
     """The documents of a plain block-YAML stream, or None when the stream is not one (see above)."""
     if _F_SAFE.search(text) is not None:
         return None
@@ -558,6 +561,8 @@ def _read_plain(text: str) -> list[Document] | None:
                     pending[0][pending[1]] = None
                 if index:
                     _finish(root, index, 0, [], out)
+                    if progress is not None and not index % PROGRESS_EVERY:
+                        progress(index)
                 index += 1
                 root, frames, pending, cur_ind = None, [], None, -1
                 continue
@@ -643,7 +648,7 @@ def _json_depth(text: str) -> int:
     return best
 
 
-def _read_json(text: str, out: list[Document]) -> None:
+def _read_json(text: str, out: list[Document], progress: Progress | None = None) -> None:
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
     index = 0
     while pos < len(text):
@@ -661,6 +666,8 @@ def _read_json(text: str, out: list[Document]) -> None:
             if _json_depth_over(value):
                 raise ValueError(f"exceeded max depth of {MAX_DEPTH}")
             _finish(value, index, end - pos, [], out)
+            if progress is not None and not index % PROGRESS_EVERY:
+                progress(index)
         except json.JSONDecodeError as exc:
             raise _bad(f"document {index}: error parsing JSON at line {exc.lineno}, column {exc.colno}: "
                        f"{exc.msg}") from None
@@ -692,20 +699,28 @@ def _json_depth_over(value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 # the public doors
 # ---------------------------------------------------------------------------------------------
-def documents_from(text: str) -> tuple[list[Document], Invalid | None]:
+def documents_from(text: str, progress: Progress | None = None) -> tuple[list[Document], Invalid | None]:
     """Every object of a stream, in order, and the error that stopped it (None if it was read to the end).
 
     A stream whose first non-blank character is ``{`` is read as JSON, anything else as YAML.
+    ``progress``, if given, is called with the number of documents read so far every PROGRESS_EVERY
+    documents (a stream the fast reader declines is read again from its start: the count restarts).
     """
     out: list[Document] = []
+
+    def take(root: Any, index: int, size: int, item_sizes: list[int]) -> None:
+        _finish(root, index, size, item_sizes, out)
+        if progress is not None and not index % PROGRESS_EVERY:
+            progress(index)
+
     try:
         if text.lstrip(" \t\r\n\ufeff")[:1] == "{":
-            _read_json(text, out)
+            _read_json(text, out, progress)
         else:
-            plain = _read_plain(text)
+            plain = _read_plain(text, progress)
             if plain is not None:
                 return plain, None
-            _read_documents(text, lambda root, i, size, items: _finish(root, i, size, items, out))
+            _read_documents(text, take)
     except Invalid as exc:
         return out, exc
     return out, None

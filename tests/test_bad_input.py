@@ -425,6 +425,12 @@ FLAGS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("conformance-adapter-module-missing", ("conformance", "--adapter", "no_such_mod:factory"), 2,
      "cannot import 'no_such_mod'"),
     ("conformance-report-is-a-file", ("conformance", "--report", "{tmp}/afile"), 2, "exists and is not a directory"),
+    ("conformance-report-under-a-file", ("conformance", "--report", "{tmp}/afile/out"), 2,
+     '(in "{tmp}/afile/out") is a file, not a directory'),
+    ("replay-report-is-a-file", ("replay", "{tmp}/script.yaml", "--report", "{tmp}/afile"), 2,
+     "exists and is not a directory"),
+    ("replay-report-under-a-file", ("replay", "{tmp}/script.yaml", "--report", "{tmp}/afile/out/deeper"), 2,
+     "is a file, not a directory"),
     ("conformance-unknown-flag", ("conformance", "--frob"), 2, "unrecognized arguments: --frob"),
 ]
 

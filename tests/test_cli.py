@@ -862,3 +862,49 @@ def test_validate_progress_and_json(tmp_path: Path, capsys: pytest.CaptureFixtur
     bad = [r for r in data["resources"] if r["status"] == "invalid"]
     assert len(bad) == 1 and bad[0]["object"] == "ConfigMap/Bad_Name" and bad[0]["document"] == "document 31", bad
     assert any("metadata.name" in e for e in bad[0]["errors"]), bad
+
+
+def _configmaps(n: int) -> str:
+    return "".join(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i:05d}\ndata:\n  k: v\n---\n" for i in range(n))
+
+
+@pytest.mark.parametrize("fmt", ["json", "name", "text"])
+def test_validate_progress_while_reading_and_checking_stays_off_stdout(
+        fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 8: progress on long inputs, while reading as well as while checking; on stderr only, so that
+    # -o json / -o name stay machine-readable
+    f = write(tmp_path, "many.yaml", _configmaps(2500))
+    rc, out, err = run(capsys, "validate", "--progress", "-o", fmt, "-f", str(f))
+    assert rc == 0, err
+    lines = err.splitlines()
+    assert f"reading {f}: 1000/2501 documents" in lines, f"no progress line while reading:\n{err}"
+    assert f"reading {f}: 2500/2500 documents" in lines, f"reading does not end with the count read:\n{err}"
+    assert "validated 2500/2500 objects" in lines, f"checking does not end with the count checked:\n{err}"
+    assert lines.index(f"reading {f}: 2500/2500 documents") < lines.index("validated 2500/2500 objects"), err
+    assert "reading" not in out and "validated" not in out, f"progress went to stdout:\n{out[:500]}"
+    if fmt == "json":
+        assert json.loads(out)["summary"]["valid"] == 2500
+    elif fmt == "name":
+        assert out.splitlines() == [f"configmap/c{i:05d}" for i in range(2500)], out[:300]
+    else:
+        assert out == "2500 objects: 2500 valid, 0 invalid, 0 skipped\n", out
+
+
+def test_validate_progress_only_when_asked_or_on_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    f = write(tmp_path, "many.yaml", _configmaps(2500))
+    rc, out, err = run(capsys, "validate", "-f", str(f))  # stderr is not a terminal: quiet
+    assert rc == 0 and err == "", f"progress was shown on a non-terminal without --progress:\n{err}"
+    # on a terminal, a large input shows progress rewritten in place (\r, erase line), ended by a newline
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 1000)
+    rc, out, err = run(capsys, "validate", "-o", "json", "-f", str(f))
+    assert rc == 0, err
+    assert f"\r\x1b[Kreading {f}: 1000/2501 documents" in err, repr(err[:300])
+    assert f"\r\x1b[Kreading {f}: 2500/2500 documents\n" in err, repr(err)
+    assert err.endswith("\r\x1b[Kvalidated 2500/2500 objects\n"), repr(err[-300:])
+    assert json.loads(out)["summary"]["valid"] == 2500
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 2**20)
+    small = write(tmp_path, "few.yaml", _configmaps(20))
+    rc, out, err = run(capsys, "validate", "-f", str(small))  # a terminal, but a small input: quiet
+    assert rc == 0 and err == "", repr(err)
