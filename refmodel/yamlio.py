@@ -29,6 +29,7 @@ about three times faster, with the same result; anything else, and every error, 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -52,6 +53,8 @@ __all__ = [
     "field_path",
     "load_manifests",
     "load_yaml",
+    "plain_pieces",
+    "read_piece",
 ]
 
 MAX_DEPTH = 10_000  # go-yaml's max_flow_level / max_indents, encoding/json's maxNestingDepth
@@ -519,6 +522,12 @@ def _f_line(line: str, cache: dict[str, Any],
 
 def _read_plain(text: str, progress: Progress | None = None) -> list[Document] | None:
     """The documents of a plain block-YAML stream, or None when the stream is not one (see above)."""
+    got = _read_plain_counted(text, progress)
+    return None if got is None else got[0]
+
+
+def _read_plain_counted(text: str, progress: Progress | None = None) -> tuple[list[Document], int] | None:
+    """_read_plain, and how many documents the stream began (empty ones too: the next one's number - 1)."""
     if _F_SAFE.search(text) is not None:
         return None
     if len(text) > _F_DOC_BYTES and any(len(d) > _F_DOC_BYTES for d in text.split("\n---\n")):
@@ -621,7 +630,29 @@ def _read_plain(text: str, progress: Progress | None = None) -> list[Document] |
             _finish(root, index, 0, [], out)
     except (_Decline, ValueError):
         return None
-    return out
+    return out, index
+
+
+def plain_pieces(text: str, pieces: int) -> list[str]:
+    """``text`` cut into about ``pieces`` pieces of similar size at document starts (lines ``---``; every
+    piece after the first begins with one), for :func:`read_piece`: pieces of one stream can be read
+    apart (by several processes) and their documents put together in order."""
+    cuts = [0]
+    for k in range(1, pieces):
+        at = text.find("\n---\n", max(cuts[-1], len(text) * k // pieces))
+        if at < 0:
+            break
+        cuts.append(at + 1)
+    cuts.append(len(text))
+    return [text[a:b] for a, b in itertools.pairwise(cuts) if b > a] or [text]
+
+
+def read_piece(text: str, progress: Progress | None = None) -> tuple[list[Document], int] | None:
+    """The documents of one piece of a plain block-YAML stream (see :func:`plain_pieces`), numbered from 1,
+    and how many documents the piece began (the numbers of the next piece's documents start after it);
+    None when the fast reader declines the piece (the whole stream is then read by
+    :func:`documents_from`, which words any error)."""
+    return _read_plain_counted(text, progress)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -908,3 +908,38 @@ def test_validate_progress_only_when_asked_or_on_a_terminal(tmp_path: Path, caps
     small = write(tmp_path, "few.yaml", _configmaps(20))
     rc, out, err = run(capsys, "validate", "-f", str(small))  # a terminal, but a small input: quiet
     assert rc == 0 and err == "", repr(err)
+
+
+def _mixed_files(tmp_path: Path) -> list[str]:
+    """Two files with every case validate's passes order: namespaces defined late, twice, across files and
+    nowhere, duplicates within and across files, invalid, skipped and cluster-scoped objects."""
+    def cm(name: str, ns: str | None = None) -> dict[str, Any]:
+        md: dict[str, Any] = {"name": name} | ({"namespace": ns} if ns else {})
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": md, "data": {"k": "v"}}
+
+    def ns(name: str, **labels: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+    a = [cm("early", "later"), ns("later"), ns("later"), cm("a"), cm("a"), cm("Bad_Name"), ns("bad", x="-no-"),
+         cm("in-bad", "bad"), cm("x", "Bad_NS"), {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                                   "metadata": {"name": "r"}, "rules": []},
+         {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}, cm("gen")]
+    a[-1]["metadata"] = {"generateName": "gen-"}
+    b = [cm("a"), ns("later"), cm("b", "elsewhere"), cm("c", "elsewhere"), ns("elsewhere"), cm("a", "later"),
+         cm("a", "later")]
+    return [str(write(tmp_path, "a.yaml", a * 3)), str(write(tmp_path, "b.yaml", b * 2))]
+
+
+def test_validate_in_several_processes_gives_the_same_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # reading in pieces and the checks of pass 2 split over forked workers (kubeconform's -n) must not
+    # change a verdict, an error, their order or a note
+    files = _mixed_files(tmp_path)
+    rc1, out1, err1 = run(capsys, "validate", "-o", "json", "--workers", "1", "-f", *files)
+    assert rc1 == 1 and json.loads(out1)["summary"]["invalid"] >= 10, out1[-400:]
+    monkeypatch.setattr(cli, "PARALLEL_MIN", 0)  # every input is checked in several processes
+    monkeypatch.setattr(cli, "PARALLEL_BYTES", 0)  # and read in several pieces
+    for workers in ("2", "3"):
+        rc, out, err = run(capsys, "validate", "-o", "json", "--workers", workers, "-f", *files)
+        assert (rc, err) == (rc1, err1), f"--workers {workers}: stderr differs from one process:\n{err}\n---\n{err1}"
+        assert json.loads(out) == json.loads(out1), f"--workers {workers}: verdicts differ from one process"
