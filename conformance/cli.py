@@ -693,13 +693,18 @@ class _Progress:
         sys.stderr.flush()
 
 
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks and other control characters escaped (``\\n``), as Go's %q shows them."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _report(v: Verdicts, fmt: str) -> None:
     for label, where, item, status, errors in v.results:
         if status == "invalid":
             what = f"{item.doc.where}: {item.ident}" if item is not None else where
             verb = "validating" if item is not None else "parsing"
-            for e in errors:
-                _err(f'error: error {verb} "{label}": {what}: {e}')
+            for e in errors:  # one line each, whatever the input's names and keys hold
+                _err(_one_line(f'error: error {verb} "{label}": {what}: {e}'))
     summary = {"valid": v.valid, "invalid": v.invalid, "skipped": v.skipped, "total": len(v.results)}
     if fmt == "json":
         sys.stdout.write(json.dumps({"resources": v.entries(), "summary": summary}, indent=2) + "\n")
@@ -879,11 +884,14 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
     # (1) the target of each check; Namespace documents checked at once (their duplicates are among
     # Namespace documents alone, so this is the verdict pass 3 gives them)
     jobs: list[tuple[rm.ClusterState, dict[str, Any]]] = []
+    facts: list[tuple[Any, Any, Ref | None, str | None]] = []
     ns_errors: dict[int, list[str] | None] = {}
     ns_seen: dict[Ref, str] = {}  # a valid Namespace document's ref -> its file
     for i, item in enumerate(items):
         obj = item.doc.obj
-        kind, _, ref, ns_name = _facts(obj)
+        fact = _facts(obj)
+        facts.append(fact)
+        kind, _, ref, ns_name = fact
         target = scratch
         if ns_name is not None and ns_name not in known_ns and scratch.get("Namespace", "", ns_name) is None:
             if ns_name not in noted_ns:
@@ -919,7 +927,7 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
     results = verdicts.results
     counts = {"valid": 0, "invalid": 0, "skipped": 0}
     for i, item in enumerate(items):
-        kind, info, ref, _ = _facts(item.doc.obj)
+        kind, info, ref, _ = facts[i]
         checked = ns_errors[i] if kind == "Namespace" else next(answers)
         errors: list[str] = []
         first = first_seen.get(ref) if ref is not None else None

@@ -374,6 +374,16 @@ OBJECTS: list[tuple[str, Any, str]] = [
      'no matches for kind "Deployment" in version "extensions/v1beta1"'),
     ("apiversion-missing", {"kind": "ConfigMap", "metadata": {"name": "c"}}, "apiVersion"),
     ("unknown-top-level", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "frob": 1}, "frob"),
+    # a trailing newline is no part of a name, key or quantity (Go's regexp $ is the end of the text)
+    ("name-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c\n"}},
+     "metadata.name: Invalid value"),
+    ("label-key-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "c", "labels": {"app\n": "x"}}}, "metadata.labels: Invalid value"),
+    ("label-value-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap",
+                                      "metadata": {"name": "c", "labels": {"app": "x\n"}}}, "metadata.labels: Invalid value"),
+    ("configmap-key-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+                                        "data": {"key\n": "v"}}, "data[key\\n]: Invalid value"),
+    ("cpu-trailing-newline", _pod({"resources": {"requests": {"cpu": "1\n"}}}), "spec.containers[0].resources.requests"),
 ]
 
 
