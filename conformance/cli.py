@@ -23,6 +23,7 @@ unexpected exception is reported in one line too; ``KUBEORACLE_DEBUG=1`` shows i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -753,11 +754,10 @@ def _documents(text: str, progress: _Progress | None, workers: int) -> tuple[lis
     pieces = plain_pieces(text, workers)
     children = [_fork(lambda piece=piece: _piece_tuples(piece)) for piece in pieces[1:]]  # type: ignore[misc]
     scale = len(pieces)  # the others go about as fast: progress is shown for all of them
-    first = read_piece(pieces[0], None if progress is None else lambda n: progress(n * scale))
+    with _abandoned_on_error(children):
+        first = read_piece(pieces[0], None if progress is None else lambda n: progress(n * scale))
     if first is None:  # not plain: the children's work is of no use
-        for child in children:
-            if child is not None:
-                os.kill(child[0], signal.SIGKILL)
+        _abandon(children)
     answers = [_join(child) for child in children]
     if first is None or any(a is None for a in answers):
         return documents_from(text, progress)
@@ -812,10 +812,11 @@ def _check_all(jobs: list[tuple[rm.ClusterState, dict[str, Any]]], workers: int,
     out: list[list[str] | None] = []
     lo, hi = shares[0]
     scale = len(jobs) / max(1, hi - lo)  # the others go about as fast: progress is shown for all of them
-    for i in range(lo, hi):
-        if progress is not None and not i % 500:
-            progress(int(i * scale))
-        out.append(_check_errors(*jobs[i]))
+    with _abandoned_on_error(children):
+        for i in range(lo, hi):
+            if progress is not None and not i % 500:
+                progress(int(i * scale))
+            out.append(_check_errors(*jobs[i]))
     for (lo, hi), child in zip(shares[1:], children, strict=True):
         answers = _join(child)
         if not isinstance(answers, list) or len(answers) != hi - lo:  # the child failed: its share is done here
@@ -843,6 +844,26 @@ def _fork(work: Callable[[], Any]) -> tuple[int, int] | None:
         code = 0
     finally:
         os._exit(code)
+
+
+def _abandon(children: list[tuple[int, int] | None]) -> None:
+    """Stop children of :func:`_fork` whose answers are not wanted (their _join gives None)."""
+    for child in children:
+        if child is not None:
+            with contextlib.suppress(OSError):
+                os.kill(child[0], signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _abandoned_on_error(children: list[tuple[int, int] | None]) -> Iterator[None]:
+    """Children stopped and collected if the work beside them fails (Ctrl-C included)."""
+    try:
+        yield
+    except BaseException:
+        _abandon(children)
+        for child in children:
+            _join(child)
+        raise
 
 
 def _join(child: tuple[int, int] | None) -> Any:

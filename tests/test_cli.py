@@ -943,3 +943,8 @@ def test_validate_in_several_processes_gives_the_same_verdicts(tmp_path: Path, c
         rc, out, err = run(capsys, "validate", "-o", "json", "--workers", workers, "-f", *files)
         assert (rc, err) == (rc1, err1), f"--workers {workers}: stderr differs from one process:\n{err}\n---\n{err1}"
         assert json.loads(out) == json.loads(out1), f"--workers {workers}: verdicts differ from one process"
+    # a worker that fails (killed, out of memory): its share is read and checked in the main process
+    join = cli._join
+    monkeypatch.setattr(cli, "_join", lambda child: (join(child), None)[1])
+    rc, out, err = run(capsys, "validate", "-o", "json", "--workers", "2", "-f", *files)
+    assert (rc, err, json.loads(out)) == (rc1, err1, json.loads(out1)), "a failed worker changed the verdicts"
