@@ -23,10 +23,13 @@ unexpected exception is reported in one line too; ``KUBEORACLE_DEBUG=1`` shows i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
 import os
+import pickle
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,7 +47,7 @@ from refmodel.frozen import thaw
 from refmodel.quantity import parse_quantity
 from refmodel.request import Request
 from refmodel.resources import REGISTRY
-from refmodel.yamlio import MAX_DEPTH, Document, documents_from
+from refmodel.yamlio import MAX_DEPTH, Document, documents_from, plain_pieces, read_piece
 
 from . import output
 from .script import ScriptError, describe, read_script
@@ -108,6 +111,16 @@ def _quantity(text: str) -> str:
     return text
 
 
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, got {text!r}") from None
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -162,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--progress", action="store_true",
                      help="show progress on stderr (the default when stderr is a terminal and there are "
                           "2,000 objects or more)")
+    val.add_argument("--workers", type=_workers, default=None, metavar="N",
+                     help="processes checking documents when there are 10,000 or more (default: one per CPU, "
+                          "at most 4; kubeconform's -n)")
     val.set_defaults(func=cmd_validate)
 
     for name in DELEGATED:
@@ -239,6 +255,19 @@ def _main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: internal error ({type(exc).__name__}: {exc}); this is a bug in {PROG}, "
              "rerun with KUBEORACLE_DEBUG=1 for the traceback")
         return 1
+
+
+def report_dir_problem(path: Path) -> str | None:
+    """Why a ``--report DIR`` could not be written, found before a run rather than after it (None: it can
+    be): DIR, or the nearest part of its path that exists, is a file, or that directory is read-only."""
+    p = path
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    if not p.is_dir():
+        return f'"{path}" exists and is not a directory' if p == path else f'"{p}" (in "{path}") is a file, not a directory'
+    if not os.access(p, os.W_OK | os.X_OK):
+        return f'"{p}" is not writable'
+    return None
 
 
 def _silence_stdout() -> None:
@@ -420,11 +449,14 @@ def visible_objects(state: rm.ClusterState, *, baseline: frozenset[Ref], touched
     return out
 
 
-def _parse_sources(sources: Iterable[Source]) -> Iterator[tuple[Source, Document | None, str | None]]:
+def _parse_sources(sources: Iterable[Source], progress: _Progress | None = None, workers: int = 1,
+                   ) -> Iterator[tuple[Source, Document | None, str | None]]:
     """Every document of every source, then (when a source stops early) its error:
     ``(source, document, None)`` or ``(source, None, error text)``."""
     for src in sources:
-        docs, err = documents_from(src.text)
+        docs, err = _documents(src.text, progress, workers)
+        if progress is not None:
+            progress.finish(docs[-1].index if docs else 0)
         for d in docs:
             yield src, d, None
         if err is not None:
@@ -545,22 +577,13 @@ class Item:
         return f"{kind_text}/{name if isinstance(name, str) and name else '<no name>'}"
 
 
-def _namespace_of(obj: dict[str, Any]) -> str | None:
-    """The namespace a namespaced object lands in (None for cluster-scoped or undecodable objects)."""
-    info = REGISTRY.get(str(obj.get("kind")))
-    md = obj.get("metadata")
-    if info is None or not info.namespaced or not isinstance(md, dict):
-        return None
-    ns = md.get("namespace") or "default"
-    return ns if isinstance(ns, str) else None
-
-
 @attrs.define
 class Verdicts:
-    """What ``validate`` found: ``(label, where, item or None, status, errors)`` per document (None for
-    the unreadable rest of a file); the JSON entries are built only when asked for."""
+    """What ``validate`` found: ``(label, where, item, status, errors)`` per document: ``where`` is None
+    for a document (its Item says where it is), and item is None for the unreadable rest of a file;
+    the JSON entries are built only when asked for."""
 
-    results: list[tuple[str, str, Item | None, str, list[str]]] = attrs.field(factory=list)
+    results: list[tuple[str, str | None, Item | None, str, list[str]]] = attrs.field(factory=list)
     valid: int = 0
     invalid: int = 0
     skipped: int = 0
@@ -573,7 +596,7 @@ class Verdicts:
         """kubeconform's ``-output json`` resources: file, document, object, status, errors (and -o name)."""
         out = []
         for label, where, item, status, errors in self.results:
-            entry: dict[str, Any] = {"filename": label, "document": where,
+            entry: dict[str, Any] = {"filename": label, "document": item.doc.where if item is not None else where,
                                      "object": item.ident if item is not None else None, "status": status,
                                      "errors": errors}
             if item is not None and status != "invalid":
@@ -595,6 +618,7 @@ def cmd_validate(ns: argparse.Namespace) -> int:
 
 
 def _validate(ns: argparse.Namespace) -> int:
+    workers = ns.workers or default_workers()
     items: list[Item] = []
     verdicts = Verdicts()
     failed = False
@@ -605,55 +629,83 @@ def _validate(ns: argparse.Namespace) -> int:
             _err(f"error: {exc}")
             failed = True
             continue
-        if ns.progress or sys.stderr.isatty():
-            for src in sources:
-                if len(src.text) >= 2**20:
-                    _err(f"reading {src.label} ({len(src.text) / 2**20:.1f} MiB)")
-        for src, doc, error in _parse_sources(sources):
-            if doc is None:
-                where, _, message = str(error).partition(": ")
-                verdicts.add(src.label, where, None, "invalid", [message])
-            else:
-                items.append(Item(src.label, doc))
+        for src in sources:
+            reading = None
+            if ns.progress or (sys.stderr.isatty() and len(src.text) >= PROGRESS_BYTES):
+                # about the number of documents: the "---" lines between them (a List counts as one)
+                reading = _Progress(f"reading {src.label}:", src.text.count("\n---") + 1, "documents")
+            for _, doc, error in _parse_sources([src], reading, workers):
+                if doc is None:
+                    where, _, message = str(error).partition(": ")
+                    verdicts.add(src.label, where, None, "invalid", [message])
+                else:
+                    items.append(Item(src.label, doc))
     if not items and not verdicts.results:
         if not failed:
             _err("error: no objects passed to validate")
         return 1
-    progress = _Progress(len(items)) if (ns.progress or (sys.stderr.isatty() and len(items) >= 2000)) else None
-    validate_items(items, verdicts, progress)
+    progress = None
+    if ns.progress or (sys.stderr.isatty() and len(items) >= PROGRESS_OBJECTS):
+        progress = _Progress("validated", len(items), "objects")
+    validate_items(items, verdicts, progress, workers)
     _report(verdicts, ns.output)
     if failed or verdicts.invalid or (ns.strict and verdicts.skipped):
         return 1
     return 0
 
 
-class _Progress:
-    """``validated 12000/60000 objects`` on stderr: rewritten in place on a terminal (4 times a second),
-    a line every 2 seconds otherwise."""
+# progress on stderr (never stdout): asked for with --progress, or on a terminal for inputs this large
+PROGRESS_BYTES = 2**20  # a file of 1 MiB or more is read with progress (about 12,000 small objects)
+PROGRESS_OBJECTS = 2000  # this many objects are checked with progress
 
-    def __init__(self, total: int) -> None:
-        self.total = total
+
+class _Progress:
+    """``reading big.yaml: 12000/600000 documents`` or ``validated 12000/60000 objects`` on stderr:
+    rewritten in place on a terminal (4 times a second), a line every 2 seconds otherwise; ``done``
+    never goes back (a re-read after the fast reader declines restarts its count) and the last call
+    (``finish``) ends the line."""
+
+    def __init__(self, what: str, total: int, unit: str) -> None:
+        self.what, self.total, self.unit = what, total, unit
+        self.done = 0
         self.last = 0.0
         self.tty = sys.stderr.isatty()
+        self.finished = False
 
     def __call__(self, done: int) -> None:
+        self.done = max(self.done, done)
+        if self.done >= self.total:
+            self.finish(self.done)
+            return
         now = time.monotonic()
-        if done != self.total and now - self.last < (0.25 if self.tty else 2.0):
+        if now - self.last < (0.25 if self.tty else 2.0):
             return
         self.last = now
-        start = "\r" if self.tty else ""
-        end = "\n" if done == self.total or not self.tty else ""
-        sys.stderr.write(f"{start}validated {done}/{self.total} objects{end}")
+        self._write(f"{self.what} {self.done}/{self.total} {self.unit}", "" if self.tty else "\n")
+
+    def finish(self, done: int) -> None:
+        """The end (once): ``done`` of them, the total now known."""
+        if not self.finished:
+            self.finished = True
+            self._write(f"{self.what} {done}/{done} {self.unit}", "\n")
+
+    def _write(self, text: str, end: str) -> None:
+        sys.stderr.write(("\r\x1b[K" if self.tty else "") + text + end)
         sys.stderr.flush()
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks and other control characters escaped (``\\n``), as Go's %q shows them."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _report(v: Verdicts, fmt: str) -> None:
     for label, where, item, status, errors in v.results:
         if status == "invalid":
-            what = f"{where}: {item.ident}" if item is not None else where
+            what = f"{item.doc.where}: {item.ident}" if item is not None else where
             verb = "validating" if item is not None else "parsing"
-            for e in errors:
-                _err(f'error: error {verb} "{label}": {what}: {e}')
+            for e in errors:  # one line each, whatever the input's names and keys hold
+                _err(_one_line(f'error: error {verb} "{label}": {what}: {e}'))
     summary = {"valid": v.valid, "invalid": v.invalid, "skipped": v.skipped, "total": len(v.results)}
     if fmt == "json":
         sys.stdout.write(json.dumps({"resources": v.entries(), "summary": summary}, indent=2) + "\n")
@@ -668,37 +720,200 @@ def _report(v: Verdicts, fmt: str) -> None:
           + (f" (not checked by the model: {', '.join(skipped)})" if skipped else ""))
 
 
-def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[int], None] | None = None) -> None:
+def _facts(obj: dict[str, Any]) -> tuple[Any, Any, Ref | None, str | None]:
+    """``(kind, KindInfo or None, ref, namespace)`` of a document: its (kind, namespace, name) as the API
+    server would store it (None without a name) and the namespace it lands in (None for cluster-scoped
+    or undecodable objects)."""
+    kind = obj.get("kind")
+    info = REGISTRY.get(kind) if isinstance(kind, str) else None
+    md = obj.get("metadata")
+    if info is None or not isinstance(md, dict):
+        return kind, info, None, None
+    kind = info.kind
+    ns = md.get("namespace") or "default"
+    name = md.get("name")
+    ref: Ref | None = (kind, str(ns) if info.namespaced else "", name) if isinstance(name, str) else None
+    if not info.namespaced:
+        return kind, info, ref, None
+    ns_name: str | None = ref[1] if ref is not None else ns if isinstance(ns, str) else None
+    return kind, info, ref, ns_name
+
+
+# validate reads a stream in several processes when it is this large (and plain block YAML)
+PARALLEL_BYTES = 2 * 2**20
+
+
+def _documents(text: str, progress: _Progress | None, workers: int) -> tuple[list[Document], rm.Invalid | None]:
+    """``documents_from(text)``; a large stream of plain block YAML is read in ``workers`` pieces at once
+    (the first here, the others in forked processes), the documents put together in order and
+    renumbered. Anything else -- a piece the fast reader declines (so any error), a child that fails --
+    and the whole stream is read here, as before."""
+    if (workers < 2 or len(text) < PARALLEL_BYTES or not hasattr(os, "fork")
+            or text.lstrip(" \t\r\n\ufeff")[:1] == "{"):
+        return documents_from(text, progress)
+    pieces = plain_pieces(text, workers)
+    children = [_fork(lambda piece=piece: _piece_tuples(piece)) for piece in pieces[1:]]  # type: ignore[misc]
+    scale = len(pieces)  # the others go about as fast: progress is shown for all of them
+    with _abandoned_on_error(children):
+        first = read_piece(pieces[0], None if progress is None else lambda n: progress(n * scale))
+    if first is None:  # not plain: the children's work is of no use
+        _abandon(children)
+    answers = [_join(child) for child in children]
+    if first is None or any(a is None for a in answers):
+        return documents_from(text, progress)
+    docs, offset = first
+    for found, count in answers:
+        docs.extend(Document(index + offset, item, obj) for index, item, obj in found)
+        offset += count
+    return docs, None
+
+
+def _piece_tuples(piece: str) -> tuple[list[tuple[int, int | None, dict[str, Any]]], int] | None:
+    """``read_piece`` as plain tuples (what a child sends back)."""
+    got = read_piece(piece)
+    return None if got is None else ([(d.index, d.item, d.obj) for d in got[0]], got[1])
+
+
+def _check_errors(state: rm.ClusterState, obj: dict[str, Any]) -> list[str] | None:
+    """What a dry-run create of ``obj`` into ``state`` objects to (None: nothing; AlreadyExists is no error
+    here: only namespaces are ever created in the scratch cluster)."""
+    rej = apiserver.check_create(state, obj)  # rm.validate_manifest
+    if rej is None or rej.reason == "AlreadyExists":
+        return None
+    if rej.reason == "Invalid" and rej.causes:
+        return [str(c) for c in rej.causes]
+    return [rej.message]
+
+
+# validate checks documents in several processes (like kubeconform's -n workers) when there are this
+# many: below it, starting one costs more than it saves
+PARALLEL_MIN = 10_000
+
+
+def default_workers() -> int:
+    """One process per CPU this process may run on, at most 4 (kubeconform's default -n)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def _check_all(jobs: list[tuple[rm.ClusterState, dict[str, Any]]], workers: int,
+               progress: Callable[[int], None] | None) -> list[list[str] | None]:
+    """``_check_errors`` of every job, in order: the first share here, the others in forked processes that
+    send their answers back through a pipe (a process that fails has its share checked here instead)."""
+    if workers < 2 or len(jobs) < PARALLEL_MIN or not hasattr(os, "fork"):
+        workers = 1
+    size = max(1, -(-len(jobs) // workers))
+    shares = [(k, min(k + size, len(jobs))) for k in range(0, len(jobs), size)] or [(0, 0)]
+    children = [_fork(lambda lo=lo, hi=hi: [_check_errors(*jobs[i]) for i in range(lo, hi)])  # type: ignore[misc]
+                for lo, hi in shares[1:]]
+    out: list[list[str] | None] = []
+    lo, hi = shares[0]
+    scale = len(jobs) / max(1, hi - lo)  # the others go about as fast: progress is shown for all of them
+    with _abandoned_on_error(children):
+        for i in range(lo, hi):
+            if progress is not None and not i % 500:
+                progress(int(i * scale))
+            out.append(_check_errors(*jobs[i]))
+    for (lo, hi), child in zip(shares[1:], children, strict=True):
+        answers = _join(child)
+        if not isinstance(answers, list) or len(answers) != hi - lo:  # the child failed: its share is done here
+            answers = [_check_errors(*jobs[i]) for i in range(lo, hi)]
+        out.extend(answers)
+    return out
+
+
+def _fork(work: Callable[[], Any]) -> tuple[int, int] | None:
+    """A child process computing ``work()`` and sending it back pickled: (pid, read end of its pipe), or
+    None if none could start."""
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid:
+        os.close(write)
+        return pid, read
+    code = 1
+    try:  # the child: answer, then leave at once (no cleanup of the parent's state, no buffered output)
+        os.close(read)
+        with os.fdopen(write, "wb") as pipe:
+            pickle.dump(work(), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _abandon(children: list[tuple[int, int] | None]) -> None:
+    """Stop children of :func:`_fork` whose answers are not wanted (their _join gives None)."""
+    for child in children:
+        if child is not None:
+            with contextlib.suppress(OSError):
+                os.kill(child[0], signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _abandoned_on_error(children: list[tuple[int, int] | None]) -> Iterator[None]:
+    """Children stopped and collected if the work beside them fails (Ctrl-C included)."""
+    try:
+        yield
+    except BaseException:
+        _abandon(children)
+        for child in children:
+            _join(child)
+        raise
+
+
+def _join(child: tuple[int, int] | None) -> Any:
+    """What a child of :func:`_fork` computed (None if it failed or none started)."""
+    if child is None:
+        return None
+    pid, read = child
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        return pickle.loads(data)
+    except (pickle.UnpicklingError, EOFError, ValueError):
+        return None
+
+
+def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[int], None] | None = None,
+                   workers: int = 1) -> None:
     """Validate in order into one scratch cluster; every error goes into ``verdicts``.
 
     An object of a kind the model does not check (REGISTRY's ``modelled`` is False) is *skipped*, never
     valid: only its metadata and top-level fields were checked (kubeconform's missing-schema manners).
+    Three passes, the answer of one ordered walk: (1) the cluster each document is checked against
+    (namespaces are the only objects validate creates: the Namespace documents are checked and applied
+    here, in order, and a namespace defined nowhere is assumed); (2) every other document's check,
+    in ``workers`` processes when there are many; (3) duplicates and verdicts, in order.
     """
     scratch = rm.new_cluster(nodes=0)
     defined_ns: dict[str, int] = {}  # namespace name -> index of the first document defining it
     for i, d in enumerate(items):
-        name = _meta(d.obj).get("name")
-        if d.obj.get("kind") == "Namespace" and isinstance(name, str):
-            defined_ns.setdefault(name, i)
-    first_seen: dict[Ref, Item] = {}
+        if d.doc.obj.get("kind") == "Namespace":
+            name = _meta(d.doc.obj).get("name")
+            if isinstance(name, str):
+                defined_ns.setdefault(name, i)
     noted_ns: set[str] = set()
     known_ns = {ns for ns in ("default", *SYSTEM_NAMESPACES) if scratch.get("Namespace", "", ns) is not None}
-    cross_file: list[tuple[Item, Item]] = []
-    results = verdicts.results
-    counts = {"valid": 0, "invalid": 0, "skipped": 0}
+    # (1) the target of each check; Namespace documents checked at once (their duplicates are among
+    # Namespace documents alone, so this is the verdict pass 3 gives them)
+    jobs: list[tuple[rm.ClusterState, dict[str, Any]]] = []
+    facts: list[tuple[Any, Any, Ref | None, str | None]] = []
+    ns_errors: dict[int, list[str] | None] = {}
+    ns_seen: dict[Ref, str] = {}  # a valid Namespace document's ref -> its file
     for i, item in enumerate(items):
-        if progress is not None and i % 500 == 0:
-            progress(i)
         obj = item.doc.obj
-        errors: list[str] = []
-        ref = _ref_of(obj)
-        first = first_seen.get(ref) if ref is not None else None
-        if first is not None and first.label == item.label:
-            errors.append(f"Duplicate value: {item.ident} is already defined as {first.doc.where} of this "
-                          "file; kubectl create -f fails with AlreadyExists here, kubectl apply -f overwrites "
-                          "the first copy")
+        fact = _facts(obj)
+        facts.append(fact)
+        kind, _, ref, ns_name = fact
         target = scratch
-        ns_name = ref[1] if ref is not None and ref[1] else _namespace_of(obj)
         if ns_name is not None and ns_name not in known_ns and scratch.get("Namespace", "", ns_name) is None:
             if ns_name not in noted_ns:
                 noted_ns.add(ns_name)
@@ -715,27 +930,45 @@ def validate_items(items: list[Item], verdicts: Verdicts, progress: Callable[[in
                 if ns_name not in defined_ns:  # assumed to exist from now on
                     scratch = target
                     known_ns.add(ns_name)
-        rej = rm.validate_manifest(target, obj)
-        if rej is not None and rej.reason != "AlreadyExists":
-            if rej.reason == "Invalid" and rej.causes:
-                errors.extend(str(c) for c in rej.causes)
-            else:
-                errors.append(rej.message)
+        if kind != "Namespace":
+            jobs.append((target, obj))
+            continue
+        found = ns_errors[i] = _check_errors(target, obj)
+        if found is None and ref is not None and ns_seen.get(ref) == item.label:
+            found = ns_errors[i] = []  # a duplicate within its file (pass 3 says so): not applied
+        if found is None:
+            if ref is not None:
+                ns_seen[ref] = item.label
+            scratch = kubectl.apply(scratch, obj)[0]
+    # (2) the checks
+    answers = iter(_check_all(jobs, workers, progress))
+    # (3) in order: duplicates, verdicts
+    first_seen: dict[Ref, Item] = {}
+    cross_file: list[tuple[Item, Item]] = []
+    results = verdicts.results
+    counts = {"valid": 0, "invalid": 0, "skipped": 0}
+    for i, item in enumerate(items):
+        kind, info, ref, _ = facts[i]
+        checked = ns_errors[i] if kind == "Namespace" else next(answers)
+        errors: list[str] = []
+        first = first_seen.get(ref) if ref is not None else None
+        if first is not None and first.label == item.label:
+            errors.append(f"Duplicate value: {item.ident} is already defined as {first.doc.where} of this "
+                          "file; kubectl create -f fails with AlreadyExists here, kubectl apply -f overwrites "
+                          "the first copy")
+        if checked:
+            errors.extend(checked)
         if errors:
             counts["invalid"] += 1
-            results.append((item.label, item.doc.where, item, "invalid", errors))
+            results.append((item.label, None, item, "invalid", errors))
             continue
-        kind = obj.get("kind")
-        info = REGISTRY.get(kind) if isinstance(kind, str) else None
         status = "valid" if info is not None and info.modelled else "skipped"
         counts[status] += 1
-        results.append((item.label, item.doc.where, item, status, []))
+        results.append((item.label, None, item, status, []))
         if first is not None:
             cross_file.append((item, first))
         if ref is not None:
             first_seen[ref] = item
-        if kind == "Namespace":
-            scratch = kubectl.apply(scratch, obj)[0]
     verdicts.valid += counts["valid"]
     verdicts.invalid += counts["invalid"]
     verdicts.skipped += counts["skipped"]

@@ -42,6 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = p.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:
         return 0 if exc.code in (0, None) else 2
+    from .cli import report_dir_problem
+
+    problem = report_dir_problem(args.report) if args.report is not None else None
+    if problem is not None:  # said before the replay runs, not after it
+        print(f"error: --report: {problem}; name a directory to write report.html and summary.md into",
+              file=sys.stderr)
+        return 2
     from .adapters import AdapterError, load
     from .harness import Failure, Stats
     from .script import ScriptError, describe, read_script

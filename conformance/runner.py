@@ -480,9 +480,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else 2
-    if args.report is not None and args.report.exists() and not args.report.is_dir():
-        print(f'error: --report: "{args.report}" exists and is not a directory; name a directory to write '
-              "results.json, summary.md and counterexamples/ into", file=sys.stderr)
+    from .cli import report_dir_problem
+
+    problem = report_dir_problem(args.report) if args.report is not None else None
+    if problem is not None:
+        print(f"error: --report: {problem}; name a directory to write results.json, summary.md and "
+              "counterexamples/ into", file=sys.stderr)
         return 2
     machines = [m.strip() for m in args.machines.split(",") if m.strip()]
     from .adapters import AdapterError, load

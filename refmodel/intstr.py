@@ -13,7 +13,7 @@ import re
 
 __all__ = ["IntOrStringError", "get_scaled_value_from_int_or_percent", "is_percent"]
 
-_PERCENT = re.compile(r"^([0-9]+)%$")
+_PERCENT = re.compile(r"^([0-9]+)%\Z")
 
 
 class IntOrStringError(ValueError):

@@ -29,9 +29,9 @@ _DECIMAL = {
     "P": Fraction(10**15),
     "E": Fraction(10**18),
 }
-_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)$")
-_EXP = re.compile(r"^[eE]([+-]?[0-9]+)$")
-_SUFFIX_CHARS = re.compile(r"^[eEinumkKMGTP]*[-+]?[0-9]*$")
+_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)\Z")
+_EXP = re.compile(r"^[eE]([+-]?[0-9]+)\Z")
+_SUFFIX_CHARS = re.compile(r"^[eEinumkKMGTP]*[-+]?[0-9]*\Z")
 
 
 class QuantityError(ValueError):

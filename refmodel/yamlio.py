@@ -29,6 +29,7 @@ about three times faster, with the same result; anything else, and every error, 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -45,16 +46,20 @@ from .frozen import thaw
 __all__ = [
     "MAX_DEPTH",
     "MAX_OBJECT_BYTES",
+    "PROGRESS_EVERY",
     "Document",
     "documents_from",
     "dump_manifests",
     "field_path",
     "load_manifests",
     "load_yaml",
+    "plain_pieces",
+    "read_piece",
 ]
 
 MAX_DEPTH = 10_000  # go-yaml's max_flow_level / max_indents, encoding/json's maxNestingDepth
 MAX_OBJECT_BYTES = 3 * 1024 * 1024  # kube-apiserver's MaxRequestBodyBytes
+PROGRESS_EVERY = 1000  # documents between two calls of documents_from's progress callback
 _ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000  # go-yaml v2 decode.go alias_ratio_range_low/high
 
 try:
@@ -225,6 +230,7 @@ def _copy(value: Any) -> Any:
 
 
 _OnDocument = Callable[[Any, int, int, list[int]], None]
+Progress = Callable[[int], None]  # called with the number of documents read so far
 
 
 def _read_documents(text: str, on_document: _OnDocument) -> None:
@@ -514,8 +520,14 @@ def _f_line(line: str, cache: dict[str, Any],
     return len(m.group("ind")), m.group("dash") is not None, k, value
 
 
-def _read_plain(text: str) -> list[Document] | None:
+def _read_plain(text: str, progress: Progress | None = None) -> list[Document] | None:
     """The documents of a plain block-YAML stream, or None when the stream is not one (see above)."""
+    got = _read_plain_counted(text, progress)
+    return None if got is None else got[0]
+
+
+def _read_plain_counted(text: str, progress: Progress | None = None) -> tuple[list[Document], int] | None:
+    """_read_plain, and how many documents the stream began (empty ones too: the next one's number - 1)."""
     if _F_SAFE.search(text) is not None:
         return None
     if len(text) > _F_DOC_BYTES and any(len(d) > _F_DOC_BYTES for d in text.split("\n---\n")):
@@ -558,6 +570,8 @@ def _read_plain(text: str) -> list[Document] | None:
                     pending[0][pending[1]] = None
                 if index:
                     _finish(root, index, 0, [], out)
+                    if progress is not None and not index % PROGRESS_EVERY:
+                        progress(index)
                 index += 1
                 root, frames, pending, cur_ind = None, [], None, -1
                 continue
@@ -616,7 +630,29 @@ def _read_plain(text: str) -> list[Document] | None:
             _finish(root, index, 0, [], out)
     except (_Decline, ValueError):
         return None
-    return out
+    return out, index
+
+
+def plain_pieces(text: str, pieces: int) -> list[str]:
+    """``text`` cut into about ``pieces`` pieces of similar size at document starts (lines ``---``; every
+    piece after the first begins with one), for :func:`read_piece`: pieces of one stream can be read
+    apart (by several processes) and their documents put together in order."""
+    cuts = [0]
+    for k in range(1, pieces):
+        at = text.find("\n---\n", max(cuts[-1], len(text) * k // pieces))
+        if at < 0:
+            break
+        cuts.append(at + 1)
+    cuts.append(len(text))
+    return [text[a:b] for a, b in itertools.pairwise(cuts) if b > a] or [text]
+
+
+def read_piece(text: str, progress: Progress | None = None) -> tuple[list[Document], int] | None:
+    """The documents of one piece of a plain block-YAML stream (see :func:`plain_pieces`), numbered from 1,
+    and how many documents the piece began (the numbers of the next piece's documents start after it);
+    None when the fast reader declines the piece (the whole stream is then read by
+    :func:`documents_from`, which words any error)."""
+    return _read_plain_counted(text, progress)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -643,7 +679,7 @@ def _json_depth(text: str) -> int:
     return best
 
 
-def _read_json(text: str, out: list[Document]) -> None:
+def _read_json(text: str, out: list[Document], progress: Progress | None = None) -> None:
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
     index = 0
     while pos < len(text):
@@ -661,6 +697,8 @@ def _read_json(text: str, out: list[Document]) -> None:
             if _json_depth_over(value):
                 raise ValueError(f"exceeded max depth of {MAX_DEPTH}")
             _finish(value, index, end - pos, [], out)
+            if progress is not None and not index % PROGRESS_EVERY:
+                progress(index)
         except json.JSONDecodeError as exc:
             raise _bad(f"document {index}: error parsing JSON at line {exc.lineno}, column {exc.colno}: "
                        f"{exc.msg}") from None
@@ -692,20 +730,28 @@ def _json_depth_over(value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 # the public doors
 # ---------------------------------------------------------------------------------------------
-def documents_from(text: str) -> tuple[list[Document], Invalid | None]:
+def documents_from(text: str, progress: Progress | None = None) -> tuple[list[Document], Invalid | None]:
     """Every object of a stream, in order, and the error that stopped it (None if it was read to the end).
 
     A stream whose first non-blank character is ``{`` is read as JSON, anything else as YAML.
+    ``progress``, if given, is called with the number of documents read so far every PROGRESS_EVERY
+    documents (a stream the fast reader declines is read again from its start: the count restarts).
     """
     out: list[Document] = []
+
+    def take(root: Any, index: int, size: int, item_sizes: list[int]) -> None:
+        _finish(root, index, size, item_sizes, out)
+        if progress is not None and not index % PROGRESS_EVERY:
+            progress(index)
+
     try:
         if text.lstrip(" \t\r\n\ufeff")[:1] == "{":
-            _read_json(text, out)
+            _read_json(text, out, progress)
         else:
-            plain = _read_plain(text)
+            plain = _read_plain(text, progress)
             if plain is not None:
                 return plain, None
-            _read_documents(text, lambda root, i, size, items: _finish(root, i, size, items, out))
+            _read_documents(text, take)
     except Invalid as exc:
         return out, exc
     return out, None

@@ -374,6 +374,16 @@ OBJECTS: list[tuple[str, Any, str]] = [
      'no matches for kind "Deployment" in version "extensions/v1beta1"'),
     ("apiversion-missing", {"kind": "ConfigMap", "metadata": {"name": "c"}}, "apiVersion"),
     ("unknown-top-level", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "frob": 1}, "frob"),
+    # a trailing newline is no part of a name, key or quantity (Go's regexp $ is the end of the text)
+    ("name-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c\n"}},
+     "metadata.name: Invalid value"),
+    ("label-key-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "c", "labels": {"app\n": "x"}}}, "metadata.labels: Invalid value"),
+    ("label-value-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap",
+                                      "metadata": {"name": "c", "labels": {"app": "x\n"}}}, "metadata.labels: Invalid value"),
+    ("configmap-key-trailing-newline", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+                                        "data": {"key\n": "v"}}, "data[key\\n]: Invalid value"),
+    ("cpu-trailing-newline", _pod({"resources": {"requests": {"cpu": "1\n"}}}), "spec.containers[0].resources.requests"),
 ]
 
 
@@ -407,6 +417,10 @@ FLAGS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("simulate-unknown-flag", ("simulate", "-f", "{tmp}/ok.yaml", "--frob"), 2, "unrecognized arguments: --frob"),
     ("validate-nothing", ("validate",), 2, "the following arguments are required: -f/--filename"),
     ("validate-output", ("validate", "-f", "{tmp}/ok.yaml", "-o", "wide"), 2, "argument -o/--output"),
+    ("validate-workers-zero", ("validate", "-f", "{tmp}/ok.yaml", "--workers", "0"), 2,
+     "argument --workers: must be between 1 and 64, got 0"),
+    ("validate-workers-word", ("validate", "-f", "{tmp}/ok.yaml", "--workers", "all"), 2,
+     "argument --workers: must be a whole number of processes"),
     ("validate-missing", ("validate", "-f", "{tmp}/no.yaml"), 1, 'the path "{tmp}/no.yaml" does not exist'),
     ("replay-nothing", ("replay",), 2, "the following arguments are required: script"),
     ("replay-missing", ("replay", "{tmp}/no.yaml"), 1, 'the path "{tmp}/no.yaml" does not exist'),
@@ -425,6 +439,12 @@ FLAGS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("conformance-adapter-module-missing", ("conformance", "--adapter", "no_such_mod:factory"), 2,
      "cannot import 'no_such_mod'"),
     ("conformance-report-is-a-file", ("conformance", "--report", "{tmp}/afile"), 2, "exists and is not a directory"),
+    ("conformance-report-under-a-file", ("conformance", "--report", "{tmp}/afile/out"), 2,
+     '(in "{tmp}/afile/out") is a file, not a directory'),
+    ("replay-report-is-a-file", ("replay", "{tmp}/script.yaml", "--report", "{tmp}/afile"), 2,
+     "exists and is not a directory"),
+    ("replay-report-under-a-file", ("replay", "{tmp}/script.yaml", "--report", "{tmp}/afile/out/deeper"), 2,
+     "is a file, not a directory"),
     ("conformance-unknown-flag", ("conformance", "--frob"), 2, "unrecognized arguments: --frob"),
 ]
 

@@ -862,3 +862,89 @@ def test_validate_progress_and_json(tmp_path: Path, capsys: pytest.CaptureFixtur
     bad = [r for r in data["resources"] if r["status"] == "invalid"]
     assert len(bad) == 1 and bad[0]["object"] == "ConfigMap/Bad_Name" and bad[0]["document"] == "document 31", bad
     assert any("metadata.name" in e for e in bad[0]["errors"]), bad
+
+
+def _configmaps(n: int) -> str:
+    return "".join(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i:05d}\ndata:\n  k: v\n---\n" for i in range(n))
+
+
+@pytest.mark.parametrize("fmt", ["json", "name", "text"])
+def test_validate_progress_while_reading_and_checking_stays_off_stdout(
+        fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 8: progress on long inputs, while reading as well as while checking; on stderr only, so that
+    # -o json / -o name stay machine-readable
+    f = write(tmp_path, "many.yaml", _configmaps(2500))
+    rc, out, err = run(capsys, "validate", "--progress", "-o", fmt, "-f", str(f))
+    assert rc == 0, err
+    lines = err.splitlines()
+    assert f"reading {f}: 1000/2501 documents" in lines, f"no progress line while reading:\n{err}"
+    assert f"reading {f}: 2500/2500 documents" in lines, f"reading does not end with the count read:\n{err}"
+    assert "validated 2500/2500 objects" in lines, f"checking does not end with the count checked:\n{err}"
+    assert lines.index(f"reading {f}: 2500/2500 documents") < lines.index("validated 2500/2500 objects"), err
+    assert "reading" not in out and "validated" not in out, f"progress went to stdout:\n{out[:500]}"
+    if fmt == "json":
+        assert json.loads(out)["summary"]["valid"] == 2500
+    elif fmt == "name":
+        assert out.splitlines() == [f"configmap/c{i:05d}" for i in range(2500)], out[:300]
+    else:
+        assert out == "2500 objects: 2500 valid, 0 invalid, 0 skipped\n", out
+
+
+def test_validate_progress_only_when_asked_or_on_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    f = write(tmp_path, "many.yaml", _configmaps(2500))
+    rc, out, err = run(capsys, "validate", "-f", str(f))  # stderr is not a terminal: quiet
+    assert rc == 0 and err == "", f"progress was shown on a non-terminal without --progress:\n{err}"
+    # on a terminal, a large input shows progress rewritten in place (\r, erase line), ended by a newline
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 1000)
+    rc, out, err = run(capsys, "validate", "-o", "json", "-f", str(f))
+    assert rc == 0, err
+    assert f"\r\x1b[Kreading {f}: 1000/2501 documents" in err, repr(err[:300])
+    assert f"\r\x1b[Kreading {f}: 2500/2500 documents\n" in err, repr(err)
+    assert err.endswith("\r\x1b[Kvalidated 2500/2500 objects\n"), repr(err[-300:])
+    assert json.loads(out)["summary"]["valid"] == 2500
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 2**20)
+    small = write(tmp_path, "few.yaml", _configmaps(20))
+    rc, out, err = run(capsys, "validate", "-f", str(small))  # a terminal, but a small input: quiet
+    assert rc == 0 and err == "", repr(err)
+
+
+def _mixed_files(tmp_path: Path) -> list[str]:
+    """Two files with every case validate's passes order: namespaces defined late, twice, across files and
+    nowhere, duplicates within and across files, invalid, skipped and cluster-scoped objects."""
+    def cm(name: str, ns: str | None = None) -> dict[str, Any]:
+        md: dict[str, Any] = {"name": name} | ({"namespace": ns} if ns else {})
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": md, "data": {"k": "v"}}
+
+    def ns(name: str, **labels: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+    a = [cm("early", "later"), ns("later"), ns("later"), cm("a"), cm("a"), cm("Bad_Name"), ns("bad", x="-no-"),
+         cm("in-bad", "bad"), cm("x", "Bad_NS"), {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                                   "metadata": {"name": "r"}, "rules": []},
+         {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}, cm("gen")]
+    a[-1]["metadata"] = {"generateName": "gen-"}
+    b = [cm("a"), ns("later"), cm("b", "elsewhere"), cm("c", "elsewhere"), ns("elsewhere"), cm("a", "later"),
+         cm("a", "later")]
+    return [str(write(tmp_path, "a.yaml", a * 3)), str(write(tmp_path, "b.yaml", b * 2))]
+
+
+def test_validate_in_several_processes_gives_the_same_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # reading in pieces and the checks of pass 2 split over forked workers (kubeconform's -n) must not
+    # change a verdict, an error, their order or a note
+    files = _mixed_files(tmp_path)
+    rc1, out1, err1 = run(capsys, "validate", "-o", "json", "--workers", "1", "-f", *files)
+    assert rc1 == 1 and json.loads(out1)["summary"]["invalid"] >= 10, out1[-400:]
+    monkeypatch.setattr(cli, "PARALLEL_MIN", 0)  # every input is checked in several processes
+    monkeypatch.setattr(cli, "PARALLEL_BYTES", 0)  # and read in several pieces
+    for workers in ("2", "3"):
+        rc, out, err = run(capsys, "validate", "-o", "json", "--workers", workers, "-f", *files)
+        assert (rc, err) == (rc1, err1), f"--workers {workers}: stderr differs from one process:\n{err}\n---\n{err1}"
+        assert json.loads(out) == json.loads(out1), f"--workers {workers}: verdicts differ from one process"
+    # a worker that fails (killed, out of memory): its share is read and checked in the main process
+    join = cli._join
+    monkeypatch.setattr(cli, "_join", lambda child: (join(child), None)[1])
+    rc, out, err = run(capsys, "validate", "-o", "json", "--workers", "2", "-f", *files)
+    assert (rc, err, json.loads(out)) == (rc1, err1, json.loads(out1)), "a failed worker changed the verdicts"

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import refmodel as rm
+from refmodel import yamlio
 
 
 def _message(text: str) -> str:
@@ -286,3 +287,43 @@ def test_errors_in_plain_streams_are_libyamls(text: str, error: str) -> None:
     """The fast reader never words an error itself: a plain stream with an error reads as libyaml's path."""
     assert _fast_path(text) is None, f"the fast reader read {text!r}, but it holds an error"
     assert error in _message(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# a large stream read in pieces by several processes (validate --workers): the same documents
+# ---------------------------------------------------------------------------------------------
+def _pieces_path(text: str, workers: int) -> tuple[list[tuple[int, int | None, Any]], str | None]:
+    from conformance import cli
+
+    docs, error = cli._documents(text, None, workers)
+    return [(d.index, d.item, d.obj) for d in docs], None if error is None else error.rejection.message
+
+
+def _whole_path(text: str) -> tuple[list[tuple[int, int | None, Any]], str | None]:
+    docs, error = yamlio.documents_from(text)
+    return [(d.index, d.item, d.obj) for d in docs], None if error is None else error.rejection.message
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(_block_yaml(), min_size=1, max_size=6), st.integers(2, 4))
+def test_a_stream_read_in_pieces_reads_as_a_whole(monkeypatch: pytest.MonkeyPatch, parts: list[str],
+                                                  workers: int) -> None:
+    from conformance import cli
+
+    monkeypatch.setattr(cli, "PARALLEL_BYTES", 0)
+    text = "\n---\n".join(parts)
+    assert _pieces_path(text, workers) == _whole_path(text), f"read in {workers} pieces, {text!r} reads otherwise"
+
+
+def test_pieces_cut_at_document_starts() -> None:
+    text = "".join(f"---\nkind: ConfigMap\nmetadata:\n  name: c{i}\n" for i in range(10)) + "---\n---\n"
+    pieces = yamlio.plain_pieces(text, 3)
+    assert "".join(pieces) == text and len(pieces) == 3, pieces
+    assert all(p.startswith("---\n") for p in pieces), pieces
+    read = [yamlio.read_piece(p) for p in pieces]
+    counts = [r[1] for r in read if r is not None]
+    # each piece counts the documents it begins, the two empty ones at the end too
+    assert counts == [p.count("---\n") for p in pieces] and sum(counts) == 12, counts
+    names = [d.obj["metadata"]["name"] for r in read if r is not None for d in r[0]]
+    assert names == [f"c{i}" for i in range(10)], names

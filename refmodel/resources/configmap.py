@@ -40,10 +40,12 @@ def validate_configmap(obj: Obj) -> list[FieldError]:
     data, binary = as_dict(obj.get("data")), as_dict(obj.get("binaryData"))
     total = 0
     for key, value in data.items():
-        errs += [invalid(f"data[{key}]", key, m) for m in configmap_key_errors(str(key))]
+        for m in configmap_key_errors(str(key)):
+            errs.append(invalid(f"data[{key}]", key, m))
         if key in binary:
             errs.append(invalid(f"data[{key}]", key, "duplicate of key present in binaryData"))
-        total += len(value.encode("utf-8")) if isinstance(value, str) else 0
+        if isinstance(value, str):
+            total += len(value) if value.isascii() else len(value.encode("utf-8"))
     for key, value in binary.items():
         errs += [invalid(f"binaryData[{key}]", key, m) for m in configmap_key_errors(str(key))]
         total += decoded_len(value)
