@@ -1,0 +1,91 @@
+"""How a machine chooses its next rule: Hypothesis' swarm choice, at a fraction of its cost.
+
+Hypothesis' own rule strategy (``hypothesis.stateful.RuleStrategy``) draws the rule from a filtered
+``sampled_from`` over every rule, and its filter asks the example's swarm feature flags whether a rule
+is on; every such question is a new choice in the example's choice sequence (a forced one once
+decided). Over the mixed machine's ~50 rules that is about seven questions and ten precondition calls
+per step, and it was over half of what Hypothesis spent on the machine (``benchmarks/
+bench_machine_steps.py``, the ``floor``).
+
+:class:`RuleChoice` makes the same choice with the same distribution: a swarm of rules switched off
+(each with one probability drawn per example, as ``FeatureFlags`` does, shrinking towards all on), then
+one rule uniformly among those that are on and whose preconditions hold, then its arguments. The
+flags are drawn once per example; a step costs one integer draw, and a second one when the first
+lands on a rule that is off or not applicable. Rules are ordered as Hypothesis orders them, so a
+shrunk program prefers the simplest rules (``settle`` first) as before. The printed program, the
+event script and ``kubeoracle replay`` are unchanged: only the choice sequence differs.
+
+It replaces the machine's ``_rules_strategy`` (Hypothesis' private attribute, present since its
+first stateful release); with a Hypothesis without it, or rules without ``preconditions`` and
+``arguments``, :func:`install` leaves Hypothesis' own choice in place (slower, same semantics), and
+``tests/test_harness_speed.py`` says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.strategies import SearchStrategy
+
+__all__ = ["RuleChoice", "install"]
+
+# rule, its preconditions, its argument strategies (unwrapped once: a lazy strategy costs a lookup per draw)
+_Entry = tuple[Any, tuple[Any, ...], tuple[tuple[str, SearchStrategy[Any]], ...]]
+_TABLES: dict[type, list[_Entry] | None] = {}
+
+
+def _table(cls: type[RuleBasedStateMachine]) -> list[_Entry] | None:
+    """The rules of ``cls`` in Hypothesis' order, or None when they lack a field this module relies on."""
+    if cls in _TABLES:
+        return _TABLES[cls]
+    rules = cls.setup_state().rules  # type: ignore[no-untyped-call]
+    table: list[_Entry] | None = None
+    if all(hasattr(r, "preconditions") and hasattr(r, "arguments") and hasattr(r, "targets")
+           and not getattr(r, "bundles", ()) for r in rules):
+        from hypothesis.strategies._internal.lazy import unwrap_strategies
+
+        ordered = sorted(rules, key=lambda r: (sorted(r.targets), len(r.arguments), r.function.__name__))
+        table = [(r, tuple(r.preconditions), tuple((k, unwrap_strategies(s)) for k, s in r.arguments.items()))
+                 for r in ordered]
+    _TABLES[cls] = table
+    return table
+
+
+class RuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
+    """The next ``(rule, arguments)`` of ``machine``: swarm flags once per example, then one uniform choice
+    among the rules that are on and applicable."""
+
+    def __init__(self, machine: RuleBasedStateMachine, table: list[_Entry]) -> None:
+        super().__init__()
+        self.machine = machine
+        self.table = table
+        self.on: list[bool] | None = None  # the example's swarm: which rules may be chosen
+
+    def do_draw(self, data: Any) -> tuple[Any, dict[str, Any]]:
+        table, machine = self.table, self.machine
+        on = self.on
+        if on is None:
+            p_off = data.draw_integer(0, 254) / 255
+            on = self.on = [not data.draw_boolean(p_off) for _ in table]
+            if not any(on):
+                on[:] = [True] * len(table)
+        i = data.draw_integer(0, len(table) - 1)
+        entry = table[i]
+        if not (on[i] and all(pred(machine) for pred in entry[1])):
+            ok = [e for e, flag in zip(table, on) if flag and all(pred(machine) for pred in e[1])] \
+                or [e for e in table if all(pred(machine) for pred in e[1])]
+            if not ok:
+                raise RuntimeError(f"{type(machine).__name__}: no rule has a true precondition")
+            entry = ok[data.draw_integer(0, len(ok) - 1)] if len(ok) > 1 else ok[0]
+        return entry[0], {name: data.draw(strategy) for name, strategy in entry[2]}
+
+
+def install(machine: RuleBasedStateMachine) -> bool:
+    """Make ``machine`` choose its rules with :class:`RuleChoice`; False (and Hypothesis' own choice kept)
+    when this Hypothesis does not have the attribute or rule fields it relies on."""
+    table = _table(type(machine))
+    if table is None or not hasattr(machine, "_rules_strategy"):
+        return False
+    machine._rules_strategy = RuleChoice(machine, table)
+    return True
