@@ -73,8 +73,18 @@ class RuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
         i = data.draw_integer(0, len(table) - 1)
         entry = table[i]
         if not (on[i] and all(pred(machine) for pred in entry[1])):
-            ok = [e for e, flag in zip(table, on) if flag and all(pred(machine) for pred in e[1])] \
-                or [e for e in table if all(pred(machine) for pred in e[1])]
+            holds: dict[Any, bool] = {}  # rules share preconditions ("has Deployments"): each asked once
+
+            def applicable(e: _Entry) -> bool:
+                for pred in e[1]:
+                    hit = holds.get(pred)
+                    if hit is None:
+                        hit = holds[pred] = bool(pred(machine))
+                    if not hit:
+                        return False
+                return True
+
+            ok = [e for e, flag in zip(table, on) if flag and applicable(e)] or [e for e in table if applicable(e)]
             if not ok:
                 raise RuntimeError(f"{type(machine).__name__}: no rule has a true precondition")
             entry = ok[data.draw_integer(0, len(ok) - 1)] if len(ok) > 1 else ok[0]
