@@ -30,9 +30,12 @@ from hypothesis.strategies import SearchStrategy
 
 __all__ = ["RuleChoice", "install"]
 
-# rule, its preconditions, its argument strategies (unwrapped once: a lazy strategy costs a lookup per draw)
-_Entry = tuple[Any, tuple[Any, ...], tuple[tuple[str, SearchStrategy[Any]], ...]]
+# rule, its preconditions, and how its arguments are drawn: (name, strategy) pairs drawn as Hypothesis would,
+# after the rule's small finite arguments packed into as few integer draws as they need (:func:`_packed`)
+_Pack = tuple[int, tuple[tuple[str, tuple[Any, ...]], ...]]  # (product of the sizes, (name, values) per argument)
+_Entry = tuple[Any, tuple[Any, ...], tuple[_Pack, ...], tuple[tuple[str, SearchStrategy[Any]], ...]]
 _TABLES: dict[type, list[_Entry] | None] = {}
+_MAX_PACK = 1024  # the largest integer range drawn at once (Hypothesis draws larger ranges less evenly)
 
 
 def _table(cls: type[RuleBasedStateMachine]) -> list[_Entry] | None:
@@ -46,10 +49,50 @@ def _table(cls: type[RuleBasedStateMachine]) -> list[_Entry] | None:
         from hypothesis.strategies._internal.lazy import unwrap_strategies
 
         ordered = sorted(rules, key=lambda r: (sorted(r.targets), len(r.arguments), r.function.__name__))
-        table = [(r, tuple(r.preconditions), tuple((k, unwrap_strategies(s)) for k, s in r.arguments.items()))
-                 for r in ordered]
+        table = []
+        for r in ordered:
+            args = [(k, unwrap_strategies(s)) for k, s in r.arguments.items()]
+            packs, rest = _packed(args)
+            table.append((r, tuple(r.preconditions), packs, rest))
     _TABLES[cls] = table
     return table
+
+
+def _values(strategy: SearchStrategy[Any]) -> tuple[Any, ...] | None:
+    """Every value of a small finite strategy, simplest first (as Hypothesis shrinks it), or None."""
+    name = type(strategy).__name__
+    if name == "SampledFromStrategy" and not getattr(strategy, "_transformations", True):
+        return tuple(strategy.elements)  # type: ignore[attr-defined]
+    if name == "IntegersStrategy":
+        lo, hi = getattr(strategy, "start", None), getattr(strategy, "end", None)
+        if isinstance(lo, int) and isinstance(hi, int) and hi - lo < _MAX_PACK:
+            return tuple(sorted(range(lo, hi + 1), key=lambda v: (abs(v), v < 0)))  # towards 0, as Hypothesis
+    if name == "BooleansStrategy":
+        return (False, True)
+    return None
+
+
+def _packed(args: list[tuple[str, SearchStrategy[Any]]]
+            ) -> tuple[tuple[_Pack, ...], tuple[tuple[str, SearchStrategy[Any]], ...]]:
+    """A rule's sampled, integer and boolean arguments as mixed-radix integer draws of at most ``_MAX_PACK``
+    values each (as :func:`strategies.manifests._pick` draws a manifest), and the other arguments."""
+    packs: list[_Pack] = []
+    group: list[tuple[str, tuple[Any, ...]]] = []
+    size = 1
+    rest = []
+    for name, strategy in args:
+        values = _values(strategy)
+        if values is None:
+            rest.append((name, strategy))
+            continue
+        if group and size * len(values) > _MAX_PACK:
+            packs.append((size, tuple(group)))
+            group, size = [], 1
+        group.append((name, values))
+        size *= len(values)
+    if group:
+        packs.append((size, tuple(group)))
+    return tuple(packs), tuple(rest)
 
 
 class RuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
@@ -88,7 +131,15 @@ class RuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
             if not ok:
                 raise RuntimeError(f"{type(machine).__name__}: no rule has a true precondition")
             entry = ok[data.draw_integer(0, len(ok) - 1)] if len(ok) > 1 else ok[0]
-        return entry[0], {name: data.draw(strategy) for name, strategy in entry[2]}
+        arguments: dict[str, Any] = {}
+        for size, group in entry[2]:
+            n = data.draw_integer(0, size - 1) if size > 1 else 0
+            for name, values in group:
+                n, r = divmod(n, len(values))
+                arguments[name] = values[r]
+        for name, strategy in entry[3]:
+            arguments[name] = data.draw(strategy)
+        return entry[0], arguments
 
 
 def install(machine: RuleBasedStateMachine) -> bool:
