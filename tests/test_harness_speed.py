@@ -127,6 +127,7 @@ class _Toy(RuleBasedStateMachine):
 
     runs: ClassVar[Counter[str]] = Counter()
     per_example: ClassVar[list[set[str]]] = []
+    args: ClassVar[Counter[tuple[str, object]]] = Counter()
 
     def __init__(self) -> None:
         super().__init__()
@@ -144,9 +145,11 @@ class _Toy(RuleBasedStateMachine):
         self._count("arm")
         self.armed = True
 
-    @rule(n=st.integers(0, 3))
-    def plain(self, n: int) -> None:
+    @rule(n=st.integers(0, 3), side=st.sampled_from(("left", "right")))
+    def plain(self, n: int, side: str) -> None:  # two small arguments: one packed draw
         self._count("plain")
+        type(self).args[("n", n)] += 1
+        type(self).args[("side", side)] += 1
 
     @rule()
     def other(self) -> None:
@@ -169,9 +172,11 @@ _TOY = settings(max_examples=200, stateful_step_count=20, derandomize=True, data
 
 
 def test_the_choice_respects_preconditions_and_reaches_every_applicable_rule_with_a_swarm() -> None:
-    _Toy.runs, _Toy.per_example = Counter(), []
+    _Toy.runs, _Toy.per_example, _Toy.args = Counter(), [], Counter()
     run_state_machine_as_test(_Toy, settings=_TOY)
     runs = _Toy.runs
+    want = {("n", 0), ("n", 1), ("n", 2), ("n", 3), ("side", "left"), ("side", "right")}
+    assert set(_Toy.args) == want, f"packed arguments drew {sorted(_Toy.args)}, but should reach every value"
     assert set(runs) == {"arm", "plain", "other", "fire"}, runs
     assert min(runs.values()) > 0.1 * sum(runs.values()) / len(runs), f"a rule is almost never chosen: {runs}"
     # the swarm: some examples run without some rules that are always applicable
@@ -181,7 +186,8 @@ def test_the_choice_respects_preconditions_and_reaches_every_applicable_rule_wit
 
 
 class _Bug(RuleBasedStateMachine):
-    """Fails once ``b`` runs after ``a`` with n=3: the shrunk program must be just those two steps."""
+    """Fails once ``b`` runs after ``a`` with n=3: the shrunk program must be just those two steps, with the
+    packed arguments printed by name."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -196,8 +202,8 @@ class _Bug(RuleBasedStateMachine):
     def b_step(self, n: int) -> None:
         assert not (self.a and n == 3), "b after a"
 
-    @rule(m=st.integers(0, 9))
-    def noise(self, m: int) -> None:
+    @rule(m=st.integers(0, 9), flag=st.booleans())
+    def noise(self, m: int, flag: bool) -> None:
         pass
 
 
