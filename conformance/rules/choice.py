@@ -11,18 +11,21 @@ bench_machine_steps.py``, the ``floor``).
 (each with one probability drawn per example, as ``FeatureFlags`` does, shrinking towards all on), then
 one rule uniformly among those that are on and whose preconditions hold, then its arguments. The
 flags are drawn once per example; a step costs one integer draw, and a second one when the first
-lands on a rule that is off or not applicable. Rules are ordered as Hypothesis orders them, so a
-shrunk program prefers the simplest rules (``settle`` first) as before. The printed program, the
-event script and ``kubeoracle replay`` are unchanged: only the choice sequence differs.
+lands on a rule that is off or not applicable. A rule's sampled, integer and boolean arguments are one
+more integer draw (mixed radix, values in the order Hypothesis shrinks them); others (the manifests)
+are drawn from their strategies. Rules are ordered as Hypothesis orders them, so a shrunk program
+prefers the simplest rules (``settle`` first) as before. The printed program (every argument by name),
+the event script and ``kubeoracle replay`` are unchanged: only the choice sequence differs.
 
-It replaces the machine's ``_rules_strategy`` (Hypothesis' private attribute, present since its
-first stateful release); with a Hypothesis without it, or rules without ``preconditions`` and
-``arguments``, :func:`install` leaves Hypothesis' own choice in place (slower, same semantics), and
-``tests/test_harness_speed.py`` says so.
+It replaces the machine's ``_rules_strategy`` (a private attribute of Hypothesis' state machines) and
+reads the public fields of its ``Rule`` records; with a Hypothesis whose machines lack either,
+:func:`install` leaves Hypothesis' own choice in place (slower, same semantics), and
+``tests/test_harness_speed.py`` fails to say so.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from hypothesis.stateful import RuleBasedStateMachine
@@ -34,7 +37,8 @@ __all__ = ["RuleChoice", "install"]
 # after the rule's small finite arguments packed into as few integer draws as they need (:func:`_packed`)
 _Pack = tuple[int, tuple[tuple[str, tuple[Any, ...]], ...]]  # (product of the sizes, (name, values) per argument)
 _Entry = tuple[Any, tuple[Any, ...], tuple[_Pack, ...], tuple[tuple[str, SearchStrategy[Any]], ...]]
-_TABLES: dict[type, list[_Entry] | None] = {}
+_TABLES: weakref.WeakKeyDictionary[type, list[_Entry] | None] = weakref.WeakKeyDictionary()  # the runner
+# builds a machine class per run (``conformance.machines.build``): a table goes with its class
 _MAX_PACK = 1024  # the largest integer range drawn at once (Hypothesis draws larger ranges less evenly)
 
 
