@@ -57,6 +57,7 @@ from typing import Any
 import attrs
 
 from .errors import FieldError, Rejection
+from .frozen import FrozenDict
 from .resources._schema_data import ROOTS, TYPES
 
 __all__ = [
@@ -84,6 +85,11 @@ _RETAIN_KEYS = "$retainKeys"
 _DELETE_PREFIX = "$deleteFromPrimitiveList"
 _ORDER_PREFIX = "$setElementOrder"
 _MAP = "map[string]interface {}"  # the Go type of a decoded JSON object
+# exact types of decoded JSON (and of the model's frozen values), checked before the ABC isinstance chains
+_SCALAR_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+_MAP_TYPES: frozenset[type] = frozenset((dict, FrozenDict))
+_GO_TYPES: dict[type, str] = {type(None): "nil", bool: "bool", int: "int64", float: "float64", str: "string",
+                              dict: _MAP, FrozenDict: _MAP, list: "[]interface {}", tuple: "[]interface {}"}
 
 # mergepatch/errors.go
 _ERR_BAD_PRIMITIVE_LIST = "invalid patch format of primitive list"
@@ -239,9 +245,12 @@ def _check_depth(value: Any, what: str) -> None:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, Mapping):
+        t = type(node)
+        if t in _SCALAR_TYPES:  # the commonest nodes, told by exact type (an ABC isinstance costs more)
+            continue
+        if t in _MAP_TYPES or isinstance(node, Mapping):
             for key in node:
-                if not isinstance(key, str):
+                if type(key) is not str and not isinstance(key, str):
                     raise _bad_request(f"{what} has an object key that is not a string: {key!r}", "")
             children: Any = node.values()
         elif isinstance(node, list | tuple):
@@ -254,7 +263,10 @@ def _check_depth(value: Any, what: str) -> None:
 
 
 def _copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    t = type(value)
+    if t in _SCALAR_TYPES:
+        return value
+    if t in _MAP_TYPES or isinstance(value, Mapping):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_copy(v) for v in value]
@@ -263,6 +275,9 @@ def _copy(value: Any) -> Any:
 
 def _go_type(value: Any) -> str:
     """The Go type a decoded JSON value has (``UnmarshalCaseSensitivePreserveInts``)."""
+    exact = _GO_TYPES.get(type(value))
+    if exact is not None:
+        return exact
     if value is None:
         return "nil"
     if isinstance(value, bool):
@@ -1157,7 +1172,7 @@ def _diff_maps(original: Mapping[str, Any], modified: Mapping[str, Any], spec: s
             continue
         child, meta = _child(spec, key)
         if isinstance(ov, Mapping):
-            sub_opts = attrs.evolve(opts, build_retain_keys=meta.retain_keys)
+            sub_opts = _with_retain(opts, meta.retain_keys)
             if meta.strategy == "replace":
                 if not opts.ignore_changes_and_additions:
                     patch[key] = _copy(mv)
@@ -1167,7 +1182,7 @@ def _diff_maps(original: Mapping[str, Any], modified: Mapping[str, Any], spec: s
                     patch[key] = sub
         elif isinstance(ov, list | tuple):
             if meta.strategy == "merge":
-                list_opts = attrs.evolve(opts, build_retain_keys=meta.retain_keys)
+                list_opts = _with_retain(opts, meta.retain_keys)
                 add, delete, order = _diff_lists(list(ov), list(mv), _elem(child), meta.merge_key, list_opts, where)
                 if add:
                     patch[key] = add
@@ -1186,6 +1201,12 @@ def _diff_maps(original: Mapping[str, Any], modified: Mapping[str, Any], spec: s
     if retain and (patch or any(v is not None and k not in modified for k, v in original.items())):
         patch[_RETAIN_KEYS] = _sort_scalars(retain)
     return patch
+
+
+def _with_retain(opts: _DiffOptions, retain_keys: bool) -> _DiffOptions:
+    """``opts`` for a child field, building ``$retainKeys`` iff the field has the retainKeys strategy (the same
+    options object when that does not change, as it mostly does not)."""
+    return opts if opts.build_retain_keys == retain_keys else attrs.evolve(opts, build_retain_keys=retain_keys)
 
 
 def _sort_scalars(items: Sequence[Any]) -> list[Any]:

@@ -434,7 +434,8 @@ def _running(pod: Mapping[str, Any], container: str) -> bool:
 
 
 def forget_pod(state: ClusterState, uid: str) -> ClusterState:
-    """A pod is gone: its start record goes (its tokens stay with the volumes)."""
+    """A pod is gone: its start record goes (its tokens stay with the volumes), and so do its ReadWriteOnce
+    attachments, so the pods that waited for one of its volumes on another node look again."""
     started = _env_map(state, _STARTED)
     if uid not in started:
         return state
@@ -448,4 +449,6 @@ def forget_pod(state: ClusterState, uid: str) -> ClusterState:
         if pods is not None and uid in pods:
             rest = pods.delete(uid)
             attached = attached.set(name, rest) if len(rest) else attached.delete(name)
-    return _set(_set(state, _ATTACHED, attached), _POD_VOLUMES, _env_map(state, _POD_VOLUMES).delete(uid))
+    state = _set(_set(state, _ATTACHED, attached), _POD_VOLUMES, _env_map(state, _POD_VOLUMES).delete(uid))
+    blocked = _env_map(state, _BLOCKED)
+    return state.enqueue_many([("kubelet", f"{ns}/{pod}") for (ns, pod), node in sorted(blocked.items()) if node])

@@ -168,9 +168,8 @@ CASES: dict[str, tuple[str, Breaker]] = {
 _BASES = {"Deployment": deployments, "ReplicaSet": replicasets, "Pod": pods}
 
 
-@st.composite
-def invalid_manifests(draw: st.DrawFn, *, cases: tuple[str, ...] | None = None,
-                      namespace: str = "default") -> tuple[Obj, str]:
+def invalid_manifests(*, cases: tuple[str, ...] | None = None,
+                      namespace: str = "default") -> st.SearchStrategy[tuple[Obj, str]]:
     """``(manifest, field)``: a manifest that breaks one validation rule, and the field path the
     rejection must name (``Rejection.field`` or one of its causes). The manifest lives in
     ``namespace`` (which must exist, or the namespace would be the first thing rejected).
@@ -178,8 +177,13 @@ def invalid_manifests(draw: st.DrawFn, *, cases: tuple[str, ...] | None = None,
     Example: ``({'apiVersion': 'apps/v1', 'kind': 'Deployment', ..., 'spec': {'replicas': -1, ...}},
     'spec.replicas')``.
     """
-    name = draw(st.sampled_from(sorted(cases if cases is not None else CASES)), label="case")
-    kind, breaker = CASES[name]
-    manifest = copy.deepcopy(draw(_BASES[kind](namespace=namespace), label="valid"))
-    field = breaker(manifest)
-    return manifest, field
+    names = st.sampled_from(sorted(cases if cases is not None else CASES))
+    bases = {kind: make(namespace=namespace) for kind, make in _BASES.items()}  # built once, not per draw
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> tuple[Obj, str]:
+        kind, breaker = CASES[draw(names, label="case")]
+        manifest = copy.deepcopy(draw(bases[kind], label="valid"))
+        return manifest, breaker(manifest)
+
+    return draw_case()

@@ -62,20 +62,37 @@ def _pick(draw: st.DrawFn, label: str, dims: dict[str, tuple[Any, ...]]) -> dict
     field towards its first, simplest option.
     """
     out: dict[str, Any] = {}
-    group: list[tuple[str, tuple[Any, ...]]] = []
-    size = 1
-    items = list(dims.items())
-    for i, (key, options) in enumerate(items):
-        group.append((key, options))
-        size *= len(options)
-        nxt = len(items[i + 1][1]) if i + 1 < len(items) else 0
-        if i + 1 == len(items) or size * nxt > 1024:
-            n = draw(st.integers(0, size - 1), label=f"{label}:{group[0][0]}")
-            for k, opts in group:
-                n, r = divmod(n, len(opts))
-                out[k] = opts[r]
-            group, size = [], 1
+    options = list(dims.values())
+    keys = list(dims)
+    start = 0
+    for end, strategy, span in _plan(label, tuple(keys), tuple(map(len, options))):
+        n = draw(strategy, label=span)
+        for i in range(start, end):
+            n, r = divmod(n, len(options[i]))
+            out[keys[i]] = options[i][r]
+        start = end
     return out
+
+
+_PLANS: dict[tuple[str, tuple[str, ...], tuple[int, ...]], list[tuple[int, st.SearchStrategy[int], str]]] = {}
+
+
+def _plan(label: str, keys: tuple[str, ...], sizes: tuple[int, ...]) -> list[tuple[int, st.SearchStrategy[int], str]]:
+    """The groups of :func:`_pick` for dimensions of these sizes, as (end index, integer strategy, span label),
+    built once: a strategy built per draw is validated per draw, which cost more than the draw."""
+    key = (label, keys, sizes)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = []
+        first, size = 0, 1
+        for i, n in enumerate(sizes):
+            size *= n
+            nxt = sizes[i + 1] if i + 1 < len(sizes) else 0
+            if i + 1 == len(sizes) or size * nxt > 1024:
+                plan.append((i + 1, st.integers(0, size - 1), f"{label}:{keys[first]}"))
+                first, size = i + 1, 1
+        _PLANS[key] = plan
+    return plan
 
 
 def images() -> st.SearchStrategy[str]:

@@ -47,50 +47,63 @@ def claim(name: str, gib: int = 1) -> Obj:
             "spec": spec}
 
 
+# the strategies the composites below draw from, built once (one built per draw is validated per draw)
+_CLAIM_NAMES = st.sampled_from(sorted(CLAIMS))
+_ONE_TO_THREE = st.integers(1, 3)
+_RECLAIM = st.sampled_from(("Retain", "Recycle", "Delete"))
+_VALUE = st.sampled_from(_VALUES)
+_BOOL = st.booleans()
+_CONFIGMAP = st.sampled_from(CONFIGMAPS)
+_APP = st.sampled_from(("app-0", "app-1", "app-2"))
+_POD_CONFIGMAP = st.sampled_from((CONFIGMAPS[0], CONFIGMAPS[0], CONFIGMAPS[1]))
+_OPTIONAL = st.sampled_from((True, True, True, False))
+_POD_CLAIM = st.sampled_from((None, "data-a", "data-b", "data-b", "data-c", "data-d"))
+
+
 @st.composite
 def claims(draw: st.DrawFn) -> Obj:
-    return claim(draw(st.sampled_from(sorted(CLAIMS))), draw(st.integers(1, 3)))
+    return claim(draw(_CLAIM_NAMES), draw(_ONE_TO_THREE))
 
 
 @st.composite
 def persistent_volumes(draw: st.DrawFn) -> Obj:
     """Static volumes for the class-less claim (``""``) and the WaitForFirstConsumer class."""
-    i = draw(st.integers(1, 3))
+    i = draw(_ONE_TO_THREE)
     cls = "" if i < 3 else WFFC_CLASS
     return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"pv-{i}"},
             "spec": {"capacity": {"storage": f"{i + 1}Gi"}, "accessModes": ["ReadWriteOnce"],
-                     "persistentVolumeReclaimPolicy": draw(st.sampled_from(("Retain", "Recycle", "Delete"))),
+                     "persistentVolumeReclaimPolicy": draw(_RECLAIM),
                      "storageClassName": cls, "hostPath": {"path": f"/mnt/pv-{i}"}}}
 
 
 @st.composite
 def configmaps(draw: st.DrawFn) -> Obj:
-    data = {k: draw(st.sampled_from(_VALUES)) for k in ("k1", "k2") if draw(st.booleans()) or k == "k1"}
+    data = {k: draw(_VALUE) for k in ("k1", "k2") if draw(_BOOL) or k == "k1"}
     return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": draw(st.sampled_from(CONFIGMAPS)), "namespace": NAMESPACE}, "data": data}
+            "metadata": {"name": draw(_CONFIGMAP), "namespace": NAMESPACE}, "data": data}
 
 
 @st.composite
 def secrets(draw: st.DrawFn) -> Obj:
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": SECRETS[0], "namespace": NAMESPACE},
-            "stringData": {"password": draw(st.sampled_from(_VALUES))}}
+            "stringData": {"password": draw(_VALUE)}}
 
 
 @st.composite
 def config_pods(draw: st.DrawFn) -> Obj:
     """A bare pod that reads a ConfigMap (env and a volume, sometimes a subPath), maybe a Secret, maybe a claim."""
-    name = draw(st.sampled_from(("app-0", "app-1", "app-2")))
-    cm = draw(st.sampled_from((CONFIGMAPS[0], CONFIGMAPS[0], CONFIGMAPS[1])))
-    optional = draw(st.sampled_from((True, True, True, False)))
+    name = draw(_APP)
+    cm = draw(_POD_CONFIGMAP)
+    optional = draw(_OPTIONAL)
     env: list[Obj] = [{"name": "K1", "valueFrom": {"configMapKeyRef": {"name": cm, "key": "k1", "optional": optional}}}]
-    if draw(st.booleans()):
+    if draw(_BOOL):
         env.append({"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": SECRETS[0], "key": "password",
                                                                        "optional": True}}})
     mounts: list[Obj] = [{"name": "config", "mountPath": "/etc/config"}]
     volumes: list[Obj] = [{"name": "config", "configMap": {"name": cm, "optional": True}}]
-    if draw(st.booleans()):
+    if draw(_BOOL):
         mounts.append({"name": "config", "mountPath": "/etc/k1", "subPath": "k1"})
-    claim = draw(st.sampled_from((None, "data-a", "data-b", "data-b", "data-c", "data-d")))
+    claim = draw(_POD_CLAIM)
     if claim is not None:
         mounts.append({"name": "data", "mountPath": "/data"})
         volumes.append({"name": "data", "persistentVolumeClaim": {"claimName": claim}})

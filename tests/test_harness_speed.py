@@ -1,17 +1,25 @@
 """The suite's shortcuts change nothing it concludes: cached state verdicts, the identity fast path of
-``diff_kind``, and the external adapter's wire values (:mod:`conformance.harness`, :mod:`conformance.view`,
-:mod:`conformance.adapters.external`)."""
+``diff_kind``, the external adapter's wire values and the machines' rule choice (:mod:`conformance.harness`,
+:mod:`conformance.view`, :mod:`conformance.adapters.external`, :mod:`conformance.rules.choice`)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections import Counter
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 import refmodel as rm
 from conformance.adapters import load
 from conformance.adapters.external import ExternalAdapter
 from conformance.harness import Run, Stats
 from conformance.invariants import Context, Invariant, Verdict
+from conformance.machines import MACHINES, build
+from conformance.rules.choice import RuleChoice, install
 from conformance.view import ListView, StateView, View, WatchView, diff_kind
 from refmodel import events as ev
 
@@ -103,3 +111,107 @@ def test_the_external_adapter_answers_json_values_that_share_nothing_with_its_mo
     _, _, upserts, _ = adapter.changes("")
     assert upserts == json.loads(json.dumps(upserts)) and all(type(o) is dict for o in upserts)
     assert any(o["kind"] == "Pod" for o in upserts)
+
+
+# ---- the rule choice (conformance.rules.choice) ----------------------------------------------------------------
+def test_every_machine_chooses_its_rules_with_the_cheap_choice() -> None:
+    # if a Hypothesis upgrade drops what RuleChoice relies on, install() keeps Hypothesis' own (slower) choice:
+    # this test says so, and the benchmark's floor would fall back to about 1,700 steps/s
+    for name in MACHINES:
+        machine = build(name, load("model"), Stats())()
+        assert isinstance(machine._rules_strategy, RuleChoice), f"{name}: {machine._rules_strategy!r}"
+
+
+class _Toy(RuleBasedStateMachine):
+    """Five rules, two of them applicable only after ``arm``: what the choice may pick, and how often."""
+
+    runs: ClassVar[Counter[str]] = Counter()
+    per_example: ClassVar[list[set[str]]] = []
+    args: ClassVar[Counter[tuple[str, object]]] = Counter()
+
+    def __init__(self) -> None:
+        super().__init__()
+        install(self)
+        self.armed = False
+        self.seen: set[str] = set()
+        type(self).per_example.append(self.seen)
+
+    def _count(self, name: str) -> None:
+        type(self).runs[name] += 1
+        self.seen.add(name)
+
+    @rule()
+    def arm(self) -> None:
+        self._count("arm")
+        self.armed = True
+
+    @rule(n=st.integers(0, 3), side=st.sampled_from(("left", "right")))
+    def plain(self, n: int, side: str) -> None:  # two small arguments: one packed draw
+        self._count("plain")
+        type(self).args[("n", n)] += 1
+        type(self).args[("side", side)] += 1
+
+    @rule()
+    def other(self) -> None:
+        self._count("other")
+
+    @precondition(lambda self: self.armed)
+    @rule(n=st.integers(0, 3))
+    def fire(self, n: int) -> None:
+        assert self.armed, "fire ran while its precondition was false"
+        self._count("fire")
+
+    @precondition(lambda self: False)
+    @rule()
+    def never(self) -> None:
+        raise AssertionError("a rule whose precondition is always false ran")
+
+
+_TOY = settings(max_examples=200, stateful_step_count=20, derandomize=True, database=None, deadline=None,
+                phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+
+
+def test_the_choice_respects_preconditions_and_reaches_every_applicable_rule_with_a_swarm() -> None:
+    _Toy.runs, _Toy.per_example, _Toy.args = Counter(), [], Counter()
+    run_state_machine_as_test(_Toy, settings=_TOY)
+    runs = _Toy.runs
+    want = {("n", 0), ("n", 1), ("n", 2), ("n", 3), ("side", "left"), ("side", "right")}
+    assert set(_Toy.args) == want, f"packed arguments drew {sorted(_Toy.args)}, but should reach every value"
+    assert set(runs) == {"arm", "plain", "other", "fire"}, runs
+    assert min(runs.values()) > 0.1 * sum(runs.values()) / len(runs), f"a rule is almost never chosen: {runs}"
+    # the swarm: some examples run without some rules that are always applicable
+    assert any({"plain", "other"} - seen for seen in _Toy.per_example if len(seen) > 2), \
+        "every example ran every rule: no swarm"
+    assert isinstance(_Toy()._rules_strategy, RuleChoice)
+
+
+class _Bug(RuleBasedStateMachine):
+    """Fails once ``b`` runs after ``a`` with n=3: the shrunk program must be just those two steps, with the
+    packed arguments printed by name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        install(self)
+        self.a = False
+
+    @rule()
+    def a_step(self) -> None:
+        self.a = True
+
+    @rule(n=st.integers(0, 5))
+    def b_step(self, n: int) -> None:
+        assert not (self.a and n == 3), "b after a"
+
+    @rule(m=st.integers(0, 9), flag=st.booleans())
+    def noise(self, m: int, flag: bool) -> None:
+        pass
+
+
+def test_a_failure_found_through_the_choice_shrinks_to_its_two_steps() -> None:
+    with pytest.raises(AssertionError, match="b after a") as info:
+        run_state_machine_as_test(_Bug, settings=settings(
+            max_examples=500, stateful_step_count=20, derandomize=True, database=None, deadline=None,
+            suppress_health_check=list(HealthCheck)))
+    program = [line for n in getattr(info.value, "__notes__", ()) for line in str(n).splitlines()
+               if line.startswith("state.") and line != "state.teardown()"]
+    assert program == ["state.a_step()", "state.b_step(n=3)"], program

@@ -374,6 +374,16 @@ def test_read_write_once_volume_attaches_to_one_node() -> None:
     assert waiting["reason"] == "ContainerCreating"
 
 
+def test_read_write_once_volume_moves_to_the_waiting_pod_when_its_user_is_gone() -> None:
+    # the attach/detach controller detaches a volume once no pod on its node uses it, and attaches it to the
+    # node where a pod waits for it (its reconciler, pkg/controller/volume/attachdetach/reconciler): the waiting
+    # pod starts, with no other write to wake its kubelet (the kubeoracle conformance run found it stuck)
+    state = cluster(pvc("c", "1Gi", cls=None), pod("a", "c", node="node-0"), pod("b", "c", node="node-1"))
+    state = rm.converge(rm.transition(state, Delete("Pod", "default", "a")).state)
+    assert rm.get(state, "Pod", "a") is None
+    assert rm.get(state, "Pod", "b")["status"]["phase"] == "Running"  # type: ignore[index]
+
+
 # ---------------------------------------------------------------------------------------------
 # volume data
 # ---------------------------------------------------------------------------------------------

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -326,10 +325,11 @@ def perform(adapter: Bound | Adapter, event: object) -> Outcome:
         if bound.step is not None:
             return bound.step(event)
         from refmodel import events as ev
+        from refmodel.frozen import thaw
 
         match event:
             case ev.Apply(obj=obj):
-                return bound.apply(json.loads(json.dumps(obj)))  # a plain, mutable copy, as JSON
+                return bound.apply(thaw(obj))  # a plain, mutable copy, as JSON decodes it
             case ev.Delete(kind=kind, namespace=ns, name=name, propagation=propagation):
                 return bound.delete(kind, ns, name, propagation)
             case ev.Scale(kind=kind, namespace=ns, name=name, replicas=replicas):

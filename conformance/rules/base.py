@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from hypothesis.stateful import RuleBasedStateMachine, initialize
 
 from ..harness import Run
+from .choice import install
 
 __all__ = ["BaseRules", "Ref", "ref_of"]
 
@@ -31,6 +32,7 @@ class BaseRules(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        install(self)  # Hypothesis' rule choice, cheaper (conformance.rules.choice)
         self.run = type(self).make_run()
         self.applied: dict[Ref, dict[str, Any]] = {}
 
