@@ -231,27 +231,81 @@ def _queue_order(pod: Mapping[str, Any]) -> tuple[int, str, str, str]:
     return (-(pod["spec"].get("priority") or 0), md.get("creationTimestamp", ""), md["namespace"], md["name"])
 
 
+# One pending pod as the scheduling queue holds it: (pod, queue order or None when this scheduler does not
+# take it, whether it uses claims, the message of its PodScheduled=False condition or None, its key)
+Queued = tuple[FrozenDict, tuple[int, str, str, str] | None, bool, str | None, tuple[str, str]]
+# the queue as the last turn left it: every pending pod's entry by key, and the entries it takes in order
+_QUEUE: list[tuple[dict[tuple[str, str], Queued], list[Queued]]] = [({}, [])]
+
+
+def _active_queue(state: ClusterState, pending_keys: Any) -> tuple[list[Queued], bool]:
+    """The pending pods this scheduler takes, in queue order, and whether any of them uses claims.
+
+    An entry is kept from the last turn while its pod object is the same one (the queue's
+    ``QueuedPodInfo``): a rollout's turns retry the same thousands of surge pods, and recomputing their
+    order, filters and condition per turn was most of a turn's cost. The kept entries are already in
+    order; the new ones are sorted and merged in (a sort of two runs)."""
+    by_ns = state.objects.get("Pod") or EMPTY
+    old, old_order = _QUEUE[0]
+    entries: dict[tuple[str, str], Queued] = {}
+    fresh: list[Queued] = []
+    any_claims = False
+    ns_last = None
+    pods_in: Any = EMPTY
+    for k in pending_keys:
+        ns, name = k
+        if ns != ns_last:
+            pods_in = by_ns.get(ns) or EMPTY
+            ns_last = ns
+        pod = pods_in.get(name)
+        if pod is None:
+            continue
+        hit = old.get(k)
+        if hit is None or hit[0] is not pod:
+            hit = _queued(pod, k)
+            if hit[1] is not None:
+                fresh.append(hit)
+        entries[k] = hit
+        any_claims = any_claims or hit[2]
+    order = [e for e in old_order if entries.get(e[4]) is e]
+    if fresh:
+        fresh.sort(key=_order_of)
+        order += fresh
+        order.sort(key=_order_of)  # two sorted runs: one merge
+    _QUEUE[0] = (entries, order)
+    return order, any_claims
+
+
+def _order_of(entry: Queued) -> Any:
+    return entry[1]
+
+
+def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
+    """The queue entry of a pending pod: its order is None when this scheduler does not take it (being
+    deleted, finished, or another scheduler's)."""
+    order: tuple[int, str, str, str] | None = _queue_order(pod)
+    status = pod.get("status") or EMPTY
+    if pod["metadata"].get("deletionTimestamp") or status.get("phase") in ("Succeeded", "Failed") or (
+            (pod["spec"].get("schedulerName") or "default-scheduler") != "default-scheduler"):
+        order = None
+    cur = get_condition(status, "PodScheduled")
+    said = cur.get("message") if cur is not None and cur.get("status") == "False" else None
+    return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key)
+
+
 def sync(state: ClusterState, key: str) -> ClusterState:
     pending_keys = state.pods_by_node.get("")
     if not pending_keys:
         return state
-    pods = []
-    by_ns = state.objects.get("Pod") or EMPTY
-    for ns, name in pending_keys:
-        pod = (by_ns.get(ns) or EMPTY).get(name)
-        if pod is None or pod["metadata"].get("deletionTimestamp"):
-            continue
-        if (pod["spec"].get("schedulerName") or "default-scheduler") != "default-scheduler":
-            continue
-        if (pod.get("status") or EMPTY).get("phase") in ("Succeeded", "Failed"):
-            continue
-        pods.append(pod)
-    if not pods:
+    queue, any_claims = _active_queue(state, pending_keys)
+    if not queue:
         return state
-    pods.sort(key=_queue_order)
-    state, pods = volumebinding.schedule_claim_pods(state, pods)  # pods with claims: refmodel/volumebinding.py
-    if not pods:
-        return state
+    if any_claims:  # pods with claims go first: refmodel/volumebinding.py
+        state, rest = volumebinding.schedule_claim_pods(state, [e[0] for e in queue])
+        left = {id(p) for p in rest}
+        queue = [e for e in queue if id(e[0]) in left]
+        if not queue:
+            return state
     node_map = (state.objects.get("Node") or {}).get("") or {}
     nodes: Mapping[str, FrozenDict] = node_map
     base = state.node_usage
@@ -260,13 +314,15 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     allocs = _allocatables(nodes)
     bindings: list[FrozenDict] = []  # Binding objects
     per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
-    for pod in pods:
+    messages: dict[int, tuple[Any, str]] = {}  # spec id -> (node usage, the "0/N nodes" message for it)
+    lone = len(queue) == 1
+    for pod, _order, _claims, said, _key in queue:
         spec = pod["spec"]
         known = per_spec.get(id(spec))
         if known is None:
             known = per_spec[id(spec)] = (_feasible_nodes(node_map, spec), pod_requests_vector(spec))
         feasible, req = known
-        if len(pods) == 1:
+        if lone:
             # one pod: a single pass over the feasible nodes beats building a heap
             chosen = _best_node(state, nodes, feasible, req)
             if chosen is None:
@@ -297,9 +353,14 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             break
         if chosen is None:
             # the reasons count what the nodes hold now: the bindings so far go first
-            state = bind_many(state, NAME, bindings)
-            bindings = []
-            state = _mark_unschedulable(state, pod, len(nodes))
+            if bindings:
+                state = bind_many(state, NAME, bindings)
+                bindings = []
+            msg = messages.get(id(spec))
+            if msg is None or msg[0] is not state.node_usage:
+                msg = messages[id(spec)] = (state.node_usage, _unschedulable_message(state, pod, len(nodes)))
+            if said != msg[1]:  # the condition is written once, not on every attempt
+                state = _mark_unschedulable(state, pod, len(nodes), msg[1])
             continue
         usage[chosen] = tuple(map(add, usage.get(chosen) or base.get(chosen) or _ZERO, req))
         bindings.append(_binding(pod, chosen))
@@ -431,10 +492,18 @@ def _binding(pod: FrozenDict, node: str) -> FrozenDict:
                        "metadata": FrozenDict({"name": md["name"], "namespace": md["namespace"]}), "target": target})
 
 
-def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int) -> ClusterState:
+def _unschedulable_message(state: ClusterState, pod: FrozenDict, n_nodes: int) -> str:
     reasons = unschedulable_reasons(state, pod)
     detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
-    msg = f"0/{n_nodes} nodes are available" + (f": {detail}." if detail else ".")
+    return f"0/{n_nodes} nodes are available" + (f": {detail}." if detail else ".")
+
+
+def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int, msg: str | None = None) -> ClusterState:
+    """PodScheduled=False with the "0/N nodes are available" message, written only when the pod does not
+    carry that message already (``handleSchedulingFailure`` -> ``updatePod``: no write when
+    ``UpdatePodCondition`` reports no change)."""
+    if msg is None:
+        msg = _unschedulable_message(state, pod, n_nodes)
     status = pod.get("status") or EMPTY
     cur = get_condition(status, "PodScheduled")
     if cur is not None and cur.get("status") == "False" and cur.get("message") == msg:
