@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from operator import add
+from itertools import compress, repeat
+from operator import add, is_, itemgetter, ne
 from typing import Any
 
 from .. import volumebinding
+from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition, pod_requests_vector
 from ..quantity import milli_value, value_ceil
@@ -231,53 +233,58 @@ def _queue_order(pod: Mapping[str, Any]) -> tuple[int, str, str, str]:
     return (-(pod["spec"].get("priority") or 0), md.get("creationTimestamp", ""), md["namespace"], md["name"])
 
 
-# One pending pod as the scheduling queue holds it: (pod, queue order or None when this scheduler does not
-# take it, whether it uses claims, the message of its PodScheduled=False condition or None, its key)
-Queued = tuple[FrozenDict, tuple[int, str, str, str] | None, bool, str | None, tuple[str, str]]
-# the queue as the last turn left it: every pending pod's entry by key, and the entries it takes in order
+# One pending pod as the scheduling queue holds it (``QueuedPodInfo``): (pod, queue order or None when this
+# scheduler does not take it, whether it uses claims, the message of its PodScheduled=False condition or
+# None, its key, its spec)
+Queued = tuple[FrozenDict, tuple[int, str, str, str] | None, bool, str | None, tuple[str, str], Any]
+# the queue as the last turn left it: every pending pod's entry by key, and the entries it takes, in order
 _QUEUE: list[tuple[dict[tuple[str, str], Queued], list[Queued]]] = [({}, [])]
+_ABSENT = object()
+_NO_ENTRY: Queued = (_ABSENT, None, False, None, ("", ""), None)  # type: ignore[assignment]
+_POD, _ORDER, _CLAIMS, _SAID, _KEY, _SPEC = (itemgetter(i) for i in range(6))
 
 
-def _active_queue(state: ClusterState, pending_keys: Any) -> tuple[list[Queued], bool]:
-    """The pending pods this scheduler takes, in queue order, and whether any of them uses claims.
+def _active_queue(state: ClusterState, pending_keys: Any) -> list[Queued]:
+    """The pending pods this scheduler takes, in queue order.
 
-    An entry is kept from the last turn while its pod object is the same one (the queue's
-    ``QueuedPodInfo``): a rollout's turns retry the same thousands of surge pods, and recomputing their
-    order, filters and condition per turn was most of a turn's cost. The kept entries are already in
-    order; the new ones are sorted and merged in (a sort of two runs)."""
+    An entry is kept from the last turn while its pod object is the same one: a rollout's turns retry the
+    same thousands of surge pods, and recomputing their order, filters and condition per turn was most of
+    a turn's cost. The unchanged entries are found and kept in order by passes that run in C (``map``,
+    ``compress``), the new and changed ones are built and merged in (a sort of two sorted runs): a turn
+    costs O(pods it sees new) in Python and a few C-level passes over the queue.
+    """
     by_ns = state.objects.get("Pod") or EMPTY
     old, old_order = _QUEUE[0]
-    entries: dict[tuple[str, str], Queued] = {}
+    keys = list(pending_keys)
+    namespaces = set(map(_NS, keys))
+    if len(namespaces) == 1:
+        pods_in = by_ns.get(next(iter(namespaces))) or EMPTY
+        pods = list(map(pods_in.get, map(_NAME, keys)))
+    else:
+        pods = [(by_ns.get(ns) or EMPTY).get(name) for ns, name in keys]
+    olds = list(map(old.get, keys, repeat(_NO_ENTRY)))
+    same = list(map(is_, map(_POD, olds), pods))
     fresh: list[Queued] = []
-    any_claims = False
-    ns_last = None
-    pods_in: Any = EMPTY
-    for k in pending_keys:
-        ns, name = k
-        if ns != ns_last:
-            pods_in = by_ns.get(ns) or EMPTY
-            ns_last = ns
-        pod = pods_in.get(name)
-        if pod is None:
-            continue
-        hit = old.get(k)
-        if hit is None or hit[0] is not pod:
-            hit = _queued(pod, k)
-            if hit[1] is not None:
-                fresh.append(hit)
-        entries[k] = hit
-        any_claims = any_claims or hit[2]
-    order = [e for e in old_order if entries.get(e[4]) is e]
+    if all(same) and len(keys) == len(old):
+        entries = old
+        order = old_order
+    else:
+        entries = dict(zip(compress(keys, same), compress(olds, same), strict=False))
+        for k, pod, kept in zip(keys, pods, same, strict=True):
+            if not kept and pod is not None:
+                e = entries[k] = _queued(pod, k)
+                if e[1] is not None:
+                    fresh.append(e)
+        order = list(compress(old_order, map(is_, map(entries.get, map(_KEY, old_order)), old_order)))
     if fresh:
-        fresh.sort(key=_order_of)
-        order += fresh
-        order.sort(key=_order_of)  # two sorted runs: one merge
+        fresh.sort(key=_ORDER)
+        order = order + fresh
+        order.sort(key=_ORDER)  # two sorted runs: one merge
     _QUEUE[0] = (entries, order)
-    return order, any_claims
+    return order
 
 
-def _order_of(entry: Queued) -> Any:
-    return entry[1]
+_NS, _NAME = itemgetter(0), itemgetter(1)
 
 
 def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
@@ -290,56 +297,104 @@ def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
         order = None
     cur = get_condition(status, "PodScheduled")
     said = cur.get("message") if cur is not None and cur.get("status") == "False" else None
-    return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key)
+    return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key, pod["spec"])
+
+
+def _requeue(state: ClusterState, written: list[Queued]) -> None:
+    """The entries of the pods this turn marked unschedulable, for their new objects (same place in the
+    queue, the message they carry now), so the next turn keeps them rather than building them again."""
+    if not written:
+        return
+    entries, order = _QUEUE[0]
+    now = {}
+    for e in written:
+        ns, name = e[4]
+        pod = state.get("Pod", ns, name)
+        if pod is not None and entries.get(e[4]) is e:
+            now[e[4]] = entries[e[4]] = _queued(pod, e[4])
+    if now:
+        _QUEUE[0] = (entries, list(map(now.get, map(_KEY, order), order)))
 
 
 def sync(state: ClusterState, key: str) -> ClusterState:
     pending_keys = state.pods_by_node.get("")
     if not pending_keys:
         return state
-    queue, any_claims = _active_queue(state, pending_keys)
+    queue = _active_queue(state, pending_keys)
     if not queue:
         return state
-    if any_claims:  # pods with claims go first: refmodel/volumebinding.py
-        state, rest = volumebinding.schedule_claim_pods(state, [e[0] for e in queue])
+    if any(map(_CLAIMS, queue)):  # pods with claims go first: refmodel/volumebinding.py
+        state, rest = volumebinding.schedule_claim_pods(state, list(map(_POD, queue)))
         left = {id(p) for p in rest}
         queue = [e for e in queue if id(e[0]) in left]
         if not queue:
             return state
     node_map = (state.objects.get("Node") or {}).get("") or {}
     nodes: Mapping[str, FrozenDict] = node_map
-    base = state.node_usage
-    usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
-    heaps = _take_heaps(base, node_map)
-    allocs = _allocatables(nodes)
-    bindings: list[FrozenDict] = []  # Binding objects
-    per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
-    messages: dict[int, tuple[Any, str]] = {}  # spec id -> (node usage, the "0/N nodes" message for it)
-    lone = len(queue) == 1
-    for pod, _order, _claims, said, _key in queue:
+    if len(queue) == 1:  # one pod: a single pass over the feasible nodes beats building a heap
+        pod = queue[0][0]
         spec = pod["spec"]
-        known = per_spec.get(id(spec))
+        _count(1)
+        chosen = _best_node(state, nodes, _feasible_nodes(node_map, spec), pod_requests_vector(spec))
+        if chosen is None:
+            state = _mark_unschedulable(state, pod, len(nodes))
+            _requeue(state, [queue[0]])
+            return state
+        return bind_many(state, NAME, (_binding(pod, chosen),))
+    base = state.node_usage
+    heaps = _take_heaps(base, node_map)
+    turn = _Turn(node_map, base, heaps)
+    spec0 = queue[0][5]
+    if all(map(is_, map(_SPEC, queue), repeat(spec0))):
+        state = turn.one_template(state, queue)
+    else:
+        state = turn.in_order(state, queue)
+    # the bindings of one scheduling turn, committed together
+    state = bind_many(state, NAME, turn.bindings)
+    _keep_heaps(state.node_usage, node_map, heaps)
+    _requeue(state, turn.written)
+    return state
+
+
+def _count(attempts: int) -> None:
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "attempts", attempts)
+
+
+class _Turn:
+    """One scheduling turn: the node heaps per template, this turn's bindings on top of the usage it
+    started from, and the pods it marked unschedulable."""
+
+    __slots__ = ("allocs", "base", "bindings", "heaps", "n_nodes", "node_map", "per_spec", "usage", "written")
+
+    def __init__(self, node_map: Any, base: Any, heaps: Heaps) -> None:
+        self.node_map, self.base, self.heaps = node_map, base, heaps
+        self.n_nodes = len(node_map)
+        self.allocs = _allocatables(node_map)
+        self.usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
+        self.bindings: list[FrozenDict] = []  # Binding objects, not yet sent
+        self.per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
+        self.written: list[Queued] = []
+
+    def place(self, spec: Any) -> str | None:
+        """The node the next pod of ``spec`` goes to (its usage counted), or None when none fits."""
+        known = self.per_spec.get(id(spec))
         if known is None:
-            known = per_spec[id(spec)] = (_feasible_nodes(node_map, spec), pod_requests_vector(spec))
+            known = self.per_spec[id(spec)] = (_feasible_nodes(self.node_map, spec), pod_requests_vector(spec))
         feasible, req = known
-        if lone:
-            # one pod: a single pass over the feasible nodes beats building a heap
-            chosen = _best_node(state, nodes, feasible, req)
-            if chosen is None:
-                return _mark_unschedulable(state, pod, len(nodes))
-            return bind_many(state, NAME, (_binding(pod, chosen),))
+        usage, base, allocs = self.usage, self.base, self.allocs
         hk = (id(feasible), req)
-        entry = heaps.get(hk)
+        entry = self.heaps.get(hk)
         if entry is None or entry[0] is not feasible:
             heap = []
             for name in feasible:
                 used = usage.get(name) or base.get(name) or _ZERO
                 heap.append((-least_allocated_score(allocs[name], used, req), name, used))
             heapq.heapify(heap)
-            heaps[hk] = (feasible, heap)
+            self.heaps[hk] = (feasible, heap)
         else:
             heap = entry[1]
-        chosen = None
         while heap:
             _neg, name, scored = heap[0]
             used = usage.get(name) or base.get(name) or _ZERO
@@ -349,25 +404,61 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             if not _fits(allocs[name], used, req):
                 heapq.heappop(heap)  # usage only grows: this node stays full for this request
                 continue
-            chosen = name
-            break
-        if chosen is None:
-            # the reasons count what the nodes hold now: the bindings so far go first
-            if bindings:
-                state = bind_many(state, NAME, bindings)
-                bindings = []
+            usage[name] = tuple(map(add, used, req))
+            return name
+        return None
+
+    def flush(self, state: ClusterState) -> ClusterState:
+        """Send the bindings so far: the reasons of a failure count what the nodes hold now."""
+        if self.bindings:
+            state = bind_many(state, NAME, self.bindings)
+            self.bindings = []
+        return state
+
+    def in_order(self, state: ClusterState, queue: list[Queued]) -> ClusterState:
+        """Every pod in queue order: bind it where it fits best, or mark it unschedulable."""
+        _count(len(queue))
+        messages: dict[int, tuple[Any, str]] = {}  # spec id -> (node usage, the "0/N nodes" message for it)
+        for e in queue:
+            pod, spec = e[0], e[5]
+            chosen = self.place(spec)
+            if chosen is not None:
+                self.bindings.append(_binding(pod, chosen))
+                continue
+            state = self.flush(state)
             msg = messages.get(id(spec))
             if msg is None or msg[0] is not state.node_usage:
-                msg = messages[id(spec)] = (state.node_usage, _unschedulable_message(state, pod, len(nodes)))
-            if said != msg[1]:  # the condition is written once, not on every attempt
-                state = _mark_unschedulable(state, pod, len(nodes), msg[1])
-            continue
-        usage[chosen] = tuple(map(add, usage.get(chosen) or base.get(chosen) or _ZERO, req))
-        bindings.append(_binding(pod, chosen))
-    # the bindings of one scheduling turn, committed together
-    state = bind_many(state, NAME, bindings)
-    _keep_heaps(state.node_usage, node_map, heaps)
-    return state
+                msg = messages[id(spec)] = (state.node_usage, _unschedulable_message(state, pod, self.n_nodes))
+            if e[3] != msg[1]:  # the condition is written once, not on every attempt
+                state = _mark_unschedulable(state, pod, self.n_nodes, msg[1])
+                self.written.append(e)
+        return state
+
+    def one_template(self, state: ClusterState, queue: list[Queued]) -> ClusterState:
+        """``in_order`` for a queue of one template's pods: they bind in order until no node has room for
+        the template; all the rest then fail with one message (usage no longer changes), and only those
+        that do not carry it yet are visited (written). The pods left unschedulable, with their message,
+        cost one C-level comparison each: upstream's queue keeps them aside until an event may help."""
+        spec = queue[0][5]
+        i, n = 0, len(queue)
+        while i < n:
+            chosen = self.place(spec)
+            if chosen is None:
+                break
+            self.bindings.append(_binding(queue[i][0], chosen))
+            i += 1
+        if i == n:
+            _count(n)
+            return state
+        state = self.flush(state)
+        msg = _unschedulable_message(state, queue[i][0], self.n_nodes)
+        rest = queue[i:]
+        todo = list(compress(rest, map(ne, map(_SAID, rest), repeat(msg))))
+        _count(i + len(todo) + (rest[0][3] == msg))  # the first to fail is attempted, written or not
+        for e in todo:
+            state = _mark_unschedulable(state, e[0], self.n_nodes, msg)
+        self.written = todo
+        return state
 
 
 _ZERO = (0, 0, 0, 0, 0)
