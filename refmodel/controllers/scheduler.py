@@ -11,12 +11,28 @@ Ready, schedulable, untainted (or tolerated NoSchedule/NoExecute), match ``nodeS
 node affinity, and fit cpu, memory and pod count (requests of every non-terminal pod on the node);
 the feasible node with the highest LeastAllocated score wins, ties to the lowest name (upstream breaks
 ties at random, so any tie-break is faithful); unschedulable pods get ``PodScheduled=False`` with reason
-``Unschedulable`` and are retried when nodes or pods change. One turn schedules every pending pod
-against a heap of nodes per template (kept for the next turn while only its own bindings changed node
-usage) and commits its bindings together. The "0/N nodes are available" reasons are one pass over the
-nodes per template and node usage, not per pod: a turn that cannot place the thousands of surge pods of
-a rollout on full nodes pays O(nodes) once, then O(1) per pod (each turn still walks every pending pod,
-as upstream's queue retries them on cluster events). A lone pod is placed by one pass over the feasible
+``Unschedulable`` and are retried when nodes or pods change.
+**The queue (issue 9):** ``pkg/scheduler/internal/queue/scheduling_queue.go`` keeps a pod that found no node
+in ``unschedulablePods`` (``AddUnschedulableIfNotPresent``) until a cluster event its filters registered
+(``EventsToRegister``: node added or changed, an assigned pod deleted) moves it back
+(``MoveAllToActiveOrBackoffQueue``), and ``schedule_one.go`` (``handleSchedulingFailure`` -> ``updatePod``)
+writes PodScheduled=False only when ``UpdatePodCondition`` reports a change. The model's turns come on
+those events (the watches below) and retry every pending pod, in the queue order kept between turns
+(``_QUEUE``: each pod's entry, order, filters and the message it carries, reused while the pod object
+is the same one; unchanged entries are found and kept in order by C-level passes, new ones merged in).
+A turn over one template's pods (a rollout's surge) binds in order until no node has room for the
+template, then gives every remaining pod one message: only those not carrying it yet are visited and
+written. A pod left unschedulable therefore costs one C-level comparison per turn, not an attempt
+(counted as ``attempts``: pods placed or marked one by one; ``tests/test_work_counters.py`` holds it per
+pod between sizes). With several templates pending, the turn walks them pod by pod
+(``_Turn.in_order``), as before. Backoff (``podBackoffQ``, 1 s doubling to 10 s) is not modelled: the
+model retries on the turn the event brings (kept from before; changing it would move every placement).
+**Cost:** a one-template turn is O(pods placed + pods newly marked + nodes whose score changed) in Python
+plus a few C-level passes over the pending pods (about 1 us per pending pod per turn: the lookups of the
+pod objects by name); a rollout's turns grow with its size (bursts of 500), so that pass is the one term
+that grows with turns x pending pods (about 1.3 million pod lookups at 100,000 pods, about 1.5 s).
+The bindings of a turn are committed together. The "0/N nodes are available" reasons are one pass over
+the nodes per template and node usage, not per pod. A lone pod is placed by one pass over the feasible
 nodes (``_best_node``): O(nodes) per pod, as upstream's findNodesThatFitPod and prioritizeNodes, which
 filter every node and score ``percentageOfNodesToScore`` of them (42% at 1,000 nodes). This is the one
 cluster-sized cost of a one-replica scale; the filter and the score are inlined in that pass, which keeps
