@@ -48,9 +48,10 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from itertools import compress, repeat
-from operator import add, is_, itemgetter, ne
+from operator import add, is_, itemgetter, ne, not_
 from typing import Any
 
 from .. import volumebinding
@@ -266,8 +267,9 @@ def _active_queue(state: ClusterState, pending_keys: Any) -> list[Queued]:
     An entry is kept from the last turn while its pod object is the same one: a rollout's turns retry the
     same thousands of surge pods, and recomputing their order, filters and condition per turn was most of
     a turn's cost. The unchanged entries are found and kept in order by passes that run in C (``map``,
-    ``compress``), the new and changed ones are built and merged in (a sort of two sorted runs): a turn
-    costs O(pods it sees new) in Python and a few C-level passes over the queue.
+    ``compress``); the new and changed ones are built and merged in after the last kept entry that comes
+    before them all (new pods are mostly the newest): a turn costs O(pods it sees new) in Python and a few
+    C-level passes over the queue.
     """
     by_ns = state.objects.get("Pod") or EMPTY
     old, old_order = _QUEUE[0]
@@ -280,22 +282,23 @@ def _active_queue(state: ClusterState, pending_keys: Any) -> list[Queued]:
         pods = [(by_ns.get(ns) or EMPTY).get(name) for ns, name in keys]
     olds = list(map(old.get, keys, repeat(_NO_ENTRY)))
     same = list(map(is_, map(_POD, olds), pods))
+    kept = sum(same)
+    if kept == len(keys) == len(old):
+        return old_order
+    entries = dict(zip(compress(keys, same), compress(olds, same), strict=False))
     fresh: list[Queued] = []
-    if all(same) and len(keys) == len(old):
-        entries = old
-        order = old_order
-    else:
-        entries = dict(zip(compress(keys, same), compress(olds, same), strict=False))
-        for k, pod, kept in zip(keys, pods, same, strict=True):
-            if not kept and pod is not None:
-                e = entries[k] = _queued(pod, k)
-                if e[1] is not None:
-                    fresh.append(e)
-        order = list(compress(old_order, map(is_, map(entries.get, map(_KEY, old_order)), old_order)))
-    if fresh:
+    for i in compress(range(len(keys)), map(not_, same)):  # the new and changed pods only
+        pod = pods[i]
+        if pod is not None:
+            e = entries[keys[i]] = _queued(pod, keys[i])
+            if e[1] is not None:
+                fresh.append(e)
+    order = old_order if kept == len(old) else list(
+        compress(old_order, map(is_, map(entries.get, map(_KEY, old_order)), old_order)))
+    if fresh:  # merged in: the kept entries before the first new one stay where they are
         fresh.sort(key=_ORDER)
-        order = order + fresh
-        order.sort(key=_ORDER)  # two sorted runs: one merge
+        at = bisect_right(order, fresh[0][1], key=_ORDER)
+        order = order[:at] + sorted(order[at:] + fresh, key=_ORDER)
     _QUEUE[0] = (entries, order)
     return order
 
@@ -316,20 +319,19 @@ def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
     return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key, pod["spec"])
 
 
-def _requeue(state: ClusterState, written: list[Queued]) -> None:
-    """The entries of the pods this turn marked unschedulable, for their new objects (same place in the
-    queue, the message they carry now), so the next turn keeps them rather than building them again."""
-    if not written:
-        return
+def _requeue(state: ClusterState, queue: list[Queued], written: list[int]) -> None:
+    """The entries of the pods this turn marked unschedulable (``written``: their places in ``queue``), for
+    their new objects (same place in the queue, the message they carry now), so the next turn keeps them
+    rather than building them again."""
     entries, order = _QUEUE[0]
-    now = {}
-    for e in written:
+    if not written or queue is not order:  # the queue was cut (claims): the next turn builds them again
+        return
+    for i in written:
+        e = order[i]
         ns, name = e[4]
         pod = state.get("Pod", ns, name)
         if pod is not None and entries.get(e[4]) is e:
-            now[e[4]] = entries[e[4]] = _queued(pod, e[4])
-    if now:
-        _QUEUE[0] = (entries, list(map(now.get, map(_KEY, order), order)))
+            order[i] = entries[e[4]] = _queued(pod, e[4])
 
 
 def sync(state: ClusterState, key: str) -> ClusterState:
@@ -354,7 +356,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         chosen = _best_node(state, nodes, _feasible_nodes(node_map, spec), pod_requests_vector(spec))
         if chosen is None:
             state = _mark_unschedulable(state, pod, len(nodes))
-            _requeue(state, [queue[0]])
+            _requeue(state, queue, [0])
             return state
         return bind_many(state, NAME, (_binding(pod, chosen),))
     base = state.node_usage
@@ -368,7 +370,7 @@ def sync(state: ClusterState, key: str) -> ClusterState:
     # the bindings of one scheduling turn, committed together
     state = bind_many(state, NAME, turn.bindings)
     _keep_heaps(state.node_usage, node_map, heaps)
-    _requeue(state, turn.written)
+    _requeue(state, queue, turn.written)
     return state
 
 
@@ -391,7 +393,7 @@ class _Turn:
         self.usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
         self.bindings: list[FrozenDict] = []  # Binding objects, not yet sent
         self.per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
-        self.written: list[Queued] = []
+        self.written: list[int] = []  # the places in the queue of the pods marked unschedulable
 
     def place(self, spec: Any) -> str | None:
         """The node the next pod of ``spec`` goes to (its usage counted), or None when none fits."""
@@ -435,7 +437,7 @@ class _Turn:
         """Every pod in queue order: bind it where it fits best, or mark it unschedulable."""
         _count(len(queue))
         messages: dict[int, tuple[Any, str]] = {}  # spec id -> (node usage, the "0/N nodes" message for it)
-        for e in queue:
+        for i, e in enumerate(queue):
             pod, spec = e[0], e[5]
             chosen = self.place(spec)
             if chosen is not None:
@@ -447,7 +449,7 @@ class _Turn:
                 msg = messages[id(spec)] = (state.node_usage, _unschedulable_message(state, pod, self.n_nodes))
             if e[3] != msg[1]:  # the condition is written once, not on every attempt
                 state = _mark_unschedulable(state, pod, self.n_nodes, msg[1])
-                self.written.append(e)
+                self.written.append(i)
         return state
 
     def one_template(self, state: ClusterState, queue: list[Queued]) -> ClusterState:
@@ -468,11 +470,10 @@ class _Turn:
             return state
         state = self.flush(state)
         msg = _unschedulable_message(state, queue[i][0], self.n_nodes)
-        rest = queue[i:]
-        todo = list(compress(rest, map(ne, map(_SAID, rest), repeat(msg))))
-        _count(i + len(todo) + (rest[0][3] == msg))  # the first to fail is attempted, written or not
-        for e in todo:
-            state = _mark_unschedulable(state, e[0], self.n_nodes, msg)
+        todo = list(compress(range(i, n), map(ne, map(_SAID, queue[i:]), repeat(msg))))
+        _count(i + len(todo) + (queue[i][3] == msg))  # the first to fail is attempted, written or not
+        for j in todo:
+            state = _mark_unschedulable(state, queue[j][0], self.n_nodes, msg)
         self.written = todo
         return state
 
