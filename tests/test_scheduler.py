@@ -681,7 +681,7 @@ def _without_kept_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     active = scheduler._active_queue
 
     def fresh(state: ClusterState, pending_keys: Any) -> Any:
-        scheduler._QUEUE[0] = ({}, [])
+        scheduler._QUEUE[0] = ({}, [], [])
         return active(state, pending_keys)
 
     monkeypatch.setattr(scheduler, "_active_queue", fresh)
@@ -745,7 +745,7 @@ def test_kept_queue_is_not_shared_between_states() -> None:
     for s in (full, roomy, full, roomy):
         out = scheduler.sync(s, "queue")
         got.append(sorted(name for name, node in _placement(out).items() if node))
-        scheduler._QUEUE[0] = ({}, []) if s is full else scheduler._QUEUE[0]
+        scheduler._QUEUE[0] = ({}, [], []) if s is full else scheduler._QUEUE[0]
     assert got[1] == got[3] and len(got[1]) == 4, f"bound on the roomy cluster: {got}, but all 4 of {pending} fit"
     assert got[0] == got[2] and len(got[0]) == 2, f"bound on the full cluster: {got}, but only the 2 bound before"
 
@@ -782,3 +782,16 @@ def test_pods_left_unschedulable_are_not_attempted_on_every_turn() -> None:
     assert attempts <= 3 * turns, (
         f"{attempts} attempts in {turns} turns with 190 pods waiting, but should be a few per turn (the pods "
         f"placed, the first that fails, the new ones): the waiting pods are attempted again on every turn")
+
+
+def test_queue_forgets_a_deleted_pod_it_had_set_aside() -> None:
+    # PriorityQueue.Delete (TestPriorityQueue_Delete): a deleted pod leaves the queue, even one this scheduler
+    # does not take; a new pod of the same name is a new entry, scheduled as any other
+    s = rm.new_cluster(1)
+    s = rm.converge(rm.apply_manifest(s, _pod("p", cpu="100m", schedulerName="other")))
+    s = rm.converge(rm.apply_manifest(s, _pod("q", cpu="100m")))  # a turn that sets "p" aside
+    assert not rm.get(s, "Pod", "p")["spec"].get("nodeName"), "another scheduler's pod was bound"
+    s = rm.converge(rm.step(s, Delete("Pod", "default", "p")))
+    assert rm.get(s, "Pod", "p") is None, "the unbound pod should be gone at once"
+    s = rm.converge(rm.apply_manifest(s, _pod("p", cpu="100m")))
+    assert _scheduled_condition(s, "p")[0] == "node-0", "a pod recreated under the name of one set aside was not scheduled"

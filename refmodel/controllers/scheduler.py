@@ -50,8 +50,8 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from itertools import compress, repeat
-from operator import add, is_, itemgetter, ne, not_
+from itertools import compress, filterfalse, repeat
+from operator import add, eq, is_, itemgetter, ne, not_
 from typing import Any
 
 from .. import volumebinding
@@ -252,58 +252,63 @@ def _queue_order(pod: Mapping[str, Any]) -> tuple[int, str, str, str]:
 
 # One pending pod as the scheduling queue holds it (``QueuedPodInfo``): (pod, queue order or None when this
 # scheduler does not take it, whether it uses claims, the message of its PodScheduled=False condition or
-# None, its key, its spec)
-Queued = tuple[FrozenDict, tuple[int, str, str, str] | None, bool, str | None, tuple[str, str], Any]
-# the queue as the last turn left it: every pending pod's entry by key, and the entries it takes, in order
-_QUEUE: list[tuple[dict[tuple[str, str], Queued], list[Queued]]] = [({}, [])]
-_ABSENT = object()
-_NO_ENTRY: Queued = (_ABSENT, None, False, None, ("", ""), None)  # type: ignore[assignment]
-_POD, _ORDER, _CLAIMS, _SAID, _KEY, _SPEC = (itemgetter(i) for i in range(6))
+# None, its key, its spec, its namespace, its name)
+Queued = tuple[FrozenDict, tuple[int, str, str, str] | None, bool, str | None, tuple[str, str], Any, str, str]
+# the queue as the last turn left it: the entries by key; the entries it takes, in order; the others (pods
+# being deleted, finished, or another scheduler's). Every entry is in exactly one of the two lists.
+_QUEUE: list[tuple[dict[tuple[str, str], Queued], list[Queued], list[Queued]]] = [({}, [], [])]
+_POD, _ORDER, _CLAIMS, _SAID, _KEY, _SPEC, _NS, _NAME = (itemgetter(i) for i in range(8))
 
 
 def _active_queue(state: ClusterState, pending_keys: Any) -> list[Queued]:
     """The pending pods this scheduler takes, in queue order.
 
-    An entry is kept from the last turn while its pod object is the same one: a rollout's turns retry the
-    same thousands of surge pods, and recomputing their order, filters and condition per turn was most of
-    a turn's cost. The unchanged entries are found and kept in order by passes that run in C (``map``,
-    ``compress``); the new and changed ones are built and merged in after the last kept entry that comes
-    before them all (new pods are mostly the newest): a turn costs O(pods it sees new) in Python and a few
-    C-level passes over the queue.
+    An entry is kept from the last turn while its pod object is the same one (an unchanged pod is still
+    pending): a rollout's turns retry the same thousands of surge pods, and recomputing their order,
+    filters and condition per turn was most of a turn's cost. The kept entries are checked and kept in
+    order by passes that run in C (``map``, ``compress``: one lookup of each pod by name); the pending
+    pods without an entry (new, or changed) are found by a C-level filter when the counts say there are
+    any, built, and merged in after the last kept entry that comes before them all (new pods are mostly
+    the newest): a turn costs O(pods new or changed) in Python and a few C-level passes over the queue.
     """
     by_ns = state.objects.get("Pod") or EMPTY
-    old, old_order = _QUEUE[0]
-    keys = list(pending_keys)
-    namespaces = set(map(_NS, keys))
-    if len(namespaces) == 1:
-        pods_in = by_ns.get(next(iter(namespaces))) or EMPTY
-        pods = list(map(pods_in.get, map(_NAME, keys)))
-    else:
-        pods = [(by_ns.get(ns) or EMPTY).get(name) for ns, name in keys]
-    olds = list(map(old.get, keys, repeat(_NO_ENTRY)))
-    same = list(map(is_, map(_POD, olds), pods))
-    kept = sum(same)
-    if kept == len(keys) == len(old):
-        return old_order
-    entries = dict(zip(compress(keys, same), compress(olds, same), strict=False))
+    entries, order, aside = _QUEUE[0]
+    order = _still_pending(by_ns, entries, order)
+    aside = _still_pending(by_ns, entries, aside)
     fresh: list[Queued] = []
-    for i in compress(range(len(keys)), map(not_, same)):  # the new and changed pods only
-        pod = pods[i]
-        if pod is not None:
-            e = entries[keys[i]] = _queued(pod, keys[i])
-            if e[1] is not None:
-                fresh.append(e)
-    order = old_order if kept == len(old) else list(
-        compress(old_order, map(is_, map(entries.get, map(_KEY, old_order)), old_order)))
+    if len(pending_keys) != len(entries):
+        for k in filterfalse(entries.__contains__, pending_keys):
+            pod = (by_ns.get(k[0]) or EMPTY).get(k[1])
+            if pod is not None:
+                e = entries[k] = _queued(pod, k)
+                if e[1] is None:
+                    aside = [*aside, e]
+                else:
+                    fresh.append(e)
     if fresh:  # merged in: the kept entries before the first new one stay where they are
         fresh.sort(key=_ORDER)
         at = bisect_right(order, fresh[0][1], key=_ORDER)
         order = order[:at] + sorted(order[at:] + fresh, key=_ORDER)
-    _QUEUE[0] = (entries, order)
+    _QUEUE[0] = (entries, order, aside)
     return order
 
 
-_NS, _NAME = itemgetter(0), itemgetter(1)
+def _still_pending(by_ns: Any, entries: dict[tuple[str, str], Queued], kept: list[Queued]) -> list[Queued]:
+    """The entries of ``kept`` whose pod is still the same object; the others leave ``entries``."""
+    if not kept:
+        return kept
+    ns = kept[0][6]
+    if all(map(eq, map(_NS, kept), repeat(ns))):
+        pods_in = by_ns.get(ns) or EMPTY
+        now = list(map(pods_in.get, map(_NAME, kept)))
+    else:
+        now = [(by_ns.get(e[6]) or EMPTY).get(e[7]) for e in kept]
+    same = list(map(is_, map(_POD, kept), now))
+    if all(same):
+        return kept
+    for e in compress(kept, map(not_, same)):
+        del entries[e[4]]
+    return list(compress(kept, same))
 
 
 def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
@@ -316,20 +321,19 @@ def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
         order = None
     cur = get_condition(status, "PodScheduled")
     said = cur.get("message") if cur is not None and cur.get("status") == "False" else None
-    return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key, pod["spec"])
+    return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key, pod["spec"], key[0], key[1])
 
 
 def _requeue(state: ClusterState, queue: list[Queued], written: list[int]) -> None:
     """The entries of the pods this turn marked unschedulable (``written``: their places in ``queue``), for
     their new objects (same place in the queue, the message they carry now), so the next turn keeps them
     rather than building them again."""
-    entries, order = _QUEUE[0]
+    entries, order, _aside = _QUEUE[0]
     if not written or queue is not order:  # the queue was cut (claims): the next turn builds them again
         return
     for i in written:
         e = order[i]
-        ns, name = e[4]
-        pod = state.get("Pod", ns, name)
+        pod = state.get("Pod", e[6], e[7])
         if pod is not None and entries.get(e[4]) is e:
             order[i] = entries[e[4]] = _queued(pod, e[4])
 
