@@ -19,7 +19,7 @@ import pytest
 import refmodel as rm
 from refmodel.events import Scale
 
-from .conftest import PODS_PER_NODE, SHAPES, cluster_for
+from .conftest import PODS_PER_NODE, SHAPES, cluster_for, sizes
 from .workloads import LARGE, SIZES, many, pods_with, replicaset, rounds
 
 SCHEDULER = ("scheduler",)
@@ -63,3 +63,21 @@ def test_scheduler_one_event_on_a_large_cluster(benchmark: Any, shape: str) -> N
                                 iterations=1, warmup_rounds=1)
     assert_placed(result, "rs", "app-0000", 101)
     benchmark.extra_info.update({"size": LARGE, "items": 1, "unit": "events", "shape": shape})
+
+
+@pytest.mark.benchmark(group="scheduler-unschedulable-turn")
+@pytest.mark.parametrize("pods", sizes(1_000, 10_000, 100_000))
+def test_scheduler_turn_with_pods_left_unschedulable(benchmark: Any, pods: int) -> None:
+    """One scheduling turn while ``pods`` pods wait on two full nodes, each already marked unschedulable:
+    the turn a rollout's surge pods see on every event. They are not attempted again (the kept queue,
+    issue 9); what is left is a C-level pass over the pending pods (about 1 us per pod)."""
+    from refmodel.controllers import scheduler
+
+    state = rm.converge(rm.apply_manifest(rm.new_cluster(nodes=2, pods_per_node=PODS_PER_NODE),
+                                          replicaset("web", pods + 2 * PODS_PER_NODE)))
+    waiting = len(state.pods_by_node.get(""))
+    assert waiting == pods, f"{waiting} pods waiting, but should be {pods}"
+    result = benchmark.pedantic(scheduler.sync, args=(state, "queue"), rounds=rounds(pods), iterations=1,
+                                warmup_rounds=1)
+    assert result is state, "a turn that can place nothing and whose pods carry their message wrote something"
+    benchmark.extra_info.update({"size": pods, "items": pods, "unit": "pods", "shape": "two-full-nodes"})

@@ -21,7 +21,7 @@ from refmodel.controllers.scheduler import (
     node_allocatable,
     unschedulable_reasons,
 )
-from refmodel.events import Cordon, NodeFailed, Uncordon
+from refmodel.events import Cordon, Delete, NodeFailed, Uncordon
 from refmodel.frozen import FrozenDict, freeze
 from refmodel.podutil import pod_requests_vector
 from refmodel.state import ClusterState
@@ -499,7 +499,7 @@ def _placement(s: ClusterState) -> dict[str, str]:
 
 def test_kept_heaps_place_pods_as_fresh_heaps_do(monkeypatch: pytest.MonkeyPatch) -> None:
     from refmodel.controllers import scheduler
-    from refmodel.events import Delete, Scale
+    from refmodel.events import Scale
 
     def scenario() -> ClusterState:
         # several turns (burst 500), a scale-down between turns (usage shrinks), a full cluster
@@ -593,3 +593,205 @@ def test_lone_pod_placement_is_fit_then_highest_least_allocated_score(seed: int)
                     want, want_score = name, score
         got = _best_node(state, nodes, feasible, req)
         assert got == want, f"lone pod placed on {got}, but should be on {want} (score {want_score}) [trial {trial}, req {req}]"
+
+
+# ---------------------------------------------------------------------------------------------
+# the scheduling queue kept between turns (issue 9): unschedulable pods and the events that requeue them
+# ---------------------------------------------------------------------------------------------
+def _pod(name: str, cpu: str = "600m", **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [_container(cpu, None)], **spec}}
+
+
+def _scheduled_condition(s: ClusterState, name: str) -> tuple[str, str, str]:
+    p = rm.get(s, "Pod", name)
+    cond = next((c for c in p["status"].get("conditions") or () if c["type"] == "PodScheduled"), {})
+    return p["spec"].get("nodeName", ""), cond.get("status", ""), p["metadata"]["resourceVersion"]
+
+
+def _node_manifest(name: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": spec.pop("labels", {})},
+            "spec": spec}
+
+
+def _unschedulable_then(s: ClusterState, waiting: dict[str, Any]) -> ClusterState:
+    """``waiting`` left unschedulable, then three turns of other pods that change nothing for it: its
+    PodScheduled=False condition is written once (handleSchedulingFailure -> updatePod writes only a changed
+    condition), however often the queue tries it again."""
+    s = rm.converge(rm.apply_manifest(s, waiting))
+    name = waiting["metadata"]["name"]
+    node, status, rv = _scheduled_condition(s, name)
+    assert (node, status) == ("", "False"), f"{name}: node {node!r}, PodScheduled={status!r}, but should wait unschedulable"
+    for i in range(3):
+        s = rm.converge(rm.apply_manifest(s, _pod(f"other-{i}", cpu="5")))  # fits nowhere either
+    got = _scheduled_condition(s, name)
+    assert got == (node, status, rv), (
+        f"{name}: {got} after three more turns, but should still be {(node, status, rv)} (condition written once)")
+    return s
+
+
+# TestCoreResourceEnqueue (test/integration/scheduler/queue_test.go): a pod rejected by a filter plugin is
+# requeued by the cluster event that plugin registers (EventsToRegister; MoveAllToActiveOrBackoffQueue)
+# and is then scheduled.
+def test_core_resource_enqueue_node_resources_fit_on_assigned_pod_delete() -> None:
+    # "Pod rejected by the NodeResourcesFit plugin is requeued when the Pod is deleted"
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(1, cpu="1"), _pod("first")))
+    s = _unschedulable_then(s, _pod("waiting"))
+    s = rm.converge(rm.step(s, Delete("Pod", "default", "first")))
+    assert _scheduled_condition(s, "waiting")[0] == "node-0", "not requeued when a bound pod freed its cpu"
+
+
+def test_core_resource_enqueue_node_resources_fit_on_node_add() -> None:
+    # "Pod rejected by the NodeResourcesFit plugin is requeued when a Node is created"
+    s = _unschedulable_then(rm.new_cluster(1, cpu="500m"), _pod("waiting"))
+    s = rm.converge(rm.apply_manifest(s, {
+        "apiVersion": "v1", "kind": "Node", "metadata": {"name": "roomy"},
+        "status": {"capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}))
+    assert _scheduled_condition(s, "waiting")[0] == "roomy", "not requeued when a node with room appeared"
+
+
+def test_core_resource_enqueue_taint_toleration_on_taint_removed() -> None:
+    # "Pod rejected by the TaintToleration plugin is requeued when the Node's taint is updated"
+    taint = {"key": "dedicated", "value": "db", "effect": "NoSchedule"}
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(1), _node_manifest("node-0", taints=[taint])))
+    s = _unschedulable_then(s, _pod("waiting", cpu="100m"))
+    s = rm.converge(rm.apply_manifest(s, _node_manifest("node-0", taints=[])))
+    assert _scheduled_condition(s, "waiting")[0] == "node-0", "not requeued when the node's taint went away"
+
+
+def test_core_resource_enqueue_node_affinity_on_label_added() -> None:
+    # "Pod rejected by the NodeAffinity plugin is requeued when a Node's label is updated"
+    s = _unschedulable_then(rm.new_cluster(1), _pod("waiting", cpu="100m", nodeSelector={"disk": "ssd"}))
+    s = rm.converge(rm.apply_manifest(s, _node_manifest("node-0", labels={"disk": "ssd"})))
+    assert _scheduled_condition(s, "waiting")[0] == "node-0", "not requeued when the node gained the label"
+
+
+def test_core_resource_enqueue_node_unschedulable_on_uncordon() -> None:
+    # "Pod rejected by the NodeUnschedulable plugin is requeued when the node is turned to schedulable"
+    s = rm.converge(rm.step(rm.new_cluster(1), Cordon("node-0")))
+    s = _unschedulable_then(s, _pod("waiting", cpu="100m"))
+    s = rm.converge(rm.step(s, Uncordon("node-0")))
+    assert _scheduled_condition(s, "waiting")[0] == "node-0", "not requeued when the node was uncordoned"
+
+
+def _without_kept_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every turn builds its queue from nothing and walks it pod by pod (the scheduler before issue 9)."""
+    from refmodel.controllers import scheduler
+
+    active = scheduler._active_queue
+
+    def fresh(state: ClusterState, pending_keys: Any) -> Any:
+        scheduler._QUEUE[0] = ({}, [], [])
+        return active(state, pending_keys)
+
+    monkeypatch.setattr(scheduler, "_active_queue", fresh)
+    monkeypatch.setattr(scheduler._Turn, "one_template", scheduler._Turn.in_order)
+
+
+def _queue_scenario() -> list[ClusterState]:
+    """A rollout onto full nodes (one template pending), a second template pending beside it, a node added,
+    a taint removed and pods deleted: every state ``converge_steps`` passes through."""
+    from refmodel.core import converge_steps
+
+    def web(replicas: int, image: str, cpu: str = "100m") -> dict[str, Any]:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                         "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{
+                             "name": "c", "image": image, "resources": {"requests": {"cpu": cpu}}}]}}}}
+
+    out: list[ClusterState] = []
+
+    def run(start: ClusterState) -> ClusterState:
+        steps = [after for _, after in converge_steps(start)]
+        out.extend(steps)
+        return steps[-1] if steps else start
+
+    s = run(rm.apply_manifest(rm.new_cluster(nodes=4, pods_per_node=30), web(100, "nginx:1")))
+    s = run(rm.apply_manifest(s, web(100, "nginx:2")))
+    s = run(rm.apply_manifest(s, _rs("batch", 40)))
+    s = run(rm.apply_manifest(s, _node_manifest("node-1", taints=[{"key": "k", "effect": "NoSchedule"}])))
+    s = run(rm.apply_manifest(s, web(110, "nginx:3")))
+    s = run(rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-9"},
+                                  "status": {"capacity": {"cpu": "4", "memory": "16Gi", "pods": "40"}}}))
+    s = run(rm.apply_manifest(s, _node_manifest("node-1", taints=[])))
+    for p in rm.list_objects(s, "Pod")[:25]:
+        s = run(rm.step(s, Delete("Pod", "default", p["metadata"]["name"])))
+    return out
+
+
+def test_kept_queue_schedules_as_a_fresh_queue_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the kept queue entries and the one-template turn are the model's short cuts: every state on the way
+    # must be the one a queue rebuilt each turn and walked pod by pod gives
+    kept = _queue_scenario()
+    pending = sum(1 for s in kept if s.pods_by_node.get(""))
+    assert pending > 50, f"{pending} states with pending pods, but the scenario should keep pods waiting"
+    _without_kept_queue(monkeypatch)
+    fresh = _queue_scenario()
+    assert len(kept) == len(fresh), f"{len(kept)} steps with the kept queue, but {len(fresh)} without"
+    for i, (a, b) in enumerate(zip(kept, fresh, strict=True)):
+        assert a == b, f"step {i}: the state differs with the kept queue from the state without it"
+
+
+def test_kept_queue_is_not_shared_between_states() -> None:
+    # the queue is kept by identity of the pod objects: a turn on another state (a branch, a test's
+    # second cluster) with pods of the same names must schedule that state's pods, not the kept ones
+    from refmodel.controllers import scheduler
+
+    full = rm.converge(rm.apply_manifest(rm.new_cluster(1, pods_per_node=2), _rs("web", 4)))
+    roomy = rm.apply_manifest(rm.new_cluster(2, pods_per_node=2), _rs("web", 4))
+    roomy = rm.converge(roomy, controllers=("replicaset",))
+    pending = sorted(name for name, node in _placement(roomy).items() if not node)
+    got = []
+    for s in (full, roomy, full, roomy):
+        out = scheduler.sync(s, "queue")
+        got.append(sorted(name for name, node in _placement(out).items() if node))
+        scheduler._QUEUE[0] = ({}, [], []) if s is full else scheduler._QUEUE[0]
+    assert got[1] == got[3] and len(got[1]) == 4, f"bound on the roomy cluster: {got}, but all 4 of {pending} fit"
+    assert got[0] == got[2] and len(got[0]) == 2, f"bound on the full cluster: {got}, but only the 2 bound before"
+
+
+def test_queue_order_holds_across_kept_and_new_entries() -> None:
+    # activeQ order (priority, then creation, then namespace/name here): a pod created in the same second as
+    # a pod kept waiting from an earlier turn, with a name that sorts first, takes the one place that frees
+    s = rm.new_cluster(1, cpu="1")
+    s = rm.converge(rm.apply_manifest(s, _pod("m-waiting", cpu="3")), controllers=("scheduler",))
+    assert _scheduled_condition(s, "m-waiting")[:2] == ("", "False"), "m-waiting should wait: the node is too small"
+    s = rm.converge(rm.apply_manifest(s, _pod("a-late", cpu="3")), controllers=("scheduler",))
+    assert rm.get(s, "Pod", "a-late")["metadata"]["creationTimestamp"] == (
+        rm.get(s, "Pod", "m-waiting")["metadata"]["creationTimestamp"]), "the two pods should share a creation second"
+    s = rm.apply_manifest(s, _node_manifest("one-place"))  # 4 cpu: room for one of them
+    s = rm.converge(s, controllers=("scheduler",))
+    got = {name: _scheduled_condition(s, name)[0] for name in ("a-late", "m-waiting")}
+    assert got == {"a-late": "one-place", "m-waiting": ""}, f"placement {got}, but a-late comes first in the queue"
+
+
+def test_pods_left_unschedulable_are_not_attempted_on_every_turn() -> None:
+    # upstream keeps them in unschedulablePods until an event may help (MoveAllToActiveOrBackoffQueue); the
+    # model's turns come on such events, and a pod whose template still finds no room, already carrying its
+    # message, costs a C-level comparison, not an attempt (counters: scheduler.attempts)
+    from refmodel.counters import WorkCounters
+
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(1, pods_per_node=10), _rs("web", 200)))
+    assert len(s.pods_by_node.get("")) == 190, "190 pods should wait for the 10 places of the node"
+    counters = WorkCounters()
+    for _ in range(10):  # each deletion frees a place the replacement or a waiting pod takes
+        bound = next(p for p in rm.list_objects(s, "Pod") if p["spec"].get("nodeName"))
+        s = rm.converge(rm.step(s, Delete("Pod", "default", bound["metadata"]["name"])), counters=counters)
+    turns, attempts = counters.get("scheduler", "reconciles"), counters.get("scheduler", "attempts")
+    assert turns >= 10, f"{turns} scheduler turns for 10 deletions, but each should bring one"
+    assert attempts <= 3 * turns, (
+        f"{attempts} attempts in {turns} turns with 190 pods waiting, but should be a few per turn (the pods "
+        f"placed, the first that fails, the new ones): the waiting pods are attempted again on every turn")
+
+
+def test_queue_forgets_a_deleted_pod_it_had_set_aside() -> None:
+    # PriorityQueue.Delete (TestPriorityQueue_Delete): a deleted pod leaves the queue, even one this scheduler
+    # does not take; a new pod of the same name is a new entry, scheduled as any other
+    s = rm.new_cluster(1)
+    s = rm.converge(rm.apply_manifest(s, _pod("p", cpu="100m", schedulerName="other")))
+    s = rm.converge(rm.apply_manifest(s, _pod("q", cpu="100m")))  # a turn that sets "p" aside
+    assert not rm.get(s, "Pod", "p")["spec"].get("nodeName"), "another scheduler's pod was bound"
+    s = rm.converge(rm.step(s, Delete("Pod", "default", "p")))
+    assert rm.get(s, "Pod", "p") is None, "the unbound pod should be gone at once"
+    s = rm.converge(rm.apply_manifest(s, _pod("p", cpu="100m")))
+    assert _scheduled_condition(s, "p")[0] == "node-0", "a pod recreated under the name of one set aside was not scheduled"

@@ -11,12 +11,28 @@ Ready, schedulable, untainted (or tolerated NoSchedule/NoExecute), match ``nodeS
 node affinity, and fit cpu, memory and pod count (requests of every non-terminal pod on the node);
 the feasible node with the highest LeastAllocated score wins, ties to the lowest name (upstream breaks
 ties at random, so any tie-break is faithful); unschedulable pods get ``PodScheduled=False`` with reason
-``Unschedulable`` and are retried when nodes or pods change. One turn schedules every pending pod
-against a heap of nodes per template (kept for the next turn while only its own bindings changed node
-usage) and commits its bindings together. The "0/N nodes are available" reasons are one pass over the
-nodes per template and node usage, not per pod: a turn that cannot place the thousands of surge pods of
-a rollout on full nodes pays O(nodes) once, then O(1) per pod (each turn still walks every pending pod,
-as upstream's queue retries them on cluster events). A lone pod is placed by one pass over the feasible
+``Unschedulable`` and are retried when nodes or pods change.
+**The queue (issue 9):** ``pkg/scheduler/internal/queue/scheduling_queue.go`` keeps a pod that found no node
+in ``unschedulablePods`` (``AddUnschedulableIfNotPresent``) until a cluster event its filters registered
+(``EventsToRegister``: node added or changed, an assigned pod deleted) moves it back
+(``MoveAllToActiveOrBackoffQueue``), and ``schedule_one.go`` (``handleSchedulingFailure`` -> ``updatePod``)
+writes PodScheduled=False only when ``UpdatePodCondition`` reports a change. The model's turns come on
+those events (the watches below) and retry every pending pod, in the queue order kept between turns
+(``_QUEUE``: each pod's entry, order, filters and the message it carries, reused while the pod object
+is the same one; unchanged entries are found and kept in order by C-level passes, new ones merged in).
+A turn over one template's pods (a rollout's surge) binds in order until no node has room for the
+template, then gives every remaining pod one message: only those not carrying it yet are visited and
+written. A pod left unschedulable therefore costs one C-level comparison per turn, not an attempt
+(counted as ``attempts``: pods placed or marked one by one; ``tests/test_work_counters.py`` holds it per
+pod between sizes). With several templates pending, the turn walks them pod by pod
+(``_Turn.in_order``), as before. Backoff (``podBackoffQ``, 1 s doubling to 10 s) is not modelled: the
+model retries on the turn the event brings (kept from before; changing it would move every placement).
+**Cost:** a one-template turn is O(pods placed + pods newly marked + nodes whose score changed) in Python
+plus a few C-level passes over the pending pods (about 1 us per pending pod per turn: the lookups of the
+pod objects by name); a rollout's turns grow with its size (bursts of 500), so that pass is the one term
+that grows with turns x pending pods (about 1.3 million pod lookups at 100,000 pods, about 1.5 s).
+The bindings of a turn are committed together. The "0/N nodes are available" reasons are one pass over
+the nodes per template and node usage, not per pod. A lone pod is placed by one pass over the feasible
 nodes (``_best_node``): O(nodes) per pod, as upstream's findNodesThatFitPod and prioritizeNodes, which
 filter every node and score ``percentageOfNodesToScore`` of them (42% at 1,000 nodes). This is the one
 cluster-sized cost of a one-replica scale; the filter and the score are inlined in that pass, which keeps
@@ -32,11 +48,14 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from operator import add
+from itertools import compress, filterfalse, repeat
+from operator import add, eq, is_, itemgetter, ne, not_
 from typing import Any
 
 from .. import volumebinding
+from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition, pod_requests_vector
 from ..quantity import milli_value, value_ceil
@@ -231,59 +250,173 @@ def _queue_order(pod: Mapping[str, Any]) -> tuple[int, str, str, str]:
     return (-(pod["spec"].get("priority") or 0), md.get("creationTimestamp", ""), md["namespace"], md["name"])
 
 
+# One pending pod as the scheduling queue holds it (``QueuedPodInfo``): (pod, queue order or None when this
+# scheduler does not take it, whether it uses claims, the message of its PodScheduled=False condition or
+# None, its key, its spec, its namespace, its name)
+Queued = tuple[FrozenDict, tuple[int, str, str, str] | None, bool, str | None, tuple[str, str], Any, str, str]
+# the queue as the last turn left it: the entries by key; the entries it takes, in order; the others (pods
+# being deleted, finished, or another scheduler's). Every entry is in exactly one of the two lists.
+_QUEUE: list[tuple[dict[tuple[str, str], Queued], list[Queued], list[Queued]]] = [({}, [], [])]
+_POD, _ORDER, _CLAIMS, _SAID, _KEY, _SPEC, _NS, _NAME = (itemgetter(i) for i in range(8))
+
+
+def _active_queue(state: ClusterState, pending_keys: Any) -> list[Queued]:
+    """The pending pods this scheduler takes, in queue order.
+
+    An entry is kept from the last turn while its pod object is the same one (an unchanged pod is still
+    pending): a rollout's turns retry the same thousands of surge pods, and recomputing their order,
+    filters and condition per turn was most of a turn's cost. The kept entries are checked and kept in
+    order by passes that run in C (``map``, ``compress``: one lookup of each pod by name); the pending
+    pods without an entry (new, or changed) are found by a C-level filter when the counts say there are
+    any, built, and merged in after the last kept entry that comes before them all (new pods are mostly
+    the newest): a turn costs O(pods new or changed) in Python and a few C-level passes over the queue.
+    """
+    by_ns = state.objects.get("Pod") or EMPTY
+    entries, order, aside = _QUEUE[0]
+    order = _still_pending(by_ns, entries, order)
+    aside = _still_pending(by_ns, entries, aside)
+    fresh: list[Queued] = []
+    if len(pending_keys) != len(entries):
+        for k in filterfalse(entries.__contains__, pending_keys):
+            pod = (by_ns.get(k[0]) or EMPTY).get(k[1])
+            if pod is not None:
+                e = entries[k] = _queued(pod, k)
+                if e[1] is None:
+                    aside = [*aside, e]
+                else:
+                    fresh.append(e)
+    if fresh:  # merged in: the kept entries before the first new one stay where they are
+        fresh.sort(key=_ORDER)
+        at = bisect_right(order, fresh[0][1], key=_ORDER)
+        order = order[:at] + sorted(order[at:] + fresh, key=_ORDER)
+    _QUEUE[0] = (entries, order, aside)
+    return order
+
+
+def _still_pending(by_ns: Any, entries: dict[tuple[str, str], Queued], kept: list[Queued]) -> list[Queued]:
+    """The entries of ``kept`` whose pod is still the same object; the others leave ``entries``."""
+    if not kept:
+        return kept
+    ns = kept[0][6]
+    if all(map(eq, map(_NS, kept), repeat(ns))):
+        pods_in = by_ns.get(ns) or EMPTY
+        now = list(map(pods_in.get, map(_NAME, kept)))
+    else:
+        now = [(by_ns.get(e[6]) or EMPTY).get(e[7]) for e in kept]
+    same = list(map(is_, map(_POD, kept), now))
+    if all(same):
+        return kept
+    for e in compress(kept, map(not_, same)):
+        del entries[e[4]]
+    return list(compress(kept, same))
+
+
+def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
+    """The queue entry of a pending pod: its order is None when this scheduler does not take it (being
+    deleted, finished, or another scheduler's)."""
+    order: tuple[int, str, str, str] | None = _queue_order(pod)
+    status = pod.get("status") or EMPTY
+    if pod["metadata"].get("deletionTimestamp") or status.get("phase") in ("Succeeded", "Failed") or (
+            (pod["spec"].get("schedulerName") or "default-scheduler") != "default-scheduler"):
+        order = None
+    cur = get_condition(status, "PodScheduled")
+    said = cur.get("message") if cur is not None and cur.get("status") == "False" else None
+    return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key, pod["spec"], key[0], key[1])
+
+
+def _requeue(state: ClusterState, queue: list[Queued], written: list[int]) -> None:
+    """The entries of the pods this turn marked unschedulable (``written``: their places in ``queue``), for
+    their new objects (same place in the queue, the message they carry now), so the next turn keeps them
+    rather than building them again."""
+    entries, order, _aside = _QUEUE[0]
+    if not written or queue is not order:  # the queue was cut (claims): the next turn builds them again
+        return
+    for i in written:
+        e = order[i]
+        pod = state.get("Pod", e[6], e[7])
+        if pod is not None and entries.get(e[4]) is e:
+            order[i] = entries[e[4]] = _queued(pod, e[4])
+
+
 def sync(state: ClusterState, key: str) -> ClusterState:
     pending_keys = state.pods_by_node.get("")
     if not pending_keys:
         return state
-    pods = []
-    by_ns = state.objects.get("Pod") or EMPTY
-    for ns, name in pending_keys:
-        pod = (by_ns.get(ns) or EMPTY).get(name)
-        if pod is None or pod["metadata"].get("deletionTimestamp"):
-            continue
-        if (pod["spec"].get("schedulerName") or "default-scheduler") != "default-scheduler":
-            continue
-        if (pod.get("status") or EMPTY).get("phase") in ("Succeeded", "Failed"):
-            continue
-        pods.append(pod)
-    if not pods:
+    queue = _active_queue(state, pending_keys)
+    if not queue:
         return state
-    pods.sort(key=_queue_order)
-    state, pods = volumebinding.schedule_claim_pods(state, pods)  # pods with claims: refmodel/volumebinding.py
-    if not pods:
-        return state
+    if any(map(_CLAIMS, queue)):  # pods with claims go first: refmodel/volumebinding.py
+        state, rest = volumebinding.schedule_claim_pods(state, list(map(_POD, queue)))
+        left = {id(p) for p in rest}
+        queue = [e for e in queue if id(e[0]) in left]
+        if not queue:
+            return state
     node_map = (state.objects.get("Node") or {}).get("") or {}
     nodes: Mapping[str, FrozenDict] = node_map
-    base = state.node_usage
-    usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
-    heaps = _take_heaps(base, node_map)
-    allocs = _allocatables(nodes)
-    bindings: list[FrozenDict] = []  # Binding objects
-    per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
-    for pod in pods:
+    if len(queue) == 1:  # one pod: a single pass over the feasible nodes beats building a heap
+        pod = queue[0][0]
         spec = pod["spec"]
-        known = per_spec.get(id(spec))
+        _count(1)
+        chosen = _best_node(state, nodes, _feasible_nodes(node_map, spec), pod_requests_vector(spec))
+        if chosen is None:
+            state = _mark_unschedulable(state, pod, len(nodes))
+            _requeue(state, queue, [0])
+            return state
+        return bind_many(state, NAME, (_binding(pod, chosen),))
+    base = state.node_usage
+    heaps = _take_heaps(base, node_map)
+    turn = _Turn(node_map, base, heaps)
+    spec0 = queue[0][5]
+    if all(map(is_, map(_SPEC, queue), repeat(spec0))):
+        state = turn.one_template(state, queue)
+    else:
+        state = turn.in_order(state, queue)
+    # the bindings of one scheduling turn, committed together
+    state = bind_many(state, NAME, turn.bindings)
+    _keep_heaps(state.node_usage, node_map, heaps)
+    _requeue(state, queue, turn.written)
+    return state
+
+
+def _count(attempts: int) -> None:
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "attempts", attempts)
+
+
+class _Turn:
+    """One scheduling turn: the node heaps per template, this turn's bindings on top of the usage it
+    started from, and the pods it marked unschedulable."""
+
+    __slots__ = ("allocs", "base", "bindings", "heaps", "n_nodes", "node_map", "per_spec", "usage", "written")
+
+    def __init__(self, node_map: Any, base: Any, heaps: Heaps) -> None:
+        self.node_map, self.base, self.heaps = node_map, base, heaps
+        self.n_nodes = len(node_map)
+        self.allocs = _allocatables(node_map)
+        self.usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
+        self.bindings: list[FrozenDict] = []  # Binding objects, not yet sent
+        self.per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
+        self.written: list[int] = []  # the places in the queue of the pods marked unschedulable
+
+    def place(self, spec: Any) -> str | None:
+        """The node the next pod of ``spec`` goes to (its usage counted), or None when none fits."""
+        known = self.per_spec.get(id(spec))
         if known is None:
-            known = per_spec[id(spec)] = (_feasible_nodes(node_map, spec), pod_requests_vector(spec))
+            known = self.per_spec[id(spec)] = (_feasible_nodes(self.node_map, spec), pod_requests_vector(spec))
         feasible, req = known
-        if len(pods) == 1:
-            # one pod: a single pass over the feasible nodes beats building a heap
-            chosen = _best_node(state, nodes, feasible, req)
-            if chosen is None:
-                return _mark_unschedulable(state, pod, len(nodes))
-            return bind_many(state, NAME, (_binding(pod, chosen),))
+        usage, base, allocs = self.usage, self.base, self.allocs
         hk = (id(feasible), req)
-        entry = heaps.get(hk)
+        entry = self.heaps.get(hk)
         if entry is None or entry[0] is not feasible:
             heap = []
             for name in feasible:
                 used = usage.get(name) or base.get(name) or _ZERO
                 heap.append((-least_allocated_score(allocs[name], used, req), name, used))
             heapq.heapify(heap)
-            heaps[hk] = (feasible, heap)
+            self.heaps[hk] = (feasible, heap)
         else:
             heap = entry[1]
-        chosen = None
         while heap:
             _neg, name, scored = heap[0]
             used = usage.get(name) or base.get(name) or _ZERO
@@ -293,20 +426,60 @@ def sync(state: ClusterState, key: str) -> ClusterState:
             if not _fits(allocs[name], used, req):
                 heapq.heappop(heap)  # usage only grows: this node stays full for this request
                 continue
-            chosen = name
-            break
-        if chosen is None:
-            # the reasons count what the nodes hold now: the bindings so far go first
-            state = bind_many(state, NAME, bindings)
-            bindings = []
-            state = _mark_unschedulable(state, pod, len(nodes))
-            continue
-        usage[chosen] = tuple(map(add, usage.get(chosen) or base.get(chosen) or _ZERO, req))
-        bindings.append(_binding(pod, chosen))
-    # the bindings of one scheduling turn, committed together
-    state = bind_many(state, NAME, bindings)
-    _keep_heaps(state.node_usage, node_map, heaps)
-    return state
+            usage[name] = tuple(map(add, used, req))
+            return name
+        return None
+
+    def flush(self, state: ClusterState) -> ClusterState:
+        """Send the bindings so far: the reasons of a failure count what the nodes hold now."""
+        if self.bindings:
+            state = bind_many(state, NAME, self.bindings)
+            self.bindings = []
+        return state
+
+    def in_order(self, state: ClusterState, queue: list[Queued]) -> ClusterState:
+        """Every pod in queue order: bind it where it fits best, or mark it unschedulable."""
+        _count(len(queue))
+        messages: dict[int, tuple[Any, str]] = {}  # spec id -> (node usage, the "0/N nodes" message for it)
+        for i, e in enumerate(queue):
+            pod, spec = e[0], e[5]
+            chosen = self.place(spec)
+            if chosen is not None:
+                self.bindings.append(_binding(pod, chosen))
+                continue
+            state = self.flush(state)
+            msg = messages.get(id(spec))
+            if msg is None or msg[0] is not state.node_usage:
+                msg = messages[id(spec)] = (state.node_usage, _unschedulable_message(state, pod, self.n_nodes))
+            if e[3] != msg[1]:  # the condition is written once, not on every attempt
+                state = _mark_unschedulable(state, pod, self.n_nodes, msg[1])
+                self.written.append(i)
+        return state
+
+    def one_template(self, state: ClusterState, queue: list[Queued]) -> ClusterState:
+        """``in_order`` for a queue of one template's pods: they bind in order until no node has room for
+        the template; all the rest then fail with one message (usage no longer changes), and only those
+        that do not carry it yet are visited (written). The pods left unschedulable, with their message,
+        cost one C-level comparison each: upstream's queue keeps them aside until an event may help."""
+        spec = queue[0][5]
+        i, n = 0, len(queue)
+        while i < n:
+            chosen = self.place(spec)
+            if chosen is None:
+                break
+            self.bindings.append(_binding(queue[i][0], chosen))
+            i += 1
+        if i == n:
+            _count(n)
+            return state
+        state = self.flush(state)
+        msg = _unschedulable_message(state, queue[i][0], self.n_nodes)
+        todo = list(compress(range(i, n), map(ne, map(_SAID, queue[i:]), repeat(msg))))
+        _count(i + len(todo) + (queue[i][3] == msg))  # the first to fail is attempted, written or not
+        for j in todo:
+            state = _mark_unschedulable(state, queue[j][0], self.n_nodes, msg)
+        self.written = todo
+        return state
 
 
 _ZERO = (0, 0, 0, 0, 0)
@@ -431,10 +604,18 @@ def _binding(pod: FrozenDict, node: str) -> FrozenDict:
                        "metadata": FrozenDict({"name": md["name"], "namespace": md["namespace"]}), "target": target})
 
 
-def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int) -> ClusterState:
+def _unschedulable_message(state: ClusterState, pod: FrozenDict, n_nodes: int) -> str:
     reasons = unschedulable_reasons(state, pod)
     detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
-    msg = f"0/{n_nodes} nodes are available" + (f": {detail}." if detail else ".")
+    return f"0/{n_nodes} nodes are available" + (f": {detail}." if detail else ".")
+
+
+def _mark_unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int, msg: str | None = None) -> ClusterState:
+    """PodScheduled=False with the "0/N nodes are available" message, written only when the pod does not
+    carry that message already (``handleSchedulingFailure`` -> ``updatePod``: no write when
+    ``UpdatePodCondition`` reports no change)."""
+    if msg is None:
+        msg = _unschedulable_message(state, pod, n_nodes)
     status = pod.get("status") or EMPTY
     cur = get_condition(status, "PodScheduled")
     if cur is not None and cur.get("status") == "False" and cur.get("message") == msg:
