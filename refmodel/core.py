@@ -18,7 +18,7 @@ conformance machines explore others by firing ``Reconcile`` events in other orde
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, assert_never
@@ -154,9 +154,27 @@ def fire_due_timers(state: ClusterState) -> ClusterState:
     timers = state.timers
     items: list[tuple[str, str]] = []
     for t in sorted(due):
-        items.extend(sorted(timers[t].keys()))
+        items.extend(_sorted_items(timers[t].keys()))
         timers = timers.delete(t)
     return state.replace(timers=timers).enqueue_many(items)
+
+
+def _sorted_items(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``sorted(items)`` for (controller, key) pairs: grouped by controller, each group sorted by its keys
+    alone (strings compare about three times faster than pairs; a bulk converge fires 100,000 pod timers at
+    once)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in items:
+        group = groups.get(item[0])
+        if group is None:
+            group = groups[item[0]] = []
+        group.append(item)
+    out: list[tuple[str, str]] = []
+    for controller in sorted(groups):
+        group = groups[controller]
+        group.sort(key=_key_of)
+        out.extend(group)
+    return out
 
 
 def _next_essential(state: ClusterState) -> int | None:
@@ -317,6 +335,7 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
 
 
 _seq_of = itemgetter(1)
+_key_of = itemgetter(1)
 
 
 def _size(state: ClusterState) -> int:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import immutables
@@ -373,22 +374,33 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
     time (each one's queue, timer and pending maps copied, and dropped at the next)."""
     run = _Run(state)
     done = 0
+    read_from = None  # the state the lookups below were made in (``run.base``; a new one after a full sync)
+    names: dict[str, Any] = {}  # namespace -> the pods' names map, in ``read_from``
+    nodes: dict[str, tuple[FrozenDict | None, str]] = {}  # node name -> (node, its IP), in ``read_from``
     for key in keys:
         item = (NAME, key)
         dirty = run.dirty
-        if item not in dirty:
+        if dirty.pop(item, None) is None:  # (queued items map to their sequence number)
             continue
-        del dirty[item]
         done += 1
         base = run.base
-        ns, name = key.split("/", 1)
-        pod = base.get("Pod", ns, name)
+        if base is not read_from:
+            read_from, names, nodes = base, {}, {}
+        ns, _, name = key.partition("/")
+        in_ns = names.get(ns)
+        if in_ns is None:
+            in_ns = names[ns] = (base.objects.get("Pod") or _EMPTY_MAP).get(ns) or _EMPTY_MAP
+        pod = in_ns.get(name)
         if pod is None:
             continue
         node_name = pod["spec"].get("nodeName")
         if not node_name or node_name in run.down:
             continue
-        node = base.get("Node", "", node_name)
+        got = nodes.get(node_name)
+        if got is None:
+            found = base.get("Node", "", node_name)
+            got = nodes[node_name] = (found, "" if found is None else node_ip(found))
+        node, host_ip = got
         if node is None:
             continue
         ref = (ns, name)
@@ -397,7 +409,7 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
             pending = run.pending.get(node_name)
         entry = pending.get(ref) if pending is not None else None
         seen = pod if entry is None or entry[0] is not pod else with_(pod, status=entry[1])
-        queue = _StatusQueue(run.ip_seq, run.now_s, node_ip(node))
+        queue = _StatusQueue(run.ip_seq, run.now_s, host_ip)
         if sync_pod(base, seen, node, queue) is not base:
             # more than the run keeps: this pod again, by sync, on the state the syncs before it left
             run = _Run(sync(run.state(), key))
@@ -440,9 +452,9 @@ def _flush(state: ClusterState, node_name: str) -> ClusterState:
     state = state.replace(env=state.env.set(PENDING, rest) if len(rest) else state.env.delete(PENDING))
     writes: list[tuple[FrozenDict, FrozenDict]] = []
     retry: list[tuple[str, str]] = []
-    for ref in sorted(pending.keys()):
-        stored, status = pending[ref]
-        current = state.get("Pod", ref[0], ref[1])
+    pods = state.objects.get("Pod") or _EMPTY_MAP
+    for ref, (stored, status) in sorted(pending.items(), key=_ref_of):
+        current = (pods.get(ref[0]) or _EMPTY_MAP).get(ref[1])
         if current is None:
             continue
         if current is stored:
@@ -452,6 +464,9 @@ def _flush(state: ClusterState, node_name: str) -> ClusterState:
     if writes:
         state = update_status_many(state, NAME, [_with_status(pod, status) for pod, status in writes])
     return state.enqueue_many(retry)
+
+
+_ref_of = itemgetter(0)
 
 
 def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _StatusQueue) -> ClusterState:
