@@ -204,15 +204,6 @@ class ClusterState:
         never changed; an unfinished transaction is simply dropped)."""
         return _Txn(self)
 
-    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None, bool]],
-                    **extra: Any) -> ClusterState:
-        """Put each ``new`` in place of ``old`` (None: absent) and keep every index in step, in order, as
-        one new state (``status_only``: only status changed, through the status subresource)."""
-        txn = _Txn(self)
-        for ref, old, new, status_only in writes:
-            txn.put(ref, old, new, status_only)
-        return txn.finish(extra)
-
     def enqueue(self, controller: str, key: str) -> ClusterState:
         item = (controller, key)
         if item in self.dirty:
@@ -223,15 +214,18 @@ class ClusterState:
         if not items:
             return self
         dirty = self.dirty
+        if len(items) > 1:
+            # duplicates first, with a dict (a batch's writes name their controller's key once each): a
+            # lookup in the queue, a persistent map as large as the cluster's backlog, costs several times more
+            items = list(dict.fromkeys(items))
         items = [i for i in items if i not in dirty]
         if not items:
             return self
         seq = self.seq
         with dirty.mutate() as mm:
             for item in items:
-                if item not in mm:
-                    mm[item] = seq
-                    seq += 1
+                mm[item] = seq
+                seq += 1
             dirty = mm.finish()
         return self.replace(dirty=dirty, seq=seq)
 
@@ -340,15 +334,14 @@ class _Txn:
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
-        says only status (and resourceVersion) changed: the status subresource's writes."""
+        says only status (and resourceVersion) changed: the status subresource's writes. ``old`` is what
+        the transaction holds (the API server's writers read it with :meth:`get` just before)."""
         kind, ns, name = ref
         names = self.names.get((kind, ns))
         if names is None:
             ns_map = self.state.objects.get(kind)
             current = ns_map.get(ns) if ns_map is not None else None
             names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
-        if names.get(name) is not old:
-            raise ValueError(f"{kind}/{name}: a write replaces a version that is no longer stored (lost update)")
         if new is None:
             names.pop(name, None)
         else:
@@ -356,7 +349,7 @@ class _Txn:
         if status_only:
             # identity, owners and labels are as they were: only what a pod counts for may move
             if POD_INDEXES in (_INDEX_CACHE.get(kind) or _indexes_of(kind)):
-                old_status = old.get("status") or _NO_LABELS
+                old_status = old.get("status") or _NO_LABELS  # type: ignore[union-attr]
                 new_status = new.get("status") or _NO_LABELS  # type: ignore[union-attr]
                 if old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL:
                     self._put_pod(ns, name, old, new, old["metadata"], new["metadata"], True)  # type: ignore[index]

@@ -334,7 +334,7 @@ class _Run:
     after the syncs before would): the work queue, the pods' timers, the pending statuses and the IPs
     handed out."""
 
-    __slots__ = ("base", "dirty", "down", "ip_seq", "now_s", "pending", "pendings", "seq", "slots")
+    __slots__ = ("base", "dirty", "down", "ip_seq", "now_s", "pending", "pendings", "queued", "seq", "slots")
 
     def __init__(self, base: ClusterState) -> None:
         self.base = base
@@ -346,6 +346,7 @@ class _Run:
         self.pending = base.env.get(PENDING)  # the table as ``base`` has it (None: empty)
         self.pendings: dict[str, Any] = {}  # node -> mutation of its pending statuses
         self.slots: dict[int, Any] = {}  # virtual time -> mutation of its timer slot
+        self.queued: set[str] = set()  # nodes whose status key is queued (the run only adds to the queue)
 
     def state(self) -> ClusterState:
         base = self.base
@@ -433,10 +434,12 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
             if mutation is None:
                 mutation = run.pendings[node_name] = (pending or _EMPTY_MAP).mutate()
             mutation[ref] = (pod, queue.writes[-1][1])
-            status_item = (NAME, STATUS_PREFIX + node_name)
-            if status_item not in dirty:
-                dirty[status_item] = run.seq
-                run.seq += 1
+            if node_name not in run.queued:
+                status_item = (NAME, STATUS_PREFIX + node_name)
+                if status_item not in dirty:
+                    dirty[status_item] = run.seq
+                    run.seq += 1
+                run.queued.add(node_name)
     return run.state(), done
 
 
