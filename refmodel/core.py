@@ -10,7 +10,9 @@ feed the controllers' watches (:func:`refmodel.controllers.notify`), as informer
 items in queue order, and when none is left advances the virtual clock to the next essential timer;
 it stops when only back-off retries remain, and raises :class:`NotConverged` when work never runs out.
 ``converge`` takes a run of queued kubelet pod keys in one go (:func:`refmodel.controllers.kubelet.sync_pods`:
-the same final state, no state built per pod); ``converge_steps`` steps one key at a time.
+the same final state, no state built per pod), and a run of node status keys likewise
+(:func:`refmodel.controllers.kubelet.flush_many`: one status write request for the run); ``converge_steps``
+steps one key at a time.
 **Not modelled (and why):** real concurrency: one interleaving at a time is chosen (queue order); the
 conformance machines explore others by firing ``Reconcile`` events in other orders.
 """
@@ -287,17 +289,22 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
             while i < n:
                 item = items[i][0]
                 i += 1
-                if log is None and item[0] == kubelet.NAME and "/" in item[1]:
-                    # a run of pod keys: one state for the run (no caller sees the ones between)
-                    j = i
-                    while j < n and items[j][0][0] == kubelet.NAME and "/" in items[j][0][1]:
-                        j += 1
-                    if j > i:
-                        state, done = kubelet.sync_pods(state, [it[0][1] for it in items[i - 1:j]])
-                        steps += done
-                        i = j
-                        yield state
-                        continue
+                if log is None and item[0] == kubelet.NAME:
+                    # a run of pod keys, or of node status keys: one state for the run (no caller sees the
+                    # ones between)
+                    run_of = _status_key if item[1].startswith(kubelet.STATUS_PREFIX) else _pod_key
+                    if run_of(item[1]):
+                        j = i
+                        while j < n and items[j][0][0] == kubelet.NAME and run_of(items[j][0][1]):
+                            j += 1
+                        if j > i:
+                            keys = [it[0][1] for it in items[i - 1:j]]
+                            state, done = (kubelet.flush_many if run_of is _status_key else kubelet.sync_pods)(
+                                state, keys)
+                            steps += done
+                            i = j
+                            yield state
+                            continue
                 dirty = state.dirty
                 if item not in dirty:
                     continue
@@ -335,6 +342,16 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
 
 
 _seq_of = itemgetter(1)
+
+
+def _pod_key(key: str) -> bool:
+    return "/" in key
+
+
+def _status_key(key: str) -> bool:
+    return key.startswith(kubelet.STATUS_PREFIX)
+
+
 _key_of = itemgetter(1)
 
 
