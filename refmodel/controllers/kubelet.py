@@ -108,8 +108,12 @@ _CONDITIONS: dict[tuple[int, Updates, str], tuple[Any, tuple[FrozenDict, ...]]] 
 
 def _with_conditions(status: Mapping[str, Any], updates: Updates, now: str, **changes: Any) -> FrozenDict:
     """Set condition statuses (and other ``changes``); lastTransitionTime moves only when the status flips
-    (kubelet's rule)."""
-    return with_(status, conditions=_conditions_after(status.get("conditions") or (), updates, now), **changes)
+    (kubelet's rule). ``with_(status, conditions=..., **changes)``, built with dict calls (one per pod sync
+    that writes; no caller sets a value to None, which ``with_`` would remove)."""
+    new = FrozenDict(status)
+    _dict_set(new, "conditions", _conditions_after(status.get("conditions") or (), updates, now))
+    _dict_update(new, changes)
+    return new
 
 
 def _conditions_after(current: tuple[FrozenDict, ...], updates: Updates, now: str) -> tuple[FrozenDict, ...]:
@@ -271,6 +275,7 @@ def _with_status(pod: FrozenDict, status: FrozenDict) -> FrozenDict:
 
 
 _dict_set = dict.__setitem__
+_dict_update = dict.update
 
 
 def _sync_node(state: ClusterState, node_name: str) -> ClusterState:
@@ -492,6 +497,7 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
     writes: list[FrozenDict] = []
     refs: set[tuple[str, str]] = set()
     flushed: list[str] = []
+    ns, in_ns = None, _EMPTY_MAP  # the pods of the namespace last looked in
     for key in queued if table is not None else ():
         node_name = key[len(STATUS_PREFIX):]
         pending = table.get(node_name)
@@ -499,7 +505,9 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
             continue
         flushed.append(node_name)
         for ref, (stored, status) in sorted(pending.items(), key=_ref_of):
-            current = (pods.get(ref[0]) or _EMPTY_MAP).get(ref[1])
+            if ref[0] != ns:
+                ns, in_ns = ref[0], pods.get(ref[0]) or _EMPTY_MAP
+            current = in_ns.get(ref[1])
             if ref in refs or (current is not None and current is not stored):
                 for key in queued:  # one node at a time, as converge_steps takes them
                     state = _flush(state.replace(dirty=state.dirty.delete((NAME, key))), key[len(STATUS_PREFIX):])
