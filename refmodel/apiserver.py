@@ -582,7 +582,12 @@ def _update_status(txn: _Batch, request: Request, body: Any,
     if status == old.get("status"):
         return old
     txn.rv += 1
-    new = _stamp(txn.rv, old, {}, status=status if status is not None else EMPTY)
+    # _stamp(txn.rv, old, {}, status=...), with the copies made directly: one per status write
+    md = FrozenDict(old["metadata"])
+    _dict_set(md, "resourceVersion", str(txn.rv))
+    new = FrozenDict(old)
+    _dict_set(new, "status", status if status is not None else EMPTY)
+    _dict_set(new, "metadata", md)
     txn.txn.put(ref, old, new, True)
     txn.writes.append((ref, old, new, True))
     return new

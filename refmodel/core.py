@@ -10,7 +10,9 @@ feed the controllers' watches (:func:`refmodel.controllers.notify`), as informer
 items in queue order, and when none is left advances the virtual clock to the next essential timer;
 it stops when only back-off retries remain, and raises :class:`NotConverged` when work never runs out.
 ``converge`` takes a run of queued kubelet pod keys in one go (:func:`refmodel.controllers.kubelet.sync_pods`:
-the same final state, no state built per pod); ``converge_steps`` steps one key at a time.
+the same final state, no state built per pod), and a run of node status keys likewise
+(:func:`refmodel.controllers.kubelet.flush_many`: one status write request for the run); ``converge_steps``
+steps one key at a time.
 **Not modelled (and why):** real concurrency: one interleaving at a time is chosen (queue order); the
 conformance machines explore others by firing ``Reconcile`` events in other orders.
 """
@@ -18,7 +20,7 @@ conformance machines explore others by firing ``Reconcile`` events in other orde
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, assert_never
@@ -154,9 +156,27 @@ def fire_due_timers(state: ClusterState) -> ClusterState:
     timers = state.timers
     items: list[tuple[str, str]] = []
     for t in sorted(due):
-        items.extend(sorted(timers[t].keys()))
+        items.extend(_sorted_items(timers[t].keys()))
         timers = timers.delete(t)
     return state.replace(timers=timers).enqueue_many(items)
+
+
+def _sorted_items(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``sorted(items)`` for (controller, key) pairs: grouped by controller, each group sorted by its keys
+    alone (strings compare about three times faster than pairs; a bulk converge fires 100,000 pod timers at
+    once)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in items:
+        group = groups.get(item[0])
+        if group is None:
+            group = groups[item[0]] = []
+        group.append(item)
+    out: list[tuple[str, str]] = []
+    for controller in sorted(groups):
+        group = groups[controller]
+        group.sort(key=_key_of)
+        out.extend(group)
+    return out
 
 
 def _next_essential(state: ClusterState) -> int | None:
@@ -269,17 +289,22 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
             while i < n:
                 item = items[i][0]
                 i += 1
-                if log is None and item[0] == kubelet.NAME and "/" in item[1]:
-                    # a run of pod keys: one state for the run (no caller sees the ones between)
-                    j = i
-                    while j < n and items[j][0][0] == kubelet.NAME and "/" in items[j][0][1]:
-                        j += 1
-                    if j > i:
-                        state, done = kubelet.sync_pods(state, [it[0][1] for it in items[i - 1:j]])
-                        steps += done
-                        i = j
-                        yield state
-                        continue
+                if log is None and item[0] == kubelet.NAME:
+                    # a run of pod keys, or of node status keys: one state for the run (no caller sees the
+                    # ones between)
+                    run_of = _status_key if item[1].startswith(kubelet.STATUS_PREFIX) else _pod_key
+                    if run_of(item[1]):
+                        j = i
+                        while j < n and items[j][0][0] == kubelet.NAME and run_of(items[j][0][1]):
+                            j += 1
+                        if j > i:
+                            keys = [it[0][1] for it in items[i - 1:j]]
+                            state, done = (kubelet.flush_many if run_of is _status_key else kubelet.sync_pods)(
+                                state, keys)
+                            steps += done
+                            i = j
+                            yield state
+                            continue
                 dirty = state.dirty
                 if item not in dirty:
                     continue
@@ -317,6 +342,17 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
 
 
 _seq_of = itemgetter(1)
+
+
+def _pod_key(key: str) -> bool:
+    return "/" in key
+
+
+def _status_key(key: str) -> bool:
+    return key.startswith(kubelet.STATUS_PREFIX)
+
+
+_key_of = itemgetter(1)
 
 
 def _size(state: ClusterState) -> int:

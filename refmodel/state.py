@@ -204,15 +204,6 @@ class ClusterState:
         never changed; an unfinished transaction is simply dropped)."""
         return _Txn(self)
 
-    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None, bool]],
-                    **extra: Any) -> ClusterState:
-        """Put each ``new`` in place of ``old`` (None: absent) and keep every index in step, in order, as
-        one new state (``status_only``: only status changed, through the status subresource)."""
-        txn = _Txn(self)
-        for ref, old, new, status_only in writes:
-            txn.put(ref, old, new, status_only)
-        return txn.finish(extra)
-
     def enqueue(self, controller: str, key: str) -> ClusterState:
         item = (controller, key)
         if item in self.dirty:
@@ -223,15 +214,18 @@ class ClusterState:
         if not items:
             return self
         dirty = self.dirty
+        if len(items) > 1:
+            # duplicates first, with a dict (a batch's writes name their controller's key once each): a
+            # lookup in the queue, a persistent map as large as the cluster's backlog, costs several times more
+            items = list(dict.fromkeys(items))
         items = [i for i in items if i not in dirty]
         if not items:
             return self
         seq = self.seq
         with dirty.mutate() as mm:
             for item in items:
-                if item not in mm:
-                    mm[item] = seq
-                    seq += 1
+                mm[item] = seq
+                seq += 1
             dirty = mm.finish()
         return self.replace(dirty=dirty, seq=seq)
 
@@ -340,15 +334,14 @@ class _Txn:
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
-        says only status (and resourceVersion) changed: the status subresource's writes."""
+        says only status (and resourceVersion) changed: the status subresource's writes. ``old`` is what
+        the transaction holds (the API server's writers read it with :meth:`get` just before)."""
         kind, ns, name = ref
         names = self.names.get((kind, ns))
         if names is None:
             ns_map = self.state.objects.get(kind)
             current = ns_map.get(ns) if ns_map is not None else None
             names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
-        if names.get(name) is not old:
-            raise ValueError(f"{kind}/{name}: a write replaces a version that is no longer stored (lost update)")
         if new is None:
             names.pop(name, None)
         else:
@@ -356,7 +349,28 @@ class _Txn:
         if status_only:
             # identity, owners and labels are as they were: only what a pod counts for may move
             if POD_INDEXES in (_INDEX_CACHE.get(kind) or _indexes_of(kind)):
-                self._put_pod(ns, name, old, new, old["metadata"], new["metadata"], True)  # type: ignore[index]
+                old_status = old.get("status") or _NO_LABELS  # type: ignore[union-attr]
+                new_status = new.get("status") or _NO_LABELS  # type: ignore[union-attr]
+                if old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL:
+                    self._put_pod(ns, name, old, new, old["metadata"], new["metadata"], True)  # type: ignore[index]
+                    return
+                # the commonest write of all (a kubelet's status update of a live pod): _put_pod's common
+                # update, with neither spec, labels, owners nor terminal state moving
+                new_md = new["metadata"]  # type: ignore[index]
+                if new_md.get("deletionTimestamp"):
+                    return
+                uid = _controller_uid(new_md.get("ownerReferences"))
+                if uid is None:
+                    return
+                self.written.add(uid)
+                old_conds = old_status.get("conditions")
+                new_conds = new_status.get("conditions")
+                if old_conds is not new_conds:
+                    ready = _is_ready(new_conds) - _is_ready(old_conds)
+                    if ready:
+                        stats = self._flat("pod_stats")
+                        entry = stats.get(uid) or PodStats()
+                        stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, entry.nodes)
             return
         old_md = old["metadata"] if old is not None else None
         new_md = new["metadata"] if new is not None else None
@@ -370,11 +384,11 @@ class _Txn:
         old_refs = old_md.get("ownerReferences") if old_md is not None else None
         new_refs = new_md.get("ownerReferences") if new_md is not None else None
         if old_refs is not new_refs and old_refs != new_refs:
-            old_owners = _owner_uids(old_md)
-            new_owners = _owner_uids(new_md)
-            for uid in old_owners - new_owners:
+            old_owners = _owner_uids_of(old_refs)
+            new_owners = _owner_uids_of(new_refs)
+            for uid in old_owners - new_owners if old_owners else ():
                 self._inner("by_owner", uid).pop(ref, None)
-            for uid in new_owners - old_owners:
+            for uid in new_owners - old_owners if new_owners else ():
                 self._inner("by_owner", uid)[ref] = None
         indexes = _INDEX_CACHE.get(kind) or _indexes_of(kind)
         if POD_INDEXES in indexes:
@@ -744,12 +758,25 @@ def _has_controller(refs: Any) -> bool:
 
 
 def _owner_uids(md: Any) -> frozenset[str]:
-    if md is None:
-        return frozenset()
-    refs = md.get("ownerReferences")
+    return _NO_OWNERS if md is None else _owner_uids_of(md.get("ownerReferences"))
+
+
+_NO_OWNERS: frozenset[str] = frozenset()
+_OWNERS_CACHE: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def _owner_uids_of(refs: Any) -> frozenset[str]:
+    """The owners' uids in ``refs``; memoised by identity (pods of one owner share the tuple)."""
     if not refs:
-        return frozenset()
-    return frozenset(r["uid"] for r in refs if r.get("uid"))
+        return _NO_OWNERS
+    hit = _OWNERS_CACHE.get(id(refs))
+    if hit is not None and hit[0] is refs:
+        return hit[1]
+    uids = frozenset(r["uid"] for r in refs if r.get("uid"))
+    if len(_OWNERS_CACHE) > 50_000:
+        _OWNERS_CACHE.clear()
+    _OWNERS_CACHE[id(refs)] = (refs, uids)
+    return uids
 
 
 _TIME_CACHE: dict[int, str] = {}

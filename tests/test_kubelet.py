@@ -423,3 +423,78 @@ def test_sync_pods_is_the_syncs_of_its_keys_one_after_another() -> None:
         if rounds % 2 == 1:  # the statuses written, then the clock moves (pulls done, back-off due)
             batched = rm.step(rm.converge(batched, ("kubelet",)), ClockAdvanced(5))
         s = batched.enqueue_many([("kubelet", k) for k in keys if k != "default/not-queued"])
+
+
+# ---------------------------------------------------------------------------------------------
+# converge's runs of node status keys (kubelet.flush_many): the same state as the flushes one at a time
+# ---------------------------------------------------------------------------------------------
+def _labelled(name: str) -> dict[str, Any]:
+    raw = _pod(name)
+    raw["metadata"]["labels"] = {"app": "web"}
+    return raw
+
+
+_SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+
+
+def _pending_on_every_node(nodes: int) -> ClusterState:
+    """Labelled pods behind a Service (the endpoints controllers watch their status writes) on ``nodes``
+    nodes, synced once: every node has statuses pending and its status key queued."""
+    s = rm.converge(rm.apply_manifest(rm.new_cluster(nodes), _SERVICE))
+    for i in range(4 * nodes):
+        s = rm.apply_manifest(s, _labelled(f"w{i}"))
+    s = rm.step(s, Reconcile("scheduler", "queue"))
+    s, _ = kubelet.sync_pods(s, sorted(k for c, k in s.dirty if c == "kubelet" and "/" in k))
+    return s
+
+
+def _flushed_one_at_a_time(s: ClusterState, keys: list[str]) -> ClusterState:
+    for key in keys:
+        if ("kubelet", key) in s.dirty:
+            s = kubelet.sync(s.replace(dirty=s.dirty.delete(("kubelet", key))), key)
+    return s
+
+
+def _differences(a: ClusterState, b: ClusterState) -> list[str]:
+    return [f.name for f in attrs.fields(ClusterState) if getattr(a, f.name) != getattr(b, f.name)]
+
+
+def test_flush_many_is_the_flushes_of_its_keys_one_after_another() -> None:
+    s = _pending_on_every_node(3)
+    keys = sorted(k for c, k in s.dirty if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX))
+    assert len(keys) == 3, f"status keys {keys} after the pod syncs, but every node should have one"
+    keys.insert(1, kubelet.STATUS_PREFIX + "node-9")  # a key no longer queued is skipped, as converge skips it
+    batched, done = kubelet.flush_many(s, keys)
+    assert done == 3, f"{done} flushes counted, but 3 status keys were queued"
+    single = _flushed_one_at_a_time(s, keys)
+    diff = _differences(batched, single)
+    assert not diff, f"flush_many differs from the flushes one at a time in {diff}, but should not"
+    assert batched.env.get(kubelet.PENDING) is None, "statuses are still pending after every node was flushed"
+    assert any(c == "endpoints" for c, _ in batched.dirty), "the status writes did not wake the endpoints controller"
+
+
+def test_flush_many_with_a_dropped_status_queues_the_pod_again_where_one_at_a_time_does() -> None:
+    s = _pending_on_every_node(2)
+    keys = sorted(k for c, k in s.dirty if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX))
+    pod = rm.get(s, "Pod", "w0")
+    assert pod is not None
+    raw = {k: v for k, v in pod.items() if k != "status"}
+    raw["metadata"] = {**raw["metadata"], "annotations": {"changed": "yes"}}
+    s = rm.apply_manifest(s, raw)  # w0's pending status is now stale: it is dropped and w0 synced again
+    batched, done = kubelet.flush_many(s, keys)
+    single = _flushed_one_at_a_time(s, keys)
+    assert done == len(keys), f"{done} flushes counted, but {len(keys)} status keys were queued"
+    diff = _differences(batched, single)
+    assert not diff, f"flush_many differs from the flushes one at a time in {diff}, but should not"
+    assert ("kubelet", "default/w0") in batched.dirty, "the pod whose status was dropped is not queued again"
+
+
+@pytest.mark.parametrize("nodes", [2, 5])
+def test_converge_with_runs_of_flushes_ends_where_one_at_a_time_ends(nodes: int) -> None:
+    s = rm.apply_manifest(rm.new_cluster(nodes), _SERVICE)
+    for i in range(6 * nodes):
+        s = rm.apply_manifest(s, _labelled(f"w{i}"))
+    batched, single = rm.converge(s), _one_at_a_time(s)
+    diff = _differences(batched, single)
+    assert not diff, f"converge differs from converge_steps in {diff}, but should end in the same state"

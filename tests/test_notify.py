@@ -160,6 +160,7 @@ def test_register_keeps_blind_watches_out_of_the_status_list(monkeypatch: pytest
     from refmodel import controllers
 
     monkeypatch.setattr(controllers, "_WATCHERS", {})
+    monkeypatch.setattr(controllers, "_UPDATE_WATCHERS", {})
     monkeypatch.setattr(controllers, "_STATUS_WATCHERS", {})
     monkeypatch.setattr(controllers, "CONTROLLERS", {})
     register(Controller("a", lambda s, k: s, {"Pod": lambda s, o, n: (), "Node": lambda s, o, n: ()},
@@ -252,6 +253,7 @@ def test_notify_calls_a_gated_watch_only_in_the_namespaces_of_its_gate(monkeypat
         return ["k"]
 
     monkeypatch.setattr(controllers, "_WATCHERS", {"Pod": [("g", watch)]})
+    monkeypatch.setattr(controllers, "_UPDATE_WATCHERS", {"Pod": [("g", watch)]})
     monkeypatch.setattr(controllers, "_GATES", {("g", "Pod"): lambda s: s.env.get("open") or frozenset()})
     s = rm.new_cluster(1)
     pods = [FrozenDict({"metadata": FrozenDict({"name": "p", "namespace": ns})}) for ns in ("a", "b")]
@@ -260,3 +262,71 @@ def test_notify_calls_a_gated_watch_only_in_the_namespaces_of_its_gate(monkeypat
     assert calls == [], f"the watch was called for {calls} behind a closed gate"
     out = controllers.notify(s.replace(env=s.env.set("open", frozenset({"b"}))), changes)
     assert calls == ["b"] and ("g", "k") in out.dirty, f"the watch was called for {calls}, but should be for b alone"
+
+
+# ---------------------------------------------------------------------------------------------
+# removals_only: a watch that returns keys only when an object goes away is not called for other writes
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def removal_checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Check every write that is not a removal against the ``removals_only`` declarations; yields the
+    violations."""
+    violations: list[str] = []
+    seen = [0]
+    original = controllers.notify
+
+    def notify(state: ClusterState, changes: Any) -> ClusterState:
+        changes = tuple(changes)
+        for ref, old, new, _status_only in changes:
+            if new is None:
+                continue
+            seen[0] += 1
+            for c in CONTROLLERS.values():
+                watch = c.watches.get(ref[0])
+                if watch is not None and ref[0] in c.removals_only:
+                    keys = list(watch(state, old, new))
+                    if keys:
+                        violations.append(f"{ref[0]}/{ref[2]}: write woke {c.name}:{keys}, but the watch is "
+                                          "declared to wake only on removals")
+        return original(state, changes)
+
+    monkeypatch.setattr(controllers, "notify", notify)
+    yield violations
+    assert seen[0] > 0, "no write was checked, but the scenario should make many"
+
+
+def test_removals_only_watches_ignore_every_other_write(removal_checked: list[str]) -> None:
+    s = _scenario()
+    assert rm.get(s, "Namespace", "shop") is None, "namespace shop still exists, but its deletion should finish"
+    assert not removal_checked, "\n".join(removal_checked[:5])
+
+
+def test_a_false_removals_only_declaration_is_caught(removal_checked: list[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # seeded bug: a controller that reacts to a pod's binding but claims to wake only on removals
+    def bound_watch(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> list[str]:
+        return ["x"] if new is not None and new["spec"].get("nodeName") else []
+
+    monkeypatch.setitem(CONTROLLERS, "liar", Controller("liar", lambda s, k: s, {"Pod": bound_watch},
+                                                         removals_only=frozenset({"Pod"})))
+    rm.converge(rm.apply_manifest(rm.new_cluster(1), {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                                                      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}))
+    assert removal_checked and "liar:['x']" in removal_checked[0], (
+        f"violations={removal_checked[:1]}, but the false declaration should show")
+    removal_checked.clear()
+
+
+def test_removals_only_watches_still_see_removals(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(controllers, "_WATCHERS", {})
+    monkeypatch.setattr(controllers, "_UPDATE_WATCHERS", {})
+    monkeypatch.setattr(controllers, "_STATUS_WATCHERS", {})
+    monkeypatch.setattr(controllers, "CONTROLLERS", {})
+    register(Controller("gone", lambda s, k: s, {"Pod": lambda s, o, n: ("k",)}, removals_only=frozenset({"Pod"})))
+    pod = FrozenDict({"metadata": FrozenDict({"name": "p", "namespace": "default"})})
+    s = rm.new_cluster(1)
+    assert not controllers.notify(s, [(("Pod", "default", "p"), None, pod, False)]).dirty, (
+        "a create woke a removals-only watch, but should not")
+    assert not controllers.notify(s, [(("Pod", "default", "p"), pod, pod, True)]).dirty, (
+        "a status write woke a removals-only watch, but should not")
+    woke = controllers.notify(s, [(("Pod", "default", "p"), pod, None, False)]).dirty
+    assert ("gone", "k") in woke, f"dirty={dict(woke)}, but a removal should wake the watch"

@@ -47,11 +47,15 @@ class Controller:
     # endpoints controllers' pod watch: those with a Service that has a selector): notify calls the watch
     # only for writes there (tests/test_notify.py checks the claim on every write)
     gates: Mapping[str, Gate] = attrs.field(factory=dict)
+    # kinds whose watch returns keys only when an object goes away (``new`` is None): notify skips the call
+    # for every other write (tests/test_notify.py checks the claim on every write)
+    removals_only: frozenset[str] = frozenset()
 
 
 CONTROLLERS: dict[str, Controller] = {}
-_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}
-_STATUS_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}
+_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # every watch of a kind: what a removal wakes
+_UPDATE_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # what a create or update wakes (not removals_only)
+_STATUS_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # what a status write wakes (nor status_blind)
 _GATES: dict[tuple[str, str], Gate] = {}  # (controller, kind) -> its gate
 
 
@@ -59,8 +63,10 @@ def register(controller: Controller) -> Controller:
     CONTROLLERS[controller.name] = controller
     for kind, watch in controller.watches.items():
         _WATCHERS.setdefault(kind, []).append((controller.name, watch))
-        if kind not in controller.status_blind:
-            _STATUS_WATCHERS.setdefault(kind, []).append((controller.name, watch))
+        if kind not in controller.removals_only:
+            _UPDATE_WATCHERS.setdefault(kind, []).append((controller.name, watch))
+            if kind not in controller.status_blind:
+                _STATUS_WATCHERS.setdefault(kind, []).append((controller.name, watch))
         gate = controller.gates.get(kind)
         if gate is not None:
             _GATES[(controller.name, kind)] = gate
@@ -69,17 +75,27 @@ def register(controller: Controller) -> Controller:
 
 def notify(state: ClusterState, changes: Iterable[Change]) -> ClusterState:
     """Queue the work keys the controllers' watches derive from committed writes, in order, all seen
-    against ``state`` (a status-only write wakes only the watches not blind to it; a gated watch is called
-    only for writes in the namespaces its gate names in ``state``)."""
+    against ``state`` (a removal wakes every watch of its kind; a create or an update those not declared
+    ``removals_only``; a status-only write, of those, the ones not blind to it; a gated watch is called only
+    for writes in the namespaces its gate names in ``state``)."""
     items: list[tuple[str, str]] = []
     append = items.append
-    batch: dict[tuple[str, bool], list[tuple[str, Watch, Container[str] | None]]] = {}  # (kind, status_only) ->
+    # (kind, removal, status_only) -> [(controller, watch, namespaces its gate opens or None)], per call
+    batch: dict[tuple[str, bool, bool], list[tuple[str, Watch, Container[str] | None]]] = {}
+    last: Any = None
+    watchers: list[tuple[str, Watch, Container[str] | None]] = []
     for ref, old, new, status_only in changes:
-        watchers = batch.get((ref[0], status_only))
-        if watchers is None:
-            watchers = batch[(ref[0], status_only)] = [
-                (name, watch, _GATES[(name, ref[0])](state) if (name, ref[0]) in _GATES else None)
-                for name, watch in (_STATUS_WATCHERS if status_only else _WATCHERS).get(ref[0]) or ()]
+        kind = ref[0]
+        which = (kind, new is None, status_only)
+        if which != last:  # (a batch's writes are mostly of one kind and one sort)
+            last = which
+            got = batch.get(which)
+            if got is None:
+                table = _WATCHERS if new is None else _STATUS_WATCHERS if status_only else _UPDATE_WATCHERS
+                got = batch[which] = [
+                    (name, watch, _GATES[(name, kind)](state) if (name, kind) in _GATES else None)
+                    for name, watch in table.get(kind) or ()]
+            watchers = got
         for name, watch, namespaces in watchers:
             if namespaces is not None and ref[1] not in namespaces:
                 continue

@@ -868,4 +868,4 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
 
 
 register(Controller(NAME, sync, {"Deployment": _deployment_keys, "ReplicaSet": _rs_keys, "Pod": _pod_keys},
-                    status_blind=frozenset({"Deployment", "Pod"})))
+                    status_blind=frozenset({"Deployment", "Pod"}), removals_only=frozenset({"Pod"})))

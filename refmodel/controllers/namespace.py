@@ -78,7 +78,8 @@ def _register() -> None:
 
     watches = {kind: _content_keys for kind, info in REGISTRY.items() if info.namespaced}
     watches["Namespace"] = _ns_keys
-    register(Controller(NAME, sync, watches, status_blind=frozenset(watches)))
+    register(Controller(NAME, sync, watches, status_blind=frozenset(watches),
+                        removals_only=frozenset(watches) - {"Namespace"}))
 
 
 _register()

@@ -1012,6 +1012,8 @@ def _set_keys_for(state: ClusterState, pod: Obj) -> list[str]:
 
 
 def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    if _other_controller(old) and _other_controller(new):
+        return ()  # another controller's pod (or none), before and after: _set_keys_for gives no key for it
     if old is not None and new is not None:
         ref = get_controller_of(new)
         if ref is not None and ref.get("kind") != "StatefulSet" and get_controller_of(old) == ref:
@@ -1025,6 +1027,29 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
                 if k not in keys:
                     keys.append(k)
     return keys
+
+
+_OTHER: dict[int, tuple[Any, bool]] = {}
+
+
+def _other_controller(pod: FrozenDict | None) -> bool:
+    """Whether ``pod`` is absent or controlled by something other than a StatefulSet; memoised by identity of
+    its owner references (the pods of one ReplicaSet share them): every pod write of a Deployment's pods
+    asks."""
+    if pod is None:
+        return True
+    refs = pod["metadata"].get("ownerReferences")
+    if not refs:
+        return False
+    hit = _OTHER.get(id(refs))
+    if hit is not None and hit[0] is refs:
+        return hit[1]
+    ref = get_controller_of(pod)
+    other = ref is not None and ref.get("kind") != "StatefulSet"
+    if len(_OTHER) > 10_000:
+        _OTHER.clear()
+    _OTHER[id(refs)] = (refs, other)
+    return other
 
 
 def _set_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:

@@ -47,4 +47,5 @@ def _gone_pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict 
 
 
 register(Controller(NAME, _volume_manager_sync,
-                    {"ConfigMap": _config_keys, "Secret": _config_keys, "Pod": _gone_pod_keys}, environment=True))
+                    {"ConfigMap": _config_keys, "Secret": _config_keys, "Pod": _gone_pod_keys}, environment=True,
+                    removals_only=frozenset({"Pod"})))
