@@ -74,5 +74,7 @@ def force_store(state: ClusterState, obj: FrozenDict) -> tuple[ClusterState, Fro
     rv = state.rv + 1
     new = FrozenDict({**obj, "metadata": FrozenDict({**md, "resourceVersion": str(rv)})})
     change = (ref, old, new, False)
-    return controllers.notify(state._store_many([change], rv=rv), (change,)), new
+    txn = state._transaction()
+    txn.put(ref, old, new)
+    return controllers.notify(txn.finish({"rv": rv}), (change,)), new
 
