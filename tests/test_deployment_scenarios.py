@@ -582,3 +582,21 @@ def test_corpus_deployments_get_one_replica_set(manifests_dir: Path) -> None:
             assert revision_of(rs) == revision_of(d) == "1", f"{path.name}: revisions {revision_of(rs)}/{revision_of(d)}"
             checked += 1
     assert checked >= len(files), f"checked {checked} deployments in {len(files)} files"
+
+
+def test_stale_desired_replicas_annotation_deadlocks_the_rollout_as_upstream_v132_does() -> None:
+    # kubernetes/kubernetes PRs #138036 / #138840 (open): scale() returns early when the only active
+    # ReplicaSet already has spec.replicas pods, leaving its desired-replicas annotation stale, so
+    # isScalingEvent stays true and rolloutRolling never runs. The model must reproduce v1.32, not the fix.
+    state = converged(rm.apply_manifest(cluster(), manifest(replicas=4, strategy=rolling(0, "50%"))))
+    (old,) = replica_sets(state)
+    # the user scales the owned ReplicaSet to 2, then the Deployment to 2, before the controller runs
+    state = rm.step(state, rm.events.Scale("ReplicaSet", NS, old["metadata"]["name"], 2))
+    state = converged(rm.step(state, rm.events.Scale("Deployment", NS, "web", 2)))
+    state = converged(rm.apply_manifest(state, manifest(replicas=2, image="nginx:2", strategy=rolling(0, "50%"))))
+    rss = replica_sets(state)
+    assert [(r["metadata"]["name"], r["spec"]["replicas"]) for r in rss] == [(old["metadata"]["name"], 2)], (
+        f"ReplicaSets {[(r['metadata']['name'], r['spec']['replicas']) for r in rss]} after the image change, "
+        "but upstream v1.32 keeps only the old one at 2 (every sync is a scaling event; sync() creates no new one)")
+    assert rss[0]["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] == "4"
+    assert not deployment(state)["status"].get("updatedReplicas")

@@ -299,6 +299,24 @@ def deployment_status_when_stable(view: View, ctx: Context) -> Verdict:
     return n, bad
 
 
+DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
+
+
+def _stale_scaling_deadlock(d: Obj, rss: list[Obj]) -> bool:
+    """Upstream v1.32's known deadlock (kubernetes/kubernetes PRs #138036 and #138840, open in 2026):
+    ``isScalingEvent`` (sync.go) is true while an active ReplicaSet's desired-replicas annotation differs
+    from spec.replicas, so every sync goes to ``sync()``, never to ``rolloutRolling``; and ``scale()``
+    returns early when the only active ReplicaSet already has spec.replicas pods, without refreshing the
+    annotation. A user who scaled an owned ReplicaSet to the Deployment's new size reaches it. The model
+    reproduces it, as it must: the rollout legitimately never completes."""
+    active = [rs for rs in rss if int(rs["spec"].get("replicas") or 0) > 0]
+    if len(active) != 1:
+        return False
+    want = d["spec"].get("replicas", 1)
+    desired = ((active[0]["metadata"].get("annotations") or {}).get(DESIRED_REPLICAS))
+    return active[0]["spec"].get("replicas") == want and desired is not None and desired != str(want)
+
+
 def rollout_completes_without_faults(view: View, ctx: Context) -> Verdict:
     if ctx.faults_active:
         return 0, []
@@ -310,10 +328,12 @@ def rollout_completes_without_faults(view: View, ctx: Context) -> Verdict:
     for d in _deployments(view):
         if d["spec"].get("paused"):
             continue
-        pods = [p for rs in deployment_replicasets(view, d) for p in owned.get(rs["metadata"]["uid"], ())
-                if p.get("kind") == "Pod"]
+        rss = deployment_replicasets(view, d)
+        pods = [p for rs in rss for p in owned.get(rs["metadata"]["uid"], ()) if p.get("kind") == "Pod"]
         if any(not p["spec"].get("nodeName") for p in pods):
             continue  # some pod does not fit anywhere: the rollout legitimately stalls (D-19)
+        if _stale_scaling_deadlock(d, rss):
+            continue  # upstream's own deadlock: see _stale_scaling_deadlock
         n += 1
         if not _complete(d):
             st = d.get("status") or {}
