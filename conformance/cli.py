@@ -27,6 +27,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import math
 import os
 import pickle
 import signal
@@ -668,7 +669,7 @@ class _Progress:
     def __init__(self, what: str, total: int, unit: str) -> None:
         self.what, self.total, self.unit = what, total, unit
         self.done = 0
-        self.last = 0.0
+        self.last = -math.inf  # the first call shows
         self.tty = sys.stderr.isatty()
         self.finished = False
 
