@@ -12,6 +12,8 @@ script (a YAML list of ``{event: Name, ...}`` mappings, parsed by ``refmodel.eve
 converging after each event; ``validate`` dry-run-creates every document into one scratch cluster in
 order (namespaces are created for real, so later documents can use them; a namespace defined nowhere
 is assumed to exist, with a note); duplicates within one invocation are reported like kubeconform does.
+Large inputs are read and checked by several forked processes (``--workers``, kubeconform's ``-n``),
+with the verdicts of one ordered walk, and show progress on stderr (``--progress``, or on a terminal).
 ``conformance``, ``replay``, ``serve`` and ``report`` hand their arguments, untouched, to ``conformance.runner``,
 ``conformance.replay``, ``conformance.serve`` and ``reports.merge``; ``bench`` is ``conformance.bench``.
 Exit codes: 0 ok, 1 invalid input or a failed check, 2 usage. Bad input never gives a traceback (an
