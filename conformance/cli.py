@@ -12,6 +12,8 @@ script (a YAML list of ``{event: Name, ...}`` mappings, parsed by ``refmodel.eve
 converging after each event; ``validate`` dry-run-creates every document into one scratch cluster in
 order (namespaces are created for real, so later documents can use them; a namespace defined nowhere
 is assumed to exist, with a note); duplicates within one invocation are reported like kubeconform does.
+Large inputs are read and checked by several forked processes (``--workers``, kubeconform's ``-n``),
+with the verdicts of one ordered walk, and show progress on stderr (``--progress``, or on a terminal).
 ``conformance``, ``replay``, ``serve`` and ``report`` hand their arguments, untouched, to ``conformance.runner``,
 ``conformance.replay``, ``conformance.serve`` and ``reports.merge``; ``bench`` is ``conformance.bench``.
 Exit codes: 0 ok, 1 invalid input or a failed check, 2 usage. Bad input never gives a traceback (an
@@ -27,6 +29,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import math
 import os
 import pickle
 import signal
@@ -668,7 +671,7 @@ class _Progress:
     def __init__(self, what: str, total: int, unit: str) -> None:
         self.what, self.total, self.unit = what, total, unit
         self.done = 0
-        self.last = 0.0
+        self.last = -math.inf  # the first call shows
         self.tty = sys.stderr.isatty()
         self.finished = False
 

@@ -25,6 +25,9 @@ The parser is libyaml through PyYAML's ``CParser`` when available (it is iterati
 no Python recursion); the structure is built here, without recursion, from its events. A stream of plain
 block YAML (the shape of most manifests; see "the fast reader" below) is read line by line instead,
 about three times faster, with the same result; anything else, and every error, goes through libyaml.
+Such a stream can also be cut at its ``---`` lines into pieces read apart (``plain_pieces``,
+``read_piece``: ``kubeoracle validate --workers`` reads them in several processes and puts the
+documents together in order), and ``documents_from`` reports progress to a callback if given one.
 """
 
 from __future__ import annotations

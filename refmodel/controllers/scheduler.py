@@ -28,9 +28,12 @@ pod between sizes). With several templates pending, the turn walks them pod by p
 (``_Turn.in_order``), as before. Backoff (``podBackoffQ``, 1 s doubling to 10 s) is not modelled: the
 model retries on the turn the event brings (kept from before; changing it would move every placement).
 **Cost:** a one-template turn is O(pods placed + pods newly marked + nodes whose score changed) in Python
-plus a few C-level passes over the pending pods (about 1 us per pending pod per turn: the lookups of the
-pod objects by name); a rollout's turns grow with its size (bursts of 500), so that pass is the one term
-that grows with turns x pending pods (about 1.3 million pod lookups at 100,000 pods, about 1.5 s).
+plus a few C-level passes over the pending pods (one lookup of each by name: cache-bound, about 1 us per
+pending pod per turn). A rollout's turns grow with its size (bursts of 500), so those passes are the one
+term that grows with turns x pending pods: 1.3 million pod-turns at 100,000 pods. A 100,000-pod rollout
+on default nodes spent 14.1 s in the scheduler (26.5 s before; CPU time, both run side by side on a loaded
+machine), 0.85 s at 10,000: what remains is mostly its writes, one binding per pod and one
+PodScheduled=False per pod that waited (0.56 per pod), through the apiserver.
 The bindings of a turn are committed together. The "0/N nodes are available" reasons are one pass over
 the nodes per template and node usage, not per pod. A lone pod is placed by one pass over the feasible
 nodes (``_best_node``): O(nodes) per pod, as upstream's findNodesThatFitPod and prioritizeNodes, which
