@@ -210,16 +210,6 @@ class ClusterState:
         never changed; an unfinished transaction is simply dropped)."""
         return _Txn(self)
 
-    def _store_many(self, writes: list[tuple[Ref, FrozenDict | None, FrozenDict | None, bool]],
-                    **extra: Any) -> ClusterState:
-        """Put each ``new`` in place of ``old`` (None: absent) and keep every index in step, in order, as
-        one new state (``status_only``: only status changed, through the status subresource). For test
-        fixtures (tests/door.py ``force_store``); each ``old`` must be the stored version."""
-        txn = _Txn(self)
-        for ref, old, new, status_only in writes:
-            txn.put(ref, old, new, status_only)
-        return txn.finish(extra)
-
     def enqueue(self, controller: str, key: str) -> ClusterState:
         item = (controller, key)
         if item in self.dirty:
