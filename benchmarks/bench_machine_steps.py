@@ -25,7 +25,9 @@ integer strategies once, which took the floor from about 1,700 to about 3,500 st
 Where the time goes now, and why the external path is still short of 1,000 (per CPU second, this
 benchmark's 150 examples x 40 steps, derandomized, on the loaded machine, 2026-12-05; before -> after
 this session's rule choice): floor about 1,700 -> 3,200-3,900, model about 790 -> 1,050-1,200, external
-about 540 -> 690-750. The external path's two model transitions per request and per controller turn
+about 540 -> 690-750. In instructions (callgrind, 30 examples, the process's setup subtracted) a step
+went from 3.7M to 1.6M on the floor and from 8.3M to 4.6M on the external path (which now also
+settles through more controller turns per step: 0.60 against 0.35). The external path's two model transitions per request and per controller turn
 (the adapter's and the harness's oracle) are about half of its time, Hypothesis about a fifth, and the
 invariants, the watch (the adapter's JSON answers and their normalisation) and the per-step comparison
 the rest. So 1,000 there needs the model's own request path to get faster (a re-applied manifest's
