@@ -363,20 +363,8 @@ class _Txn:
                 # the commonest write of all (a kubelet's status update of a live pod): _put_pod's common
                 # update, with neither spec, labels, owners nor terminal state moving
                 new_md = new["metadata"]  # type: ignore[index]
-                if new_md.get("deletionTimestamp"):
-                    return
-                uid = _controller_uid(new_md.get("ownerReferences"))
-                if uid is None:
-                    return
-                self.written.add(uid)
-                old_conds = old_status.get("conditions")
-                new_conds = new_status.get("conditions")
-                if old_conds is not new_conds:
-                    ready = _is_ready(new_conds) - _is_ready(old_conds)
-                    if ready:
-                        stats = self._flat("pod_stats")
-                        entry = stats.get(uid) or PodStats()
-                        stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, entry.nodes)
+                if not new_md.get("deletionTimestamp"):
+                    self._count_moved(new_md, old_status, new_status, "", "")
             return
         old_md = old["metadata"] if old is not None else None
         new_md = new["metadata"] if new is not None else None
@@ -425,6 +413,22 @@ class _Txn:
         for value in now - was:
             table[value] = (ns, name)
 
+    def _count_moved(self, new_md: Any, old_status: Any, new_status: Any, old_node: str, new_node: str) -> None:
+        """The common update of a live pod (a status write or a binding): only its readiness and its node
+        can change what it counts for in its controller's :class:`PodStats`."""
+        uid = _controller_uid(new_md.get("ownerReferences"))
+        if uid is None:
+            return
+        self.written.add(uid)
+        old_conds = old_status.get("conditions")
+        new_conds = new_status.get("conditions")
+        ready = 0 if old_conds is new_conds else _is_ready(new_conds) - _is_ready(old_conds)
+        if ready or old_node != new_node:
+            stats = self._flat("pod_stats")
+            entry = stats.get(uid) or PodStats()
+            nodes = _count(_count(entry.nodes, old_node, -1), new_node, 1) if old_node != new_node else entry.nodes
+            stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, nodes)
+
     def _put_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
                  old_md: Any, new_md: Any, status_only: bool = False) -> None:
         old_labels = (old_md.get("labels") or _NO_LABELS) if old_md is not None else _NO_LABELS
@@ -462,22 +466,11 @@ class _Txn:
             # the pod counts for
             if old_terminal or new_md.get("deletionTimestamp"):
                 return
-            uid = _controller_uid(new_md.get("ownerReferences"))
-            if uid is None:
-                return
-            self.written.add(uid)
-            old_conds = old_status.get("conditions")
-            new_conds = new_status.get("conditions")
-            ready = 0 if old_conds is new_conds else _is_ready(new_conds) - _is_ready(old_conds)
             old_node = new_node = ""
             if not status_only:
                 old_node = old["spec"].get("nodeName") or ""  # type: ignore[index]
                 new_node = new["spec"].get("nodeName") or ""  # type: ignore[index]
-            if ready or old_node != new_node:
-                stats = self._flat("pod_stats")
-                entry = stats.get(uid) or PodStats()
-                nodes = _count(_count(entry.nodes, old_node, -1), new_node, 1) if old_node != new_node else entry.nodes
-                stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, nodes)
+            self._count_moved(new_md, old_status, new_status, old_node, new_node)
             return
         old_c, old_fact = _pod_fact(old)
         new_c, new_fact = _pod_fact(new)
