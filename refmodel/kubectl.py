@@ -64,7 +64,9 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     info = resolve_kind(raw)
     if isinstance(info, Rejection):
         return _fail(state, info)
-    manifest = thaw(raw)
+    # an event's manifest is frozen all the way down and is read as it is (the server copies what it keeps);
+    # anything else is first made the plain JSON value it stands for
+    manifest = raw if type(raw) is FrozenDict else thaw(raw)
     md = manifest.get("metadata")
     if not isinstance(md, dict) or not md.get("name"):
         if isinstance(md, dict) and md.get("generateName"):
@@ -89,7 +91,7 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     except ValueError:
         last = {}
     try:
-        merged = patch.three_way_strategic_merge(last, without_last_applied(manifest), thaw(live), info.kind)
+        merged = patch.three_way_strategic_merge(last, without_last_applied(manifest), live, info.kind)
     except patch.PatchError as e:
         return _fail(state, e.rejection(info.kind, md["name"]))
     merged.setdefault("metadata", {}).setdefault("annotations", {})
