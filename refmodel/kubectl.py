@@ -91,9 +91,14 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     except ValueError:
         last = {}
     try:
-        merged = patch.three_way_strategic_merge(last, without_last_applied(manifest), live, info.kind)
+        delta = patch.create_three_way_merge_patch(last, without_last_applied(manifest), live, info.kind)
     except patch.PatchError as e:
         return _fail(state, e.rejection(info.kind, md["name"]))
+    if not delta and last_text == applied + "\n":
+        # the manifest is the last applied one and the object holds it: an empty patch, which kubectl does not
+        # send (apply/patcher.go patchSimple); the answer is the object as it is
+        return state, Response(200, live), ()
+    merged = patch.apply_three_way_merge_patch(live, delta, info.kind)
     merged.setdefault("metadata", {}).setdefault("annotations", {})
     if isinstance(merged["metadata"]["annotations"], dict):
         merged["metadata"]["annotations"][LAST_APPLIED] = applied + "\n"

@@ -66,6 +66,7 @@ __all__ = [
     "PATCH_META",
     "FieldMeta",
     "PatchError",
+    "apply_three_way_merge_patch",
     "create_merge_patch",
     "create_three_way_merge_patch",
     "create_two_way_merge_patch",
@@ -1115,7 +1116,12 @@ def three_way_strategic_merge(original: Mapping[str, Any] | None, modified: Mapp
     Fields in ``modified`` are set; fields in ``original`` (last-applied) but not in ``modified`` are removed;
     fields others set are kept; keyed lists merge per element; ``retainKeys`` fields drop what ``modified`` omits.
     """
-    patch = create_three_way_merge_patch(original, modified, current, kind)
+    return apply_three_way_merge_patch(current, create_three_way_merge_patch(original, modified, current, kind), kind)
+
+
+def apply_three_way_merge_patch(current: Mapping[str, Any], patch: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The second half of :func:`three_way_strategic_merge`: a patch from :func:`create_three_way_merge_patch`
+    (whose inputs were checked there) applied to ``current``, as the server applies it."""
     return _merge_map(current, patch, _root(kind), _SERVER, "")
 
 
