@@ -37,6 +37,7 @@ the restart time with no controller running, or the node was down meanwhile.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -257,9 +258,11 @@ def _waits(entry: tuple[frozenset[int], int, int] | None, finished: int) -> tupl
 def _judge_restarts(step: Step, ctx: Context) -> list[tuple[Obj, Obj, int, set[int], int]]:
     """Follow every container's back-off; (pod, status, delay, possible waits, exit time) per restart
     whose history is known. Memoised per step, both back-off invariants read it."""
-    memo: dict[str, tuple[Step, list[Any]]] = step.after.memo("crash-restarts", lambda v: {})
-    hit = memo.get("last")  # the step itself is kept: a view may be the after of several steps
-    if hit is not None and hit[0] is step:
+    # a view may be the after of several steps: the memo names its step by a weak reference (a step's id may be
+    # reused once it is gone, and a strong one would tie the view into a cycle through its own step)
+    memo: dict[str, tuple[weakref.ref[Step], list[Any]]] = step.after.memo("crash-restarts", lambda v: {})
+    hit = memo.get("last")
+    if hit is not None and hit[0]() is step:
         return hit[1]
     _note_time_and_nodes(step, ctx)
     out = []
@@ -277,7 +280,7 @@ def _judge_restarts(step: Step, ctx: Context) -> list[tuple[Obj, Obj, int, set[i
             waits, nxt = _waits(known if count0 else None, finished)
             ctx.backoffs[key] = (frozenset(nxt), started, count1)
             out.append((pod, cs, started - finished, waits, finished))
-    memo["last"] = (step, out)
+    memo["last"] = (weakref.ref(step), out)
     return out
 
 
