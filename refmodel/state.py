@@ -338,6 +338,70 @@ class _Txn:
             changes["objects"] = objects.finish()
         return state.replace(**changes)
 
+    def names_of(self, kind: str, ns: str) -> Any:
+        """The transaction's map of the names of ``kind`` in ``ns`` (a mutation: what :meth:`get` reads).
+        A writer that stores into it itself (:meth:`index_statuses`) moves the index entries after."""
+        names = self.names.get((kind, ns))
+        if names is None:
+            ns_map = self.state.objects.get(kind)
+            current = ns_map.get(ns) if ns_map is not None else None
+            names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
+        return names
+
+    def index_statuses(self, changes: list[tuple[Ref, FrozenDict, FrozenDict, bool]]) -> None:
+        """The index upkeep of status-only writes already stored in :meth:`names_of`'s maps, in order:
+        what :meth:`put` with ``status_only`` does after storing, for a batch at once (a kubelet's node
+        flush: the commonest request). Readiness is all a live pod's status write can move in its
+        controller's :class:`PodStats`, so the moves are summed per controller and each entry is
+        replaced once; a write into or out of a terminal phase goes through :meth:`_put_pod` in its turn."""
+        moved: dict[str, int] = {}
+        written = self.written
+        kind = None
+        pods = False
+        for ref, old, new, _ in changes:
+            if ref[0] is not kind:
+                kind = ref[0]
+                pods = POD_INDEXES in (_INDEX_CACHE.get(kind) or _indexes_of(kind))
+            if not pods:
+                continue
+            old_status = old.get("status") or _NO_LABELS
+            new_status = new.get("status") or _NO_LABELS
+            if old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL:
+                if moved:
+                    self._ready_moved(moved)
+                    moved = {}
+                self._put_pod(ref[1], ref[2], old, new, old["metadata"], new["metadata"], True)
+                continue
+            new_md = new["metadata"]
+            if new_md.get("deletionTimestamp"):
+                continue
+            # _count_moved, with its memo lookups inline
+            refs = new_md.get("ownerReferences")
+            if not refs:
+                continue
+            hit = _UID_CACHE.get(id(refs))
+            uid = hit[1] if hit is not None and hit[0] is refs else _controller_uid(refs)
+            if uid is None:
+                continue
+            written.add(uid)
+            old_conds = old_status.get("conditions")
+            new_conds = new_status.get("conditions")
+            if old_conds is new_conds:
+                continue
+            hit = _READY_CACHE.get(id(new_conds))
+            ready = hit[1] if hit is not None and hit[0] is new_conds else _is_ready(new_conds)
+            hit = _READY_CACHE.get(id(old_conds))
+            if ready != (hit[1] if hit is not None and hit[0] is old_conds else _is_ready(old_conds)):
+                moved[uid] = moved.get(uid, 0) + (1 if ready else -1)
+        if moved:
+            self._ready_moved(moved)
+
+    def _ready_moved(self, moved: dict[str, int]) -> None:
+        stats = self._flat("pod_stats")
+        for uid, ready in moved.items():
+            entry = stats.get(uid) or PodStats()
+            stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, entry.nodes)
+
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
         says only status (and resourceVersion) changed: the status subresource's writes. ``old`` is what
@@ -345,9 +409,7 @@ class _Txn:
         kind, ns, name = ref
         names = self.names.get((kind, ns))
         if names is None:
-            ns_map = self.state.objects.get(kind)
-            current = ns_map.get(ns) if ns_map is not None else None
-            names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
+            names = self.names_of(kind, ns)
         if new is None:
             names.pop(name, None)
         else:
