@@ -133,19 +133,19 @@ def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
     objs: list[FrozenDict] = []
     store = txn.txn
     registry = resources.REGISTRY
-    stored: list[Change] = []  # written, indexes not yet moved
-    group: tuple[str, str] | None = None
+    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
+    group: tuple[str, ...] = ()
     names: Any = None
     for body in request.items:
         info = registry.get(body["kind"]) if type(body) is FrozenDict else None
-        md = body["metadata"] if info is not None and info.namespaced and info.has_status else None
-        name = md.get("name") if md is not None else None
+        md: Any = body["metadata"] if info is not None and info.namespaced and info.has_status else None
+        name: str = md.get("name") if md is not None else ""
         old = None
         if name:
-            ns = md.get("namespace") or request.namespace or "default"  # type: ignore[union-attr]
-            if group != (info.kind, ns):  # type: ignore[union-attr]
-                group = (info.kind, ns)  # type: ignore[union-attr]
-                names = store.names_of(*group)
+            ref: Ref = (info.kind, md.get("namespace") or request.namespace or "default", name)  # type: ignore[union-attr]
+            if group != ref[:2]:
+                group = ref[:2]
+                names = store.names_of(ref[0], ref[1])
             old = names.get(name)
         if old is None or md is not old["metadata"]:
             # anything else (not found, a precondition to check, another kind of body): the writer itself
@@ -169,7 +169,7 @@ def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
         _dict_set(new, "status", status if status is not None else EMPTY)
         _dict_set(new, "metadata", new_md)
         names[name] = new
-        change = ((info.kind, ns, name), old, new, True)  # type: ignore[union-attr]
+        change: tuple[Ref, Any, Any, bool] = (ref, old, new, True)
         stored.append(change)
         txn.writes.append(change)
         objs.append(new)

@@ -348,7 +348,7 @@ class _Txn:
             names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
         return names
 
-    def index_statuses(self, changes: list[tuple[Ref, FrozenDict, FrozenDict, bool]]) -> None:
+    def index_statuses(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
         """The index upkeep of status-only writes already stored in :meth:`names_of`'s maps, in order:
         what :meth:`put` with ``status_only`` does after storing, for a batch at once (a kubelet's node
         flush: the commonest request). Readiness is all a live pod's status write can move in its
@@ -388,10 +388,10 @@ class _Txn:
             new_conds = new_status.get("conditions")
             if old_conds is new_conds:
                 continue
-            hit = _READY_CACHE.get(id(new_conds))
-            ready = hit[1] if hit is not None and hit[0] is new_conds else _is_ready(new_conds)
-            hit = _READY_CACHE.get(id(old_conds))
-            if ready != (hit[1] if hit is not None and hit[0] is old_conds else _is_ready(old_conds)):
+            memo = _READY_CACHE.get(id(new_conds))
+            ready = memo[1] if memo is not None and memo[0] is new_conds else _is_ready(new_conds)
+            memo = _READY_CACHE.get(id(old_conds))
+            if ready != (memo[1] if memo is not None and memo[0] is old_conds else _is_ready(old_conds)):
                 moved[uid] = moved.get(uid, 0) + (1 if ready else -1)
         if moved:
             self._ready_moved(moved)
