@@ -98,7 +98,8 @@ def handle(state: ClusterState, request: Request) -> tuple[ClusterState, Respons
             f"{request.kind})", 404, request.kind, request.name)), ()
     txn = _Batch(state, request)
     if request.items:
-        response = (_status_each if writer is _update_status and not txn.user else _each)(txn, request, writer)
+        each = _each if txn.user else _status_each if writer is _update_status else _bind_each if writer is _bind else _each
+        response = each(txn, request, writer)
     else:
         response = _respond(request, writer(txn, request, request.body))
     if not txn.writes or request.dry_run:
@@ -176,6 +177,47 @@ def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
     if stored:
         store.index_statuses(stored)
     return Response(200, None, tuple(objs))
+
+
+def _bind_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
+    """:func:`_each` for a scheduler turn's Bindings: :func:`_bind`'s steps for each item, inline for the
+    common one (a scheduler's Binding of an unbound pod that is not being deleted), and the index upkeep of
+    the stored bindings in one pass (``_Txn.index_bindings``), before any other item's write and at the end."""
+    objs: list[FrozenDict] = []
+    store = txn.txn
+    info = resources.REGISTRY["Pod"] if request.kind in ("", "Pod") else resources.lookup(request.kind)
+    bind = info.bind if info is not None else None
+    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
+    group: str | None = None
+    names: Any = None
+    for body in request.items:
+        if bind is not None and type(body) is FrozenDict:
+            md = body["metadata"]
+            name, ns = md["name"], md["namespace"]
+            if ns != group:
+                group, names = ns, store.names_of("Pod", ns)
+            pod = names.get(name)
+            if pod is not None and not pod["metadata"].get("deletionTimestamp") and not pod["spec"].get("nodeName"):
+                txn.rv += 1
+                new = _stamp(txn.rv, bind(txn.state, pod, body["target"]["name"]), {})
+                names[name] = new
+                change: tuple[Ref, Any, Any, bool] = (("Pod", ns, name), pod, new, False)
+                stored.append(change)
+                txn.writes.append(change)
+                objs.append(new)
+                continue
+        # anything else (not found, being deleted, bound, a user's Binding): the writer itself
+        if stored:
+            store.index_bindings(stored)
+            stored.clear()
+        out = writer(txn, request, body)
+        if isinstance(out, Rejection):
+            return Response(out.code, None, tuple(objs), out)
+        if out is not None:
+            objs.append(out)
+    if stored:
+        store.index_bindings(stored)
+    return Response(201, None, tuple(objs))
 
 
 class _Batch:

@@ -257,7 +257,7 @@ class _Txn:
     with every add/update/delete).
     """
 
-    __slots__ = ("flat", "names", "nested", "state", "written")
+    __slots__ = ("flat", "moves", "names", "nested", "state", "usage", "written")
 
     def __init__(self, state: ClusterState) -> None:
         self.state = state
@@ -269,6 +269,11 @@ class _Txn:
         self.flat: dict[str, Any] = {}  # field -> MapMutation of a flat index
         self.nested: dict[tuple[str, Any], Any] = {}  # (field, key) -> MapMutation of an inner map
         self.names: dict[tuple[str, str], Any] = {}  # (kind, namespace) -> MapMutation of the objects' names
+        # counts that moved and are not yet in the indexes (sums commute: each entry is replaced once, by
+        # :meth:`_settle` before any other change of ``pod_stats`` and by :meth:`finish`):
+        # controller uid -> [ready pods moved, {node: pods moved}]; node -> its usage moved (node_usage)
+        self.moves: dict[str, list[Any]] = {}
+        self.usage: dict[str, tuple[int, ...]] = {}
 
     def _flat(self, field: str) -> Any:
         mm = self.flat.get(field)
@@ -305,6 +310,12 @@ class _Txn:
     def finish(self, extra: dict[str, Any]) -> ClusterState:
         state = self.state
         changes = extra
+        if self.moves:
+            self._settle()
+        if self.usage:
+            usage = self._flat("node_usage")
+            for node, vec in self.usage.items():
+                usage[node] = tuple(map(_add, usage.get(node) or (0, 0, 0, 0, 0), vec))
         if self.written:
             stats = self._flat("pod_stats")
             before = state.pod_stats
@@ -354,7 +365,7 @@ class _Txn:
         flush: the commonest request). Readiness is all a live pod's status write can move in its
         controller's :class:`PodStats`, so the moves are summed per controller and each entry is
         replaced once; a write into or out of a terminal phase goes through :meth:`_put_pod` in its turn."""
-        moved: dict[str, int] = {}
+        moves = self.moves
         written = self.written
         kind = None
         pods = False
@@ -367,9 +378,6 @@ class _Txn:
             old_status = old.get("status") or _NO_LABELS
             new_status = new.get("status") or _NO_LABELS
             if old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL:
-                if moved:
-                    self._ready_moved(moved)
-                    moved = {}
                 self._put_pod(ref[1], ref[2], old, new, old["metadata"], new["metadata"], True)
                 continue
             new_md = new["metadata"]
@@ -392,15 +400,62 @@ class _Txn:
             ready = memo[1] if memo is not None and memo[0] is new_conds else _is_ready(new_conds)
             memo = _READY_CACHE.get(id(old_conds))
             if ready != (memo[1] if memo is not None and memo[0] is old_conds else _is_ready(old_conds)):
-                moved[uid] = moved.get(uid, 0) + (1 if ready else -1)
-        if moved:
-            self._ready_moved(moved)
+                move = moves.get(uid)
+                if move is None:
+                    move = moves[uid] = [0, {}]
+                move[0] += 1 if ready else -1
 
-    def _ready_moved(self, moved: dict[str, int]) -> None:
+    def index_bindings(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
+        """The index upkeep of bindings already stored in :meth:`names_of`'s maps, in order: what
+        :meth:`put` does after storing, for a scheduler turn at once. A binding moves a live pod from no
+        node to its node: pods_by_node, its node's usage and its controller's counts per node; any other
+        write goes through the general upkeep in its turn."""
+        pods_by_node = self.nested
+        for change in changes:
+            ref, old, new, _ = change
+            old_md = old["metadata"]
+            new_md = new["metadata"]
+            old_spec = old["spec"]
+            new_spec = new["spec"]
+            old_node = old_spec.get("nodeName") or ""
+            new_node = new_spec.get("nodeName") or ""
+            if (ref[0] != "Pod" or old_node or not new_node or old_md.get("labels") is not new_md.get("labels")
+                    or old_md.get("ownerReferences") is not new_md.get("ownerReferences")
+                    or old_md.get("deletionTimestamp") or new_md.get("deletionTimestamp")
+                    or (old.get("status") or _NO_LABELS).get("phase") in _TERMINAL
+                    or (new.get("status") or _NO_LABELS).get("phase") in _TERMINAL):
+                self._index(ref, old, new, False)
+                continue
+            key = (ref[1], ref[2])
+            inner = pods_by_node.get(("pods_by_node", ""))
+            (inner if inner is not None else self._inner("pods_by_node", "")).pop(key, None)
+            inner = pods_by_node.get(("pods_by_node", new_node))
+            (inner if inner is not None else self._inner("pods_by_node", new_node))[key] = None
+            self._use(new_node, _podutil.pod_requests_vector(new_spec), _add)
+            self._count_moved(new_md, old.get("status") or _NO_LABELS, new.get("status") or _NO_LABELS, "", new_node)
+
+    def _use(self, node: str, vec: tuple[int, ...], op: Any) -> None:
+        """Move ``node``'s usage by ``vec`` (``op``: add or subtract), applied to node_usage by :meth:`finish`."""
+        was = self.usage.get(node)
+        self.usage[node] = tuple(map(op, was if was is not None else (0, 0, 0, 0, 0), vec))
+
+    def _settle(self) -> None:
+        """Apply the count moves held in ``moves`` to ``pod_stats``: one new entry per controller."""
         stats = self._flat("pod_stats")
-        for uid, ready in moved.items():
+        for uid, (ready, nodes) in self.moves.items():
             entry = stats.get(uid) or PodStats()
-            stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, entry.nodes)
+            counts = entry.nodes
+            if nodes:
+                with counts.mutate() as mm:
+                    for node, moved in nodes.items():
+                        n = mm.get(node, 0) + moved
+                        if n:
+                            mm[node] = n
+                        elif node in mm:
+                            del mm[node]
+                    counts = mm.finish()
+            stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, counts)
+        self.moves = {}
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
@@ -414,6 +469,11 @@ class _Txn:
             names.pop(name, None)
         else:
             names[name] = new
+        self._index(ref, old, new, status_only)
+
+    def _index(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool) -> None:
+        """Move the index entries of a write that is stored: :meth:`put` after storing."""
+        kind, ns, name = ref
         if status_only:
             # identity, owners and labels are as they were: only what a pod counts for may move
             if POD_INDEXES in (_INDEX_CACHE.get(kind) or _indexes_of(kind)):
@@ -486,10 +546,16 @@ class _Txn:
         new_conds = new_status.get("conditions")
         ready = 0 if old_conds is new_conds else _is_ready(new_conds) - _is_ready(old_conds)
         if ready or old_node != new_node:
-            stats = self._flat("pod_stats")
-            entry = stats.get(uid) or PodStats()
-            nodes = _count(_count(entry.nodes, old_node, -1), new_node, 1) if old_node != new_node else entry.nodes
-            stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, nodes)
+            move = self.moves.get(uid)
+            if move is None:
+                move = self.moves[uid] = [0, {}]
+            move[0] += ready
+            if old_node != new_node:
+                nodes = move[1]
+                if old_node:
+                    nodes[old_node] = nodes.get(old_node, 0) - 1
+                if new_node:
+                    nodes[new_node] = nodes.get(new_node, 0) + 1
 
     def _put_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
                  old_md: Any, new_md: Any, status_only: bool = False) -> None:
@@ -540,6 +606,8 @@ class _Txn:
             if new_c is not None and new_fact is not None:
                 self.written.add(new_c)
             return
+        if self.moves:
+            self._settle()
         for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
             if fact is None:
                 continue
@@ -569,11 +637,10 @@ class _Txn:
         old_use = _node_use(old)
         new_use = _node_use(new)
         if old_use != new_use:
-            usage = self._flat("node_usage")
-            for use, op in ((old_use, _sub), (new_use, _add)):
-                if use is not None:
-                    node, vec = use
-                    usage[node] = tuple(map(op, usage.get(node) or (0, 0, 0, 0, 0), vec))
+            if old_use is not None:
+                self._use(old_use[0], old_use[1], _sub)
+            if new_use is not None:
+                self._use(new_use[0], new_use[1], _add)
 
 
 def index_errors(state: ClusterState) -> list[str]:
