@@ -271,7 +271,8 @@ class _Txn:
         self.names: dict[tuple[str, str], Any] = {}  # (kind, namespace) -> MapMutation of the objects' names
         # counts that moved and are not yet in the indexes (sums commute: each entry is replaced once, by
         # :meth:`_settle` before any other change of ``pod_stats`` and by :meth:`finish`):
-        # controller uid -> [ready pods moved, {node: pods moved}]; node -> its usage moved (node_usage)
+        # controller uid -> [ready pods moved, {node: pods moved}, active pods moved, {label set: pods moved}];
+        # node -> its usage moved (node_usage)
         self.moves: dict[str, list[Any]] = {}
         self.usage: dict[str, tuple[int, ...]] = {}
 
@@ -402,7 +403,7 @@ class _Txn:
             if ready != (memo[1] if memo is not None and memo[0] is old_conds else _is_ready(old_conds)):
                 move = moves.get(uid)
                 if move is None:
-                    move = moves[uid] = [0, {}]
+                    move = moves[uid] = [0, {}, 0, {}]
                 move[0] += 1 if ready else -1
 
     def index_bindings(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
@@ -442,20 +443,65 @@ class _Txn:
     def _settle(self) -> None:
         """Apply the count moves held in ``moves`` to ``pod_stats``: one new entry per controller."""
         stats = self._flat("pod_stats")
-        for uid, (ready, nodes) in self.moves.items():
+        for uid, (ready, nodes, active, label_sets) in self.moves.items():
             entry = stats.get(uid) or PodStats()
-            counts = entry.nodes
-            if nodes:
-                with counts.mutate() as mm:
-                    for node, moved in nodes.items():
-                        n = mm.get(node, 0) + moved
-                        if n:
-                            mm[node] = n
-                        elif node in mm:
-                            del mm[node]
-                    counts = mm.finish()
-            stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, counts)
+            stats[uid] = _pod_stats(entry.active + active, entry.ready + ready, _summed(entry.label_sets, label_sets),
+                                    _summed(entry.nodes, nodes))
         self.moves = {}
+
+    def index_creates(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
+        """The index upkeep of new objects already stored in :meth:`names_of`'s maps, in order: what
+        :meth:`put` does after storing, for a controller's burst of creates at once. The common one is a
+        controller's new pod, not yet bound: uid, owner, label-set and pods-by-node entries, and its
+        controller's counts (summed, as the other moves); any other goes through the general upkeep in its
+        turn."""
+        nested = self.nested
+        by_uid = self._flat("by_uid")
+        moves = self.moves
+        kind = None
+        pods = False
+        for change in changes:
+            ref, _, new, _ = change
+            if ref[0] is not kind:
+                kind = ref[0]
+                indexes = _INDEX_CACHE.get(kind) or _indexes_of(kind)
+                pods = POD_INDEXES in indexes and ALLOCATION_INDEX not in indexes
+            md = new["metadata"]
+            refs = md.get("ownerReferences")
+            labels = md.get("labels")
+            status = new.get("status") or _NO_LABELS
+            if not pods or not refs or not labels or new["spec"].get("nodeName") or md.get("deletionTimestamp") or (
+                    status.get("phase") in _TERMINAL):
+                self._index(ref, None, new, False)
+                continue
+            hit = _UID_CACHE.get(id(refs))
+            uid = hit[1] if hit is not None and hit[0] is refs else _controller_uid(refs)
+            if uid is None:
+                self._index(ref, None, new, False)
+                continue
+            ns, name = ref[1], ref[2]
+            by_uid[md["uid"]] = ref
+            for owner in _owner_uids_of(refs):
+                inner = nested.get(("by_owner", owner))
+                (inner if inner is not None else self._inner("by_owner", owner))[ref] = None
+            memo = _LABELSET_CACHE.get(id(labels))
+            ls = memo[1] if memo is not None and memo[0] is labels else _label_set(labels)
+            members = nested.get(("pod_label_sets", (ns, ls)))
+            if members is None:
+                members = self._inner("pod_label_sets", (ns, ls))
+            if not len(members):
+                for item in ls:
+                    self._inner("pod_labels", (ns, *item))[ls] = None
+            members[name] = None
+            inner = nested.get(("pods_by_node", ""))
+            (inner if inner is not None else self._inner("pods_by_node", ""))[(ns, name)] = None
+            move = moves.get(uid)
+            if move is None:
+                move = moves[uid] = [0, {}, 0, {}]
+            if _is_ready(status.get("conditions")):
+                move[0] += 1
+            move[2] += 1
+            move[3][ls] = move[3].get(ls, 0) + 1
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
@@ -548,7 +594,7 @@ class _Txn:
         if ready or old_node != new_node:
             move = self.moves.get(uid)
             if move is None:
-                move = self.moves[uid] = [0, {}]
+                move = self.moves[uid] = [0, {}, 0, {}]
             move[0] += ready
             if old_node != new_node:
                 nodes = move[1]
@@ -760,6 +806,20 @@ def _pod_stats(active: int, ready: int, label_sets: Any, nodes: Any) -> PodStats
     _SET_LABEL_SETS(new, label_sets)
     _SET_NODES(new, nodes)
     return new
+
+
+def _summed(counts: Any, moved: dict[Any, int]) -> Any:
+    """``counts`` (a Map of positive counts) with each key's count moved by ``moved``'s."""
+    if not moved:
+        return counts
+    with counts.mutate() as mm:
+        for key, n in moved.items():
+            n += mm.get(key, 0)
+            if n:
+                mm[key] = n
+            elif key in mm:
+                del mm[key]
+        return mm.finish()
 
 
 def _count(counts: Any, key: str, sign: int) -> Any:
