@@ -80,25 +80,33 @@ def notify(state: ClusterState, changes: Iterable[Change]) -> ClusterState:
     for writes in the namespaces its gate names in ``state``)."""
     items: list[tuple[str, str]] = []
     append = items.append
-    # (kind, removal, status_only) -> [(controller, watch, namespaces its gate opens or None)], per call
-    batch: dict[tuple[str, bool, bool], list[tuple[str, Watch, Container[str] | None]]] = {}
-    last: Any = None
-    watchers: list[tuple[str, Watch, Container[str] | None]] = []
+    # (kind, removal, status_only) -> (its watches, {gated controller: namespaces its gate opens} or None,
+    # {namespace: the watches a write there calls}), per call
+    batch: dict[tuple[str, bool, bool], tuple[Any, dict[str, Container[str]] | None, dict[str, Any]]] = {}
+    kind: Any = None
+    removal = status = False
+    listed: Any = ()
+    gates: dict[str, Container[str]] | None = None
+    by_ns: dict[str, Any] = {}
     for ref, old, new, status_only in changes:
-        kind = ref[0]
-        which = (kind, new is None, status_only)
-        if which != last:  # (a batch's writes are mostly of one kind and one sort)
-            last = which
+        if ref[0] is not kind or (new is None) is not removal or status_only is not status:
+            # (a batch's writes are mostly of one kind and one sort)
+            kind, removal, status = ref[0], new is None, status_only
+            which = (kind, removal, status)
             got = batch.get(which)
             if got is None:
-                table = _WATCHERS if new is None else _STATUS_WATCHERS if status_only else _UPDATE_WATCHERS
-                got = batch[which] = [
-                    (name, watch, _GATES[(name, kind)](state) if (name, kind) in _GATES else None)
-                    for name, watch in table.get(kind) or ()]
-            watchers = got
-        for name, watch, namespaces in watchers:
-            if namespaces is not None and ref[1] not in namespaces:
-                continue
+                table = _WATCHERS if removal else _STATUS_WATCHERS if status else _UPDATE_WATCHERS
+                listed = table.get(kind) or ()
+                opened = {name: _GATES[(name, kind)](state) for name, _ in listed if (name, kind) in _GATES}
+                got = batch[which] = (listed, opened or None, {})
+            listed, gates, by_ns = got
+        watchers = listed
+        if gates is not None:
+            ns = ref[1]
+            watchers = by_ns.get(ns)
+            if watchers is None:
+                watchers = by_ns[ns] = [(n, w) for n, w in listed if n not in gates or ns in gates[n]]
+        for name, watch in watchers:
             keys = watch(state, old, new)
             if keys:
                 for key in keys:
