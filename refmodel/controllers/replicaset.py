@@ -589,8 +589,10 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     if new is not None:
         refs = new["metadata"].get("ownerReferences")
         if refs and (old is None or refs is old["metadata"].get("ownerReferences")):
-            # the common create or update: one controller, the same before and after
-            found = _controller_keys(new["metadata"]["namespace"], refs)
+            # the common create or update: one controller, the same before and after (its memo read inline)
+            ns = new["metadata"]["namespace"]
+            hit = _KEYS.get(id(refs))
+            found = hit[2] if hit is not None and hit[0] is refs and hit[1] == ns else _controller_keys(ns, refs)
             if found is not None:
                 return found
     keys: list[str] = []
