@@ -136,18 +136,28 @@ def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
     store = txn.txn
     registry = resources.REGISTRY
     stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
-    group: tuple[str, ...] = ()
+    writes = txn.writes
+    kind: Any = None
+    info: resources.KindInfo | None = None
+    ns: Any = None
     names: Any = None
     for body in request.items:
-        info = registry.get(body["kind"]) if type(body) is FrozenDict else None
-        md: Any = body["metadata"] if info is not None and info.namespaced and info.has_status else None
-        name: str = md.get("name") if md is not None else ""
+        md: Any = None
+        if type(body) is FrozenDict:
+            if body["kind"] is not kind:
+                kind = body["kind"]
+                info = registry.get(kind)
+                if info is not None and not (info.namespaced and info.has_status):
+                    info = None
+                ns = None
+            if info is not None:
+                md = body["metadata"]
+        name: Any = md.get("name") if md is not None else None
         old = None
         if name:
-            ref: Ref = (info.kind, md.get("namespace") or request.namespace or "default", name)  # type: ignore[union-attr]
-            if group != ref[:2]:
-                group = ref[:2]
-                names = store.names_of(ref[0], ref[1])
+            if md.get("namespace") != ns or ns is None:
+                ns = md.get("namespace")
+                names = store.names_of(info.kind, ns or request.namespace or "default")  # type: ignore[union-attr]
             old = names.get(name)
         if old is None or md is not old["metadata"]:
             # anything else (not found, a precondition to check, another kind of body): the writer itself
@@ -171,9 +181,10 @@ def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
         _dict_set(new, "status", status if status is not None else EMPTY)
         _dict_set(new, "metadata", new_md)
         names[name] = new
+        ref: Ref = (info.kind, ns or request.namespace or "default", name)  # type: ignore[union-attr]
         change: tuple[Ref, Any, Any, bool] = (ref, old, new, True)
         stored.append(change)
-        txn.writes.append(change)
+        writes.append(change)
         objs.append(new)
     if stored:
         store.index_statuses(stored)

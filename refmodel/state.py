@@ -367,9 +367,15 @@ class _Txn:
         controller's :class:`PodStats`, so the moves are summed per controller and each entry is
         replaced once; a write into or out of a terminal phase goes through :meth:`_put_pod` in its turn."""
         moves = self.moves
-        written = self.written
         kind = None
         pods = False
+        # the writes of a batch mostly share their owner references and conditions (pods of one controller
+        # that changed together): the last ones looked up are kept
+        refs_seen: Any = None
+        uid: str | None = None
+        move: list[Any] = []
+        conds_seen: tuple[Any, Any] = (None, None)
+        ready = 0
         for ref, old, new, _ in changes:
             if ref[0] is not kind:
                 kind = ref[0]
@@ -380,31 +386,36 @@ class _Txn:
             new_status = new.get("status") or _NO_LABELS
             if old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL:
                 self._put_pod(ref[1], ref[2], old, new, old["metadata"], new["metadata"], True)
+                refs_seen = None  # (_put_pod may settle the moves: look the entry up again)
                 continue
             new_md = new["metadata"]
             if new_md.get("deletionTimestamp"):
                 continue
             # _count_moved, with its memo lookups inline
             refs = new_md.get("ownerReferences")
-            if not refs:
+            if refs is not refs_seen or moves is not self.moves:
+                if not refs:
+                    continue
+                hit = _UID_CACHE.get(id(refs))
+                uid = hit[1] if hit is not None and hit[0] is refs else _controller_uid(refs)
+                refs_seen, moves = refs, self.moves
+                if uid is None:
+                    continue
+                self.written.add(uid)
+                move = moves.get(uid) or []
+            elif uid is None:
                 continue
-            hit = _UID_CACHE.get(id(refs))
-            uid = hit[1] if hit is not None and hit[0] is refs else _controller_uid(refs)
-            if uid is None:
-                continue
-            written.add(uid)
             old_conds = old_status.get("conditions")
             new_conds = new_status.get("conditions")
             if old_conds is new_conds:
                 continue
-            memo = _READY_CACHE.get(id(new_conds))
-            ready = memo[1] if memo is not None and memo[0] is new_conds else _is_ready(new_conds)
-            memo = _READY_CACHE.get(id(old_conds))
-            if ready != (memo[1] if memo is not None and memo[0] is old_conds else _is_ready(old_conds)):
-                move = moves.get(uid)
-                if move is None:
+            if conds_seen[0] is not old_conds or conds_seen[1] is not new_conds:
+                conds_seen = (old_conds, new_conds)
+                ready = _is_ready(new_conds) - _is_ready(old_conds)
+            if ready:
+                if not move:
                     move = moves[uid] = [0, {}, 0, {}]
-                move[0] += 1 if ready else -1
+                move[0] += ready
 
     def index_bindings(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
         """The index upkeep of bindings already stored in :meth:`names_of`'s maps, in order: what
