@@ -298,7 +298,8 @@ class _Batch:
     """The writes of one request being prepared: reads see the writes before them; nothing is stored
     until :meth:`commit`, which applies them all in one state transaction."""
 
-    __slots__ = ("live_ns", "managed", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user", "writes")
+    __slots__ = ("get", "live_ns", "managed", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user",
+                 "writes")
 
     def __init__(self, state: ClusterState, request: Request) -> None:
         self.state = state
@@ -309,12 +310,11 @@ class _Batch:
         self.uid_seq = state.uid_seq
         self.writes: list[Change] = []
         self.txn = state._transaction()  # writes are applied as they come: reads see them
+        # get(kind, namespace, name): the object as the writes before left it (the transaction's own reader)
+        self.get: Callable[[str, str, str], FrozenDict | None] = self.txn.get
         self.live_ns: set[str] = set()  # namespaces seen active in this request (NamespaceLifecycle)
         self.now = state.timestamp()
         self.managed: list[dict[str, Any]] | None = None  # a server-side apply's managedFields, once computed
-
-    def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
-        return self.txn.get(kind, namespace, name)
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Apply a write stamped with ``self.rv`` (the caller took it with :meth:`next_rv`)."""

@@ -173,12 +173,8 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
         if old is None or old["metadata"].get("finalizers") != fins or not old["metadata"].get("deletionTimestamp"):
             keys.append(_ref_key(ref))
     refs = md.get("ownerReferences")
-    if refs and (old is None or old["metadata"].get("ownerReferences") != refs):
-        for r in refs:
-            owner = state.by_uid_get(r.get("uid", ""))
-            if owner is None or owner["metadata"].get("namespace", "") not in ("", ref[1]):
-                keys.append(_ref_key(ref))
-                break
+    if refs and (old is None or old["metadata"].get("ownerReferences") != refs) and _owner_elsewhere(state, refs, ref[1]):
+        keys.append(_ref_key(ref))
     # a dependent being deleted may unblock a foreground owner
     if md.get("deletionTimestamp") and refs and (old is None or not old["metadata"].get("deletionTimestamp")):
         for r in refs:
@@ -186,6 +182,26 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
             if owner is not None and owner["metadata"].get("deletionTimestamp"):
                 keys.append(_ref_key((owner["kind"], owner["metadata"].get("namespace", ""), owner["metadata"]["name"])))
     return keys
+
+
+def _owner_elsewhere(state: ClusterState, refs: Any, namespace: str) -> bool:
+    """Whether an owner ``refs`` name is missing, or in a namespace other than ``namespace`` (nor
+    cluster-scoped). Memoised for the last question asked, by identity of the references and of the
+    state's maps: a controller's burst of creates asks it of every new dependent, in one state."""
+    memo = _ELSEWHERE
+    if memo[2] is refs and memo[0] is state.by_uid and memo[1] is state.objects and memo[3] == namespace:
+        return bool(memo[4])
+    elsewhere = False
+    for r in refs:
+        owner = state.by_uid_get(r.get("uid", ""))
+        if owner is None or owner["metadata"].get("namespace", "") not in ("", namespace):
+            elsewhere = True
+            break
+    memo[:] = [state.by_uid, state.objects, refs, namespace, elsewhere]
+    return elsewhere
+
+
+_ELSEWHERE: list[Any] = [None, None, None, None, False]  # (by_uid, objects, refs, namespace, answer)
 
 
 def _register() -> None:
