@@ -422,29 +422,52 @@ class _Txn:
         :meth:`put` does after storing, for a scheduler turn at once. A binding moves a live pod from no
         node to its node: pods_by_node, its node's usage and its controller's counts per node; any other
         write goes through the general upkeep in its turn."""
-        pods_by_node = self.nested
-        for change in changes:
-            ref, old, new, _ = change
+        nested = self.nested
+        unbound = self._inner("pods_by_node", "")
+        usage = self.usage
+        # the controller the last binding's pod counts for: a turn's pods share their owner references
+        refs_seen: Any = None
+        uid: str | None = None
+        for ref, old, new, _ in changes:
             old_md = old["metadata"]
             new_md = new["metadata"]
-            old_spec = old["spec"]
             new_spec = new["spec"]
-            old_node = old_spec.get("nodeName") or ""
             new_node = new_spec.get("nodeName") or ""
-            if (ref[0] != "Pod" or old_node or not new_node or old_md.get("labels") is not new_md.get("labels")
-                    or old_md.get("ownerReferences") is not new_md.get("ownerReferences")
+            refs = new_md.get("ownerReferences")
+            old_status = old.get("status") or _NO_LABELS
+            new_status = new.get("status") or _NO_LABELS
+            if (ref[0] != "Pod" or old["spec"].get("nodeName") or not new_node
+                    or old_md.get("labels") is not new_md.get("labels") or old_md.get("ownerReferences") is not refs
                     or old_md.get("deletionTimestamp") or new_md.get("deletionTimestamp")
-                    or (old.get("status") or _NO_LABELS).get("phase") in _TERMINAL
-                    or (new.get("status") or _NO_LABELS).get("phase") in _TERMINAL):
+                    or old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL):
                 self._index(ref, old, new, False)
+                refs_seen = None  # (the general upkeep may settle the moves)
                 continue
             key = (ref[1], ref[2])
-            inner = pods_by_node.get(("pods_by_node", ""))
-            (inner if inner is not None else self._inner("pods_by_node", "")).pop(key, None)
-            inner = pods_by_node.get(("pods_by_node", new_node))
+            unbound.pop(key, None)
+            inner = nested.get(("pods_by_node", new_node))
             (inner if inner is not None else self._inner("pods_by_node", new_node))[key] = None
-            self._use(new_node, _podutil.pod_requests_vector(new_spec), _add)
-            self._count_moved(new_md, old.get("status") or _NO_LABELS, new.get("status") or _NO_LABELS, "", new_node)
+            # _use(new_node, requests, _add)
+            vec = _podutil.pod_requests_vector(new_spec)
+            was = usage.get(new_node)
+            usage[new_node] = vec if was is None else tuple(map(_add, was, vec))
+            # _count_moved(new_md, old_status, new_status, "", new_node)
+            if refs is not refs_seen:
+                refs_seen = refs
+                uid = _controller_uid(refs)
+                if uid is not None:
+                    self.written.add(uid)
+            if uid is None:
+                continue
+            old_conds = old_status.get("conditions")
+            new_conds = new_status.get("conditions")
+            ready = 0 if old_conds is new_conds else _is_ready(new_conds) - _is_ready(old_conds)
+            move = self.moves.get(uid)
+            if move is None:
+                move = self.moves[uid] = [0, {}, 0, {}]
+            move[0] += ready
+            nodes = move[1]
+            nodes[new_node] = nodes.get(new_node, 0) + 1
 
     def _use(self, node: str, vec: tuple[int, ...], op: Any) -> None:
         """Move ``node``'s usage by ``vec`` (``op``: add or subtract), applied to node_usage by :meth:`finish`."""
@@ -466,13 +489,18 @@ class _Txn:
         controller's new pod, not yet bound: uid, owner, label-set and pods-by-node entries, and its
         controller's counts (summed, as the other moves); any other goes through the general upkeep in its
         turn."""
-        nested = self.nested
         by_uid = self._flat("by_uid")
-        moves = self.moves
         kind = None
         pods = False
-        for change in changes:
-            ref, _, new, _ = change
+        # the index entries the last fast create went to: a burst's pods share their owner references, labels
+        # and namespace (forgotten after a create the general upkeep takes, which may settle the moves)
+        seen: tuple[Any, Any, str] | None = None
+        owners: list[Any] = []
+        ls: frozenset[tuple[str, str]] = frozenset()
+        members: Any = None
+        unbound: Any = None
+        move: list[Any] = []
+        for ref, _, new, _ in changes:
             if ref[0] is not kind:
                 kind = ref[0]
                 indexes = _INDEX_CACHE.get(kind) or _indexes_of(kind)
@@ -484,35 +512,38 @@ class _Txn:
             if not pods or not refs or not labels or new["spec"].get("nodeName") or md.get("deletionTimestamp") or (
                     status.get("phase") in _TERMINAL):
                 self._index(ref, None, new, False)
+                seen = None
                 continue
-            hit = _UID_CACHE.get(id(refs))
-            uid = hit[1] if hit is not None and hit[0] is refs else _controller_uid(refs)
-            if uid is None:
-                self._index(ref, None, new, False)
-                continue
-            ns, name = ref[1], ref[2]
-            by_uid[md["uid"]] = ref
-            for owner in _owner_uids_of(refs):
-                inner = nested.get(("by_owner", owner))
-                (inner if inner is not None else self._inner("by_owner", owner))[ref] = None
-            memo = _LABELSET_CACHE.get(id(labels))
-            ls = memo[1] if memo is not None and memo[0] is labels else _label_set(labels)
-            members = nested.get(("pod_label_sets", (ns, ls)))
-            if members is None:
+            ns = ref[1]
+            if seen is None or seen[0] is not refs or seen[1] is not labels or seen[2] != ns:
+                uid = _controller_uid(refs)
+                if uid is None:
+                    self._index(ref, None, new, False)
+                    seen = None
+                    continue
+                seen = (refs, labels, ns)
+                owners = [self._inner("by_owner", owner) for owner in _owner_uids_of(refs)]
+                ls = _label_set(labels)
                 members = self._inner("pod_label_sets", (ns, ls))
+                unbound = self._inner("pods_by_node", "")
+                move = self.moves.get(uid) or []
+                if not move:
+                    move = self.moves[uid] = [0, {}, 0, {}]
+            name = ref[2]
+            by_uid[md["uid"]] = ref
+            for inner in owners:
+                inner[ref] = None
             if not len(members):
                 for item in ls:
                     self._inner("pod_labels", (ns, *item))[ls] = None
             members[name] = None
-            inner = nested.get(("pods_by_node", ""))
-            (inner if inner is not None else self._inner("pods_by_node", ""))[(ns, name)] = None
-            move = moves.get(uid)
-            if move is None:
-                move = moves[uid] = [0, {}, 0, {}]
-            if _is_ready(status.get("conditions")):
+            unbound[(ns, name)] = None
+            conditions = status.get("conditions")
+            if conditions and _is_ready(conditions):
                 move[0] += 1
             move[2] += 1
-            move[3][ls] = move[3].get(ls, 0) + 1
+            counts = move[3]
+            counts[ls] = counts.get(ls, 0) + 1
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
