@@ -10,12 +10,18 @@ applied through a transaction (:class:`_Txn`) that mutates the maps it changes i
 new state per batch of writes; the set of dirty ``(controller, key)`` work items and the timers that
 re-queue them; the virtual clock; the environment's facts (failed nodes, images that cannot be pulled);
 monotonic counters for uids, resourceVersions and pod IPs.
+A controller's batch of creates, Bindings or status writes moves the indexes in one pass per run of
+them (:meth:`_Txn.index_creates`, :meth:`_Txn.index_bindings`, :meth:`_Txn.index_statuses`): the counts
+the writes move (a controller's :class:`PodStats`, a node's usage) are summed and written once per
+controller and node and transaction, not once per pod, and the index entries a run of one controller's pods
+goes to are looked up once.
 Cost that still grows with the cluster: every read and write of a persistent map costs O(log32 n) node
-visits, and the maps keyed by pod (the objects, the work queue, the timers, the uid index) have about four
-levels at 100,000 pods against three at 10,000, with more cache misses: per pod a bulk converge makes
-some thirty such lookups and writes, which is most of why 100,000 pods cost more than ten times 10,000.
-The hot paths avoid repeating them (a transaction does not re-read what it writes; ``enqueue_many`` drops
-duplicates before looking in the queue).
+visits, and the maps keyed by pod (the objects, the work queue, the timers, the uid, owner and label-set
+indexes) have about four levels at 100,000 pods against three at 10,000, with more cache misses: per pod a
+bulk converge still makes about twenty such lookups and writes (its create, binding and two status writes,
+its work keys queued and taken, its timer), which is most of why 100,000 pods cost more than ten times
+10,000. The hot paths avoid repeating them (a transaction does not re-read what it writes; ``enqueue_many``
+drops duplicates before looking in the queue).
 **Not modelled:** watch streams and informer lag: a controller sees the state as of its turn, which is
 one of the interleavings a real cluster allows.
 """
