@@ -28,7 +28,10 @@ writes (``changes``) for the watches. Controllers come through the same door, na
 send objects built from validated templates, so only the checks that can fail for them run (names of
 objects they name, namespace lifecycle, AlreadyExists, preconditions) unless ``ClusterConfig.strict``,
 which validates their writes as a user's. A controller turn's writes may be one batch request
-(``Request.items``), committed together.
+(``Request.items``), committed together; a controller's batch of creates, Bindings or status writes is
+served inline item by item for the common item (``_create_each``, ``_bind_each``, ``_status_each``: the
+same checks and the same stored objects as the writers', with the indexes moved once per run of items),
+any other item by its writer in its turn.
 **Not modelled (and why):** optimistic concurrency between controllers beyond resourceVersion
 preconditions (each controller writes within its own turn); authentication/authorization; a DELETE that shortens a pending grace period to a non-zero one (only 0, a forced delete,
 is modelled); the core/v1 ReplicationController's orphaning default (its controller is not modelled);
