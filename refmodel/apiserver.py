@@ -204,42 +204,57 @@ def _create_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
     store = txn.txn
     registry = resources.REGISTRY
     stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
-    group: tuple[str, str] | None = None
+    writes = txn.writes
+    kind: Any = None
+    info: Any = None
+    ns: Any = None
     names: Any = None
     for body in request.items:
-        info = registry.get(body["kind"]) if type(body) is FrozenDict else None
-        md: Any = body["metadata"] if info is not None and info.allocate is None else None
+        md: Any = None
+        if type(body) is FrozenDict:
+            if body["kind"] is not kind:
+                kind = body["kind"]
+                info = registry.get(kind)
+                if info is not None and info.allocate is not None:
+                    info = None
+                ns = None
+            if info is not None:
+                md = body["metadata"]
         if md is not None and not md.get("name"):
-            ns = md.get("namespace", "")
             rejection = None
             if txn.strict:
-                errs = _object_errors(info, thaw(body))  # type: ignore[arg-type]
+                errs = _object_errors(info, thaw(body))
                 if errs:
-                    rejection = Rejection.from_errors(info.kind, str(md.get("generateName") or ""), errs)  # type: ignore[union-attr]
+                    rejection = Rejection.from_errors(info.kind, str(md.get("generateName") or ""), errs)
+            if md.get("namespace", "") != ns:
+                ns = md.get("namespace", "")
+                names = store.names_of(info.kind, ns)
             if rejection is None:
-                name = _generated_name(txn, md["generateName"], info.kind, ns)  # type: ignore[union-attr]
-                if info.namespaced and ns not in txn.live_ns:  # type: ignore[union-attr]
-                    rejection = _namespace_admits(txn, info, ns, name)  # type: ignore[arg-type]
+                name = _generated_name(txn, md["generateName"], info.kind, ns)
+                if info.namespaced and ns not in txn.live_ns:
+                    rejection = _namespace_admits(txn, info, ns, name)
             if rejection is not None:
                 if stored:
                     store.index_creates(stored)
                 return Response(rejection.code, None, tuple(objs), rejection)
-            prepare = info.prepare_create  # type: ignore[union-attr]
+            prepare = info.prepare_create
             obj = prepare(txn.state, body) if prepare is not None else body
+            # _stamp(rv, obj, {name, uid, creationTimestamp[, generation]}), with the copies made directly
             txn.uid_seq += 1
-            changes: dict[str, Any] = {"name": name, "uid": _new_uid(txn.uid_seq), "creationTimestamp": txn.now}
-            if info.tracks_generation:  # type: ignore[union-attr]
-                changes["generation"] = 1
             txn.rv += 1
-            obj = _stamp(txn.rv, obj, changes)
-            ref: Ref = (info.kind, ns, name)  # type: ignore[union-attr]
-            if group != ref[:2]:
-                group = (ref[0], ns)
-                names = store.names_of(ref[0], ns)
+            new_md = FrozenDict(obj["metadata"])
+            _dict_set(new_md, "name", name)
+            _dict_set(new_md, "uid", _new_uid(txn.uid_seq))
+            _dict_set(new_md, "creationTimestamp", txn.now)
+            if info.tracks_generation:
+                _dict_set(new_md, "generation", 1)
+            _dict_set(new_md, "resourceVersion", str(txn.rv))
+            obj = FrozenDict(obj)
+            _dict_set(obj, "metadata", new_md)
             names[name] = obj
-            change: tuple[Ref, Any, Any, bool] = (ref, None, obj, False)
+            change: tuple[Ref, Any, Any, bool] = ((info.kind, ns, name), None, obj, False)
             stored.append(change)
-            txn.writes.append(change)
+            writes.append(change)
             objs.append(obj)
             continue
         # anything else (a name the controller chose, an allocating kind, a user's object): the writer itself
