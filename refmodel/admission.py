@@ -113,12 +113,18 @@ def prepare_node(state: ClusterState, node: FrozenDict) -> FrozenDict:
 # the binding subresource
 # ---------------------------------------------------------------------------------------------
 def bind_pod(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
-    """What a Binding writes: ``spec.nodeName`` and ``PodScheduled=True``."""
+    """What a Binding writes: ``spec.nodeName`` and ``PodScheduled=True``. The result is a new object (the
+    API server stamps it in place before anyone sees it)."""
     now = state.timestamp()
     status = pod.get("status") or EMPTY
     if not status.get("conditions"):
-        # the usual case: a new pod's first condition
-        status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
+        # the usual case: a new pod's first condition (the pods of one template created and bound in the
+        # same second share the result: _shared, with its lookup inline)
+        hit = _SHARED.get((id(status), now))
+        if hit is not None and hit[0] is status:
+            status = hit[1]
+        else:
+            status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
     else:
         conds = list(status["conditions"])
         for i, c in enumerate(conds):
@@ -130,7 +136,15 @@ def bind_pod(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
             conds.append(FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}))
         status = with_(status, conditions=tuple(conds))
     spec = pod["spec"]
-    return with_(pod, spec=_shared(spec, node, lambda: with_(spec, nodeName=node)), status=status)
+    hit = _SHARED.get((id(spec), node))
+    new = FrozenDict(pod)
+    _dict_set(new, "spec", hit[1] if hit is not None and hit[0] is spec else _shared(
+        spec, node, lambda: with_(spec, nodeName=node)))
+    _dict_set(new, "status", status)
+    return new
+
+
+_dict_set = dict.__setitem__  # for building a FrozenDict before anyone sees it
 
 
 @lru_cache(maxsize=1024)

@@ -291,7 +291,10 @@ def _bind_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
             pod = names.get(name)
             if pod is not None and not pod["metadata"].get("deletionTimestamp") and not pod["spec"].get("nodeName"):
                 txn.rv += 1
-                new = _stamp(txn.rv, bind(txn.state, pod, body["target"]["name"]), {})
+                new = bind(txn.state, pod, body["target"]["name"])  # a new object: stamped in place
+                new_md = FrozenDict(new["metadata"])
+                _dict_set(new_md, "resourceVersion", str(txn.rv))
+                _dict_set(new, "metadata", new_md)
                 names[name] = new
                 change: tuple[Ref, Any, Any, bool] = (("Pod", ns, name), pod, new, False)
                 stored.append(change)
