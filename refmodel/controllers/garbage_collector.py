@@ -17,6 +17,7 @@ the state's owner index rather than a separate cache.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -186,22 +187,23 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
 
 def _owner_elsewhere(state: ClusterState, refs: Any, namespace: str) -> bool:
     """Whether an owner ``refs`` name is missing, or in a namespace other than ``namespace`` (nor
-    cluster-scoped). Memoised for the last question asked, by identity of the references and of the
-    state's maps: a controller's burst of creates asks it of every new dependent, in one state."""
+    cluster-scoped). Memoised for the last question asked, by identity of the references and of the uid
+    index (which says where every object is; held weakly, so the memo keeps no cluster alive): a
+    controller's burst of creates asks it of every new dependent, in one state."""
     memo = _ELSEWHERE
-    if memo[2] is refs and memo[0] is state.by_uid and memo[1] is state.objects and memo[3] == namespace:
-        return bool(memo[4])
+    if memo[1] is refs and memo[2] == namespace and memo[0]() is state.by_uid:
+        return bool(memo[3])
     elsewhere = False
     for r in refs:
         owner = state.by_uid_get(r.get("uid", ""))
         if owner is None or owner["metadata"].get("namespace", "") not in ("", namespace):
             elsewhere = True
             break
-    memo[:] = [state.by_uid, state.objects, refs, namespace, elsewhere]
+    memo[:] = [weakref.ref(state.by_uid), refs, namespace, elsewhere]
     return elsewhere
 
 
-_ELSEWHERE: list[Any] = [None, None, None, None, False]  # (by_uid, objects, refs, namespace, answer)
+_ELSEWHERE: list[Any] = [lambda: None, None, None, False]  # (uid index, weakly; refs, namespace, answer)
 
 
 def _register() -> None:
