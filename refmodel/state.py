@@ -557,8 +557,10 @@ class _Txn:
         the transaction holds (the API server's writers read it with :meth:`get` just before)."""
         kind, ns, name = ref
         names = self.names.get((kind, ns))
-        if names is None:
-            names = self.names_of(kind, ns)
+        if names is None:  # (names_of, inline: a single write's transaction asks once)
+            ns_map = self.state.objects.get(kind)
+            current = ns_map.get(ns) if ns_map is not None else None
+            names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
         if new is None:
             names.pop(name, None)
         else:

@@ -57,6 +57,7 @@ _WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # every watch of a kind: wha
 _UPDATE_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # what a create or update wakes (not removals_only)
 _STATUS_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # what a status write wakes (nor status_blind)
 _GATES: dict[tuple[str, str], Gate] = {}  # (controller, kind) -> its gate
+_GATED_KINDS: set[str] = set()  # the kinds with a gated watch
 
 
 def register(controller: Controller) -> Controller:
@@ -70,6 +71,7 @@ def register(controller: Controller) -> Controller:
         gate = controller.gates.get(kind)
         if gate is not None:
             _GATES[(controller.name, kind)] = gate
+            _GATED_KINDS.add(kind)
     return controller
 
 
@@ -97,7 +99,8 @@ def notify(state: ClusterState, changes: Iterable[Change]) -> ClusterState:
             if got is None:
                 table = _WATCHERS if removal else _STATUS_WATCHERS if status else _UPDATE_WATCHERS
                 listed = table.get(kind) or ()
-                opened = {name: _GATES[(name, kind)](state) for name, _ in listed if (name, kind) in _GATES}
+                opened = {name: gate(state) for (name, gated), gate in _GATES.items() if gated == kind} if (
+                    kind in _GATED_KINDS) else None
                 got = batch[which] = (listed, opened or None, {})
             listed, gates, by_ns = got
         watchers = listed
