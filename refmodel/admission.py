@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["bind_pod", "default_tolerations", "node_status", "prepare_namespace", "prepare_node", "prepare_pod"]
 
 _TOLERATION_CACHE: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+_dict_set = dict.__setitem__  # for building a FrozenDict before anyone sees it
 
 
 def default_tolerations(tolerations: tuple[Any, ...], seconds: int) -> tuple[Any, ...]:
@@ -70,7 +71,10 @@ def prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
         if len(_SPEC_CACHE) > 10_000:
             _SPEC_CACHE.clear()
         _SPEC_CACHE[id(spec)] = (spec, new_spec, status, seconds)
-    return with_(pod, spec=new_spec, status=status)
+    new = FrozenDict(pod)  # with_(pod, spec=new_spec, status=status), with dict calls (one per new pod)
+    _dict_set(new, "spec", new_spec)
+    _dict_set(new, "status", status)
+    return new
 
 
 def prepare_namespace(state: ClusterState, ns: FrozenDict) -> FrozenDict:
@@ -143,8 +147,6 @@ def bind_pod(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
     _dict_set(new, "status", status)
     return new
 
-
-_dict_set = dict.__setitem__  # for building a FrozenDict before anyone sees it
 
 
 @lru_cache(maxsize=1024)

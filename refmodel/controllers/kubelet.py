@@ -514,7 +514,9 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
                 return state, len(queued)
             refs.add(ref)
             if current is not None:
-                writes.append(_with_status(current, status))
+                body = FrozenDict(current)  # _with_status(current, status), inline: one per status
+                _dict_set(body, "status", status)
+                writes.append(body)
     if not queued:
         return state, 0
     with dirty.mutate() as mm:
