@@ -759,15 +759,16 @@ def _apply_patch(patch_type: str, doc: dict[str, Any], body: Any, kind: str) -> 
 # ---------------------------------------------------------------------------------------------
 def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     """DELETE: graceful for pods on a node, finalizers for Foreground/Orphan, immediate otherwise."""
-    if body is not None:  # a batch item: the object to delete
-        request = Request("delete", body["kind"], body["metadata"].get("namespace", ""), body["metadata"]["name"],
-                          propagation=request.propagation, grace_period_seconds=request.grace_period_seconds,
-                          controller=request.controller)
-    kind, name, propagation = request.kind, request.name, request.propagation
+    if body is not None:  # a batch item: the object to delete, with the batch's options but a precondition
+        md = body["metadata"]
+        kind, namespace, name, precondition = body["kind"], md.get("namespace", ""), md["name"], ""
+    else:
+        kind, namespace, name, precondition = request.kind, request.namespace, request.name, request.resource_version
+    propagation = request.propagation
     info = resources.lookup(kind)
     if info is None:
         return Rejection("NotFound", f'the server doesn\'t have a resource type "{kind}"', 404, kind, name)
-    ns = _namespace_of(info, request.namespace)
+    ns = _namespace_of(info, namespace)
     obj = txn.get(kind, ns, name)
     if obj is None:
         return _not_found(info, kind, name)
@@ -783,7 +784,7 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     if kind == "Namespace" and name in IMMORTAL_NAMESPACES:
         return Rejection("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
                                403, kind, name)
-    rejection = _precondition(info, obj, None, request.resource_version)
+    rejection = _precondition(info, obj, None, precondition)
     if rejection is not None:
         return rejection
     ref = (kind, ns, name)

@@ -48,7 +48,7 @@ from .. import volumes
 from ..counters import active as _counters
 from ..errors import Rejection
 from ..frozen import EMPTY, FrozenDict, freeze, freeze_dict, with_
-from ..podutil import get_condition
+from ..podutil import get_condition, get_controller_of
 from ..request import Response
 from ..state import ClusterState, parse_time
 from . import (
@@ -404,7 +404,7 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
     names: dict[str, Any] = {}  # namespace -> the pods' names map, in ``read_from``
     nodes: dict[str, tuple[FrozenDict | None, str]] = {}  # node name -> (node, its IP), in ``read_from``
     removals: list[FrozenDict] = []  # terminated pods whose final removal is not sent yet, in key order
-    alone: dict[int, tuple[Any, bool]] = {}  # id(owner references) -> (them, removed alone), this call
+    alone: dict[str, bool] = {}  # controller uid -> its pods' removals go alone (this run)
     for key in keys:
         item = (NAME, key)
         dirty = run.dirty
@@ -488,19 +488,18 @@ def _remove(state: ClusterState, pods: list[FrozenDict]) -> ClusterState:
     return delete_many(state, NAME, pods, grace_period_seconds=0)[0]
 
 
-def _removed_alone(state: ClusterState, pod: FrozenDict, memo: dict[int, tuple[Any, bool]]) -> bool:
+def _removed_alone(state: ClusterState, pod: FrozenDict, memo: dict[str, bool]) -> bool:
     """Whether the final removal of ``pod`` must be a request of its own: when it may be the last pod of a
     Recreate Deployment, whose deletePod handler counts the pods left (in a batch, every removal would see
     the batch's end and wake the Deployment at the first one). Every other watch of a pod's removal answers
-    from the pod and objects that removals do not change. Memoised by identity of the owner references."""
-    refs = pod["metadata"].get("ownerReferences")
-    if not refs:
+    from the pod and objects that removals do not change. Memoised per controller uid, for one run."""
+    ref = get_controller_of(pod)
+    if ref is None:
         return False
-    hit = memo.get(id(refs))
-    if hit is not None and hit[0] is refs:
-        return hit[1]
-    alone = deployment.recreate_pod(state, pod)
-    memo[id(refs)] = (refs, alone)
+    uid = ref.get("uid", "")
+    alone = memo.get(uid)
+    if alone is None:
+        alone = memo[uid] = deployment.recreate_pod(state, pod)
     return alone
 
 

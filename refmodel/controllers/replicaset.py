@@ -42,10 +42,18 @@ from ..counters import active as _counters
 from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
-from ..request import Request
 from ..resources.common import parse_go_int
 from ..state import ClusterState, parse_time
-from . import Controller, create_many, delete, ns_key, register, send, split_key, update_status
+from . import (
+    Controller,
+    create_many,
+    delete,
+    delete_many,
+    ns_key,
+    register,
+    split_key,
+    update_status,
+)
 from .controller_ref_manager import adopt, controlled, controller_ref, release
 
 __all__ = ["active_pods_with_ranks_less", "calculate_status", "get_pods_to_delete", "pod_from_template"]
@@ -573,7 +581,7 @@ def _delete_pods(state: ClusterState, pods: list[FrozenDict]) -> ClusterState:
     changes nothing)."""
     if not pods:
         return state
-    state, response = send(state, Request("delete", controller=NAME, items=tuple(pods)))
+    state, response = delete_many(state, NAME, pods)
     if response.rejection is not None:
         for pod in pods:
             md = pod["metadata"]
