@@ -816,15 +816,13 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
                 return obj
             new_md = with_(md, finalizers=tuple(finalizers) or None)
         else:
-            changes: dict[str, Any] = {"deletionTimestamp": txn.state.timestamp(), "finalizers": tuple(finalizers) or None}
+            # graceful: the deadline by which the kubelet must have stopped it; otherwise now
+            changes: dict[str, Any] = {"deletionTimestamp": txn.state.timestamp(grace),
+                                       "finalizers": tuple(finalizers) or None}
             if md.get("generation"):
                 # rest.BeforeDelete: marking an object as deleting bumps its generation
                 changes["generation"] = md["generation"] + 1
-            if graceful:
-                changes["deletionGracePeriodSeconds"] = grace
-                changes["deletionTimestamp"] = txn.state.timestamp(grace)
-            else:
-                changes["deletionGracePeriodSeconds"] = 0
+            changes["deletionGracePeriodSeconds"] = grace
             new_md = with_(md, **changes)
         new = _stamp(txn.next_rv(), with_(obj, metadata=new_md), {})
         txn.put(ref, obj, new)
@@ -839,6 +837,8 @@ def gc_finalizers(finalizers: list[str], propagation: str | None) -> list[str]:
     decides (``shouldOrphanDependents``/``shouldDeleteDependents``); without one, the first of the two
     already on the object decides, else the kind's default, which is to delete the dependents in the
     background for every modelled kind. A set-equal result keeps the old list (and order)."""
+    if not finalizers and propagation in (None, "Background"):
+        return finalizers  # the common DELETE: nothing to remove, nothing to add
     gc = ("orphan", "foregroundDeletion")
     if propagation is None:
         policy = next((f for f in finalizers if f in gc), None)

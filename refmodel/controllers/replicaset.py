@@ -36,6 +36,8 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Mapping
+from itertools import repeat
+from operator import add
 from typing import Any
 
 from ..counters import active as _counters
@@ -237,6 +239,18 @@ def _rank_on(related: list[Any], node: str) -> int:
     return sum(counts.get(node, 0) for counts in related) if node else 0
 
 
+def _node_ranks(related: list[Any], nodes: list[str]) -> dict[str, int]:
+    """``_rank_on`` of each of ``nodes``, counted by C-level passes (a scale-down burst asks for every node
+    that still has one of the ReplicaSet's pods: the one per-burst term that grows with the cluster)."""
+    counts: Iterable[int] = repeat(0)
+    for per_node in related:
+        counts = map(add, counts, map(per_node.get, nodes, repeat(0)))
+    ranks = dict(zip(nodes, counts))
+    if "" in ranks:
+        ranks[""] = 0  # an unscheduled pod has no node to share
+    return ranks
+
+
 def _ranks(state: ClusterState, rs: FrozenDict, pods: list[FrozenDict]) -> dict[tuple[str, str], int]:
     """getPodsRankedByRelatedPodsOnSameNode: each pod's rank, by (namespace, name)."""
     related = _related_nodes(state, rs)
@@ -419,14 +433,12 @@ def _take(state: ClusterState, rs: FrozenDict, diff: int) -> list[FrozenDict]:
         return active_pods(state, uid)
     r = _ranking(state, uid, state.config.start_time + state.now)
     r.stats = _STALE  # until :func:`_taken` sees the deletions done
-    related = _related_nodes(state, rs)
-    ranks: dict[str, int] = {}
+    ranks = _node_ranks(_related_nodes(state, rs), list(r.queues))
     heap: list[tuple[tuple[Any, ...], str]] = []
     for node, q in r.queues.items():
         if q:
             first, rest, _ = q[-1]
-            rank = ranks[node] = _rank_on(related, node)
-            heap.append(((*first, -rank, *rest), node))
+            heap.append(((*first, -ranks[node], *rest), node))
     heapq.heapify(heap)
     out: list[FrozenDict] = []
     while len(out) < diff:
