@@ -868,13 +868,14 @@ def _recreate_of(state: ClusterState, pod: FrozenDict) -> tuple[str, FrozenDict]
     rs = state.get("ReplicaSet", ns, rs_ref.get("name", ""))
     if rs is None or rs["metadata"].get("uid") != rs_ref.get("uid"):
         return None
-    key = _owner_key(state, rs, "Deployment")
-    if key is None:
+    d_ref = get_controller_of(rs)
+    if d_ref is None or d_ref.get("kind") != "Deployment":
         return None
-    d = state.get("Deployment", *split_key(key))
-    if d is None or (d["spec"].get("strategy") or EMPTY).get("type") != "Recreate":
+    d = state.get("Deployment", ns, d_ref.get("name", ""))
+    if d is None or d["metadata"].get("uid") != d_ref.get("uid") or (
+            (d["spec"].get("strategy") or EMPTY).get("type") != "Recreate"):
         return None
-    return key, d
+    return f"{ns}/{d_ref['name']}", d
 
 
 def recreate_pod(state: ClusterState, pod: FrozenDict) -> bool:
