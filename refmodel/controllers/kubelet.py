@@ -392,11 +392,12 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
     hence reconciled, with it). The final removals of terminated pods (the zero-grace DELETE that
     :func:`sync_pod` sends) wait and go as one request (:func:`_remove`) before the next sync that does
     more, or at the end: a removal changes nothing a later pod's removal reads, and its watches answer
-    from the removed pod (but for a Recreate Deployment's pods, removed one by one: :func:`_removed_alone`).
-    Before this, each removal was computed twice (on the run's state, thrown away, then again) and sent
-    alone: about three quarters of the kubelet time of a 10,000-pod rollout (cProfile). A pod sync that changes more than its pending status,
-    its timers, the IPs and the queue (a back-off table, a volume gate) is run by :func:`sync` itself on
-    the state as the syncs before it left it. A state per pod sync was a third of a bulk converge's kubelet
+    from the removed pod (but for a Recreate Deployment's pods, removed one by one:
+    :func:`_removed_alone`). Before this, each removal was computed twice (on the run's state, thrown
+    away, then again) and sent alone: about three quarters of the kubelet time of a 10,000-pod rollout
+    (cProfile). A pod sync that changes more than its pending status, its timers, the IPs and the queue
+    (a back-off table, a volume gate) is run by :func:`sync` itself on the state as the syncs before it
+    left it. A state per pod sync was a third of a bulk converge's kubelet
     time (each one's queue, timer and pending maps copied, and dropped at the next)."""
     run = _Run(state)
     done = 0
@@ -437,6 +438,13 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
             if not _removed_alone(base, pod, alone):
                 removals.append(pod)
                 continue
+            removals.append(pod)  # a request of its own, after the removals before it
+            state = run.state()
+            if len(removals) > 1:
+                state = _remove(state, removals[:-1])
+            run = _Run(_remove(state, removals[-1:]))
+            removals = []
+            continue
         if removals:  # the removals before this pod's sync go first, as one at a time they would
             run = _Run(_remove(run.state(), removals))
             removals = []
