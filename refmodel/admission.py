@@ -130,15 +130,7 @@ def bind_pod(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
         else:
             status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
     else:
-        conds = list(status["conditions"])
-        for i, c in enumerate(conds):
-            if c.get("type") == "PodScheduled":
-                since = c.get("lastTransitionTime") if c.get("status") == "True" else now
-                conds[i] = FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": since})
-                break
-        else:
-            conds.append(FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}))
-        status = with_(status, conditions=tuple(conds))
+        status = with_(status, conditions=_scheduled_after(status["conditions"], now))
     spec = pod["spec"]
     hit = _SHARED.get((id(spec), node))
     new = FrozenDict(pod)
@@ -147,6 +139,31 @@ def bind_pod(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
     _dict_set(new, "status", status)
     return new
 
+
+
+_SCHEDULED: dict[tuple[int, str], tuple[Any, tuple[FrozenDict, ...]]] = {}
+
+
+def _scheduled_after(current: tuple[FrozenDict, ...], now: str) -> tuple[FrozenDict, ...]:
+    """``current`` with PodScheduled=True (its lastTransitionTime kept if it was True). Memoised by identity
+    of ``current``: the pods the scheduler marked unschedulable together share their conditions, and so
+    share them again once bound in the same second (the cache holds ``current``, so its id stays valid)."""
+    hit = _SCHEDULED.get((id(current), now))
+    if hit is not None and hit[0] is current:
+        return hit[1]
+    conds = list(current)
+    for i, c in enumerate(conds):
+        if c.get("type") == "PodScheduled":
+            since = c.get("lastTransitionTime") if c.get("status") == "True" else now
+            conds[i] = FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": since})
+            break
+    else:
+        conds.append(FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}))
+    out = tuple(conds)
+    if len(_SCHEDULED) > 10_000:
+        _SCHEDULED.clear()
+    _SCHEDULED[(id(current), now)] = (current, out)
+    return out
 
 
 @lru_cache(maxsize=1024)

@@ -950,15 +950,16 @@ def _apply_patch(patch_type: str, doc: dict[str, Any], body: Any, kind: str) -> 
 # ---------------------------------------------------------------------------------------------
 def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     """DELETE: graceful for pods on a node, finalizers for Foreground/Orphan, immediate otherwise."""
-    if body is not None:  # a batch item: the object to delete
-        request = Request("delete", body["kind"], body["metadata"].get("namespace", ""), body["metadata"]["name"],
-                          propagation=request.propagation, grace_period_seconds=request.grace_period_seconds,
-                          controller=request.controller)
-    kind, name, propagation = request.kind, request.name, request.propagation
+    if body is not None:  # a batch item: the object to delete, with the batch's options but a precondition
+        md = body["metadata"]
+        kind, namespace, name, precondition = body["kind"], md.get("namespace", ""), md["name"], ""
+    else:
+        kind, namespace, name, precondition = request.kind, request.namespace, request.name, request.resource_version
+    propagation = request.propagation
     info = resources.lookup(kind)
     if info is None:
         return Rejection("NotFound", f'the server doesn\'t have a resource type "{kind}"', 404, kind, name)
-    ns = _namespace_of(info, request.namespace)
+    ns = _namespace_of(info, namespace)
     obj = txn.get(kind, ns, name)
     if obj is None:
         return _not_found(info, kind, name)
@@ -974,7 +975,7 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     if kind == "Namespace" and name in IMMORTAL_NAMESPACES:
         return Rejection("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
                                403, kind, name)
-    rejection = _precondition(info, obj, None, request.resource_version)
+    rejection = _precondition(info, obj, None, precondition)
     if rejection is not None:
         return rejection
     ref = (kind, ns, name)
@@ -1006,15 +1007,13 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
                 return obj
             new_md = with_(md, finalizers=tuple(finalizers) or None)
         else:
-            changes: dict[str, Any] = {"deletionTimestamp": txn.state.timestamp(), "finalizers": tuple(finalizers) or None}
+            # graceful: the deadline by which the kubelet must have stopped it; otherwise now
+            changes: dict[str, Any] = {"deletionTimestamp": txn.state.timestamp(grace),
+                                       "finalizers": tuple(finalizers) or None}
             if md.get("generation"):
                 # rest.BeforeDelete: marking an object as deleting bumps its generation
                 changes["generation"] = md["generation"] + 1
-            if graceful:
-                changes["deletionGracePeriodSeconds"] = grace
-                changes["deletionTimestamp"] = txn.state.timestamp(grace)
-            else:
-                changes["deletionGracePeriodSeconds"] = 0
+            changes["deletionGracePeriodSeconds"] = grace
             new_md = with_(md, **changes)
         new = _stamp(txn.next_rv(), with_(obj, metadata=new_md), {})
         txn.put(ref, obj, new)
@@ -1029,6 +1028,8 @@ def gc_finalizers(finalizers: list[str], propagation: str | None) -> list[str]:
     decides (``shouldOrphanDependents``/``shouldDeleteDependents``); without one, the first of the two
     already on the object decides, else the kind's default, which is to delete the dependents in the
     background for every modelled kind. A set-equal result keeps the old list (and order)."""
+    if not finalizers and propagation in (None, "Background"):
+        return finalizers  # the common DELETE: nothing to remove, nothing to add
     gc = ("orphan", "foregroundDeletion")
     if propagation is None:
         policy = next((f for f in finalizers if f in gc), None)

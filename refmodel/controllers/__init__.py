@@ -26,8 +26,8 @@ from ..frozen import FrozenDict
 from ..request import Change, Request, Response
 from ..state import ClusterState
 
-__all__ = ["CONTROLLERS", "Controller", "Watch", "bind_many", "create_many", "delete", "notify", "register", "send", "update",
-           "update_many", "update_status", "update_status_many"]
+__all__ = ["CONTROLLERS", "Controller", "Watch", "bind_many", "create_many", "delete", "delete_many", "notify", "register",
+           "send", "update", "update_many", "update_status", "update_status_many"]
 
 Watch = Callable[[ClusterState, FrozenDict | None, FrozenDict | None], Iterable[str]]
 Gate = Callable[[ClusterState], Container[str]]
@@ -169,6 +169,14 @@ def delete(state: ClusterState, controller: str, kind: str, namespace: str, name
            propagation: str | None = None, grace_period_seconds: int | None = None) -> tuple[ClusterState, Response]:
     return send(state, Request("delete", kind, namespace, name, propagation=propagation,
                                grace_period_seconds=grace_period_seconds, controller=controller))
+
+
+def delete_many(state: ClusterState, controller: str, objs: Iterable[FrozenDict],
+                grace_period_seconds: int | None = None) -> tuple[ClusterState, Response]:
+    """One turn's DELETEs of distinct objects (a ReplicaSet's burst, a kubelet's final removals), as one
+    batch with the same options for each: stops at the first rejection, the ones before it stay."""
+    return send(state, Request("delete", controller=controller, items=tuple(objs),
+                               grace_period_seconds=grace_period_seconds))
 
 
 def ns_key(obj: Mapping[str, Any]) -> str:
