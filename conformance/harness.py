@@ -290,6 +290,9 @@ class Run:
 
     def _compare_step(self, before: View, after: View, mbefore: View | None, event: object) -> None:
         assert mbefore is not None and self._mview is not None
+        if before is after and mbefore is self._mview:  # neither side wrote: nothing touched, the verdict is (0, [])
+            self.stats.checks[TOUCHED.name] += 1
+            return
         self._judge(TOUCHED, touched_like_the_model(before, after, mbefore, self._mview, event, NAMESPACES))
 
     def settle(self, timeout: float = 120.0) -> bool:

@@ -154,6 +154,17 @@ class WatchView(_Memo):
         if relist:
             view = ListView(upserts, now)
             return WatchView(view._by_kind, now, version_token)
+        if not isinstance(upserts, list | tuple):
+            upserts = list(upserts)
+        if not isinstance(deletes, list | tuple):
+            deletes = list(deletes)
+        if not upserts and not deletes:  # nothing written (most controller turns and clock steps)
+            if now == self.now:
+                self.version_token = version_token
+                return self  # the same view: every check and memo over it holds
+            quiet = WatchView(self._by_kind, now, version_token, self, {})  # the maps are never written to
+            quiet._memo = self._memo  # what is built from the same objects holds (no memo reads the clock)
+            return quiet
         by_kind = dict(self._by_kind)
         copied: set[str] = set()
         changed: dict[str, set[Key]] = {}

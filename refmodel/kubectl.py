@@ -64,7 +64,9 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     info = resolve_kind(raw)
     if isinstance(info, Rejection):
         return _fail(state, info)
-    manifest = thaw(raw)
+    # an event's manifest is frozen all the way down and is read as it is (the server copies what it keeps);
+    # anything else is first made the plain JSON value it stands for
+    manifest = raw if type(raw) is FrozenDict else thaw(raw)
     md = manifest.get("metadata")
     if not isinstance(md, dict) or not md.get("name"):
         if isinstance(md, dict) and md.get("generateName"):
@@ -89,9 +91,14 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     except ValueError:
         last = {}
     try:
-        merged = patch.three_way_strategic_merge(last, without_last_applied(manifest), thaw(live), info.kind)
+        delta = patch.create_three_way_merge_patch(last, without_last_applied(manifest), live, info.kind)
     except patch.PatchError as e:
         return _fail(state, e.rejection(info.kind, md["name"]))
+    if not delta and last_text == applied + "\n":
+        # the manifest is the last applied one and the object holds it: an empty patch, which kubectl does not
+        # send (apply/patcher.go patchSimple); the answer is the object as it is
+        return state, Response(200, live), ()
+    merged = patch.apply_three_way_merge_patch(live, delta, info.kind)
     merged.setdefault("metadata", {}).setdefault("annotations", {})
     if isinstance(merged["metadata"]["annotations"], dict):
         merged["metadata"]["annotations"][LAST_APPLIED] = applied + "\n"

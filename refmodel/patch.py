@@ -66,6 +66,7 @@ __all__ = [
     "PATCH_META",
     "FieldMeta",
     "PatchError",
+    "apply_three_way_merge_patch",
     "create_merge_patch",
     "create_three_way_merge_patch",
     "create_two_way_merge_patch",
@@ -242,12 +243,13 @@ def field_meta(kind: str, path: Sequence[str]) -> FieldMeta:
 def _check_depth(value: Any, what: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH and object keys that are not strings (no JSON has them), without
     recursing."""
+    if type(value) in _SCALAR_TYPES:
+        return
+    scalars = _SCALAR_TYPES
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
         t = type(node)
-        if t in _SCALAR_TYPES:  # the commonest nodes, told by exact type (an ABC isinstance costs more)
-            continue
         if t in _MAP_TYPES or isinstance(node, Mapping):
             for key in node:
                 if type(key) is not str and not isinstance(key, str):
@@ -259,7 +261,10 @@ def _check_depth(value: Any, what: str) -> None:
             continue
         if depth >= MAX_DEPTH:
             raise _bad_request(f"{what} is nested deeper than {MAX_DEPTH} levels", "")
-        stack.extend((c, depth + 1) for c in children)
+        depth += 1
+        for c in children:
+            if type(c) not in scalars:  # the commonest nodes, told by exact type (an ABC isinstance costs more)
+                stack.append((c, depth))
 
 
 def _copy(value: Any) -> Any:
@@ -684,6 +689,14 @@ def strategic_merge_patch(doc: Mapping[str, Any], patch: Any, kind: str) -> dict
 
 def _merge_map(original: Mapping[str, Any] | None, patch: Mapping[str, Any], spec: str | None,
                opts: _MergeOptions, at: str) -> dict[str, Any]:
+    """``mergeMap``: ``patch`` merged into a copy of ``original`` (which is left as it was)."""
+    return _merge_into(_copy(original) if original else {}, patch, spec, opts, at)
+
+
+def _merge_into(out: dict[str, Any], patch: Mapping[str, Any], spec: str | None, opts: _MergeOptions,
+                at: str) -> dict[str, Any]:
+    """``mergeMap`` on ``out``, a plain copy no one else holds: merged in place (each node is copied once, by
+    :func:`_merge_map`, however deep the patch reaches), and returned (or what replaces it)."""
     if _DIRECTIVE in patch:
         directive = patch[_DIRECTIVE]
         if directive == "replace":
@@ -691,7 +704,6 @@ def _merge_map(original: Mapping[str, Any] | None, patch: Mapping[str, Any], spe
         if directive == "delete":
             return {}
         raise _internal(f"unknown patch type: {_go_fmt(directive)} in map: {_go_fmt(patch)}", at)
-    out = {k: _copy(v) for k, v in (original or {}).items()}
     todo = dict(patch)
     _apply_retain_keys(out, todo, opts, at)
     _merge_ordered_lists(out, todo, spec, opts, at)
@@ -724,7 +736,7 @@ def _merge_map(original: Mapping[str, Any] | None, patch: Mapping[str, Any], spe
         current = out[key]
         child, meta = _child(spec, key)
         if isinstance(current, dict):
-            out[key] = _copy(value) if meta.strategy == "replace" else _merge_map(current, value, child, opts, where)
+            out[key] = _copy(value) if meta.strategy == "replace" else _merge_into(current, value, child, opts, where)
         elif isinstance(current, list):
             out[key] = _merge_slice_handler(current, value, child, meta, delete_list, opts, where)
         else:
@@ -895,6 +907,8 @@ def _element_kind(lists: Sequence[Sequence[Any]], at: str) -> str:
 
 def _merge_slice_handler(current: Sequence[Any], value: Sequence[Any], spec: str | None, meta: FieldMeta,
                          delete_list: bool, opts: _MergeOptions, at: str) -> list[Any]:
+    """A list field merged: ``current`` is a list of the object being merged (:func:`_merge_into`), whose map
+    elements are merged in place."""
     if meta.strategy != "merge" and not delete_list:  # a deletion list deletes whatever the strategy (PR 110472)
         return _copy(value)  # type: ignore[no-any-return]
     return _merge_slice(list(current), list(value), _elem(spec), meta.merge_key, opts, delete_list, at)
@@ -954,7 +968,7 @@ def _merge_slice(original: list[Any], patch: list[Any], elem: str | None, merge_
         if not merge_key:
             raise _internal(f"cannot merge lists without merge key for {elem or 'object'}", at)
         original, patch = _merge_special_elements(original, patch, merge_key, at)
-        merged = [_copy(v) for v in original]
+        merged = list(original)  # the elements are the caller's copies (_merge_slice_handler): merged in place
         where: dict[Any, int] = {}
         for i, v in enumerate(merged):
             if merge_key in v:
@@ -968,7 +982,7 @@ def _merge_slice(original: list[Any], patch: list[Any], elem: str | None, merge_
                 merged.append(_copy(item))
                 where.setdefault(key, len(merged) - 1)
             else:
-                merged[pos] = _merge_map(merged[pos], item, elem, opts, f"{at}[{index}]")
+                merged[pos] = _merge_into(merged[pos], item, elem, opts, f"{at}[{index}]")
     if merge_key:
         in_patch, server_only = _partition_maps(merged, patch, merge_key, at)
     else:
@@ -1102,7 +1116,12 @@ def three_way_strategic_merge(original: Mapping[str, Any] | None, modified: Mapp
     Fields in ``modified`` are set; fields in ``original`` (last-applied) but not in ``modified`` are removed;
     fields others set are kept; keyed lists merge per element; ``retainKeys`` fields drop what ``modified`` omits.
     """
-    patch = create_three_way_merge_patch(original, modified, current, kind)
+    return apply_three_way_merge_patch(current, create_three_way_merge_patch(original, modified, current, kind), kind)
+
+
+def apply_three_way_merge_patch(current: Mapping[str, Any], patch: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The second half of :func:`three_way_strategic_merge`: a patch from :func:`create_three_way_merge_patch`
+    (whose inputs were checked there) applied to ``current``, as the server applies it."""
     return _merge_map(current, patch, _root(kind), _SERVER, "")
 
 
@@ -1151,15 +1170,23 @@ def _diff_maps(original: Mapping[str, Any], modified: Mapping[str, Any], spec: s
                at: str) -> dict[str, Any]:
     patch: dict[str, Any] = {}
     retain: list[str] = []
+    build_retain, changes = opts.build_retain_keys, not opts.ignore_changes_and_additions
+    scalars = _SCALAR_TYPES
     for key, mv in modified.items():
-        if opts.build_retain_keys and mv is not None:
+        if build_retain and mv is not None:
             retain.append(key)
-        where = _path(at, key)
         if key not in original:
-            if not opts.ignore_changes_and_additions:
+            if changes:
                 patch[key] = _copy(mv)
             continue
         ov = original[key]
+        t = type(ov)
+        if t is type(mv) and t in scalars and key != _DIRECTIVE:
+            # two scalars of one type (the commonest pair): the same Go type, compared as _json_equal does
+            if changes and ov != mv:
+                patch[key] = mv
+            continue
+        where = _path(at, key)
         if key == _DIRECTIVE:
             if not isinstance(ov, str) or not isinstance(mv, str):
                 raise _internal("invalid value for special key: $patch", where)
@@ -1167,7 +1194,7 @@ def _diff_maps(original: Mapping[str, Any], modified: Mapping[str, Any], spec: s
                 patch[key] = mv
             continue
         if _go_type(ov) != _go_type(mv):
-            if not opts.ignore_changes_and_additions:
+            if changes:
                 patch[key] = _copy(mv)
             continue
         child, meta = _child(spec, key)

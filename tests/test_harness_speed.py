@@ -99,6 +99,52 @@ def test_diff_kind_by_identity_finds_what_a_full_comparison_finds() -> None:
     assert changed_somewhere > 10, "the sequence changed too little to test anything"
 
 
+def test_a_watch_batch_that_changed_nothing_keeps_the_view_and_what_was_built_from_it() -> None:
+    adapter = ExternalAdapter()
+    adapter.apply(json.loads(json.dumps(RS)))
+    adapter.settle()
+    version, _, upserts, _ = adapter.changes("")
+    view = WatchView({}, 0, "").advance(version, True, upserts, [], 100)
+    built = view.memo("test-pods", lambda v: sorted(o["metadata"]["name"] for o in v.objects("Pod")))
+    version, relist, upserts, deletes = adapter.changes(view.version_token)
+    assert not relist and not upserts and not deletes
+    same = view.advance(version, False, upserts, deletes, 100)
+    assert same is view and same.version_token == version, "an empty batch at the same time made a new view"
+    version, _, upserts, deletes = adapter.changes(same.version_token)  # the token it kept is the adapter's
+    later = same.advance(version, False, upserts, deletes, 130)
+    assert later is not same and later.now == 130 and later.prev is same
+    assert later.versions() is same.versions(), "a quiet clock step copied the maps"
+    assert later.memo("test-pods", lambda v: []) is built, "a quiet clock step rebuilt what the objects give"
+    assert list(diff_kind(same, later, "Pod")) == []
+    adapter.scale("ReplicaSet", "default", "front", 1)
+    version, _, upserts, deletes = adapter.changes(later.version_token)
+    moved = later.advance(version, False, upserts, deletes, 130)
+    assert moved is not later and moved.memo("test-pods", lambda v: None) is None, "a memo outlived a write"
+    assert [a["spec"]["replicas"] for _, a in diff_kind(later, moved, "ReplicaSet")] == [1]
+
+
+def test_the_back_off_judgement_of_one_step_is_never_taken_for_another_with_the_same_after_view() -> None:
+    from conformance.invariants import Step
+    from conformance.invariants.timing import restart_not_before_backoff
+
+    def pod(restarts: int, finished: str, started: str) -> dict[str, Any]:
+        status = {"name": "main", "restartCount": restarts, "state": {"running": {"startedAt": started}},
+                  "lastState": {"terminated": {"finishedAt": finished}}}
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default", "uid": "u1"},
+                "spec": {"containers": [{"name": "main", "image": "i"}]},
+                "status": {"containerStatuses": [status]}}
+
+    before = ListView([pod(0, "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z")], 1735689600)
+    after = ListView([pod(1, "2025-01-01T00:00:10Z", "2025-01-01T00:00:11Z")], 1735689611)
+    ctx = Context(capabilities=frozenset({"virtual-time"}))
+    restarted = Step(ev.Reconcile("kubelet", "node-0"), None, before, after, True)
+    assert restart_not_before_backoff(restarted, ctx)[0] == 1, "the restart was not judged"
+    del restarted  # a new step may get the old one's id: the view is the after of both
+    quiet = Step(ev.Reconcile("kubelet", "node-0"), None, after, after, True)
+    premises, violations = restart_not_before_backoff(quiet, ctx)
+    assert (premises, violations) == (0, []), f"a step that changed nothing judged {premises} restarts {violations}"
+
+
 def test_the_external_adapter_answers_json_values_that_share_nothing_with_its_model() -> None:
     adapter = ExternalAdapter()
     out = adapter.apply(json.loads(json.dumps(RS)))

@@ -81,6 +81,25 @@ def test_apply_clears_retain_keys_fields() -> None:
     assert strategy == {"type": "Recreate"}, f"strategy={strategy}, but retainKeys drops the defaulted rollingUpdate"
 
 
+def test_reapplying_the_last_applied_manifest_sends_nothing(rolled: ClusterState) -> None:
+    # apply/patcher.go patchSimple: an empty three-way patch is not sent ("unchanged")
+    manifest = json.loads(rolled.get("Deployment", "default", "web")["metadata"]["annotations"][kubectl.LAST_APPLIED])
+    live = rolled.get("Deployment", "default", "web")
+    state, response, changes = kubectl.apply(rolled, manifest)
+    assert response.ok and response.obj is live, "an unchanged apply should answer the object as stored"
+    assert state is rolled and changes == (), f"an unchanged apply wrote {len(changes)} object(s)"
+    scaled, _, _ = kubectl.scale(rolled, "Deployment", "default", "web", 5)  # the same manifest, a changed object
+    state, response, changes = kubectl.apply(scaled, manifest)
+    assert response.ok and len(changes) == 1, "a re-apply over a field someone else changed should write"
+    assert response.obj["spec"]["replicas"] == manifest["spec"]["replicas"]
+    bare = {k: v for k, v in manifest.items()}
+    bare["metadata"] = {"name": "bare"}
+    created, _, _ = rm.apiserver.handle(rolled, rm.Request("create", "Deployment", "default", body=bare))
+    state, response, changes = kubectl.apply(created, bare)
+    assert response.ok and len(changes) == 1, "an object without the last-applied annotation should get it"
+    assert kubectl.LAST_APPLIED in response.obj["metadata"]["annotations"]
+
+
 def test_apply_of_an_invalid_manifest_changes_nothing(rolled: ClusterState) -> None:
     state, response, changes = kubectl.apply(rolled, _dep(replicas=-1))
     assert response.rejection is not None and response.rejection.field == "spec.replicas"

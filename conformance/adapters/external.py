@@ -122,22 +122,25 @@ def changes_between(old: ClusterState, new: ClusterState) -> tuple[list[Any], li
     """
     upserts: list[Any] = []
     deletes: list[tuple[str, str, str]] = []
-    if old.objects is new.objects:
+    old_kinds, new_kinds = old.objects, new.objects
+    if old_kinds is new_kinds:
         return upserts, deletes
-    for kind in set(old.objects.keys()) | set(new.objects.keys()):
-        ko, kn = old.objects.get(kind), new.objects.get(kind)
+    for kind, kn in new_kinds.items():  # each map is walked from the new side, then the old one's leftovers
+        ko = old_kinds.get(kind)
         if ko is kn:
             continue
         ko = ko if ko is not None else {}
-        kn = kn if kn is not None else {}
-        for ns in set(ko.keys()) | set(kn.keys()):
-            mo, mn = ko.get(ns), kn.get(ns)
+        for ns, mn in kn.items():
+            mo = ko.get(ns)
             if mo is mn:
                 continue
             mo = mo if mo is not None else {}
-            mn = mn if mn is not None else {}
             for name, obj in mn.items():
                 if mo.get(name) is not obj:
                     upserts.append(obj)
             deletes.extend((kind, ns, name) for name in mo if name not in mn)
+        deletes.extend((kind, ns, name) for ns, mo in ko.items() if ns not in kn for name in mo)
+    for kind, ko in old_kinds.items():
+        if kind not in new_kinds:
+            deletes.extend((kind, ns, name) for ns, mo in ko.items() for name in mo)
     return upserts, deletes

@@ -107,6 +107,8 @@ def _label(path: tuple[str | int, ...]) -> str:
 
 def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted: _Defaulted) -> str | None:
     """Where ``got`` (stored) differs from the manifest, defaulted, on the manifest's own keys."""
+    if got is mine or got == mine:  # the whole subtree as sent (one comparison of the frozen values)
+        return None
     if isinstance(mine, Mapping):
         if not isinstance(got, Mapping):
             return f"{_label(path)} is {got!r}"

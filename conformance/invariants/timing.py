@@ -257,10 +257,10 @@ def _waits(entry: tuple[frozenset[int], int, int] | None, finished: int) -> tupl
 def _judge_restarts(step: Step, ctx: Context) -> list[tuple[Obj, Obj, int, set[int], int]]:
     """Follow every container's back-off; (pod, status, delay, possible waits, exit time) per restart
     whose history is known. Memoised per step, both back-off invariants read it."""
-    memo: dict[int, list[Any]] = step.after.memo("crash-restarts", lambda v: {})
-    hit = memo.get(id(step))
-    if hit is not None:
-        return hit
+    memo: dict[str, tuple[Step, list[Any]]] = step.after.memo("crash-restarts", lambda v: {})
+    hit = memo.get("last")  # the step itself is kept: a view may be the after of several steps
+    if hit is not None and hit[0] is step:
+        return hit[1]
     _note_time_and_nodes(step, ctx)
     out = []
     if step.before.version("Pod") is not step.after.version("Pod"):
@@ -277,7 +277,7 @@ def _judge_restarts(step: Step, ctx: Context) -> list[tuple[Obj, Obj, int, set[i
             waits, nxt = _waits(known if count0 else None, finished)
             ctx.backoffs[key] = (frozenset(nxt), started, count1)
             out.append((pod, cs, started - finished, waits, finished))
-    memo[id(step)] = out
+    memo["last"] = (step, out)
     return out
 
 
