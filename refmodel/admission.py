@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["bind_pod", "default_tolerations", "node_status", "prepare_namespace", "prepare_node", "prepare_pod"]
 
 _TOLERATION_CACHE: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+_dict_set = dict.__setitem__  # for building a FrozenDict before anyone sees it
 
 
 def default_tolerations(tolerations: tuple[Any, ...], seconds: int) -> tuple[Any, ...]:
@@ -70,7 +71,10 @@ def prepare_pod(state: ClusterState, pod: FrozenDict) -> FrozenDict:
         if len(_SPEC_CACHE) > 10_000:
             _SPEC_CACHE.clear()
         _SPEC_CACHE[id(spec)] = (spec, new_spec, status, seconds)
-    return with_(pod, spec=new_spec, status=status)
+    new = FrozenDict(pod)  # with_(pod, spec=new_spec, status=status), with dict calls (one per new pod)
+    _dict_set(new, "spec", new_spec)
+    _dict_set(new, "status", status)
+    return new
 
 
 def prepare_namespace(state: ClusterState, ns: FrozenDict) -> FrozenDict:
@@ -113,24 +117,53 @@ def prepare_node(state: ClusterState, node: FrozenDict) -> FrozenDict:
 # the binding subresource
 # ---------------------------------------------------------------------------------------------
 def bind_pod(state: ClusterState, pod: FrozenDict, node: str) -> FrozenDict:
-    """What a Binding writes: ``spec.nodeName`` and ``PodScheduled=True``."""
+    """What a Binding writes: ``spec.nodeName`` and ``PodScheduled=True``. The result is a new object (the
+    API server stamps it in place before anyone sees it)."""
     now = state.timestamp()
     status = pod.get("status") or EMPTY
     if not status.get("conditions"):
-        # the usual case: a new pod's first condition
-        status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
-    else:
-        conds = list(status["conditions"])
-        for i, c in enumerate(conds):
-            if c.get("type") == "PodScheduled":
-                since = c.get("lastTransitionTime") if c.get("status") == "True" else now
-                conds[i] = FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": since})
-                break
+        # the usual case: a new pod's first condition (the pods of one template created and bound in the
+        # same second share the result: _shared, with its lookup inline)
+        hit = _SHARED.get((id(status), now))
+        if hit is not None and hit[0] is status:
+            status = hit[1]
         else:
-            conds.append(FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}))
-        status = with_(status, conditions=tuple(conds))
+            status = _shared(status, now, lambda: with_(status, conditions=_scheduled_conditions(now)))
+    else:
+        status = with_(status, conditions=_scheduled_after(status["conditions"], now))
     spec = pod["spec"]
-    return with_(pod, spec=_shared(spec, node, lambda: with_(spec, nodeName=node)), status=status)
+    hit = _SHARED.get((id(spec), node))
+    new = FrozenDict(pod)
+    _dict_set(new, "spec", hit[1] if hit is not None and hit[0] is spec else _shared(
+        spec, node, lambda: with_(spec, nodeName=node)))
+    _dict_set(new, "status", status)
+    return new
+
+
+
+_SCHEDULED: dict[tuple[int, str], tuple[Any, tuple[FrozenDict, ...]]] = {}
+
+
+def _scheduled_after(current: tuple[FrozenDict, ...], now: str) -> tuple[FrozenDict, ...]:
+    """``current`` with PodScheduled=True (its lastTransitionTime kept if it was True). Memoised by identity
+    of ``current``: the pods the scheduler marked unschedulable together share their conditions, and so
+    share them again once bound in the same second (the cache holds ``current``, so its id stays valid)."""
+    hit = _SCHEDULED.get((id(current), now))
+    if hit is not None and hit[0] is current:
+        return hit[1]
+    conds = list(current)
+    for i, c in enumerate(conds):
+        if c.get("type") == "PodScheduled":
+            since = c.get("lastTransitionTime") if c.get("status") == "True" else now
+            conds[i] = FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": since})
+            break
+    else:
+        conds.append(FrozenDict({"type": "PodScheduled", "status": "True", "lastTransitionTime": now}))
+    out = tuple(conds)
+    if len(_SCHEDULED) > 10_000:
+        _SCHEDULED.clear()
+    _SCHEDULED[(id(current), now)] = (current, out)
+    return out
 
 
 @lru_cache(maxsize=1024)

@@ -28,7 +28,10 @@ writes (``changes``) for the watches. Controllers come through the same door, na
 send objects built from validated templates, so only the checks that can fail for them run (names of
 objects they name, namespace lifecycle, AlreadyExists, preconditions) unless ``ClusterConfig.strict``,
 which validates their writes as a user's. A controller turn's writes may be one batch request
-(``Request.items``), committed together.
+(``Request.items``), committed together; a controller's batch of creates, Bindings or status writes is
+served inline item by item for the common item (``_create_each``, ``_bind_each``, ``_status_each``: the
+same checks and the same stored objects as the writers', with the indexes moved once per run of items),
+any other item by its writer in its turn.
 **Not modelled (and why):** optimistic concurrency between controllers beyond resourceVersion
 preconditions (each controller writes within its own turn); authentication/authorization; a DELETE that shortens a pending grace period to a non-zero one (only 0, a forced delete,
 is modelled); the core/v1 ReplicationController's orphaning default (its controller is not modelled);
@@ -98,7 +101,9 @@ def handle(state: ClusterState, request: Request) -> tuple[ClusterState, Respons
             f"{request.kind})", 404, request.kind, request.name)), ()
     txn = _Batch(state, request)
     if request.items:
-        response = _each(txn, request, writer)
+        each = _each if txn.user else _status_each if writer is _update_status else _bind_each if writer is _bind else (
+            _create_each if writer is _create and not sub else _each)
+        response = each(txn, request, writer)
     else:
         response = _respond(request, writer(txn, request, request.body))
     if not txn.writes or request.dry_run:
@@ -124,11 +129,198 @@ def _each(txn: _Batch, request: Request, writer: _Writer) -> Response:
     return Response(201 if request.verb == "create" else 200, None, tuple(objs))
 
 
+def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
+    """:func:`_each` for a controller's batch of status writes (a kubelet's node flushes: the commonest
+    request of all): :func:`_update_status`'s steps for each item, inline for the common one (a
+    controller's object of a namespaced kind with a status, sent with the stored metadata), and the index
+    upkeep of the stored writes in one pass (``_Txn.index_statuses``), before any other item's write and
+    at the end, so that the indexes move in the order of the writes."""
+    objs: list[FrozenDict] = []
+    store = txn.txn
+    registry = resources.REGISTRY
+    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
+    writes = txn.writes
+    kind: Any = None
+    info: resources.KindInfo | None = None
+    ns: Any = None
+    names: Any = None
+    for body in request.items:
+        md: Any = None
+        if type(body) is FrozenDict:
+            if body["kind"] is not kind:
+                kind = body["kind"]
+                info = registry.get(kind)
+                if info is not None and not (info.namespaced and info.has_status):
+                    info = None
+                ns = None
+            if info is not None:
+                md = body["metadata"]
+        name: Any = md.get("name") if md is not None else None
+        old = None
+        if name:
+            if md.get("namespace") != ns or ns is None:
+                ns = md.get("namespace")
+                names = store.names_of(info.kind, ns or request.namespace or "default")  # type: ignore[union-attr]
+            old = names.get(name)
+        if old is None or md is not old["metadata"]:
+            # anything else (not found, a precondition to check, another kind of body): the writer itself
+            if stored:
+                store.index_statuses(stored)
+                stored.clear()
+            out = writer(txn, request, body)
+            if isinstance(out, Rejection):
+                return Response(out.code, None, tuple(objs), out)
+            if out is not None:
+                objs.append(out)
+            continue
+        status = body.get("status")
+        if status == old.get("status"):
+            objs.append(old)
+            continue
+        txn.rv += 1
+        new_md = FrozenDict(md)
+        _dict_set(new_md, "resourceVersion", str(txn.rv))
+        new = FrozenDict(old)
+        _dict_set(new, "status", status if status is not None else EMPTY)
+        _dict_set(new, "metadata", new_md)
+        names[name] = new
+        ref: Ref = (info.kind, ns or request.namespace or "default", name)  # type: ignore[union-attr]
+        change: tuple[Ref, Any, Any, bool] = (ref, old, new, True)
+        stored.append(change)
+        writes.append(change)
+        objs.append(new)
+    if stored:
+        store.index_statuses(stored)
+    return Response(200, None, tuple(objs))
+
+
+def _create_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
+    """:func:`_each` for a controller's burst of creates (a ReplicaSet's pods): :func:`_create` and
+    :func:`_insert`'s steps for each item, inline for the common one (an object of a kind that allocates
+    nothing, with a generated name, built by the controller from a validated template), and the index
+    upkeep of the stored objects in one pass (``_Txn.index_creates``), before any other item's write and at
+    the end. ``strict`` validates each as :func:`_create` does."""
+    objs: list[FrozenDict] = []
+    store = txn.txn
+    registry = resources.REGISTRY
+    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
+    writes = txn.writes
+    kind: Any = None
+    info: Any = None
+    ns: Any = None
+    names: Any = None
+    for body in request.items:
+        md: Any = None
+        if type(body) is FrozenDict:
+            if body["kind"] is not kind:
+                kind = body["kind"]
+                info = registry.get(kind)
+                if info is not None and info.allocate is not None:
+                    info = None
+                ns = None
+            if info is not None:
+                md = body["metadata"]
+        if md is not None and not md.get("name"):
+            rejection = None
+            if txn.strict:
+                errs = _object_errors(info, thaw(body))
+                if errs:
+                    rejection = Rejection.from_errors(info.kind, str(md.get("generateName") or ""), errs)
+            if md.get("namespace", "") != ns:
+                ns = md.get("namespace", "")
+                names = store.names_of(info.kind, ns)
+            if rejection is None:
+                name = _generated_name(txn, md["generateName"], info.kind, ns)
+                if info.namespaced and ns not in txn.live_ns:
+                    rejection = _namespace_admits(txn, info, ns, name)
+            if rejection is not None:
+                if stored:
+                    store.index_creates(stored)
+                return Response(rejection.code, None, tuple(objs), rejection)
+            prepare = info.prepare_create
+            obj = prepare(txn.state, body) if prepare is not None else body
+            # _stamp(rv, obj, {name, uid, creationTimestamp[, generation]}), with the copies made directly
+            txn.uid_seq += 1
+            txn.rv += 1
+            new_md = FrozenDict(obj["metadata"])
+            _dict_set(new_md, "name", name)
+            _dict_set(new_md, "uid", _new_uid(txn.uid_seq))
+            _dict_set(new_md, "creationTimestamp", txn.now)
+            if info.tracks_generation:
+                _dict_set(new_md, "generation", 1)
+            _dict_set(new_md, "resourceVersion", str(txn.rv))
+            obj = FrozenDict(obj)
+            _dict_set(obj, "metadata", new_md)
+            names[name] = obj
+            change: tuple[Ref, Any, Any, bool] = ((info.kind, ns, name), None, obj, False)
+            stored.append(change)
+            writes.append(change)
+            objs.append(obj)
+            continue
+        # anything else (a name the controller chose, an allocating kind, a user's object): the writer itself
+        if stored:
+            store.index_creates(stored)
+            stored.clear()
+        out = writer(txn, request, body)
+        if isinstance(out, Rejection):
+            return Response(out.code, None, tuple(objs), out)
+        if out is not None:
+            objs.append(out)
+    if stored:
+        store.index_creates(stored)
+    return Response(201, None, tuple(objs))
+
+
+def _bind_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
+    """:func:`_each` for a scheduler turn's Bindings: :func:`_bind`'s steps for each item, inline for the
+    common one (a scheduler's Binding of an unbound pod that is not being deleted), and the index upkeep of
+    the stored bindings in one pass (``_Txn.index_bindings``), before any other item's write and at the end."""
+    objs: list[FrozenDict] = []
+    store = txn.txn
+    info = resources.REGISTRY["Pod"] if request.kind in ("", "Pod") else resources.lookup(request.kind)
+    bind = info.bind if info is not None else None
+    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
+    group: str | None = None
+    names: Any = None
+    for body in request.items:
+        if bind is not None and type(body) is FrozenDict:
+            md = body["metadata"]
+            name, ns = md["name"], md["namespace"]
+            if ns != group:
+                group, names = ns, store.names_of("Pod", ns)
+            pod = names.get(name)
+            if pod is not None and not pod["metadata"].get("deletionTimestamp") and not pod["spec"].get("nodeName"):
+                txn.rv += 1
+                new = bind(txn.state, pod, body["target"]["name"])  # a new object: stamped in place
+                new_md = FrozenDict(new["metadata"])
+                _dict_set(new_md, "resourceVersion", str(txn.rv))
+                _dict_set(new, "metadata", new_md)
+                names[name] = new
+                change: tuple[Ref, Any, Any, bool] = (("Pod", ns, name), pod, new, False)
+                stored.append(change)
+                txn.writes.append(change)
+                objs.append(new)
+                continue
+        # anything else (not found, being deleted, bound, a user's Binding): the writer itself
+        if stored:
+            store.index_bindings(stored)
+            stored.clear()
+        out = writer(txn, request, body)
+        if isinstance(out, Rejection):
+            return Response(out.code, None, tuple(objs), out)
+        if out is not None:
+            objs.append(out)
+    if stored:
+        store.index_bindings(stored)
+    return Response(201, None, tuple(objs))
+
+
 class _Batch:
     """The writes of one request being prepared: reads see the writes before them; nothing is stored
     until :meth:`commit`, which applies them all in one state transaction."""
 
-    __slots__ = ("live_ns", "managed", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user", "writes")
+    __slots__ = ("get", "live_ns", "managed", "now", "request", "rv", "state", "strict", "txn", "uid_seq", "user",
+                 "writes")
 
     def __init__(self, state: ClusterState, request: Request) -> None:
         self.state = state
@@ -139,12 +331,11 @@ class _Batch:
         self.uid_seq = state.uid_seq
         self.writes: list[Change] = []
         self.txn = state._transaction()  # writes are applied as they come: reads see them
+        # get(kind, namespace, name): the object as the writes before left it (the transaction's own reader)
+        self.get: Callable[[str, str, str], FrozenDict | None] = self.txn.get
         self.live_ns: set[str] = set()  # namespaces seen active in this request (NamespaceLifecycle)
         self.now = state.timestamp()
         self.managed: list[dict[str, Any]] | None = None  # a server-side apply's managedFields, once computed
-
-    def get(self, kind: str, namespace: str, name: str) -> FrozenDict | None:
-        return self.txn.get(kind, namespace, name)
 
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Apply a write stamped with ``self.rv`` (the caller took it with :meth:`next_rv`)."""
@@ -759,15 +950,16 @@ def _apply_patch(patch_type: str, doc: dict[str, Any], body: Any, kind: str) -> 
 # ---------------------------------------------------------------------------------------------
 def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     """DELETE: graceful for pods on a node, finalizers for Foreground/Orphan, immediate otherwise."""
-    if body is not None:  # a batch item: the object to delete
-        request = Request("delete", body["kind"], body["metadata"].get("namespace", ""), body["metadata"]["name"],
-                          propagation=request.propagation, grace_period_seconds=request.grace_period_seconds,
-                          controller=request.controller)
-    kind, name, propagation = request.kind, request.name, request.propagation
+    if body is not None:  # a batch item: the object to delete, with the batch's options but a precondition
+        md = body["metadata"]
+        kind, namespace, name, precondition = body["kind"], md.get("namespace", ""), md["name"], ""
+    else:
+        kind, namespace, name, precondition = request.kind, request.namespace, request.name, request.resource_version
+    propagation = request.propagation
     info = resources.lookup(kind)
     if info is None:
         return Rejection("NotFound", f'the server doesn\'t have a resource type "{kind}"', 404, kind, name)
-    ns = _namespace_of(info, request.namespace)
+    ns = _namespace_of(info, namespace)
     obj = txn.get(kind, ns, name)
     if obj is None:
         return _not_found(info, kind, name)
@@ -783,7 +975,7 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
     if kind == "Namespace" and name in IMMORTAL_NAMESPACES:
         return Rejection("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
                                403, kind, name)
-    rejection = _precondition(info, obj, None, request.resource_version)
+    rejection = _precondition(info, obj, None, precondition)
     if rejection is not None:
         return rejection
     ref = (kind, ns, name)
@@ -815,15 +1007,13 @@ def _delete(txn: _Batch, request: Request, body: Any) -> _Out:
                 return obj
             new_md = with_(md, finalizers=tuple(finalizers) or None)
         else:
-            changes: dict[str, Any] = {"deletionTimestamp": txn.state.timestamp(), "finalizers": tuple(finalizers) or None}
+            # graceful: the deadline by which the kubelet must have stopped it; otherwise now
+            changes: dict[str, Any] = {"deletionTimestamp": txn.state.timestamp(grace),
+                                       "finalizers": tuple(finalizers) or None}
             if md.get("generation"):
                 # rest.BeforeDelete: marking an object as deleting bumps its generation
                 changes["generation"] = md["generation"] + 1
-            if graceful:
-                changes["deletionGracePeriodSeconds"] = grace
-                changes["deletionTimestamp"] = txn.state.timestamp(grace)
-            else:
-                changes["deletionGracePeriodSeconds"] = 0
+            changes["deletionGracePeriodSeconds"] = grace
             new_md = with_(md, **changes)
         new = _stamp(txn.next_rv(), with_(obj, metadata=new_md), {})
         txn.put(ref, obj, new)
@@ -838,6 +1028,8 @@ def gc_finalizers(finalizers: list[str], propagation: str | None) -> list[str]:
     decides (``shouldOrphanDependents``/``shouldDeleteDependents``); without one, the first of the two
     already on the object decides, else the kind's default, which is to delete the dependents in the
     background for every modelled kind. A set-equal result keeps the old list (and order)."""
+    if not finalizers and propagation in (None, "Background"):
+        return finalizers  # the common DELETE: nothing to remove, nothing to add
     gc = ("orphan", "foregroundDeletion")
     if propagation is None:
         policy = next((f for f in finalizers if f in gc), None)

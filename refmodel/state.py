@@ -10,12 +10,18 @@ applied through a transaction (:class:`_Txn`) that mutates the maps it changes i
 new state per batch of writes; the set of dirty ``(controller, key)`` work items and the timers that
 re-queue them; the virtual clock; the environment's facts (failed nodes, images that cannot be pulled);
 monotonic counters for uids, resourceVersions and pod IPs.
+A controller's batch of creates, Bindings or status writes moves the indexes in one pass per run of
+them (:meth:`_Txn.index_creates`, :meth:`_Txn.index_bindings`, :meth:`_Txn.index_statuses`): the counts
+the writes move (a controller's :class:`PodStats`, a node's usage) are summed and written once per
+controller and node and transaction, not once per pod, and the index entries a run of one controller's pods
+goes to are looked up once.
 Cost that still grows with the cluster: every read and write of a persistent map costs O(log32 n) node
-visits, and the maps keyed by pod (the objects, the work queue, the timers, the uid index) have about four
-levels at 100,000 pods against three at 10,000, with more cache misses: per pod a bulk converge makes
-some thirty such lookups and writes, which is most of why 100,000 pods cost more than ten times 10,000.
-The hot paths avoid repeating them (a transaction does not re-read what it writes; ``enqueue_many`` drops
-duplicates before looking in the queue).
+visits, and the maps keyed by pod (the objects, the work queue, the timers, the uid, owner and label-set
+indexes) have about four levels at 100,000 pods against three at 10,000, with more cache misses: per pod a
+bulk converge still makes about twenty such lookups and writes (its create, binding and two status writes,
+its work keys queued and taken, its timer), which is most of why 100,000 pods cost more than ten times
+10,000. The hot paths avoid repeating them (a transaction does not re-read what it writes; ``enqueue_many``
+drops duplicates before looking in the queue).
 **Not modelled:** watch streams and informer lag: a controller sees the state as of its turn, which is
 one of the interleavings a real cluster allows.
 """
@@ -257,7 +263,7 @@ class _Txn:
     with every add/update/delete).
     """
 
-    __slots__ = ("flat", "names", "nested", "state", "written")
+    __slots__ = ("flat", "moves", "names", "nested", "state", "usage", "written")
 
     def __init__(self, state: ClusterState) -> None:
         self.state = state
@@ -269,6 +275,12 @@ class _Txn:
         self.flat: dict[str, Any] = {}  # field -> MapMutation of a flat index
         self.nested: dict[tuple[str, Any], Any] = {}  # (field, key) -> MapMutation of an inner map
         self.names: dict[tuple[str, str], Any] = {}  # (kind, namespace) -> MapMutation of the objects' names
+        # counts that moved and are not yet in the indexes (sums commute: each entry is replaced once, by
+        # :meth:`_settle` before any other change of ``pod_stats`` and by :meth:`finish`):
+        # controller uid -> [ready pods moved, {node: pods moved}, active pods moved, {label set: pods moved}];
+        # node -> its usage moved (node_usage)
+        self.moves: dict[str, list[Any]] = {}
+        self.usage: dict[str, tuple[int, ...]] = {}
 
     def _flat(self, field: str) -> Any:
         mm = self.flat.get(field)
@@ -305,6 +317,12 @@ class _Txn:
     def finish(self, extra: dict[str, Any]) -> ClusterState:
         state = self.state
         changes = extra
+        if self.moves:
+            self._settle()
+        if self.usage:
+            usage = self._flat("node_usage")
+            for node, vec in self.usage.items():
+                usage[node] = tuple(map(_add, usage.get(node) or (0, 0, 0, 0, 0), vec))
         if self.written:
             stats = self._flat("pod_stats")
             before = state.pod_stats
@@ -338,13 +356,208 @@ class _Txn:
             changes["objects"] = objects.finish()
         return state.replace(**changes)
 
+    def names_of(self, kind: str, ns: str) -> Any:
+        """The transaction's map of the names of ``kind`` in ``ns`` (a mutation: what :meth:`get` reads).
+        A writer that stores into it itself (:meth:`index_statuses`) moves the index entries after."""
+        names = self.names.get((kind, ns))
+        if names is None:
+            ns_map = self.state.objects.get(kind)
+            current = ns_map.get(ns) if ns_map is not None else None
+            names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
+        return names
+
+    def index_statuses(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
+        """The index upkeep of status-only writes already stored in :meth:`names_of`'s maps, in order:
+        what :meth:`put` with ``status_only`` does after storing, for a batch at once (a kubelet's node
+        flush: the commonest request). Readiness is all a live pod's status write can move in its
+        controller's :class:`PodStats`, so the moves are summed per controller and each entry is
+        replaced once; a write into or out of a terminal phase goes through :meth:`_put_pod` in its turn."""
+        moves = self.moves
+        kind = None
+        pods = False
+        # the writes of a batch mostly share their owner references and conditions (pods of one controller
+        # that changed together): the last ones looked up are kept
+        refs_seen: Any = None
+        uid: str | None = None
+        move: list[Any] = []
+        conds_seen: tuple[Any, Any] = (None, None)
+        ready = 0
+        for ref, old, new, _ in changes:
+            if ref[0] is not kind:
+                kind = ref[0]
+                pods = POD_INDEXES in (_INDEX_CACHE.get(kind) or _indexes_of(kind))
+            if not pods:
+                continue
+            old_status = old.get("status") or _NO_LABELS
+            new_status = new.get("status") or _NO_LABELS
+            if old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL:
+                self._put_pod(ref[1], ref[2], old, new, old["metadata"], new["metadata"], True)
+                refs_seen = None  # (_put_pod may settle the moves: look the entry up again)
+                continue
+            new_md = new["metadata"]
+            if new_md.get("deletionTimestamp"):
+                continue
+            # _count_moved, with its memo lookups inline
+            refs = new_md.get("ownerReferences")
+            if refs is not refs_seen or moves is not self.moves:
+                if not refs:
+                    continue
+                hit = _UID_CACHE.get(id(refs))
+                uid = hit[1] if hit is not None and hit[0] is refs else _controller_uid(refs)
+                refs_seen, moves = refs, self.moves
+                if uid is None:
+                    continue
+                self.written.add(uid)
+                move = moves.get(uid) or []
+            elif uid is None:
+                continue
+            old_conds = old_status.get("conditions")
+            new_conds = new_status.get("conditions")
+            if old_conds is new_conds:
+                continue
+            if conds_seen[0] is not old_conds or conds_seen[1] is not new_conds:
+                conds_seen = (old_conds, new_conds)
+                ready = _is_ready(new_conds) - _is_ready(old_conds)
+            if ready:
+                if not move:
+                    move = moves[uid] = [0, {}, 0, {}]
+                move[0] += ready
+
+    def index_bindings(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
+        """The index upkeep of bindings already stored in :meth:`names_of`'s maps, in order: what
+        :meth:`put` does after storing, for a scheduler turn at once. A binding moves a live pod from no
+        node to its node: pods_by_node, its node's usage and its controller's counts per node; any other
+        write goes through the general upkeep in its turn."""
+        nested = self.nested
+        unbound = self._inner("pods_by_node", "")
+        usage = self.usage
+        # the controller the last binding's pod counts for: a turn's pods share their owner references
+        refs_seen: Any = None
+        uid: str | None = None
+        for ref, old, new, _ in changes:
+            old_md = old["metadata"]
+            new_md = new["metadata"]
+            new_spec = new["spec"]
+            new_node = new_spec.get("nodeName") or ""
+            refs = new_md.get("ownerReferences")
+            old_status = old.get("status") or _NO_LABELS
+            new_status = new.get("status") or _NO_LABELS
+            if (ref[0] != "Pod" or old["spec"].get("nodeName") or not new_node
+                    or old_md.get("labels") is not new_md.get("labels") or old_md.get("ownerReferences") is not refs
+                    or old_md.get("deletionTimestamp") or new_md.get("deletionTimestamp")
+                    or old_status.get("phase") in _TERMINAL or new_status.get("phase") in _TERMINAL):
+                self._index(ref, old, new, False)
+                refs_seen = None  # (the general upkeep may settle the moves)
+                continue
+            key = (ref[1], ref[2])
+            unbound.pop(key, None)
+            inner = nested.get(("pods_by_node", new_node))
+            (inner if inner is not None else self._inner("pods_by_node", new_node))[key] = None
+            # _use(new_node, requests, _add)
+            vec = _podutil.pod_requests_vector(new_spec)
+            was = usage.get(new_node)
+            usage[new_node] = vec if was is None else tuple(map(_add, was, vec))
+            # _count_moved(new_md, old_status, new_status, "", new_node)
+            if refs is not refs_seen:
+                refs_seen = refs
+                uid = _controller_uid(refs)
+                if uid is not None:
+                    self.written.add(uid)
+            if uid is None:
+                continue
+            old_conds = old_status.get("conditions")
+            new_conds = new_status.get("conditions")
+            ready = 0 if old_conds is new_conds else _is_ready(new_conds) - _is_ready(old_conds)
+            move = self.moves.get(uid)
+            if move is None:
+                move = self.moves[uid] = [0, {}, 0, {}]
+            move[0] += ready
+            nodes = move[1]
+            nodes[new_node] = nodes.get(new_node, 0) + 1
+
+    def _use(self, node: str, vec: tuple[int, ...], op: Any) -> None:
+        """Move ``node``'s usage by ``vec`` (``op``: add or subtract), applied to node_usage by :meth:`finish`."""
+        was = self.usage.get(node)
+        self.usage[node] = tuple(map(op, was if was is not None else (0, 0, 0, 0, 0), vec))
+
+    def _settle(self) -> None:
+        """Apply the count moves held in ``moves`` to ``pod_stats``: one new entry per controller."""
+        stats = self._flat("pod_stats")
+        for uid, (ready, nodes, active, label_sets) in self.moves.items():
+            entry = stats.get(uid) or PodStats()
+            stats[uid] = _pod_stats(entry.active + active, entry.ready + ready, _summed(entry.label_sets, label_sets),
+                                    _summed(entry.nodes, nodes))
+        self.moves = {}
+
+    def index_creates(self, changes: list[tuple[Ref, Any, Any, bool]]) -> None:
+        """The index upkeep of new objects already stored in :meth:`names_of`'s maps, in order: what
+        :meth:`put` does after storing, for a controller's burst of creates at once. The common one is a
+        controller's new pod, not yet bound: uid, owner, label-set and pods-by-node entries, and its
+        controller's counts (summed, as the other moves); any other goes through the general upkeep in its
+        turn."""
+        by_uid = self._flat("by_uid")
+        kind = None
+        pods = False
+        # the index entries the last fast create went to: a burst's pods share their owner references, labels
+        # and namespace (forgotten after a create the general upkeep takes, which may settle the moves)
+        seen: tuple[Any, Any, str] | None = None
+        owners: list[Any] = []
+        ls: frozenset[tuple[str, str]] = frozenset()
+        members: Any = None
+        unbound: Any = None
+        move: list[Any] = []
+        for ref, _, new, _ in changes:
+            if ref[0] is not kind:
+                kind = ref[0]
+                indexes = _INDEX_CACHE.get(kind) or _indexes_of(kind)
+                pods = POD_INDEXES in indexes and ALLOCATION_INDEX not in indexes
+            md = new["metadata"]
+            refs = md.get("ownerReferences")
+            labels = md.get("labels")
+            status = new.get("status") or _NO_LABELS
+            if not pods or not refs or not labels or new["spec"].get("nodeName") or md.get("deletionTimestamp") or (
+                    status.get("phase") in _TERMINAL):
+                self._index(ref, None, new, False)
+                seen = None
+                continue
+            ns = ref[1]
+            if seen is None or seen[0] is not refs or seen[1] is not labels or seen[2] != ns:
+                uid = _controller_uid(refs)
+                if uid is None:
+                    self._index(ref, None, new, False)
+                    seen = None
+                    continue
+                seen = (refs, labels, ns)
+                owners = [self._inner("by_owner", owner) for owner in _owner_uids_of(refs)]
+                ls = _label_set(labels)
+                members = self._inner("pod_label_sets", (ns, ls))
+                unbound = self._inner("pods_by_node", "")
+                move = self.moves.get(uid) or []
+                if not move:
+                    move = self.moves[uid] = [0, {}, 0, {}]
+            name = ref[2]
+            by_uid[md["uid"]] = ref
+            for inner in owners:
+                inner[ref] = None
+            if not len(members):
+                for item in ls:
+                    self._inner("pod_labels", (ns, *item))[ls] = None
+            members[name] = None
+            unbound[(ns, name)] = None
+            conditions = status.get("conditions")
+            if conditions and _is_ready(conditions):
+                move[0] += 1
+            move[2] += 1
+            counts = move[3]
+            counts[ls] = counts.get(ls, 0) + 1
+
     def put(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool = False) -> None:
         """Store ``new`` in place of ``old`` (None: absent) and move their index entries. ``status_only``
         says only status (and resourceVersion) changed: the status subresource's writes. ``old`` is what
         the transaction holds (the API server's writers read it with :meth:`get` just before)."""
         kind, ns, name = ref
         names = self.names.get((kind, ns))
-        if names is None:
+        if names is None:  # (names_of, inline: a single write's transaction asks once)
             ns_map = self.state.objects.get(kind)
             current = ns_map.get(ns) if ns_map is not None else None
             names = self.names[(kind, ns)] = (_EMPTY if current is None else current).mutate()
@@ -352,6 +565,11 @@ class _Txn:
             names.pop(name, None)
         else:
             names[name] = new
+        self._index(ref, old, new, status_only)
+
+    def _index(self, ref: Ref, old: FrozenDict | None, new: FrozenDict | None, status_only: bool) -> None:
+        """Move the index entries of a write that is stored: :meth:`put` after storing."""
+        kind, ns, name = ref
         if status_only:
             # identity, owners and labels are as they were: only what a pod counts for may move
             if POD_INDEXES in (_INDEX_CACHE.get(kind) or _indexes_of(kind)):
@@ -424,10 +642,16 @@ class _Txn:
         new_conds = new_status.get("conditions")
         ready = 0 if old_conds is new_conds else _is_ready(new_conds) - _is_ready(old_conds)
         if ready or old_node != new_node:
-            stats = self._flat("pod_stats")
-            entry = stats.get(uid) or PodStats()
-            nodes = _count(_count(entry.nodes, old_node, -1), new_node, 1) if old_node != new_node else entry.nodes
-            stats[uid] = _pod_stats(entry.active, entry.ready + ready, entry.label_sets, nodes)
+            move = self.moves.get(uid)
+            if move is None:
+                move = self.moves[uid] = [0, {}, 0, {}]
+            move[0] += ready
+            if old_node != new_node:
+                nodes = move[1]
+                if old_node:
+                    nodes[old_node] = nodes.get(old_node, 0) - 1
+                if new_node:
+                    nodes[new_node] = nodes.get(new_node, 0) + 1
 
     def _put_pod(self, ns: str, name: str, old: FrozenDict | None, new: FrozenDict | None,
                  old_md: Any, new_md: Any, status_only: bool = False) -> None:
@@ -478,6 +702,8 @@ class _Txn:
             if new_c is not None and new_fact is not None:
                 self.written.add(new_c)
             return
+        if self.moves:
+            self._settle()
         for uid, fact, sign in ((old_c, old_fact, -1), (new_c, new_fact, 1)):
             if fact is None:
                 continue
@@ -507,11 +733,10 @@ class _Txn:
         old_use = _node_use(old)
         new_use = _node_use(new)
         if old_use != new_use:
-            usage = self._flat("node_usage")
-            for use, op in ((old_use, _sub), (new_use, _add)):
-                if use is not None:
-                    node, vec = use
-                    usage[node] = tuple(map(op, usage.get(node) or (0, 0, 0, 0, 0), vec))
+            if old_use is not None:
+                self._use(old_use[0], old_use[1], _sub)
+            if new_use is not None:
+                self._use(new_use[0], new_use[1], _add)
 
 
 def index_errors(state: ClusterState) -> list[str]:
@@ -631,6 +856,20 @@ def _pod_stats(active: int, ready: int, label_sets: Any, nodes: Any) -> PodStats
     _SET_LABEL_SETS(new, label_sets)
     _SET_NODES(new, nodes)
     return new
+
+
+def _summed(counts: Any, moved: dict[Any, int]) -> Any:
+    """``counts`` (a Map of positive counts) with each key's count moved by ``moved``'s."""
+    if not moved:
+        return counts
+    with counts.mutate() as mm:
+        for key, n in moved.items():
+            n += mm.get(key, 0)
+            if n:
+                mm[key] = n
+            elif key in mm:
+                del mm[key]
+        return mm.finish()
 
 
 def _count(counts: Any, key: str, sign: int) -> Any:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .frozen import EMPTY, FrozenDict, freeze, thaw
-from .podutil import get_condition, pod_requests_vector
+from .podutil import pod_requests_vector
 from .provisioners import NO_PROVISIONER
 from .state import ClusterState
 
@@ -186,15 +186,5 @@ def _prebind(state: ClusterState, delayed: list[tuple[FrozenDict, FrozenDict | N
 
 def _unschedulable(state: ClusterState, pod: FrozenDict, n_nodes: int, reason: str) -> ClusterState:
     from .controllers import scheduler as sched
-    from .controllers import update_status
 
-    msg = f"0/{n_nodes} nodes are available: {reason}."
-    status = pod.get("status") or EMPTY
-    cur = get_condition(status, "PodScheduled")
-    if cur is not None and cur.get("status") == "False" and cur.get("message") == msg:
-        return state
-    status = sched._set_condition(status, {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                                           "message": msg}, state.timestamp())
-    new = dict(pod)
-    new["status"] = status
-    return update_status(state, sched.NAME, FrozenDict(new))[0]
+    return sched._mark_unschedulable(state, pod, n_nodes, f"0/{n_nodes} nodes are available: {reason}.")

@@ -425,6 +425,58 @@ def test_sync_pods_is_the_syncs_of_its_keys_one_after_another() -> None:
         s = batched.enqueue_many([("kubelet", k) for k in keys if k != "default/not-queued"])
 
 
+def _deployment(name: str, replicas: int, strategy: str) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "strategy": {"type": strategy}, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}}
+
+
+def _terminating_run(recreate: str) -> tuple[ClusterState, list[str]]:
+    """Running pods of a RollingUpdate and of a Recreate Deployment (named ``recreate``), plain pods and one
+    held by a finalizer, all deleted (their kubelets' next syncs are the final removals; the keys queue in
+    name order), with a pod no node takes pending (so a removal wakes the scheduler); the kubelet keys
+    queued, in queue order."""
+    s = rm.new_cluster(2)
+    for raw in (_deployment("roll", 3, "RollingUpdate"), _deployment(recreate, 3, "Recreate"),
+                *(_pod(f"plain{i}") for i in range(3))):
+        s = rm.apply_manifest(s, raw)
+    held = _pod("q-held")  # synced between the plain pods' removals and the RollingUpdate's
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    s = rm.converge(rm.apply_manifest(s, held))
+    stuck = _pod("stuck")
+    stuck["spec"]["nodeSelector"] = {"disk": "none-has-it"}
+    s = rm.converge(rm.apply_manifest(s, stuck))
+    pods = sorted(p["metadata"]["name"] for p in s.iter_kind("Pod", "default") if p["spec"].get("nodeName"))
+    assert len(pods) == 10, f"bound pods {pods}, but the three Deployments' and the plain pods should all run"
+    for name in pods:
+        s = rm.step(s, Delete("Pod", "default", name))
+    keys = [k for (c, k), _ in sorted(s.dirty.items(), key=lambda kv: kv[1]) if c == "kubelet" and "/" in k]
+    assert len(keys) == 10, f"kubelet keys {keys} after the deletes, but every deleted pod should have one"
+    return s, keys
+
+
+@pytest.mark.parametrize("recreate", ["again", "zz-again"])
+def test_sync_pods_removes_terminated_pods_as_the_syncs_one_after_another_do(recreate: str) -> None:
+    # a run's final removals go as one request (kubelet._remove), but a Recreate Deployment's pods one by one
+    # (its deletePod counts the pods left: in a batch each removal would see none left and wake it at the first,
+    # before the scheduler's key, where one at a time wakes it at its last: checked when its pods go first), and
+    # the removals before a sync that writes go before it (when they go first, the plain pods' removals wake the
+    # scheduler before the held pod's status queues its node's key); the states, queue order included, agree
+    s, keys = _terminating_run(recreate)
+    batched, done = kubelet.sync_pods(s, keys)
+    single = s
+    for key in keys:
+        single = kubelet.sync(single.replace(dirty=single.dirty.delete(("kubelet", key))), key)
+    assert done == len(keys), f"{done} pod syncs counted, but {len(keys)} keys were queued"
+    diff = [f.name for f in attrs.fields(ClusterState) if getattr(batched, f.name) != getattr(single, f.name)]
+    assert not diff, f"sync_pods differs from the syncs one at a time in {diff}, but should not"
+    left = sorted(p["metadata"]["name"] for p in batched.iter_kind("Pod", "default"))
+    assert left == ["q-held", "stuck"], f"pods {left} after the removals, but only the held and the pending should stay"
+    queued = [k for k, _ in sorted(batched.dirty.items(), key=lambda kv: kv[1]) if k[0] == "deployment"]
+    assert queued == [("deployment", f"default/{recreate}")], f"{queued} queued, but the Recreate Deployment should be"
+
+
 # ---------------------------------------------------------------------------------------------
 # converge's runs of node status keys (kubelet.flush_many): the same state as the flushes one at a time
 # ---------------------------------------------------------------------------------------------

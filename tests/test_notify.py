@@ -231,6 +231,30 @@ def test_closed_gates_hide_no_work(gate_checked: list[str]) -> None:
     assert not gate_checked, "\n".join(gate_checked[:5])
 
 
+def test_closed_claim_gates_hide_no_work(gate_checked: list[str]) -> None:
+    # the persistent-volume controller's pod watch is gated on the namespaces that hold a claim: pods come
+    # and go before any claim, in another namespace, and beside a claim being deleted, which goes with its
+    # last user
+    def claim_user(name: str, ns: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns}, "spec": {
+            "containers": [{"name": "c", "image": "nginx", "volumeMounts": [{"name": "v", "mountPath": "/d"}]}],
+            "volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]}}
+
+    s = rm.new_cluster(2)
+    s = rm.converge(rm.apply_manifest(s, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
+    s = rm.converge(rm.apply_manifest(s, _deployment("nginx:1.27", replicas=2)))
+    s = rm.converge(rm.apply_manifest(s, {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "shop"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}))
+    s = rm.converge(rm.apply_manifest(s, claim_user("user", "shop")))
+    s = rm.converge(rm.step(s, Delete("PersistentVolumeClaim", "shop", "data")))
+    assert rm.get(s, "PersistentVolumeClaim", "data", "shop") is not None, "the claim went while its pod uses it"
+    s = rm.converge(rm.step(s, Delete("Pod", "shop", "user")))
+    assert rm.get(s, "PersistentVolumeClaim", "data", "shop") is None, "the claim stayed after its last user went"
+    s = rm.converge(rm.step(s, Scale("Deployment", "shop", "web", 0)))
+    assert not gate_checked, "\n".join(gate_checked[:5])
+
+
 def test_a_false_gate_is_caught(gate_checked: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     # seeded bug: a gate that names no namespace while its watch still has work (new pods)
     def new_pods(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> list[str]:

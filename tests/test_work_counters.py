@@ -9,6 +9,8 @@ other, for a bulk converge from empty and for an image rollout of the same Deplo
 CI-sized clusters (bulk 1,000 and 10,000 pods, rollout 500 and 5,000); the issue's sizes (bulk 10,000 and
 100,000, rollout 1,000 and 10,000, several minutes on a shared machine) run with
 ``KUBEORACLE_COUNTER_SIZES=10000,100000,1000,10000`` (``bulk_small,bulk_large,rollout_small,rollout_large``).
+The rollout's DELETE requests are counted at the API server's door on a plain ``converge`` (which batches a run's
+kubelet removals): two deletions per old pod, and a request per ReplicaSet burst or run of kubelet syncs.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from typing import Any
 import pytest
 
 import refmodel as rm
+from refmodel import apiserver
 from refmodel.core import converge_steps
 from refmodel.counters import WorkCounters, active, counting
 from refmodel.events import Reconcile
+from refmodel.request import Request
 
 _SIZES = [int(x) for x in os.environ.get("KUBEORACLE_COUNTER_SIZES", "1000,10000,500,5000").split(",")]
 SIZES = {"bulk": (_SIZES[0], _SIZES[1]), "rollout": (_SIZES[2], _SIZES[3])}
@@ -72,6 +76,43 @@ def test_work_per_pod_does_not_grow_with_the_cluster(
     assert abs(large - small) <= TOLERANCE * max(small, large), (
         f"{scenario}: {counter} per pod {large:.2f} at {n_large:,} pods against {small:.2f} at {n_small:,}, "
         f"but should stay within {TOLERANCE:.0%} (the cost of a pod must not grow with the cluster)")
+
+
+def _rollout_requests(pods: int, monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """Per pod: DELETE requests and the objects they deleted, in an image rollout by ``converge`` (whose runs of
+    kubelet syncs send their final removals together), counted at the API server's door."""
+    state = rm.converge(rm.apply_manifest(rm.new_cluster(nodes=pods // 100 + 1), _deployment(pods)))
+    state = rm.apply_manifest(state, _deployment(pods, "nginx:1.28"))
+    seen = {"requests": 0, "items": 0}
+    handle = apiserver.handle
+
+    def counted(s: rm.ClusterState, request: Request) -> Any:
+        if request.verb == "delete":
+            seen["requests"] += 1
+            seen["items"] += len(request.items) or 1
+        return handle(s, request)
+
+    monkeypatch.setattr(apiserver, "handle", counted)
+    state = rm.converge(state)
+    monkeypatch.undo()
+    assert state.count("Pod", "default") == pods, f"{state.count('Pod', 'default')} pods after the rollout, but should be {pods}"
+    return {k: v / pods for k, v in seen.items()}
+
+
+def test_rollout_deletes_are_batched_and_their_number_does_not_grow_with_the_cluster(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # each old pod is deleted twice: by its ReplicaSet (graceful: it gets a deletionTimestamp) and by its
+    # kubelet (the final removal); a ReplicaSet burst and a run of kubelet syncs each send theirs as one request
+    n_small, n_large = SIZES["rollout"]
+    small, large = _rollout_requests(n_small, monkeypatch), _rollout_requests(n_large, monkeypatch)
+    for n, got in ((n_small, small), (n_large, large)):
+        assert 1.9 <= got["items"] <= 2.1, f"{got['items']:.2f} deletions per pod at {n:,} pods, but should be 2"
+        assert got["requests"] <= 0.02, (
+            f"{got['requests']:.3f} DELETE requests per pod at {n:,} pods, but should be at most 0.02 (the "
+            "deletions of a ReplicaSet burst or of a run of kubelet syncs go as one request)")
+    assert abs(large["items"] - small["items"]) <= TOLERANCE * small["items"], (
+        f"{large['items']:.2f} deletions per pod at {n_large:,} pods against {small['items']:.2f} at {n_small:,}, "
+        f"but should stay within {TOLERANCE:.0%}")
 
 
 def _rollout_start() -> rm.ClusterState:

@@ -26,8 +26,8 @@ from ..frozen import FrozenDict
 from ..request import Change, Request, Response
 from ..state import ClusterState
 
-__all__ = ["CONTROLLERS", "Controller", "Watch", "bind_many", "create_many", "delete", "notify", "register", "send", "update",
-           "update_many", "update_status", "update_status_many"]
+__all__ = ["CONTROLLERS", "Controller", "Watch", "bind_many", "create_many", "delete", "delete_many", "notify", "register",
+           "send", "update", "update_many", "update_status", "update_status_many"]
 
 Watch = Callable[[ClusterState, FrozenDict | None, FrozenDict | None], Iterable[str]]
 Gate = Callable[[ClusterState], Container[str]]
@@ -57,6 +57,7 @@ _WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # every watch of a kind: wha
 _UPDATE_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # what a create or update wakes (not removals_only)
 _STATUS_WATCHERS: dict[str, list[tuple[str, Watch]]] = {}  # what a status write wakes (nor status_blind)
 _GATES: dict[tuple[str, str], Gate] = {}  # (controller, kind) -> its gate
+_GATED_KINDS: set[str] = set()  # the kinds with a gated watch
 
 
 def register(controller: Controller) -> Controller:
@@ -70,6 +71,7 @@ def register(controller: Controller) -> Controller:
         gate = controller.gates.get(kind)
         if gate is not None:
             _GATES[(controller.name, kind)] = gate
+            _GATED_KINDS.add(kind)
     return controller
 
 
@@ -80,25 +82,34 @@ def notify(state: ClusterState, changes: Iterable[Change]) -> ClusterState:
     for writes in the namespaces its gate names in ``state``)."""
     items: list[tuple[str, str]] = []
     append = items.append
-    # (kind, removal, status_only) -> [(controller, watch, namespaces its gate opens or None)], per call
-    batch: dict[tuple[str, bool, bool], list[tuple[str, Watch, Container[str] | None]]] = {}
-    last: Any = None
-    watchers: list[tuple[str, Watch, Container[str] | None]] = []
+    # (kind, removal, status_only) -> (its watches, {gated controller: namespaces its gate opens} or None,
+    # {namespace: the watches a write there calls}), per call
+    batch: dict[tuple[str, bool, bool], tuple[Any, dict[str, Container[str]] | None, dict[str, Any]]] = {}
+    kind: Any = None
+    removal = status = False
+    listed: Any = ()
+    gates: dict[str, Container[str]] | None = None
+    by_ns: dict[str, Any] = {}
     for ref, old, new, status_only in changes:
-        kind = ref[0]
-        which = (kind, new is None, status_only)
-        if which != last:  # (a batch's writes are mostly of one kind and one sort)
-            last = which
+        if ref[0] is not kind or (new is None) is not removal or status_only is not status:
+            # (a batch's writes are mostly of one kind and one sort)
+            kind, removal, status = ref[0], new is None, status_only
+            which = (kind, removal, status)
             got = batch.get(which)
             if got is None:
-                table = _WATCHERS if new is None else _STATUS_WATCHERS if status_only else _UPDATE_WATCHERS
-                got = batch[which] = [
-                    (name, watch, _GATES[(name, kind)](state) if (name, kind) in _GATES else None)
-                    for name, watch in table.get(kind) or ()]
-            watchers = got
-        for name, watch, namespaces in watchers:
-            if namespaces is not None and ref[1] not in namespaces:
-                continue
+                table = _WATCHERS if removal else _STATUS_WATCHERS if status else _UPDATE_WATCHERS
+                listed = table.get(kind) or ()
+                opened = {name: gate(state) for (name, gated), gate in _GATES.items() if gated == kind} if (
+                    kind in _GATED_KINDS) else None
+                got = batch[which] = (listed, opened or None, {})
+            listed, gates, by_ns = got
+        watchers = listed
+        if gates is not None:
+            ns = ref[1]
+            watchers = by_ns.get(ns)
+            if watchers is None:
+                watchers = by_ns[ns] = [(n, w) for n, w in listed if n not in gates or ns in gates[n]]
+        for name, watch in watchers:
             keys = watch(state, old, new)
             if keys:
                 for key in keys:
@@ -158,6 +169,14 @@ def delete(state: ClusterState, controller: str, kind: str, namespace: str, name
            propagation: str | None = None, grace_period_seconds: int | None = None) -> tuple[ClusterState, Response]:
     return send(state, Request("delete", kind, namespace, name, propagation=propagation,
                                grace_period_seconds=grace_period_seconds, controller=controller))
+
+
+def delete_many(state: ClusterState, controller: str, objs: Iterable[FrozenDict],
+                grace_period_seconds: int | None = None) -> tuple[ClusterState, Response]:
+    """One turn's DELETEs of distinct objects (a ReplicaSet's burst, a kubelet's final removals), as one
+    batch with the same options for each: stops at the first rejection, the ones before it stay."""
+    return send(state, Request("delete", controller=controller, items=tuple(objs),
+                               grace_period_seconds=grace_period_seconds))
 
 
 def ns_key(obj: Mapping[str, Any]) -> str:

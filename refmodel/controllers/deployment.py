@@ -62,6 +62,7 @@ __all__ = [
     "old_pods_running",
     "reconcile_new_replica_set",
     "reconcile_old_replica_sets",
+    "recreate_pod",
     "scale",
     "scale_down_old_replica_sets_for_rolling_update",
     "sync",
@@ -848,23 +849,39 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     """deletePod: a Recreate deployment whose last pod is gone."""
     if new is not None or old is None:
         return ()
-    ns = old["metadata"]["namespace"]
-    rs_ref = get_controller_of(old)
-    if rs_ref is None or rs_ref.get("kind") != "ReplicaSet":
+    found = _recreate_of(state, old)
+    if found is None:
         return ()
-    rs = state.get("ReplicaSet", ns, rs_ref.get("name", ""))
-    if rs is None or rs["metadata"].get("uid") != rs_ref.get("uid"):
-        return ()
-    key = _owner_key(state, rs, "Deployment")
-    if key is None:
-        return ()
-    d = state.get("Deployment", *split_key(key))
-    if d is None or (d["spec"].get("strategy") or EMPTY).get("type") != "Recreate":
-        return ()
+    key, d = found
     for other in replica_sets_of(state, d):
         for _ in _pods_of(state, d, other):
             return ()
     return (key,)
+
+
+def _recreate_of(state: ClusterState, pod: FrozenDict) -> tuple[str, FrozenDict] | None:
+    """The key and object of the Recreate Deployment that controls ``pod`` through its ReplicaSet, if any."""
+    ns = pod["metadata"]["namespace"]
+    rs_ref = get_controller_of(pod)
+    if rs_ref is None or rs_ref.get("kind") != "ReplicaSet":
+        return None
+    rs = state.get("ReplicaSet", ns, rs_ref.get("name", ""))
+    if rs is None or rs["metadata"].get("uid") != rs_ref.get("uid"):
+        return None
+    d_ref = get_controller_of(rs)
+    if d_ref is None or d_ref.get("kind") != "Deployment":
+        return None
+    d = state.get("Deployment", ns, d_ref.get("name", ""))
+    if d is None or d["metadata"].get("uid") != d_ref.get("uid") or (
+            (d["spec"].get("strategy") or EMPTY).get("type") != "Recreate"):
+        return None
+    return f"{ns}/{d_ref['name']}", d
+
+
+def recreate_pod(state: ClusterState, pod: FrozenDict) -> bool:
+    """Whether ``pod`` belongs to a Recreate Deployment: the one case where the watch of a pod's removal
+    (deletePod) reads the other pods, so a batch of removals would not wake what one at a time would."""
+    return _recreate_of(state, pod) is not None
 
 
 register(Controller(NAME, sync, {"Deployment": _deployment_keys, "ReplicaSet": _rs_keys, "Pod": _pod_keys},

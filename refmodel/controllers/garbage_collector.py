@@ -17,6 +17,7 @@ the state's owner index rather than a separate cache.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -173,12 +174,8 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
         if old is None or old["metadata"].get("finalizers") != fins or not old["metadata"].get("deletionTimestamp"):
             keys.append(_ref_key(ref))
     refs = md.get("ownerReferences")
-    if refs and (old is None or old["metadata"].get("ownerReferences") != refs):
-        for r in refs:
-            owner = state.by_uid_get(r.get("uid", ""))
-            if owner is None or owner["metadata"].get("namespace", "") not in ("", ref[1]):
-                keys.append(_ref_key(ref))
-                break
+    if refs and (old is None or old["metadata"].get("ownerReferences") != refs) and _owner_elsewhere(state, refs, ref[1]):
+        keys.append(_ref_key(ref))
     # a dependent being deleted may unblock a foreground owner
     if md.get("deletionTimestamp") and refs and (old is None or not old["metadata"].get("deletionTimestamp")):
         for r in refs:
@@ -186,6 +183,27 @@ def _keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -
             if owner is not None and owner["metadata"].get("deletionTimestamp"):
                 keys.append(_ref_key((owner["kind"], owner["metadata"].get("namespace", ""), owner["metadata"]["name"])))
     return keys
+
+
+def _owner_elsewhere(state: ClusterState, refs: Any, namespace: str) -> bool:
+    """Whether an owner ``refs`` name is missing, or in a namespace other than ``namespace`` (nor
+    cluster-scoped). Memoised for the last question asked, by identity of the references and of the uid
+    index (which says where every object is; held weakly, so the memo keeps no cluster alive): a
+    controller's burst of creates asks it of every new dependent, in one state."""
+    memo = _ELSEWHERE
+    if memo[1] is refs and memo[2] == namespace and memo[0]() is state.by_uid:
+        return bool(memo[3])
+    elsewhere = False
+    for r in refs:
+        owner = state.by_uid_get(r.get("uid", ""))
+        if owner is None or owner["metadata"].get("namespace", "") not in ("", namespace):
+            elsewhere = True
+            break
+    memo[:] = [weakref.ref(state.by_uid), refs, namespace, elsewhere]
+    return elsewhere
+
+
+_ELSEWHERE: list[Any] = [lambda: None, None, None, False]  # (uid index, weakly; refs, namespace, answer)
 
 
 def _register() -> None:

@@ -646,5 +646,12 @@ def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | Non
     return keys
 
 
-register(Controller(NAME, sync, {PVC: _claim_keys, PV: _volume_keys, "StorageClass": _class_keys, "Pod": _pod_keys}))
+def _claim_namespaces(state: ClusterState) -> Any:
+    """The namespaces that hold a claim (the claims' namespace map: it keeps no empty namespace): the gate of
+    the pod watch, which looks only at claims in the pod's own namespace."""
+    return state.objects.get(PVC) or ()
+
+
+register(Controller(NAME, sync, {PVC: _claim_keys, PV: _volume_keys, "StorageClass": _class_keys, "Pod": _pod_keys},
+                    gates={"Pod": _claim_namespaces}))
 

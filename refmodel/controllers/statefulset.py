@@ -1012,6 +1012,14 @@ def _set_keys_for(state: ClusterState, pod: Obj) -> list[str]:
 
 
 def _pod_keys(state: ClusterState, old: FrozenDict | None, new: FrozenDict | None) -> Iterable[str]:
+    if new is not None:
+        refs = new["metadata"].get("ownerReferences")
+        if refs and (old is None or old["metadata"].get("ownerReferences") is refs):
+            # the commonest write (a pod of another controller created, bound or given a status): the memo of
+            # _other_controller read inline, once for both sides
+            hit = _OTHER.get(id(refs))
+            if hit is not None and hit[0] is refs and hit[1]:
+                return ()
     if _other_controller(old) and _other_controller(new):
         return ()  # another controller's pod (or none), before and after: _set_keys_for gives no key for it
     if old is not None and new is not None:
