@@ -702,7 +702,8 @@ def test_rollout_bursts_delete_what_a_full_ranking_picks(monkeypatch: pytest.Mon
     take = rsc._take
 
     def checked(state: ClusterState, rs: FrozenDict, diff: int) -> list[FrozenDict]:
-        want = rsc.get_pods_to_delete(state, rs, rsc.active_pods(state, rs["metadata"]["uid"]), diff)
+        active = sorted(rsc.active_pods(state, rs["metadata"]["uid"]), key=lambda p: p["metadata"]["name"])
+        want = rsc.get_pods_to_delete(state, rs, active, diff)
         got = take(state, rs, diff)
         names = [p["metadata"]["name"] for p in got]
         assert names == [p["metadata"]["name"] for p in want], (

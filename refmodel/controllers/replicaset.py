@@ -422,6 +422,10 @@ def _ranking(state: ClusterState, uid: str, now: int) -> _Ranking:
     return r
 
 
+def _name_of(pod: Mapping[str, Any]) -> str:
+    return str(pod["metadata"]["name"])
+
+
 def _without_pod(entry: tuple[Any, Any, FrozenDict]) -> tuple[Any, Any]:
     return entry[0], entry[1]
 
@@ -429,11 +433,14 @@ def _without_pod(entry: tuple[Any, Any, FrozenDict]) -> tuple[Any, Any]:
 def _take(state: ClusterState, rs: FrozenDict, diff: int) -> list[FrozenDict]:
     """getPodsToDelete over the ReplicaSet's active pods, from its kept order: the ``diff`` most deletable,
     in order, by a merge of the per-node queues (O(nodes + diff log nodes) when the order is still valid,
-    O(pods) to rebuild it). The same pods as :func:`get_pods_to_delete` over :func:`active_pods`."""
+    O(pods) to rebuild it). The same pods as :func:`get_pods_to_delete` over :func:`active_pods` in name order.
+    When every active pod goes, upstream deletes them in its informer's list order, which nothing fixes; here
+    they go in name order (the index's own order follows the keys' hashes, which differ between processes:
+    the deletions' order, and so every state after them, would not replay elsewhere)."""
     uid = rs["metadata"]["uid"]
     if diff >= active_count(state, uid):
         _RANKINGS.pop(uid, None)
-        return active_pods(state, uid)
+        return sorted(active_pods(state, uid), key=_name_of)
     r = _ranking(state, uid, state.config.start_time + state.now)
     r.stats = _STALE  # until :func:`_taken` sees the deletions done
     ranks = _node_ranks(_related_nodes(state, rs), list(r.queues))
