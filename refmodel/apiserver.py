@@ -129,54 +129,78 @@ def _each(txn: _Batch, request: Request, writer: _Writer) -> Response:
     return Response(201 if request.verb == "create" else 200, None, tuple(objs))
 
 
-def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
-    """:func:`_each` for a controller's batch of status writes (a kubelet's node flushes: the commonest
-    request of all): :func:`_update_status`'s steps for each item, inline for the common one (a
-    controller's object of a namespaced kind with a status, sent with the stored metadata), and the index
-    upkeep of the stored writes in one pass (``_Txn.index_statuses``), before any other item's write and
-    at the end, so that the indexes move in the order of the writes."""
+#: what a batch's inline server makes of one item: the write it made (None: the item changed nothing) and the
+#: object to answer, why it refused, or None to leave the item to the request's writer
+_Served = tuple[Change | None, FrozenDict] | Rejection | None
+
+
+def _each_inline(txn: _Batch, request: Request, writer: _Writer, inline: Callable[[Any], _Served],
+                 index: Callable[[list[Change]], None], code: int) -> Response:
+    """:func:`_each` for a controller's batch whose common item ``inline`` serves itself (the writer's own
+    steps, without its general checks), with the index upkeep of those writes in one pass (``index``),
+    before any other item's write and at the end, so that the indexes move in the order of the writes."""
     objs: list[FrozenDict] = []
+    stored: list[Change] = []  # written, indexes not yet moved
+    writes = txn.writes
+    for body in request.items:
+        served = inline(body)
+        if isinstance(served, tuple):
+            change, obj = served
+            if change is not None:
+                stored.append(change)
+                writes.append(change)
+            objs.append(obj)
+            continue
+        if stored:
+            index(stored)
+            stored.clear()
+        out = writer(txn, request, body) if served is None else served
+        if isinstance(out, Rejection):
+            return Response(out.code, None, tuple(objs), out)
+        if out is not None:
+            objs.append(out)
+    if stored:
+        index(stored)
+    return Response(code, None, tuple(objs))
+
+
+def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
+    """A controller's batch of status writes (a kubelet's node flushes: the commonest request of all):
+    :func:`_update_status`'s steps inline for the common item (a controller's object of a namespaced kind
+    with a status, sent with the stored metadata), the index upkeep in ``_Txn.index_statuses``."""
     store = txn.txn
     registry = resources.REGISTRY
-    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
-    writes = txn.writes
+    default_ns = request.namespace or "default"
     kind: Any = None
     info: resources.KindInfo | None = None
     ns: Any = None
     names: Any = None
-    for body in request.items:
-        md: Any = None
-        if type(body) is FrozenDict:
-            if body["kind"] is not kind:
-                kind = body["kind"]
-                info = registry.get(kind)
-                if info is not None and not (info.namespaced and info.has_status):
-                    info = None
-                ns = None
-            if info is not None:
-                md = body["metadata"]
-        name: Any = md.get("name") if md is not None else None
-        old = None
-        if name:
-            if md.get("namespace") != ns or ns is None:
-                ns = md.get("namespace")
-                names = store.names_of(info.kind, ns or request.namespace or "default")  # type: ignore[union-attr]
-            old = names.get(name)
+
+    def inline(body: Any) -> _Served:
+        nonlocal kind, info, ns, names
+        if type(body) is not FrozenDict:
+            return None
+        if body["kind"] is not kind:
+            kind = body["kind"]
+            info = registry.get(kind)
+            if info is not None and not (info.namespaced and info.has_status):
+                info = None
+            ns = None
+        if info is None:
+            return None
+        md = body["metadata"]
+        name = md.get("name")
+        if not name:
+            return None
+        if md.get("namespace") != ns or ns is None:
+            ns = md.get("namespace")
+            names = store.names_of(info.kind, ns or default_ns)
+        old = names.get(name)
         if old is None or md is not old["metadata"]:
-            # anything else (not found, a precondition to check, another kind of body): the writer itself
-            if stored:
-                store.index_statuses(stored)
-                stored.clear()
-            out = writer(txn, request, body)
-            if isinstance(out, Rejection):
-                return Response(out.code, None, tuple(objs), out)
-            if out is not None:
-                objs.append(out)
-            continue
+            return None  # not found, or a precondition to check: the writer itself
         status = body.get("status")
         if status == old.get("status"):
-            objs.append(old)
-            continue
+            return None, old
         txn.rv += 1
         new_md = FrozenDict(md)
         _dict_set(new_md, "resourceVersion", str(txn.rv))
@@ -184,135 +208,99 @@ def _status_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
         _dict_set(new, "status", status if status is not None else EMPTY)
         _dict_set(new, "metadata", new_md)
         names[name] = new
-        ref: Ref = (info.kind, ns or request.namespace or "default", name)  # type: ignore[union-attr]
-        change: tuple[Ref, Any, Any, bool] = (ref, old, new, True)
-        stored.append(change)
-        writes.append(change)
-        objs.append(new)
-    if stored:
-        store.index_statuses(stored)
-    return Response(200, None, tuple(objs))
+        return ((info.kind, ns or default_ns, name), old, new, True), new
+
+    return _each_inline(txn, request, writer, inline, store.index_statuses, 200)
 
 
 def _create_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
-    """:func:`_each` for a controller's burst of creates (a ReplicaSet's pods): :func:`_create` and
-    :func:`_insert`'s steps for each item, inline for the common one (an object of a kind that allocates
-    nothing, with a generated name, built by the controller from a validated template), and the index
-    upkeep of the stored objects in one pass (``_Txn.index_creates``), before any other item's write and at
-    the end. ``strict`` validates each as :func:`_create` does."""
-    objs: list[FrozenDict] = []
+    """A controller's burst of creates (a ReplicaSet's pods): :func:`_create` and :func:`_insert`'s steps
+    inline for the common item (an object of a kind that allocates nothing, with a generated name, built by
+    the controller from a validated template; ``strict`` validates each as :func:`_create` does), the index
+    upkeep in ``_Txn.index_creates``."""
     store = txn.txn
     registry = resources.REGISTRY
-    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
-    writes = txn.writes
     kind: Any = None
     info: Any = None
     ns: Any = None
     names: Any = None
-    for body in request.items:
-        md: Any = None
-        if type(body) is FrozenDict:
-            if body["kind"] is not kind:
-                kind = body["kind"]
-                info = registry.get(kind)
-                if info is not None and info.allocate is not None:
-                    info = None
-                ns = None
-            if info is not None:
-                md = body["metadata"]
-        if md is not None and not md.get("name"):
-            rejection = None
-            if txn.strict:
-                errs = _object_errors(info, thaw(body))
-                if errs:
-                    rejection = Rejection.from_errors(info.kind, str(md.get("generateName") or ""), errs)
-            if md.get("namespace", "") != ns:
-                ns = md.get("namespace", "")
-                names = store.names_of(info.kind, ns)
-            if rejection is None:
-                name = _generated_name(txn, md["generateName"], info.kind, ns)
-                if info.namespaced and ns not in txn.live_ns:
-                    rejection = _namespace_admits(txn, info, ns, name)
+
+    def inline(body: Any) -> _Served:
+        nonlocal kind, info, ns, names
+        if type(body) is not FrozenDict:
+            return None
+        if body["kind"] is not kind:
+            kind = body["kind"]
+            info = registry.get(kind)
+            if info is not None and info.allocate is not None:
+                info = None
+            ns = None
+        if info is None:
+            return None
+        md = body["metadata"]
+        if md.get("name"):
+            return None  # a name the controller chose: the writer itself
+        if txn.strict:
+            errs = _object_errors(info, thaw(body))
+            if errs:
+                return Rejection.from_errors(info.kind, str(md.get("generateName") or ""), errs)
+        if md.get("namespace", "") != ns:
+            ns = md.get("namespace", "")
+            names = store.names_of(info.kind, ns)
+        name = _generated_name(txn, md["generateName"], info.kind, ns)
+        if info.namespaced and ns not in txn.live_ns:
+            rejection = _namespace_admits(txn, info, ns, name)
             if rejection is not None:
-                if stored:
-                    store.index_creates(stored)
-                return Response(rejection.code, None, tuple(objs), rejection)
-            prepare = info.prepare_create
-            obj = prepare(txn.state, body) if prepare is not None else body
-            # _stamp(rv, obj, {name, uid, creationTimestamp[, generation]}), with the copies made directly
-            txn.uid_seq += 1
-            txn.rv += 1
-            new_md = FrozenDict(obj["metadata"])
-            _dict_set(new_md, "name", name)
-            _dict_set(new_md, "uid", _new_uid(txn.uid_seq))
-            _dict_set(new_md, "creationTimestamp", txn.now)
-            if info.tracks_generation:
-                _dict_set(new_md, "generation", 1)
-            _dict_set(new_md, "resourceVersion", str(txn.rv))
-            obj = FrozenDict(obj)
-            _dict_set(obj, "metadata", new_md)
-            names[name] = obj
-            change: tuple[Ref, Any, Any, bool] = ((info.kind, ns, name), None, obj, False)
-            stored.append(change)
-            writes.append(change)
-            objs.append(obj)
-            continue
-        # anything else (a name the controller chose, an allocating kind, a user's object): the writer itself
-        if stored:
-            store.index_creates(stored)
-            stored.clear()
-        out = writer(txn, request, body)
-        if isinstance(out, Rejection):
-            return Response(out.code, None, tuple(objs), out)
-        if out is not None:
-            objs.append(out)
-    if stored:
-        store.index_creates(stored)
-    return Response(201, None, tuple(objs))
+                return rejection
+        prepare = info.prepare_create
+        obj = prepare(txn.state, body) if prepare is not None else body
+        # _stamp(rv, obj, {name, uid, creationTimestamp[, generation]}), with the copies made directly
+        txn.uid_seq += 1
+        txn.rv += 1
+        new_md = FrozenDict(obj["metadata"])
+        _dict_set(new_md, "name", name)
+        _dict_set(new_md, "uid", _new_uid(txn.uid_seq))
+        _dict_set(new_md, "creationTimestamp", txn.now)
+        if info.tracks_generation:
+            _dict_set(new_md, "generation", 1)
+        _dict_set(new_md, "resourceVersion", str(txn.rv))
+        obj = FrozenDict(obj)
+        _dict_set(obj, "metadata", new_md)
+        names[name] = obj
+        return ((info.kind, ns, name), None, obj, False), obj
+
+    return _each_inline(txn, request, writer, inline, store.index_creates, 201)
 
 
 def _bind_each(txn: _Batch, request: Request, writer: _Writer) -> Response:
-    """:func:`_each` for a scheduler turn's Bindings: :func:`_bind`'s steps for each item, inline for the
-    common one (a scheduler's Binding of an unbound pod that is not being deleted), and the index upkeep of
-    the stored bindings in one pass (``_Txn.index_bindings``), before any other item's write and at the end."""
-    objs: list[FrozenDict] = []
+    """A scheduler turn's Bindings: :func:`_bind`'s steps inline for the common item (a scheduler's Binding
+    of an unbound pod that is not being deleted), the index upkeep in ``_Txn.index_bindings``."""
     store = txn.txn
     info = resources.REGISTRY["Pod"] if request.kind in ("", "Pod") else resources.lookup(request.kind)
     bind = info.bind if info is not None else None
-    stored: list[tuple[Ref, Any, Any, bool]] = []  # written, indexes not yet moved
     group: str | None = None
     names: Any = None
-    for body in request.items:
-        if bind is not None and type(body) is FrozenDict:
-            md = body["metadata"]
-            name, ns = md["name"], md["namespace"]
-            if ns != group:
-                group, names = ns, store.names_of("Pod", ns)
-            pod = names.get(name)
-            if pod is not None and not pod["metadata"].get("deletionTimestamp") and not pod["spec"].get("nodeName"):
-                txn.rv += 1
-                new = bind(txn.state, pod, body["target"]["name"])  # a new object: stamped in place
-                new_md = FrozenDict(new["metadata"])
-                _dict_set(new_md, "resourceVersion", str(txn.rv))
-                _dict_set(new, "metadata", new_md)
-                names[name] = new
-                change: tuple[Ref, Any, Any, bool] = (("Pod", ns, name), pod, new, False)
-                stored.append(change)
-                txn.writes.append(change)
-                objs.append(new)
-                continue
-        # anything else (not found, being deleted, bound, a user's Binding): the writer itself
-        if stored:
-            store.index_bindings(stored)
-            stored.clear()
-        out = writer(txn, request, body)
-        if isinstance(out, Rejection):
-            return Response(out.code, None, tuple(objs), out)
-        if out is not None:
-            objs.append(out)
-    if stored:
-        store.index_bindings(stored)
-    return Response(201, None, tuple(objs))
+
+    def inline(body: Any) -> _Served:
+        nonlocal group, names
+        if bind is None or type(body) is not FrozenDict:
+            return None
+        md = body["metadata"]
+        name, ns = md["name"], md["namespace"]
+        if ns != group:
+            group, names = ns, store.names_of("Pod", ns)
+        pod = names.get(name)
+        if pod is None or pod["metadata"].get("deletionTimestamp") or pod["spec"].get("nodeName"):
+            return None  # not found, being deleted or bound: the writer itself
+        txn.rv += 1
+        new = bind(txn.state, pod, body["target"]["name"])  # a new object: stamped in place
+        new_md = FrozenDict(new["metadata"])
+        _dict_set(new_md, "resourceVersion", str(txn.rv))
+        _dict_set(new, "metadata", new_md)
+        names[name] = new
+        return (("Pod", ns, name), pod, new, False), new
+
+    return _each_inline(txn, request, writer, inline, store.index_bindings, 201)
 
 
 class _Batch:
