@@ -190,6 +190,8 @@ class Run:
         # trace index -> the field an invalid manifest's rejection must name (ctx.expect_rejection then)
         self.expectations: dict[int, str] = {}
         self._watch: WatchView | None = None
+        self.audit_skips = False  # tests: run every skipped transition check and fail unless it is a no-op
+        self.audited = 0  # skipped transition checks run anyway under audit_skips
         sandbox = self.sut.sandbox
         self._model: rm.ClusterState | None = sandbox.build() if self.differential else None
         self._mview: StateView | None = None if self._model is None else StateView(self._model)
@@ -280,7 +282,7 @@ class Run:
         self._learn(event, outcome, before, after)
         self.view = after
         step = Step(event, outcome, before, after, False, model_outcome)
-        self._check_all(self.transition_invs, step)
+        self._check_step(self.transition_invs, step)
         if self.comparing and model_outcome is not None:
             self._judge(ANSWERS, answers_like_the_model(outcome, model_outcome, event))
             if self.per_step:
@@ -435,7 +437,7 @@ class Run:
 
     def _check_turn(self, event: object, prev: View, view: View) -> None:
         step = Step(event, None, prev, view, True)
-        self._check_all(self.intermediate_transition, step)
+        self._check_step(self.intermediate_transition, step)
         self._check_state(view, self.intermediate_state)
 
     def _counterpart(self, event: ev.Event) -> ev.Event:
@@ -537,6 +539,44 @@ class Run:
             if premises or violations:
                 self._tally(inv, premises, violations)
 
+    def _check_step(self, invs: list[Invariant], step: Step) -> None:
+        """Every transition invariant of ``invs`` over ``step``; one that declared the kinds whose changes it
+        judges (``Invariant.changes``) is counted without running when the step changed no object of them
+        (its verdict is then (0, []) and it leaves the context as it was). ``audit_skips`` runs it anyway
+        and fails when that is not so (tests/test_harness_speed.py)."""
+        before, after = step.before, step.after
+        same: dict[str, bool] = {}  # kind -> no object of it changed in this step (the same map, by identity)
+        ctx, checks = self.ctx, self.stats.checks
+        for inv in invs:
+            kinds = inv.changes
+            if kinds:
+                for kind in kinds:
+                    unchanged = same.get(kind)
+                    if unchanged is None:
+                        unchanged = same[kind] = before.version(kind) is after.version(kind)
+                    if not unchanged:
+                        break
+                else:
+                    checks[inv.name] += 1
+                    if self.audit_skips:
+                        self._audit_skip(inv, step)
+                    continue
+            premises, violations = inv.check(step, ctx)
+            checks[inv.name] += 1
+            if premises or violations:
+                self._tally(inv, premises, violations)
+
+    def _audit_skip(self, inv: Invariant, step: Step) -> None:
+        self.audited += 1
+        ctx = self.ctx
+        kept = {f.name: _copied(getattr(ctx, f.name)) for f in attrs.fields(Context)}
+        verdict = inv.check(step, ctx)
+        changed = sorted(k for k, v in kept.items() if getattr(ctx, k) != v)
+        if verdict != (0, []) or changed:
+            raise AssertionError(f"{inv.name!r} was skipped in a step that changed no {'/'.join(inv.changes)}, "
+                                 f"but run it gives {verdict} and changes the context's {changed}: its declared "
+                                 f"kinds are wrong [after {step.event}]")
+
     def _check_state(self, view: View, invs: list[Invariant]) -> None:
         """Every state invariant of ``invs`` over ``view``; one whose ``reads`` kinds are all the same
         objects (by identity) as when it was last checked reuses that verdict."""
@@ -579,6 +619,15 @@ class Run:
         self.failures.append(failure)
         if self.raise_on_violation:
             raise Violation(failure)
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a context field that a check could change in place (its containers, one level deep)."""
+    if isinstance(value, dict):
+        return {k: v.copy() if isinstance(v, dict | set | list) else v for k, v in value.items()}
+    if isinstance(value, set | list):
+        return value.copy()
+    return value
 
 
 def _next_deadline(state: rm.ClusterState) -> int | None:
