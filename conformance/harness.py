@@ -169,16 +169,9 @@ class Run:
         for event_name, cap in EVENT_CAPS.items():  # rules whose events the adapter cannot take
             if cap not in caps:
                 stats.not_applicable.add(event_name)
-        invs = tuple(invariants)
-        for inv in (*invs, *(d for d in DIFFERENTIAL if d not in invs)):
-            if not inv.applicable(caps):
-                stats.not_applicable.add(inv.name)
-        ok = [inv for inv in invs if inv.applicable(caps) and inv not in DIFFERENTIAL]  # those: by hand
-        self.state_invs = [i for i in ok if i.kind == "state"]
-        self.transition_invs = [i for i in ok if i.kind == "transition"]
-        self.convergence_invs = [i for i in ok if i.kind == "convergence"]
-        self.intermediate_state = [i for i in self.state_invs if i.intermediate]
-        self.intermediate_transition = [i for i in self.transition_invs if i.intermediate]
+        lacking, (self.state_invs, self.transition_invs, self.convergence_invs, self.intermediate_state,
+                  self.intermediate_transition) = _classified(tuple(invariants), caps)
+        stats.not_applicable |= lacking
         self.differential = "differential" in caps
         self.per_step = self.differential and "virtual-time" in caps
         self.live = "live" in caps  # the model follows the cluster's clock (_follow_clock)
@@ -619,6 +612,32 @@ class Run:
         self.failures.append(failure)
         if self.raise_on_violation:
             raise Violation(failure)
+
+
+_Classes = tuple[list[Invariant], list[Invariant], list[Invariant], list[Invariant], list[Invariant]]
+_CLASSIFIED: dict[tuple[tuple[Invariant, ...], frozenset[str]], tuple[frozenset[str], _Classes]] = {}
+
+
+def _classified(invs: tuple[Invariant, ...], caps: frozenset[str]) -> tuple[frozenset[str], _Classes]:
+    """The names of the invariants not applicable with ``caps`` (differential ones included), and the
+    applicable ones of ``invs`` by when they run: state, transition, convergence, state and transition at
+    intermediate states (the differential ones are run by hand). The same for every example of a machine:
+    worked out once (lists the runs share and never change)."""
+    key = (invs, caps)
+    hit = _CLASSIFIED.get(key)
+    if hit is None:
+        differential = set(map(id, DIFFERENTIAL))
+        lacking = frozenset(inv.name for inv in (*invs, *(d for d in DIFFERENTIAL if id(d) not in set(map(id, invs))))
+                            if not inv.applicable(caps))
+        ok = [inv for inv in invs if inv.applicable(caps) and id(inv) not in differential]
+        state = [i for i in ok if i.kind == "state"]
+        transition = [i for i in ok if i.kind == "transition"]
+        classes = (state, transition, [i for i in ok if i.kind == "convergence"],
+                   [i for i in state if i.intermediate], [i for i in transition if i.intermediate])
+        if len(_CLASSIFIED) > 64:
+            _CLASSIFIED.clear()
+        hit = _CLASSIFIED[key] = (lacking, classes)
+    return hit
 
 
 def _copied(value: Any) -> Any:
