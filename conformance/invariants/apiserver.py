@@ -21,6 +21,8 @@ Upstream sources for the ``API-*`` ids (their catalogue entries are in :mod:`con
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..view import View, diff_kind
 from . import Context, Invariant, Step, Verdict
 from ._helpers import name_of
@@ -135,7 +137,7 @@ def names_and_uids_are_unique(view: View, ctx: Context) -> Verdict:
     n, bad = 0, []
     for kind, ns, name in view.duplicates:
         bad.append(f"{kind}/{ns}/{name} is reported more than once, but names are unique per kind and namespace")
-    seen: dict[str, str] = {}
+    seen: dict[str, Any] = {}  # uid -> the object that has it (named only in a violation)
     for kind in TRACKED:
         for o in view.objects(kind):
             n += 1
@@ -143,9 +145,10 @@ def names_and_uids_are_unique(view: View, ctx: Context) -> Verdict:
             if not uid:
                 bad.append(f"{name_of(o)} has no uid, but every stored object has one")
             elif uid in seen:
-                bad.append(f"{name_of(o)} has uid {uid}, but so has {seen[uid]}; uids are unique in a cluster")
+                bad.append(f"{name_of(o)} has uid {uid}, but so has {name_of(seen[uid])}; uids are unique in a "
+                           "cluster")
             else:
-                seen[uid] = name_of(o)
+                seen[uid] = o
     return n, bad
 
 
