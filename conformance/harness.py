@@ -9,7 +9,8 @@ Then:
 1. the invariants (:data:`conformance.invariants.ALL`) run over what the *adapter* reports: state
    invariants after every step, transition properties over (before, event, after), and at a
    ``settle`` every intermediate controller turn the harness can see and the convergence properties
-   once quiescent, again after an hour of virtual time with no writes;
+   once quiescent, again after an hour of virtual time with no writes (a state check whose kinds are
+   unchanged reuses its verdict; a transition check whose kinds had no change is counted without running);
 2. the differential checks (:mod:`conformance.invariants.differential`): the adapter's answers, and its
    canonicalised objects after every step (virtual-time adapters: a deterministic adapter that can
    single-step is settled one model turn at a time, so a bug whose trace vanishes at settle is seen
