@@ -339,3 +339,22 @@ def test_the_audit_fails_a_declaration_that_leaves_out_a_kind_the_check_judges()
         run.do(ev.Apply(RS))
         run.settle()
         run.do(ev.Scale("ReplicaSet", "default", "front", 3))  # an update of the set alone: no Namespace changed
+
+
+def test_a_repeated_view_reuses_the_verdicts_of_the_same_checks_only() -> None:
+    # the fast path of Run._check_state: the same objects and the same list of checks as the last time. A check
+    # that was not in that list is run (a stale or missing verdict would be a KeyError or a wrong count)
+    seen_a: list[int] = []
+    seen_b: list[int] = []
+    a, b = _pod_counter(seen_a), attrs.evolve(_pod_counter(seen_b), name="test: pods are counted again")
+    stats = Stats()
+    run = Run(load("external"), stats, (a, b))
+    view = run.view
+    first, both = [a], [a, b]
+    run._check_state(view, first)
+    run._check_state(view, first)
+    assert (len(seen_a), len(seen_b)) == (1, 0) and stats.checks[a.name] == 2
+    run._check_state(view, both)
+    assert (len(seen_a), len(seen_b)) == (1, 1), "a check new to the list was not run"
+    run._check_state(view, both)
+    assert (len(seen_a), len(seen_b)) == (1, 1) and stats.checks[b.name] == 2 and stats.checks[a.name] == 4
