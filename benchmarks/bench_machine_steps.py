@@ -139,7 +139,8 @@ def count(adapter: str = "external", examples: int = 30) -> Stats:
         valgrind --tool=callgrind --zero-before=getpgid --dump-before=getsid \\
             python -m benchmarks.bench_machine_steps external 30
 
-    counts only the run (the dump's ``summary``); divide by the steps it prints."""
+    counts only the run (the dump's ``summary``); divide by the steps it prints. ``python`` must be the
+    interpreter itself: valgrind does not follow a shell shim (pyenv's) into the process it starts."""
     import gc
 
     from hypothesis.internal.conjecture.providers import _get_local_constants
