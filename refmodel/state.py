@@ -28,8 +28,7 @@ last-level misses per pod, 170 of them in the work that passes over every pod on
 fire together: the kubelet's syncs and flush, the status writes, their index upkeep and watches, and the
 release of the pods' previous versions. Work that re-reads what was just
 written is therefore done while it is still cached: the index upkeep of a batch runs every 256 writes
-(``apiserver._INDEX_RUN``), and the kubelet builds the body of a status write when it syncs the pod, not when
-its node's statuses are flushed.
+(``apiserver._INDEX_RUN``), not after the batch's last write.
 **Not modelled:** watch streams and informer lag: a controller sees the state as of its turn, which is
 one of the interleavings a real cluster allows.
 """

@@ -240,10 +240,7 @@ class _StatusQueue:
         self.timers: list[tuple[int, bool]] = []  # (virtual time, essential) for the pod's own key
 
 
-# env: Map[node, Map[(namespace, name), (stored pod, that pod with the status to write)]]: the request body the
-# flush sends, built by the sync (when the pod was just read) rather than by the flush (when, at 100,000 pods, it
-# has long left the processor's caches); the next sync of the pod starts from it
-PENDING = "kubelet_pending_statuses"
+PENDING = "kubelet_pending_statuses"  # env: Map[node, Map[(namespace, name), (stored pod, status to write)]]
 STATUS_PREFIX = "status:"  # the work key of a node's status manager: "status:<node>"
 _EMPTY_MAP: Any = immutables.Map()
 
@@ -315,7 +312,7 @@ def _sync_one(state: ClusterState, pod: FrozenDict, node: FrozenDict, node_name:
     table = state.env.get(PENDING)
     pending = table.get(node_name) if table is not None else None
     entry = pending.get(ref) if pending is not None else None
-    seen = pod if entry is None or entry[0] is not pod else entry[1]
+    seen = pod if entry is None or entry[0] is not pod else with_(pod, status=entry[1])
     queue = _StatusQueue(state.ip_seq, state.timestamp(), node_ip(node))
     state = sync_pod(state, seen, node, queue)
     if not queue.writes and queue.ip_seq == state.ip_seq and not queue.timers:
@@ -329,7 +326,7 @@ def _sync_one(state: ClusterState, pod: FrozenDict, node: FrozenDict, node_name:
         changes["timers"] = _with_timers(state, (NAME, f"{ref[0]}/{ref[1]}"), queue.timers)
     if queue.writes:
         table = state.env.get(PENDING) or _EMPTY_MAP
-        pending = (table.get(node_name) or _EMPTY_MAP).set(ref, (pod, _with_status(pod, queue.writes[-1][1])))
+        pending = (table.get(node_name) or _EMPTY_MAP).set(ref, (pod, queue.writes[-1][1]))
         changes["env"] = state.env.set(PENDING, table.set(node_name, pending))
         item = (NAME, STATUS_PREFIX + node_name)
         if item not in state.dirty:  # ClusterState.enqueue, folded into this state
@@ -452,12 +449,12 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
             run = _Run(_remove(run.state(), removals))
             removals = []
             base, dirty = run.base, run.dirty
-        ref = (md["namespace"], md["name"])  # (the pod's own strings: the pods map's key, looked up by identity)
+        ref = (md["namespace"], md["name"])  # the pod's own strings (the pods map's keys: found by identity)
         pending = run.pendings.get(node_name)
         if pending is None and run.pending is not None:
             pending = run.pending.get(node_name)
         entry = pending.get(ref) if pending is not None else None
-        seen = pod if entry is None or entry[0] is not pod else entry[1]
+        seen = pod if entry is None or entry[0] is not pod else with_(pod, status=entry[1])
         queue = _StatusQueue(run.ip_seq, run.now_s, host_ip)
         if sync_pod(base, seen, node, queue) is not base:
             # more than the run keeps: this pod again, by sync, on the state the syncs before it left
@@ -481,7 +478,7 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
             mutation = run.pendings.get(node_name)
             if mutation is None:
                 mutation = run.pendings[node_name] = (pending or _EMPTY_MAP).mutate()
-            mutation[ref] = (pod, _with_status(pod, queue.writes[-1][1]))
+            mutation[ref] = (pod, queue.writes[-1][1])
             if node_name not in run.queued:
                 status_item = (NAME, STATUS_PREFIX + node_name)
                 if status_item not in dirty:
@@ -524,19 +521,19 @@ def _flush(state: ClusterState, node_name: str) -> ClusterState:
         return state
     rest = table.delete(node_name)
     state = state.replace(env=state.env.set(PENDING, rest) if len(rest) else state.env.delete(PENDING))
-    writes: list[FrozenDict] = []
+    writes: list[tuple[FrozenDict, FrozenDict]] = []
     retry: list[tuple[str, str]] = []
     pods = state.objects.get("Pod") or _EMPTY_MAP
-    for ref, (stored, body) in sorted(pending.items(), key=_ref_of):
+    for ref, (stored, status) in sorted(pending.items(), key=_ref_of):
         current = (pods.get(ref[0]) or _EMPTY_MAP).get(ref[1])
         if current is None:
             continue
         if current is stored:
-            writes.append(body)
+            writes.append((current, status))
         else:
             retry.append((NAME, f"{ref[0]}/{ref[1]}"))
     if writes:
-        state = update_status_many(state, NAME, writes)
+        state = update_status_many(state, NAME, [_with_status(pod, status) for pod, status in writes])
     return state.enqueue_many(retry)
 
 
@@ -565,7 +562,7 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
         if pending is None:
             continue
         flushed.append(node_name)
-        for ref, (stored, body) in sorted(pending.items(), key=_ref_of):
+        for ref, (stored, status) in sorted(pending.items(), key=_ref_of):
             if ref[0] != ns:
                 ns, in_ns = ref[0], pods.get(ref[0]) or _EMPTY_MAP
             current = in_ns.get(ref[1])
@@ -575,6 +572,8 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
                 return state, len(queued)
             refs.add(ref)
             if current is not None:
+                body = FrozenDict(current)  # _with_status(current, status), inline: one per status
+                _dict_set(body, "status", status)
                 writes.append(body)
     if not queued:
         return state, 0
