@@ -129,11 +129,15 @@ class UnscheduledLog:
         """This log with a link for ``writes`` (one request's committed writes), or itself when none wrote a
         pod that had no node before or after."""
         out = []
-        for ref, old, new, _ in writes:
+        for ref, old, new, status_only in writes:
             if ref[0] == "Pod":
-                if new is not None and not new["spec"].get("nodeName"):
-                    out.append(((ref[1], ref[2]), new))
-                elif old is not None and not old["spec"].get("nodeName"):
+                if new is not None:
+                    if not new["spec"].get("nodeName"):
+                        out.append(((ref[1], ref[2]), new))
+                        continue
+                    if status_only:  # (the spec, and so the node, is the one before: the commonest write)
+                        continue
+                if old is not None and not old["spec"].get("nodeName"):
                     out.append(((ref[1], ref[2]), None))
         if not out:
             return self
