@@ -317,7 +317,7 @@ class _Queue:
         ``order`` keeps its order (an entry is replaced in its place, the new ones merged in; no other entry
         is looked at)."""
         entries, order = self.entries, self.order
-        dropped: list[int] = []  # places in ``order`` of entries that leave it
+        gone: dict[int, Queued] = {}  # entries that leave ``order``, by identity
         fresh: list[Queued] = []
         built = 0
         for key, pod in dict(writes).items():  # (the last write of each pod)
@@ -332,26 +332,25 @@ class _Queue:
                 built += 1
             if old is not None and old[1] is not None:
                 self.count(old, -1)
-                at = bisect_left(order, old[1], key=_ORDER)
                 if new is not None and new[1] == old[1]:
-                    order[at] = new  # its place in the queue is the same
+                    order[bisect_left(order, old[1], key=_ORDER)] = new  # its place in the queue is the same
                     self.count(new, 1)
                     continue
-                dropped.append(at)
+                gone[id(old)] = old
             if new is not None and new[1] is not None:
                 self.count(new, 1)
                 fresh.append(new)
         counters = _counters()
         if counters is not None:
             counters.add(NAME, "entries", built)
-        dropped.sort(reverse=True)
-        i = 0
-        while i < len(dropped):  # runs of neighbours, from the end: one ``del`` each (a bound prefix is one)
-            j = i + 1
-            while j < len(dropped) and dropped[j] == dropped[j - 1] - 1:
-                j += 1
-            del order[dropped[j - 1]:dropped[i] + 1]
-            i = j
+        if gone:
+            k = 0  # the pods bound last turn are the first in the queue: one ``del``
+            while k < len(order) and id(order[k]) in gone:
+                del gone[id(order[k])]
+                k += 1
+            del order[:k]
+            for at in sorted((bisect_left(order, e[1], key=_ORDER) for e in gone.values()), reverse=True):
+                del order[at]
         if fresh:  # merged in: the entries before the first new one stay where they are (new pods are the newest)
             fresh.sort(key=_ORDER)
             at = bisect_right(order, fresh[0][1], key=_ORDER)
