@@ -346,7 +346,12 @@ class _Batch:
         return self.rv
 
     def commit(self) -> ClusterState:
-        return self.txn.finish({"rv": self.rv, "uid_seq": self.uid_seq})
+        extra: dict[str, Any] = {"rv": self.rv, "uid_seq": self.uid_seq}
+        log = self.state.unscheduled
+        after = log.after(self.writes)  # the scheduler's queue reads the writes of unscheduled pods
+        if after is not log:
+            extra["unscheduled"] = after
+        return self.txn.finish(extra)
 
 
 #: what a writer answers: the stored object (None: removed, or nothing to show) or why it refused

@@ -54,6 +54,7 @@ __all__ = [
     "ClusterState",
     "PodStats",
     "Ref",
+    "UnscheduledLog",
     "format_time",
     "index_errors",
     "parse_time",
@@ -101,6 +102,73 @@ class ClusterConfig:
     default_storage_class: str = "standard"
 
 
+class UnscheduledLog:
+    """The writes of pods with no node, newest first: one link per request that wrote any pod that had no
+    node before or after the write (created, bound, written or removed while unscheduled), holding for
+    each, in the order written, its (namespace, name) and the pod as written when it still has no node
+    (None when the write bound or removed it). The API server appends a link on commit (:meth:`after`); the
+    scheduler's queue takes what was written since its last turn (:meth:`since`), as upstream's scheduling
+    queue is fed the informer's add/update/delete events of unassigned pods (``pkg/scheduler/eventhandlers.go``:
+    addPodToSchedulingQueue, updatePodInSchedulingQueue, deletePodFromSchedulingQueue) rather than listing
+    them (refmodel/controllers/scheduler.py).
+
+    An access path, not part of the state's value: every log equals every other (a state's equality and
+    hash ignore it) and a copy (pickle) starts empty. Capped at :data:`LOG_CAP` writes: past it the chain
+    starts again, and a reader whose mark is gone lists the pending pods instead.
+    """
+
+    __slots__ = ("older", "size", "writes")
+
+    def __init__(self, older: UnscheduledLog | None = None,
+                 writes: tuple[tuple[tuple[str, str], FrozenDict | None], ...] = (), size: int = 0) -> None:
+        self.older, self.writes, self.size = older, writes, size
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnscheduledLog)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UnscheduledLog, ())
+
+    def after(self, writes: list[tuple[Ref, Any, Any, bool]]) -> UnscheduledLog:
+        """This log with a link for ``writes`` (one request's committed writes), or itself when none wrote a
+        pod that had no node before or after."""
+        out = []
+        for ref, old, new, status_only in writes:
+            if ref[0] == "Pod":
+                if new is not None:
+                    if not new["spec"].get("nodeName"):
+                        out.append(((ref[1], ref[2]), new))
+                        continue
+                    if status_only:  # (the spec, and so the node, is the one before: the commonest write)
+                        continue
+                if old is not None and not old["spec"].get("nodeName"):
+                    out.append(((ref[1], ref[2]), None))
+        if not out:
+            return self
+        size = self.size + len(out)
+        if size > LOG_CAP:
+            return UnscheduledLog(None, tuple(out), len(out))
+        return UnscheduledLog(self, tuple(out), size)
+
+    def since(self, mark: UnscheduledLog) -> list[tuple[tuple[str, str], FrozenDict | None]] | None:
+        """The writes after ``mark`` (a link of this log), oldest first; None when ``mark`` is not in this
+        log (another state's, or dropped by the cap)."""
+        links = []
+        link: UnscheduledLog | None = self
+        while link is not mark:
+            if link is None:
+                return None
+            links.append(link.writes)
+            link = link.older
+        return [w for writes in reversed(links) for w in writes]
+
+
+LOG_CAP = 1 << 14
+
+
 @attrs.frozen
 class ClusterState:
     """Everything there is. Build one with :func:`refmodel.new_cluster`; change it only with ``step``."""
@@ -125,6 +193,8 @@ class ClusterState:
     ip_seq: int = 0
     seq: int = 0  # work-queue order
     config: ClusterConfig = ClusterConfig()
+    # the writes of unscheduled pods, for the scheduler's queue (not part of the value: :class:`UnscheduledLog`)
+    unscheduled: UnscheduledLog = attrs.field(factory=UnscheduledLog, eq=False, repr=False)
 
     def replace(self, **changes: Any) -> ClusterState:
         """``attrs.evolve`` for this class (replaced below by a generated, faster equivalent)."""
