@@ -9,7 +9,8 @@ Then:
 1. the invariants (:data:`conformance.invariants.ALL`) run over what the *adapter* reports: state
    invariants after every step, transition properties over (before, event, after), and at a
    ``settle`` every intermediate controller turn the harness can see and the convergence properties
-   once quiescent, again after an hour of virtual time with no writes;
+   once quiescent, again after an hour of virtual time with no writes (a state check whose kinds are
+   unchanged reuses its verdict; a transition check whose kinds had no change is counted without running);
 2. the differential checks (:mod:`conformance.invariants.differential`): the adapter's answers, and its
    canonicalised objects after every step (virtual-time adapters: a deterministic adapter that can
    single-step is settled one model turn at a time, so a bug whose trace vanishes at settle is seen
@@ -169,16 +170,9 @@ class Run:
         for event_name, cap in EVENT_CAPS.items():  # rules whose events the adapter cannot take
             if cap not in caps:
                 stats.not_applicable.add(event_name)
-        invs = tuple(invariants)
-        for inv in (*invs, *(d for d in DIFFERENTIAL if d not in invs)):
-            if not inv.applicable(caps):
-                stats.not_applicable.add(inv.name)
-        ok = [inv for inv in invs if inv.applicable(caps) and inv not in DIFFERENTIAL]  # those: by hand
-        self.state_invs = [i for i in ok if i.kind == "state"]
-        self.transition_invs = [i for i in ok if i.kind == "transition"]
-        self.convergence_invs = [i for i in ok if i.kind == "convergence"]
-        self.intermediate_state = [i for i in self.state_invs if i.intermediate]
-        self.intermediate_transition = [i for i in self.transition_invs if i.intermediate]
+        lacking, (self.state_invs, self.transition_invs, self.convergence_invs, self.intermediate_state,
+                  self.intermediate_transition) = _classified(tuple(invariants), caps)
+        stats.not_applicable |= lacking
         self.differential = "differential" in caps
         self.per_step = self.differential and "virtual-time" in caps
         self.live = "live" in caps  # the model follows the cluster's clock (_follow_clock)
@@ -186,10 +180,13 @@ class Run:
         self.drive_settle = self.per_step and "single-step" in caps
         self.diverged = False  # an unknown outcome: the model may no longer match; differential off
         self._cache: dict[str, tuple[tuple[object, ...], Verdict]] = {}
+        self._last_state: tuple[Mapping[str, object], list[Invariant]] | None = None  # (versions, invariants)
         self.trace: list[ev.Event | None] = []  # the requests so far (None: a settle), as sent
         # trace index -> the field an invalid manifest's rejection must name (ctx.expect_rejection then)
         self.expectations: dict[int, str] = {}
         self._watch: WatchView | None = None
+        self.audit_skips = False  # tests: run every skipped transition check and fail unless it is a no-op
+        self.audited = 0  # skipped transition checks run anyway under audit_skips
         sandbox = self.sut.sandbox
         self._model: rm.ClusterState | None = sandbox.build() if self.differential else None
         self._mview: StateView | None = None if self._model is None else StateView(self._model)
@@ -280,7 +277,7 @@ class Run:
         self._learn(event, outcome, before, after)
         self.view = after
         step = Step(event, outcome, before, after, False, model_outcome)
-        self._check_all(self.transition_invs, step)
+        self._check_step(self.transition_invs, step)
         if self.comparing and model_outcome is not None:
             self._judge(ANSWERS, answers_like_the_model(outcome, model_outcome, event))
             if self.per_step:
@@ -435,7 +432,7 @@ class Run:
 
     def _check_turn(self, event: object, prev: View, view: View) -> None:
         step = Step(event, None, prev, view, True)
-        self._check_all(self.intermediate_transition, step)
+        self._check_step(self.intermediate_transition, step)
         self._check_state(view, self.intermediate_state)
 
     def _counterpart(self, event: ev.Event) -> ev.Event:
@@ -537,14 +534,58 @@ class Run:
             if premises or violations:
                 self._tally(inv, premises, violations)
 
+    def _check_step(self, invs: list[Invariant], step: Step) -> None:
+        """Every transition invariant of ``invs`` over ``step``; one that declared the kinds whose changes it
+        judges (``Invariant.changes``) is counted without running when the step changed no object of them
+        (its verdict is then (0, []) and it leaves the context as it was). ``audit_skips`` runs it anyway
+        and fails when that is not so (tests/test_harness_speed.py)."""
+        before, after = step.before, step.after
+        same: dict[str, bool] = {}  # kind -> no object of it changed in this step (the same map, by identity)
+        ctx, checks = self.ctx, self.stats.checks
+        for inv in invs:
+            kinds = inv.changes
+            if kinds:
+                for kind in kinds:
+                    unchanged = same.get(kind)
+                    if unchanged is None:
+                        unchanged = same[kind] = before.version(kind) is after.version(kind)
+                    if not unchanged:
+                        break
+                else:
+                    checks[inv.name] += 1
+                    if self.audit_skips:
+                        self._audit_skip(inv, step)
+                    continue
+            premises, violations = inv.check(step, ctx)
+            checks[inv.name] += 1
+            if premises or violations:
+                self._tally(inv, premises, violations)
+
+    def _audit_skip(self, inv: Invariant, step: Step) -> None:
+        self.audited += 1
+        ctx = self.ctx
+        kept = {f.name: _copied(getattr(ctx, f.name)) for f in attrs.fields(Context)}
+        verdict = inv.check(step, ctx)
+        changed = sorted(k for k, v in kept.items() if getattr(ctx, k) != v)
+        if verdict != (0, []) or changed:
+            raise AssertionError(f"{inv.name!r} was skipped in a step that changed no {'/'.join(inv.changes)}, "
+                                 f"but run it gives {verdict} and changes the context's {changed}: its declared "
+                                 f"kinds are wrong [after {step.event}]")
+
     def _check_state(self, view: View, invs: list[Invariant]) -> None:
         """Every state invariant of ``invs`` over ``view``; one whose ``reads`` kinds are all the same
         objects (by identity) as when it was last checked reuses that verdict."""
         tokens = view.versions()
         cache, ctx, checks = self._cache, self.ctx, self.stats.checks
+        # the same objects as at the last check of these invariants (most controller turns write nothing): every
+        # verdict of a check with ``reads`` stands, with no per-check comparison
+        same = self._last_state is not None and self._last_state[0] is tokens and self._last_state[1] is invs
+        self._last_state = (tokens, invs)
         for inv in invs:
             reads = inv.reads
-            if reads:
+            if reads and same:
+                premises, violations = cache[inv.name][1]
+            elif reads:
                 key = tuple(map(tokens.get, reads))
                 hit = cache.get(inv.name)
                 if hit is not None and all(map(is_, hit[0], key)):
@@ -579,6 +620,41 @@ class Run:
         self.failures.append(failure)
         if self.raise_on_violation:
             raise Violation(failure)
+
+
+_Classes = tuple[list[Invariant], list[Invariant], list[Invariant], list[Invariant], list[Invariant]]
+_CLASSIFIED: dict[tuple[tuple[Invariant, ...], frozenset[str]], tuple[frozenset[str], _Classes]] = {}
+
+
+def _classified(invs: tuple[Invariant, ...], caps: frozenset[str]) -> tuple[frozenset[str], _Classes]:
+    """The names of the invariants not applicable with ``caps`` (differential ones included), and the
+    applicable ones of ``invs`` by when they run: state, transition, convergence, state and transition at
+    intermediate states (the differential ones are run by hand). The same for every example of a machine:
+    worked out once (lists the runs share and never change)."""
+    key = (invs, caps)
+    hit = _CLASSIFIED.get(key)
+    if hit is None:
+        differential = set(map(id, DIFFERENTIAL))
+        lacking = frozenset(inv.name for inv in (*invs, *(d for d in DIFFERENTIAL if id(d) not in set(map(id, invs))))
+                            if not inv.applicable(caps))
+        ok = [inv for inv in invs if inv.applicable(caps) and id(inv) not in differential]
+        state = [i for i in ok if i.kind == "state"]
+        transition = [i for i in ok if i.kind == "transition"]
+        classes = (state, transition, [i for i in ok if i.kind == "convergence"],
+                   [i for i in state if i.intermediate], [i for i in transition if i.intermediate])
+        if len(_CLASSIFIED) > 64:
+            _CLASSIFIED.clear()
+        hit = _CLASSIFIED[key] = (lacking, classes)
+    return hit
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a context field that a check could change in place (its containers, one level deep)."""
+    if isinstance(value, dict):
+        return {k: v.copy() if isinstance(v, dict | set | list) else v for k, v in value.items()}
+    if isinstance(value, set | list):
+        return value.copy()
+    return value
 
 
 def _next_deadline(state: rm.ClusterState) -> int | None:

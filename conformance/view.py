@@ -275,7 +275,17 @@ def diff_kind(before: View, after: View, kind: str) -> Iterator[tuple[Obj | None
     vb, va = before.version(kind), after.version(kind)
     if vb is va:  # the common case (most steps touch few kinds): no generator at all
         return iter(())
-    return _diff_kind(before, after, kind, vb, va)
+    # a step's transition checks and its comparison with the model all ask for the same diffs: each is
+    # computed once, kept on the after view (with the before view it is from: a view may follow several)
+    memo: dict[str, tuple[View, list[tuple[Obj | None, Obj | None]]]] = after.memo("diffs", _new_dict)
+    hit = memo.get(kind)
+    if hit is None or hit[0] is not before:
+        hit = memo[kind] = (before, list(_diff_kind(before, after, kind, vb, va)))
+    return iter(hit[1])
+
+
+def _new_dict(view: View) -> dict[str, Any]:
+    return {}
 
 
 def _diff_kind(before: View, after: View, kind: str, vb: Any, va: Any) -> Iterator[tuple[Obj | None, Obj | None]]:

@@ -91,7 +91,8 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     except ValueError:
         last = {}
     try:
-        delta = patch.create_three_way_merge_patch(last, without_last_applied(manifest), live, info.kind)
+        delta = patch.create_three_way_merge_patch(last, without_last_applied(manifest), live, info.kind,
+                                                   original_is_modified=last_text == applied + "\n")
     except patch.PatchError as e:
         return _fail(state, e.rejection(info.kind, md["name"]))
     if not delta and last_text == applied + "\n":

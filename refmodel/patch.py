@@ -1099,13 +1099,22 @@ def create_two_way_merge_patch(original: Mapping[str, Any], modified: Mapping[st
 
 
 def create_three_way_merge_patch(original: Mapping[str, Any] | None, modified: Mapping[str, Any],
-                                 current: Mapping[str, Any], kind: str) -> dict[str, Any]:
-    """``CreateThreeWayMergePatch`` with overwrite (kubectl apply): ``original`` is the last-applied object."""
+                                 current: Mapping[str, Any], kind: str, *, original_is_modified: bool = False
+                                 ) -> dict[str, Any]:
+    """``CreateThreeWayMergePatch`` with overwrite (kubectl apply): ``original`` is the last-applied object.
+
+    ``original_is_modified``: the caller knows ``original`` is ``modified`` as JSON decodes it (kubectl re-applying
+    the manifest it last applied: the same text). The deletions half is then empty (it lists what ``original`` has
+    and ``modified`` lacks: keys, and items of merged lists by their merge key, all of which a JSON round trip
+    keeps), so it is not computed."""
     for value, what in ((original, "the last-applied object"), (modified, "the manifest"), (current, "the object")):
         _check_depth(value, what)
     spec = _root(kind)
     delta = _diff_maps(current, modified, spec, _DiffOptions(ignore_deletions=True), "")
-    deletions = _diff_maps(original or {}, modified, spec, _DiffOptions(ignore_changes_and_additions=True), "")
+    if original_is_modified:
+        deletions: dict[str, Any] = {}
+    else:
+        deletions = _diff_maps(original or {}, modified, spec, _DiffOptions(ignore_changes_and_additions=True), "")
     return _merge_map(deletions, delta, spec, _PATCH_OF_PATCHES, "")
 
 

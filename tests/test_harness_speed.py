@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from typing import Any, ClassVar
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -261,3 +262,99 @@ def test_a_failure_found_through_the_choice_shrinks_to_its_two_steps() -> None:
     program = [line for n in getattr(info.value, "__notes__", ()) for line in str(n).splitlines()
                if line.startswith("state.") and line != "state.teardown()"]
     assert program == ["state.a_step()", "state.b_step(n=3)"], program
+
+
+# ---- transition checks skipped by the kinds whose changes they judge (Invariant.changes) --------------------
+def _rv_check(changes: tuple[str, ...]) -> Invariant:
+    from conformance.invariants import BY_NAME
+
+    return attrs.evolve(BY_NAME["resourceVersion only grows"], changes=changes)
+
+
+def _replicaset(rv: str) -> dict[str, Any]:
+    return {**RS, "metadata": {**RS["metadata"], "uid": "rs-uid", "resourceVersion": rv}}
+
+
+def test_a_step_that_lowers_only_a_replicasets_version_is_judged_and_a_wrong_declaration_is_caught() -> None:
+    # the seeded bug: a write that takes a ReplicaSet's resourceVersion back, and nothing else changed (a watch
+    # batch with that object alone); a declaration that leaves ReplicaSets out would skip the one check that sees it
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default", "uid": "p-uid",
+                                                          "resourceVersion": "4"}, "spec": {}}
+    before = WatchView({}, 0, "").advance("1", True, [pod, _replicaset("7")], [], 0)
+    after = before.advance("2", False, [_replicaset("3")], [], 0)
+    assert before.version("Pod") is after.version("Pod") and before.version("ReplicaSet") is not after.version(
+        "ReplicaSet"), "the views do not isolate the ReplicaSet change"
+    from conformance.harness import Violation
+    from conformance.invariants import Step
+
+    step = Step(ev.Reconcile("replicaset", "default/front"), None, before, after, True)
+    right = _rv_check(("Namespace", "Node", "Pod", "ReplicaSet", "Deployment"))
+    run = Run(load("external"), Stats(), (right,))
+    with pytest.raises(Violation, match="resourceVersion=3 after a change"):
+        run._check_step([right], step)
+    wrong = _rv_check(("Pod",))  # the seeded declaration bug
+    stats = Stats()
+    run = Run(load("external"), stats, (wrong,))
+    run._check_step([wrong], step)  # skipped: the bug goes unseen, but the check is still counted
+    assert stats.checks[wrong.name] == 1 and not stats.violations
+    run.audit_skips = True
+    with pytest.raises(AssertionError, match="its declared kinds are wrong"):
+        run._check_step([wrong], step)
+
+
+_AUDIT = settings(max_examples=6, stateful_step_count=25, derandomize=True, database=None, deadline=None,
+                  phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+
+
+def _audited(machine: str, adapter: str, invariants: tuple[Invariant, ...]) -> tuple[Stats, int]:
+    """The machine's stats, and how many skipped checks the audit ran anyway."""
+    from conformance.machines import factory
+
+    stats = Stats()
+    runs: list[Run] = []
+
+    def audit(run: Run) -> None:
+        run.audit_skips = True
+        runs.append(run)
+
+    run_state_machine_as_test(factory(machine, load(adapter), stats, invariants, on_run=audit), settings=_AUDIT)
+    return stats, sum(r.audited for r in runs)
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_every_skipped_transition_check_would_have_found_nothing_and_changed_nothing(machine: str) -> None:
+    from conformance.invariants import ALL
+
+    for adapter in ("external", "model"):
+        stats, audited = _audited(machine, adapter, ALL)  # raises when a skipped check had something to say
+        assert stats.steps > 20, f"{machine} on {adapter}: only {stats.steps} steps"
+        assert audited > stats.steps, f"{machine} on {adapter}: {audited} skipped checks audited in {stats.steps} steps"
+
+
+def test_the_audit_fails_a_declaration_that_leaves_out_a_kind_the_check_judges() -> None:
+    wrong = _rv_check(("Namespace",))  # resourceVersion only grows judges pods, sets, nodes... too
+    run = Run(load("external"), Stats(), (wrong,))
+    run.audit_skips = True
+    with pytest.raises(AssertionError, match=r"resourceVersion only grows.*its declared kinds are wrong"):
+        run.do(ev.Apply(RS))
+        run.settle()
+        run.do(ev.Scale("ReplicaSet", "default", "front", 3))  # an update of the set alone: no Namespace changed
+
+
+def test_a_repeated_view_reuses_the_verdicts_of_the_same_checks_only() -> None:
+    # the fast path of Run._check_state: the same objects and the same list of checks as the last time. A check
+    # that was not in that list is run (a stale or missing verdict would be a KeyError or a wrong count)
+    seen_a: list[int] = []
+    seen_b: list[int] = []
+    a, b = _pod_counter(seen_a), attrs.evolve(_pod_counter(seen_b), name="test: pods are counted again")
+    stats = Stats()
+    run = Run(load("external"), stats, (a, b))
+    view = run.view
+    first, both = [a], [a, b]
+    run._check_state(view, first)
+    run._check_state(view, first)
+    assert (len(seen_a), len(seen_b)) == (1, 0) and stats.checks[a.name] == 2
+    run._check_state(view, both)
+    assert (len(seen_a), len(seen_b)) == (1, 1), "a check new to the list was not run"
+    run._check_state(view, both)
+    assert (len(seen_a), len(seen_b)) == (1, 1) and stats.checks[b.name] == 2 and stats.checks[a.name] == 4

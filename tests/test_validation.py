@@ -1152,3 +1152,30 @@ def test_only_custom_resource_definitions_are_unchecked() -> None:
     # every served kind but CRDs is validated as upstream validates it; `validate` reports CRDs as not checked
     unchecked = sorted(k for k, info in REGISTRY.items() if not info.modelled)
     assert unchecked == ["CustomResourceDefinition"], f"unchecked kinds: {unchecked}"
+
+
+def test_structural_errors_come_in_the_order_of_the_keys_text_whatever_the_order_of_the_manifest() -> None:
+    # the check walks a struct in the manifest's own order and sorts only when it found errors: the report
+    # must not depend on that (kubectl users see the errors as the API server sorts them)
+    from refmodel.resources.schema import structural_errors
+
+    def deployment(spec: dict[str, object]) -> dict[str, object]:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "labels": {"a": "b"}},
+                "spec": spec}
+
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    orders = [
+        {"zeta": 1, "replicas": "three", "alpha": True, "template": template, "paused": None},
+        {"alpha": True, "template": template, "paused": None, "replicas": "three", "zeta": 1},
+    ]
+    reports = []
+    for spec in orders:
+        obj = deployment(spec)
+        errs = structural_errors("Deployment", "apps/v1", obj)
+        reports.append([(e.field, e.type) for e in errs])
+        assert "paused" not in obj["spec"], "a null field was not decoded as absent"
+    assert reports[0] == reports[1], f"{reports[0]} and {reports[1]}: the order followed the manifest"
+    assert [f for f, _ in reports[0]] == ["spec.alpha", "spec.replicas", "spec.zeta"], reports[0]
+    nested = deployment({"selector": {"matchLabels": {"z": 1, "a": 2}}, "template": template})
+    fields = [e.field for e in structural_errors("Deployment", "apps/v1", nested)]
+    assert fields == ["spec.selector.matchLabels[a]", "spec.selector.matchLabels[z]"], fields

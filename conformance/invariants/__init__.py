@@ -82,6 +82,10 @@ class Invariant:
     needs: frozenset[str] = frozenset()  # adapter capabilities without which it is not applicable
     intermediate: bool = False
     reads: tuple[str, ...] = ()  # kinds a state check reads: unchanged kinds => cached verdict
+    # transition checks: the kinds whose changes it judges. In a step that changed no object of these kinds
+    # its verdict is (0, []) and it leaves the context as it was, so the run counts it without running it
+    # (Run._check_step; tests/test_harness_speed.py audits every declaration over real runs)
+    changes: tuple[str, ...] = ()
     # judgeable across a live cluster's step, where any number of controller turns (reacting to earlier
     # requests too) lie between two observations; False: sound only from one request or turn to the next
     live: bool = True

@@ -21,6 +21,8 @@ Upstream sources for the ``API-*`` ids (their catalogue entries are in :mod:`con
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..view import View, diff_kind
 from . import Context, Invariant, Step, Verdict
 from ._helpers import name_of
@@ -135,7 +137,7 @@ def names_and_uids_are_unique(view: View, ctx: Context) -> Verdict:
     n, bad = 0, []
     for kind, ns, name in view.duplicates:
         bad.append(f"{kind}/{ns}/{name} is reported more than once, but names are unique per kind and namespace")
-    seen: dict[str, str] = {}
+    seen: dict[str, Any] = {}  # uid -> the object that has it (named only in a violation)
     for kind in TRACKED:
         for o in view.objects(kind):
             n += 1
@@ -143,9 +145,10 @@ def names_and_uids_are_unique(view: View, ctx: Context) -> Verdict:
             if not uid:
                 bad.append(f"{name_of(o)} has no uid, but every stored object has one")
             elif uid in seen:
-                bad.append(f"{name_of(o)} has uid {uid}, but so has {seen[uid]}; uids are unique in a cluster")
+                bad.append(f"{name_of(o)} has uid {uid}, but so has {name_of(seen[uid])}; uids are unique in a "
+                           "cluster")
             else:
-                seen[uid] = name_of(o)
+                seen[uid] = o
     return n, bad
 
 
@@ -211,14 +214,14 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("after settle, an hour with no requests changes nothing but container back-off",
               ("RS-1", "D-10", "P-3"), "convergence", stays_settled, needs=frozenset({"virtual-time"})),
     Invariant("resourceVersion only grows", ("API-1",), "transition", resource_version_only_grows,
-              intermediate=True),
+              intermediate=True, changes=TRACKED),
     Invariant("generation changes if and only if the spec does", ("API-2", "RS-4", "D-18"), "transition",
-              generation_changes_iff_spec_does, intermediate=True),
+              generation_changes_iff_spec_does, intermediate=True, changes=_GENERATION_KINDS),
     Invariant("a rejected write changes nothing", ("API-3",), "transition", rejected_write_changes_nothing),
     Invariant("a manifest that breaks a validation rule is rejected, naming the field",
               ("D-2", "L-5", "N-1", "N-2", "N-6", "P-4"), "transition", invalid_manifests_are_rejected),
     Invariant("names are unique per kind and namespace, and uids are unique", ("API-5", "NS-3"), "state",
               names_and_uids_are_unique, reads=TRACKED),
     Invariant("a deletionTimestamp, once set, is never cleared", ("API-4", "P-8", "GC-2"), "transition",
-              terminating_objects_stay_terminating, intermediate=True),
+              terminating_objects_stay_terminating, intermediate=True, changes=TRACKED),
 )

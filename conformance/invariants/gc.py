@@ -147,7 +147,7 @@ INVARIANTS: tuple[Invariant, ...] = (
               ("GC-2", "GC-5"), "convergence", owner_references_resolve),
     Invariant("the garbage collector deletes an object only when none of its owners is alive",
               ("GC-2", "GC-3"), "transition", collector_deletes_only_ownerless, intermediate=True,
-              needs=frozenset({"single-step", "intermediate"})),
+              needs=frozenset({"single-step", "intermediate"}), changes=_KINDS),
     Invariant("after an Orphan deletion settles, the dependents are kept without the owner reference",
               ("GC-2",), "convergence", orphaned_dependents_survive),
     Invariant("after settle, an object the run deleted is gone unless a pod on a failed node holds it",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ..view import View
@@ -177,6 +178,13 @@ def _held(svc: Obj) -> tuple[list[str], list[int]]:
     return ips, ports
 
 
+@lru_cache(maxsize=1024)
+def _usable_service_ip(ip: str) -> bool:
+    """``ip`` is one of the usable addresses of the service range (neither its network nor broadcast address)."""
+    addr = ipaddress.ip_address(ip)
+    return addr in SERVICE_CIDR and addr not in (SERVICE_CIDR.network_address, SERVICE_CIDR.broadcast_address)
+
+
 def allocations_unique_and_in_range(view: View, ctx: Context) -> Verdict:
     """SVC-2, SVC-5: no two Services share a cluster IP or a node port, and each lies in its range."""
     n, bad = 0, []
@@ -190,8 +198,7 @@ def allocations_unique_and_in_range(view: View, ctx: Context) -> Verdict:
         n += 1
         who = name_of(svc)
         for ip in ips:
-            addr = ipaddress.ip_address(ip)
-            if addr not in SERVICE_CIDR or addr in (SERVICE_CIDR.network_address, SERVICE_CIDR.broadcast_address):
+            if not _usable_service_ip(ip):
                 bad.append(f"{who} has clusterIP {ip}, but should have one of the usable addresses of {SERVICE_CIDR}")
             if ip in ip_owner:
                 bad.append(f"{who} has clusterIP {ip}, but {ip_owner[ip]} holds it already")

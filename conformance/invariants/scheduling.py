@@ -147,7 +147,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("the requests of the pods on a node fit within its allocatable", ("SCH-3",), "state",
               nodes_within_allocatable, intermediate=True, reads=("Pod", "Node")),
     Invariant("a pod is bound only to a Ready, schedulable node where it fits", ("SCH-2", "SCH-3", "SCH-5"),
-              "transition", binds_only_to_fitting_nodes, intermediate=True, live=False),
+              "transition", binds_only_to_fitting_nodes, intermediate=True, live=False, changes=("Pod",)),
     Invariant("after settle, a pending pod fits on no Ready, schedulable node", ("SCH-2", "SCH-3"), "convergence",
               pending_pods_have_no_room),
     Invariant("after settle, no active pod is left on a node that is not Ready", ("NODE-1", "NODE-2"),

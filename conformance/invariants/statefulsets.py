@@ -9,7 +9,7 @@ identity and claim properties judge every step, any adapter.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..view import View, controller_uid, diff_kind
@@ -170,8 +170,14 @@ def one_pod_per_identity(view: View, ctx: Context) -> Verdict:
 
 
 # ---- SS-3, SS-13, trap 11: template claims are deleted only as the retention policy says ----------------
-def _template_claims(view: View) -> Iterable[tuple[Obj, Obj]]:
-    """(claim, set) for every claim named ``<template>-<set>-<ordinal>`` after a live set's template."""
+def _template_claims(view: View) -> list[tuple[Obj, Obj]]:
+    """(claim, set) for every claim named ``<template>-<set>-<ordinal>`` after a live set's template
+    (memoised per view: every step asks for its before view's)."""
+    return view.memo("sts-template-claims", _find_template_claims)  # type: ignore[no-any-return]
+
+
+def _find_template_claims(view: View) -> list[tuple[Obj, Obj]]:
+    out = []
     for sts in view.objects("StatefulSet"):
         ns = sts["metadata"]["namespace"]
         name = sts["metadata"]["name"]
@@ -180,12 +186,16 @@ def _template_claims(view: View) -> Iterable[tuple[Obj, Obj]]:
             for claim in view.objects("PersistentVolumeClaim", ns):
                 cname = claim["metadata"]["name"]
                 if cname.startswith(prefix) and cname[len(prefix):].isdigit():
-                    yield claim, sts
+                    out.append((claim, sts))
+    return out
 
 
 def claims_deleted_only_by_policy(step: Step, ctx: Context) -> Verdict:
+    claims = _template_claims(step.before)
+    if step.before.version("PersistentVolumeClaim") is step.after.version("PersistentVolumeClaim"):
+        return len(claims), []  # every claim is the same object after the step: none was deleted
     n, bad = 0, []
-    for claim, sts in _template_claims(step.before):
+    for claim, sts in claims:
         md = claim["metadata"]
         n += 1
         if _terminating(claim):
@@ -214,10 +224,10 @@ def claims_deleted_only_by_policy(step: Step, ctx: Context) -> Verdict:
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("under OrderedReady a StatefulSet creates pod n only while pods start..n-1 exist, Running and Ready, "
               "one pod per turn", ("SS-5",), "transition", ordered_creation, intermediate=True,
-              needs=frozenset({"single-step", "intermediate"})),
+              needs=frozenset({"single-step", "intermediate"}), changes=("Pod",)),
     Invariant("under OrderedReady a StatefulSet scales down from the highest ordinal, one pod at a time",
               ("SS-6",), "transition", ordered_scale_down, intermediate=True,
-              needs=frozenset({"single-step", "intermediate"})),
+              needs=frozenset({"single-step", "intermediate"}), changes=("Pod",)),
     Invariant("a StatefulSet never has more than one pod per identity (ordinal)", ("SS-2",), "state",
               one_pod_per_identity, intermediate=True, reads=("Pod",)),
     Invariant("a StatefulSet's template claims are never deleted under Retain, and otherwise only through the "

@@ -324,9 +324,9 @@ def config_updates_reach_volumes_not_env(step: Step, ctx: Context) -> Verdict:
 
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("a claim's requested size never shrinks", ("PV-8",), "transition", claim_requests_never_shrink,
-              intermediate=True),
+              intermediate=True, changes=(PVC,)),
     Invariant("a bound claim stays bound to the same volume", ("PV-4",), "transition", bound_claims_stay_bound,
-              intermediate=True),
+              intermediate=True, changes=(PVC,)),
     Invariant("one ReadWriteOncePod claim is used by at most one pod", ("PV-9",), "state",
               read_write_once_pod_claims_have_one_pod, intermediate=True, reads=(PVC, "Pod")),
     Invariant("no data token is lost while its volume exists", ("PV-6",), "transition", volume_data_is_kept,

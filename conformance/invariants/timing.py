@@ -352,14 +352,17 @@ def deadline_not_before_progress_deadline(step: Step, ctx: Context) -> Verdict:
 
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("a pod on a node with a NoExecute taint is evicted no earlier than its tolerationSeconds after the "
-              "taint", ("NODE-2", "SCH-6"), "transition", eviction_not_before_toleration, intermediate=True),
+              "taint", ("NODE-2", "SCH-6"), "transition", eviction_not_before_toleration, intermediate=True,
+              changes=("Pod",)),
     Invariant("a ReplicaSet counts a pod available no earlier than minReadySeconds after it became Ready",
-              ("P-6", "RS-4"), "transition", available_not_before_min_ready, intermediate=True),
+              ("P-6", "RS-4"), "transition", available_not_before_min_ready, intermediate=True,
+              changes=("ReplicaSet",)),
     Invariant("a crashed container restarts no earlier than its back-off (10 s, doubling, reset after 10 min)",
               ("P-3",), "transition", restart_not_before_backoff, intermediate=True),
     Invariant("a crash-looping container restarts once its back-off is over, and the back-off stops at 5 minutes",
               ("P-3",), "transition", restart_not_after_backoff, intermediate=True,
               needs=frozenset({"virtual-time"})),
     Invariant("a Deployment reports ProgressDeadlineExceeded no earlier than progressDeadlineSeconds after its last "
-              "progress", ("D-19",), "transition", deadline_not_before_progress_deadline, intermediate=True),
+              "progress", ("D-19",), "transition", deadline_not_before_progress_deadline, intermediate=True,
+              changes=("Deployment",)),
 )

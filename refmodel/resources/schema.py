@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import FieldError, json_type
@@ -166,21 +167,11 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
         if not isinstance(value, dict):
             errs.append(_type_error(path, value, "object"))
             return value
-        for k in _sorted_keys(value):
-            sub = fields.get(k)
-            v = value[k]
-            if type(v) is str and sub == "string":
-                continue  # the common leaf: nothing to normalise or report
-            if sub == "{}string" and type(v) is dict and _all_strings(v):
-                continue  # labels, annotations, data: nothing to normalise or report
-            p = f"{path}.{k}" if path else str(k)
-            if sub is None:
-                errs.append(_unknown(p))
-                continue
-            if v is None:
-                del value[k]  # null decodes to the zero value, which serialises as absent
-                continue
-            value[k] = _check(v, sub, p, errs, spec)
+        start = len(errs)
+        _check_fields(value, list(value), fields, spec, path, errs)
+        if len(errs) > start:  # errors are reported in the order of the keys' text: check again in that order
+            del errs[start:]  # (the first pass normalised in place; checking a normalised value is idempotent)
+            _check_fields(value, _sorted_keys(value), fields, spec, path, errs)
         return value
     if spec.startswith("[]"):
         if not isinstance(value, list):
@@ -198,13 +189,11 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
         item = spec[2:]
         if item == "string" and _all_strings(value):
             return value  # the common case (labels, data), nothing to normalise or report
-        for k in _sorted_keys(value):
-            p = f"{path}[{k}]"
-            if not isinstance(k, str):
-                errs.append(FieldError("Invalid value", p, "map keys must be strings", k, True))
-                continue
-            v = value[k]
-            value[k] = _zero(item) if v is None else _check(v, item, p, errs, owner)
+        start = len(errs)
+        _check_entries(value, list(value), item, path, errs, owner)
+        if len(errs) > start:  # reported in the order of the keys' text, as for a struct's fields
+            del errs[start:]
+            _check_entries(value, _sorted_keys(value), item, path, errs, owner)
         return value
     if spec == "string":
         if not isinstance(value, str):
@@ -265,6 +254,38 @@ def _check(value: Any, spec: str, path: str, errs: list[FieldError], owner: str 
     if spec == "object":
         _finite_errors(value, path, errs)
     return value
+
+
+def _check_fields(value: dict[str, Any], keys: list[Any], fields: Mapping[str, str], spec: str, path: str,
+                  errs: list[FieldError]) -> None:
+    """The fields ``keys`` of the struct ``value`` (of type ``spec``), checked and normalised in place."""
+    for k in keys:
+        sub = fields.get(k)
+        v = value[k]
+        if type(v) is str and sub == "string":
+            continue  # the common leaf: nothing to normalise or report
+        if sub == "{}string" and type(v) is dict and _all_strings(v):
+            continue  # labels, annotations, data: nothing to normalise or report
+        p = f"{path}.{k}" if path else str(k)
+        if sub is None:
+            errs.append(_unknown(p))
+            continue
+        if v is None:
+            del value[k]  # null decodes to the zero value, which serialises as absent
+            continue
+        value[k] = _check(v, sub, p, errs, spec)
+
+
+def _check_entries(value: dict[Any, Any], keys: list[Any], item: str, path: str, errs: list[FieldError],
+                   owner: str) -> None:
+    """The entries ``keys`` of the map ``value`` (values of type ``item``), checked and normalised in place."""
+    for k in keys:
+        p = f"{path}[{k}]"
+        if not isinstance(k, str):
+            errs.append(FieldError("Invalid value", p, "map keys must be strings", k, True))
+            continue
+        v = value[k]
+        value[k] = _zero(item) if v is None else _check(v, item, p, errs, owner)
 
 
 def _all_strings(value: dict[Any, Any]) -> bool:
