@@ -11,17 +11,24 @@ new state per batch of writes; the set of dirty ``(controller, key)`` work items
 re-queue them; the virtual clock; the environment's facts (failed nodes, images that cannot be pulled);
 monotonic counters for uids, resourceVersions and pod IPs.
 A controller's batch of creates, Bindings or status writes moves the indexes in one pass per run of
-them (:meth:`_Txn.index_creates`, :meth:`_Txn.index_bindings`, :meth:`_Txn.index_statuses`): the counts
+(at most 256 of) them (:meth:`_Txn.index_creates`, :meth:`_Txn.index_bindings`, :meth:`_Txn.index_statuses`): the counts
 the writes move (a controller's :class:`PodStats`, a node's usage) are summed and written once per
 controller and node and transaction, not once per pod, and the index entries a run of one controller's pods
 goes to are looked up once.
 Cost that still grows with the cluster: every read and write of a persistent map costs O(log32 n) node
 visits, and the maps keyed by pod (the objects, the work queue, the timers, the uid, owner and label-set
-indexes) have about four levels at 100,000 pods against three at 10,000, with more cache misses: per pod a
-bulk converge still makes about twenty such lookups and writes (its create, binding and two status writes,
-its work keys queued and taken, its timer), which is most of why 100,000 pods cost more than ten times
-10,000. The hot paths avoid repeating them (a transaction does not re-read what it writes; ``enqueue_many``
-drops duplicates before looking in the queue).
+indexes) have about four levels at 100,000 pods against three at 10,000: per pod a bulk converge still makes
+about twenty such lookups and writes (its create, binding and two status writes, its work keys queued and
+taken, its timer). The hot paths avoid repeating them (a transaction does not re-read what it writes;
+``enqueue_many`` drops duplicates before looking in the queue). What grows most is memory traffic, not
+work: instruction counts are linear in the pods (20,000 cost 2.01 times 10,000), but a processor's last-level
+cache (32 MiB here) holds the objects of about 10,000 pods, so at 100,000 every pass over all the pods reads
+each one from memory again. A simulated cache (callgrind ``--cache-sim``, 40,000 pods) counts about 195
+last-level misses per pod, 170 of them in the work that passes over every pod once their readiness timers
+fire together: the kubelet's syncs and flush, the status writes, their index upkeep and watches, and the
+release of the pods' previous versions. Work that re-reads what was just
+written is therefore done while it is still cached: the index upkeep of a batch runs every 256 writes
+(``apiserver._INDEX_RUN``), not after the batch's last write.
 **Not modelled:** watch streams and informer lag: a controller sees the state as of its turn, which is
 one of the interleavings a real cluster allows.
 """
@@ -47,6 +54,7 @@ __all__ = [
     "ClusterState",
     "PodStats",
     "Ref",
+    "UnscheduledLog",
     "format_time",
     "index_errors",
     "parse_time",
@@ -94,6 +102,73 @@ class ClusterConfig:
     default_storage_class: str = "standard"
 
 
+class UnscheduledLog:
+    """The writes of pods with no node, newest first: one link per request that wrote any pod that had no
+    node before or after the write (created, bound, written or removed while unscheduled), holding for
+    each, in the order written, its (namespace, name) and the pod as written when it still has no node
+    (None when the write bound or removed it). The API server appends a link on commit (:meth:`after`); the
+    scheduler's queue takes what was written since its last turn (:meth:`since`), as upstream's scheduling
+    queue is fed the informer's add/update/delete events of unassigned pods (``pkg/scheduler/eventhandlers.go``:
+    addPodToSchedulingQueue, updatePodInSchedulingQueue, deletePodFromSchedulingQueue) rather than listing
+    them (refmodel/controllers/scheduler.py).
+
+    An access path, not part of the state's value: every log equals every other (a state's equality and
+    hash ignore it) and a copy (pickle) starts empty. Capped at :data:`LOG_CAP` writes: past it the chain
+    starts again, and a reader whose mark is gone lists the pending pods instead.
+    """
+
+    __slots__ = ("older", "size", "writes")
+
+    def __init__(self, older: UnscheduledLog | None = None,
+                 writes: tuple[tuple[tuple[str, str], FrozenDict | None], ...] = (), size: int = 0) -> None:
+        self.older, self.writes, self.size = older, writes, size
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnscheduledLog)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UnscheduledLog, ())
+
+    def after(self, writes: list[tuple[Ref, Any, Any, bool]]) -> UnscheduledLog:
+        """This log with a link for ``writes`` (one request's committed writes), or itself when none wrote a
+        pod that had no node before or after."""
+        out = []
+        for ref, old, new, status_only in writes:
+            if ref[0] == "Pod":
+                if new is not None:
+                    if not new["spec"].get("nodeName"):
+                        out.append(((ref[1], ref[2]), new))
+                        continue
+                    if status_only:  # (the spec, and so the node, is the one before: the commonest write)
+                        continue
+                if old is not None and not old["spec"].get("nodeName"):
+                    out.append(((ref[1], ref[2]), None))
+        if not out:
+            return self
+        size = self.size + len(out)
+        if size > LOG_CAP:
+            return UnscheduledLog(None, tuple(out), len(out))
+        return UnscheduledLog(self, tuple(out), size)
+
+    def since(self, mark: UnscheduledLog) -> list[tuple[tuple[str, str], FrozenDict | None]] | None:
+        """The writes after ``mark`` (a link of this log), oldest first; None when ``mark`` is not in this
+        log (another state's, or dropped by the cap)."""
+        links = []
+        link: UnscheduledLog | None = self
+        while link is not mark:
+            if link is None:
+                return None
+            links.append(link.writes)
+            link = link.older
+        return [w for writes in reversed(links) for w in writes]
+
+
+LOG_CAP = 1 << 14
+
+
 @attrs.frozen
 class ClusterState:
     """Everything there is. Build one with :func:`refmodel.new_cluster`; change it only with ``step``."""
@@ -118,6 +193,8 @@ class ClusterState:
     ip_seq: int = 0
     seq: int = 0  # work-queue order
     config: ClusterConfig = ClusterConfig()
+    # the writes of unscheduled pods, for the scheduler's queue (not part of the value: :class:`UnscheduledLog`)
+    unscheduled: UnscheduledLog = attrs.field(factory=UnscheduledLog, eq=False, repr=False)
 
     def replace(self, **changes: Any) -> ClusterState:
         """``attrs.evolve`` for this class (replaced below by a generated, faster equivalent)."""

@@ -101,3 +101,33 @@ def test_batches_store_and_index_what_single_requests_do(strict: bool) -> None:
     pods = sorted(state.iter_kind("Pod", "default"), key=lambda p: p["metadata"]["name"])
     _both(state, "update", "status", [with_(p, status=with_(p["status"], conditions=())) if i % 2 else p
                                       for i, p in enumerate(pods)])
+
+
+def test_batches_longer_than_an_index_run_store_and_index_what_single_requests_do() -> None:
+    """A batch longer than ``apiserver._INDEX_RUN`` moves its index entries run by run; a general-path item
+    just before and just after a run's end must see the runs before it indexed (seeded bugs caught: a run
+    indexed twice, a run whose writes are never indexed)."""
+    run = apiserver._INDEX_RUN
+    state = rm.new_cluster(3)
+    n = 2 * run + 5
+    creates = [_pod("web", "web-1") for _ in range(n)]
+    for at in (run - 1, run + 1, 2 * run):  # an orphan's general upkeep settles the counts moved before it
+        creates[at] = _pod("lone", None)
+    state = _both(state, "create", "", creates)
+    pods = sorted(state.iter_kind("Pod", "default"), key=lambda p: p["metadata"]["name"])
+    bindings: list[Any] = [
+        freeze({"apiVersion": "v1", "kind": "Binding",
+                "metadata": {"name": p["metadata"]["name"], "namespace": "default"},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": f"node-{i % 3}"}})
+        for i, p in enumerate(pods)]
+    bindings[run] = {"metadata": {"name": pods[run]["metadata"]["name"], "namespace": "default"},
+                     "target": {"name": "node-1"}}  # a user's Binding: the general writer
+    state = _both(state, "create", "binding", bindings)
+    now = state.timestamp()
+    ready = freeze({"phase": "Running", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}]})
+    done = freeze({"phase": "Succeeded", "conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": now}]})
+    pods = sorted(state.iter_kind("Pod", "default"), key=lambda p: p["metadata"]["name"])
+    state = _both(state, "update", "status", [with_(p, status=done if i in (run - 1, run + 2) else ready)
+                                              for i, p in enumerate(pods)])
+    ready_pods = sum(1 for p in state.iter_kind("Pod", "default") if p["status"].get("phase") == "Running")
+    assert ready_pods == n - 2, f"{ready_pods} pods Running, but should be {n - 2} (two finished)"

@@ -795,3 +795,40 @@ def test_queue_forgets_a_deleted_pod_it_had_set_aside() -> None:
     assert rm.get(s, "Pod", "p") is None, "the unbound pod should be gone at once"
     s = rm.converge(rm.apply_manifest(s, _pod("p", cpu="100m")))
     assert _scheduled_condition(s, "p")[0] == "node-0", "a pod recreated under the name of one set aside was not scheduled"
+
+
+def test_queue_fed_by_the_log_is_the_queue_built_from_the_pending_pods(monkeypatch: pytest.MonkeyPatch) -> None:
+    # TestPriorityQueue_Add / _Update / _Delete (pkg/scheduler/backend/queue/scheduling_queue_test.go): the
+    # queue follows the informer's events of unassigned pods; here the state's log of their writes
+    # (ClusterState.unscheduled). On every turn of a scenario that creates, binds, marks and deletes pending
+    # pods, the queue kept and fed by the log must hold the entries, in the order, that building it from the
+    # pending pods gives, and be built from them only on the first turn (a log that misses writes would be
+    # caught by the count check and rebuilt, hiding the miss)
+    from refmodel.controllers import scheduler
+
+    active = scheduler._active_queue
+    turns = {"turns": 0, "built": 0}
+
+    def checked(state: ClusterState, pending_keys: Any) -> Any:
+        kept = scheduler._QUEUE[0]
+        fed = isinstance(kept, scheduler._Queue) and state.unscheduled.since(kept.mark) is not None
+        queue = active(state, pending_keys)
+        q = scheduler._QUEUE[0]
+        fresh = scheduler._Queue()
+        fresh.apply([(key, state.get("Pod", *key)) for key in pending_keys])
+        turns["turns"] += 1
+        turns["built"] += not fed or len(q.entries) != len(pending_keys) or q is not kept
+        assert q.entries == fresh.entries, f"turn {turns['turns']}: kept entries differ from the pending pods'"
+        assert queue == fresh.order, f"turn {turns['turns']}: kept queue order differs from the pending pods'"
+        assert (q.specs.keys(), q.claims, q.said) == (fresh.specs.keys(), fresh.claims, fresh.said), (
+            f"turn {turns['turns']}: the kept figures (templates, claims, messages) differ from the pending pods'")
+        return queue
+
+    monkeypatch.setattr(scheduler, "_active_queue", checked)
+    scheduler._QUEUE[0] = None
+    states = _queue_scenario()
+    assert turns["turns"] > 20, f"{turns['turns']} scheduler turns, but the scenario should make many"
+    assert turns["built"] == 1, f"the queue was built from the pending pods on {turns['built']} of {turns['turns']} " \
+        "turns, but only the first should (every later one is fed by the log)"
+    waiting = sum(1 for s in states if s.pods_by_node.get(""))
+    assert waiting > 50, f"{waiting} states with pending pods, but the scenario should keep pods waiting"

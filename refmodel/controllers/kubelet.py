@@ -449,7 +449,7 @@ def sync_pods(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
             run = _Run(_remove(run.state(), removals))
             removals = []
             base, dirty = run.base, run.dirty
-        ref = (ns, name)
+        ref = (md["namespace"], md["name"])  # the pod's own strings (the pods map's keys: found by identity)
         pending = run.pendings.get(node_name)
         if pending is None and run.pending is not None:
             pending = run.pending.get(node_name)

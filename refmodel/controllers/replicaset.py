@@ -15,10 +15,12 @@ deletion order between bursts (:class:`_Ranking`): the first burst lists the Rep
 builds one key per pod (``ranked``), per node; each later burst merges the per-node queues under the nodes'
 current ranks (the related pods per node come from the state's per-controller node counts) and takes the
 ``burst`` most deletable, in O(nodes + burst log nodes). Over a rollout of n pods on n/100 nodes that is n/500
-bursts x n/100 nodes, the one term of the controller's cost that grows faster than n (node entries per pod
-of a rollout: 0.15 at 10,000 pods, 0.30 at 20,000, about 1.5 at 100,000; the ranks are counted by C-level
+bursts x n/100 nodes, the one term of the controller's cost that grows faster than n (``node_entries`` per
+pod of a rollout: 0.16 at 10,000 pods, 0.31 at 20,000, 1.0 at 50,000; the ranks are counted by C-level
 passes, :func:`_node_ranks`, leaving one heap entry per node in Python); a heap kept between bursts would
-need to know which nodes' ranks changed, which the per-node counts do not say without a pass over them. The order is rebuilt (O(pods)) when
+need to know which nodes' ranks changed, which the per-node counts do not say without a pass over them (a
+log of the per-node count moves, as the state keeps one of the unscheduled pods' writes for the scheduler,
+would: not built). The order is rebuilt (O(pods)) when
 one of the ReplicaSet's active pods was written since (its ``PodStats`` entry is then another object) or the clock
 moved a ready or creation time into another log-scale bucket: a rollout of n pods ranks each pod about once per wave of the
 rolling update, whatever n, where upstream's getPodsToDelete lists and sorts every pod on every burst.
@@ -444,6 +446,9 @@ def _take(state: ClusterState, rs: FrozenDict, diff: int) -> list[FrozenDict]:
     r = _ranking(state, uid, state.config.start_time + state.now)
     r.stats = _STALE  # until :func:`_taken` sees the deletions done
     ranks = _node_ranks(_related_nodes(state, rs), list(r.queues))
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "node_entries", len(r.queues))
     heap: list[tuple[tuple[Any, ...], str]] = []
     for node, q in r.queues.items():
         if q:

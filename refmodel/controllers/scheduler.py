@@ -17,32 +17,38 @@ in ``unschedulablePods`` (``AddUnschedulableIfNotPresent``) until a cluster even
 (``EventsToRegister``: node added or changed, an assigned pod deleted) moves it back
 (``MoveAllToActiveOrBackoffQueue``), and ``schedule_one.go`` (``handleSchedulingFailure`` -> ``updatePod``)
 writes PodScheduled=False only when ``UpdatePodCondition`` reports a change. The model's turns come on
-those events (the watches below) and retry every pending pod, in the queue order kept between turns
-(``_QUEUE``: each pod's entry, order, filters and the message it carries, reused while the pod object
-is the same one; unchanged entries are found and kept in order by C-level passes, new ones merged in).
+those events (the watches below) and retry every pending pod, in queue order.
+The queue is kept between turns (:class:`_Queue`) and fed, as upstream's is by its informer's events of
+unassigned pods (``pkg/scheduler/eventhandlers.go``: addPodToSchedulingQueue, updatePodInSchedulingQueue,
+deletePodFromSchedulingQueue), by the state's log of the writes of unscheduled pods
+(``ClusterState.unscheduled``, appended by the API server on commit, :class:`~refmodel.state.UnscheduledLog`):
+a turn takes only the pods written since the last one (created, bound, marked, deleted: the log holds
+each as written, so nothing is looked up), builds their entries again (order, filters, the message they
+carry: counted as ``entries``) or drops them, and moves them in the ordered list; the turn then marks the
+log (a fresh link in the state it returns) and its own writes reach the next turn the same way.
+A state whose log does not reach back to the kept queue's mark (another state, a branch, the log's cap)
+gets its queue built from the pending pods. The entries are also kept by template, by use of claims and by
+the message they carry, so a turn need not look at the others.
 A turn over one template's pods (a rollout's surge) binds in order until no node has room for the
-template, then gives every remaining pod one message: only those not carrying it yet are visited and
-written. A pod left unschedulable therefore costs one C-level comparison per turn, not an attempt
-(counted as ``attempts``: pods placed or marked one by one; ``tests/test_work_counters.py`` holds it per
-pod between sizes). With several templates pending, the turn walks them pod by pod
-(``_Turn.in_order``), as before. Backoff (``podBackoffQ``, 1 s doubling to 10 s) is not modelled: the
-model retries on the turn the event brings (kept from before; changing it would move every placement).
-**Cost:** a one-template turn is O(pods placed + pods newly marked + nodes whose score changed) in Python
-plus a few C-level passes over the pending pods (one lookup of each by name: cache-bound, about 1 us per
-pending pod per turn). A rollout's turns grow with its size (bursts of 500), so those passes are the one
-term that grows with turns x pending pods: 1.3 million pod-turns at 100,000 pods. A 100,000-pod rollout
-on default nodes spent 14.1 s in the scheduler (26.5 s before; CPU time, both run side by side on a loaded
-machine), 0.85 s at 10,000: what remains is mostly its writes, one binding per pod and one
-PodScheduled=False per pod that waited (0.39 per pod at 5,000 pods, 0.56 at 20,000: each waiting pod is
-marked once, all with one message; a larger share of the surge waits for the old pods' removal at larger
-sizes, which is behaviour, not cost), through the apiserver. A
-one-template turn sends its PodScheduled=False writes as one request, and the pods it marks with one message
-share their conditions (:func:`_unschedulable_conditions`), so the kubelet's and the state's memos keyed
-by the conditions' identity serve them with one entry. The per-turn passes measured: pending pods looked
-at per pod of a rollout, 2.15 at 10,000 pods and 3.25 at 20,000 (15 and 27 turns), about 0.4 us of CPU
-per lookup in the pods' map. Dropping them needs a log of the pods written since the last turn, which
-the state does not keep (the queue kept here is validated by identity, so that any state may be
-converged, branches included).
+template, then gives every remaining pod one message: only those not carrying it yet (from the entries
+by message) are visited and written. A pod left unschedulable therefore costs nothing per turn, as in
+upstream's unschedulablePods (counted as ``attempts``: pods placed or marked one by one;
+``tests/test_work_counters.py`` holds it and ``entries`` per pod between sizes).
+With several templates pending, the turn walks them pod by pod (``_Turn.in_order``), as before. Backoff
+(``podBackoffQ``, 1 s doubling to 10 s) is not modelled: the model retries on the turn the event brings
+(kept from before; changing it would move every placement).
+**Cost:** a one-template turn is O(pods written since the last turn + pods placed + pods newly marked +
+nodes whose score changed), and moves the ordered list of pending entries in C (a ``del`` of the pods
+bound, an ``extend`` of the new ones: a memmove, no entry visited). Before the log, every turn looked up
+every pending pod by name (turns x pending pods): 3.1 lookups per pod of a rollout at 10,000 pods, 4.2
+at 20,000; now none, and 1.52 and 1.56 entries built per pod (a pod's creation, and its mark when it
+waited). What remains is mostly the scheduler's
+writes, one binding per pod and one PodScheduled=False per pod that waited (each waiting pod is marked
+once, all with one message; a larger share of the surge waits for the old pods' removal at larger sizes,
+which is behaviour, not cost), through the apiserver. A one-template turn sends its PodScheduled=False
+writes as one request, and the pods it marks with one message share their conditions
+(:func:`_unschedulable_conditions`), so the kubelet's and the state's memos keyed by the conditions'
+identity serve them with one entry.
 The bindings of a turn are committed together. The "0/N nodes are available" reasons are one pass over
 the nodes per template and node usage, not per pod. A lone pod is placed by one pass over the feasible
 nodes (``_best_node``): O(nodes) per pod, as upstream's findNodesThatFitPod and prioritizeNodes, which
@@ -60,10 +66,10 @@ preemption; pod affinity; volume binding (storage issue).
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
-from itertools import compress, filterfalse, repeat
-from operator import add, eq, is_, itemgetter, ne, not_
+from itertools import compress, repeat
+from operator import add, is_, itemgetter, ne
 from typing import Any
 
 from .. import volumebinding
@@ -72,7 +78,7 @@ from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..podutil import get_condition, pod_requests_vector
 from ..quantity import milli_value, value_ceil
 from ..resources.common import parse_go_int
-from ..state import ClusterState
+from ..state import ClusterState, UnscheduledLog
 from . import Controller, bind_many, register, update_status, update_status_many
 
 __all__ = ["least_allocated_score", "node_allocatable", "node_is_ready", "tolerates", "unschedulable_reasons"]
@@ -266,61 +272,119 @@ def _queue_order(pod: Mapping[str, Any]) -> tuple[int, str, str, str]:
 # scheduler does not take it, whether it uses claims, the message of its PodScheduled=False condition or
 # None, its key, its spec, its namespace, its name)
 Queued = tuple[FrozenDict, tuple[int, str, str, str] | None, bool, str | None, tuple[str, str], Any, str, str]
-# the queue as the last turn left it: the entries by key; the entries it takes, in order; the others (pods
-# being deleted, finished, or another scheduler's). Every entry is in exactly one of the two lists.
-_QUEUE: list[tuple[dict[tuple[str, str], Queued], list[Queued], list[Queued]]] = [({}, [], [])]
 _POD, _ORDER, _CLAIMS, _SAID, _KEY, _SPEC, _NS, _NAME = (itemgetter(i) for i in range(8))
 
 
+class _Queue:
+    """The scheduling queue as the last turn left it (``PriorityQueue``: activeQ and unschedulablePods in
+    one), kept up to date from the writes of unscheduled pods the state logs (``ClusterState.unscheduled``),
+    as upstream's queue is from its informer's events: a turn costs what was written since the last one."""
+
+    __slots__ = ("claims", "entries", "mark", "order", "said", "specs")
+
+    def __init__(self) -> None:
+        self.mark = UnscheduledLog()  # the log's link when the turn that kept this queue began (in no other state)
+        self.entries: dict[tuple[str, str], Queued] = {}  # every pending pod's entry
+        self.order: list[Queued] = []  # the entries this scheduler takes, in queue order
+        # over ``order``: its entries by their pods' spec (id -> [spec, count]), the number that use claims,
+        # and their keys by the message their pods carry (``None``: none yet)
+        self.specs: dict[int, list[Any]] = {}
+        self.claims = 0
+        self.said: dict[str | None, dict[tuple[str, str], None]] = {}
+
+    def count(self, e: Queued, sign: int) -> None:
+        """Count ``e`` into (``sign`` 1) or out of (-1) the figures kept over ``order``."""
+        spec = self.specs.get(id(e[5]))
+        if spec is None:
+            spec = self.specs[id(e[5])] = [e[5], 0]
+        spec[1] += sign
+        if not spec[1]:
+            del self.specs[id(e[5])]
+        self.claims += sign * e[2]
+        group = self.said.get(e[3])
+        if group is None:
+            group = self.said[e[3]] = {}
+        if sign > 0:
+            group[e[4]] = None
+        else:
+            del group[e[4]]
+            if not group:
+                del self.said[e[3]]
+
+    def apply(self, writes: list[tuple[tuple[str, str], FrozenDict | None]]) -> None:
+        """The entries of the pods ``writes`` name (written since the last turn: each pod as it is now, None
+        when it is bound or gone) as they are now: dropped, or built again (counted as ``entries``);
+        ``order`` keeps its order (an entry is replaced in its place, the new ones merged in; no other entry
+        is looked at)."""
+        entries, order = self.entries, self.order
+        gone: dict[int, Queued] = {}  # entries that leave ``order``, by identity
+        fresh: list[Queued] = []
+        built = 0
+        for key, pod in dict(writes).items():  # (the last write of each pod)
+            old = entries.get(key)
+            if old is not None and old[0] is pod:
+                continue
+            new = None
+            if pod is None:
+                entries.pop(key, None)
+            else:
+                new = entries[key] = _queued(pod, key)
+                built += 1
+            if old is not None and old[1] is not None:
+                self.count(old, -1)
+                if new is not None and new[1] == old[1]:
+                    order[bisect_left(order, old[1], key=_ORDER)] = new  # its place in the queue is the same
+                    self.count(new, 1)
+                    continue
+                gone[id(old)] = old
+            if new is not None and new[1] is not None:
+                self.count(new, 1)
+                fresh.append(new)
+        counters = _counters()
+        if counters is not None:
+            counters.add(NAME, "entries", built)
+        if gone:
+            k = 0  # the pods bound last turn are the first in the queue: one ``del``
+            while k < len(order) and id(order[k]) in gone:
+                del gone[id(order[k])]
+                k += 1
+            del order[:k]
+            for at in sorted((bisect_left(order, e[1], key=_ORDER) for e in gone.values()), reverse=True):
+                del order[at]
+        if fresh:  # merged in: the entries before the first new one stay where they are (new pods are the newest)
+            fresh.sort(key=_ORDER)
+            at = bisect_right(order, fresh[0][1], key=_ORDER)
+            order[at:] = fresh if at == len(order) else sorted(order[at:] + fresh, key=_ORDER)
+
+    def unmarked(self, queue: list[Queued], i: int, msg: str) -> list[Queued]:
+        """The entries of ``queue[i:]`` whose pods do not carry ``msg``, in order: from the keys by message
+        when ``queue`` is ``order`` (the pods written or new since they were marked), else by a pass."""
+        if queue is not self.order:
+            return list(compress(queue[i:], map(ne, map(_SAID, queue[i:]), repeat(msg))))
+        before = set(map(_KEY, queue[:i]))
+        keys = [k for said, group in self.said.items() if said != msg for k in group if k not in before]
+        return sorted(map(self.entries.__getitem__, keys), key=_ORDER)
+
+
+_QUEUE: list[Any] = [None]  # the queue as the last turn left it (anything but a _Queue: none kept)
+
+
 def _active_queue(state: ClusterState, pending_keys: Any) -> list[Queued]:
-    """The pending pods this scheduler takes, in queue order.
-
-    An entry is kept from the last turn while its pod object is the same one (an unchanged pod is still
-    pending): a rollout's turns retry the same thousands of surge pods, and recomputing their order,
-    filters and condition per turn was most of a turn's cost. The kept entries are checked and kept in
-    order by passes that run in C (``map``, ``compress``: one lookup of each pod by name); the pending
-    pods without an entry (new, or changed) are found by a C-level filter when the counts say there are
-    any, built, and merged in after the last kept entry that comes before them all (new pods are mostly
-    the newest): a turn costs O(pods new or changed) in Python and a few C-level passes over the queue.
-    """
-    by_ns = state.objects.get("Pod") or EMPTY
-    entries, order, aside = _QUEUE[0]
-    order = _still_pending(by_ns, entries, order)
-    aside = _still_pending(by_ns, entries, aside)
-    fresh: list[Queued] = []
-    if len(pending_keys) != len(entries):
-        for k in filterfalse(entries.__contains__, pending_keys):
-            pod = (by_ns.get(k[0]) or EMPTY).get(k[1])
-            if pod is not None:
-                e = entries[k] = _queued(pod, k)
-                if e[1] is None:
-                    aside = [*aside, e]
-                else:
-                    fresh.append(e)
-    if fresh:  # merged in: the kept entries before the first new one stay where they are
-        fresh.sort(key=_ORDER)
-        at = bisect_right(order, fresh[0][1], key=_ORDER)
-        order = order[:at] + sorted(order[at:] + fresh, key=_ORDER)
-    _QUEUE[0] = (entries, order, aside)
-    return order
-
-
-def _still_pending(by_ns: Any, entries: dict[tuple[str, str], Queued], kept: list[Queued]) -> list[Queued]:
-    """The entries of ``kept`` whose pod is still the same object; the others leave ``entries``."""
-    if not kept:
-        return kept
-    ns = kept[0][6]
-    if all(map(eq, map(_NS, kept), repeat(ns))):
-        pods_in = by_ns.get(ns) or EMPTY
-        now = list(map(pods_in.get, map(_NAME, kept)))
-    else:
-        now = [(by_ns.get(e[6]) or EMPTY).get(e[7]) for e in kept]
-    same = list(map(is_, map(_POD, kept), now))
-    if all(same):
-        return kept
-    for e in compress(kept, map(not_, same)):
-        del entries[e[4]]
-    return list(compress(kept, same))
+    """The pending pods this scheduler takes, in queue order: the kept queue with the writes the state logged
+    since its turn applied (:meth:`_Queue.apply`), or built from the pending pods when the state's log does
+    not reach back to it (another state's queue, none kept, or the log's cap passed). The queue is kept
+    for the log's next link (``_Queue.mark``), which :func:`sync` puts in the state it returns."""
+    q = _QUEUE[0]
+    _QUEUE[0] = None  # (taken: a failed turn leaves no half-updated queue)
+    writes = state.unscheduled.since(q.mark) if isinstance(q, _Queue) else None
+    if writes is not None:
+        q.apply(writes)
+    if not isinstance(q, _Queue) or writes is None or len(q.entries) != len(pending_keys):
+        q = _Queue()
+        q.apply([(key, state.get("Pod", key[0], key[1])) for key in pending_keys])
+    q.mark = UnscheduledLog()
+    _QUEUE[0] = q
+    return q.order
 
 
 def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
@@ -336,29 +400,17 @@ def _queued(pod: FrozenDict, key: tuple[str, str]) -> Queued:
     return (pod, order, bool(volumebinding.claim_names(pod["spec"])), said, key, pod["spec"], key[0], key[1])
 
 
-def _requeue(state: ClusterState, queue: list[Queued], written: list[int]) -> None:
-    """The entries of the pods this turn marked unschedulable (``written``: their places in ``queue``), for
-    their new objects (same place in the queue, the message they carry now), so the next turn keeps them
-    rather than building them again."""
-    entries, order, _aside = _QUEUE[0]
-    if not written or queue is not order:  # the queue was cut (claims): the next turn builds them again
-        return
-    for i in written:
-        e = order[i]
-        pod = state.get("Pod", e[6], e[7])
-        if pod is not None and entries.get(e[4]) is e:
-            order[i] = entries[e[4]] = _queued(pod, e[4])
-
-
 def sync(state: ClusterState, key: str) -> ClusterState:
     pending_keys = state.pods_by_node.get("")
     if not pending_keys:
         return state
     queue = _active_queue(state, pending_keys)
+    kept: _Queue = _QUEUE[0]
+    state = state.replace(unscheduled=kept.mark)  # this turn's writes, and every later one, chain after it
     if not queue:
         return state
-    if any(map(_CLAIMS, queue)):  # pods with claims go first: refmodel/volumebinding.py
-        state, rest = volumebinding.schedule_claim_pods(state, list(map(_POD, queue)))
+    if kept.claims if queue is kept.order else any(map(_CLAIMS, queue)):  # pods with claims go first:
+        state, rest = volumebinding.schedule_claim_pods(state, list(map(_POD, queue)))  # refmodel/volumebinding.py
         left = {id(p) for p in rest}
         queue = [e for e in queue if id(e[0]) in left]
         if not queue:
@@ -371,22 +423,19 @@ def sync(state: ClusterState, key: str) -> ClusterState:
         _count(1)
         chosen = _best_node(state, nodes, _feasible_nodes(node_map, spec), pod_requests_vector(spec))
         if chosen is None:
-            state = _mark_unschedulable(state, pod, len(nodes))
-            _requeue(state, queue, [0])
-            return state
+            return _mark_unschedulable(state, pod, len(nodes))
         return bind_many(state, NAME, (_binding(pod, chosen),))
     base = state.node_usage
     heaps = _take_heaps(base, node_map)
-    turn = _Turn(node_map, base, heaps)
+    turn = _Turn(node_map, base, heaps, kept)
     spec0 = queue[0][5]
-    if all(map(is_, map(_SPEC, queue), repeat(spec0))):
+    if len(kept.specs) == 1 if queue is kept.order else all(map(is_, map(_SPEC, queue), repeat(spec0))):
         state = turn.one_template(state, queue)
     else:
         state = turn.in_order(state, queue)
     # the bindings of one scheduling turn, committed together
     state = bind_many(state, NAME, turn.bindings)
     _keep_heaps(state.node_usage, node_map, heaps)
-    _requeue(state, queue, turn.written)
     return state
 
 
@@ -400,16 +449,15 @@ class _Turn:
     """One scheduling turn: the node heaps per template, this turn's bindings on top of the usage it
     started from, and the pods it marked unschedulable."""
 
-    __slots__ = ("allocs", "base", "bindings", "heaps", "n_nodes", "node_map", "per_spec", "usage", "written")
+    __slots__ = ("allocs", "base", "bindings", "heaps", "kept", "n_nodes", "node_map", "per_spec", "usage")
 
-    def __init__(self, node_map: Any, base: Any, heaps: Heaps) -> None:
-        self.node_map, self.base, self.heaps = node_map, base, heaps
+    def __init__(self, node_map: Any, base: Any, heaps: Heaps, kept: _Queue) -> None:
+        self.node_map, self.base, self.heaps, self.kept = node_map, base, heaps, kept
         self.n_nodes = len(node_map)
         self.allocs = _allocatables(node_map)
         self.usage: dict[str, tuple[int, ...]] = {}  # this turn's bindings on top of ``base``
         self.bindings: list[FrozenDict] = []  # Binding objects, not yet sent
         self.per_spec: dict[int, tuple[list[str], tuple[int, ...]]] = {}  # pods of one template share their spec
-        self.written: list[int] = []  # the places in the queue of the pods marked unschedulable
 
     def place(self, spec: Any) -> str | None:
         """The node the next pod of ``spec`` goes to (its usage counted), or None when none fits."""
@@ -453,7 +501,7 @@ class _Turn:
         """Every pod in queue order: bind it where it fits best, or mark it unschedulable."""
         _count(len(queue))
         messages: dict[int, tuple[Any, str]] = {}  # spec id -> (node usage, the "0/N nodes" message for it)
-        for i, e in enumerate(queue):
+        for e in queue:
             pod, spec = e[0], e[5]
             chosen = self.place(spec)
             if chosen is not None:
@@ -465,7 +513,6 @@ class _Turn:
                 msg = messages[id(spec)] = (state.node_usage, _unschedulable_message(state, pod, self.n_nodes))
             if e[3] != msg[1]:  # the condition is written once, not on every attempt
                 state = _mark_unschedulable(state, pod, self.n_nodes, msg[1])
-                self.written.append(i)
         return state
 
     def one_template(self, state: ClusterState, queue: list[Queued]) -> ClusterState:
@@ -486,13 +533,11 @@ class _Turn:
             return state
         state = self.flush(state)
         msg = _unschedulable_message(state, queue[i][0], self.n_nodes)
-        todo = list(compress(range(i, n), map(ne, map(_SAID, queue[i:]), repeat(msg))))
+        todo = self.kept.unmarked(queue, i, msg)
         _count(i + len(todo) + (queue[i][3] == msg))  # the first to fail is attempted, written or not
         # one status write each, sent together (no watch of a pending pod's status write reads other pods)
         now = state.timestamp()
-        state = update_status_many(state, NAME, [_unschedulable(queue[j][0], msg, now) for j in todo])
-        self.written = todo
-        return state
+        return update_status_many(state, NAME, [_unschedulable(e[0], msg, now) for e in todo])
 
 
 _ZERO = (0, 0, 0, 0, 0)
