@@ -14,6 +14,7 @@ import itertools
 from typing import Any
 
 import attrs
+import door
 import pytest
 
 import refmodel as rm
@@ -337,17 +338,49 @@ def test_statuses_wait_for_the_nodes_status_key_and_are_written_together(node1: 
         f"rv {s.rv} (was {rv}), pending {s.env.get(kubelet.PENDING)}: the two statuses should be written, once each")
 
 
-def test_a_status_for_a_pod_that_changed_is_dropped_and_the_pod_synced_again(node1: ClusterState) -> None:
+def test_a_status_for_a_pod_whose_status_another_wrote_is_dropped_and_the_pod_synced_again(
+        node1: ClusterState) -> None:
     s = rm.step(_bound(node1, "p"), Reconcile("kubelet", "default/p"))
     s = rm.step(s, ReadinessChanged("default", "p", False))  # no write to the pod: the status stays pending
+    pod = _get(s)
+    s = door.update_status(s, freeze({**pod, "status": {**pod["status"], "message": "another writer"}})).state
+    s = rm.step(s, Reconcile("kubelet", "status:node-0"))  # must not raise a lost update
+    assert ("kubelet", "default/p") in s.dirty, "the pod whose pending status was dropped is not queued again"
+    assert _get(s)["status"].get("message") == "another writer", "the stale pending status overwrote another's write"
+    s = rm.converge(s)
+    assert _get(s)["status"]["phase"] == "Running"
+
+
+# status_manager.go syncPod: the cached status is merged onto the pod it gets and patched (PatchPodStatus)
+def test_a_status_for_a_pod_whose_metadata_changed_is_written_onto_the_pod_as_it_is(node1: ClusterState) -> None:
+    s = rm.step(_bound(node1, "p"), Reconcile("kubelet", "default/p"))
+    pending = s.env.get(kubelet.PENDING)["node-0"][("default", "p")][1]
     pod = _get(s)
     raw = {k: v for k, v in pod.items() if k != "status"}
     raw["metadata"] = {**raw["metadata"], "labels": {"changed": "yes"}}
     s = rm.apply_manifest(s, raw)
-    s = rm.step(s, Reconcile("kubelet", "status:node-0"))  # must not raise a lost update
-    assert ("kubelet", "default/p") in s.dirty, "the pod whose pending status was dropped is not queued again"
-    s = rm.converge(s)
-    assert _get(s)["status"]["phase"] == "Running" and _get(s)["metadata"]["labels"] == {"changed": "yes"}
+    s = rm.step(s, Reconcile("kubelet", "status:node-0"))
+    got = _get(s)
+    assert got["metadata"]["labels"] == {"changed": "yes"} and freeze(got["status"]) == pending, (
+        f"labels {got['metadata'].get('labels')}, status {got['status']} after the flush, but should be the new "
+        f"labels and the pending status {pending}")
+
+
+def test_a_crash_restart_is_not_delayed_by_a_label_change_before_its_status_is_written(node1: ClusterState) -> None:
+    # P-3: the first restart is immediate (doBackOff finds no back-off entry); a change to the pod's metadata
+    # between the sync that restarts the container and the flush must not lose the restart (the back-off
+    # table already counts it: a second sync waited 10 s, then restarted with a 20 s back-off)
+    s = rm.converge(rm.apply_manifest(node1, _pod()))
+    s = rm.step(s, ContainerExited("default", "p", "c0", 137))
+    exited = _cs(_get(s))["lastState"]["terminated"]["finishedAt"]
+    s = rm.step(s, Reconcile("kubelet", "default/p"))  # restarts it: the running status is pending
+    raw = {k: v for k, v in _get(s).items() if k != "status"}
+    raw["metadata"] = {**raw["metadata"], "labels": {"changed": "yes"}}
+    s = rm.converge(rm.apply_manifest(s, raw))
+    cs = _cs(_get(s))
+    started = (cs["state"].get("running") or {}).get("startedAt")
+    assert (cs["restartCount"], started) == (1, exited), (
+        f"restart {cs['restartCount']} started at {started}, but should be restart 1 at {exited}, when it exited")
 
 
 def test_node_key_syncs_every_pod_of_the_node_at_once(node1: ClusterState) -> None:
@@ -531,9 +564,8 @@ def test_flush_many_with_a_dropped_status_queues_the_pod_again_where_one_at_a_ti
     keys = sorted(k for c, k in s.dirty if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX))
     pod = rm.get(s, "Pod", "w0")
     assert pod is not None
-    raw = {k: v for k, v in pod.items() if k != "status"}
-    raw["metadata"] = {**raw["metadata"], "annotations": {"changed": "yes"}}
-    s = rm.apply_manifest(s, raw)  # w0's pending status is now stale: it is dropped and w0 synced again
+    s = door.update_status(s, freeze({**pod, "status": {**pod["status"], "message": "another writer"}})).state
+    # w0's pending status is now stale (another wrote its status): it is dropped and w0 synced again
     batched, done = kubelet.flush_many(s, keys)
     single = _flushed_one_at_a_time(s, keys)
     assert done == len(keys), f"{done} flushes counted, but {len(keys)} status keys were queued"

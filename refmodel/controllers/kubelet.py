@@ -20,7 +20,11 @@ readiness delay, crash and pull back-off) are the pod's own; a binding, a spec c
 finalizer change, a ``ReadinessChanged`` fact and an image becoming pullable queue the pods they touch. A
 pod's sync leaves its new status pending for its node's status manager (``status_manager.go``
 SetPodStatus), whose key ``status:<node>`` writes the node's pending statuses together (syncBatch); a
-status whose pod changed meanwhile is dropped and the pod synced again, and the next sync of a pod starts
+status is written onto the pod as it is at the flush when only its metadata or spec changed meanwhile (the
+status manager patches the status of the pod it gets, ``status_manager.go`` syncPod -> mergePodStatus,
+PatchPodStatus; dropping it lost what the runtime did, e.g. a crash restart whose back-off the runtime had
+already counted), and dropped, the pod synced again, when another writer changed its status (that write
+would conflict) or the pod went or was replaced; the next sync of a pod starts
 from its pending status (the status manager's cache). Node-level events fan out through the pods-by-node
 index: the key ``<node>`` (what a node's recovery queues, and the only key form before pods had their
 own) syncs every pod of the node and writes their statuses at its end. A sync costs what its pod costs,
@@ -512,9 +516,10 @@ def _removed_alone(state: ClusterState, pod: FrozenDict, memo: dict[str, bool]) 
 
 
 def _flush(state: ClusterState, node_name: str) -> ClusterState:
-    """The node's status manager (syncBatch): write its pending statuses together, in pod-key order. A
-    status whose pod changed or went since it was computed is dropped (the write would conflict) and that
-    pod's worker queued again, to compute it from the pod as it is now."""
+    """The node's status manager (syncBatch): write its pending statuses together, in pod-key order, each
+    onto the pod as it is now (:func:`_writable`). A status whose pod went, was replaced or had its status
+    written by another since it was computed is dropped (the write would conflict) and that pod's worker
+    queued again, to compute it from the pod as it is now."""
     table = state.env.get(PENDING)
     pending = table.get(node_name) if table is not None else None
     if pending is None:
@@ -528,7 +533,7 @@ def _flush(state: ClusterState, node_name: str) -> ClusterState:
         current = (pods.get(ref[0]) or _EMPTY_MAP).get(ref[1])
         if current is None:
             continue
-        if current is stored:
+        if _writable(current, stored):
             writes.append((current, status))
         else:
             retry.append((NAME, f"{ref[0]}/{ref[1]}"))
@@ -566,7 +571,7 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
             if ref[0] != ns:
                 ns, in_ns = ref[0], pods.get(ref[0]) or _EMPTY_MAP
             current = in_ns.get(ref[1])
-            if ref in refs or (current is not None and current is not stored):
+            if ref in refs or (current is not None and not _writable(current, stored)):
                 for key in queued:  # one node at a time, as converge_steps takes them
                     state = _flush(state.replace(dirty=state.dirty.delete((NAME, key))), key[len(STATUS_PREFIX):])
                 return state, len(queued)
@@ -594,6 +599,14 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
 
 
 _ref_of = itemgetter(0)
+
+
+def _writable(current: FrozenDict, stored: FrozenDict) -> bool:
+    """Whether a status computed from ``stored`` may be written onto ``current``, the pod as it is at the
+    flush: the same pod (uid) whose status nobody else wrote meanwhile (``status_manager.go`` syncPod: the
+    status goes onto the pod it gets, whatever its metadata and spec became)."""
+    return current is stored or (current["metadata"].get("uid") == stored["metadata"].get("uid")
+                                 and current.get("status") == stored.get("status"))
 
 
 def sync_pod(state: ClusterState, pod: FrozenDict, node: FrozenDict, queue: _StatusQueue) -> ClusterState:
