@@ -43,7 +43,7 @@ views before it, and a cycle leaves all of it to the cyclic collector (4x the co
 Measured on the external path (callgrind over :func:`count`: 30 examples, derandomized, after two warm-up
 examples and Hypothesis' one-time scan of the local modules' constants, which otherwise lands in the first timed
 run and was a fifth of what a 30-example count showed; 2026-12-05):
-3.86M instructions a step at the start of the session, 3.77M after it (-2.3%). Of the 3.86M: Hypothesis and the
+3.86M instructions a step at the start of the session, 3.74M after it (-2.9%). Of the 3.86M: Hypothesis and the
 rule bodies (the ``floor``) 1.19M (31%); each of the two model transitions (the adapter's, the harness's
 oracle) about 0.81M (21% each); the transition checks 0.24M, the state checks (cached) 0.14M, normalising
 what the watch sent 0.11M (the adapter's JSON answers cost it as much again), the per-step comparison 0.08M.
