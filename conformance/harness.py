@@ -63,7 +63,7 @@ from .invariants.differential import (
 )
 from .invariants.differential import INVARIANTS as DIFFERENTIAL
 from .script import script_entries
-from .view import ListView, StateView, View, WatchView, view_of
+from .view import ListView, StateView, View, WatchView, changed_kinds, view_of
 
 __all__ = ["SETTLE", "AdapterCrash", "Failure", "Run", "Stats", "Violation", "event_label"]
 
@@ -540,18 +540,23 @@ class Run:
         (its verdict is then (0, []) and it leaves the context as it was). ``audit_skips`` runs it anyway
         and fails when that is not so (tests/test_harness_speed.py)."""
         before, after = step.before, step.after
+        # the kinds whose map changed, when the views know it (a watch view knows what its batch touched)
+        changed = changed_kinds(before, after)
         same: dict[str, bool] = {}  # kind -> no object of it changed in this step (the same map, by identity)
         ctx, checks = self.ctx, self.stats.checks
         for inv in invs:
             kinds = inv.changes
             if kinds:
-                for kind in kinds:
-                    unchanged = same.get(kind)
-                    if unchanged is None:
-                        unchanged = same[kind] = before.version(kind) is after.version(kind)
-                    if not unchanged:
-                        break
+                if changed is not None:
+                    unchanged = changed.isdisjoint(kinds)
                 else:
+                    for kind in kinds:
+                        unchanged = same.get(kind)
+                        if unchanged is None:
+                            unchanged = same[kind] = before.version(kind) is after.version(kind)
+                        if not unchanged:
+                            break
+                if unchanged:
                     checks[inv.name] += 1
                     if self.audit_skips:
                         self._audit_skip(inv, step)
