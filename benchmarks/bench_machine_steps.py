@@ -70,7 +70,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapters import Outcome, load
-from conformance.harness import Run, Stats
+from conformance.harness import Run, Stats, collector_for_runs
 from conformance.invariants import ALL
 from conformance.machines import factory
 
@@ -104,7 +104,8 @@ def _run_machine(name: str, adapter: str) -> tuple[Stats, float, float]:
     make = factory(name, load("model" if floor else adapter), stats, invariants=() if floor else ALL,
                    on_run=_answer_at_once if floor else None)  # built outside the timed body's loop
     start, cpu = time.perf_counter(), time.process_time()
-    run_state_machine_as_test(make, settings=BUDGET)
+    with collector_for_runs():  # as the runner runs a machine
+        run_state_machine_as_test(make, settings=BUDGET)
     return stats, time.perf_counter() - start, time.process_time() - cpu
 
 

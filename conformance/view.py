@@ -190,7 +190,8 @@ class WatchView(_Memo):
         for kind in copied:
             if not by_kind[kind]:
                 del by_kind[kind]
-        return WatchView(by_kind, now, version_token, self, changed, frozenset(copied))
+        kinds = frozenset(k for k in copied if by_kind.get(k) is not self._by_kind.get(k))  # (None twice: still absent)
+        return WatchView(by_kind, now, version_token, self, changed, kinds)
 
     def objects(self, kind: str, namespace: str | None = None) -> Iterator[Obj]:
         objs = self._by_kind.get(kind) or {}
