@@ -563,10 +563,20 @@ class Run:
         (its verdict is then (0, []) and it leaves the context as it was). ``audit_skips`` runs it anyway
         and fails when that is not so (tests/test_harness_speed.py)."""
         before, after = step.before, step.after
-        # the kinds whose map changed, when the views know it (a watch view knows what its batch touched)
-        changed = changed_kinds(before, after)
-        same: dict[str, bool] = {}  # kind -> no object of it changed in this step (the same map, by identity)
         ctx, checks = self.ctx, self.stats.checks
+        # the kinds whose map changed, when the views know it (a watch view knows what its batch touched): the
+        # checks to run and the names of those skipped are then worked out once per set of kinds
+        changed = changed_kinds(before, after)
+        if changed is not None and not self.audit_skips:
+            to_run, skipped = _split(invs, changed)
+            checks.update(skipped)  # counted without running
+            for inv in to_run:
+                premises, violations = inv.check(step, ctx)
+                checks[inv.name] += 1
+                if premises or violations:
+                    self._tally(inv, premises, violations)
+            return
+        same: dict[str, bool] = {}  # kind -> no object of it changed in this step (the same map, by identity)
         for inv in invs:
             kinds = inv.changes
             if kinds:
@@ -674,6 +684,23 @@ def _classified(invs: tuple[Invariant, ...], caps: frozenset[str]) -> tuple[froz
             _CLASSIFIED.clear()
         hit = _CLASSIFIED[key] = (lacking, classes)
     return hit
+
+
+_SPLITS: dict[tuple[int, frozenset[str]], tuple[list[Invariant], list[Invariant], list[str]]] = {}
+
+
+def _split(invs: list[Invariant], changed: frozenset[str]) -> tuple[list[Invariant], list[str]]:
+    """The transition checks of ``invs`` to run in a step that changed the kinds ``changed``, and the names of
+    the others (each declared kinds of which none changed). The same few sets of kinds recur in every run: each
+    split is worked out once (``invs`` are the classified lists the runs share)."""
+    key = (id(invs), changed)
+    hit = _SPLITS.get(key)
+    if hit is None or hit[0] is not invs:
+        if len(_SPLITS) > 4096:
+            _SPLITS.clear()
+        hit = _SPLITS[key] = (invs, [i for i in invs if not i.changes or not changed.isdisjoint(i.changes)],
+                              [i.name for i in invs if i.changes and changed.isdisjoint(i.changes)])
+    return hit[1], hit[2]
 
 
 def _copied(value: Any) -> Any:
