@@ -203,7 +203,8 @@ class Run:
         self.drive_settle = self.per_step and "single-step" in caps
         self.diverged = False  # an unknown outcome: the model may no longer match; differential off
         self._cache: dict[str, tuple[tuple[object, ...], Verdict]] = {}
-        self._last_state: tuple[Mapping[str, object], list[Invariant]] | None = None  # (versions, invariants)
+        # (versions, invariants, view) of the last state check
+        self._last_state: tuple[Mapping[str, object], list[Invariant], View] | None = None
         self.trace: list[ev.Event | None] = []  # the requests so far (None: a settle), as sent
         # trace index -> the field an invalid manifest's rejection must name (ctx.expect_rejection then)
         self.expectations: dict[int, str] = {}
@@ -617,11 +618,17 @@ class Run:
         cache, ctx, checks = self._cache, self.ctx, self.stats.checks
         # the same objects as at the last check of these invariants (most controller turns write nothing): every
         # verdict of a check with ``reads`` stands, with no per-check comparison
-        same = self._last_state is not None and self._last_state[0] is tokens and self._last_state[1] is invs
-        self._last_state = (tokens, invs)
-        for inv in invs:
+        last = self._last_state
+        same = last is not None and last[0] is tokens and last[1] is invs
+        # a watch view one batch on from the last checked one: the checks that read none of the kinds the batch
+        # touched keep their verdicts (their kinds are the same maps), with no per-check comparison either
+        fresh = _fresh(invs, view.kinds) if (  # type: ignore[attr-defined]
+            not same and last is not None and last[1] is invs and isinstance(view, WatchView) and view.prev is last[2]
+            and view.kinds is not None) else None
+        self._last_state = (tokens, invs, view)
+        for i, inv in enumerate(invs):
             reads = inv.reads
-            if reads and same:
+            if reads and (same or (fresh is not None and fresh[i])):
                 premises, violations = cache[inv.name][1]
             elif reads:
                 key = tuple(map(tokens.get, reads))
@@ -684,6 +691,21 @@ def _classified(invs: tuple[Invariant, ...], caps: frozenset[str]) -> tuple[froz
             _CLASSIFIED.clear()
         hit = _CLASSIFIED[key] = (lacking, classes)
     return hit
+
+
+_FRESH: dict[tuple[int, frozenset[str]], tuple[list[Invariant], tuple[bool, ...]]] = {}
+
+
+def _fresh(invs: list[Invariant], changed: frozenset[str]) -> tuple[bool, ...]:
+    """For each state check of ``invs``: it reads kinds (``reads``) and none of them is in ``changed`` (worked out
+    once per set of kinds, as :func:`_split`)."""
+    key = (id(invs), changed)
+    hit = _FRESH.get(key)
+    if hit is None or hit[0] is not invs:
+        if len(_FRESH) > 4096:
+            _FRESH.clear()
+        hit = _FRESH[key] = (invs, tuple(bool(i.reads) and changed.isdisjoint(i.reads) for i in invs))
+    return hit[1]
 
 
 _SPLITS: dict[tuple[int, frozenset[str]], tuple[list[Invariant], list[Invariant], list[str]]] = {}

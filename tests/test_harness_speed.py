@@ -63,6 +63,27 @@ def test_a_state_verdict_is_reused_only_while_the_kinds_it_reads_are_unchanged()
         assert stats.premises[inv.name] >= 3 * (stats.checks[inv.name] - len(seen))
 
 
+def test_after_one_watch_batch_only_the_state_checks_reading_a_kind_it_touched_are_evaluated_again() -> None:
+    seen: list[int] = []
+    pods = _pod_counter(seen)
+    seen_cm: list[int] = []
+
+    def count_config_maps(view: View, ctx: Context) -> Verdict:
+        seen_cm.append(sum(1 for _ in view.objects("ConfigMap")))
+        return 0, []
+
+    cms = Invariant("test: config maps are counted", ("API-1",), "state", count_config_maps, reads=("ConfigMap",))
+    run = Run(load("external"), Stats(), (pods, cms))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo", "namespace": "default"},
+           "spec": {"containers": [{"name": "main", "image": "nginx:1.25"}]}}
+    run.do(ev.Apply(CM))
+    assert (seen, seen_cm) == ([0], [1]), f"pods counted {seen}, config maps {seen_cm} after the first step"
+    run.do(ev.Apply(pod))  # one batch that wrote a pod: the pod check again, the config map check kept
+    assert (seen, seen_cm) == ([0, 1], [1]), f"pods counted {seen}, config maps {seen_cm} after a pod was created"
+    run.do(ev.Apply({**CM, "data": {"a": "2"}}))
+    assert (seen, seen_cm) == ([0, 1], [1, 1]), f"pods counted {seen}, config maps {seen_cm} after a ConfigMap write"
+
+
 def _slow_diff(before: View, after: View, kind: str) -> set[tuple[str, str]]:
     """Every changed object as (key, JSON) pairs, by comparing whole lists (no identity shortcut)."""
     b = ListView(list(before.objects(kind)))
