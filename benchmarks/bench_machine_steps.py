@@ -132,6 +132,31 @@ def test_machine_steps_per_second(benchmark: Any, machine: str, adapter: str) ->
         assert stats.checks[touched] > stats.steps, "the external path did not compare every step"
 
 
+def pin_constants(path: str) -> None:
+    """Pin the pool of constants Hypothesis draws from (it scans the source of the project's modules for them,
+    so a code change changes the examples and the mix of steps): the first call saves the pool this tree's
+    modules give to ``path``, later calls (in any tree) load it, so that two versions of the code run the same
+    examples as long as they behave the same. Relies on a private function of Hypothesis
+    (``providers._get_local_constants``), as :func:`count` does."""
+    import pickle
+    from pathlib import Path
+
+    from hypothesis.internal.conjecture import providers
+
+    file = Path(path)
+    if not file.exists():
+        global BUDGET
+        full, BUDGET = BUDGET, settings(BUDGET, max_examples=2)
+        try:
+            _run_machine("mixed", "external")  # imports every module a run uses
+        finally:
+            BUDGET = full
+        file.write_bytes(pickle.dumps(providers._get_local_constants()))
+    pool = pickle.loads(file.read_bytes())  # a file this function wrote
+    providers._get_local_constants = lambda: pool
+    providers.CONSTANTS_CACHE.cache.clear()
+
+
 def count(adapter: str = "external", examples: int = 30) -> Stats:
     """One derandomized run of ``examples`` examples, framed for an instruction counter: two warm-up examples and
     Hypothesis' one-time scan of the local modules' constants (which would otherwise land in the counted run) come
@@ -141,7 +166,8 @@ def count(adapter: str = "external", examples: int = 30) -> Stats:
             python -m benchmarks.bench_machine_steps external 30
 
     counts only the run (the dump's ``summary``); divide by the steps it prints. ``python`` must be the
-    interpreter itself: valgrind does not follow a shell shim (pyenv's) into the process it starts."""
+    interpreter itself: valgrind does not follow a shell shim (pyenv's) into the process it starts. To compare two
+    versions of the code, add ``--constants FILE`` to both (:func:`pin_constants`): the step counts must match."""
     import gc
 
     from hypothesis.internal.conjecture.providers import _get_local_constants
@@ -166,6 +192,11 @@ def count(adapter: str = "external", examples: int = 30) -> Stats:
 if __name__ == "__main__":
     import sys
 
-    counted = count(*(sys.argv[1:2] or ["external"]), *map(int, sys.argv[2:3]))
+    args = sys.argv[1:]
+    if "--constants" in args:  # --constants FILE: the same examples as the tree that wrote FILE
+        at = args.index("--constants")
+        pin_constants(args[at + 1])
+        del args[at:at + 2]
+    counted = count(*(args[0:1] or ["external"]), *map(int, args[1:2]))
     print(f"{counted.steps} steps, {counted.examples} examples, {counted.intermediate} intermediate states, "
           f"{counted.settles} settles")
