@@ -118,6 +118,25 @@ def test_eviction_waits_for_the_toleration(mutant: None, request: pytest.Fixture
         assert judge.violations and "s before its tolerations allow" in judge.violations[0], judge.violations
 
 
+def test_an_orphan_adopted_and_deleted_as_a_surplus_is_not_an_early_eviction() -> None:
+    # found by a default conformance run (nodes machine): a ReplicaSet orphans its pods on a failed node, a
+    # second ReplicaSet adopts them and deletes the surplus in one turn, in the settle that also taints the node
+    batch = _rs(4)
+    batch["metadata"]["name"] = "batch"
+    batch["spec"]["selector"]["matchLabels"]["track"] = "stable"
+    batch["spec"]["template"]["metadata"]["labels"]["track"] = "stable"
+    judge = _Judge(timing.eviction_not_before_toleration, _settled(batch))
+    node = next(p["spec"]["nodeName"] for p in judge.state.iter_kind("Pod", "default"))
+    judge.do(ev.NodeFailed(node))
+    judge.do(ev.Delete("ReplicaSet", "default", "batch", propagation="Orphan"))
+    judge.do(ev.ClockAdvanced(301))
+    judge.do(ev.Apply(_rs(1)))
+    judge.settle()
+    front = judge.state.get("ReplicaSet", "default", "front")
+    assert front is not None and front["status"]["replicas"] == 1, "the surplus adopted pods were deleted"
+    assert judge.violations == []
+
+
 # ---- availability (P-6) -----------------------------------------------------------------------
 @pytest.mark.parametrize("mutant", [None, "available-ignores-min-ready"], indirect=True)
 def test_available_only_after_min_ready_seconds(mutant: None, request: pytest.FixtureRequest) -> None:

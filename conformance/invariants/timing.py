@@ -103,10 +103,14 @@ def _by_taint_manager(new: Obj | None) -> bool:
     return c is not None and c.get("reason") == "DeletionByTaintManager"
 
 
-def _someone_else_deleted(step: Step, pod: Obj) -> bool:
+def _someone_else_deleted(step: Step, pod: Obj, new: Obj | None) -> bool:
     """Another actor may have deleted the pod in this step: the user, its ReplicaSet scaling down (or
-    being deleted), the garbage collector, the namespace controller."""
+    being deleted), the garbage collector, the namespace controller, or a ReplicaSet that adopted the
+    orphan and deleted it as a surplus in the same turn (``replica_set.go`` syncReplicaSet claims the
+    pods, then manageReplicas deletes; the taint manager never changes owner references)."""
     if not step.in_settle and type(step.event).__name__ in _USER_DELETES:
+        return True
+    if new is not None and controller_uid(new) != controller_uid(pod):
         return True
     md = pod["metadata"]
     ns0 = step.before.get("Namespace", "", md.get("namespace") or "")
@@ -148,7 +152,7 @@ def eviction_not_before_toleration(step: Step, ctx: Context) -> Verdict:
         taints = [t for t in (node.get("spec") or {}).get("taints") or () if t.get("effect") == "NoExecute"]
         if not taints:
             continue
-        if not _by_taint_manager(new) and _someone_else_deleted(step, old):
+        if not _by_taint_manager(new) and _someone_else_deleted(step, old, new):
             continue
         earliest = earliest_eviction(old["spec"].get("tolerations") or (), taints)
         if earliest is None:
