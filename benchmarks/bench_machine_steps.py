@@ -59,28 +59,28 @@ the three-way patch 5.3%.
 The next session (2026-12-05, later): counts now pin Hypothesis' constant pool (``--constants FILE``, see
 :func:`pin_constants`): without it a code change changes the examples (the same 30-example count went from 1,230
 steps to 1,103 with 2,546 intermediate states after an edit that added constants), so counts of two versions were
-not comparable. With it, a version that behaves the same runs the same 1,230 steps, 742 intermediate states and
-176 settles, and the run's stats (every check, premise and outcome counted) are identical. On that count:
-4.615G instructions (3.752M a step) before, 4.364G (3.548M a step, -5.4%) after. Step by step: the
-transition checks of a step a watch batch made are told by the set of kinds it changed (``WatchView.kinds``),
-and the API server does not strict-decode a StatefulSet's pods and claims outside strict mode (they are built
-from the stored, checked template; strict mode still checks them): 3.716M; the schema check passes over in-range integer, boolean and
-int-or-string leaves without a call, the string rules (DNS labels and subdomains, qualified names, label values)
-remember the values they found valid: 3.635M; the skipped transition checks counted in one update and the
-last-applied encoder built once: 3.597M; a state check over a watch view one batch on keeps its verdict when it
-reads none of the kinds the batch touched, and the StatefulSet's revision hash is memoised across revision
-numbers: 3.548M. The two model transitions are still about 42% of a step and nothing in them above 5% (the
-three-way patch, the user create and update paths' copy, check, default, validate and freeze of the whole
-object, the StatefulSet sync); Hypothesis and the rule bodies about a third.
+not comparable. With it, a version that behaves the same runs the same 1,230 steps, 742 intermediate states and 176
+settles, and the run's stats (every check, premise and outcome counted) are identical. On that count: 4.615G
+instructions (3.752M a step) before, 4.364G (3.548M a step, -5.4%) after. Step by step: the transition checks of a
+step a watch batch made are told by the set of kinds it changed (``WatchView.kinds``), and the API server does not
+strict-decode a StatefulSet's pods and claims outside strict mode (they are built from the stored, checked template;
+strict mode still checks them): 3.716M; the schema check passes over in-range integer, boolean and int-or-string
+leaves without a call, the string rules (DNS labels and subdomains, qualified names, label values) remember the
+values they found valid: 3.635M; the skipped transition checks counted in one update and the last-applied encoder
+built once: 3.597M; a state check over a watch view one batch on keeps its verdict when it reads none of the kinds
+the batch touched, and the StatefulSet's revision hash is memoised across revision numbers: 3.548M. The two model
+transitions are still about 42% of a step and nothing in them above 5% (the three-way patch, the user create and
+update paths' copy, check, default, validate and freeze of the whole object, the StatefulSet sync); Hypothesis and
+the rule bodies about a third.
 
-The counts above ``gc.freeze()`` what setup built, as the bench's own rounds do not: in the bench's 150-example
-run, CPython's default collector schedule walked every long-lived object (Hypothesis' tree of choices, the model's
-memo caches, the example's state) in a full collection after every ten young ones: 7 full collections, 0.52-0.57 s
-of 8.2-8.8 CPU seconds, and 0.87-0.92 s (10-11%) in all collections (``gc.callbacks``, thread time, two runs on the
+The counts above ``gc.freeze()`` what setup built, as the bench's own rounds do not: in the bench's 150-example run,
+CPython's default collector schedule walked every long-lived object (Hypothesis' tree of choices, the model's memo
+caches, the example's state) in a full collection after every ten young ones: 7 full collections, 0.52-0.57 s of
+8.2-8.8 CPU seconds, and 0.87-0.92 s (10-11%) in all collections (``gc.callbacks``, thread time, two runs on the
 loaded machine). :func:`conformance.harness.collector_for_runs`, which the runner and this bench wrap a machine's
-run in, makes full collections ten times rarer: 2 of them, 0.04-0.05 s, 0.33-0.40 s (4.6%) in all. So the
-external path costs about 11% less CPU than at the start of the session; at the 757-897 steps/s measured then
-(idle) that is about 850-1,000, not yet the 1,000 the target asks on every run.
+run in, makes full collections ten times rarer: 2 of them, 0.04-0.05 s, 0.33-0.40 s (4.6%) in all. So the external
+path costs about 11% less CPU than at the start of the session; at the 757-897 steps/s measured then (idle) that is
+about 850-1,000, not yet the 1,000 the target asks on every run.
 
 Run: ``pytest benchmarks/bench_machine_steps.py --benchmark-only`` (add ``--benchmark-json`` to keep).
 """
