@@ -68,7 +68,9 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 
 
 #: values each string rule found valid (the commonest answer: names and label keys recur in every request), so
-#: that a valid value costs one set lookup; bounded, and only valid values are kept (an error list is built anew)
+#: that a valid value costs one set lookup; bounded, and only valid values are kept (an error list is built anew).
+#: The rules are pure functions of the string: whatever replaces one of their patterns (a seeded bug) must clear
+#: these sets too (replacing a whole function needs nothing: the replacement never reads them)
 _VALID: dict[str, set[str]] = {"label": set(), "subdomain": set(), "dns1035": set(), "qualified": set(),
                                "value": set()}
 _VALID_MAX = 4096
