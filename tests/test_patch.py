@@ -707,6 +707,27 @@ def test_deep_input_is_refused_without_recursion_error(apply: Callable[[Any], An
     apply(nested(P.MAX_DEPTH - 1))  # the bound is not too tight
 
 
+@pytest.mark.parametrize("where", ["root", "nested", "in a list"])
+@pytest.mark.parametrize("key", [7, None, b"name", ("a",)])
+def test_a_key_that_is_not_a_string_is_refused_wherever_it_is(where: str, key: Any) -> None:
+    """No JSON object has a key that is not a string: each input of the patch functions is refused with the key
+    named (fails when the key check misses a key of some type, or one not at the root)."""
+    bad: dict[Any, Any] = {"x": 1, key: "v"}
+    doc: Any = {"root": bad, "nested": {"spec": {"a": bad}}, "in a list": {"spec": {"items": [{"b": 1}, bad]}}}[where]
+    for apply in (lambda d: P.three_way_strategic_merge(None, d, {}, "Deployment"),
+                  lambda d: P.three_way_strategic_merge(None, {}, d, "Deployment"),
+                  lambda d: P.strategic_merge_patch({}, d, "Deployment")):
+        with pytest.raises(PatchError) as err:
+            apply(doc)
+        assert err.value.code == 400 and f"has an object key that is not a string: {key!r}" in err.value.message, (
+            err.value.message, "a refusal naming the key", where)
+
+    class Key(str):
+        pass
+
+    P.three_way_strategic_merge(None, {"k": {Key("sub"): 1}}, {}, "Deployment")  # a str subclass is a string
+
+
 # ---------------------------------------------------------------------------------------------
 # Hypothesis properties, each shown to reject a broken implementation
 # ---------------------------------------------------------------------------------------------
