@@ -696,14 +696,16 @@ def _update_from_user(txn: _Batch, request: Request, info: resources.KindInfo, o
             admitted = info.admit_update(txn.state, old_thawed, obj)
             if admitted is not None:
                 return admitted  # type: ignore[no-any-return]
+    # the stored values are put in as they are (frozen): nothing below changes them and freeze() keeps a
+    # FrozenDict as it is, so the status is not copied twice and the new object shares it with the old
     for f in _SERVER_META:
         if f in old["metadata"]:
-            md[f] = thaw(old["metadata"][f])
+            md[f] = old["metadata"][f]
         else:
             md.pop(f, None)
     if info.has_status:
         if "status" in old:
-            obj["status"] = thaw(old["status"])
+            obj["status"] = old["status"]
         else:
             obj.pop("status", None)
     if old["metadata"].get("deletionTimestamp"):

@@ -100,6 +100,20 @@ def test_reapplying_the_last_applied_manifest_sends_nothing(rolled: ClusterState
     assert kubectl.LAST_APPLIED in response.obj["metadata"]["annotations"]
 
 
+def test_a_reapply_that_writes_keeps_the_stored_status_as_it_is(rolled: ClusterState) -> None:
+    """An update (here apply's) takes status from the stored object: the new object holds the stored status itself,
+    not a copy (fails when the status is thawed and frozen again on every update, or taken from the request)."""
+    live = rolled.get("Deployment", "default", "web")
+    assert live["status"], "the fixture's Deployment should have a status"
+    manifest = _dep("nginx:1.28", replicas=3)
+    manifest["status"] = {"replicas": 99}  # a status in the request body is not stored
+    state, response, changes = kubectl.apply(rolled, manifest)
+    assert response.ok and len(changes) == 1, (response.rejection, "one write")
+    new = state.get("Deployment", "default", "web")
+    assert new["spec"]["replicas"] == 3 and new["metadata"]["generation"] == live["metadata"]["generation"] + 1
+    assert new["status"] is live["status"], (new["status"], "the stored status itself", "after a re-apply")
+
+
 def test_apply_of_an_invalid_manifest_changes_nothing(rolled: ClusterState) -> None:
     state, response, changes = kubectl.apply(rolled, _dep(replicas=-1))
     assert response.rejection is not None and response.rejection.field == "spec.replicas"
