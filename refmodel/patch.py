@@ -50,7 +50,6 @@ another exception; nesting deeper than :data:`MAX_DEPTH` is refused before any r
 from __future__ import annotations
 
 import json
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -252,12 +251,9 @@ def _check_depth(value: Any, what: str) -> None:
         node, depth = stack.pop()
         t = type(node)
         if t in _MAP_TYPES or isinstance(node, Mapping):
-            try:
-                "".join(node)  # every key a str, told in C (a key of another type raises TypeError)
-            except TypeError:
-                for key in node:
-                    if not isinstance(key, str):
-                        raise _bad_request(f"{what} has an object key that is not a string: {key!r}", "") from None
+            for key in node:
+                if type(key) is not str and not isinstance(key, str):
+                    raise _bad_request(f"{what} has an object key that is not a string: {key!r}", "")
             children: Any = node.values()
         elif isinstance(node, list | tuple):
             children = node
@@ -266,8 +262,9 @@ def _check_depth(value: Any, what: str) -> None:
         if depth >= MAX_DEPTH:
             raise _bad_request(f"{what} is nested deeper than {MAX_DEPTH} levels", "")
         depth += 1
-        # the commonest nodes, scalars, are told by exact type (an ABC isinstance costs more) and not stacked
-        stack.extend([(c, depth) for c in children if type(c) not in scalars])
+        for c in children:
+            if type(c) not in scalars:  # the commonest nodes, told by exact type (an ABC isinstance costs more)
+                stack.append((c, depth))
 
 
 def _copy(value: Any) -> Any:
@@ -1323,15 +1320,14 @@ def _diff_lists_of_maps(original: list[Any], modified: list[Any], elem: str | No
         for item in items:
             if merge_key not in item:
                 raise _no_merge_key(item, merge_key, at)
-    # each side sorted by its merge key's %v text, each text worked out once
-    old_keys, old = _sorted_by_text(original, merge_key)
-    new_keys, new = _sorted_by_text(modified, merge_key)
+    old = sorted(original, key=lambda m: _go_fmt(m[merge_key]))
+    new = sorted(modified, key=lambda m: _go_fmt(m[merge_key]))
     patch: list[Any] = []
     delete: list[Any] = []
     i = j = 0
     while i < len(old) or j < len(new):
-        ok = old_keys[i] if i < len(old) else None
-        nk = new_keys[j] if j < len(new) else None
+        ok = _go_fmt(old[i][merge_key]) if i < len(old) else None
+        nk = _go_fmt(new[j][merge_key]) if j < len(new) else None
         if ok is not None and nk is not None and ok == nk:
             sub = _diff_maps(old[i], new[j], elem, opts, f"{at}[{j}]")
             if sub:
@@ -1348,12 +1344,3 @@ def _diff_lists_of_maps(original: list[Any], modified: list[Any], elem: str | No
                 delete.append({merge_key: old[i][merge_key], _DIRECTIVE: "delete"})
             i += 1
     return patch, delete
-
-
-def _sorted_by_text(items: list[Any], merge_key: str) -> tuple[list[str], list[Any]]:
-    """``items`` sorted by the ``%v`` text of their merge key (a stable sort), and those texts in that order."""
-    keyed = sorted(((_go_fmt(m[merge_key]), m) for m in items), key=_FIRST)
-    return [k for k, _ in keyed], [m for _, m in keyed]
-
-
-_FIRST = operator.itemgetter(0)
