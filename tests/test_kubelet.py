@@ -545,7 +545,10 @@ def _differences(a: ClusterState, b: ClusterState) -> list[str]:
     return [f.name for f in attrs.fields(ClusterState) if getattr(a, f.name) != getattr(b, f.name)]
 
 
-def test_flush_many_is_the_flushes_of_its_keys_one_after_another() -> None:
+@pytest.mark.parametrize("run", [1, 5, 256])
+def test_flush_many_is_the_flushes_of_its_keys_one_after_another(run: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # run: the statuses flush_many sends in one request, at least (1: one node's per request; 256: all in one)
+    monkeypatch.setattr(kubelet, "FLUSH_RUN", run)
     s = _pending_on_every_node(3)
     keys = sorted(k for c, k in s.dirty if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX))
     assert len(keys) == 3, f"status keys {keys} after the pod syncs, but every node should have one"
@@ -559,19 +562,27 @@ def test_flush_many_is_the_flushes_of_its_keys_one_after_another() -> None:
     assert any(c == "endpoints" for c, _ in batched.dirty), "the status writes did not wake the endpoints controller"
 
 
-def test_flush_many_with_a_dropped_status_queues_the_pod_again_where_one_at_a_time_does() -> None:
-    s = _pending_on_every_node(2)
-    keys = sorted(k for c, k in s.dirty if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX))
-    pod = rm.get(s, "Pod", "w0")
-    assert pod is not None
-    s = door.update_status(s, freeze({**pod, "status": {**pod["status"], "message": "another writer"}})).state
-    # w0's pending status is now stale (another wrote its status): it is dropped and w0 synced again
+@pytest.mark.parametrize("run", [1, 256])
+def test_flush_many_with_a_dropped_status_queues_the_pod_again_where_one_at_a_time_does(
+        run: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kubelet, "FLUSH_RUN", run)
+    s = _pending_on_every_node(3)
+    keys = [k for (c, k), _ in sorted(s.dirty.items(), key=lambda kv: kv[1])
+            if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX)]
+    # a pod of the node flushed last: with run=1 the nodes before it are written first, a request each
+    victim = next(p for p in s.iter_kind("Pod", "default")
+                  if kubelet.STATUS_PREFIX + (p["spec"].get("nodeName") or "") == keys[-1])
+    name = victim["metadata"]["name"]
+    s = door.update_status(s, freeze({**victim, "status": {**victim["status"], "message": "another writer"}})).state
+    # its pending status is now stale (another wrote its status): it is dropped and the pod synced again
     batched, done = kubelet.flush_many(s, keys)
     single = _flushed_one_at_a_time(s, keys)
     assert done == len(keys), f"{done} flushes counted, but {len(keys)} status keys were queued"
     diff = _differences(batched, single)
     assert not diff, f"flush_many differs from the flushes one at a time in {diff}, but should not"
-    assert ("kubelet", "default/w0") in batched.dirty, "the pod whose status was dropped is not queued again"
+    assert ("kubelet", f"default/{name}") in batched.dirty, "the pod whose status was dropped is not queued again"
+    written = [p["metadata"]["name"] for p in batched.iter_kind("Pod", "default") if p["status"].get("podIP")]
+    assert len(written) == 4 * 3 - 1, f"{len(written)} pods have their status written, but every other pod should"
 
 
 @pytest.mark.parametrize("nodes", [2, 5])
