@@ -11,6 +11,7 @@ should run with the expected status" (restart counts and phases per restartPolic
 from __future__ import annotations
 
 import itertools
+import weakref
 from typing import Any
 
 import attrs
@@ -583,6 +584,39 @@ def test_flush_many_with_a_dropped_status_queues_the_pod_again_where_one_at_a_ti
     assert ("kubelet", f"default/{name}") in batched.dirty, "the pod whose status was dropped is not queued again"
     written = [p["metadata"]["name"] for p in batched.iter_kind("Pod", "default") if p["status"].get("podIP")]
     assert len(written) == 4 * 3 - 1, f"{len(written)} pods have their status written, but every other pod should"
+
+
+def test_converge_hands_a_run_of_flushes_the_only_reference_to_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """converge holds no state between steps and hands a run of kubelet keys the state it starts from
+    (refmodel/core.py _run): the pods a run's first request replaced are freed before its second request,
+    while still cached, not after the run. Checked through a weak reference to the state the run started
+    from, at each run's second request (one node's statuses per request)."""
+    monkeypatch.setattr(kubelet, "FLUSH_RUN", 1)
+    flush_many, update_status_many = kubelet.flush_many, kubelet.update_status_many
+    started: list[Any] = []  # a weak reference to the state of the run going on, and its requests so far
+    alive: list[bool] = []  # per run of two requests or more: whether its first state lived on at the second
+
+    def flush_run(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
+        started[:] = [weakref.ref(state), 0]
+        handed = [state]
+        del state
+        return flush_many(handed.pop(), keys)
+
+    def request(state: ClusterState, controller: str, objs: Any) -> ClusterState:
+        if started:
+            started[1] += 1
+            if started[1] == 2:
+                alive.append(started[0]() is not None)
+        return update_status_many(state, controller, objs)
+
+    monkeypatch.setattr(kubelet, "flush_many", flush_run)
+    monkeypatch.setattr(kubelet, "update_status_many", request)
+    s = rm.apply_manifest(rm.new_cluster(3), _deployment("web", 6, "RollingUpdate"))
+    pods = rm.converge(s).count("Pod")
+    assert pods == 6, f"{pods} pods after the converge, but the Deployment asks for 6"
+    assert alive, "no run of flushes sent two requests: the scenario does not test the hand-over"
+    assert not any(alive), f"a run's first state was alive at its second request in {sum(alive)} of {len(alive)} " \
+        "runs, but converge should hold no state between steps"
 
 
 @pytest.mark.parametrize("nodes", [2, 5])

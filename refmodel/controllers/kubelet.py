@@ -32,7 +32,8 @@ whatever the number of pods on the node. ``converge`` takes runs of queued pod k
 of status keys (:func:`flush_many`) in one go, to the state the keys one at a time give. Still growing with
 the cluster: on nodes that fill evenly, each scheduler turn gives every node about one new pod, so a node's
 statuses are flushed in about as many small batches as there are turns (19 per node at 100,000 pods, 11 at
-10,000); a run of flushes is one request, but each node's pending table is still touched per batch.
+10,000); a run of flushes goes in requests of at least :data:`FLUSH_RUN` statuses, but each node's pending
+table is still touched per batch.
 **Not modelled (and why):** liveness/startup probes (no container health is simulated beyond the
 explicit ``ContainerExited`` and ``ReadinessChanged`` facts); init containers run instantly and succeed
 (their ordering rules belong to the Pods issue); volumes are mounted instantly (storage issue);
@@ -570,25 +571,27 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
     if not queued:
         return state, 0
     table = state.env.get(PENDING)
-    nodes = [] if table is None else [
-        (key[len(STATUS_PREFIX):], pending) for key in queued if (pending := table.get(key[len(STATUS_PREFIX):]))
-        is not None]
+    flushed = [] if table is None else [key[len(STATUS_PREFIX):] for key in queued]
+    flushed = [node_name for node_name in flushed if node_name in table]
+    nodes: list[Any] = [table.get(node_name) for node_name in flushed]  # their pending statuses
     with dirty.mutate() as mm:
         for key in queued:
             del mm[(NAME, key)]
         changes: dict[str, Any] = {"dirty": mm.finish()}
-    if nodes:
+    if flushed:
         with table.mutate() as rest:
-            for node_name, _ in nodes:
+            for node_name in flushed:
                 del rest[node_name]
             left = rest.finish()
         changes["env"] = state.env.set(PENDING, left) if len(left) else state.env.delete(PENDING)
     state = state.replace(**changes)
+    del table  # (each node's pending statuses are dropped once its bodies are built: ``nodes[i] = None``)
     writes: list[FrozenDict] = []
     refs: set[tuple[str, str]] = set()
     pods = state.objects.get("Pod") or _EMPTY_MAP
     ns, in_ns = None, _EMPTY_MAP  # the pods of the namespace last looked in
-    for i, (_, pending) in enumerate(nodes):
+    for i in range(len(nodes)):
+        pending = nodes[i]
         mark = len(writes)
         for ref, (stored, status) in sorted(pending.items(), key=_ref_of):
             if ref[0] != ns:
@@ -599,7 +602,7 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
                 del writes[mark:]
                 if writes:
                     state = update_status_many(state, NAME, writes)
-                for _, rest_pending in nodes[i:]:
+                for rest_pending in nodes[i:]:
                     state = _write_pending(state, rest_pending)
                 return state, len(queued)
             refs.add(ref)
@@ -607,10 +610,11 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
                 body = FrozenDict(current)  # _with_status(current, status), inline: one per status
                 _dict_set(body, "status", status)
                 writes.append(body)
+        nodes[i] = pending = None
         if len(writes) >= FLUSH_RUN:
             state = update_status_many(state, NAME, writes)
             writes = []
-            pods, ns = state.objects.get("Pod") or _EMPTY_MAP, None
+            pods, ns, in_ns = state.objects.get("Pod") or _EMPTY_MAP, None, _EMPTY_MAP
     if writes:
         state = update_status_many(state, NAME, writes)
     return state, len(queued)
