@@ -559,13 +559,15 @@ def flush_many(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]
     From the first node with a status to drop (its pod changed: the pod is queued again after its node's
     writes) or a pod pending on two nodes, the rest of the run is flushed one node at a time. At 100,000
     pods on default-size nodes a bulk converge flushes each node about 19 times, with about 11 statuses each:
-    one request per run of flushes instead of one per node.
+    a request per 256 statuses instead of one per node.
 
     Why runs of :data:`FLUSH_RUN` and not one request for the whole run: once the readiness timers fire
     together, one run flushes every pod of the cluster; in one request, each pod was read cold again by each
     pass over the request (the bodies built, the writes, the unscheduled-pod log, the watches, the bodies
     freed). A run's statuses are written and watched, and its bodies freed, while they are still in the
-    processor's caches."""
+    processor's caches; each node's pending statuses are dropped once its bodies are built, so that, with
+    ``converge`` holding no other reference to the state it hands over, the pods a request replaces are freed
+    when the next state is built (refmodel/state.py's header has the simulated cache misses)."""
     dirty = state.dirty
     queued = [key for key in keys if (NAME, key) in dirty]
     if not queued:
