@@ -52,6 +52,7 @@ __all__ = [
     "POD_INDEXES",
     "ClusterConfig",
     "ClusterState",
+    "NodeCountLog",
     "PodStats",
     "Ref",
     "UnscheduledLog",
@@ -169,6 +170,90 @@ class UnscheduledLog:
 LOG_CAP = 1 << 14
 
 
+class NodeCountLog:
+    """The moves of the per-node pod counts (:attr:`PodStats.nodes`), newest first: one link per request whose
+    writes may have moved a controller's count of active pods on a node, holding the (controller uid, node)
+    pairs it may have moved, in the order written (a write that binds, deletes, finishes, removes, adopts or
+    releases a bound pod names its node under its controller before and after; a status write that leaves
+    the pod live names nothing). The API server appends a link on commit (:meth:`after`); the ReplicaSet
+    controller reads what moved since its last scale-down burst (:meth:`since`) and ranks again only the
+    nodes named (refmodel/controllers/replicaset.py), as upstream's informers hand each controller the pod
+    events rather than a list to diff. The pairs over-approximate the moves (a reader looks the counts up),
+    never miss one.
+
+    An access path, not part of the state's value, as :class:`UnscheduledLog`: every log equals every other,
+    a copy (pickle) starts empty, and past :data:`LOG_CAP` pairs the chain starts again (a reader whose
+    mark is gone counts every node again).
+    """
+
+    __slots__ = ("moves", "older", "size")
+
+    def __init__(self, older: NodeCountLog | None = None, moves: tuple[tuple[str, str], ...] = (),
+                 size: int = 0) -> None:
+        self.older, self.moves, self.size = older, moves, size
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeCountLog)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NodeCountLog, ())
+
+    def after(self, writes: list[tuple[Ref, Any, Any, bool]]) -> NodeCountLog:
+        """This log with a link for ``writes`` (one request's committed writes), or itself when none may have
+        moved a per-node count."""
+        out: list[tuple[str, str]] = []
+        for ref, old, new, status_only in writes:
+            if ref[0] != "Pod":
+                continue
+            if status_only and ((old.get("status") or _NO_LABELS).get("phase") in _TERMINAL) == (
+                    (new.get("status") or _NO_LABELS).get("phase") in _TERMINAL):
+                continue  # (spec, owners and deletion as before, live or finished as before: nothing moved)
+            was = _node_count_key(old)
+            now = _node_count_key(new)
+            if was != now:
+                if was is not None:
+                    out.append(was)
+                if now is not None:
+                    out.append(now)
+        if not out:
+            return self
+        size = self.size + len(out)
+        if size > LOG_CAP:
+            return NodeCountLog(None, tuple(out), len(out))
+        return NodeCountLog(self, tuple(out), size)
+
+    def since(self, mark: NodeCountLog) -> list[tuple[str, str]] | None:
+        """The pairs logged after ``mark`` (a link of this log); None when ``mark`` is not in this log
+        (another state's, or dropped by the cap)."""
+        links = []
+        link: NodeCountLog | None = self
+        while link is not mark:
+            if link is None:
+                return None
+            links.append(link.moves)
+            link = link.older
+        return [m for moves in links for m in moves]
+
+
+def _node_count_key(pod: Any) -> tuple[str, str] | None:
+    """(controller uid, node) when ``pod`` counts in its controller's :attr:`PodStats.nodes` (active, bound,
+    controlled), else None."""
+    if pod is None:
+        return None
+    node = pod["spec"].get("nodeName")
+    if not node:
+        return None
+    md = pod["metadata"]
+    status = pod.get("status")
+    if md.get("deletionTimestamp") or (status and status.get("phase") in _TERMINAL):
+        return None
+    uid = _controller_uid(md.get("ownerReferences"))
+    return None if uid is None else (uid, node)
+
+
 @attrs.frozen
 class ClusterState:
     """Everything there is. Build one with :func:`refmodel.new_cluster`; change it only with ``step``."""
@@ -195,6 +280,9 @@ class ClusterState:
     config: ClusterConfig = ClusterConfig()
     # the writes of unscheduled pods, for the scheduler's queue (not part of the value: :class:`UnscheduledLog`)
     unscheduled: UnscheduledLog = attrs.field(factory=UnscheduledLog, eq=False, repr=False)
+    # the moves of the per-node pod counts, for the ReplicaSet's deletion ranking (not part of the value:
+    # :class:`NodeCountLog`)
+    node_counts: NodeCountLog = attrs.field(factory=NodeCountLog, eq=False, repr=False)
 
     def replace(self, **changes: Any) -> ClusterState:
         """``attrs.evolve`` for this class (replaced below by a generated, faster equivalent)."""
