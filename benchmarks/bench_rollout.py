@@ -45,3 +45,32 @@ def test_image_rollout_one_deployment(benchmark: pytest.FixtureRequest, replicas
         tenth = _FASTEST.get((shape, replicas // 10))
         if tenth:
             benchmark.extra_info["ratio_to_tenth"] = round(stats.stats.min / tenth, 2)  # type: ignore[attr-defined]
+
+
+def count(replicas: int, shape: str = "default-nodes") -> rm.ClusterState:
+    """One image rollout of ``replicas`` pods, framed for an instruction counter: the converged cluster and the
+    changed Deployment are built first, then the rollout's ``converge`` runs between the system calls
+    ``getpgid`` and ``getsid``. Under callgrind::
+
+        valgrind --tool=callgrind --zero-before=getpgid --dump-before=getsid \\
+            python -m benchmarks.bench_rollout 10000 default-nodes
+
+    counts only the rollout (the first dump's ``summary``; add ``--cache-sim=yes`` for the misses); divide by
+    ``replicas``. ``python`` must be the interpreter itself (valgrind does not follow pyenv's shim)."""
+    import gc
+    import os
+
+    start = changed_image(replicas, shape)
+    gc.collect()
+    os.getpgid(0)
+    result = rm.converge(start)
+    os.getsid(0)
+    assert_deployment_converged(result, "web", replicas, image=NEW_IMAGE)
+    return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    count(int(sys.argv[1]), *sys.argv[2:3])
+    print(f"rolled out {sys.argv[1]} pods")
