@@ -7,7 +7,8 @@ a pass over every node. Checked here: every move of a controller's count of acti
 step of a scenario that binds, deletes gracefully, removes, force-deletes, orphans, completes and evicts pods, is named by
 the log link(s) the step appended (seeded bugs: a log that skips status writes, one that ignores the
 deletionTimestamp, one that skips removals); the log is no part of the state's value; and a scale-down whose
-kept merge reads the log picks, burst by burst, what a full ranking picks (seeded bug: the log ignored).
+kept merge reads the log picks, burst by burst, what a full ranking picks, its heap kept as it is or compacted
+(seeded bugs: the log ignored; a compaction that does not restore the heap order, caught with no slack).
 """
 
 from __future__ import annotations
@@ -147,9 +148,13 @@ def test_the_log_is_no_part_of_the_state() -> None:
     assert copy == s and copy.node_counts.since(s.node_counts) is None, "a copy kept the log's links"
 
 
-def test_rollout_bursts_from_the_log_pick_what_a_full_ranking_picks(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("slack", [rsc._HEAP_SLACK, 0])
+def test_rollout_bursts_from_the_log_pick_what_a_full_ranking_picks(monkeypatch: pytest.MonkeyPatch,
+                                                                     slack: int) -> None:
     # a rollout on many small nodes with small bursts: most bursts rank again only the nodes the log names
-    # (counted: the merge was kept), and each picks the pods a full ranking of every active pod picks
+    # (counted: the merge was kept), and each picks the pods a full ranking of every active pod picks; with
+    # no slack, the kept heap is compacted (its replaced entries dropped) on most bursts
+    monkeypatch.setattr(rsc, "_HEAP_SLACK", slack)
     kept = {"kept": 0, "bursts": 0}
     heap, take = rsc._heap, rsc._take
 
@@ -184,4 +189,4 @@ def test_the_burst_check_catches_a_merge_that_ignores_the_log(monkeypatch: pytes
     since = NodeCountLog.since
     monkeypatch.setattr(NodeCountLog, "since", lambda log, mark: None if since(log, mark) is None else [])
     with pytest.raises(AssertionError, match="but a full ranking picks"):
-        test_rollout_bursts_from_the_log_pick_what_a_full_ranking_picks(monkeypatch)
+        test_rollout_bursts_from_the_log_pick_what_a_full_ranking_picks(monkeypatch, rsc._HEAP_SLACK)

@@ -415,6 +415,7 @@ class _Ranking:
 
 
 _RANKINGS: dict[str, _Ranking] = {}
+_HEAP_SLACK = 64  # replaced entries a kept heap may hold beyond its live ones before it is compacted
 _STALE = object()
 
 
@@ -518,7 +519,7 @@ def _heap(state: ClusterState, rs: FrozenDict, r: _Ranking) -> list[tuple[tuple[
                 first, rest, _ = queues[node][-1]
                 key = tops[node] = (*first, -rank, *rest)
                 heapq.heappush(heap, (key, node))
-        if len(heap) > 2 * len(tops) + 64:  # more replaced entries than live ones: drop them
+        if len(heap) > 2 * len(tops) + _HEAP_SLACK:  # more replaced entries than live ones: drop them
             heap = [(key, node) for node, key in tops.items()]
             heapq.heapify(heap)
         entries = len(nodes)
