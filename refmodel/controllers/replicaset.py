@@ -27,7 +27,8 @@ removed, whatever the number of nodes (``tests/test_work_counters.py``; 24.9 at 
 heap is rebuilt over every node when the ranking is, or the related ReplicaSets changed, or the log does not
 reach back to the last burst. The order is rebuilt (O(pods)) when
 one of the ReplicaSet's active pods was written since (its ``PodStats`` entry is then another object) or the clock
-moved a ready or creation time into another log-scale bucket: a rollout of n pods ranks each pod about once per wave of the
+moved a ready or creation time into another log-scale bucket (then from the pods the kept order holds, not a
+listing of the active pods): a rollout of n pods ranks each pod about once per wave of the
 rolling update, whatever n, where upstream's getPodsToDelete lists and sorts every pod on every burst.
 The selection is the one a full ranking makes (``tests/test_replicaset.py`` checks every burst of a rollout
 against it). A scale-down whose pods keep being written between bursts rebuilds on each burst, as upstream.
@@ -427,11 +428,16 @@ def _ranking(state: ClusterState, uid: str, now: int) -> _Ranking:
             r.now = now  # the clock moved, but no time changed bucket: the keys are the same
         if r.now == now:
             return r
-    pods = active_pods(state, uid)
+        # only the clock moved a time into another bucket: the kept queues hold every active pod, on its node
+        # (keyed again without listing them: a listing reads every pod, from memory at large sizes)
+        nodes = [node for node, q in r.queues.items() for _ in q]
+        pods = [e[2] for q in r.queues.values() for e in q]
+    else:
+        pods = active_pods(state, uid)
+        nodes = [p["spec"].get("nodeName") or "" for p in pods]
     queues: dict[str, list[tuple[Any, Any, FrozenDict]]] = {}
     buckets: dict[int, int] = {}
-    for p, (first, rest) in zip(pods, _keyed(pods, now, buckets), strict=True):
-        node = p["spec"].get("nodeName") or ""
+    for p, node, (first, rest) in zip(pods, nodes, _keyed(pods, now, buckets), strict=True):
         q = queues.get(node)
         if q is None:
             q = queues[node] = []
