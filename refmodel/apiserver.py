@@ -351,10 +351,6 @@ class _Batch:
         after = log.after(self.writes)  # the scheduler's queue reads the writes of unscheduled pods
         if after is not log:
             extra["unscheduled"] = after
-        counts = self.state.node_counts
-        moved = counts.after(self.writes)  # the ReplicaSet's deletion ranking reads the per-node count moves
-        if moved is not counts:
-            extra["node_counts"] = moved
         return self.txn.finish(extra)
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
+from itertools import repeat
 from operator import add as _add
 from operator import sub as _sub
 from typing import Any
@@ -171,15 +172,15 @@ LOG_CAP = 1 << 14
 
 
 class NodeCountLog:
-    """The moves of the per-node pod counts (:attr:`PodStats.nodes`), newest first: one link per request whose
-    writes may have moved a controller's count of active pods on a node, holding the (controller uid, node)
-    pairs it may have moved, in the order written (a write that binds, deletes, finishes, removes, adopts or
-    releases a bound pod names its node under its controller before and after; a status write that leaves
-    the pod live names nothing). The API server appends a link on commit (:meth:`after`); the ReplicaSet
-    controller reads what moved since its last scale-down burst (:meth:`since`) and ranks again only the
-    nodes named (refmodel/controllers/replicaset.py), as upstream's informers hand each controller the pod
-    events rather than a list to diff. The pairs over-approximate the moves (a reader looks the counts up),
-    never miss one.
+    """The moves of the per-node pod counts (:attr:`PodStats.nodes`), newest first: one link per transaction
+    that moved a controller's count of active pods on a node (a binding, a graceful deletion, a pod that
+    finishes, is removed, adopted or released), holding the (controller uid, node) pairs it moved, as the
+    transaction moved them (:meth:`_Txn._settle` and :meth:`_Txn._put_pod`, where the counts move: a write
+    that moves none, the commonest status write, costs nothing here). :meth:`_Txn.finish` appends the link
+    (:meth:`after`); the ReplicaSet controller reads what moved since its last scale-down burst
+    (:meth:`since`) and ranks again only the nodes named (refmodel/controllers/replicaset.py), as upstream's
+    informers hand each controller the pod events rather than a list to diff. A pair may be named with a
+    net move of zero (a reader looks the counts up); no move goes unnamed.
 
     An access path, not part of the state's value, as :class:`UnscheduledLog`: every log equals every other,
     a copy (pickle) starts empty, and past :data:`LOG_CAP` pairs the chain starts again (a reader whose
@@ -201,29 +202,12 @@ class NodeCountLog:
     def __reduce__(self) -> tuple[Any, ...]:
         return (NodeCountLog, ())
 
-    def after(self, writes: list[tuple[Ref, Any, Any, bool]]) -> NodeCountLog:
-        """This log with a link for ``writes`` (one request's committed writes), or itself when none may have
-        moved a per-node count."""
-        out: list[tuple[str, str]] = []
-        for ref, old, new, status_only in writes:
-            if ref[0] != "Pod":
-                continue
-            if status_only and ((old.get("status") or _NO_LABELS).get("phase") in _TERMINAL) == (
-                    (new.get("status") or _NO_LABELS).get("phase") in _TERMINAL):
-                continue  # (spec, owners and deletion as before, live or finished as before: nothing moved)
-            was = _node_count_key(old)
-            now = _node_count_key(new)
-            if was != now:
-                if was is not None:
-                    out.append(was)
-                if now is not None:
-                    out.append(now)
-        if not out:
-            return self
-        size = self.size + len(out)
+    def after(self, moves: list[tuple[str, str]]) -> NodeCountLog:
+        """This log with a link for ``moves`` (the pairs one transaction moved, :meth:`_Txn.finish`)."""
+        size = self.size + len(moves)
         if size > LOG_CAP:
-            return NodeCountLog(None, tuple(out), len(out))
-        return NodeCountLog(self, tuple(out), size)
+            return NodeCountLog(None, tuple(moves), len(moves))
+        return NodeCountLog(self, tuple(moves), size)
 
     def since(self, mark: NodeCountLog) -> list[tuple[str, str]] | None:
         """The pairs logged after ``mark`` (a link of this log); None when ``mark`` is not in this log
@@ -236,22 +220,6 @@ class NodeCountLog:
             links.append(link.moves)
             link = link.older
         return [m for moves in links for m in moves]
-
-
-def _node_count_key(pod: Any) -> tuple[str, str] | None:
-    """(controller uid, node) when ``pod`` counts in its controller's :attr:`PodStats.nodes` (active, bound,
-    controlled), else None."""
-    if pod is None:
-        return None
-    node = pod["spec"].get("nodeName")
-    if not node:
-        return None
-    md = pod["metadata"]
-    status = pod.get("status")
-    if md.get("deletionTimestamp") or (status and status.get("phase") in _TERMINAL):
-        return None
-    uid = _controller_uid(md.get("ownerReferences"))
-    return None if uid is None else (uid, node)
 
 
 @attrs.frozen
@@ -428,7 +396,7 @@ class _Txn:
     with every add/update/delete).
     """
 
-    __slots__ = ("flat", "moves", "names", "nested", "state", "usage", "written")
+    __slots__ = ("flat", "moves", "names", "nested", "node_moves", "state", "usage", "written")
 
     def __init__(self, state: ClusterState) -> None:
         self.state = state
@@ -446,6 +414,7 @@ class _Txn:
         # node -> its usage moved (node_usage)
         self.moves: dict[str, list[Any]] = {}
         self.usage: dict[str, tuple[int, ...]] = {}
+        self.node_moves: list[tuple[str, str]] = []  # (controller uid, node) of every per-node count moved
 
     def _flat(self, field: str) -> Any:
         mm = self.flat.get(field)
@@ -484,6 +453,8 @@ class _Txn:
         changes = extra
         if self.moves:
             self._settle()
+        if self.node_moves:  # the ReplicaSet's deletion ranking reads the per-node count moves
+            changes["node_counts"] = state.node_counts.after(self.node_moves)
         if self.usage:
             usage = self._flat("node_usage")
             for node, vec in self.usage.items():
@@ -648,7 +619,10 @@ class _Txn:
     def _settle(self) -> None:
         """Apply the count moves held in ``moves`` to ``pod_stats``: one new entry per controller."""
         stats = self._flat("pod_stats")
+        node_moves = self.node_moves
         for uid, (ready, nodes, active, label_sets) in self.moves.items():
+            if nodes:
+                node_moves.extend(zip(repeat(uid), nodes))
             entry = stats.get(uid) or PodStats()
             stats[uid] = _pod_stats(entry.active + active, entry.ready + ready, _summed(entry.label_sets, label_sets),
                                     _summed(entry.nodes, nodes))
@@ -881,6 +855,8 @@ class _Txn:
             else:
                 stats = self._flat("pod_stats")
                 entry = (stats.get(uid) or PodStats()).add(fact, sign)
+                if fact[2]:
+                    self.node_moves.append((uid, fact[2]))
                 if entry.active:
                     stats[uid] = entry
                 else:

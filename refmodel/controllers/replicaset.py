@@ -16,7 +16,7 @@ builds one key per pod (``ranked``), per node, and a heap over the nodes' most d
 nodes' ranks (the related pods per node, from the state's per-controller node counts); each later burst takes
 the ``burst`` most deletable from that heap, after ranking again only the nodes whose counts moved since the
 last burst, as the state's log of per-node count moves names them (``ClusterState.node_counts``,
-:class:`~refmodel.state.NodeCountLog`, appended by the API server on commit): O(nodes moved + burst log
+:class:`~refmodel.state.NodeCountLog`, appended by the state's transaction where the counts move): O(nodes moved + burst log
 nodes) per burst, where every node was ranked on every burst before (bursts x nodes, the one term of the
 controller's cost that grew faster than n: ``node_entries`` per pod of a rollout 0.16 at 10,000 pods, 0.76 at
 40,000). The nodes moved between two bursts are those of the pods bound, deleted and removed meanwhile, at most
