@@ -5,7 +5,7 @@
     kubeoracle conformance [--adapter NAME[:ARG] | --adapter module:factory] [--examples N] [--steps N]
                            [--seed S] [--workers N] [--report DIR] [--machines a,b] [--profile P]
                            [--database DIR|redis://HOST:PORT/DB|none] [--shard K/N [--run-id ID]]
-                           [--self-test]
+                           [--top-up N] [--self-test]
 
 Writes ``DIR/results.json`` (Jepsen-shaped: ``valid`` is true, false or "unknown"; per machine and per
 invariant the counts, premises, violations and the counterexample script), ``DIR/report.html`` and
@@ -14,6 +14,12 @@ invariant the counts, premises, violations and the counterexample script), ``DIR
 :mod:`conformance.mutants` twice, in the model and as an external adapter, and prints the kill
 matrix. Exit codes: 0 passed, 1 a check failed, 2 usage error or UNKNOWN (nothing failed, but the
 run could not tell: an adapter error stopped examples, or an invariant was vacuous).
+
+**Vacuity and scope** (:mod:`conformance.reach`): an invariant whose premise none of the run's machines can
+reach (a Service invariant in ``--machines replicaset``) is *not exercised* by the run and does not decide
+its verdict. One that the machines can reach but whose premise never held is vacuous; before calling the run
+UNKNOWN, the runner runs the machines that reach it again with new examples, up to ``--top-up`` times
+(:func:`top_up`; a rare premise such as a back-off reaching its cap is missed by some random draws).
 
 **Sharding** (``--shard K/N``): the run is cut into units of work, the same plan in every shard
 (:func:`plan`, a function of the machines, their example counts, the seed and N only): with N up to
@@ -25,7 +31,8 @@ draws its own examples from a seed derived from the run's (Hypothesis draws an e
 has seen, so a slice of one run cannot be run alone): the same amount of testing, other draws. The
 units go to the shard with the fewest examples so far, largest first. A shard's ``results.json``
 carries the plan, its index and the run's configuration, which the merge checks; vacuity is judged
-by the merge only (a shard runs some machines, so a premise another shard reaches is no gap).
+by the merge only (a shard runs some machines, so a premise another shard reaches is no gap), and a
+sharded run has no top-up (a vacuous invariant leaves the merge UNKNOWN: run more examples).
 
 What a pass means (soundness): for the examples Hypothesis generated, every invariant held at every
 step, and the adapter agreed with the reference model. What it cannot mean (completeness): it is a
@@ -101,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
                         "shards whose IDs differ)")
     p.add_argument("--shrink-seconds", type=_positive, default=60, metavar="S",
                    help="stop shrinking a failure after S seconds (Hypothesis' own cap is 300). Default: %(default)r")
+    p.add_argument("--top-up", type=_count, default=2, metavar="N",
+                   help="when an invariant's premise never held, run the machines that reach it again with new "
+                        "examples, up to N times, before calling the run UNKNOWN (0: never). Default: %(default)r")
     p.add_argument("--self-test", action="store_true",
                    help="run every seeded model bug and print which invariant caught it (the kill matrix)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
@@ -121,14 +131,18 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
-def _positive(text: str) -> int:
+def _positive(text: str, least: int = 1) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{v} must be at least 1")
+    if v < least:
+        raise argparse.ArgumentTypeError(f"{v} must be at least {least}")
     return v
+
+
+def _count(text: str) -> int:
+    return _positive(text, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,10 +338,14 @@ def plan(machines: Sequence[str], options: dict[str, Any], count: int) -> list[l
 def _part_seed(name: str, part: int, parts: int, options: dict[str, Any]) -> int | None:
     """A part's seed: derived from the run's seed (or, derandomized, from the machine's name), so every
     shard derives the same; None in a random run (each part then draws at random, as the run would)."""
+    return _derived_seed(name, f"{part}/{parts}", options)
+
+
+def _derived_seed(name: str, tag: str, options: dict[str, Any]) -> int | None:
     seed = options.get("seed")
     if seed is None and not PROFILES[options.get("profile") or "dev"]["derandomize"]:
         return None
-    digest = hashlib.sha256(f"kubeoracle:{name}:{seed}:{part}/{parts}".encode()).digest()
+    digest = hashlib.sha256(f"kubeoracle:{name}:{seed}:{tag}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
 
@@ -382,7 +400,7 @@ def _run_shard(machines: list[str], options: dict[str, Any], shard: tuple[int, i
         names = ", ".join(u.machine if u.parts == 1 else f"{u.machine} (part {u.part}/{u.parts}, {u.examples} examples)"
                           for u in units)
         out(f"shard {k}/{n}: {names}\n")
-    raw = _run_all(units, adapter, options, workers, out)
+    raw = _run_all([(u.machine, u.options(options)) for u in units], adapter, workers, out)
     by_machine: dict[str, list[dict[str, Any]]] = {}
     for u, r in zip(units, raw):
         by_machine.setdefault(u.machine, []).append(r if u.parts == 1 else {**r, "parts": [u.part], "of": u.parts})
@@ -398,17 +416,20 @@ def _run_shard(machines: list[str], options: dict[str, Any], shard: tuple[int, i
 def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[str, Any],
               *, judge_vacuity: bool = True) -> dict[str, Any]:
     """results.json: overall validity, per machine, per invariant (with vacuity), per rule. A shard
-    (``judge_vacuity=False``) lists its vacuous invariants, but they do not make its verdict unknown."""
+    (``judge_vacuity=False``) lists its vacuous invariants, but they do not make its verdict unknown. An
+    invariant none of the results' machines can reach is "not exercised" (listed, never vacuous)."""
     from .harness import Stats
     from .invariants import ALL
+    from .reach import in_scope
 
+    ran = [r["machine"] for r in results]
     total = Stats()
     for r in results:
         total.merge(Stats.from_json(r.get("stats") or {}))
     failed = {r["failure"]["invariant"]: r["machine"] for r in results
               if r.get("failure") and r["failure"].get("invariant")}
     invariants: dict[str, Any] = {}
-    vacuous = []
+    vacuous, unexercised = [], []
     for inv in ALL:
         name = inv.name
         entry: dict[str, Any] = {
@@ -420,6 +441,9 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
             entry["counterexample"] = f"counterexamples/{failed[name]}.yaml"
         elif name in total.not_applicable and not total.checks.get(name):
             entry["valid"] = "not applicable"
+        elif not total.premises.get(name) and not in_scope(name, ran):
+            entry["valid"] = "not exercised"  # none of the run's machines can reach its premise
+            unexercised.append(name)
         elif not total.premises.get(name):
             entry["valid"] = "unknown"
             entry["vacuous"] = True
@@ -449,6 +473,7 @@ def summarise(results: list[dict[str, Any]], adapter_spec: str, options: dict[st
         "machines": {r["machine"]: {k: v for k, v in r.items() if k != "machine"} for r in results},
         "invariants": invariants,
         "vacuous": vacuous,
+        "not_exercised": unexercised,
         "rules": dict(sorted(total.rules.items())),
         "not_applicable": sorted(total.not_applicable),
         "outcomes": dict(total.outcomes),
@@ -535,13 +560,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"profile {args.profile}, workers {args.workers}\n")
     wall = time.perf_counter()
     shard_info = None
+    top_ups: list[dict[str, Any]] = []
     if args.shard is not None:
         results, shard_info = _run_shard(machines, options, args.shard, args.run_id, args.adapter, args.workers, out)
     else:
-        results = _run_all(plan(machines, options, 1)[0], args.adapter, options, args.workers, out)
+        results = _run_all([(u.machine, u.options(options)) for u in plan(machines, options, 1)[0]], args.adapter,
+                           args.workers, out)
+        results, top_ups = top_up(results, args.adapter, options, args.workers, args.top_up, out)
     options["wall_seconds"] = time.perf_counter() - wall
     summary = summarise(results, args.adapter, options, judge_vacuity=shard_info is None)
     summary["options"].pop("wall_seconds", None)
+    if top_ups:
+        summary["top_up"] = top_ups
     if shard_info is not None:
         summary["shard"] = shard_info
     report = args.report
@@ -556,20 +586,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     return exit_code(summary["valid"])
 
 
+def top_up(results: list[dict[str, Any]], adapter: str, options: dict[str, Any], workers: int, rounds: int,
+           out: Callable[[str], None] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run more examples where a premise was missed: while nothing failed and some invariant is vacuous, run
+    the machines that reach its premise (:mod:`conformance.reach`) again with new examples (each its usual
+    count, from a seed derived from the run's), up to ``rounds`` times. Their results join the machines' own.
+
+    A rare premise (a back-off reaching its cap) is missed by some runs' random draws; a run that ends UNKNOWN
+    for that alone tells its user nothing about the system. The rounds are recorded (results.json ``top_up``)
+    and printed; the examples and steps they add count in the run's totals. Returns the results and the rounds."""
+    from .reach import machines_reaching
+
+    ran = [r["machine"] for r in results]
+    done: list[dict[str, Any]] = []
+    for n in range(1, rounds + 1):
+        summary = summarise(results, adapter, options)
+        vacuous = summary["vacuous"]
+        if summary["valid"] is False or summary["errors"] or not vacuous:
+            break
+        again = [m for m in ran if any(machines_reaching(v, [m]) for v in vacuous)]
+        if out is not None:
+            out(f"\ntop-up {n}/{rounds}: {len(vacuous)} invariant(s) with no premise held yet "
+                f"({'; '.join(vacuous)}); running {', '.join(again)} again with new examples\n")
+        jobs = [(m, {**options, "seed": _derived_seed(m, f"top-up {n}", options)}) for m in again]
+        fresh = dict(zip(again, _run_all(jobs, adapter, workers, out)))
+        for i, r in enumerate(results):
+            if r["machine"] in fresh:
+                merged = combine([r, fresh[r["machine"]]])
+                merged.pop("parts", None)
+                merged.pop("of", None)
+                results[i] = {**merged, "top_up": int(r.get("top_up", 0)) + 1}
+        done.append({"round": n, "vacuous": vacuous, "machines": again})
+    return results, done
+
+
 def exit_code(valid: Any) -> int:
     """0 passed, 1 a check failed, 2 unknown (the run could not tell)."""
     return 0 if valid is True else 1 if valid is False else 2
 
 
-def _run_all(units: list[Unit], adapter: str, options: dict[str, Any], workers: int,
+def _run_all(jobs: list[tuple[str, dict[str, Any]]], adapter: str, workers: int,
              out: Callable[[str], None] | None) -> list[dict[str, Any]]:
-    """Run the units (in ``workers`` processes); the results in the units' order."""
-    if workers <= 1 or len(units) == 1:
-        return [run_machine(u.machine, adapter, u.options(options), out) for u in units]
+    """Run the jobs (machine, options) in ``workers`` processes; the results in the jobs' order."""
+    if workers <= 1 or len(jobs) == 1:
+        return [run_machine(name, adapter, opts, out) for name, opts in jobs]
     results: dict[int, dict[str, Any]] = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(units))) as pool:
-        futures = {pool.submit(run_machine, u.machine, adapter, u.options(options), None): i
-                   for i, u in enumerate(units)}
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = {pool.submit(run_machine, name, adapter, opts, None): i for i, (name, opts) in enumerate(jobs)}
         for fut in as_completed(futures):
             r = fut.result()
             if out is not None:
@@ -578,7 +641,7 @@ def _run_all(units: list[Unit], adapter: str, options: dict[str, Any], workers: 
                 out(f"  {r['machine']:<11} {verdict:<7} {s['examples']:>5} examples  {s['steps']:>7} steps  "
                     f"{r['seconds']:>7.1f} s\n")
             results[futures[fut]] = r
-    return [results[i] for i in range(len(units))]
+    return [results[i] for i in range(len(jobs))]
 
 
 def _printer() -> Callable[[str], None]:
@@ -617,9 +680,15 @@ def _print_verdict(summary: dict[str, Any], report: Path | None, out: Callable[[
         out(f"\n{len(summary['vacuous'])} invariant(s) had no premise hold in this shard; 'kubeoracle report merge' "
             f"judges vacuity over all {shard['count']} shards\n")
     elif summary["vacuous"]:
-        out("\nVACUOUS (their premise never held, so they proved nothing):\n")
+        rounds = len(summary.get("top_up") or ())
+        after = f" after {rounds} top-up round(s)" if rounds else ""
+        out(f"\nVACUOUS (their premise never held{after}, so they proved nothing; more --examples or "
+            "--top-up, or --profile thorough, reach rarer premises):\n")
         for v in summary["vacuous"]:
             out(f"  - {v}\n")
+    if summary.get("not_exercised"):
+        out(f"\n{len(summary['not_exercised'])} invariant(s) not exercised: none of the machines run reaches their "
+            "premise (conformance/reach.py); run the other machines to check them\n")
     verdict = {True: "PASSED", False: "FAILED", "unknown": "UNKNOWN"}[summary["valid"]]
     if shard:
         verdict += f" (shard {shard['index']}/{shard['count']})"

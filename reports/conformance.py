@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from conformance.catalogue import RULES, describe, id_order
+from conformance.reach import in_scope
 
 from .document import Block, Bullets, Code, Document, Grid, Heading, Quote, Table, Text, Verdict
 
 __all__ = ["cell_status", "conformance_document", "first_divergence", "selftest_document"]
 
 _VERDICT = {True: ("pass", "PASSED"), False: ("fail", "FAILED"), "unknown": ("unknown", "UNKNOWN")}
-_MARK = {True: "pass", False: "fail", "unknown": "unknown", "not applicable": "n/a"}
+_MARK = {True: "pass", False: "fail", "unknown": "unknown", "not applicable": "n/a", "not exercised": "n/a"}
 
 
 def first_divergence(message: str) -> str:
@@ -35,8 +36,9 @@ def first_divergence(message: str) -> str:
     return re.sub(r"\s*\[(after|at|during) [^\]]*\]$", "", head)
 
 
-def cell_status(machine: Mapping[str, Any], invariant: str) -> tuple[str, str]:
-    """One cell of the machine x invariant matrix: (status, tooltip)."""
+def cell_status(machine: Mapping[str, Any], invariant: str, name: str | None = None) -> tuple[str, str]:
+    """One cell of the machine x invariant matrix: (status, tooltip). With the machine's ``name``, an
+    invariant whose premise that machine does not reach (:mod:`conformance.reach`) is "n/a", not vacuous."""
     stats = machine.get("stats") or {}
     failure = machine.get("failure") or {}
     checks = int((stats.get("checks") or {}).get(invariant, 0))
@@ -48,6 +50,8 @@ def cell_status(machine: Mapping[str, Any], invariant: str) -> tuple[str, str]:
         return "n/a", "not applicable to this adapter"
     if not checks:
         return "n/a", "not checked on this machine"
+    if not premises and name is not None and not in_scope(invariant, [name]):
+        return "n/a", f"{note}: this machine does not reach the premise"
     if not premises:
         return "vacuous", f"{note}: the premise never held, so the check proved nothing"
     return "pass", note
@@ -115,7 +119,7 @@ def conformance_document(summary: Mapping[str, Any], selftest: Mapping[str, Any]
     if machines and invariants and any(m.get("stats") for m in machines.values()):
         blocks.append(Heading("Invariants by machine"))
         names = tuple(invariants)
-        cells = [[cell_status(machines[mn], inv) for mn in machines] for inv in names]
+        cells = [[cell_status(machines[mn], inv, mn) for mn in machines] for inv in names]
         blocks.append(Grid("invariant \\ machine", names, tuple(machines),
                            tuple(tuple(c[0] for c in row) for row in cells),
                            tuple(tuple(c[1] for c in row) for row in cells)))
@@ -156,6 +160,15 @@ def conformance_document(summary: Mapping[str, Any], selftest: Mapping[str, Any]
     if summary.get("rules"):
         blocks.append(Heading("Events run"))
         blocks.append(Table(("rule (event)", "times"), tuple((r, str(n)) for r, n in summary["rules"].items())))
+    if summary.get("not_exercised"):
+        blocks.append(Heading("Invariants not exercised"))
+        blocks.append(Text("None of this run's machines reaches their premise (conformance/reach.py), so the "
+                           "verdict does not cover them; the other machines check them:"))
+        blocks.append(Bullets(tuple(summary["not_exercised"])))
+    if summary.get("top_up"):
+        blocks.append(Text("Top-up: " + "; ".join(
+            f"round {t['round']} ran {', '.join(t['machines'])} again for {len(t['vacuous'])} invariant(s) "
+            "whose premise had not held" for t in summary["top_up"]) + "."))
     if summary.get("not_applicable"):
         blocks.append(Text("Not applicable to this adapter: " + ", ".join(summary["not_applicable"]) + "."))
     if selftest:

@@ -118,6 +118,41 @@ def test_eviction_waits_for_the_toleration(mutant: None, request: pytest.Fixture
         assert judge.violations and "s before its tolerations allow" in judge.violations[0], judge.violations
 
 
+def test_an_orphan_adopted_and_deleted_as_a_surplus_is_not_an_early_eviction() -> None:
+    # found by a default conformance run (nodes machine): a ReplicaSet orphans its pods on a failed node, a
+    # second ReplicaSet adopts them and deletes the surplus in one turn, in the settle that also taints the node
+    batch = _rs(4)
+    batch["metadata"]["name"] = "batch"
+    batch["spec"]["selector"]["matchLabels"]["track"] = "stable"
+    batch["spec"]["template"]["metadata"]["labels"]["track"] = "stable"
+    judge = _Judge(timing.eviction_not_before_toleration, _settled(batch))
+    node = next(p["spec"]["nodeName"] for p in judge.state.iter_kind("Pod", "default"))
+    judge.do(ev.NodeFailed(node))
+    judge.do(ev.Delete("ReplicaSet", "default", "batch", propagation="Orphan"))
+    judge.do(ev.ClockAdvanced(301))
+    judge.do(ev.Apply(_rs(1)))
+    judge.settle()
+    front = judge.state.get("ReplicaSet", "default", "front")
+    assert front is not None and front["status"]["replicas"] == 1, "the surplus adopted pods were deleted"
+    assert judge.violations == []
+
+
+def test_a_bare_pod_adopted_and_deleted_at_once_is_not_an_early_eviction() -> None:
+    # the same with a pod of no owner and terminationGracePeriodSeconds 0: gone in the turn that adopts it
+    stray = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stray", "namespace": "default",
+                                                            "labels": {"rs": "front"}},
+             "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}], "terminationGracePeriodSeconds": 0}}
+    judge = _Judge(timing.eviction_not_before_toleration, _settled(stray))
+    pod = judge.state.get("Pod", "default", "stray")
+    assert pod is not None
+    judge.do(ev.NodeFailed(pod["spec"]["nodeName"]))
+    judge.do(ev.ClockAdvanced(301))
+    judge.do(ev.Apply(_rs(0)))
+    judge.settle()
+    assert judge.state.get("Pod", "default", "stray") is None, "the ReplicaSet adopted and deleted it"
+    assert judge.violations == [], judge.violations
+
+
 # ---- availability (P-6) -----------------------------------------------------------------------
 @pytest.mark.parametrize("mutant", [None, "available-ignores-min-ready"], indirect=True)
 def test_available_only_after_min_ready_seconds(mutant: None, request: pytest.FixtureRequest) -> None:

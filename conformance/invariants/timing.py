@@ -43,7 +43,7 @@ from typing import Any
 
 from ..view import controller_uid, diff_kind, index
 from . import Context, Invariant, Step, Verdict
-from ._helpers import _condition, active, epoch, name_of, node_ready
+from ._helpers import _condition, active, epoch, name_of, node_ready, selector_matches
 
 __all__ = ["INVARIANTS"]
 
@@ -103,10 +103,14 @@ def _by_taint_manager(new: Obj | None) -> bool:
     return c is not None and c.get("reason") == "DeletionByTaintManager"
 
 
-def _someone_else_deleted(step: Step, pod: Obj) -> bool:
+def _someone_else_deleted(step: Step, pod: Obj, new: Obj | None) -> bool:
     """Another actor may have deleted the pod in this step: the user, its ReplicaSet scaling down (or
-    being deleted), the garbage collector, the namespace controller."""
+    being deleted), the garbage collector, the namespace controller, or a ReplicaSet that adopted the
+    orphan and deleted it as a surplus in the same turn (``replica_set.go`` syncReplicaSet claims the
+    pods, then manageReplicas deletes; the taint manager never changes owner references)."""
     if not step.in_settle and type(step.event).__name__ in _USER_DELETES:
+        return True
+    if new is not None and controller_uid(new) != controller_uid(pod):
         return True
     md = pod["metadata"]
     ns0 = step.before.get("Namespace", "", md.get("namespace") or "")
@@ -116,7 +120,7 @@ def _someone_else_deleted(step: Step, pod: Obj) -> bool:
         return True
     owner = controller_uid(pod)
     if owner is None:
-        return bool(md.get("ownerReferences"))
+        return bool(md.get("ownerReferences")) or _adoptable_surplus(step, pod)
     rs0, rs1 = step.before.by_uid(owner), step.after.by_uid(owner)
     if rs0 is None or rs1 is None or rs0["metadata"].get("deletionTimestamp") or rs1["metadata"].get(
             "deletionTimestamp"):
@@ -124,6 +128,26 @@ def _someone_else_deleted(step: Step, pod: Obj) -> bool:
     want = min(int(rs0["spec"].get("replicas", 1)), int(rs1["spec"].get("replicas", 1)))
     pods = [p for p in index(step.before).get(owner, ()) if p.get("kind") == "Pod" and active(p)]
     return len(pods) > want  # a surplus: the ReplicaSet controller deletes pods on failed nodes first
+
+
+def _adoptable_surplus(step: Step, orphan: Obj) -> bool:
+    """A ReplicaSet whose selector matches the orphan has more active pods (its own and matching orphans)
+    than it wants: it may have adopted the orphan and deleted it in one turn (with a zero grace period it is
+    gone at once, so no owner reference of the new version tells)."""
+    ns, labels = orphan["metadata"].get("namespace") or "", orphan["metadata"].get("labels") or {}
+    for rs in step.before.objects("ReplicaSet", ns):
+        selector = (rs.get("spec") or {}).get("selector")
+        if rs["metadata"].get("deletionTimestamp") or not selector_matches(selector, labels):
+            continue
+        after = step.after.by_uid(rs["metadata"].get("uid") or "")
+        want = min(int(rs["spec"].get("replicas", 1)), int((after or rs)["spec"].get("replicas", 1)))
+        uid = rs["metadata"].get("uid")
+        mine = [p for p in step.before.objects("Pod", ns) if active(p) and (
+            controller_uid(p) == uid or (controller_uid(p) is None and not p["metadata"].get("ownerReferences")
+                                         and selector_matches(selector, p["metadata"].get("labels") or {})))]
+        if len(mine) > want:
+            return True
+    return False
 
 
 def eviction_not_before_toleration(step: Step, ctx: Context) -> Verdict:
@@ -148,7 +172,7 @@ def eviction_not_before_toleration(step: Step, ctx: Context) -> Verdict:
         taints = [t for t in (node.get("spec") or {}).get("taints") or () if t.get("effect") == "NoExecute"]
         if not taints:
             continue
-        if not _by_taint_manager(new) and _someone_else_deleted(step, old):
+        if not _by_taint_manager(new) and _someone_else_deleted(step, old, new):
             continue
         earliest = earliest_eviction(old["spec"].get("tolerations") or (), taints)
         if earliest is None:
