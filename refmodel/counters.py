@@ -6,9 +6,10 @@ change causes grows with the change, not with the cluster (issue 9).
 **Modelled:** ``converge(state, counters=WorkCounters())`` counts every reconcile per controller, and the
 controllers add their per-object visits under a name of their own (the kubelet: ``pod_visits``, pods whose
 sync ran; the ReplicaSet controller: ``ranked``, pods given a sort key by the deletion ranking, each
-about one comparison of the partial selection, and ``node_entries``, nodes merged per scale-down burst;
+about one comparison of the partial selection, and ``node_entries``, nodes ranked for the merge of a
+scale-down burst: every node on the first, then those whose counts moved;
 the scheduler: ``attempts``, pods it placed or marked unschedulable one by one, and ``entries``, queue
-entries built from the writes of unscheduled pods). The counters observe and never steer: a converge returns the same
+entries built from the writes of unscheduled pods, and ``merged``, kept entries sorted again to merge new ones in). The counters observe and never steer: a converge returns the same
 state with or without them. Outside a counted ``converge`` (or :func:`counting`) nothing is counted, and a
 controller pays one context-variable read per reconcile to find that out.
 **Not modelled:** time; counts are deterministic, timings are not (the machine is shared).

@@ -23,12 +23,20 @@ taken, its timer). The hot paths avoid repeating them (a transaction does not re
 ``enqueue_many`` drops duplicates before looking in the queue). What grows most is memory traffic, not
 work: instruction counts are linear in the pods (20,000 cost 2.01 times 10,000), but a processor's last-level
 cache (32 MiB here) holds the objects of about 10,000 pods, so at 100,000 every pass over all the pods reads
-each one from memory again. A simulated cache (callgrind ``--cache-sim``, 40,000 pods) counts about 195
-last-level misses per pod, 170 of them in the work that passes over every pod once their readiness timers
-fire together: the kubelet's syncs and flush, the status writes, their index upkeep and watches, and the
-release of the pods' previous versions. Work that re-reads what was just
-written is therefore done while it is still cached: the index upkeep of a batch runs every 256 writes
-(``apiserver._INDEX_RUN``), not after the batch's last write.
+each one from memory again. Such passes come once the pods' readiness timers fire together: every pod is
+synced, its status written, indexed and watched, and its previous version freed. A simulated cache at the
+same pods-to-cache ratio as 40,000 pods here (callgrind ``--cache-sim``, 5,000 pods, 4 MiB last-level cache)
+counts about 70 last-level misses per pod in that work (139 before the flushes were cut into requests and
+the replaced versions freed as they go): the kubelet's syncs, in key order, 27 (each pod read, its new
+status built); the flush, in node order, 32 (19 to build each node's bodies and free the versions the
+request before replaced, 13 to write and index them); the timers fired and the queue they filled, freed, 8.
+Work that re-reads what was just written is therefore done while it is still cached: the index upkeep of a
+batch runs every 256 writes (``apiserver._INDEX_RUN``); a run of flushes goes in requests of at least 256
+statuses (``kubelet.FLUSH_RUN``), each written, watched and its bodies freed before the next is built; and
+``converge`` holds no state between steps, so the pods a request replaces are freed when it commits (freed
+in a pass of their own after the run, in map order, they were 41% of the misses and 8% of the
+instructions). What is left is two reads of each pod from memory (the sync's and the flush's, in different
+orders) and the allocations they make.
 **Not modelled:** watch streams and informer lag: a controller sees the state as of its turn, which is
 one of the interleavings a real cluster allows.
 """
@@ -37,6 +45,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
+from itertools import repeat
 from operator import add as _add
 from operator import sub as _sub
 from typing import Any
@@ -52,6 +61,7 @@ __all__ = [
     "POD_INDEXES",
     "ClusterConfig",
     "ClusterState",
+    "NodeCountLog",
     "PodStats",
     "Ref",
     "UnscheduledLog",
@@ -169,6 +179,57 @@ class UnscheduledLog:
 LOG_CAP = 1 << 14
 
 
+class NodeCountLog:
+    """The moves of the per-node pod counts (:attr:`PodStats.nodes`), newest first: one link per transaction
+    that moved a controller's count of active pods on a node (a binding, a graceful deletion, a pod that
+    finishes, is removed, adopted or released), holding the (controller uid, node) pairs it moved, as the
+    transaction moved them (:meth:`_Txn._settle` and :meth:`_Txn._put_pod`, where the counts move: a write
+    that moves none, the commonest status write, costs nothing here). :meth:`_Txn.finish` appends the link
+    (:meth:`after`); the ReplicaSet controller reads what moved since its last scale-down burst
+    (:meth:`since`) and ranks again only the nodes named (refmodel/controllers/replicaset.py), as upstream's
+    informers hand each controller the pod events rather than a list to diff. A pair may be named with a
+    net move of zero (a reader looks the counts up); no move goes unnamed.
+
+    An access path, not part of the state's value, as :class:`UnscheduledLog`: every log equals every other,
+    a copy (pickle) starts empty, and past :data:`LOG_CAP` pairs the chain starts again (a reader whose
+    mark is gone counts every node again).
+    """
+
+    __slots__ = ("moves", "older", "size")
+
+    def __init__(self, older: NodeCountLog | None = None, moves: tuple[tuple[str, str], ...] = (),
+                 size: int = 0) -> None:
+        self.older, self.moves, self.size = older, moves, size
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeCountLog)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NodeCountLog, ())
+
+    def after(self, moves: list[tuple[str, str]]) -> NodeCountLog:
+        """This log with a link for ``moves`` (the pairs one transaction moved, :meth:`_Txn.finish`)."""
+        size = self.size + len(moves)
+        if size > LOG_CAP:
+            return NodeCountLog(None, tuple(moves), len(moves))
+        return NodeCountLog(self, tuple(moves), size)
+
+    def since(self, mark: NodeCountLog) -> list[tuple[str, str]] | None:
+        """The pairs logged after ``mark`` (a link of this log); None when ``mark`` is not in this log
+        (another state's, or dropped by the cap)."""
+        links = []
+        link: NodeCountLog | None = self
+        while link is not mark:
+            if link is None:
+                return None
+            links.append(link.moves)
+            link = link.older
+        return [m for moves in links for m in moves]
+
+
 @attrs.frozen
 class ClusterState:
     """Everything there is. Build one with :func:`refmodel.new_cluster`; change it only with ``step``."""
@@ -195,6 +256,9 @@ class ClusterState:
     config: ClusterConfig = ClusterConfig()
     # the writes of unscheduled pods, for the scheduler's queue (not part of the value: :class:`UnscheduledLog`)
     unscheduled: UnscheduledLog = attrs.field(factory=UnscheduledLog, eq=False, repr=False)
+    # the moves of the per-node pod counts, for the ReplicaSet's deletion ranking (not part of the value:
+    # :class:`NodeCountLog`)
+    node_counts: NodeCountLog = attrs.field(factory=NodeCountLog, eq=False, repr=False)
 
     def replace(self, **changes: Any) -> ClusterState:
         """``attrs.evolve`` for this class (replaced below by a generated, faster equivalent)."""
@@ -340,7 +404,7 @@ class _Txn:
     with every add/update/delete).
     """
 
-    __slots__ = ("flat", "moves", "names", "nested", "state", "usage", "written")
+    __slots__ = ("flat", "moves", "names", "nested", "node_moves", "state", "usage", "written")
 
     def __init__(self, state: ClusterState) -> None:
         self.state = state
@@ -358,6 +422,7 @@ class _Txn:
         # node -> its usage moved (node_usage)
         self.moves: dict[str, list[Any]] = {}
         self.usage: dict[str, tuple[int, ...]] = {}
+        self.node_moves: list[tuple[str, str]] = []  # (controller uid, node) of every per-node count moved
 
     def _flat(self, field: str) -> Any:
         mm = self.flat.get(field)
@@ -396,6 +461,8 @@ class _Txn:
         changes = extra
         if self.moves:
             self._settle()
+        if self.node_moves:  # the ReplicaSet's deletion ranking reads the per-node count moves
+            changes["node_counts"] = state.node_counts.after(self.node_moves)
         if self.usage:
             usage = self._flat("node_usage")
             for node, vec in self.usage.items():
@@ -560,7 +627,10 @@ class _Txn:
     def _settle(self) -> None:
         """Apply the count moves held in ``moves`` to ``pod_stats``: one new entry per controller."""
         stats = self._flat("pod_stats")
+        node_moves = self.node_moves
         for uid, (ready, nodes, active, label_sets) in self.moves.items():
+            if nodes:
+                node_moves.extend(zip(repeat(uid), nodes))
             entry = stats.get(uid) or PodStats()
             stats[uid] = _pod_stats(entry.active + active, entry.ready + ready, _summed(entry.label_sets, label_sets),
                                     _summed(entry.nodes, nodes))
@@ -793,6 +863,8 @@ class _Txn:
             else:
                 stats = self._flat("pod_stats")
                 entry = (stats.get(uid) or PodStats()).add(fact, sign)
+                if fact[2]:
+                    self.node_moves.append((uid, fact[2]))
                 if entry.active:
                     stats[uid] = entry
                 else:

@@ -12,17 +12,23 @@ orphans and release of owned pods whose labels stop matching, status counts, obs
 requeue after ``minReadySeconds`` so availability is noticed.
 **Cost (issue 9):** a sync that creates or deletes costs the pods it touches. A scale-down keeps its
 deletion order between bursts (:class:`_Ranking`): the first burst lists the ReplicaSet's active pods and
-builds one key per pod (``ranked``), per node; each later burst merges the per-node queues under the nodes'
-current ranks (the related pods per node come from the state's per-controller node counts) and takes the
-``burst`` most deletable, in O(nodes + burst log nodes). Over a rollout of n pods on n/100 nodes that is n/500
-bursts x n/100 nodes, the one term of the controller's cost that grows faster than n (``node_entries`` per
-pod of a rollout: 0.16 at 10,000 pods, 0.31 at 20,000, 1.0 at 50,000; the ranks are counted by C-level
-passes, :func:`_node_ranks`, leaving one heap entry per node in Python); a heap kept between bursts would
-need to know which nodes' ranks changed, which the per-node counts do not say without a pass over them (a
-log of the per-node count moves, as the state keeps one of the unscheduled pods' writes for the scheduler,
-would: not built). The order is rebuilt (O(pods)) when
+builds one key per pod (``ranked``), per node, and a heap over the nodes' most deletable pods under the
+nodes' ranks (the related pods per node, from the state's per-controller node counts); each later burst takes
+the ``burst`` most deletable from that heap, after ranking again only the nodes whose counts moved since the
+last burst, as the state's log of per-node count moves names them (``ClusterState.node_counts``,
+:class:`~refmodel.state.NodeCountLog`, appended by the state's transaction where the counts move): O(nodes moved + burst log
+nodes) per burst, where every node was ranked on every burst before (bursts x nodes, the one term of the
+controller's cost that grew faster than n: ``node_entries`` per pod of a rollout 0.16 at 10,000 pods, 0.76 at
+40,000). The nodes moved between two bursts are those of the pods bound, deleted and removed meanwhile, at most
+about two per pod the rollout replaces: ``node_entries`` per pod of a rollout is 0.12 at 10,000 pods and 0.50
+at 40,000, still growing while a rollout's bursts touch most nodes (500 pods a burst over n/100 nodes) and
+bounded by those moves beyond; a scale-down of one Deployment in bursts of 16 ranks about one node per pod
+removed, whatever the number of nodes (``tests/test_work_counters.py``; 24.9 at 4,000 pods before). The
+heap is rebuilt over every node when the ranking is, or the related ReplicaSets changed, or the log does not
+reach back to the last burst. The order is rebuilt (O(pods)) when
 one of the ReplicaSet's active pods was written since (its ``PodStats`` entry is then another object) or the clock
-moved a ready or creation time into another log-scale bucket: a rollout of n pods ranks each pod about once per wave of the
+moved a ready or creation time into another log-scale bucket (then from the pods the kept order holds, not a
+listing of the active pods): a rollout of n pods ranks each pod about once per wave of the
 rolling update, whatever n, where upstream's getPodsToDelete lists and sorts every pod on every burst.
 The selection is the one a full ranking makes (``tests/test_replicaset.py`` checks every burst of a rollout
 against it). A scale-down whose pods keep being written between bursts rebuilds on each burst, as upstream.
@@ -50,7 +56,7 @@ from ..frozen import EMPTY, FrozenDict, freeze, with_
 from ..labels import selector_matches
 from ..podutil import get_controller_of, is_pod_active, is_pod_available, is_pod_ready, ready_since
 from ..resources.common import parse_go_int
-from ..state import ClusterState, parse_time
+from ..state import ClusterState, NodeCountLog, parse_time
 from . import (
     Controller,
     create_many,
@@ -226,6 +232,12 @@ def _related_nodes(state: ClusterState, rs: FrozenDict) -> list[Any]:
     ReplicaSet with the same controller (this one too), as the state's per-controller node counts
     (``PodStats.nodes``). A ReplicaSet without a controller has no related ReplicaSets
     (getReplicaSetsWithSameController returns nothing), so every rank is 0."""
+    return [nodes for _, nodes in _related(state, rs) if nodes]
+
+
+def _related(state: ClusterState, rs: FrozenDict) -> list[tuple[str, Any]]:
+    """The uid and per-node counts (``PodStats.nodes``, empty when it has no active pod) of every ReplicaSet
+    with the same controller as ``rs`` (``rs`` too); none when ``rs`` has no controller."""
     owner = get_controller_of(rs)
     if owner is None:
         return []
@@ -233,9 +245,10 @@ def _related_nodes(state: ClusterState, rs: FrozenDict) -> list[Any]:
     for kind, ns, name in state.dependents(owner["uid"]):
         if kind == "ReplicaSet":
             other = state.get(kind, ns, name)
-            stats = None if other is None else state.pod_stats.get(other["metadata"]["uid"])
-            if stats is not None and stats.nodes:
-                out.append(stats.nodes)
+            if other is not None:
+                uid = other["metadata"]["uid"]
+                stats = state.pod_stats.get(uid)
+                out.append((uid, EMPTY if stats is None else stats.nodes))
     return out
 
 
@@ -382,20 +395,28 @@ class _Ranking:
     """A ReplicaSet's active pods in deletion order, per node, as the last burst of its scale-down left
     them: valid while the state's ``PodStats`` entry of the ReplicaSet is the same object (no active pod of
     it was written since, but for the deletions that burst made) and no ready or creation time its keys hold
-    has moved into another log-scale bucket since (``buckets``). Within a node every pod has the same rank, so a node's pods sort by their keys
-    without it; a burst merges the nodes' queues under each node's current rank (the related pods a node
-    has change between bursts: a ranking is never stored, only the per-node orders). ``queues`` hold the
-    most deletable pod last."""
+    has moved into another log-scale bucket since (``buckets``). Within a node every pod has the same rank, so
+    a node's pods sort by their keys without it; a burst merges the nodes' queues under each node's current
+    rank. ``queues`` hold the most deletable pod last. The merge's heap is kept between bursts too
+    (``heap``: one live entry per node, its key in ``tops``, the rank it was built with in ``ranks``), with
+    the related ReplicaSets it was ranked against (``related``) and the state's :class:`NodeCountLog` link
+    as of that burst (``mark``): the next burst ranks again only the nodes the log names since."""
 
-    __slots__ = ("buckets", "now", "queues", "stats")
+    __slots__ = ("buckets", "heap", "mark", "now", "queues", "ranks", "related", "stats", "tops")
 
     def __init__(self, stats: Any, now: int, queues: dict[str, list[tuple[Any, Any, FrozenDict]]],
                  buckets: dict[int, int]) -> None:
         self.stats, self.now, self.queues = stats, now, queues
         self.buckets = buckets  # every ready and creation time the keys hold -> its bucket at ``now``
+        self.heap: list[tuple[tuple[Any, ...], str]] | None = None  # None: to be built
+        self.tops: dict[str, tuple[Any, ...]] = {}  # node -> the key of its live heap entry
+        self.ranks: dict[str, int] = {}  # node -> the rank its live heap entry was built with
+        self.related: frozenset[str] = frozenset()
+        self.mark: NodeCountLog | None = None
 
 
 _RANKINGS: dict[str, _Ranking] = {}
+_HEAP_SLACK = 64  # replaced entries a kept heap may hold beyond its live ones before it is compacted
 _STALE = object()
 
 
@@ -407,11 +428,16 @@ def _ranking(state: ClusterState, uid: str, now: int) -> _Ranking:
             r.now = now  # the clock moved, but no time changed bucket: the keys are the same
         if r.now == now:
             return r
-    pods = active_pods(state, uid)
+        # only the clock moved a time into another bucket: the kept queues hold every active pod, on its node
+        # (keyed again without listing them: a listing reads every pod, from memory at large sizes)
+        nodes = [node for node, q in r.queues.items() for _ in q]
+        pods = [e[2] for q in r.queues.values() for e in q]
+    else:
+        pods = active_pods(state, uid)
+        nodes = [p["spec"].get("nodeName") or "" for p in pods]
     queues: dict[str, list[tuple[Any, Any, FrozenDict]]] = {}
     buckets: dict[int, int] = {}
-    for p, (first, rest) in zip(pods, _keyed(pods, now, buckets), strict=True):
-        node = p["spec"].get("nodeName") or ""
+    for p, node, (first, rest) in zip(pods, nodes, _keyed(pods, now, buckets), strict=True):
         q = queues.get(node)
         if q is None:
             q = queues[node] = []
@@ -434,39 +460,80 @@ def _without_pod(entry: tuple[Any, Any, FrozenDict]) -> tuple[Any, Any]:
 
 def _take(state: ClusterState, rs: FrozenDict, diff: int) -> list[FrozenDict]:
     """getPodsToDelete over the ReplicaSet's active pods, from its kept order: the ``diff`` most deletable,
-    in order, by a merge of the per-node queues (O(nodes + diff log nodes) when the order is still valid,
-    O(pods) to rebuild it). The same pods as :func:`get_pods_to_delete` over :func:`active_pods` in name order.
-    When every active pod goes, upstream deletes them in its informer's list order, which nothing fixes; here
-    they go in name order (the index's own order follows the keys' hashes, which differ between processes:
-    the deletions' order, and so every state after them, would not replay elsewhere)."""
+    in order, by a merge of the per-node queues (O(nodes moved + diff log nodes) when the order and the
+    merge's heap are still valid, O(pods) to rebuild them). The same pods as :func:`get_pods_to_delete` over
+    :func:`active_pods` in name order. When every active pod goes, upstream deletes them in its informer's
+    list order, which nothing fixes; here they go in name order (the index's own order follows the keys'
+    hashes, which differ between processes: the deletions' order, and so every state after them, would not
+    replay elsewhere)."""
     uid = rs["metadata"]["uid"]
     if diff >= active_count(state, uid):
         _RANKINGS.pop(uid, None)
         return sorted(active_pods(state, uid), key=_name_of)
     r = _ranking(state, uid, state.config.start_time + state.now)
     r.stats = _STALE  # until :func:`_taken` sees the deletions done
-    ranks = _node_ranks(_related_nodes(state, rs), list(r.queues))
-    counters = _counters()
-    if counters is not None:
-        counters.add(NAME, "node_entries", len(r.queues))
-    heap: list[tuple[tuple[Any, ...], str]] = []
-    for node, q in r.queues.items():
-        if q:
-            first, rest, _ = q[-1]
-            heap.append(((*first, -ranks[node], *rest), node))
-    heapq.heapify(heap)
+    heap = _heap(state, rs, r)
+    queues, tops = r.queues, r.tops
+    ranks = r.ranks
     out: list[FrozenDict] = []
     while len(out) < diff:
-        node = heap[0][1]
-        q = r.queues[node]
+        key, node = heap[0]
+        if tops.get(node) is not key:
+            heapq.heappop(heap)  # an entry its node's rank or top has replaced since
+            continue
+        q = queues[node]
         out.append(q.pop()[2])
         if q:
             first, rest, _ = q[-1]
-            heapq.heapreplace(heap, ((*first, -ranks[node], *rest), node))
+            key = tops[node] = (*first, -ranks[node], *rest)
+            heapq.heapreplace(heap, (key, node))
         else:
             heapq.heappop(heap)
-            del r.queues[node]
+            del queues[node], tops[node], ranks[node]
     return out
+
+
+def _heap(state: ClusterState, rs: FrozenDict, r: _Ranking) -> list[tuple[tuple[Any, ...], str]]:
+    """The merge's heap of ``r`` under the nodes' current ranks: kept from the last burst with the nodes
+    the state's :class:`NodeCountLog` names since ranked again (``node_entries`` counts them), or built
+    over every node (all counted) when nothing was kept, the related ReplicaSets changed or the log does
+    not reach back to the mark."""
+    related = _related(state, rs)
+    uids = frozenset(u for u, _ in related)
+    log = state.node_counts
+    moved = log.since(r.mark) if r.heap is not None and r.mark is not None and r.related == uids else None
+    counts = [nodes for _, nodes in related if nodes]
+    queues, tops, ranks = r.queues, r.tops, r.ranks
+    if moved is None:
+        ranks.clear()
+        ranks.update(_node_ranks(counts, list(queues)))
+        tops.clear()
+        heap = []
+        for node, q in queues.items():
+            first, rest, _ = q[-1]
+            key = tops[node] = (*first, -ranks[node], *rest)
+            heap.append((key, node))
+        heapq.heapify(heap)
+        entries = len(queues)
+    else:
+        heap = r.heap  # type: ignore[assignment]
+        nodes = {node for owner, node in moved if owner in uids and node in queues}
+        for node in nodes:
+            rank = _rank_on(counts, node)
+            if rank != ranks[node]:
+                ranks[node] = rank
+                first, rest, _ = queues[node][-1]
+                key = tops[node] = (*first, -rank, *rest)
+                heapq.heappush(heap, (key, node))
+        if len(heap) > 2 * len(tops) + _HEAP_SLACK:  # more replaced entries than live ones: drop them
+            heap = [(key, node) for node, key in tops.items()]
+            heapq.heapify(heap)
+        entries = len(nodes)
+    r.heap, r.related, r.mark = heap, uids, log
+    counters = _counters()
+    if counters is not None:
+        counters.add(NAME, "node_entries", entries)
+    return heap
 
 
 def _taken(state: ClusterState, uid: str, deleted: list[FrozenDict]) -> None:
