@@ -82,6 +82,19 @@ run in, makes full collections ten times rarer: 2 of them, 0.04-0.05 s, 0.33-0.4
 path costs about 11% less CPU than at the start of the session; at the 757-897 steps/s measured then (idle) that is
 about 850-1,000, not yet the 1,000 the target asks on every run.
 
+A third pass (2026-12-05, 12:26-13:15, the same pinned 30-example count, main as it was at 12:26): 4.360G instructions
+(3.545M a step) before, 4.348G (3.535M, -0.3%) after. Tried on the three-way patch, counted alone over the run's 432
+``create_three_way_merge_patch`` calls (214.5M instructions): telling a map's keys are strings with one C-level
+``"".join`` and stacking a node's children with a list comprehension cost 11% more (a comprehension is a call in
+3.11, and most nodes have no child to stack), so neither was kept; working each merge key's ``%v`` text out once
+saved 0.2% (not kept: not worth the code); asking the Go types of two values only when their Python types differ
+and building the child's path inline saved 3.5% (kept). The user update path puts the stored status into the new
+object as it is instead of thawing it to freeze it again. The 3,944 model transitions recorded on the pinned run,
+replayed, give the same digest before and after (``PYTHONHASHSEED=0``: set iteration orders otherwise change it
+from process to process). Nothing in a transition is above 5% and the micro-savings are spent: 1,000 steps/s on
+the external path needs the whole-object work of every write (thaw, structural check, defaults, validation,
+freeze) to touch only what the request changed, a redesign of the create and update paths, not a tuning pass.
+
 Run: ``pytest benchmarks/bench_machine_steps.py --benchmark-only`` (add ``--benchmark-json`` to keep).
 """
 
