@@ -431,6 +431,7 @@ FLAGS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("conformance-examples-zero", ("conformance", "--examples", "0"), 2, "argument --examples"),
     ("conformance-examples-word", ("conformance", "--examples", "many"), 2, "argument --examples"),
     ("conformance-workers-zero", ("conformance", "--workers", "0"), 2, "argument --workers"),
+    ("conformance-top-up-negative", ("conformance", "--top-up", "-1"), 2, "argument --top-up"),
     ("conformance-machines-unknown", ("conformance", "--machines", "frob"), 2, "--machines: unknown"),
     ("conformance-profile-unknown", ("conformance", "--profile", "frob"), 2, "argument --profile"),
     ("conformance-adapter-unknown", ("conformance", "--adapter", "frob"), 2, "unknown adapter 'frob'"),
