@@ -154,7 +154,7 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
     from hypothesis.stateful import run_state_machine_as_test
 
     from .adapters import AdapterError, load
-    from .harness import AdapterCrash, Failure, Run, Stats, Violation
+    from .harness import AdapterCrash, Failure, Run, Stats, Violation, collector_for_runs
     from .machines import factory
     from .script import dump_script
 
@@ -184,7 +184,8 @@ def run_machine(name: str, adapter_spec: str, options: dict[str, Any],
                             seed=options.get("seed"), shrink=options.get("shrink", True))
     make = factory(name, adapter, stats, on_run=on_run, seed=options.get("seed"))
     try:
-        run_state_machine_as_test(make, settings=settings)  # type: ignore[no-untyped-call]
+        with collector_for_runs():  # full collections rarer while the machine runs (harness.collector_for_runs)
+            run_state_machine_as_test(make, settings=settings)  # type: ignore[no-untyped-call]
     except Violation as exc:
         failure: Failure = exc.failure
         run = last.get("run")

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from refmodel.frozen import FrozenDict, freeze
 from refmodel.state import ClusterState
 
-__all__ = ["ListView", "StateView", "View", "WatchView", "controller_uid", "diff_kind", "freeze_plain", "index",
-           "view_of"]
+__all__ = ["ListView", "StateView", "View", "WatchView", "changed_kinds", "controller_uid", "diff_kind", "freeze_plain",
+           "index", "view_of"]
 
 Obj = Mapping[str, Any]
 
@@ -127,25 +127,29 @@ class ListView(_Memo):
 
 
 Key = tuple[str, str]  # (namespace, name)
+_NO_KINDS: frozenset[str] = frozenset()
 
 
 class WatchView(_Memo):
     """A view kept up to date from an adapter's ``changes`` (capability ``watch``).
 
     Each new view shares the per-kind maps of kinds that did not change with the view before it and
-    records what changed (``changed``), so diffs and cached checks cost O(what changed).
+    records what changed (``changed``), so diffs and cached checks cost O(what changed). ``kinds`` is the
+    set of kinds whose map is not the one ``prev`` has (``version(kind)`` differs; None for a relist).
     """
 
-    __slots__ = ("_by_kind", "changed", "duplicates", "now", "prev", "version_token")
+    __slots__ = ("_by_kind", "changed", "duplicates", "kinds", "now", "prev", "version_token")
 
     def __init__(self, by_kind: dict[str, dict[Key, Obj]], now: int, version_token: str,
-                 prev: WatchView | None = None, changed: dict[str, set[Key]] | None = None) -> None:
+                 prev: WatchView | None = None, changed: dict[str, set[Key]] | None = None,
+                 kinds: frozenset[str] | None = None) -> None:
         super().__init__()
         self._by_kind = by_kind
         self.now = now
         self.version_token = version_token
         self.prev = prev
         self.changed = changed
+        self.kinds = kinds
         self.duplicates: list[tuple[str, str, str]] = []
 
     def advance(self, version_token: str, relist: bool, upserts: Iterable[Obj],
@@ -162,7 +166,7 @@ class WatchView(_Memo):
             if now == self.now:
                 self.version_token = version_token
                 return self  # the same view: every check and memo over it holds
-            quiet = WatchView(self._by_kind, now, version_token, self, {})  # the maps are never written to
+            quiet = WatchView(self._by_kind, now, version_token, self, {}, _NO_KINDS)  # the maps are never written to
             quiet._memo = self._memo  # what is built from the same objects holds (no memo reads the clock)
             return quiet
         by_kind = dict(self._by_kind)
@@ -186,7 +190,8 @@ class WatchView(_Memo):
         for kind in copied:
             if not by_kind[kind]:
                 del by_kind[kind]
-        return WatchView(by_kind, now, version_token, self, changed)
+        kinds = frozenset(k for k in copied if by_kind.get(k) is not self._by_kind.get(k))  # (None twice: still absent)
+        return WatchView(by_kind, now, version_token, self, changed, kinds)
 
     def objects(self, kind: str, namespace: str | None = None) -> Iterator[Obj]:
         objs = self._by_kind.get(kind) or {}
@@ -264,6 +269,16 @@ def index(view: View) -> dict[str, list[Obj]]:
         return out
 
     return view.memo("by-controller", build)  # type: ignore[no-any-return]
+
+
+def changed_kinds(before: View, after: View) -> frozenset[str] | None:
+    """The kinds whose ``version`` differs between two views, when the views know it without comparing
+    (the same view, or a watch view and the one it advanced from); else None."""
+    if before is after:
+        return _NO_KINDS
+    if isinstance(after, WatchView) and after.prev is before:
+        return after.kinds
+    return None
 
 
 def diff_kind(before: View, after: View, kind: str) -> Iterator[tuple[Obj | None, Obj | None]]:

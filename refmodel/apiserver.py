@@ -491,6 +491,7 @@ class _Reads:
     as it is (a :class:`_Batch` costs a transaction, a clock reading and a Request per document)."""
 
     __slots__ = ("get", "live_ns", "uid_seq")
+    strict = True  # a user's request: checked in full
 
     def __init__(self, state: ClusterState) -> None:
         self.get = state.get
@@ -506,7 +507,9 @@ def _admit_create(txn: _Batch | _Reads, request: Request, info: resources.KindIn
     kind = info.kind
     raw_md = obj.get("metadata")
     name = raw_md.get("name") if isinstance(raw_md, dict) else None
-    errs = _object_errors(info, obj, defaulted=False)
+    # a controller's plain object (a StatefulSet's pod or claim) is built by code from stored, checked values,
+    # not decoded from a request body: strict decoding has nothing to find (the strict mode checks it anyway)
+    errs = _object_errors(info, obj, defaulted=False, decoded=txn.strict)
     if errs:
         return Rejection.from_errors(kind, str(name or ""), errs)
     md = obj["metadata"]
@@ -534,12 +537,14 @@ def _admit_create(txn: _Batch | _Reads, request: Request, info: resources.KindIn
     return obj, ns, name
 
 
-def _object_errors(info: resources.KindInfo, obj: dict[str, Any], defaulted: bool = True) -> list[FieldError]:
-    """Strict decoding and metadata validation (and, for an object that needs no defaulting, the kind's
-    own validation): what a create checks before the kind's strategy runs."""
-    errs = structural_errors(info.kind, obj["apiVersion"], obj)
-    if errs:
-        return errs
+def _object_errors(info: resources.KindInfo, obj: dict[str, Any], defaulted: bool = True,
+                   decoded: bool = True) -> list[FieldError]:
+    """Strict decoding (of a ``decoded`` body) and metadata validation (and, for an object that needs no
+    defaulting, the kind's own validation): what a create checks before the kind's strategy runs."""
+    if decoded:
+        errs = structural_errors(info.kind, obj["apiVersion"], obj)
+        if errs:
+            return errs
     errs = _validate_meta(info, obj)
     if errs or not defaulted or not info.modelled:
         return errs

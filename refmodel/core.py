@@ -11,8 +11,9 @@ items in queue order, and when none is left advances the virtual clock to the ne
 it stops when only back-off retries remain, and raises :class:`NotConverged` when work never runs out.
 ``converge`` takes a run of queued kubelet pod keys in one go (:func:`refmodel.controllers.kubelet.sync_pods`:
 the same final state, no state built per pod), and a run of node status keys likewise
-(:func:`refmodel.controllers.kubelet.flush_many`: one status write request for the run); ``converge_steps``
-steps one key at a time.
+(:func:`refmodel.controllers.kubelet.flush_many`: status write requests of whole nodes' statuses, at least 256
+each), and holds no state between steps (the run it hands a state to frees what it replaces as it goes);
+``converge_steps`` steps one key at a time.
 **Not modelled (and why):** real concurrency: one interleaving at a time is chosen (queue order); the
 conformance machines explore others by firing ``Reconcile`` events in other orders.
 """
@@ -267,10 +268,14 @@ def converge_steps(
 
 def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: int | None, horizon: int,
          log: list[tuple[str, Any]] | None = None) -> Iterator[ClusterState]:
-    """The loop of ``converge``: yields the state after every reconcile and every clock advance; with
-    ``log`` given, appends what each step was (``(controller, key)``, or ``("", seconds)``) before yielding
-    it (``converge`` alone builds no event values: one per reconcile was a measurable share of a bulk
-    converge)."""
+    """The loop of ``converge``: with ``log`` given, yields the state after every reconcile and every clock
+    advance, and appends what each step was (``(controller, key)``, or ``("", seconds)``) before yielding it
+    (``converge`` alone builds no event values: one per reconcile was a measurable share of a bulk
+    converge); without, yields the final state alone. No caller then holds a state between steps, so a
+    state is freed as soon as the next is built, and a run of kubelet keys is handed the only reference to
+    the state it starts from: the pods a run of status writes replaces are freed as each of its requests
+    commits, while they are still in the processor's caches (freed after the run, each was read from
+    memory once more: :func:`refmodel.controllers.kubelet.flush_many`)."""
     allowed = None if controllers is None else frozenset(controllers)
     unknown = (allowed or frozenset()) - set(CONTROLLERS)
     if unknown:
@@ -299,11 +304,14 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
                             j += 1
                         if j > i:
                             keys = [it[0][1] for it in items[i - 1:j]]
+                            # the run is handed the only reference to the state: the
+                            # objects its writes replace are freed as each request commits
+                            handed = [state]
+                            del state
                             state, done = (kubelet.flush_many if run_of is _status_key else kubelet.sync_pods)(
-                                state, keys)
+                                handed.pop(), keys)
                             steps += done
                             i = j
-                            yield state
                             continue
                 dirty = state.dirty
                 if item not in dirty:
@@ -313,7 +321,7 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
                 steps += 1
                 if log is not None:
                     log.append(item)
-                yield state
+                    yield state
             if steps > budget and state.dirty and max_steps is None:
                 budget = _budget(start_size, state)
             if steps > budget and state.dirty:
@@ -322,10 +330,10 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
                     f"(e.g. {sorted(state.dirty.keys())[:3]}), but should have settled [at t={state.now}s]")
             continue
         if allowed is not None:
-            return
+            break
         t = _next_essential(state)
         if t is None:
-            return
+            break
         if steps > budget and max_steps is None:
             budget = _budget(start_size, state)
         if steps > budget:
@@ -338,6 +346,8 @@ def _run(state: ClusterState, controllers: tuple[str, ...] | None, max_steps: in
         state = fire_due_timers(state.replace(now=state.now + seconds))
         if log is not None:
             log.append(("", seconds))
+            yield state
+    if log is None:
         yield state
 
 

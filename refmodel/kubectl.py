@@ -40,6 +40,9 @@ __all__ = ["LAST_APPLIED", "Result", "apply", "cordon", "delete", "deployment_re
            "rollout_undo", "rollout_undo_statefulset", "scale", "without_last_applied"]
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+#: the last-applied text of a manifest: ``json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)``,
+#: with the encoder built once (json.dumps builds one per call when given options)
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 
 #: what a verb leaves: the new state, kubectl's answer, the writes committed (for the watches)
 Result = tuple[ClusterState, Response, tuple[Change, ...]]
@@ -76,7 +79,7 @@ def apply(state: ClusterState, raw: Mapping[str, Any]) -> Result:
     if not isinstance(md["name"], str):
         return handle(state, Request("create", info.kind, body=raw))  # the server says why
     ns = (md.get("namespace") or "default") if info.namespaced else ""
-    applied = json.dumps(without_last_applied(manifest), sort_keys=True, separators=(",", ":"), default=str)
+    applied = _ENCODE(without_last_applied(manifest))
     state, got, _ = handle(state, Request("get", info.kind, ns, md["name"]))
     live = got.obj
     if live is None:

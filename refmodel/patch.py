@@ -268,10 +268,15 @@ def _check_depth(value: Any, what: str) -> None:
 
 
 def _copy(value: Any) -> Any:
+    """A plain copy (``dict`` and ``list``) of a decoded JSON value, frozen or not."""
     t = type(value)
+    if t is dict or t is FrozenDict:  # a str leaf, the commonest value, is kept without a call
+        return {k: v if type(v) is str else _copy(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [v if type(v) is str else _copy(v) for v in value]
     if t in _SCALAR_TYPES:
         return value
-    if t in _MAP_TYPES or isinstance(value, Mapping):
+    if isinstance(value, Mapping):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_copy(v) for v in value]

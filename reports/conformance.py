@@ -147,7 +147,8 @@ def conformance_document(summary: Mapping[str, Any], selftest: Mapping[str, Any]
             checks = sum(int(i["checks"]) for i in invs)
             premises = sum(int(i["premises"]) for i in invs)
             failed = any(i["valid"] is False for i in invs)
-            mark = "fail" if failed else "pass" if premises else "n/a" if not checks else "vacuous"
+            unexercised = all(i["valid"] in ("not exercised", "not applicable") for i in invs)
+            mark = "fail" if failed else "pass" if premises else "n/a" if not checks or unexercised else "vacuous"
             title = RULES[rid].title if rid in RULES else "(not in the catalogue)"
             cov_rows.append((rid, title, str(len(invs)), str(checks), str(premises)))
             cov_marks.append((mark, "", "", "", ""))

@@ -17,11 +17,11 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 import refmodel as rm
 from conformance.adapters import load
 from conformance.adapters.external import ExternalAdapter
-from conformance.harness import Run, Stats
+from conformance.harness import FULL_COLLECTION_EVERY, Run, Stats, collector_for_runs
 from conformance.invariants import Context, Invariant, Verdict
 from conformance.machines import MACHINES, build
 from conformance.rules.choice import RuleChoice, install
-from conformance.view import ListView, StateView, View, WatchView, diff_kind
+from conformance.view import ListView, StateView, View, WatchView, changed_kinds, diff_kind
 from refmodel import events as ev
 
 RS = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "front", "namespace": "default"},
@@ -61,6 +61,27 @@ def test_a_state_verdict_is_reused_only_while_the_kinds_it_reads_are_unchanged()
         # every check is counted, cached or not, and premises follow the cached verdicts
         assert stats.checks[inv.name] > len(seen), (stats.checks[inv.name], len(seen))
         assert stats.premises[inv.name] >= 3 * (stats.checks[inv.name] - len(seen))
+
+
+def test_after_one_watch_batch_only_the_state_checks_reading_a_kind_it_touched_are_evaluated_again() -> None:
+    seen: list[int] = []
+    pods = _pod_counter(seen)
+    seen_cm: list[int] = []
+
+    def count_config_maps(view: View, ctx: Context) -> Verdict:
+        seen_cm.append(sum(1 for _ in view.objects("ConfigMap")))
+        return 0, []
+
+    cms = Invariant("test: config maps are counted", ("API-1",), "state", count_config_maps, reads=("ConfigMap",))
+    run = Run(load("external"), Stats(), (pods, cms))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo", "namespace": "default"},
+           "spec": {"containers": [{"name": "main", "image": "nginx:1.25"}]}}
+    run.do(ev.Apply(CM))
+    assert (seen, seen_cm) == ([0], [1]), f"pods counted {seen}, config maps {seen_cm} after the first step"
+    run.do(ev.Apply(pod))  # one batch that wrote a pod: the pod check again, the config map check kept
+    assert (seen, seen_cm) == ([0, 1], [1]), f"pods counted {seen}, config maps {seen_cm} after a pod was created"
+    run.do(ev.Apply({**CM, "data": {"a": "2"}}))
+    assert (seen, seen_cm) == ([0, 1], [1, 1]), f"pods counted {seen}, config maps {seen_cm} after a ConfigMap write"
 
 
 def _slow_diff(before: View, after: View, kind: str) -> set[tuple[str, str]]:
@@ -358,3 +379,32 @@ def test_a_repeated_view_reuses_the_verdicts_of_the_same_checks_only() -> None:
     assert (len(seen_a), len(seen_b)) == (1, 1), "a check new to the list was not run"
     run._check_state(view, both)
     assert (len(seen_a), len(seen_b)) == (1, 1) and stats.checks[b.name] == 2 and stats.checks[a.name] == 4
+
+
+# ---- the collector's schedule during a run ------------------------------------------------------------------------
+def test_full_collections_are_rarer_during_a_run_and_the_schedule_is_restored_even_after_a_failure() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), collector_for_runs():
+        during = gc.get_threshold()
+        raise RuntimeError("a failing run")
+    assert during[:2] == before[:2] and during[2] == max(before[2], FULL_COLLECTION_EVERY), \
+        f"thresholds {during} during a run, but should be {before[:2]} with full collections every {FULL_COLLECTION_EVERY}"
+    assert gc.get_threshold() == before, f"thresholds {gc.get_threshold()} after the run, but should be {before} again"
+
+
+# ---- the kinds a watch batch touched ------------------------------------------------------------------------------
+def test_the_kinds_a_watch_batch_touched_are_the_kinds_whose_version_changed() -> None:
+    base = WatchView({}, 0, "").advance("1", True, [RS, CM], [], 0)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}, "spec": {}}
+    steps = [([pod], []), ([], [("ConfigMap", "default", "cfg")]), ([], [("Secret", "default", "none")]), ([], []),
+             ([json.loads(json.dumps(RS))], [("Pod", "default", "p")])]
+    before: View = base
+    for upserts, deletes in steps:
+        after = before.advance("v", False, upserts, deletes, 0)  # type: ignore[attr-defined]
+        kinds = {k for k in ("ReplicaSet", "ConfigMap", "Pod", "Secret") if before.version(k) is not after.version(k)}
+        assert changed_kinds(before, after) == kinds, (
+            f"{changed_kinds(before, after)} for {upserts} {deletes}, but the kinds whose version changed are {kinds}")
+        before = after
+    assert changed_kinds(base, before) is None, "a view two batches on was said to know what changed since"

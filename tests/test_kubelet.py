@@ -11,6 +11,7 @@ should run with the expected status" (restart counts and phases per restartPolic
 from __future__ import annotations
 
 import itertools
+import weakref
 from typing import Any
 
 import attrs
@@ -545,7 +546,10 @@ def _differences(a: ClusterState, b: ClusterState) -> list[str]:
     return [f.name for f in attrs.fields(ClusterState) if getattr(a, f.name) != getattr(b, f.name)]
 
 
-def test_flush_many_is_the_flushes_of_its_keys_one_after_another() -> None:
+@pytest.mark.parametrize("run", [1, 5, 256])
+def test_flush_many_is_the_flushes_of_its_keys_one_after_another(run: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # run: the statuses flush_many sends in one request, at least (1: one node's per request; 256: all in one)
+    monkeypatch.setattr(kubelet, "FLUSH_RUN", run)
     s = _pending_on_every_node(3)
     keys = sorted(k for c, k in s.dirty if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX))
     assert len(keys) == 3, f"status keys {keys} after the pod syncs, but every node should have one"
@@ -559,19 +563,60 @@ def test_flush_many_is_the_flushes_of_its_keys_one_after_another() -> None:
     assert any(c == "endpoints" for c, _ in batched.dirty), "the status writes did not wake the endpoints controller"
 
 
-def test_flush_many_with_a_dropped_status_queues_the_pod_again_where_one_at_a_time_does() -> None:
-    s = _pending_on_every_node(2)
-    keys = sorted(k for c, k in s.dirty if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX))
-    pod = rm.get(s, "Pod", "w0")
-    assert pod is not None
-    s = door.update_status(s, freeze({**pod, "status": {**pod["status"], "message": "another writer"}})).state
-    # w0's pending status is now stale (another wrote its status): it is dropped and w0 synced again
+@pytest.mark.parametrize("run", [1, 256])
+def test_flush_many_with_a_dropped_status_queues_the_pod_again_where_one_at_a_time_does(
+        run: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kubelet, "FLUSH_RUN", run)
+    s = _pending_on_every_node(3)
+    keys = [k for (c, k), _ in sorted(s.dirty.items(), key=lambda kv: kv[1])
+            if c == "kubelet" and k.startswith(kubelet.STATUS_PREFIX)]
+    # a pod of the node flushed last: with run=1 the nodes before it are written first, a request each
+    victim = next(p for p in s.iter_kind("Pod", "default")
+                  if kubelet.STATUS_PREFIX + (p["spec"].get("nodeName") or "") == keys[-1])
+    name = victim["metadata"]["name"]
+    s = door.update_status(s, freeze({**victim, "status": {**victim["status"], "message": "another writer"}})).state
+    # its pending status is now stale (another wrote its status): it is dropped and the pod synced again
     batched, done = kubelet.flush_many(s, keys)
     single = _flushed_one_at_a_time(s, keys)
     assert done == len(keys), f"{done} flushes counted, but {len(keys)} status keys were queued"
     diff = _differences(batched, single)
     assert not diff, f"flush_many differs from the flushes one at a time in {diff}, but should not"
-    assert ("kubelet", "default/w0") in batched.dirty, "the pod whose status was dropped is not queued again"
+    assert ("kubelet", f"default/{name}") in batched.dirty, "the pod whose status was dropped is not queued again"
+    written = [p["metadata"]["name"] for p in batched.iter_kind("Pod", "default") if p["status"].get("podIP")]
+    assert len(written) == 4 * 3 - 1, f"{len(written)} pods have their status written, but every other pod should"
+
+
+def test_converge_hands_a_run_of_flushes_the_only_reference_to_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """converge holds no state between steps and hands a run of kubelet keys the state it starts from
+    (refmodel/core.py _run): the pods a run's first request replaced are freed before its second request,
+    while still cached, not after the run. Checked through a weak reference to the state the run started
+    from, at each run's second request (one node's statuses per request)."""
+    monkeypatch.setattr(kubelet, "FLUSH_RUN", 1)
+    flush_many, update_status_many = kubelet.flush_many, kubelet.update_status_many
+    started: list[Any] = []  # a weak reference to the state of the run going on, and its requests so far
+    alive: list[bool] = []  # per run of two requests or more: whether its first state lived on at the second
+
+    def flush_run(state: ClusterState, keys: list[str]) -> tuple[ClusterState, int]:
+        started[:] = [weakref.ref(state), 0]
+        handed = [state]
+        del state
+        return flush_many(handed.pop(), keys)
+
+    def request(state: ClusterState, controller: str, objs: Any) -> ClusterState:
+        if started:
+            started[1] += 1
+            if started[1] == 2:
+                alive.append(started[0]() is not None)
+        return update_status_many(state, controller, objs)
+
+    monkeypatch.setattr(kubelet, "flush_many", flush_run)
+    monkeypatch.setattr(kubelet, "update_status_many", request)
+    s = rm.apply_manifest(rm.new_cluster(3), _deployment("web", 6, "RollingUpdate"))
+    pods = rm.converge(s).count("Pod")
+    assert pods == 6, f"{pods} pods after the converge, but the Deployment asks for 6"
+    assert alive, "no run of flushes sent two requests: the scenario does not test the hand-over"
+    assert not any(alive), f"a run's first state was alive at its second request in {sum(alive)} of {len(alive)} " \
+        "runs, but converge should hold no state between steps"
 
 
 @pytest.mark.parametrize("nodes", [2, 5])

@@ -66,6 +66,17 @@ class Fake:
         return result(name, {NARROW} if name == INSIDE and runs <= self.misses else set())
 
 
+def test_the_report_lists_what_was_not_exercised_apart_from_what_was_vacuous() -> None:
+    from reports.conformance import conformance_document
+
+    summary = runner.summarise([result(OUTSIDE)], "model", {})
+    assert NARROW in summary["not_exercised"]
+    md = conformance_document(summary).markdown()
+    part = md[md.index("## Invariants not exercised"):]
+    assert NARROW in part.split("##")[1], part[:600]
+    assert "## Vacuous invariants" not in md or NARROW not in md[md.index("## Vacuous invariants"):].split("##")[1]
+
+
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Fake:
     f = Fake()

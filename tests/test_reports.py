@@ -93,6 +93,19 @@ def test_cell_status_reads_the_machine_stats() -> None:
     assert "boom" in cell_status(m, "d")[1]
 
 
+def test_a_cell_whose_machine_does_not_reach_the_premise_is_not_applicable() -> None:
+    from conformance.machines import MACHINES
+    from conformance.reach import REACHED_BY
+
+    inv, reach = next((n, r) for n, r in REACHED_BY.items() if len(r) == 1)
+    outside = next(m for m in MACHINES if m not in reach)
+    m = {"stats": {"checks": {inv: 5}, "premises": {}}}
+    assert cell_status(m, inv)[0] == "vacuous", "without the machine's name: judged as before"
+    assert cell_status(m, inv, outside) == ("n/a", "5 checks, premise held 0 times: this machine does not reach "
+                                                   "the premise")
+    assert cell_status(m, inv, reach[0])[0] == "vacuous"
+
+
 def test_each_failure_has_its_script_first_divergence_and_replay_command() -> None:
     doc = conformance_document(results(), directory="out")
     page, md = doc.html(), doc.markdown()

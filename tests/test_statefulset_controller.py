@@ -659,3 +659,25 @@ def test_the_prefix_memo_sees_claims_edited_by_hand(monkeypatch: pytest.MonkeyPa
         "kept by pvc-protection while web-0 runs"
     monkeypatch.setattr(ssc, "_valid_prefix", lambda state, s: None)
     assert with_memo == _claim_edits(base)
+
+
+def test_outside_strict_mode_the_sets_pods_are_stored_and_refused_as_in_strict_mode() -> None:
+    # the API server does not strict-decode a controller's plain object outside strict mode (it is built from
+    # the stored, checked template): the pods and claims are the same, and an invalid pod is still refused
+    import attrs
+
+    def run(strict: bool, manifest: dict[str, Any]) -> rm.ClusterState:
+        config = attrs.evolve(rm.new_cluster(nodes=3).config, strict=strict)
+        return cluster(manifest, config=config)
+
+    for manifest in (sts(replicas=3), sts(name="db", replicas=2, policy="Parallel")):
+        name = manifest["metadata"]["name"]
+        loose, strict = run(False, manifest), run(True, manifest)
+        for kind in ("Pod", "PersistentVolumeClaim", "StatefulSet", "ControllerRevision"):
+            got, want = rm.list_objects(loose, kind), rm.list_objects(strict, kind)
+            assert got == want, f"{name}: the {kind} objects differ outside strict mode: {got} against {want}"
+        assert len(pods(loose, name)) == manifest["spec"]["replicas"]
+    bad = sts(replicas=2)
+    bad["spec"]["template"]["spec"]["containers"][0]["name"] = "Not_A_Label"
+    state = run(False, bad)
+    assert pods(state) == [], f"pods {pods(state)} were created from an invalid template outside strict mode"

@@ -1179,3 +1179,19 @@ def test_structural_errors_come_in_the_order_of_the_keys_text_whatever_the_order
     nested = deployment({"selector": {"matchLabels": {"z": 1, "a": 2}}, "template": template})
     fields = [e.field for e in structural_errors("Deployment", "apps/v1", nested)]
     assert fields == ["spec.selector.matchLabels[a]", "spec.selector.matchLabels[z]"], fields
+
+
+def test_a_string_rule_answers_the_same_for_a_value_it_has_seen_and_never_remembers_an_invalid_one() -> None:
+    from refmodel.resources import common
+
+    rules = (common.dns1123_label_errors, common.dns1123_subdomain_errors, common.dns1035_label_errors,
+             common.qualified_name_errors, common.label_value_errors)
+    values = ("web", "Web", "a" * 64, "example.com/app", "-x", "", "a/b/c", "x.y", "9abc", "_v")
+    first = {(r.__name__, v): r(v) for r in rules for v in values}
+    for _ in range(2):
+        for r in rules:
+            for v in values:
+                again = r(v)
+                assert again == first[(r.__name__, v)], (
+                    f"{r.__name__}({v!r}) answered {again} on a repeat, but should answer {first[(r.__name__, v)]}")
+    assert any(first.values()) and not all(first.values()), "the values should include valid and invalid ones"

@@ -55,6 +55,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from refmodel import events as ev
+from refmodel.frozen import thaw
+
 __all__ = [
     "CAPABILITIES",
     "REGISTRY",
@@ -324,9 +327,6 @@ def perform(adapter: Bound | Adapter, event: object) -> Outcome:
     try:
         if bound.step is not None:
             return bound.step(event)
-        from refmodel import events as ev
-        from refmodel.frozen import thaw
-
         match event:
             case ev.Apply(obj=obj):
                 return bound.apply(thaw(obj))  # a plain, mutable copy, as JSON decodes it

@@ -254,15 +254,17 @@ def get_patch(sts: Obj) -> FrozenDict:
     return patch
 
 
-_REVISION_CACHE: dict[tuple[int, int, int], tuple[Any, Any, FrozenDict]] = {}
+_REVISION_CACHE: dict[tuple[int, int], tuple[Any, Any, FrozenDict]] = {}
 
 
 def new_revision(sts: Obj, number: int, collision_count: int) -> FrozenDict:
-    """newRevision (memoised by the template and annotations objects: every sync computes it)."""
-    key = (id(sts["spec"]["template"]), number, collision_count)
+    """newRevision (memoised by the template and annotations objects: every sync computes it; the revision
+    number, which the next sync after a new revision asks one higher, is set on the memoised one)."""
+    key = (id(sts["spec"]["template"]), collision_count)
     hit = _REVISION_CACHE.get(key)
     if hit is not None and hit[0] is sts["spec"]["template"] and hit[1] is sts["metadata"].get("annotations"):
-        return hit[2]
+        rev = hit[2]
+        return rev if rev["revision"] == number else with_(rev, revision=number)
     rev = new_controller_revision(sts, ((sts["spec"]["template"].get("metadata") or EMPTY).get("labels")),
                                   get_patch(sts), number, collision_count)
     if len(_REVISION_CACHE) > 1000:

@@ -67,7 +67,27 @@ _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 
 
+#: values each string rule found valid (the commonest answer: names and label keys recur in every request), so
+#: that a valid value costs one set lookup; bounded, and only valid values are kept (an error list is built anew).
+#: The rules are pure functions of the string: whatever replaces one of their patterns (a seeded bug) must clear
+#: these sets too (replacing a whole function needs nothing: the replacement never reads them)
+_VALID: dict[str, set[str]] = {"label": set(), "subdomain": set(), "dns1035": set(), "qualified": set(),
+                               "value": set()}
+_VALID_MAX = 4096
+
+
+def _remember_valid(rule: str, value: str, errs: list[str]) -> list[str]:
+    if not errs:
+        seen = _VALID[rule]
+        if len(seen) >= _VALID_MAX:
+            seen.clear()
+        seen.add(value)
+    return errs
+
+
 def dns1123_label_errors(value: str) -> list[str]:
+    if value in _VALID["label"]:
+        return []
     errs = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
@@ -77,10 +97,12 @@ def dns1123_label_errors(value: str) -> list[str]:
             "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
             "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
         )
-    return errs
+    return _remember_valid("label", value, errs)
 
 
 def dns1123_subdomain_errors(value: str) -> list[str]:
+    if value in _VALID["subdomain"]:
+        return []
     errs = []
     if len(value) > 253:
         errs.append("must be no more than 253 characters")
@@ -90,10 +112,12 @@ def dns1123_subdomain_errors(value: str) -> list[str]:
             "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
             "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
         )
-    return errs
+    return _remember_valid("subdomain", value, errs)
 
 
 def dns1035_label_errors(value: str) -> list[str]:
+    if value in _VALID["dns1035"]:
+        return []
     errs = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
@@ -103,10 +127,12 @@ def dns1035_label_errors(value: str) -> list[str]:
             "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
             "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
         )
-    return errs
+    return _remember_valid("dns1035", value, errs)
 
 
 def qualified_name_errors(value: str) -> list[str]:
+    if value in _VALID["qualified"]:
+        return []
     errs: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -134,10 +160,12 @@ def qualified_name_errors(value: str) -> list[str]:
             "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
             "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
         )
-    return errs
+    return _remember_valid("qualified", value, errs)
 
 
 def label_value_errors(value: str) -> list[str]:
+    if value in _VALID["value"]:
+        return []
     errs = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
@@ -148,7 +176,7 @@ def label_value_errors(value: str) -> list[str]:
             "'my_value',  or '12345', regex used for validation is "
             "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
         )
-    return errs
+    return _remember_valid("value", value, errs)
 
 
 def validate_labels(labels: Any, path: str) -> list[FieldError]:

@@ -262,9 +262,18 @@ def _check_fields(value: dict[str, Any], keys: list[Any], fields: Mapping[str, s
     for k in keys:
         sub = fields.get(k)
         v = value[k]
-        if type(v) is str and sub == "string":
-            continue  # the common leaf: nothing to normalise or report
-        if sub == "{}string" and type(v) is dict and _all_strings(v):
+        t = type(v)
+        if t is str:
+            if sub == "string" or sub == "int-or-string":
+                continue  # the common leaf: nothing to normalise or report
+        elif t is int:
+            if ((sub == "int32" or sub == "int-or-string") and -2147483648 <= v <= 2147483647) or (
+                    sub == "int64" and -9223372036854775808 <= v <= 9223372036854775807):
+                continue  # an integer in range: nothing to normalise or report
+        elif t is bool:
+            if sub == "boolean":
+                continue
+        elif t is dict and sub == "{}string" and _all_strings(v):
             continue  # labels, annotations, data: nothing to normalise or report
         p = f"{path}.{k}" if path else str(k)
         if sub is None:
