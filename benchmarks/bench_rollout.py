@@ -26,7 +26,10 @@ kubelet's node lookups per run of syncs and its per-node status flushes: ``kubel
 3.10 at 10k, 3.28 at 40k, one ``status:<node>`` key per node a turn bound pods to) and the ReplicaSet's
 node ranks per scale-down burst (``replicaset.node_entries`` 0.16 at 10k, 0.76 at 40k; 0.12 and 0.50 since
 the bursts rank again only the nodes the state's log of per-node count moves names,
-refmodel/controllers/replicaset.py).
+refmodel/controllers/replicaset.py). Those figures are from one run per size; instruction counts move by a
+few percent with the string-hash seed, so code versions are compared under one ``PYTHONHASHSEED``: with
+0, this session's ReplicaSet changes (the log, the kept merge heap, a clock-only rebuild keyed from the kept
+order) take a 10,000-pod rollout from 877,000 to 865,000 instructions per pod (-1.4%).
 """
 
 from __future__ import annotations

@@ -153,6 +153,37 @@ def test_a_bare_pod_adopted_and_deleted_at_once_is_not_an_early_eviction() -> No
     assert judge.violations == [], judge.violations
 
 
+def test_a_statefulset_updating_its_pod_on_a_tainted_node_is_not_an_early_eviction() -> None:
+    # found by a default conformance run (statefulset machine): a template change in the settle that taints the
+    # failed node; the StatefulSet deletes its pod to update it in its own turn, right after the taint
+    def sts(image: str) -> dict[str, Any]:
+        return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "kv", "namespace": "default"},
+                "spec": {"replicas": 1, "serviceName": "kv", "podManagementPolicy": "Parallel",
+                         "selector": {"matchLabels": {"app": "kv"}},
+                         "template": {"metadata": {"labels": {"app": "kv"}},
+                                      "spec": {"containers": [{"name": "main", "image": image}]}}}}
+
+    judge = _Judge(timing.eviction_not_before_toleration, _settled(sts("nginx:1.25")))
+    pod = judge.state.get("Pod", "default", "kv-0")
+    assert pod is not None
+    node = pod["spec"]["nodeName"]
+    judge.do(ev.NodeFailed(node))
+    judge.do(ev.ClockAdvanced(42))
+    for event, s in rm.converge_steps(judge.state):  # settle only until the node is tainted
+        judge._judge(Step(event, None, StateView(judge.state), StateView(s), True))
+        judge.state = s
+        if (s.get("Node", "", node) or {}).get("spec", {}).get("taints"):
+            break
+    tainted = epoch(judge.state.get("Node", "", node)["spec"]["taints"][0]["timeAdded"])  # type: ignore[index]
+    assert tainted is not None
+    judge.do(ev.Apply(sts("nginx:1.26")))  # Parallel: the not-ready pod does not hold the update back
+    judge.settle()
+    gone = judge.state.get("Pod", "default", "kv-0")
+    deleted = epoch((gone or {}).get("metadata", {}).get("deletionTimestamp")) if gone else None
+    assert gone is None or (deleted is not None and deleted < tainted + 300), "the StatefulSet deleted it early"
+    assert judge.violations == [], judge.violations
+
+
 # ---- availability (P-6) -----------------------------------------------------------------------
 @pytest.mark.parametrize("mutant", [None, "available-ignores-min-ready"], indirect=True)
 def test_available_only_after_min_ready_seconds(mutant: None, request: pytest.FixtureRequest) -> None:

@@ -113,6 +113,8 @@ def _someone_else_deleted(step: Step, pod: Obj, new: Obj | None) -> bool:
     if new is not None and controller_uid(new) != controller_uid(pod):
         return True
     md = pod["metadata"]
+    if _own_controller_turn(step, pod, new):
+        return True
     ns0 = step.before.get("Namespace", "", md.get("namespace") or "")
     ns1 = step.after.get("Namespace", "", md.get("namespace") or "")
     if (ns0 is not None and ns1 is None) or any(ns is not None and ns["metadata"].get("deletionTimestamp")
@@ -128,6 +130,21 @@ def _someone_else_deleted(step: Step, pod: Obj, new: Obj | None) -> bool:
     want = min(int(rs0["spec"].get("replicas", 1)), int(rs1["spec"].get("replicas", 1)))
     pods = [p for p in index(step.before).get(owner, ()) if p.get("kind") == "Pod" and active(p)]
     return len(pods) > want  # a surplus: the ReplicaSet controller deletes pods on failed nodes first
+
+
+def _own_controller_turn(step: Step, pod: Obj, new: Obj | None) -> bool:
+    """The step is a turn of the pod's own controller (an intermediate state named ``Reconcile(controller,
+    key)``, the controller named after its kind): it deleted the pod, for its own reasons (a StatefulSet's
+    rolling update or scale-down, a failed pod replaced), not the taint manager."""
+    event = step.event
+    controller, key = getattr(event, "controller", None), getattr(event, "key", None)
+    if not step.in_settle or not isinstance(controller, str) or not isinstance(key, str):
+        return False
+    ns = pod["metadata"].get("namespace") or ""
+    refs = [*(pod["metadata"].get("ownerReferences") or ()),
+            *(((new or {}).get("metadata") or {}).get("ownerReferences") or ())]
+    return any(r.get("controller") and str(r.get("kind", "")).lower() == controller and key == f"{ns}/{r.get('name')}"
+               for r in refs)
 
 
 def _adoptable_surplus(step: Step, orphan: Obj) -> bool:
