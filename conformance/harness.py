@@ -531,8 +531,8 @@ class Run:
                         ctx.orphaned[uid] = deps = _orphanable_dependents(before, obj)
                         for dep_uid in deps:
                             dep = before.by_uid(dep_uid)
-                            if dep is not None and dep.get("kind") == "Pod" and dep["spec"].get("nodeName"):
-                                ctx.orphan_nodes[dep_uid] = dep["spec"]["nodeName"]
+                            if dep is not None and dep.get("kind") == "Pod":  # "": not bound yet
+                                ctx.orphan_nodes[dep_uid] = dep["spec"].get("nodeName") or ""
             case _:
                 pass
 

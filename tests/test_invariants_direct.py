@@ -255,6 +255,47 @@ def test_orphaned_dependents_of_a_namespace_being_deleted_may_go() -> None:
     assert n == 2 and len(bad) == 2 and "must be kept" in bad[0], bad
 
 
+ORPHAN_THEN_EVICTED = """\
+machine: nodes
+adapter: model
+events:
+- event: Apply
+  obj:
+    apiVersion: apps/v1
+    kind: ReplicaSet
+    metadata: {name: front, namespace: default}
+    spec:
+      replicas: 1
+      selector:
+        matchLabels: {rs: front}
+      template:
+        metadata:
+          labels: {rs: front}
+        spec:
+          containers:
+          - {name: main, image: 'nginx:1.25'}
+          terminationGracePeriodSeconds: 0
+- {event: NodeFailed, node: node-0}
+- {event: Reconcile, controller: replicaset, key: default/front}
+- {event: Delete, kind: ReplicaSet, namespace: default, name: front, propagation: Orphan}
+- {event: Settle}
+"""
+
+
+def test_a_pod_orphaned_before_binding_and_evicted_from_a_failed_node_may_go(tmp_path: Any,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # found by a default conformance run (nodes machine): the orphan is bound to the failed node after the Orphan
+    # deletion, and the taint manager evicts it (zero grace period: gone) before the settle ends
+    from conformance import replay
+
+    script = tmp_path / "orphan.yaml"
+    script.write_text(ORPHAN_THEN_EVICTED)
+    rc = replay.main([str(script)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "must be kept" not in out
+
+
 # ---- rollout undo (deployments.undo_restores_the_revision, strengthened) ------------------------
 def test_undo_with_no_previous_revision_must_be_rejected() -> None:
     # kubectl rollback.go deploymentRevision: "no rollout history found" when only one revision exists

@@ -43,7 +43,7 @@ class Context:
     unready_pods: set[tuple[str, str]] = attrs.field(factory=set)  # ReadinessChanged(ready=False) in force
     deleted: dict[str, tuple[str, str, str, str]] = attrs.field(factory=dict)  # uid -> (kind, ns, name, policy)
     orphaned: dict[str, tuple[str, ...]] = attrs.field(factory=dict)  # owner uid -> dependent uids
-    orphan_nodes: dict[str, str] = attrs.field(factory=dict)  # orphaned pod uid -> its node when orphaned
+    orphan_nodes: dict[str, str] = attrs.field(factory=dict)  # orphaned pod uid -> its node when orphaned ("" unbound)
     settle_start: View | None = None  # the view a settle started from (inside a settle)
     later: View | None = None  # after settle: the view once time passed and nothing was written
     settled: bool = True  # whether the last settle finished (no livelock)

@@ -84,6 +84,8 @@ def orphaned_dependents_survive(view: View, ctx: Context) -> Verdict:
                 continue  # evicted from a failed node: the taint manager's doing, not the collector's (NODE-2)
             if dep is None and ctx.orphan_nodes.get(uid) in ctx.down_nodes:
                 continue  # the same, once the eviction has removed it (its node was failed when orphaned)
+            if dep is None and ctx.orphan_nodes.get(uid) == "" and ctx.down_nodes:
+                continue  # unbound when orphaned while a node was down: it may have been bound there and evicted
             n += 1
             if dep is None or dep["metadata"].get("deletionTimestamp"):
                 what = "is gone" if dep is None else "is being deleted"
