@@ -112,7 +112,46 @@ class ClusterConfig:
     default_storage_class: str = "standard"
 
 
-class UnscheduledLog:
+class _AccessLog:
+    """An immutable linked log, newest link first, that a state carries as an access path, not as part of its
+    value: every log of a class equals every other (a state's equality and hash ignore it), a copy (pickle)
+    starts empty, and past :data:`LOG_CAP` entries the chain starts again (a reader whose mark is gone
+    rebuilds from the state). A reader keeps the link it last read (its mark) and asks what came since."""
+
+    __slots__ = ("items", "older", "size")
+
+    def __init__(self, older: Any = None, items: tuple[Any, ...] = (), size: int = 0) -> None:
+        self.older, self.items, self.size = older, items, size
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), ())
+
+    def _linked(self, items: tuple[Any, ...]) -> Any:
+        size = self.size + len(items)
+        if size > LOG_CAP:
+            return type(self)(None, items, len(items))
+        return type(self)(self, items, size)
+
+    def _since(self, mark: _AccessLog) -> list[Any] | None:
+        """The entries after ``mark`` (a link of this log), oldest first; None when ``mark`` is not in this log
+        (another state's, or dropped by the cap)."""
+        links = []
+        link: _AccessLog | None = self
+        while link is not mark:
+            if link is None:
+                return None
+            links.append(link.items)
+            link = link.older
+        return [e for items in reversed(links) for e in items]
+
+
+class UnscheduledLog(_AccessLog):
     """The writes of pods with no node, newest first: one link per request that wrote any pod that had no
     node before or after the write (created, bound, written or removed while unscheduled), holding for
     each, in the order written, its (namespace, name) and the pod as written when it still has no node
@@ -127,20 +166,7 @@ class UnscheduledLog:
     starts again, and a reader whose mark is gone lists the pending pods instead.
     """
 
-    __slots__ = ("older", "size", "writes")
-
-    def __init__(self, older: UnscheduledLog | None = None,
-                 writes: tuple[tuple[tuple[str, str], FrozenDict | None], ...] = (), size: int = 0) -> None:
-        self.older, self.writes, self.size = older, writes, size
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, UnscheduledLog)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (UnscheduledLog, ())
+    __slots__ = ()
 
     def after(self, writes: list[tuple[Ref, Any, Any, bool]]) -> UnscheduledLog:
         """This log with a link for ``writes`` (one request's committed writes), or itself when none wrote a
@@ -156,30 +182,17 @@ class UnscheduledLog:
                         continue
                 if old is not None and not old["spec"].get("nodeName"):
                     out.append(((ref[1], ref[2]), None))
-        if not out:
-            return self
-        size = self.size + len(out)
-        if size > LOG_CAP:
-            return UnscheduledLog(None, tuple(out), len(out))
-        return UnscheduledLog(self, tuple(out), size)
+        return self._linked(tuple(out)) if out else self
 
     def since(self, mark: UnscheduledLog) -> list[tuple[tuple[str, str], FrozenDict | None]] | None:
-        """The writes after ``mark`` (a link of this log), oldest first; None when ``mark`` is not in this
-        log (another state's, or dropped by the cap)."""
-        links = []
-        link: UnscheduledLog | None = self
-        while link is not mark:
-            if link is None:
-                return None
-            links.append(link.writes)
-            link = link.older
-        return [w for writes in reversed(links) for w in writes]
+        """The writes after ``mark``, oldest first; None when ``mark`` is gone (:meth:`_AccessLog._since`)."""
+        return self._since(mark)
 
 
 LOG_CAP = 1 << 14
 
 
-class NodeCountLog:
+class NodeCountLog(_AccessLog):
     """The moves of the per-node pod counts (:attr:`PodStats.nodes`), newest first: one link per transaction
     that moved a controller's count of active pods on a node (a binding, a graceful deletion, a pod that
     finishes, is removed, adopted or released), holding the (controller uid, node) pairs it moved, as the
@@ -195,39 +208,15 @@ class NodeCountLog:
     mark is gone counts every node again).
     """
 
-    __slots__ = ("moves", "older", "size")
-
-    def __init__(self, older: NodeCountLog | None = None, moves: tuple[tuple[str, str], ...] = (),
-                 size: int = 0) -> None:
-        self.older, self.moves, self.size = older, moves, size
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, NodeCountLog)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (NodeCountLog, ())
+    __slots__ = ()
 
     def after(self, moves: list[tuple[str, str]]) -> NodeCountLog:
         """This log with a link for ``moves`` (the pairs one transaction moved, :meth:`_Txn.finish`)."""
-        size = self.size + len(moves)
-        if size > LOG_CAP:
-            return NodeCountLog(None, tuple(moves), len(moves))
-        return NodeCountLog(self, tuple(moves), size)
+        return self._linked(tuple(moves))  # type: ignore[no-any-return]
 
     def since(self, mark: NodeCountLog) -> list[tuple[str, str]] | None:
-        """The pairs logged after ``mark`` (a link of this log); None when ``mark`` is not in this log
-        (another state's, or dropped by the cap)."""
-        links = []
-        link: NodeCountLog | None = self
-        while link is not mark:
-            if link is None:
-                return None
-            links.append(link.moves)
-            link = link.older
-        return [m for moves in links for m in moves]
+        """The pairs logged after ``mark``, oldest first; None when ``mark`` is gone (:meth:`_AccessLog._since`)."""
+        return self._since(mark)
 
 
 @attrs.frozen
