@@ -142,7 +142,8 @@ def test_a_real_run_over_one_machine_tops_up_that_machine_and_judges_only_what_i
     rounds = summary.get("top_up") or []
     assert all(t["machines"] == ["replicaset"] for t in rounds), rounds
     assert summary["examples"] == 3 * (1 + len(rounds)), (summary["examples"], rounds)
-    assert bool(rounds) == bool(summary["vacuous"]) or summary["valid"] is True
+    if summary["vacuous"]:  # still missed: every round the run allows was tried, and the run says UNKNOWN
+        assert len(rounds) == 2 and summary["valid"] == "unknown", (rounds, summary["valid"])
 
 
 def test_the_table_is_not_narrower_than_a_derandomized_run(tmp_path: Path) -> None:
