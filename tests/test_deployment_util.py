@@ -446,6 +446,7 @@ def _with_revisions(*revisions: str | None) -> list[FrozenDict]:
     ((None, "2"), 2, 0),  # a missing annotation is revision 0
     (("x", "4", "7"), 7, 4),  # unparsable revisions are skipped
     (("2", "2"), 2, 2),  # v >= max moves the old max down (LastRevision)
+    (("-3", "-1"), 0, 0),  # negative revisions never beat 0 (both start from 0)
 ])
 def test_max_and_last_revision(revisions: tuple[str | None, ...], max_rev: int, last_rev: int) -> None:
     # MaxRevision / LastRevision (deployment_util.go; upstream has no table for them)

@@ -38,7 +38,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..frozen import EMPTY, FrozenDict, with_
@@ -216,9 +216,9 @@ def revision(obj: Obj) -> int:
     return _parse_go_int(v, 64)
 
 
-def max_revision(all_rss: Iterable[Obj | None]) -> int:
-    """MaxRevision: the highest parsable revision (0 when none)."""
-    best = 0
+def _revisions(all_rss: Iterable[Obj | None]) -> Iterator[int]:
+    """The parsable revisions of ``all_rss``, as MaxRevision and LastRevision read them (nil ReplicaSets and
+    unparsable annotations skipped)."""
     for rs in all_rss:
         if rs is None:
             continue
@@ -226,21 +226,18 @@ def max_revision(all_rss: Iterable[Obj | None]) -> int:
             v = revision(rs)
         except RevisionError:
             continue
-        if v > best:
-            best = v
-    return best
+        yield v
+
+
+def max_revision(all_rss: Iterable[Obj | None]) -> int:
+    """MaxRevision: the highest parsable revision (0 when none, or when every one is negative)."""
+    return max((0, *_revisions(all_rss)))
 
 
 def last_revision(all_rss: Iterable[Obj | None]) -> int:
     """LastRevision: the second-highest revision (0 when none)."""
     first = second = 0
-    for rs in all_rss:
-        if rs is None:
-            continue
-        try:
-            v = revision(rs)
-        except RevisionError:
-            continue
+    for v in _revisions(all_rss):
         if v >= first:
             second, first = first, v
         elif v > second:
