@@ -50,10 +50,10 @@ __all__ = [
     "MAX_CAPACITY",
     "OVER_CAPACITY",
     "caches",
-    "find_port",
     "pod_key",
     "selected_pods",
     "selector_namespaces",
+    "served_ports",
     "services_selecting",
     "set_cache",
     "should_be_in_endpoints",
@@ -91,17 +91,27 @@ def should_set_hostname(pod: Mapping[str, Any], svc: Mapping[str, Any]) -> bool:
         pod["metadata"].get("namespace") == svc["metadata"].get("namespace"))
 
 
-def find_port(pod: Mapping[str, Any], port: Mapping[str, Any]) -> int | None:
-    """FindPort: a numeric targetPort as it is; a named one from the pod's containers (name and protocol)."""
-    target = port.get("targetPort", port.get("port"))
-    if isinstance(target, int):
-        return target
-    proto = port.get("protocol") or "TCP"
-    for c in pod["spec"].get("containers") or ():
-        for cp in c.get("ports") or ():
-            if cp.get("name") == target and (cp.get("protocol") or "TCP") == proto:
-                return int(cp["containerPort"])
-    return None
+def served_ports(pod: Mapping[str, Any], ports: Iterable[Mapping[str, Any]]) -> list[tuple[str, int, str, str]]:
+    """(name, number, protocol, appProtocol) of each of a Service's ``ports`` the pod serves, in order: FindPort
+    per port, a numeric targetPort as it is, a named one from the pod's containers (name and protocol); a
+    port whose name no container has is left out. One call per pod visit, the ports looped inside."""
+    out: list[tuple[str, int, str, str]] = []
+    for p in ports:
+        proto = p.get("protocol") or "TCP"
+        n = p.get("targetPort", p.get("port"))
+        if not isinstance(n, int):  # a named targetPort: the first container port of that name and protocol
+            named, n = n, None
+            for c in pod["spec"].get("containers") or ():
+                for cp in c.get("ports") or ():
+                    if cp.get("name") == named and (cp.get("protocol") or "TCP") == proto:
+                        n = int(cp["containerPort"])
+                        break
+                if n is not None:
+                    break
+            if n is None:
+                continue  # no container has it: the pod does not serve this port
+        out.append((p.get("name") or "", n, proto, p.get("appProtocol") or ""))
+    return out
 
 
 def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, Any] | None) -> bool:
@@ -261,12 +271,9 @@ def _entry(pod: FrozenDict, svc: Mapping[str, Any]) -> Entry | None:
     publish = bool(spec.get("publishNotReadyAddresses"))
     if not should_be_in_endpoints(pod, publish):
         return None
-    ports: list[tuple[str, int, str, str]] = []
-    for p in spec.get("ports") or ():
-        n = find_port(pod, p)
-        if n is not None:
-            ports.append((p.get("name") or "", n, p.get("protocol") or "TCP", p.get("appProtocol") or ""))
-    if not ports and (spec.get("ports") or spec.get("clusterIP") != "None"):
+    wanted = spec.get("ports")
+    ports = served_ports(pod, wanted) if wanted else []
+    if not ports and (wanted or spec.get("clusterIP") != "None"):
         return None
     md = pod["metadata"]
     ip = pod["status"].get("podIP") or pod["status"]["podIPs"][0]["ip"]

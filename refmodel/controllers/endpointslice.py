@@ -42,10 +42,10 @@ from .endpoints import (
     SEP,
     PortKey,
     caches,
-    find_port,
     pod_watch,
     selected_pods,
     selector_namespaces,
+    served_ports,
     service_watch,
     set_cache,
     should_be_in_endpoints,
@@ -78,12 +78,9 @@ def _endpoint(pod: FrozenDict, svc: Mapping[str, Any]) -> tuple[PortKey, FrozenD
     spec = svc.get("spec") or EMPTY
     if not should_be_in_endpoints(pod, True):
         return None
-    ports: list[tuple[str, int, str, str]] = []
-    for p in spec.get("ports") or ():
-        n = find_port(pod, p)
-        if n is not None:
-            ports.append((p.get("name") or "", n, p.get("protocol") or "TCP", p.get("appProtocol") or ""))
-    if not ports and spec.get("ports"):
+    wanted = spec.get("ports")
+    ports = served_ports(pod, wanted) if wanted else []
+    if not ports and wanted:
         return None
     md = pod["metadata"]
     serving = is_pod_ready(pod)
