@@ -7,8 +7,10 @@ IsConfigMapKey, IsEnvVarName / IsRelaxedEnvVarName, IsValidPercent, IsValidIP, I
 IsValidGroupID, IsHTTPHeaderName, InclusiveRangeError), ``.../apimachinery/pkg/api/validation/
 objectmeta.go`` (ValidateFinalizers, ValidateNonnegativeField, ValidateImmutableField) and
 ``pkg/apis/core/validation/validation.go`` (validateKubeFinalizerName),
-``.../apimachinery/pkg/apis/meta/v1/validation/validation.go`` (ValidateLabelSelector, ValidateLabels).
-**Modelled:** name rules N-1..N-9 with upstream's message texts; label, selector and finalizer checks;
+``.../apimachinery/pkg/apis/meta/v1/validation/validation.go`` (ValidateLabelSelector,
+ValidateLabelSelectorRequirement, ValidateLabels).
+**Modelled:** name rules N-1..N-9 with upstream's message texts; label, selector and finalizer checks (a
+selector requirement's operator check is shared with node selector terms: :func:`selector_operator_errors`);
 small accessors that tolerate missing or ill-typed fields (structural checks report those) and read plain
 and frozen objects alike; ``strconv.ParseInt`` (:func:`parse_go_int`).
 **Not modelled (and why):** the annotation total-size limit (256 KiB): no manifest in scope comes close;
@@ -51,6 +53,7 @@ __all__ = [
     "qualified_name_errors",
     "quantity",
     "render_quantity",
+    "selector_operator_errors",
     "user_id_errors",
     "validate_dns1123_label",
     "validate_dns1123_subdomain",
@@ -391,7 +394,22 @@ def validate_qualified_name(value: str, field: str) -> list[FieldError]:
     return [invalid(field, value, m) for m in qualified_name_errors(value)]
 
 
-_SELECTOR_OPS = ("In", "NotIn", "Exists", "DoesNotExist")
+def selector_operator_errors(op: Any, values: Sequence[Any], field: str, *, numeric: bool = False) -> list[FieldError]:
+    """A selector requirement's operator and the number of values it takes (``field``: the requirement's
+    path): ValidateLabelSelectorRequirement, and validateNodeSelectorRequirement with ``numeric`` (``Gt``
+    and ``Lt`` too, with exactly one value)."""
+    if op in ("In", "NotIn"):
+        if not values:
+            return [required(f"{field}.values", "must be specified when `operator` is 'In' or 'NotIn'")]
+    elif op in ("Exists", "DoesNotExist"):
+        if values:
+            return [forbidden(f"{field}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")]
+    elif numeric and op in ("Gt", "Lt"):
+        if len(values) != 1:
+            return [required(f"{field}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'")]
+    else:
+        return [invalid(f"{field}.operator", op, "not a valid selector operator")]
+    return []
 
 
 def validate_label_selector(selector: Any, field: str) -> list[FieldError]:
@@ -401,17 +419,8 @@ def validate_label_selector(selector: Any, field: str) -> list[FieldError]:
     for i, req in enumerate(as_list(sel.get("matchExpressions"))):
         p = f"{field}.matchExpressions[{i}]"
         r = as_dict(req)
-        op = r.get("operator", "")
         values = as_list(r.get("values"))
-        if op in ("In", "NotIn"):
-            if not values:
-                errs.append(required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
-        elif op in ("Exists", "DoesNotExist"):
-            if values:
-                errs.append(forbidden(f"{p}.values",
-                                      "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
-        else:
-            errs.append(invalid(f"{p}.operator", op, "not a valid selector operator"))
+        errs.extend(selector_operator_errors(r.get("operator", ""), values, p))
         errs.extend(validate_qualified_name(str(r.get("key", "")), f"{p}.key"))
         for j, v in enumerate(values):
             if isinstance(v, str):

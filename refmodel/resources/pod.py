@@ -54,6 +54,7 @@ from .common import (
     qualified_name_errors,
     quantity,
     render_quantity,
+    selector_operator_errors,
     user_id_errors,
     validate_dns1123_label,
     validate_dns1123_subdomain,
@@ -1044,21 +1045,8 @@ def validate_node_selector_term(term: Any, field: str, *, strict_values: bool = 
     for j, req in enumerate(as_list(t.get("matchExpressions"))):
         r = as_dict(req)
         p = f"{field}.matchExpressions[{j}]"
-        op = r.get("operator")
         values = as_list(r.get("values"))
-        if op in ("In", "NotIn"):
-            if not values:
-                errs.append(required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
-        elif op in ("Exists", "DoesNotExist"):
-            if values:
-                errs.append(forbidden(f"{p}.values",
-                                      "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
-        elif op in ("Gt", "Lt"):
-            if len(values) != 1:
-                errs.append(required(f"{p}.values",
-                                     "must be specified single value when `operator` is 'Lt' or 'Gt'"))
-        else:
-            errs.append(invalid(f"{p}.operator", op, "not a valid selector operator"))
+        errs += selector_operator_errors(r.get("operator"), values, p, numeric=True)
         errs += validate_qualified_name(_str(r.get("key")), f"{p}.key")
         if strict_values:
             for k, v in enumerate(values):
