@@ -8,7 +8,9 @@ since the last observation, as a Kubernetes watch from a resourceVersion). It ha
 no event fast path and no intermediate states, and the harness cannot see its model: so the harness
 runs its own model beside it and every differential check is on. It is the suite's measure of the
 speed of the protocol path (``benchmarks/bench_machine_steps.py``), and the base that tests wrap to
-play a third party with one behaviour changed.
+play a third party with one behaviour changed. The requests (as :mod:`refmodel.events` values), ``settle`` and
+``observe`` are those it shares with the ``model`` adapter (:class:`~conformance.adapters.model.ModelBacked`);
+its own are the answers in JSON form (:meth:`ExternalAdapter._do`), ``reset`` and ``changes``.
 
 ``watch`` is cheap here because the model's state is persistent: the objects that changed since the
 state last shown are the map entries that are not the same object any more.
@@ -20,26 +22,23 @@ from collections.abc import Mapping
 from typing import Any
 
 import refmodel as rm
-from refmodel import events as ev
 from refmodel.frozen import thaw
-from refmodel.resources import REGISTRY
 from refmodel.state import ClusterState
 
 from . import CAPABILITIES, Changes, Outcome, Sandbox
-from .model import bounded_converge_steps
+from .model import ModelBacked
 
 __all__ = ["ExternalAdapter", "changes_between"]
 
 
-class ExternalAdapter:
+class ExternalAdapter(ModelBacked):
     """The reference model as an external system: protocol methods and declared powers only."""
 
     name = "external"
     capabilities: frozenset[str] = CAPABILITIES - {"snapshot", "intermediate", "events", "dataplane", "container-view"}
-    max_settle_steps = 2000
 
     def __init__(self) -> None:
-        self.state: ClusterState = Sandbox().build()
+        self.state = Sandbox().build()
         self._shown: ClusterState | None = None
         self._version = 0
         self._answered: tuple[Any, Any] = (None, None)  # (stored object, its JSON form) of the last answer
@@ -56,37 +55,11 @@ class ExternalAdapter:
         self._answered = (result.obj, plain)  # the watch sends the same object: encoded once
         return Outcome.ok(plain)
 
-    # ---- the protocol -----------------------------------------------------------------------
+    # ---- the protocol (beyond ModelBacked's) ---------------------------------------------------
     def reset(self, sandbox: Sandbox) -> None:
         self.state = sandbox.build()
         self._shown = None
         self._answered = (None, None)
-
-    def apply(self, obj: dict[str, Any]) -> Outcome:
-        return self._do(ev.Apply(obj))
-
-    def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> Outcome:
-        return self._do(ev.Delete(kind, namespace, name, propagation))
-
-    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> Outcome:
-        return self._do(ev.Scale(kind, namespace, name, replicas))
-
-    def rollout_undo(self, namespace: str, name: str, to_revision: int = 0) -> Outcome:
-        return self._do(ev.RolloutUndo(namespace, name, to_revision))
-
-    def inject(self, fault: object) -> Outcome:
-        return self._do(fault)
-
-    def settle(self, timeout: float = 60.0) -> bool:
-        try:
-            for _, state in bounded_converge_steps(self.state, self.max_settle_steps):
-                self.state = state
-        except rm.NotConverged:
-            return False
-        return True
-
-    def observe(self) -> list[dict[str, Any]]:
-        return _json([o for kind in REGISTRY for o in self.state.iter_kind(kind)])  # type: ignore[no-any-return]
 
     def changes(self, since: str) -> Changes:
         """Objects written or deleted since the observation ``since`` (capability ``watch``)."""
@@ -103,9 +76,6 @@ class ExternalAdapter:
             return str(self._version), False, _json(upserts), deletes
         rest = iter(_json([o for o in upserts if o is not answered]))
         return str(self._version), False, [plain if o is answered else next(rest) for o in upserts], deletes
-
-    def close(self) -> None:
-        return None
 
 
 def _json(value: Any) -> Any:

@@ -6,6 +6,10 @@ the event fast path, so it is the fast adapter the suite's own tests and the mut
 against. Every request goes through :func:`refmodel.transition`; ``settle`` is
 :func:`refmodel.converge`. Chosen as ``model``, it *is* the harness's oracle, so the harness does not
 run a second model beside it and reports the differential checks as not applicable.
+
+:class:`ModelBacked` is what it shares with the ``external`` adapter (:mod:`conformance.adapters.external`),
+which keeps the model behind the protocol only: the protocol's requests as :mod:`refmodel.events` values,
+``settle`` as a bounded converge, ``observe`` as every stored object thawed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from refmodel.state import ClusterState
 from ..view import StateView
 from . import CAPABILITIES, Outcome, Sandbox
 
-__all__ = ["ModelAdapter", "bounded_converge_steps", "outcome_of"]
+__all__ = ["ModelAdapter", "ModelBacked", "bounded_converge_steps", "outcome_of"]
 
 
 def bounded_converge_steps(state: ClusterState, limit: int) -> Iterator[tuple[ev.Event, ClusterState]]:
@@ -46,43 +50,33 @@ def outcome_of(result: StepResult) -> Outcome:
     return Outcome.rejected(r.reason, r.field, r.message)
 
 
-class ModelAdapter:
-    """The reference model as a system under test."""
+class ModelBacked:
+    """The protocol over a model state ``self.state``, shared by the ``model`` and ``external`` adapters: each
+    request is the :mod:`refmodel.events` value it names, answered by the subclass's ``_do`` (the model's
+    ``step``; the external adapter's answer in JSON form); ``settle`` a bounded converge; ``observe`` every
+    stored object as a plain copy (dicts and lists, as JSON decodes them)."""
 
-    name = "model"
-    capabilities: frozenset[str] = CAPABILITIES - {"watch"}
+    state: ClusterState
     #: controller turns a settle may take before it counts as a livelock (the suite's clusters are small)
     max_settle_steps = 2000
 
-    def __init__(self, nodes: str | int | None = None, *, cpu: str = "4", memory: str = "16Gi") -> None:
-        self.nodes = _node_count(nodes)
-        self.cpu = cpu
-        self.memory = memory
-        self.state: ClusterState = Sandbox(self.nodes, cpu, memory).build()
-
-    # ---- the protocol -----------------------------------------------------------------------
-    def reset(self, sandbox: Sandbox | None = None) -> None:
-        self.state = (sandbox or Sandbox(self.nodes, self.cpu, self.memory)).build()
-
-    def step(self, event: ev.Event) -> Outcome:
-        result = rm.transition(self.state, event)
-        self.state = result.state
-        return outcome_of(result)
+    def _do(self, event: Any) -> Outcome:
+        raise NotImplementedError
 
     def apply(self, obj: dict[str, Any]) -> Outcome:
-        return self.step(ev.Apply(obj))
+        return self._do(ev.Apply(obj))
 
     def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> Outcome:
-        return self.step(ev.Delete(kind, namespace, name, propagation))
+        return self._do(ev.Delete(kind, namespace, name, propagation))
 
     def scale(self, kind: str, namespace: str, name: str, replicas: int) -> Outcome:
-        return self.step(ev.Scale(kind, namespace, name, replicas))
+        return self._do(ev.Scale(kind, namespace, name, replicas))
 
     def rollout_undo(self, namespace: str, name: str, to_revision: int = 0) -> Outcome:
-        return self.step(ev.RolloutUndo(namespace, name, to_revision))
+        return self._do(ev.RolloutUndo(namespace, name, to_revision))
 
     def inject(self, fault: object) -> Outcome:
-        return self.step(fault)  # type: ignore[arg-type]
+        return self._do(fault)
 
     def settle(self, timeout: float = 60.0) -> bool:
         try:
@@ -91,6 +85,37 @@ class ModelAdapter:
         except rm.NotConverged:
             return False
         return True
+
+    def observe(self) -> list[dict[str, Any]]:
+        return thaw([o for kind in REGISTRY for o in self.state.iter_kind(kind)])  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        return None
+
+
+class ModelAdapter(ModelBacked):
+    """The reference model as a system under test."""
+
+    name = "model"
+    capabilities: frozenset[str] = CAPABILITIES - {"watch"}
+
+    def __init__(self, nodes: str | int | None = None, *, cpu: str = "4", memory: str = "16Gi") -> None:
+        self.nodes = _node_count(nodes)
+        self.cpu = cpu
+        self.memory = memory
+        self.state = Sandbox(self.nodes, cpu, memory).build()
+
+    # ---- the protocol (the requests: ModelBacked's, each through step) ------------------------------
+    def reset(self, sandbox: Sandbox | None = None) -> None:
+        self.state = (sandbox or Sandbox(self.nodes, self.cpu, self.memory)).build()
+
+    def step(self, event: ev.Event) -> Outcome:
+        result = rm.transition(self.state, event)
+        self.state = result.state
+        return outcome_of(result)
+
+    def _do(self, event: Any) -> Outcome:
+        return self.step(event)
 
     def settle_steps(self) -> Iterator[tuple[ev.Event, StateView]]:
         """Like ``settle``, one controller turn or clock jump at a time (capability ``intermediate``).
@@ -103,15 +128,6 @@ class ModelAdapter:
 
     def snapshot(self) -> StateView:
         return StateView(self.state)
-
-    def observe(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for kind in REGISTRY:
-            out.extend(thaw(o) for o in self.state.iter_kind(kind))
-        return out
-
-    def close(self) -> None:
-        return None
 
 
 def _node_count(arg: str | int | None) -> int:
