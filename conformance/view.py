@@ -85,14 +85,40 @@ class StateView(_Memo):
         return self.state.objects  # type: ignore[return-value]
 
 
-class ListView(_Memo):
+Key = tuple[str, str]  # (namespace, name)
+
+
+class _ByKind(_Memo):
+    """A view held as plain maps, kind -> (namespace, name) -> object: the reads :class:`ListView` and
+    :class:`WatchView` share."""
+
+    __slots__ = ("_by_kind",)
+    _by_kind: dict[str, dict[Key, Obj]]
+
+    def objects(self, kind: str, namespace: str | None = None) -> Iterator[Obj]:
+        objs = self._by_kind.get(kind) or {}
+        if namespace is None:
+            return iter(objs.values())
+        return (o for (ns, _), o in objs.items() if ns == namespace)
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        return (self._by_kind.get(kind) or {}).get((namespace, name))
+
+    def version(self, kind: str) -> object:
+        return self._by_kind.get(kind)
+
+    def versions(self) -> Mapping[str, object]:
+        return self._by_kind
+
+
+class ListView(_ByKind):
     """A view of the objects an adapter reported (normalised with ``freeze``)."""
 
-    __slots__ = ("_by_kind", "_uids", "duplicates", "now")
+    __slots__ = ("_uids", "duplicates", "now")
 
     def __init__(self, objects: Iterable[Obj], now: int | None = None) -> None:
         super().__init__()
-        self._by_kind: dict[str, dict[tuple[str, str], Obj]] = {}
+        self._by_kind = {}
         self._uids: dict[str, Obj] = {}
         self.now = int(time.time()) if now is None else now
         self.duplicates: list[tuple[str, str, str]] = []
@@ -107,30 +133,14 @@ class ListView(_Memo):
             if uid:
                 self._uids[uid] = obj
 
-    def objects(self, kind: str, namespace: str | None = None) -> Iterator[Obj]:
-        objs = self._by_kind.get(kind) or {}
-        if namespace is None:
-            return iter(objs.values())
-        return (o for (ns, _), o in objs.items() if ns == namespace)
-
-    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
-        return (self._by_kind.get(kind) or {}).get((namespace, name))
-
     def by_uid(self, uid: str) -> Obj | None:
         return self._uids.get(uid)
 
-    def version(self, kind: str) -> object:
-        return self._by_kind.get(kind)
 
-    def versions(self) -> Mapping[str, object]:
-        return self._by_kind
-
-
-Key = tuple[str, str]  # (namespace, name)
 _NO_KINDS: frozenset[str] = frozenset()
 
 
-class WatchView(_Memo):
+class WatchView(_ByKind):
     """A view kept up to date from an adapter's ``changes`` (capability ``watch``).
 
     Each new view shares the per-kind maps of kinds that did not change with the view before it and
@@ -138,7 +148,7 @@ class WatchView(_Memo):
     set of kinds whose map is not the one ``prev`` has (``version(kind)`` differs; None for a relist).
     """
 
-    __slots__ = ("_by_kind", "changed", "duplicates", "kinds", "now", "prev", "version_token")
+    __slots__ = ("changed", "duplicates", "kinds", "now", "prev", "version_token")
 
     def __init__(self, by_kind: dict[str, dict[Key, Obj]], now: int, version_token: str,
                  prev: WatchView | None = None, changed: dict[str, set[Key]] | None = None,
@@ -193,24 +203,9 @@ class WatchView(_Memo):
         kinds = frozenset(k for k in copied if by_kind.get(k) is not self._by_kind.get(k))  # (None twice: still absent)
         return WatchView(by_kind, now, version_token, self, changed, kinds)
 
-    def objects(self, kind: str, namespace: str | None = None) -> Iterator[Obj]:
-        objs = self._by_kind.get(kind) or {}
-        if namespace is None:
-            return iter(objs.values())
-        return (o for (ns, _), o in objs.items() if ns == namespace)
-
-    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
-        return (self._by_kind.get(kind) or {}).get((namespace, name))
-
     def by_uid(self, uid: str) -> Obj | None:
         uids: dict[str, Obj] = self.memo("uids", _uids)
         return uids.get(uid)
-
-    def version(self, kind: str) -> object:
-        return self._by_kind.get(kind)
-
-    def versions(self) -> Mapping[str, object]:
-        return self._by_kind
 
 
 def _uids(view: View) -> dict[str, Obj]:
