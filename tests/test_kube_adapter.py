@@ -19,43 +19,42 @@ from conformance.adapters import AdapterError, Sandbox, load
 from conformance.machines import MACHINES
 from refmodel import events as ev
 
-SCRIPT = """\
+#: the Apply of Deployment ``web`` in the script (REPLICAS and IMAGE filled in by :func:`_apply_web`)
+APPLY_WEB = """\
+- event: Apply
+  obj:
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web, namespace: default}
+    spec:
+      replicas: REPLICAS
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers: [{name: app, image: 'IMAGE'}]
+"""
+
+
+def _apply_web(replicas: int, image: str) -> str:
+    return APPLY_WEB.replace("REPLICAS", str(replicas)).replace("IMAGE", image)
+
+
+SCRIPT = ("""\
 machine: deployment
 adapter: kube
 events:
-- event: Apply
-  obj:
-    apiVersion: apps/v1
-    kind: Deployment
-    metadata: {name: web, namespace: default}
-    spec:
-      replicas: 2
-      selector: {matchLabels: {app: web}}
-      template:
-        metadata: {labels: {app: web}}
-        spec:
-          containers: [{name: app, image: 'nginx:1.27'}]
+""" + _apply_web(2, "nginx:1.27") + """\
 - {event: Settle}
 - {event: Scale, kind: Deployment, namespace: default, name: web, replicas: 3}
 - {event: Settle}
-- event: Apply
-  obj:
-    apiVersion: apps/v1
-    kind: Deployment
-    metadata: {name: web, namespace: default}
-    spec:
-      replicas: 3
-      selector: {matchLabels: {app: web}}
-      template:
-        metadata: {labels: {app: web}}
-        spec:
-          containers: [{name: app, image: 'nginx:1.28'}]
+""" + _apply_web(3, "nginx:1.28") + """\
 - {event: Settle}
 - {event: RolloutUndo, namespace: default, name: web}
 - {event: Settle}
 - {event: Delete, kind: Deployment, namespace: default, name: web, propagation: Foreground}
 - {event: Settle}
-"""
+""")
 
 
 def _need_kube() -> None:
