@@ -1,5 +1,6 @@
 """A ``kubeoracle serve`` process for the tests: started on a free loopback port in a temporary data
-directory, with helpers to call it over HTTPS (stdlib only) and to run the real kubectl against it."""
+directory, with helpers to call it over HTTPS (stdlib only) and to run the real kubectl against it, and the
+Deployment manifest the kubectl tests apply."""
 
 from __future__ import annotations
 
@@ -25,6 +26,36 @@ KUBECTL = shutil.which("kubectl")
 def need_serve_deps() -> None:
     pytest.importorskip("aiohttp", reason="kubeoracle serve needs aiohttp (pip install 'kubeoracle[serve]')")
     pytest.importorskip("cryptography", reason="kubeoracle serve needs cryptography (pip install 'kubeoracle[serve]')")
+
+
+#: a Deployment manifest for the kubectl tests (filled in by :func:`deployment_yaml`)
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: NAME
+  labels: {app: NAME LABELS}
+spec:
+  replicas: REPLICAS
+  selector:
+    matchLabels: {app: NAME}
+  template:
+    metadata:
+      labels: {app: NAME}
+    spec:
+      containers:
+      - name: app
+        image: IMAGE
+        ports:
+        - containerPort: 80
+"""
+
+
+def deployment_yaml(name: str, replicas: int, image: str = "nginx:1.27", labels: str = "") -> str:
+    """Deployment ``name``: its pods labelled ``app: NAME``, one container ``app`` of ``image`` on port 80;
+    ``labels`` is appended to the Deployment's own labels (``", tier: web"``)."""
+    return (DEPLOYMENT.replace(" LABELS", labels).replace("NAME", name).replace("REPLICAS", str(replicas))
+            .replace("IMAGE", image))
 
 
 class Server:

@@ -11,30 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serving import KUBECTL, Server, need_serve_deps, start
+from serving import KUBECTL, Server, deployment_yaml, need_serve_deps, start
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (the tests drive the real binary)")
-
-SSA = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ssa
-  labels: {app: ssa LABELS}
-spec:
-  replicas: REPLICAS
-  selector:
-    matchLabels: {app: ssa}
-  template:
-    metadata:
-      labels: {app: ssa}
-    spec:
-      containers:
-      - name: app
-        image: nginx:1.27
-        ports:
-        - containerPort: 80
-"""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def _write(tmp: Path, replicas: int, labels: str = "") -> str:
     path = tmp / f"ssa-{replicas}-{len(labels)}.yaml"
-    path.write_text(SSA.replace("REPLICAS", str(replicas)).replace(" LABELS", labels))
+    path.write_text(deployment_yaml("ssa", replicas, labels=labels))
     return str(path)
 
 

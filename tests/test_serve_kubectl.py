@@ -13,30 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serving import KUBECTL, Server, need_serve_deps, start
+from serving import KUBECTL, Server, deployment_yaml, need_serve_deps, start
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (the tests drive the real binary)")
-
-WEB = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: REPLICAS
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: app
-        image: IMAGE
-        ports:
-        - containerPort: 80
-"""
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def _manifest(tmp: Path, replicas: int = 3, image: str = "nginx:1.27") -> str:
     path = tmp / f"web-{replicas}-{image.replace(':', '-')}.yaml"
-    path.write_text(WEB.replace("REPLICAS", str(replicas)).replace("IMAGE", image))
+    path.write_text(deployment_yaml("web", replicas, image))
     return str(path)
 
 
@@ -189,12 +168,12 @@ def test_errors_read_like_a_cluster(server: Server, tmp_path: Path) -> None:
     missing = server.kubectl("get", "pod", "no-such-pod", check=False)
     assert missing.returncode == 1 and 'Error from server (NotFound): pods "no-such-pod" not found' in missing.stderr
     bad = tmp_path / "bad.yaml"
-    bad.write_text(WEB.replace("REPLICAS", "-1").replace("IMAGE", "nginx").replace("name: web", "name: bad"))
+    bad.write_text(deployment_yaml("web", -1, "nginx").replace("name: web", "name: bad"))
     out = server.kubectl("apply", "-f", str(bad), check=False)
     assert out.returncode == 1, out
     assert "Invalid" in out.stderr and "spec.replicas" in out.stderr, out.stderr
     unknown = tmp_path / "unknown.yaml"
-    unknown.write_text(WEB.replace("REPLICAS", "1").replace("IMAGE", "nginx").replace("name: web", "name: unk")
+    unknown.write_text(deployment_yaml("web", 1, "nginx").replace("name: web", "name: unk")
                        .replace("  replicas: 1", "  replicas: 1\n  replicaz: 2"))
     out = server.kubectl("apply", "-f", str(unknown), check=False)
     assert out.returncode == 1 and 'unknown field "spec.replicaz"' in out.stderr, out.stderr
