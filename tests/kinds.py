@@ -1,4 +1,5 @@
-"""Shared helpers for the per-kind validation tables (test_rbac, test_workload_kinds, test_networking_kinds)."""
+"""Shared helpers for the validation tests (test_validation and the per-kind tables: test_rbac, test_workload_kinds,
+test_networking_kinds)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ import door
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from kinds import assert_error, assert_ok, errors_of, update_errors
 
 import refmodel as rm
 from refmodel.errors import FieldError, Rejection
@@ -78,37 +79,6 @@ def pv(**spec: Any) -> Obj:
     base: Obj = {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": "/tmp"}}
     base.update(spec)
     return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv1"}, "spec": base}
-
-
-def errors_of(obj: Obj) -> list[FieldError]:
-    """Everything the API server says about creating ``obj``: structure, then defaults + validation."""
-    o = copy.deepcopy(obj)
-    errs = structural_errors(o["kind"], o["apiVersion"], o)
-    if errs:
-        return errs
-    info = lookup(o["kind"])
-    assert info is not None
-    info.default(o)
-    return info.validate(o)
-
-
-def update_errors(old: Obj, new: Obj) -> list[FieldError]:
-    info = lookup(new["kind"])
-    assert info is not None
-    o, n = copy.deepcopy(old), copy.deepcopy(new)
-    info.default(o)
-    info.default(n)
-    return info.validate(n) + info.validate_update(o, n)
-
-
-def assert_ok(obj: Obj) -> None:
-    errs = errors_of(obj)
-    assert not errs, f"{obj['kind']}: got {[str(e) for e in errs]}, but should be valid"
-
-
-def assert_error(errs: list[FieldError], field: str, fragment: str) -> None:
-    hit = [e for e in errs if e.field == field and fragment in str(e)]
-    assert hit, f"got {[str(e) for e in errs]}, but should contain {fragment!r} at {field!r}"
 
 
 def create(state: rm.ClusterState, obj: Obj) -> Rejection | None:
