@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from networking import apply_all, pod
 
 import refmodel as rm
 from refmodel import events as ev
@@ -18,22 +19,9 @@ from refmodel.dns import Record
 ZONE = "cluster.local"
 
 
-def pod(name: str, labels: dict[str, str] | None = None, ns: str = "default", **spec: Any) -> dict[str, Any]:
-    body = {"containers": [{"name": "main", "image": "nginx",
-                            "ports": [{"name": "http", "containerPort": 8080}]}], **spec}
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": ns, "labels": labels or {"app": "web"}}, "spec": body}
-
-
 def service(name: str = "web", ns: str = "default", **spec: Any) -> dict[str, Any]:
     body = {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}], **spec}
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns}, "spec": body}
-
-
-def apply_all(state: rm.ClusterState, *objs: dict[str, Any]) -> rm.ClusterState:
-    for o in objs:
-        state = rm.apply_manifest(state, o)
-    return rm.converge(state)
 
 
 def ip_of(state: rm.ClusterState, name: str, ns: str = "default") -> str:
