@@ -634,31 +634,22 @@ class KubeAdapter:
         self._cleanup()
 
     def _cleanup(self) -> None:
-        for node in sorted(self.failed):
-            try:
-                answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"metadata": {"annotations": {SIMULATED: "fake"}}},
-                                    content_type="application/merge-patch+json", timeout=10)
-            except Exception:  # the server is gone: nothing left to restore
-                answer = _Answer(404, None)
-            if answer.ok or answer.code == 404:
-                self.failed.discard(node)
-        for node in sorted(self.cordoned):
-            try:
-                answer = self._call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": None}},
-                                    content_type="application/strategic-merge-patch+json", timeout=10)
-            except Exception:  # the server is gone: nothing left to restore
-                answer = _Answer(404, None)
-            if answer.ok or answer.code == 404:
-                self.cordoned.discard(node)
-        for name in sorted(self.created):
-            try:
-                answer = self._call("DELETE", f"/api/v1/namespaces/{name}",
-                                    {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
-                                    timeout=10)
-            except Exception:  # the server is gone: nothing left to clean
-                answer = _Answer(404, None)
-            if answer.ok or answer.code == 404:
-                self.created.discard(name)
+        """Undo what the example left, in this order: recover the nodes it failed, uncordon the nodes it
+        cordoned, delete its namespaces; each is forgotten once done (or once the server is gone)."""
+        for pending, method, path, body, content_type in (
+                (self.failed, "PATCH", "/api/v1/nodes/", {"metadata": {"annotations": {SIMULATED: "fake"}}},
+                 "application/merge-patch+json"),
+                (self.cordoned, "PATCH", "/api/v1/nodes/", {"spec": {"unschedulable": None}},
+                 "application/strategic-merge-patch+json"),
+                (self.created, "DELETE", "/api/v1/namespaces/",
+                 {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}, "application/json")):
+            for name in sorted(pending):
+                try:
+                    answer = self._call(method, path + name, body, content_type=content_type, timeout=10)
+                except Exception:  # the server is gone: nothing left to restore
+                    answer = _Answer(404, None)
+                if answer.ok or answer.code == 404:
+                    pending.discard(name)
 
     def _on_term(self, signum: int, frame: Any) -> None:
         self._cleanup()
