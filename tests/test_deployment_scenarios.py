@@ -602,16 +602,16 @@ def test_stale_desired_replicas_annotation_deadlocks_the_rollout_as_upstream_v13
     assert not deployment(state)["status"].get("updatedReplicas")
 
 
-def recreate_deadlock() -> ClusterState:
-    """A rolling update interrupted by a change to Recreate with another size: upstream v1.32 deadlocks (see
-    the test below)."""
+def recreate_deadlock(image: str = "nginx:1") -> ClusterState:
+    """A rolling update interrupted by a change to Recreate with another size (and ``image``): upstream v1.32
+    deadlocks (see the test below)."""
     state = converged(rm.apply_manifest(cluster(), manifest(replicas=1)))
     changed = manifest(replicas=2)
     changed["spec"]["template"]["metadata"]["labels"]["tier"] = "frontend"
     state = rm.apply_manifest(state, changed)
     for _ in range(2):  # a scaling event (the old set to 2), then the rolling update's new set (surge 1)
         state = rm.step(state, rm.events.Reconcile("deployment", f"{NS}/web"))
-    state = rm.apply_manifest(state, manifest(replicas=1, strategy={"type": "Recreate"}))
+    state = rm.apply_manifest(state, manifest(replicas=1, image=image, strategy={"type": "Recreate"}))
     return converged(state)
 
 
@@ -629,13 +629,17 @@ def test_recreate_with_a_stale_desired_replicas_annotation_deadlocks_as_upstream
     assert deployment(state)["status"]["replicas"] == 3 and not state.dirty, "the deadlock should be quiet"
 
 
-def test_the_rollout_check_excuses_upstreams_recreate_deadlock_and_only_it() -> None:
+def test_the_rollout_checks_excuse_upstreams_recreate_deadlock_and_only_it() -> None:
     from conformance.invariants import Context, deployments
     from conformance.view import ListView, StateView
     from refmodel.frozen import thaw
 
     state = recreate_deadlock()
     assert deployments.rollout_completes_without_faults(StateView(state), Context()) == (0, [])
+    # with a template no ReplicaSet has, sync() never creates the new one either (found by the next run)
+    other = recreate_deadlock(image="nginx:2")
+    assert len(replica_sets(other)) == 2 and not other.dirty
+    assert deployments.has_new_replicaset(StateView(other), Context()) == (0, [])
     # the same cluster with a RollingUpdate strategy is not deadlocked upstream: the check judges it
     objs = [thaw(o) for kind in ("Node", "Namespace", "Pod", "ReplicaSet", "Deployment") for o in state.iter_kind(kind)]
     for o in objs:
@@ -643,3 +647,9 @@ def test_the_rollout_check_excuses_upstreams_recreate_deadlock_and_only_it() -> 
             o["spec"]["strategy"] = rolling("25%", "25%")
     n, bad = deployments.rollout_completes_without_faults(ListView(objs, now=state.now), Context())
     assert n == 1 and bad and "should be complete at spec.replicas=1" in bad[0], bad
+    objs = [thaw(o) for kind in ("Node", "Namespace", "Pod", "ReplicaSet", "Deployment") for o in other.iter_kind(kind)]
+    for o in objs:
+        if o["kind"] == "Deployment":
+            o["spec"]["strategy"] = rolling("25%", "25%")
+    n, bad = deployments.has_new_replicaset(ListView(objs, now=other.now), Context())
+    assert n == 1 and bad and "no ReplicaSet with its pod template" in bad[0], bad
