@@ -634,22 +634,29 @@ def test_the_rollout_checks_excuse_upstreams_recreate_deadlock_and_only_it() -> 
     from conformance.view import ListView, StateView
     from refmodel.frozen import thaw
 
+    def as_rolling(state: ClusterState) -> ListView:
+        """The cluster as a view, its Deployment's strategy RollingUpdate: no deadlock upstream."""
+        objs = [thaw(o) for kind in ("Node", "Namespace", "Pod", "ReplicaSet", "Deployment") for o in state.iter_kind(kind)]
+        for o in objs:
+            if o["kind"] == "Deployment":
+                o["spec"]["strategy"] = rolling("25%", "25%")
+        return ListView(objs, now=state.now)
+
     state = recreate_deadlock()
     assert deployments.rollout_completes_without_faults(StateView(state), Context()) == (0, [])
     # with a template no ReplicaSet has, sync() never creates the new one either (found by the next run)
     other = recreate_deadlock(image="nginx:2")
     assert len(replica_sets(other)) == 2 and not other.dirty
     assert deployments.has_new_replicaset(StateView(other), Context()) == (0, [])
-    # the same cluster with a RollingUpdate strategy is not deadlocked upstream: the check judges it
-    objs = [thaw(o) for kind in ("Node", "Namespace", "Pod", "ReplicaSet", "Deployment") for o in state.iter_kind(kind)]
-    for o in objs:
-        if o["kind"] == "Deployment":
-            o["spec"]["strategy"] = rolling("25%", "25%")
-    n, bad = deployments.rollout_completes_without_faults(ListView(objs, now=state.now), Context())
+    # the same clusters under RollingUpdate are not deadlocked upstream: the checks judge them
+    n, bad = deployments.rollout_completes_without_faults(as_rolling(state), Context())
     assert n == 1 and bad and "should be complete at spec.replicas=1" in bad[0], bad
-    objs = [thaw(o) for kind in ("Node", "Namespace", "Pod", "ReplicaSet", "Deployment") for o in other.iter_kind(kind)]
-    for o in objs:
-        if o["kind"] == "Deployment":
-            o["spec"]["strategy"] = rolling("25%", "25%")
-    n, bad = deployments.has_new_replicaset(ListView(objs, now=other.now), Context())
+    n, bad = deployments.has_new_replicaset(as_rolling(other), Context())
     assert n == 1 and bad and "no ReplicaSet with its pod template" in bad[0], bad
+    # an undo to the interrupted revision: its set has and is sized for spec.replicas but carries the stale
+    # annotation, so upstream's IsSaturated is false and the old set stays (found by the run after that)
+    undone = converged(rm.step(state, rm.events.RolloutUndo(NS, "web", 2)))
+    assert sorted(r["spec"]["replicas"] for r in replica_sets(undone)) == [1, 2] and not undone.dirty
+    assert deployments.saturated_means_old_scaled_down(StateView(undone), Context()) == (0, [])
+    n, bad = deployments.saturated_means_old_scaled_down(as_rolling(undone), Context())
+    assert n == 1 and bad and "every old one should be at 0" in bad[0], bad

@@ -239,6 +239,8 @@ def saturated_means_old_scaled_down(view: View, ctx: Context) -> Verdict:
         if new is None or int(new["spec"].get("replicas", 0)) != want or \
                 (new.get("status") or {}).get("availableReplicas", 0) != want:
             continue
+        if _stale_scaling_deadlock(d, rss):
+            continue  # upstream's own deadlock (its IsSaturated also wants the annotation, which stays stale)
         n += 1
         for rs in rss:
             if rs is not new and int(rs["spec"].get("replicas", 0)) > 0:
