@@ -18,8 +18,8 @@ memory, and most updates copy a 32-slot array node of a level that 10,000 pods d
 to each of its 32 children); with ``sequence`` 2.6 and 3.3 us, ratio 12.1-12.7. So the bare map work of a
 name-keyed state grows faster than issue 9's bound of 11 allows the whole converge to, and even keys with
 locality would not bring this floor under it. In ``bench_bulk`` (the model's about ten name- and uid-keyed
-maps and indexes) the persistent maps take about 1.4 s of a 100,000-pod converge, against 0.05 s of a
-10,000-pod one (0.5 s scaled by ten): see that module's header.
+maps and indexes) the persistent maps take about 1.4 s of a 100,000-pod converge, against 0.04 s of a
+10,000-pod one (0.4 s scaled by ten): see that module's header.
 
     pytest benchmarks/bench_calibration.py benchmarks/bench_map_floor.py --benchmark-only
 """
