@@ -600,3 +600,63 @@ def test_stale_desired_replicas_annotation_deadlocks_the_rollout_as_upstream_v13
         "but upstream v1.32 keeps only the old one at 2 (every sync is a scaling event; sync() creates no new one)")
     assert rss[0]["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] == "4"
     assert not deployment(state)["status"].get("updatedReplicas")
+
+
+def recreate_deadlock(image: str = "nginx:1") -> ClusterState:
+    """A rolling update interrupted by a change to Recreate with another size (and ``image``): upstream v1.32
+    deadlocks (see the test below)."""
+    state = converged(rm.apply_manifest(cluster(), manifest(replicas=1)))
+    changed = manifest(replicas=2)
+    changed["spec"]["template"]["metadata"]["labels"]["tier"] = "frontend"
+    state = rm.apply_manifest(state, changed)
+    for _ in range(2):  # a scaling event (the old set to 2), then the rolling update's new set (surge 1)
+        state = rm.step(state, rm.events.Reconcile("deployment", f"{NS}/web"))
+    state = rm.apply_manifest(state, manifest(replicas=1, image=image, strategy={"type": "Recreate"}))
+    return converged(state)
+
+
+def test_recreate_with_a_stale_desired_replicas_annotation_deadlocks_as_upstream_v132_does() -> None:
+    # found by a default conformance run (rollout machine). isScalingEvent stays true (both active sets were
+    # sized for 2, the Deployment wants 1), so every sync goes to sync(); scale() finds two active sets and a
+    # new one that is not saturated, and scales proportionally only for RollingUpdate: it returns nil, no
+    # annotation changes, and rolloutRecreate never runs (pkg/controller/deployment/sync.go isScalingEvent,
+    # scale). The model must reproduce v1.32.
+    state = recreate_deadlock()
+    sizes = [(r["spec"]["template"]["metadata"]["labels"].get("tier"), r["spec"]["replicas"],
+              r["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"]) for r in replica_sets(state)]
+    assert sorted(sizes, key=str) == sorted([(None, 2, "2"), ("frontend", 1, "2")], key=str), (
+        f"ReplicaSets (tier, replicas, desired) {sizes} after settle, but upstream v1.32 leaves both as they were")
+    assert deployment(state)["status"]["replicas"] == 3 and not state.dirty, "the deadlock should be quiet"
+
+
+def test_the_rollout_checks_excuse_upstreams_recreate_deadlock_and_only_it() -> None:
+    from conformance.invariants import Context, deployments
+    from conformance.view import ListView, StateView
+    from refmodel.frozen import thaw
+
+    def as_rolling(state: ClusterState) -> ListView:
+        """The cluster as a view, its Deployment's strategy RollingUpdate: no deadlock upstream."""
+        objs = [thaw(o) for kind in ("Node", "Namespace", "Pod", "ReplicaSet", "Deployment") for o in state.iter_kind(kind)]
+        for o in objs:
+            if o["kind"] == "Deployment":
+                o["spec"]["strategy"] = rolling("25%", "25%")
+        return ListView(objs, now=state.now)
+
+    state = recreate_deadlock()
+    assert deployments.rollout_completes_without_faults(StateView(state), Context()) == (0, [])
+    # with a template no ReplicaSet has, sync() never creates the new one either (found by the next run)
+    other = recreate_deadlock(image="nginx:2")
+    assert len(replica_sets(other)) == 2 and not other.dirty
+    assert deployments.has_new_replicaset(StateView(other), Context()) == (0, [])
+    # the same clusters under RollingUpdate are not deadlocked upstream: the checks judge them
+    n, bad = deployments.rollout_completes_without_faults(as_rolling(state), Context())
+    assert n == 1 and bad and "should be complete at spec.replicas=1" in bad[0], bad
+    n, bad = deployments.has_new_replicaset(as_rolling(other), Context())
+    assert n == 1 and bad and "no ReplicaSet with its pod template" in bad[0], bad
+    # an undo to the interrupted revision: its set has and is sized for spec.replicas but carries the stale
+    # annotation, so upstream's IsSaturated is false and the old set stays (found by the run after that)
+    undone = converged(rm.step(state, rm.events.RolloutUndo(NS, "web", 2)))
+    assert sorted(r["spec"]["replicas"] for r in replica_sets(undone)) == [1, 2] and not undone.dirty
+    assert deployments.saturated_means_old_scaled_down(StateView(undone), Context()) == (0, [])
+    n, bad = deployments.saturated_means_old_scaled_down(as_rolling(undone), Context())
+    assert n == 1 and bad and "every old one should be at 0" in bad[0], bad

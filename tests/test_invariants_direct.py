@@ -118,6 +118,37 @@ def test_apply_after_an_undo_keeps_a_container_the_last_apply_did_not_have() -> 
     assert n == 1 and bad and "missing" in bad[0], bad
 
 
+def test_apply_that_drops_a_repeat_of_the_last_applied_configuration_may_delete_the_name() -> None:
+    # kubernetes/kubernetes#58477 (kubectl#1750): found by a default conformance run (mixed machine). An apply
+    # onto a live Deployment repeats container "main" (the patch merges the two into one: accepted); the next
+    # apply lists "main" once with a sidecar, and the three-way patch's diff of the sorted configurations
+    # (strategicpatch diffListsOfMaps) sends a delete directive for "main": every "main" goes
+    dup = copy.deepcopy(DEPLOY)
+    dup["spec"]["template"]["spec"]["containers"].append({"name": "main", "image": "nginx:1.25"})
+    s = _cluster(DEPLOY, dup)
+    fixed = copy.deepcopy(DEPLOY)
+    fixed["spec"]["template"]["spec"]["containers"] = [{"name": "main", "image": "nginx:1.26"},
+                                                       {"name": "sidecar", "image": "redis:7.2"}]
+    step, after = _step(s, ev.Apply(fixed))
+    stored = after.get("Deployment", "default", "web")
+    assert stored is not None and [c["name"] for c in stored["spec"]["template"]["spec"]["containers"]] == [
+        "sidecar"], "the model no longer deletes a name the last applied configuration repeated (upstream does)"
+    assert direct.apply_stores_the_manifest(step, Context()) == (1, [])
+
+    def drop_sidecar(o: dict[str, Any]) -> None:  # a name the last configuration did not repeat is still judged
+        o["spec"]["template"]["spec"]["containers"] = []
+
+    wrong = _edited(step.after, "Deployment", "default", "web", drop_sidecar)
+    n, bad = direct.apply_stores_the_manifest(Step(step.event, Outcome.ok(), step.before, wrong), Context())
+    assert n == 1 and bad and "containers[1] (name 'sidecar') is missing" in bad[0], bad
+    # without the repeat in the previous configuration, a missing "main" is a violation
+    plain = _cluster(DEPLOY)
+    step, _ = _step(plain, ev.Apply(fixed))
+    wrong = _edited(step.after, "Deployment", "default", "web", drop_sidecar)
+    n, bad = direct.apply_stores_the_manifest(Step(step.event, Outcome.ok(), step.before, wrong), Context())
+    assert n == 1 and bad and "containers[0] (name 'main') is missing" in bad[0], bad
+
+
 def test_apply_judges_defaulted_values_and_not_fields_the_manifest_omits() -> None:
     # the stored object has more than the manifest (status, defaults, annotations): only the manifest's own
     # fields are compared, with the values defaulting gives them

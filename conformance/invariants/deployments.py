@@ -219,9 +219,11 @@ def has_new_replicaset(view: View, ctx: Context) -> Verdict:
     for d in _deployments(view):
         if d["spec"].get("paused"):
             continue
-        n += 1
         rss = deployment_replicasets(view, d)
         new = _new_rs(d, rss)
+        if new is None and _stale_scaling_deadlock(d, rss):
+            continue  # upstream's own deadlock: its sync() never creates the new ReplicaSet
+        n += 1
         if new is None:
             bad.append(f"{name_of(d)}: no ReplicaSet with its pod template after settle, but an unpaused "
                        f"Deployment always has one ({len(rss)} ReplicaSets)")
@@ -237,6 +239,8 @@ def saturated_means_old_scaled_down(view: View, ctx: Context) -> Verdict:
         if new is None or int(new["spec"].get("replicas", 0)) != want or \
                 (new.get("status") or {}).get("availableReplicas", 0) != want:
             continue
+        if _stale_scaling_deadlock(d, rss):
+            continue  # upstream's own deadlock (its IsSaturated also wants the annotation, which stays stale)
         n += 1
         for rs in rss:
             if rs is not new and int(rs["spec"].get("replicas", 0)) > 0:
@@ -303,18 +307,38 @@ DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 
 
 def _stale_scaling_deadlock(d: Obj, rss: list[Obj]) -> bool:
-    """Upstream v1.32's known deadlock (kubernetes/kubernetes PRs #138036 and #138840, open in 2026):
-    ``isScalingEvent`` (sync.go) is true while an active ReplicaSet's desired-replicas annotation differs
-    from spec.replicas, so every sync goes to ``sync()``, never to ``rolloutRolling``; and ``scale()``
-    returns early when the only active ReplicaSet already has spec.replicas pods, without refreshing the
-    annotation. A user who scaled an owned ReplicaSet to the Deployment's new size reaches it. The model
-    reproduces it, as it must: the rollout legitimately never completes."""
+    """Upstream v1.32's deadlocks on a stale desired-replicas annotation: ``isScalingEvent`` (sync.go) is
+    true while an active ReplicaSet's annotation differs from spec.replicas, so every sync goes to
+    ``sync()``, never to ``rolloutRolling`` or ``rolloutRecreate``, and only ``scale()`` (sync.go) could
+    refresh the annotation. It does not in two cases, and the model reproduces both, as it must (the
+    rollout legitimately never completes):
+
+    * the only active ReplicaSet already has spec.replicas pods: ``scale()`` returns early (kubernetes/
+      kubernetes PRs #138036 and #138840, open in 2026; a user who scaled an owned ReplicaSet to the
+      Deployment's new size reaches it);
+    * a Recreate Deployment with several active ReplicaSets whose new one is not saturated
+      (``IsSaturated``): ``scale()`` only scales such sets proportionally for RollingUpdate and returns
+      nil otherwise (a rolling update interrupted by a change to Recreate with another size reaches it;
+      found by a default conformance run on the rollout machine)."""
     active = [rs for rs in rss if int(rs["spec"].get("replicas") or 0) > 0]
-    if len(active) != 1:
+    want = d["spec"].get("replicas", 1)
+    stale = [rs for rs in active
+             if (rs["metadata"].get("annotations") or {}).get(DESIRED_REPLICAS) not in (None, str(want))]
+    if not stale:
+        return False
+    if len(active) == 1:
+        return active[0]["spec"].get("replicas") == want
+    return (d["spec"].get("strategy") or {}).get("type") == "Recreate" and not _saturated(d, _new_rs(d, rss))
+
+
+def _saturated(d: Obj, rs: Obj | None) -> bool:
+    """IsSaturated (deployment/util): the new ReplicaSet has, is sized for and has available spec.replicas."""
+    if rs is None:
         return False
     want = d["spec"].get("replicas", 1)
-    desired = ((active[0]["metadata"].get("annotations") or {}).get(DESIRED_REPLICAS))
-    return active[0]["spec"].get("replicas") == want and desired is not None and desired != str(want)
+    desired = (rs["metadata"].get("annotations") or {}).get(DESIRED_REPLICAS)
+    return (rs["spec"].get("replicas") == want and desired == str(want)
+            and (rs.get("status") or {}).get("availableReplicas", 0) == want)
 
 
 def rollout_completes_without_faults(view: View, ctx: Context) -> Verdict:

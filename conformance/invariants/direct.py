@@ -21,6 +21,11 @@ The ids these invariants cite are in :mod:`conformance.catalogue`; their upstrea
   is alive (``pkg/controller/garbagecollector/garbagecollector.go`` attemptToDeleteItem,
   classifyReferences); Orphan is judged by ``orphaned_dependents_survive`` in :mod:`.gc`.
 
+  A name that the object's previous applied configuration (the ``kubectl.kubernetes.io/last-applied-configuration``
+  annotation kubectl reads from the live object) repeated in a list merged by name may be gone: the three-way
+  patch walks both configurations sorted by name (``staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/
+  patch.go`` diffListsOfMaps), takes the repeat for an item the new manifest removed and sends a delete directive
+  for that name, which removes every item of it (kubernetes/kubernetes#58477, open; kubernetes/kubectl#1750);
 **Not modelled (and why):** the apply check judges only the fields the manifest itself carries (values
 the server adds and fields a previous apply set are someone else's); lists are compared element by
 element with the manifest's own keys, as strategic merge keeps the manifest's order for the lists of the
@@ -29,6 +34,7 @@ modelled kinds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -105,17 +111,54 @@ def _label(path: tuple[str | int, ...]) -> str:
     return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".") or "(object)"
 
 
-def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted: _Defaulted) -> str | None:
-    """Where ``got`` (stored) differs from the manifest, defaulted, on the manifest's own keys."""
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+Named = tuple[Any, ...]  # a path whose list items are named by their ``name`` (positional lists: their index)
+
+
+def _repeated_names(config: Any, named: Named = ()) -> set[tuple[Named, Any]]:
+    """``(named path of a list merged by name, name)`` for every name such a list of ``config`` repeats."""
+    out: set[tuple[Named, Any]] = set()
+    if isinstance(config, Mapping):
+        for k, v in config.items():
+            out |= _repeated_names(v, (*named, k))
+    elif isinstance(config, Sequence) and not isinstance(config, str):
+        seen: set[Any] = set()
+        by_name = bool(config) and all(isinstance(m, Mapping) and isinstance(m.get("name"), str) for m in config)
+        for i, m in enumerate(config):
+            if by_name:
+                if m["name"] in seen:
+                    out.add((named, m["name"]))
+                seen.add(m["name"])
+            out |= _repeated_names(m, (*named, m["name"] if by_name else i))
+    return out
+
+
+def _previous_repeats(before: Obj | None) -> set[tuple[Named, Any]]:
+    """The names the previous applied configuration of ``before`` repeated (none if it has none or it is not
+    JSON: kubectl then makes a two-way patch)."""
+    text = (((before or {}).get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not isinstance(text, str):
+        return set()
+    try:
+        return _repeated_names(json.loads(text))
+    except ValueError:
+        return set()
+
+
+def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted: _Defaulted,
+                    repeats: set[tuple[Named, Any]] | None = None, named: Named = ()) -> str | None:
+    """Where ``got`` (stored) differs from the manifest, defaulted, on the manifest's own keys. ``repeats``:
+    the names the previous applied configuration repeated (:func:`_repeated_names`), which may be gone."""
     if got is mine or got == mine:  # the whole subtree as sent (one comparison of the frozen values)
         return None
+    repeats = repeats or set()
     if isinstance(mine, Mapping):
         if not isinstance(got, Mapping):
             return f"{_label(path)} is {got!r}"
         for k, v in mine.items():
             if not path and k == "status":
                 continue  # apply does not write status (the status subresource does)
-            hit = _first_mismatch((*path, k), v, got.get(k), defaulted)
+            hit = _first_mismatch((*path, k), v, got.get(k), defaulted, repeats, (*named, k))
             if hit:
                 return hit
         return None
@@ -131,15 +174,18 @@ def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted:
                     by_name.setdefault(g.get("name"), []).append(g)
             for i, m in enumerate(mine):
                 if m["name"] not in by_name:
+                    if (named, m["name"]) in repeats:
+                        continue  # deleted by the three-way patch (kubernetes/kubernetes#58477): see the header
                     return f"{_label((*path, i))} (name {m['name']!r}) is missing"
-                hits = [_first_mismatch((*path, i), m, g, defaulted) for g in by_name[m["name"]]]
+                hits = [_first_mismatch((*path, i), m, g, defaulted, repeats, (*named, m["name"]))
+                        for g in by_name[m["name"]]]
                 if None not in hits:
                     return hits[0]
             return None
         if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != len(mine):
             return f"{_label(path)} is {thaw(got)!r}, but the manifest has {len(mine)} item(s) there"
         for i, (m, g) in enumerate(zip(mine, got)):
-            hit = _first_mismatch((*path, i), m, g, defaulted)
+            hit = _first_mismatch((*path, i), m, g, defaulted, repeats, (*named, i))
             if hit:
                 return hit
         return None
@@ -165,7 +211,8 @@ def apply_stores_the_manifest(step: Step, ctx: Context) -> Verdict:
         return 0, []  # already gone again (a real cluster's controllers run concurrently)
     if kind == "Secret" and "stringData" in manifest:  # write-only, merged into data (CM-7)
         manifest = {k: v for k, v in manifest.items() if k != "stringData"}
-    hit = _first_mismatch((), manifest, stored, _Defaulted(manifest))
+    before = step.before.get(kind, _ns(kind, md.get("namespace")), md["name"])
+    hit = _first_mismatch((), manifest, stored, _Defaulted(manifest), _previous_repeats(before))
     if hit is None:
         return 1, []
     return 1, [f"{name_of(stored)}: {hit}; an accepted apply stores the fields of its manifest [after {step.event}]"]
