@@ -13,7 +13,13 @@ The ids these invariants cite are in :mod:`conformance.catalogue`; their upstrea
 * API-7 an accepted apply stores the fields of the manifest, after the kind's defaulting
   (``staging/src/k8s.io/kubectl/pkg/cmd/apply/patcher.go`` Patch: a three-way strategic merge whose
   result holds every field of the new manifest; ``pkg/apis/apps/v1/defaults.go`` SetDefaults_Deployment,
-  ``pkg/apis/core/v1/defaults.go`` SetDefaults_Pod run on the decoded object before it is stored);
+  ``pkg/apis/core/v1/defaults.go`` SetDefaults_Pod run on the decoded object before it is stored). One
+  exception: a name that the previous applied configuration (the ``kubectl.kubernetes.io/last-applied-
+  configuration`` annotation kubectl reads from the live object) repeated in a list merged by name may be
+  gone, because the three-way patch walks both configurations sorted by name (``staging/src/k8s.io/
+  apimachinery/pkg/util/strategicpatch/patch.go`` diffListsOfMaps), takes the repeat for an item the new
+  manifest removed and sends a delete directive that removes every item of that name
+  (kubernetes/kubernetes#58477, open; kubernetes/kubectl#1750);
 * API-8 an accepted DELETE removes the object or marks it (deletionTimestamp) for graceful deletion or
   for its finalizers (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`` Delete,
   updateForGracefulDeletionAndFinalizers);
@@ -21,11 +27,6 @@ The ids these invariants cite are in :mod:`conformance.catalogue`; their upstrea
   is alive (``pkg/controller/garbagecollector/garbagecollector.go`` attemptToDeleteItem,
   classifyReferences); Orphan is judged by ``orphaned_dependents_survive`` in :mod:`.gc`.
 
-  A name that the object's previous applied configuration (the ``kubectl.kubernetes.io/last-applied-configuration``
-  annotation kubectl reads from the live object) repeated in a list merged by name may be gone: the three-way
-  patch walks both configurations sorted by name (``staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/
-  patch.go`` diffListsOfMaps), takes the repeat for an item the new manifest removed and sends a delete directive
-  for that name, which removes every item of it (kubernetes/kubernetes#58477, open; kubernetes/kubectl#1750);
 **Not modelled (and why):** the apply check judges only the fields the manifest itself carries (values
 the server adds and fields a previous apply set are someone else's); lists are compared element by
 element with the manifest's own keys, as strategic merge keeps the manifest's order for the lists of the
@@ -35,7 +36,7 @@ modelled kinds.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from refmodel.frozen import thaw
@@ -146,12 +147,11 @@ def _previous_repeats(before: Obj | None) -> set[tuple[Named, Any]]:
 
 
 def _first_mismatch(path: tuple[str | int, ...], mine: Any, got: Any, defaulted: _Defaulted,
-                    repeats: set[tuple[Named, Any]] | None = None, named: Named = ()) -> str | None:
+                    repeats: Set[tuple[Named, Any]] = frozenset(), named: Named = ()) -> str | None:
     """Where ``got`` (stored) differs from the manifest, defaulted, on the manifest's own keys. ``repeats``:
     the names the previous applied configuration repeated (:func:`_repeated_names`), which may be gone."""
     if got is mine or got == mine:  # the whole subtree as sent (one comparison of the frozen values)
         return None
-    repeats = repeats or set()
     if isinstance(mine, Mapping):
         if not isinstance(got, Mapping):
             return f"{_label(path)} is {got!r}"
